@@ -1,0 +1,138 @@
+/**
+ * What a component is: its schema, its factory and its definition record (DESIGN.md §5).
+ * `define…` functions only give the record its type; nothing registers itself.
+ */
+import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
+import type { z } from 'zod';
+import type { ChatflowEvent } from './events.js';
+import type { Logger } from './logger.js';
+import type { NodeMetrics, SourceHealth } from './metrics.js';
+import type { SinkDriverSettings } from './sinkDriverConfig.js';
+
+/** Shared, process-wide services a component may use (filled in by the runtime). */
+export interface Resources {
+  /** Directory of the pipeline file, against which relative paths resolve. */
+  readonly baseDir: string;
+  /** Instance id of this process, for metrics and registries. */
+  readonly instance: string;
+}
+
+/** Everything a factory gets besides its parsed config. */
+export interface ComponentContext {
+  /** The node id from pipeline.yaml. */
+  readonly id: string;
+  /** `root.child({ component: id, kind, type })`. */
+  readonly logger: Logger;
+  /** Time for operators and timers; a TestScheduler in marble tests. */
+  readonly scheduler: SchedulerLike;
+  /** Monotonic clock in ms (performance.now) for `receivedAt` stamps. */
+  readonly clock: () => number;
+  /** This node's metrics: count drops with `metrics.drop(reason, intentional)`. */
+  readonly metrics: NodeMetrics;
+  readonly resources: Resources;
+  /** Sources report their connection state here. */
+  readonly setHealth: (health: SourceHealth) => void;
+}
+
+/** An event sent to a named output port; `port: ''` is the node's default output. */
+export interface Routed {
+  readonly port: string;
+  readonly event: ChatflowEvent;
+}
+
+/** The object schema of a component's config (strict, every field described). */
+// biome-ignore lint/suspicious/noExplicitAny: components' own config types vary.
+export type ConfigSchema = z.ZodObject<any, z.core.$strict>;
+
+interface DefinitionBase<S extends ConfigSchema> {
+  /** YAML `type`, snake_case, written out literally. */
+  readonly type: string;
+  /** One sentence for the reference and `--help`. */
+  readonly summary: string;
+  /** Longer docs for the reference (Markdown). */
+  readonly description?: string;
+  readonly config: S;
+  /** YAML snippets of the node's own keys; each must parse through `config`. */
+  readonly examples: readonly string[];
+}
+
+export interface SourceDefinition<S extends ConfigSchema = ConfigSchema> extends DefinitionBase<S> {
+  readonly kind: 'source';
+  /** A cold Observable: connects on subscribe, cleans up on unsubscribe. */
+  readonly create: (config: z.output<S>, ctx: ComponentContext) => Observable<ChatflowEvent>;
+}
+
+export interface SingleOperatorDefinition<S extends ConfigSchema = ConfigSchema>
+  extends DefinitionBase<S> {
+  readonly kind: 'operator';
+  readonly ports?: undefined;
+  readonly create: (
+    config: z.output<S>,
+    ctx: ComponentContext,
+  ) => OperatorFunction<ChatflowEvent, ChatflowEvent>;
+}
+
+export interface PortedOperatorDefinition<S extends ConfigSchema = ConfigSchema>
+  extends DefinitionBase<S> {
+  readonly kind: 'operator';
+  /** The named output ports for a config (`_`-prefixed ones are side channels). */
+  readonly ports: (config: z.output<S>) => readonly string[];
+  /**
+   * When true, every event sent to a named port that does not start with `_` also goes to the
+   * default port, so `inputs: [cmds]` means "every command".
+   */
+  readonly mirrorToDefault?: boolean;
+  readonly create: (config: z.output<S>, ctx: ComponentContext) => OperatorFunction<ChatflowEvent, Routed>;
+}
+
+export type OperatorDefinition<S extends ConfigSchema = ConfigSchema> =
+  | SingleOperatorDefinition<S>
+  | PortedOperatorDefinition<S>;
+
+/** An I/O object that knows nothing of RxJS; the sink driver batches, buffers and retries. */
+export interface Sink<E = ChatflowEvent> {
+  /** Connect. A throw is retried by the driver with backoff. */
+  start?(): Promise<void>;
+  /**
+   * Write one batch. Throw `NotConnectedError` (or anything) to have the batch retried,
+   * `SinkWriteError` to have it dropped at once. May return synchronously.
+   */
+  write(batch: readonly E[]): void | Promise<void>;
+  /** Called at shutdown after the driver has written everything it held. */
+  flush?(): Promise<void>;
+  /** Disconnect; idempotent. */
+  stop?(): Promise<void>;
+  /** The key for `when_full: latest_per_key`; the driver's default keys by variable/metric. */
+  keyOf?(event: E): string;
+}
+
+export interface SinkDefinition<S extends ConfigSchema = ConfigSchema> extends DefinitionBase<S> {
+  readonly kind: 'sink';
+  /** This sink's defaults for the driver's `buffer`, `batch`, `retry` and `flush_timeout`. */
+  readonly driver?: Partial<SinkDriverSettings>;
+  readonly create: (config: z.output<S>, ctx: ComponentContext) => Sink;
+}
+
+export type ComponentDefinition = SourceDefinition | OperatorDefinition | SinkDefinition;
+
+export function defineSource<S extends ConfigSchema>(
+  def: Omit<SourceDefinition<S>, 'kind'>,
+): SourceDefinition<S> {
+  return { kind: 'source', ...def };
+}
+
+export function defineOperator<S extends ConfigSchema>(
+  def: Omit<SingleOperatorDefinition<S>, 'kind'>,
+): SingleOperatorDefinition<S>;
+export function defineOperator<S extends ConfigSchema>(
+  def: Omit<PortedOperatorDefinition<S>, 'kind'>,
+): PortedOperatorDefinition<S>;
+export function defineOperator<S extends ConfigSchema>(
+  def: Omit<SingleOperatorDefinition<S>, 'kind'> | Omit<PortedOperatorDefinition<S>, 'kind'>,
+): OperatorDefinition<S> {
+  return { kind: 'operator', ...def } as OperatorDefinition<S>;
+}
+
+export function defineSink<S extends ConfigSchema>(def: Omit<SinkDefinition<S>, 'kind'>): SinkDefinition<S> {
+  return { kind: 'sink', ...def };
+}

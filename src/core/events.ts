@@ -1,0 +1,211 @@
+/**
+ * The one event union every node of a pipeline speaks (DESIGN.md §3).
+ *
+ * Every event carries `receivedAt`, a `performance.now()` reading taken when its source first
+ * saw the bytes, so any sink can report end-to-end latency.
+ */
+
+/** Platforms chatflow reads chat from. */
+export type Platform = 'twitch' | 'youtube' | 'kick';
+export const PLATFORMS = ['twitch', 'youtube', 'kick'] as const satisfies readonly Platform[];
+
+/** Roles a chat author can hold, normalized across platforms. */
+export type Role = 'broadcaster' | 'mod' | 'vip' | 'subscriber' | 'member' | 'verified';
+export const ROLES = [
+  'broadcaster',
+  'mod',
+  'vip',
+  'subscriber',
+  'member',
+  'verified',
+] as const satisfies readonly Role[];
+
+export interface Author {
+  /** Platform user id. */
+  readonly id: string;
+  /** Lower-case login name (Twitch login, Kick slug, YouTube channel id when no handle). */
+  readonly login: string;
+  /** Name as the platform displays it. */
+  readonly displayName: string;
+  readonly roles: readonly Role[];
+  /** `#rrggbb`, when the platform gives one. */
+  readonly color?: string;
+  /** Badge name → version, as the platform reports it. */
+  readonly badges: Readonly<Record<string, string>>;
+}
+
+/** An emote inside `text`, as code-point (not UTF-16) offsets; `end` is inclusive. */
+export interface EmoteRange {
+  readonly id: string;
+  readonly name?: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+interface EventBase {
+  /** `performance.now()` when the source first saw the bytes of this event. */
+  readonly receivedAt: number;
+}
+
+/** A chat message. */
+export interface ChatEvent extends EventBase {
+  readonly kind: 'chat';
+  /** Platform message id (unique per platform). */
+  readonly id: string;
+  readonly platform: Platform;
+  /** Channel (Twitch login without `#`, Kick slug, YouTube live chat id). */
+  readonly channel: string;
+  readonly author: Author;
+  /** Message text; after `normalize`, the normalized text. */
+  readonly text: string;
+  readonly emotes: readonly EmoteRange[];
+  /** Platform time, epoch milliseconds. */
+  readonly ts: number;
+  /** Bits / kicks / super chat amount attached, if any. */
+  readonly bits?: number;
+  readonly replyTo?: { readonly id: string; readonly login?: string; readonly text?: string };
+  /** `/me` message. */
+  readonly action: boolean;
+  /** The author's first message in this channel. */
+  readonly firstMessage: boolean;
+  /** Part of history replayed at connect (YouTube's first page), not live chat. */
+  readonly backfill?: boolean;
+  /** Shared-chat: the room the message was first sent in, when not `channel`. */
+  readonly sourceRoom?: string;
+  /** Set by `normalize`: the text exactly as received. */
+  readonly originalText?: string;
+  /** Set by `normalize`: case-, leetspeak- and confusable-folded text, for matching only. */
+  readonly folded?: string;
+  /** Set by `classify`. */
+  readonly category?: string;
+}
+
+export type PlatformEventType =
+  | 'subscription'
+  | 'gift'
+  | 'raid'
+  | 'cheer'
+  | 'message_deleted'
+  | 'user_banned'
+  | 'user_timed_out'
+  | 'chat_cleared'
+  | 'room_state'
+  | 'membership'
+  | 'super_chat'
+  | 'host';
+
+/** Something that happened on a platform other than a chat message. */
+export interface PlatformEvent extends EventBase {
+  readonly kind: 'platform';
+  readonly type: PlatformEventType;
+  readonly id: string;
+  readonly platform: Platform;
+  readonly channel: string;
+  /** Who did it (subscriber, raider, banned user…), when there is one. */
+  readonly author?: Author;
+  readonly ts: number;
+  /** Type-specific details (months, count, amount, currency, duration, target message id…). */
+  readonly data: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+/** A typed argument value of a parsed command. */
+export type CommandArg = string | number | boolean;
+
+/** A chat message recognised as a command. */
+export interface CommandEvent extends EventBase {
+  readonly kind: 'command';
+  readonly name: string;
+  readonly args: Readonly<Record<string, CommandArg>>;
+  readonly chat: ChatEvent;
+}
+
+export type ControlOrigin = 'command' | 'vote' | 'slew' | 'panic' | 'reset' | 'default' | 'restore';
+
+/** A control variable changed. */
+export interface ControlEvent extends EventBase {
+  readonly kind: 'control';
+  readonly variable: string;
+  /** Value in the output's units. */
+  readonly value: number;
+  readonly previous: number;
+  readonly origin: ControlOrigin;
+  /** Who moved it, when a person did. */
+  readonly by?: { readonly login: string; readonly platform: Platform };
+  /** Scheduler time of the change, ms. */
+  readonly ts: number;
+}
+
+export type Verdict = 'allow' | 'flag' | 'delete' | 'timeout' | 'ban';
+
+/** A moderation decision about a chat message. */
+export interface ModerationEvent extends EventBase {
+  readonly kind: 'moderation';
+  readonly verdict: Verdict;
+  readonly reasons: readonly string[];
+  readonly points: number;
+  readonly chat: ChatEvent;
+}
+
+/** A text reply a command produced, for a chat-reply sink. */
+export interface ReplyEvent extends EventBase {
+  readonly kind: 'reply';
+  readonly platform: Platform;
+  readonly channel: string;
+  readonly text: string;
+  /** The chat message replied to. */
+  readonly replyTo?: string;
+}
+
+export interface HistogramSummary {
+  readonly count: number;
+  readonly sum: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** A measurement. */
+export interface MetricEvent extends EventBase {
+  readonly kind: 'metric';
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value?: number;
+  readonly summary?: HistogramSummary;
+  readonly instance: string;
+  /** Epoch ms. */
+  readonly ts: number;
+}
+
+export type ChatflowEvent =
+  | ChatEvent
+  | PlatformEvent
+  | CommandEvent
+  | ControlEvent
+  | ModerationEvent
+  | ReplyEvent
+  | MetricEvent;
+
+export type EventKind = ChatflowEvent['kind'];
+export const EVENT_KINDS = [
+  'chat',
+  'platform',
+  'command',
+  'control',
+  'moderation',
+  'reply',
+  'metric',
+] as const satisfies readonly EventKind[];
+
+/** The chat message an event is about, if any. */
+export function chatOf(event: ChatflowEvent): ChatEvent | undefined {
+  switch (event.kind) {
+    case 'chat':
+      return event;
+    case 'command':
+    case 'moderation':
+      return event.chat;
+    default:
+      return undefined;
+  }
+}

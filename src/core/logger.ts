@@ -1,0 +1,47 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+export interface LoggerSettings {
+  /** pino level; defaults to `CHATFLOW_LOG_LEVEL` or `info`. */
+  readonly level?: string;
+  /** Human-readable output (pino-pretty) instead of JSON lines. */
+  readonly pretty?: boolean;
+  /** Where JSON lines go; defaults to stderr (stdout stays free for the console sink). */
+  readonly destination?: NodeJS.WritableStream;
+}
+
+/** Keys whose values must never reach a log: tokens and URLs that may hold passwords. */
+export const REDACT_PATHS = [
+  '*.token',
+  '*.oauth_token',
+  '*.password',
+  '*.url',
+  'token',
+  'password',
+  'url',
+];
+
+/** The one root logger of a process; components get `root.child({ component, kind, type })`. */
+export function createLogger(settings: LoggerSettings = {}): Logger {
+  const options: LoggerOptions = {
+    level: settings.level ?? process.env.CHATFLOW_LOG_LEVEL ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { pid: process.pid },
+  };
+  if (settings.pretty) {
+    return pino({
+      ...options,
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: 2, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' },
+      },
+    });
+  }
+  return pino(options, settings.destination ?? pino.destination({ fd: 2, sync: false }));
+}
+
+/** A logger that writes nothing, for tests and benchmarks. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

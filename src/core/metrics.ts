@@ -1,0 +1,135 @@
+/**
+ * The metrics contract: every node reports these without writing code for it (DESIGN.md §6).
+ * The runtime owns one {@link NodeMetrics} per node; components only call `drop()`,
+ * `error()` and, for sources, `setHealth()` through their context.
+ */
+import { Histogram } from './histogram.js';
+import type { HistogramSummary } from './events.js';
+
+export type NodeKind = 'source' | 'operator' | 'sink';
+
+/** Lifecycle of a node as the dashboard and the status line show it. */
+export type NodeStatus =
+  | 'starting'
+  | 'connecting'
+  | 'live'
+  | 'stale'
+  | 'reconnecting'
+  | 'failed'
+  | 'running'
+  | 'stopping'
+  | 'stopped'
+  | 'disabled';
+
+/** A source's own view of its connection. */
+export type SourceHealth = 'connecting' | 'live' | 'stale' | 'reconnecting' | 'failed';
+
+/** Counts events that a node decided not to pass on, by reason. */
+export interface DropCounter {
+  /**
+   * Counts `count` events dropped for `reason`. `intentional` drops are policy (a throttle, a
+   * filter); unintentional ones are losses (a full buffer, a failed write).
+   */
+  drop(reason: string, intentional?: boolean, count?: number): void;
+}
+
+/** A drop counter that counts nothing, for factories used outside a pipeline. */
+export const NO_DROPS: DropCounter = { drop: () => {} };
+
+export interface DropCount {
+  count: number;
+  readonly intentional: boolean;
+}
+
+/** A mutable counter the runtime hands out per output port, so the hot path is a field bump. */
+export interface Counter {
+  value: number;
+}
+
+export interface NodeMetricsSnapshot {
+  readonly id: string;
+  readonly kind: NodeKind;
+  readonly type: string;
+  readonly status: NodeStatus;
+  readonly eventsIn: number;
+  readonly eventsOut: Readonly<Record<string, number>>;
+  readonly dropped: Readonly<Record<string, { count: number; intentional: boolean }>>;
+  readonly errors: number;
+  readonly processingMs: HistogramSummary;
+  readonly bufferDepth: number;
+  readonly lastError?: string;
+}
+
+export class NodeMetrics implements DropCounter {
+  eventsIn = 0;
+  errors = 0;
+  bufferDepth = 0;
+  status: NodeStatus = 'starting';
+  lastError: string | undefined;
+  readonly processing = new Histogram();
+  readonly #out = new Map<string, Counter>();
+  readonly #dropped = new Map<string, DropCount>();
+
+  constructor(
+    readonly id: string,
+    readonly kind: NodeKind,
+    readonly type: string,
+  ) {}
+
+  /** The counter of events out of `port` ('' is the default port). */
+  out(port = ''): Counter {
+    let counter = this.#out.get(port);
+    if (!counter) {
+      counter = { value: 0 };
+      this.#out.set(port, counter);
+    }
+    return counter;
+  }
+
+  drop(reason: string, intentional = true, count = 1): void {
+    const entry = this.#dropped.get(reason);
+    if (entry) entry.count += count;
+    else this.#dropped.set(reason, { count, intentional });
+  }
+
+  error(err?: unknown): void {
+    this.errors += 1;
+    if (err !== undefined) this.lastError = err instanceof Error ? err.message : String(err);
+  }
+
+  /** Total events out across ports. */
+  totalOut(): number {
+    let total = 0;
+    for (const counter of this.#out.values()) total += counter.value;
+    return total;
+  }
+
+  /** Total events dropped, optionally only the unintentional ones. */
+  totalDropped(onlyUnintentional = false): number {
+    let total = 0;
+    for (const entry of this.#dropped.values()) {
+      if (!onlyUnintentional || !entry.intentional) total += entry.count;
+    }
+    return total;
+  }
+
+  snapshot(): NodeMetricsSnapshot {
+    const eventsOut: Record<string, number> = {};
+    for (const [port, counter] of this.#out) eventsOut[port] = counter.value;
+    const dropped: Record<string, { count: number; intentional: boolean }> = {};
+    for (const [reason, entry] of this.#dropped) dropped[reason] = { ...entry };
+    return {
+      id: this.id,
+      kind: this.kind,
+      type: this.type,
+      status: this.status,
+      eventsIn: this.eventsIn,
+      eventsOut,
+      dropped,
+      errors: this.errors,
+      processingMs: this.processing.summary(),
+      bufferDepth: this.bufferDepth,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+}

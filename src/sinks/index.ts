@@ -1,0 +1,4 @@
+import type { SinkDefinition } from '../core/component.js';
+
+/** Every sink, alphabetically. */
+export const sinkComponents: readonly SinkDefinition[] = [];

@@ -1,0 +1,4 @@
+import type { SourceDefinition } from '../core/component.js';
+
+/** Every source, alphabetically. */
+export const sourceComponents: readonly SourceDefinition[] = [];
