@@ -70,6 +70,12 @@ export class Histogram {
 
 function bucketOf(us: number): number {
   if (us < SUB) return Math.floor(us);
+  if (us < 2_147_483_648) {
+    // Integer fast path (< 2^31 µs, ~36 minutes): clz32 and shifts instead of log2 and pow.
+    const u = us >>> 0;
+    const exp = 31 - Math.clz32(u);
+    return (exp - LOG2_SUB + 1) * SUB + (u >>> (exp - LOG2_SUB)) - SUB;
+  }
   const exp = Math.floor(Math.log2(us));
   if (exp > MAX_EXP) return BUCKETS - 1;
   const sub = Math.floor(us / 2 ** (exp - LOG2_SUB)) - SUB;

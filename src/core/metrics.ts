@@ -56,6 +56,7 @@ export interface NodeMetricsSnapshot {
   readonly dropped: Readonly<Record<string, { count: number; intentional: boolean }>>;
   readonly errors: number;
   readonly processingMs: HistogramSummary;
+  readonly latencyMs: HistogramSummary;
   readonly bufferDepth: number;
   readonly lastError?: string;
 }
@@ -66,7 +67,10 @@ export class NodeMetrics implements DropCounter {
   bufferDepth = 0;
   status: NodeStatus = 'starting';
   lastError: string | undefined;
+  /** Time spent per event inside the node (sampled). */
   readonly processing = new Histogram();
+  /** Sinks: end-to-end latency, from `receivedAt` to arrival at the sink. */
+  readonly latency = new Histogram();
   readonly #out = new Map<string, Counter>();
   readonly #dropped = new Map<string, DropCount>();
 
@@ -128,6 +132,7 @@ export class NodeMetrics implements DropCounter {
       dropped,
       errors: this.errors,
       processingMs: this.processing.summary(),
+      latencyMs: this.latency.summary(),
       bufferDepth: this.bufferDepth,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };

@@ -38,7 +38,7 @@ export function checkTemplate(template: string): string[] {
  * Compiles a template. A missing field renders as an empty string; `escape` is applied to
  * every substituted value (e.g. to keep OSC address syntax out of chat-provided names).
  */
-export function compileTemplate(template: string, escape: (value: string) => string = String): Template {
+export function compileTemplate(template: string, escapeValue: (value: string) => string = String): Template {
   const parts: Array<string | readonly string[]> = [];
   let last = 0;
   for (const m of template.matchAll(PLACEHOLDER)) {
@@ -62,7 +62,7 @@ export function compileTemplate(template: string, escape: (value: string) => str
       for (const key of part) {
         value = value == null ? undefined : (value as Record<string, unknown>)[key];
       }
-      out += value == null ? '' : escape(String(value));
+      out += value == null ? '' : escapeValue(String(value));
     }
     return out;
   };

@@ -1,0 +1,21 @@
+/**
+ * `npm run bench [name…]`: runs the benchmarks (all by default) and writes each one's figures
+ * to bench/results/<name>.json with the machine they ran on.
+ */
+import { engineOverhead } from './engineOverhead.js';
+
+const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
+  'engine-overhead': engineOverhead,
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in BENCHMARKS));
+if (unknown.length > 0) {
+  process.stderr.write(`Unknown benchmark(s): ${unknown.join(', ')}. Known: ${Object.keys(BENCHMARKS).join(', ')}\n`);
+  process.exit(64);
+}
+for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHMARKS)) {
+  process.stdout.write(`${name}: running…\n`);
+  const figures = await (BENCHMARKS[name] as () => Promise<Record<string, unknown>>)();
+  process.stdout.write(`${name}: ${JSON.stringify(figures)}\n`);
+}

@@ -1,0 +1,133 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from './cli.js';
+
+function io() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  return { io: { stdout, stderr, env: {} }, out: () => out, err: () => err };
+}
+
+let dir: string;
+const file = (name: string) => join(dir, name);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'chatflow-cli-'));
+  await writeFile(
+    file('ok.yaml'),
+    `version: 1
+sources:
+  demo: { type: simulate, rate: 5/s }
+operators:
+  chat: { type: filter, inputs: [demo], match: { kind: [chat] } }
+sinks:
+  show: { type: console, inputs: [chat] }
+`,
+  );
+  await writeFile(
+    file('orphan.yaml'),
+    `version: 1
+sources:
+  demo: { type: simulate }
+  spare: { type: simulate, seed: 2 }
+sinks:
+  show: { type: console, inputs: [demo] }
+`,
+  );
+  await writeFile(
+    file('bad.yaml'),
+    `version: 1
+sources:
+  demo: { type: simulate, rate: fast }
+sinks:
+  show: { type: console, inputs: [demo, nowhere] }
+`,
+  );
+});
+
+describe('chatflow validate', () => {
+  it('exits 0 for a valid pipeline', async () => {
+    const t = io();
+    expect(await main(['validate', file('ok.yaml')], t.io)).toBe(0);
+    expect(t.out()).toContain('valid, 3 nodes, 0 warning(s)');
+  });
+
+  it('prints warnings, and exits 1 for them only with --strict', async () => {
+    const t = io();
+    expect(await main(['validate', file('orphan.yaml')], t.io)).toBe(0);
+    expect(t.err()).toMatch(/orphan\.yaml:4:3: warning: .*spare/);
+    expect(await main(['validate', '--strict', file('orphan.yaml')], io().io)).toBe(1);
+  });
+
+  it('exits 78 and reports every error with its position', async () => {
+    const t = io();
+    expect(await main(['validate', file('bad.yaml')], t.io)).toBe(78);
+    expect(t.err()).toMatch(/bad\.yaml:3:\d+: error: .*rate/);
+    expect(t.err()).toMatch(/bad\.yaml:5:\d+: error: .*nowhere/);
+    expect(t.err()).toContain('2 error(s); nothing was started.');
+  });
+
+  it('exits 78 when the file does not exist', async () => {
+    const t = io();
+    expect(await main(['validate', file('missing.yaml')], t.io)).toBe(78);
+    expect(t.err()).toContain('missing.yaml');
+  });
+});
+
+describe('chatflow graph', () => {
+  it('prints Mermaid by default', async () => {
+    const t = io();
+    expect(await main(['graph', file('ok.yaml')], t.io)).toBe(0);
+    expect(t.out()).toContain('flowchart LR');
+    expect(t.out()).toContain('demo --> chat');
+    expect(t.out()).toContain('chat --> show');
+  });
+
+  it('prints Graphviz dot', async () => {
+    const t = io();
+    expect(await main(['graph', file('ok.yaml'), '--format', 'dot'], t.io)).toBe(0);
+    expect(t.out()).toContain('digraph pipeline {');
+    expect(t.out()).toContain('"demo" -> "chat"');
+  });
+
+  it('refuses an unknown format with 64', async () => {
+    expect(await main(['graph', file('ok.yaml'), '--format', 'png'], io().io)).toBe(64);
+  });
+});
+
+describe('chatflow schema, help and usage', () => {
+  it('prints the JSON Schema', async () => {
+    const t = io();
+    expect(await main(['schema'], t.io)).toBe(0);
+    const schema = JSON.parse(t.out()) as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['version', 'sources', 'operators', 'sinks']),
+    );
+  });
+
+  it('shows help for the tool and for each command', async () => {
+    const t = io();
+    expect(await main(['--help'], t.io)).toBe(0);
+    expect(t.out()).toContain('validate');
+    const v = io();
+    expect(await main(['validate', '--help'], v.io)).toBe(0);
+    expect(v.out()).toContain('Exit codes: 0 valid, 1 warnings with --strict, 78 errors.');
+  });
+
+  it('exits 64 on an unknown command or option', async () => {
+    expect(await main(['launch'], io().io)).toBe(64);
+    expect(await main(['validate', '--bogus'], io().io)).toBe(64);
+    expect(await main([], io().io)).toBe(64);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * `chatflow`: run | validate | graph | schema. Returns an exit code (src/cli/exitCodes.ts).
+ */
+import { parseArgs } from 'node:util';
+import { EXIT } from './cli/exitCodes.js';
+import { graphCommand } from './cli/graphCommand.js';
+import { runCommand } from './cli/runCommand.js';
+import { schemaCommand } from './cli/schemaCommand.js';
+import { validateCommand } from './cli/validateCommand.js';
+
+export interface CommandIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  readonly options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  readonly run: (
+    positionals: readonly string[],
+    values: Record<string, string | boolean | undefined>,
+    io: CommandIo,
+  ) => Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  run: {
+    summary: 'Run a pipeline until SIGINT/SIGTERM (or until every source has ended).',
+    usage: `chatflow run [file] [--quiet]
+
+  file      the pipeline (default: ./pipeline.yaml)
+  --quiet   no live status line
+
+Exit codes: 0 stopped cleanly, 78 invalid pipeline, 130 second signal (no flush), 70 internal error.`,
+    options: { quiet: { type: 'boolean' } },
+    run: (p, v, io) => runCommand(p[0] ?? 'pipeline.yaml', { quiet: v.quiet === true }, io),
+  },
+  validate: {
+    summary: 'Check a pipeline and report every problem with its position.',
+    usage: `chatflow validate [file] [--strict]
+
+  --strict  treat warnings (orphan node, dead-end port) as failures
+
+Exit codes: 0 valid, 1 warnings with --strict, 78 errors.`,
+    options: { strict: { type: 'boolean' } },
+    run: (p, v, io) => validateCommand(p[0] ?? 'pipeline.yaml', { strict: v.strict === true }, io),
+  },
+  graph: {
+    summary: 'Print the pipeline graph as Mermaid (default) or Graphviz dot.',
+    usage: `chatflow graph [file] [--format mermaid|dot]
+
+Exit codes: 0 printed, 78 invalid pipeline, 64 unknown format.`,
+    options: { format: { type: 'string', default: 'mermaid' } },
+    run: (p, v, io) => graphCommand(p[0] ?? 'pipeline.yaml', String(v.format), io),
+  },
+  schema: {
+    summary: 'Print the JSON Schema of pipeline.yaml (for editors).',
+    usage: `chatflow schema
+
+Exit codes: 0.`,
+    options: {},
+    run: (_p, _v, io) => schemaCommand(io),
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `chatflow: live chat → RxJS → OSC, overlay, Redis, Postgres
+
+Usage: chatflow <command> [options]  (chatflow <command> --help for more)
+
+${lines.join('\n')}
+`;
+}
+
+export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(help());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`chatflow: unknown command "${name}"\n\n${help()}`);
+    return EXIT.usage;
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    io.stderr.write(`chatflow ${name}: ${(err as Error).message}\n\n${command.usage}\n`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help) {
+    io.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`);
+    return EXIT.ok;
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  return command.run(parsed.positionals, values, io);
+}

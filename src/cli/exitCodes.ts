@@ -1,0 +1,14 @@
+/** Exit codes of the `chatflow` command (sysexits where one fits). */
+export const EXIT = {
+  ok: 0,
+  /** `validate --strict` found warnings. */
+  warnings: 1,
+  /** Bad command-line usage. */
+  usage: 64,
+  /** Something unexpected broke inside chatflow. */
+  internal: 70,
+  /** The pipeline file is invalid or unreadable. */
+  config: 78,
+  /** A second SIGINT/SIGTERM: exited at once, without flushing. */
+  interrupted: 130,
+} as const;

@@ -1,0 +1,66 @@
+/**
+ * `chatflow run`: load, start, show a live status line, stop cleanly on the first signal and
+ * at once on the second.
+ */
+import { randomUUID } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import type { CommandIo } from '../cli.js';
+import { createLogger } from '../core/logger.js';
+import { startPipeline } from '../pipelines/run.js';
+import { EXIT } from './exitCodes.js';
+import { loadForCli } from './loadForCli.js';
+import { renderStatusLine, renderSummary, totals } from './statusLine.js';
+
+export async function runCommand(file: string, options: { quiet: boolean }, io: CommandIo): Promise<number> {
+  const graph = await loadForCli(file, io);
+  if (!graph) return EXIT.config;
+  const interactive = io.stderr.isTTY === true && !options.quiet;
+  const logger = createLogger({ pretty: interactive });
+  const runtime = await startPipeline(graph, {
+    logger,
+    resources: { baseDir: dirname(resolve(file)), instance: io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8) },
+  });
+  logger.info({ file, nodes: graph.nodes.size }, 'Pipeline started.');
+
+  const startedAt = performance.now();
+  let previous = totals(runtime.snapshot(), startedAt);
+  const ticker = interactive
+    ? setInterval(() => {
+        const nodes = runtime.snapshot();
+        const now = totals(nodes, performance.now());
+        io.stderr.write(`\r\x1b[2K${renderStatusLine(nodes, now, previous, startedAt)}`);
+        previous = now;
+      }, 1000)
+    : undefined;
+
+  const stopped = new Promise<string>((resolveStop) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        io.stderr.write(`\nchatflow: second ${signal}; exiting without flushing.\n`);
+        process.exit(EXIT.interrupted);
+      }
+      resolveStop(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    void runtime.finished.then(() => resolveStop('sources ended'));
+  });
+
+  const reason = await stopped;
+  if (ticker) {
+    clearInterval(ticker);
+    io.stderr.write('\r\x1b[2K');
+  }
+  logger.info({ reason }, 'Stopping: draining operators and flushing sinks.');
+  const report = await runtime.stop();
+  const nodes = runtime.snapshot();
+  io.stderr.write(`${renderSummary(nodes)}\n`);
+  logger.info(
+    { reason, lostAtShutdown: report.lostAtShutdown, durationMs: Math.round(report.durationMs) },
+    'Pipeline stopped.',
+  );
+  logger.flush();
+  return EXIT.ok;
+}

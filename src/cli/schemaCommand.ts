@@ -1,0 +1,9 @@
+import type { CommandIo } from '../cli.js';
+import { defaultRegistry } from '../components.js';
+import { renderPipelineSchema } from '../pipelines/reference.js';
+import { EXIT } from './exitCodes.js';
+
+export async function schemaCommand(io: CommandIo): Promise<number> {
+  io.stdout.write(renderPipelineSchema(defaultRegistry()));
+  return EXIT.ok;
+}

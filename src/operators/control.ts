@@ -1,0 +1,676 @@
+/**
+ * `control`: turns commands (`!cv cutoff 0.7`, `!pitch C4`) and vote results into control
+ * variable changes, in the output's units (volts for CV), with curves, quantizers, slew and the
+ * moderator controls `pause`, `resume`, `panic`, `reset`, `lock` and `unlock`.
+ */
+import {
+  asyncScheduler,
+  Observable,
+  type OperatorFunction,
+  type SchedulerAction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
+import { z } from 'zod';
+import { defineOperator } from '../core/component.js';
+import {
+  type ChatEvent,
+  type ChatflowEvent,
+  type CommandArg,
+  type CommandEvent,
+  type ControlEvent,
+  type ControlOrigin,
+  type Platform,
+  ROLES,
+  type Role,
+} from '../core/events.js';
+import { type DropCounter, NO_DROPS } from '../core/metrics.js';
+import { duration, rate } from '../core/units.js';
+import { MIDDLE_C, parsePitchClass, SCALE_NAMES, SCALES, type ScaleName } from './musicInternals.js';
+
+/** What a variable name from chat must look like, after lower-casing. */
+export const VARIABLE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+/** The moderator subcommands `control` understands (`args.subcommand` of the admin command). */
+export const ADMIN_VERBS = ['pause', 'resume', 'panic', 'reset', 'lock', 'unlock'] as const;
+/** How a command's number is read: 0–1, output units, or a MIDI note. */
+export const INPUT_MODES = ['normalized', 'raw', 'note'] as const;
+export type InputMode = (typeof INPUT_MODES)[number];
+export const CURVES = ['linear', 'exponential', 'logarithmic'] as const;
+export type Curve = (typeof CURVES)[number];
+
+const COMMAND_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+/** The ratio of an exponential or logarithmic curve over a range that is not all positive. */
+const CURVE_RATIO = 100;
+/** The largest ratio a geometric curve uses (a range of [1e-12, 1] is not worth more). */
+const MAX_RATIO = 1e12;
+/** Tolerance for "on the grid" when a range end is not an exact multiple of a step. */
+const EPSILON = 1e-9;
+
+export const VariableConfig = z
+  .strictObject({
+    range: z
+      .tuple([z.number(), z.number()])
+      .default([0, 1])
+      .describe("Lowest and highest output value, in the output's units (volts for CV). Every value is clamped to it."),
+    default: z
+      .number()
+      .optional()
+      .describe(
+        'The safe value: sent at start, on `panic` and on `reset`. Left out: 0 when 0 is in `range`, else the nearer end.',
+      ),
+    curve: z
+      .enum(CURVES)
+      .default('linear')
+      .describe(
+        'How `normalized` input (0–1) spreads over `range`. `exponential`: fine control at the low end (geometric when the range is all positive, as for Hz; otherwise a 100:1 curve). `logarithmic`: the mirror image. `raw` and `note` input skip the curve.',
+      ),
+    quantize: z
+      .union([z.enum(['none', 'semitone', ...SCALE_NAMES]), z.number().positive()])
+      .default('none')
+      .describe(
+        'Snap values to a grid: `none`, a step (`0.1`), `semitone` (1/12 of `volts_per_octave`), or a scale (`major`, `minor`, `pentatonic_major`, `pentatonic_minor`, `chromatic`) from `root`. The default value and slew steps are not snapped.',
+      ),
+    root: z.string().optional().describe('Root note of a scale quantizer: `C`, `F#`, `Bb`… (default `C`; C = 0 V).'),
+    volts_per_octave: z
+      .number()
+      .positive()
+      .default(1)
+      .describe('Volts per octave for `semitone`, scales and `note` input (1 V/oct: a semitone is 1/12 V; C4 = 0 V).'),
+    slew: duration()
+      .prefault('0ms')
+      .describe(
+        'Glide time: a change moves linearly to its target in this long, in steps at `control_rate` (`80ms`). `0ms`: jump.',
+      ),
+    input: z
+      .enum(INPUT_MODES)
+      .default('normalized')
+      .describe(
+        "How a command's number is read: `normalized` (0–1 across `range`, through `curve`), `raw` (in `range`'s units) or `note` (a MIDI note, C4 = 60 = 0 V). Out-of-range values are clamped.",
+      ),
+  })
+  .superRefine((v, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    const [lo, hi] = v.range;
+    if (!(lo < hi)) return issue('range', 'The low end of `range` must be below the high end');
+    if (v.default !== undefined && (v.default < lo || v.default > hi)) {
+      issue('default', `\`default\` must lie within range [${lo}, ${hi}]`);
+    }
+    const scale = typeof v.quantize === 'string' && v.quantize !== 'none' && v.quantize !== 'semitone';
+    if (v.root !== undefined) {
+      if (!scale) issue('root', '`root` only applies when `quantize` is a scale (major, minor, …)');
+      else if (parsePitchClass(v.root) === undefined) issue('root', `\`root\` must be a note name such as C, F# or Bb`);
+    }
+    if (typeof v.quantize === 'number') {
+      if (Math.ceil(lo / v.quantize - EPSILON) > Math.floor(hi / v.quantize + EPSILON)) {
+        issue('quantize', `No multiple of ${v.quantize} lies within range [${lo}, ${hi}]`);
+      }
+    } else if (v.quantize !== 'none') {
+      const compiled = compileVariable(v);
+      if (!Number.isFinite(quantizeValue(compiled, (lo + hi) / 2))) {
+        issue('quantize', `No note of ${v.quantize} lies within range [${lo}, ${hi}]`);
+      }
+    }
+  })
+  .describe('One control variable.');
+export type VariableConfig = z.output<typeof VariableConfig>;
+
+const CommandMapping = z
+  .strictObject({
+    variable: z
+      .string()
+      .regex(VARIABLE_NAME, 'A variable name is a lower-case letter, then letters, digits or `_` (at most 32)')
+      .optional()
+      .describe('The one variable this command sets (`!wobble 0.5`). Left out, `variable_arg` names it.'),
+    variable_arg: z.string().default('name').describe('The arg naming the variable (`!cv cutoff 0.7` → `name`).'),
+    value_arg: z
+      .string()
+      .optional()
+      .describe('The arg holding the value. Left out: `value`, else the first number among the args.'),
+    input: z
+      .enum(INPUT_MODES)
+      .optional()
+      .describe(
+        "Overrides the variable's `input` for this command. Left out, a value read from an arg named `note` is a MIDI note.",
+      ),
+  })
+  .describe('How one command names a variable and a value.');
+
+export const ControlConfig = z
+  .strictObject({
+    variables: z
+      .record(z.string().regex(VARIABLE_NAME), VariableConfig, {
+        error: (issue) =>
+          issue.code === 'invalid_key'
+            ? 'A variable name is a lower-case letter, then letters, digits or `_` (at most 32)'
+            : undefined,
+      })
+      .default({})
+      .describe('Variable name → its range, curve, quantizer, slew and safe default.'),
+    commands: z
+      .record(z.string().regex(COMMAND_NAME), CommandMapping)
+      .prefault({ cv: {} })
+      .describe(
+        'Command name → how it names a variable and a value; default `{ cv: {} }` (`!cv <name> <value>`), replaced when you list commands. Besides these, a command named like a declared variable sets it (`!pitch C4`), from its `value` arg or its first number.',
+      ),
+    admin_command: z
+      .string()
+      .min(1)
+      .default('cv')
+      .describe(
+        'The command whose `args.subcommand` (from parse_command `subcommands`) is a moderator action: pause, resume, panic, reset <name>, lock <name>, unlock <name>.',
+      ),
+    admin_roles: z
+      .array(z.enum(ROLES))
+      .min(1)
+      .default(['broadcaster', 'mod'])
+      .describe('Roles that may use moderator actions; they are also exempt from pause and locks.'),
+    control_rate: rate()
+      .prefault('100/s')
+      .describe('How often a slewing variable steps (`100/s`: every 10 ms). At most 1000/s.'),
+    max_active: z
+      .number()
+      .int()
+      .positive()
+      .max(100_000)
+      .default(200)
+      .describe(
+        'Most variables alive at once, declared ones included. Past it, the least recently used undeclared variable is reset to its default and forgotten.',
+      ),
+    allow_undeclared: VariableConfig.optional().describe(
+      'Lets chat create variables that are not declared, with these settings (`{ range: [0, 1], default: 0 }`). Left out, only declared variables can be set.',
+    ),
+    emit_defaults: z
+      .boolean()
+      .default(true)
+      .describe('Send every declared variable its default when the node starts, so the synth starts from safe values.'),
+  })
+  .superRefine((config, ctx) => {
+    const names = Object.keys(config.variables);
+    for (const name of names) {
+      if ((ADMIN_VERBS as readonly string[]).includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['variables', name],
+          message: `"${name}" is a moderator subcommand (\`!${config.admin_command} ${name}\`); pick another variable name`,
+        });
+      }
+    }
+    if (names.length > config.max_active) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max_active'],
+        message: `${names.length} variables are declared but \`max_active\` is ${config.max_active}`,
+      });
+    }
+    for (const [command, mapping] of Object.entries(config.commands)) {
+      if (mapping.variable !== undefined && !(mapping.variable in config.variables) && !config.allow_undeclared) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['commands', command, 'variable'],
+          message: `Variable "${mapping.variable}" is not declared under \`variables\` (nor is \`allow_undeclared\` set)`,
+        });
+      }
+    }
+    if (config.control_rate.periodMs / config.control_rate.count < 1) {
+      ctx.addIssue({ code: 'custom', path: ['control_rate'], message: '`control_rate` is at most 1000/s' });
+    }
+  })
+  .describe('Control variables set from chat commands and votes.');
+export type ControlConfig = z.output<typeof ControlConfig>;
+
+/** Collaborators of {@link control}. */
+export interface ControlDeps {
+  /** Clock of slew steps and `ts`; defaults to {@link asyncScheduler}. */
+  readonly scheduler?: SchedulerLike;
+  /** Where drops are counted; the node's metrics in a pipeline. */
+  readonly drops?: DropCounter;
+  /**
+   * `receivedAt` for events the node makes up itself (defaults at start, slew steps after the
+   * first): `performance.now()` in a pipeline. Defaults to `scheduler.now()`.
+   */
+  readonly clock?: () => number;
+}
+
+/**
+ * Sets control variables from commands and vote results, and emits one {@link ControlEvent} per
+ * change, in the output's units.
+ *
+ * ```text
+ * variables: { cutoff: { range: [0, 1], default: 0.5, slew: 40ms } }, control_rate: 100/s
+ * a: !cv cutoff 1 by a viewer
+ * source:   -a 48ms |
+ * result:   d 10ms a 9ms b 9ms c 9ms e 8ms |
+ *           d: 0.5 (default)   a: 0.625 (command, by viewer)   b: 0.75, c: 0.875, e: 1 (slew)
+ * ```
+ *
+ * A value is read by the variable's `input` (or the command mapping's): `normalized` 0–1
+ * through `curve`, `raw` in range units, or `note` (MIDI, C4 = 0 V); then clamped to `range`
+ * and snapped by `quantize`; see {@link mapValue}. With `slew`, the change is sampled at
+ * `control_rate` along a straight line that reaches the target exactly `slew` after the
+ * command; the first step carries the command's origin, `by` and `receivedAt`, the rest are
+ * origin `slew`. Vote results (`args.origin: 'vote'`, from `vote`) have origin `vote` and no
+ * `by`.
+ *
+ * The admin command (`!cv`) with `args.subcommand` is a moderator action, for `admin_roles`
+ * only: `pause`/`resume` viewer control (dropped as `paused` meanwhile), `panic` (every
+ * variable jumps to its default, slews cancelled, origin `panic`), `reset <name>` (origin
+ * `reset`), `lock`/`unlock <name>` (viewer commands for it dropped as `locked`). Moderators
+ * are exempt from pause and locks; votes never are.
+ *
+ * Names from chat are lower-cased and must match {@link VARIABLE_NAME}. Only declared
+ * variables can be set unless `allow_undeclared` is given; then at most `max_active` variables
+ * live at once and the least recently set undeclared one (that is not locked) is reset to its
+ * default (origin `reset`) and forgotten to make room. Every drop is counted: `invalid_name`,
+ * `invalid_value`, `undeclared`, `max_active`, `paused`, `locked`, `not_admin`,
+ * `unknown_variable`, `unknown_subcommand`, `unknown_command`, `not_a_command`, `error`.
+ *
+ * State (values, locks, pause, slews) is per subscription.
+ *
+ * @param config Parsed config.
+ * @param deps Scheduler, drop counter and clock.
+ * @see parseCommand, which makes the command events.
+ * @see vote, whose results this node applies.
+ */
+export function control(config: ControlConfig, deps: ControlDeps = {}): OperatorFunction<ChatflowEvent, ControlEvent> {
+  const scheduler = deps.scheduler ?? asyncScheduler;
+  const drops = deps.drops ?? NO_DROPS;
+  const clock = deps.clock ?? (() => scheduler.now());
+  const declared = new Map<string, CompiledVariable>();
+  for (const [name, spec] of Object.entries(config.variables)) declared.set(name, compileVariable(spec));
+  const undeclared = config.allow_undeclared ? compileVariable(config.allow_undeclared) : undefined;
+  const mappings = compileMappings(config);
+  const adminCommand = config.admin_command;
+  const adminTargetArg = config.commands[adminCommand]?.variable_arg ?? 'name';
+  const adminRoles: ReadonlySet<Role> = new Set(config.admin_roles);
+  const stepMs = config.control_rate.periodMs / config.control_rate.count;
+  const capacity = config.max_active - declared.size;
+  const emitDefaults = config.emit_defaults;
+
+  return (source) =>
+    new Observable<ControlEvent>((subscriber) => {
+      // Per-subscription state.
+      const vars = new Map<string, VariableState>();
+      /** Undeclared variables, least recently set first. */
+      const lru = new Map<string, VariableState>();
+      let paused = false;
+      /** Slews in flight; completion waits for them, as `delay` waits for its values. */
+      let ramps = 0;
+      let sourceDone = false;
+
+      const emit = (st: VariableState, value: number, origin: ControlOrigin, by: By | undefined, receivedAt: number) => {
+        const previous = st.value;
+        st.value = value;
+        const ts = scheduler.now();
+        subscriber.next(
+          by === undefined
+            ? { kind: 'control', variable: st.name, value, previous, origin, ts, receivedAt }
+            : { kind: 'control', variable: st.name, value, previous, origin, by, ts, receivedAt },
+        );
+      };
+
+      const cancel = (st: VariableState) => {
+        if (st.ramp) {
+          st.ramp.unsubscribe();
+          st.ramp = undefined;
+          ramps -= 1;
+        }
+      };
+
+      const set = (st: VariableState, target: number, origin: ControlOrigin, by: By | undefined, receivedAt: number) => {
+        cancel(st);
+        const slew = st.spec.slewMs;
+        const start = st.value;
+        if (slew <= 0 || target === start) return emit(st, target, origin, by, receivedAt);
+        let k = 0;
+        ramps += 1;
+        st.ramp = scheduler.schedule(
+          function step(this: SchedulerAction<undefined>) {
+            k += 1;
+            // A step within a microsecond of the end is the end (k * stepMs is inexact).
+            const done = k * stepMs >= slew - 1e-3;
+            const elapsed = done ? slew : k * stepMs;
+            if (done) {
+              st.ramp = undefined;
+              ramps -= 1;
+            }
+            const value = done ? target : start + (target - start) * (elapsed / slew);
+            if (k === 1) emit(st, value, origin, by, receivedAt);
+            else emit(st, value, 'slew', undefined, clock());
+            if (!done) this.schedule(undefined, Math.min((k + 1) * stepMs, slew) - elapsed);
+            else if (sourceDone && ramps === 0) subscriber.complete();
+          },
+          Math.min(stepMs, slew),
+        );
+      };
+
+      /** Makes room for and creates an undeclared variable; undefined (counted) when it can't. */
+      const activate = (name: string, receivedAt: number): VariableState | undefined => {
+        if (!undeclared) {
+          drops.drop('undeclared', true);
+          return undefined;
+        }
+        if (lru.size >= capacity) {
+          let victim: VariableState | undefined;
+          for (const st of lru.values()) {
+            if (!st.locked) {
+              victim = st;
+              break;
+            }
+          }
+          if (!victim) {
+            drops.drop('max_active', true);
+            return undefined;
+          }
+          cancel(victim);
+          lru.delete(victim.name);
+          vars.delete(victim.name);
+          emit(victim, victim.spec.default, 'reset', undefined, receivedAt);
+        }
+        const st = newState(name, undeclared, true);
+        vars.set(name, st);
+        return st;
+      };
+
+      const admin = (event: CommandEvent, verb: string, isAdmin: boolean) => {
+        if (!(ADMIN_VERBS as readonly string[]).includes(verb)) return drops.drop('unknown_subcommand', true);
+        if (!isAdmin) return drops.drop('not_admin', true);
+        const by = byOf(event.chat);
+        const receivedAt = event.receivedAt;
+        switch (verb) {
+          case 'pause':
+            paused = true;
+            return;
+          case 'resume':
+            paused = false;
+            return;
+          case 'panic':
+            for (const st of vars.values()) {
+              cancel(st);
+              emit(st, st.spec.default, 'panic', by, receivedAt);
+            }
+            return;
+          case 'reset':
+          case 'lock':
+          case 'unlock': {
+            const raw = event.args[adminTargetArg];
+            const name = typeof raw === 'string' ? variableName(raw) : undefined;
+            if (name === undefined) return drops.drop('invalid_name', true);
+            const st = vars.get(name);
+            if (!st) return drops.drop('unknown_variable', true);
+            if (verb === 'reset') {
+              cancel(st);
+              emit(st, st.spec.default, 'reset', by, receivedAt);
+            } else {
+              st.locked = verb === 'lock';
+            }
+            return;
+          }
+        }
+      };
+
+      const onCommand = (event: CommandEvent) => {
+        const args = event.args;
+        const vote = args.origin === 'vote';
+        const isAdmin = !vote && hasRole(event.chat.author.roles, adminRoles);
+        if (event.name === adminCommand && typeof args.subcommand === 'string') {
+          return admin(event, args.subcommand, isAdmin);
+        }
+        const mapping = mappings.get(event.name);
+        if (!mapping) return drops.drop('unknown_command', true);
+
+        let st: VariableState | undefined;
+        let name = mapping.variable;
+        if (name === undefined) {
+          const raw = args[mapping.variableArg];
+          if (typeof raw !== 'string') return drops.drop('invalid_name', true);
+          st = vars.get(raw);
+          name = st ? raw : variableName(raw);
+          if (name === undefined) return drops.drop('invalid_name', true);
+        }
+        const valueKey = mapping.valueArg ?? numberKey(args);
+        const value = valueKey === undefined ? undefined : args[valueKey];
+        if (typeof value !== 'number' || !Number.isFinite(value)) return drops.drop('invalid_value', true);
+        if (paused && !isAdmin) return drops.drop('paused', true);
+
+        st ??= vars.get(name);
+        if (st) {
+          if (st.locked && !isAdmin) return drops.drop('locked', true);
+          if (st.dynamic) lru.delete(name);
+        } else {
+          st = activate(name, event.receivedAt);
+          if (!st) return;
+        }
+        if (st.dynamic) lru.set(name, st);
+
+        const mode = mapping.input ?? (valueKey === 'note' ? 'note' : st.spec.input);
+        const target = mapValue(st.spec, value, mode);
+        if (vote) set(st, target, 'vote', undefined, event.receivedAt);
+        else set(st, target, 'command', byOf(event.chat), event.receivedAt);
+      };
+
+      for (const [name, spec] of declared) {
+        const st = newState(name, spec, false);
+        vars.set(name, st);
+        if (emitDefaults) emit(st, spec.default, 'default', undefined, clock());
+      }
+
+      const subscription = source.subscribe({
+        next: (event) => {
+          try {
+            if (event.kind === 'command') onCommand(event);
+            else drops.drop('not_a_command', true);
+          } catch {
+            // Only a malformed event (no chat, no args) gets here; it must not stop control.
+            drops.drop('error', false);
+          }
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          sourceDone = true;
+          if (ramps === 0) subscriber.complete();
+        },
+      });
+      return () => {
+        subscription.unsubscribe();
+        for (const st of vars.values()) cancel(st);
+      };
+    });
+}
+
+export const controlComponent = defineOperator({
+  type: 'control',
+  summary: 'Turns commands and vote results into control-variable changes (control voltages).',
+  description:
+    'Declared variables have a range, curve, quantizer, slew and safe default; `!cv pause|resume|panic|reset|lock|unlock` (parse_command subcommands) are moderator controls. Emits `control` events for the osc, overlay and redis_state sinks.',
+  config: ControlConfig,
+  examples: [
+    'variables:\n  cutoff: { range: [0, 1], slew: 80ms, default: 0.5 }\n  pitch: { range: [-5, 5], quantize: semitone, default: 0 }',
+    [
+      'control_rate: 200/s',
+      'max_active: 50',
+      'allow_undeclared: { range: [0, 1], default: 0 }',
+      'commands:',
+      '  cv: { variable_arg: name, value_arg: value }',
+      '  note: { variable: pitch, input: note }',
+      'variables:',
+      '  pitch: { range: [-2, 3], quantize: pentatonic_minor, root: A, slew: 40ms }',
+      '  freq: { range: [20, 20000], curve: exponential, default: 440 }',
+    ].join('\n'),
+  ],
+  create: (config, ctx) => control(config, { scheduler: ctx.scheduler, drops: ctx.metrics, clock: ctx.clock }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// The value mapping: pure, so property tests can drive it directly.
+
+/** A variable's settings, compiled for the hot path. */
+export interface CompiledVariable {
+  readonly min: number;
+  readonly max: number;
+  readonly default: number;
+  readonly curve: Curve;
+  /** End-to-start ratio of the exponential and logarithmic curves. */
+  readonly ratio: number;
+  readonly quantize: 'none' | 'step' | 'scale';
+  /** The grid step (`step`) or one semitone in output units (`scale`). */
+  readonly step: number;
+  /** Lowest and highest grid index inside the range. */
+  readonly kMin: number;
+  readonly kMax: number;
+  /** `scale`: pitch classes above C (index 0–11) that are in the scale. */
+  readonly pitchClasses: readonly boolean[];
+  readonly voltsPerOctave: number;
+  readonly slewMs: number;
+  readonly input: InputMode;
+}
+
+/** Compiles a parsed {@link VariableConfig}. */
+export function compileVariable(config: VariableConfig): CompiledVariable {
+  const [min, max] = config.range;
+  const q = config.quantize;
+  const scaleName: ScaleName | undefined =
+    typeof q === 'string' && q !== 'none' ? (q === 'semitone' ? 'chromatic' : q) : undefined;
+  const step = typeof q === 'number' ? q : config.volts_per_octave / 12;
+  // A geometric curve needs a usable ratio; cap extreme ones and fall back to linear when the
+  // range is too narrow for the ratio to differ from 1.
+  const ratio = min > 0 ? Math.min(max / min, MAX_RATIO) : CURVE_RATIO;
+  const root = config.root === undefined ? 0 : (parsePitchClass(config.root) ?? 0);
+  const pitchClasses = new Array<boolean>(12).fill(false);
+  if (scaleName) for (const pc of SCALES[scaleName]) pitchClasses[(pc + root) % 12] = true;
+  return {
+    min,
+    max,
+    default: config.default ?? clamp(0, min, max),
+    curve: ratio > 1 + 1e-9 ? config.curve : 'linear',
+    ratio,
+    quantize: typeof q === 'number' ? 'step' : scaleName ? 'scale' : 'none',
+    step,
+    kMin: Math.ceil(min / step - EPSILON),
+    kMax: Math.floor(max / step + EPSILON),
+    pitchClasses,
+    voltsPerOctave: config.volts_per_octave,
+    slewMs: config.slew,
+    input: config.input,
+  };
+}
+
+/**
+ * Maps a number from chat to the variable's output value: read by `mode` (`normalized` 0–1
+ * through the curve, `raw` in output units, `note` as a MIDI note with C4 = 0 V), clamped to
+ * the range, then quantized. Always returns a value within the range; a non-finite input
+ * returns the default.
+ */
+export function mapValue(variable: CompiledVariable, input: number, mode: InputMode = variable.input): number {
+  if (!Number.isFinite(input)) return variable.default;
+  const { min, max } = variable;
+  let value: number;
+  if (mode === 'normalized') {
+    const t = clamp(input, 0, 1);
+    const span = max - min;
+    const r = variable.ratio;
+    switch (variable.curve) {
+      case 'linear':
+        value = min + span * t;
+        break;
+      case 'exponential':
+        value = min + (span * (r ** t - 1)) / (r - 1);
+        break;
+      case 'logarithmic':
+        value = min + (span * Math.log1p((r - 1) * t)) / Math.log(r);
+        break;
+    }
+  } else if (mode === 'note') {
+    value = ((input - MIDDLE_C) / 12) * variable.voltsPerOctave;
+  } else {
+    value = input;
+  }
+  return Number.isNaN(value) ? variable.default : quantizeValue(variable, clamp(value, min, max));
+}
+
+/**
+ * Snaps a value within the range to the variable's grid or scale, staying within the range.
+ * Returns NaN only for a scale with no note in range (rejected by the config schema).
+ */
+export function quantizeValue(variable: CompiledVariable, value: number): number {
+  const { min, max, step, kMin, kMax } = variable;
+  if (variable.quantize === 'none') return value;
+  if (kMin > kMax) return Number.NaN;
+  const position = value / step;
+  const near = clamp(Math.round(position), kMin, kMax);
+  if (variable.quantize === 'step') return clamp(near * step, min, max);
+  const classes = variable.pitchClasses;
+  for (let d = 0; d <= 12; d++) {
+    const below = near - d;
+    const above = near + d;
+    const belowOk = below >= kMin && classes[((below % 12) + 12) % 12] === true;
+    const aboveOk = above <= kMax && classes[((above % 12) + 12) % 12] === true;
+    if (belowOk && (!aboveOk || position - below <= above - position)) return clamp(below * step, min, max);
+    if (aboveOk) return clamp(above * step, min, max);
+  }
+  return Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Internals.
+
+type By = { readonly login: string; readonly platform: Platform };
+
+interface VariableState {
+  readonly name: string;
+  readonly spec: CompiledVariable;
+  /** Created from chat through `allow_undeclared`; may be evicted. */
+  readonly dynamic: boolean;
+  value: number;
+  locked: boolean;
+  ramp: Subscription | undefined;
+}
+
+interface Mapping {
+  readonly variable: string | undefined;
+  readonly variableArg: string;
+  readonly valueArg: string | undefined;
+  readonly input: InputMode | undefined;
+}
+
+function newState(name: string, spec: CompiledVariable, dynamic: boolean): VariableState {
+  return { name, spec, dynamic, value: spec.default, locked: false, ramp: undefined };
+}
+
+/** The configured mappings, plus one per declared variable for a command of its name. */
+function compileMappings(config: ControlConfig): ReadonlyMap<string, Mapping> {
+  const out = new Map<string, Mapping>();
+  for (const name of Object.keys(config.variables)) {
+    out.set(name, { variable: name, variableArg: 'name', valueArg: undefined, input: undefined });
+  }
+  for (const [command, m] of Object.entries(config.commands)) {
+    out.set(command, { variable: m.variable, variableArg: m.variable_arg, valueArg: m.value_arg, input: m.input });
+  }
+  return out;
+}
+
+/** `value` when it is a number, else the first number among the args (never `voters`). */
+function numberKey(args: Readonly<Record<string, CommandArg>>): string | undefined {
+  if (typeof args.value === 'number') return 'value';
+  for (const key in args) if (typeof args[key] === 'number' && key !== 'voters') return key;
+  return undefined;
+}
+
+function variableName(raw: string): string | undefined {
+  if (raw.length === 0 || raw.length > 32) return undefined;
+  if (VARIABLE_NAME.test(raw)) return raw;
+  const lower = raw.toLowerCase();
+  return VARIABLE_NAME.test(lower) ? lower : undefined;
+}
+
+function hasRole(roles: readonly Role[], allowed: ReadonlySet<Role>): boolean {
+  for (const role of roles) if (allowed.has(role)) return true;
+  return false;
+}
+
+function byOf(chat: ChatEvent): By {
+  return { login: chat.author.login, platform: chat.platform };
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(Math.max(value, min), max);
+}

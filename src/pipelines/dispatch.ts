@@ -1,0 +1,85 @@
+/**
+ * The terminal subscribers of an operator's output: they hand each value to the node's ports.
+ * They extend `Subscriber` (rather than being observer objects) because RxJS wraps a plain
+ * observer in two more layers, and this sits on every hop of the hot path.
+ */
+import { Subscriber } from 'rxjs';
+import type { Routed } from '../core/component.js';
+import type { ChatflowEvent } from '../core/events.js';
+import type { NodeMetrics } from '../core/metrics.js';
+import type { ProcessingTimer } from './measure.js';
+import type { NodePorts, OutputPort } from './ports.js';
+
+export interface DispatchEnd {
+  error(err: unknown): void;
+  complete(): void;
+}
+
+abstract class DispatchSubscriber<T> extends Subscriber<T> {
+  constructor(private readonly end: DispatchEnd) {
+    super();
+  }
+
+  protected override _error(err: unknown): void {
+    try {
+      this.end.error(err);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected override _complete(): void {
+    try {
+      this.end.complete();
+    } finally {
+      this.unsubscribe();
+    }
+  }
+}
+
+/** For an operator with one output: every value goes to the default port. */
+export class SingleDispatch extends DispatchSubscriber<ChatflowEvent> {
+  constructor(
+    private readonly port: OutputPort,
+    private readonly timer: ProcessingTimer,
+    end: DispatchEnd,
+  ) {
+    super(end);
+  }
+
+  protected override _next(event: ChatflowEvent): void {
+    this.timer.outputSeen();
+    this.port.emit(event);
+  }
+}
+
+/** For a ported operator: each {@link Routed} value goes to its port (and maybe the default). */
+export class RoutedDispatch extends DispatchSubscriber<Routed> {
+  readonly #main: OutputPort;
+
+  constructor(
+    private readonly ports: NodePorts,
+    private readonly mirror: boolean,
+    private readonly metrics: NodeMetrics,
+    private readonly timer: ProcessingTimer,
+    end: DispatchEnd,
+  ) {
+    super(end);
+    this.#main = ports.get('');
+  }
+
+  protected override _next({ port, event }: Routed): void {
+    this.timer.outputSeen();
+    if (port === '') {
+      this.#main.emit(event);
+      return;
+    }
+    const target = this.ports.find(port);
+    if (!target) {
+      this.metrics.drop(`unknown_port:${port}`, false);
+      return;
+    }
+    target.emit(event);
+    if (this.mirror && port.charCodeAt(0) !== 95 /* _ */) this.#main.emit(event as ChatflowEvent);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Runtime-owned output ports. Every node's outputs are {@link OutputPort}s that live as long as
+ * the pipeline does, so a node can be swapped (hot reload) without re-subscribing the others.
+ *
+ * A port is a plain list of listeners rather than an RxJS Subject: it sits between every pair
+ * of nodes, and a Subject's extra subscriber layers cost about a third of the engine's
+ * throughput (bench/engineOverhead.ts).
+ */
+import { Observable } from 'rxjs';
+import type { ChatflowEvent } from '../core/events.js';
+import type { Counter, NodeMetrics } from '../core/metrics.js';
+
+export interface PortListener {
+  next(event: ChatflowEvent): void;
+  complete(): void;
+}
+
+export class OutputPort {
+  #listeners: readonly PortListener[] = [];
+  #completed = false;
+  readonly #sent: Counter;
+  readonly #unconsumed: string;
+
+  constructor(
+    private readonly metrics: NodeMetrics,
+    readonly name: string,
+  ) {
+    this.#sent = metrics.out(name);
+    this.#unconsumed = name ? `no_consumer:${name}` : 'no_consumer';
+  }
+
+  /** Sends one event to every consumer; an event nobody consumes is counted as a drop. */
+  emit(event: ChatflowEvent): void {
+    this.#sent.value += 1;
+    const listeners = this.#listeners;
+    if (listeners.length === 1) {
+      (listeners[0] as PortListener).next(event);
+    } else if (listeners.length === 0) {
+      this.metrics.drop(this.#unconsumed, true);
+    } else {
+      for (const listener of listeners) listener.next(event);
+    }
+  }
+
+  /** Ends the stream for every consumer, now and later (a late subscriber completes at once). */
+  complete(): void {
+    if (this.#completed) return;
+    this.#completed = true;
+    const listeners = this.#listeners;
+    this.#listeners = [];
+    for (const listener of listeners) listener.complete();
+  }
+
+  get completed(): boolean {
+    return this.#completed;
+  }
+
+  /** Adds a consumer; returns the function that removes it. */
+  listen(listener: PortListener): () => void {
+    if (this.#completed) {
+      listener.complete();
+      return () => {};
+    }
+    // Copy on write: emit() iterates without guarding against changes mid-loop.
+    this.#listeners = [...this.#listeners, listener];
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** The port as an Observable, for consumers that want one. */
+  get events$(): Observable<ChatflowEvent> {
+    return new Observable<ChatflowEvent>((subscriber) =>
+      this.listen({ next: (e) => subscriber.next(e), complete: () => subscriber.complete() }),
+    );
+  }
+}
+
+/** Something that takes the next event: the subscriber of a node's input. */
+export interface Downstream {
+  next(event: ChatflowEvent): void;
+}
+
+/** Builds a node's per-event input handler around the subscriber that hands an event on. */
+export type InputWrapper = (downstream: Downstream) => (event: ChatflowEvent) => void;
+
+const unwrapped: InputWrapper = (downstream) => (event) => downstream.next(event);
+
+/**
+ * The merged input of a node, as one Observable: each event goes through `wrap` (counting,
+ * timing) to the subscriber, with one function call per hop. Completes when every input port
+ * has completed.
+ */
+export function portsInput(ports: readonly OutputPort[], wrap: InputWrapper = unwrapped): Observable<ChatflowEvent> {
+  return new Observable<ChatflowEvent>((subscriber) => {
+    if (ports.length === 0) {
+      subscriber.complete();
+      return;
+    }
+    let open = ports.length;
+    const listener: PortListener = {
+      next: wrap(subscriber),
+      complete: () => {
+        open -= 1;
+        if (open === 0) subscriber.complete();
+      },
+    };
+    const removers = ports.map((port) => port.listen(listener));
+    return () => {
+      for (const remove of removers) remove();
+    };
+  });
+}
+
+/** The ports of one node: the default one ('') and its named ones. */
+export class NodePorts {
+  readonly #ports = new Map<string, OutputPort>();
+
+  constructor(metrics: NodeMetrics, names: readonly string[]) {
+    this.#ports.set('', new OutputPort(metrics, ''));
+    for (const name of names) this.#ports.set(name, new OutputPort(metrics, name));
+  }
+
+  get(name: string): OutputPort {
+    const port = this.#ports.get(name);
+    if (!port) throw new Error(`Port "${name}" does not exist`);
+    return port;
+  }
+
+  find(name: string): OutputPort | undefined {
+    return this.#ports.get(name);
+  }
+
+  completeAll(): void {
+    for (const port of this.#ports.values()) port.complete();
+  }
+}

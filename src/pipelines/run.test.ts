@@ -1,0 +1,358 @@
+import { Observable, Subject, defer, map, throwError } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type Sink, defineOperator, defineSink, defineSource } from '../core/component.js';
+import { SourceFatalError } from '../core/errors.js';
+import type { ChatEvent, ChatflowEvent } from '../core/events.js';
+import { silentLogger } from '../core/logger.js';
+import { buildRegistry } from '../core/registry.js';
+import { chat } from '../../test/support/events.js';
+import { buildGraph } from './graph.js';
+import type { PipelineGraph } from './ir.js';
+import { loadText } from './load.js';
+import { type PipelineRuntime, startPipeline } from './run.js';
+
+const FAST_BACKOFF = { initialMs: 5, maxMs: 20, jitter: 0 };
+
+/** Components whose behaviour each test controls, with no state shared between tests. */
+function harness() {
+  const feeds = new Map<string, Subject<ChatflowEvent>>();
+  const feed = (name: string) => {
+    let s = feeds.get(name);
+    if (!s) {
+      s = new Subject<ChatflowEvent>();
+      feeds.set(name, s);
+    }
+    return s;
+  };
+  const written = new Map<string, ChatflowEvent[]>();
+  const lifecycle: string[] = [];
+  let flakyFailuresLeft = 0;
+  let subscriptions = 0;
+
+  const named = z.strictObject({ name: z.string().describe('Which feed.') });
+  const empty = z.strictObject({});
+  const feedSource = defineSource({
+    type: 'feed',
+    summary: 'Events pushed by the test.',
+    config: named,
+    examples: ['name: a'],
+    create: (config) =>
+      new Observable<ChatflowEvent>((subscriber) => {
+        lifecycle.push(`subscribe ${config.name}`);
+        const sub = feed(config.name).subscribe(subscriber);
+        return () => {
+          lifecycle.push(`unsubscribe ${config.name}`);
+          sub.unsubscribe();
+        };
+      }),
+  });
+  const flakySource = defineSource({
+    type: 'flaky',
+    summary: 'Fails on subscribe a given number of times, then follows a feed.',
+    config: named,
+    examples: ['name: a'],
+    create: (config, ctx) =>
+      defer(() => {
+        subscriptions += 1;
+        if (flakyFailuresLeft > 0) {
+          flakyFailuresLeft -= 1;
+          return throwError(() => new Error('connection refused'));
+        }
+        ctx.setHealth('live');
+        return feed(config.name);
+      }),
+  });
+  const fatalSource = defineSource({
+    type: 'fatal',
+    summary: 'Fails for good.',
+    config: empty,
+    examples: [''],
+    create: (_config, ctx) => defer(() => throwError(() => new SourceFatalError(ctx.id, 'bad credentials'))),
+  });
+  const boom = defineOperator({
+    type: 'boom',
+    summary: 'A buggy operator: errors its stream on the text "boom".',
+    config: empty,
+    examples: [''],
+    create: () =>
+      map((event: ChatflowEvent) => {
+        if (event.kind === 'chat' && event.text === 'boom') throw new Error('bug');
+        return event;
+      }),
+  });
+  const split = defineOperator({
+    type: 'split',
+    summary: 'Sends chat starting with "!" to `cmd`, the rest to `_other`.',
+    config: empty,
+    examples: [''],
+    ports: () => ['cmd', '_other'],
+    mirrorToDefault: true,
+    create: () =>
+      map((event: ChatflowEvent) => ({
+        port: event.kind === 'chat' && event.text.startsWith('!') ? 'cmd' : '_other',
+        event,
+      })),
+  });
+  const collect = defineSink({
+    type: 'collect',
+    summary: 'Keeps what it is given.',
+    config: named,
+    examples: ['name: a'],
+    driver: { batchMax: 10 },
+    create: (config): Sink => {
+      const list: ChatflowEvent[] = [];
+      written.set(config.name, list);
+      return {
+        start: async () => {
+          lifecycle.push(`start ${config.name}`);
+        },
+        write: (batch) => {
+          list.push(...batch);
+        },
+        flush: async () => {
+          lifecycle.push(`flush ${config.name}`);
+        },
+        stop: async () => {
+          lifecycle.push(`stop ${config.name}`);
+        },
+      };
+    },
+  });
+  const registry = buildRegistry([fatalSource, feedSource, flakySource], [boom, split], [collect]);
+  const graph = (yaml: string): PipelineGraph => {
+    const result = buildGraph(loadText(yaml, { file: 'test.yaml', env: {} }), registry);
+    if (!result.graph) throw new Error(result.issues.map((i) => i.message).join('\n'));
+    return result.graph;
+  };
+  return {
+    feed,
+    written: (name: string) => written.get(name) ?? [],
+    lifecycle,
+    graph,
+    failNext: (n: number) => {
+      flakyFailuresLeft = n;
+    },
+    subscriptions: () => subscriptions,
+  };
+}
+
+const running: PipelineRuntime[] = [];
+async function start(graph: PipelineGraph): Promise<PipelineRuntime> {
+  const runtime = await startPipeline(graph, {
+    logger: silentLogger(),
+    resources: { baseDir: '.', instance: 'test' },
+    backoff: FAST_BACKOFF,
+  });
+  running.push(runtime);
+  return runtime;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.stop()));
+});
+
+const until = async (check: () => boolean, ms = 2000): Promise<void> => {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+};
+
+describe('PipelineRuntime', () => {
+  it('fans in from two sources and fans out to two sinks, counting every node', async () => {
+    const h = harness();
+    const runtime = await start(
+      h.graph(`
+version: 1
+sources:
+  a: { type: feed, name: a }
+  b: { type: feed, name: b }
+operators:
+  mid: { type: boom, inputs: [a, b] }
+sinks:
+  left: { type: collect, name: left, inputs: [mid] }
+  right: { type: collect, name: right, inputs: [mid, a] }
+`),
+    );
+    h.feed('a').next(chat('one'));
+    h.feed('b').next(chat('two'));
+    await until(() => h.written('right').length === 3);
+    expect(h.written('left').map((e) => (e as ChatEvent).text)).toEqual(['one', 'two']);
+    expect(h.written('right').map((e) => (e as ChatEvent).text).sort()).toEqual(['one', 'one', 'two']);
+    const mid = runtime.metrics.get('mid')!;
+    expect(mid.eventsIn).toBe(2);
+    expect(mid.out('').value).toBe(2);
+    expect(runtime.metrics.get('a')!.out('').value).toBe(1);
+    expect(runtime.metrics.get('right')!.eventsIn).toBe(3);
+  });
+
+  it('routes named ports, mirrors them to the default port, and counts unconsumed ports as drops', async () => {
+    const h = harness();
+    const runtime = await start(
+      h.graph(`
+version: 1
+sources:
+  a: { type: feed, name: a }
+operators:
+  s: { type: split, inputs: [a] }
+sinks:
+  cmds: { type: collect, name: cmds, inputs: [s.cmd] }
+  all: { type: collect, name: all, inputs: [s] }
+`),
+    );
+    for (const text of ['!cv 1', 'hello', '!pitch C4']) h.feed('a').next(chat(text));
+    await until(() => h.written('all').length === 2);
+    expect(h.written('cmds').map((e) => (e as ChatEvent).text)).toEqual(['!cv 1', '!pitch C4']);
+    expect(h.written('all').map((e) => (e as ChatEvent).text)).toEqual(['!cv 1', '!pitch C4']);
+    const s = runtime.metrics.get('s')!.snapshot();
+    expect(s.eventsOut).toMatchObject({ '': 2, cmd: 2, _other: 1 });
+    expect(s.dropped['no_consumer:_other']).toEqual({ count: 1, intentional: true });
+  });
+
+  it('restarts an operator that errors, counting the error, and keeps the rest of the stream', async () => {
+    const h = harness();
+    const runtime = await start(
+      h.graph(`
+version: 1
+sources:
+  a: { type: feed, name: a }
+operators:
+  mid: { type: boom, inputs: [a] }
+sinks:
+  out: { type: collect, name: out, inputs: [mid] }
+`),
+    );
+    h.feed('a').next(chat('before'));
+    h.feed('a').next(chat('boom'));
+    await until(() => runtime.metrics.get('mid')!.errors === 1);
+    await new Promise((r) => setTimeout(r, 30));
+    h.feed('a').next(chat('after'));
+    await until(() => h.written('out').length === 2);
+    expect(h.written('out').map((e) => (e as ChatEvent).text)).toEqual(['before', 'after']);
+    expect(runtime.metrics.get('mid')!.lastError).toBe('bug');
+  });
+
+  it('restarts a failing source with backoff and reports its health', async () => {
+    const h = harness();
+    h.failNext(2);
+    const runtime = await start(
+      h.graph(`
+version: 1
+sources:
+  f: { type: flaky, name: f }
+sinks:
+  out: { type: collect, name: out, inputs: [f] }
+`),
+    );
+    const metrics = runtime.metrics.get('f')!;
+    expect(['connecting', 'reconnecting']).toContain(metrics.status);
+    await until(() => metrics.status === 'live');
+    expect(h.subscriptions()).toBe(3);
+    expect(metrics.errors).toBe(2);
+    h.feed('f').next(chat('hi'));
+    await until(() => h.written('out').length === 1);
+  });
+
+  it('does not restart a source that failed for good', async () => {
+    const h = harness();
+    const runtime = await start(
+      h.graph(`
+version: 1
+sources:
+  bad: { type: fatal }
+  a: { type: feed, name: a }
+sinks:
+  out: { type: collect, name: out, inputs: [bad, a] }
+`),
+    );
+    expect(runtime.metrics.get('bad')!.status).toBe('failed');
+    expect(runtime.metrics.get('bad')!.lastError).toBe('bad credentials');
+    h.feed('a').next(chat('still flowing'));
+    await until(() => h.written('out').length === 1);
+  });
+
+  it('stops sources first, then flushes and stops sinks', async () => {
+    const h = harness();
+    const runtime = await start(
+      h.graph(`
+version: 1
+sources:
+  a: { type: feed, name: a }
+sinks:
+  out: { type: collect, name: out, inputs: [a] }
+`),
+    );
+    h.feed('a').next(chat('x'));
+    const report = await runtime.stop();
+    expect(report.lostAtShutdown).toBe(0);
+    expect(h.written('out')).toHaveLength(1);
+    expect(h.lifecycle).toEqual(['start out', 'subscribe a', 'unsubscribe a', 'flush out', 'stop out']);
+    expect(runtime.metrics.get('a')!.status).toBe('stopped');
+    expect(await runtime.stop()).toBe(report);
+  });
+
+  it('finishes by itself when every source has completed and the sinks have written everything', async () => {
+    const h = harness();
+    const runtime = await start(
+      h.graph(`
+version: 1
+sources:
+  a: { type: feed, name: a }
+  b: { type: feed, name: b }
+sinks:
+  out: { type: collect, name: out, inputs: [a, b] }
+`),
+    );
+    let finished = false;
+    void runtime.finished.then(() => {
+      finished = true;
+    });
+    h.feed('a').next(chat('1'));
+    h.feed('a').complete();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(finished).toBe(false);
+    h.feed('b').next(chat('2'));
+    h.feed('b').complete();
+    await runtime.finished;
+    expect(h.written('out')).toHaveLength(2);
+    expect(h.lifecycle.filter((step) => step.endsWith(' out'))).toEqual(['start out', 'flush out', 'stop out']);
+    expect(h.lifecycle.at(-1)).toBe('stop out');
+  });
+
+  it('keeps a disabled node validated but never starts it', async () => {
+    const h = harness();
+    const runtime = await start(
+      h.graph(`
+version: 1
+sources:
+  a: { type: feed, name: a }
+  off: { type: feed, name: off, enabled: false }
+sinks:
+  out: { type: collect, name: out, inputs: [a, off] }
+`),
+    );
+    expect(h.lifecycle).not.toContain('subscribe off');
+    expect(runtime.metrics.get('off')!.status).toBe('disabled');
+    h.feed('a').next(chat('x'));
+    await until(() => h.written('out').length === 1);
+  });
+
+  it('records end-to-end latency at sinks from receivedAt', async () => {
+    const h = harness();
+    const runtime = await start(
+      h.graph(`
+version: 1
+sources:
+  a: { type: feed, name: a }
+sinks:
+  out: { type: collect, name: out, inputs: [a] }
+`),
+    );
+    h.feed('a').next(chat('x', { receivedAt: performance.now() - 5 }));
+    await until(() => h.written('out').length === 1);
+    const latency = runtime.metrics.get('out')!.latency.summary();
+    expect(latency.count).toBe(1);
+    expect(latency.max).toBeGreaterThanOrEqual(5);
+  });
+});

@@ -1,0 +1,340 @@
+/**
+ * Compiles a validated {@link PipelineGraph} to running RxJS and owns its lifecycle:
+ * sinks first, then operators, sources last (so nothing is emitted before it can be consumed);
+ * at stop, the reverse: sources end, operators drain, sinks flush within their deadline.
+ */
+import { type Observable, type OperatorFunction, type SchedulerLike, Subscription, asyncScheduler } from 'rxjs';
+import type {
+  ComponentContext,
+  OperatorDefinition,
+  Resources,
+  Routed,
+  SinkDefinition,
+  SourceDefinition,
+} from '../core/component.js';
+import { SourceFatalError, toError } from '../core/errors.js';
+import type { ChatflowEvent } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import { NodeMetrics, type NodeMetricsSnapshot } from '../core/metrics.js';
+import { resolveSinkDriver } from '../core/sinkDriverConfig.js';
+import { type DrainResult, type SinkDriver, writeBatches } from '../sinks/writeBatches.js';
+import { type BackoffPolicy, SOURCE_BACKOFF, backoffDelay } from './backoff.js';
+import type { GraphNode, PipelineGraph } from './ir.js';
+import { type DispatchEnd, RoutedDispatch, SingleDispatch } from './dispatch.js';
+import { ProcessingTimer, sinkInput } from './measure.js';
+import { type InputWrapper, NodePorts, portsInput } from './ports.js';
+
+export interface RuntimeOptions {
+  readonly logger: Logger;
+  readonly resources: Resources;
+  readonly scheduler?: SchedulerLike;
+  /** Monotonic clock for `receivedAt` and latency; defaults to `performance.now`. */
+  readonly clock?: () => number;
+  /** Restart policy of failed sources and operators. */
+  readonly backoff?: BackoffPolicy;
+}
+
+export interface StopReport {
+  /** Events still buffered in sinks when their flush deadline passed (counted as drops). */
+  readonly lostAtShutdown: number;
+  readonly durationMs: number;
+}
+
+interface RunningSink {
+  readonly node: GraphNode;
+  readonly driver: SinkDriver<ChatflowEvent>;
+  readonly done: Promise<DrainResult>;
+}
+
+/** A pipeline compiled to RxJS. Create with {@link startPipeline}. */
+export class PipelineRuntime {
+  readonly metrics = new Map<string, NodeMetrics>();
+  readonly #ports = new Map<string, NodePorts>();
+  readonly #sourceSubs = new Map<string, Subscription>();
+  readonly #operatorSubs = new Map<string, Subscription>();
+  readonly #sinks: RunningSink[] = [];
+  readonly #scheduler: SchedulerLike;
+  readonly #clock: () => number;
+  readonly #backoff: BackoffPolicy;
+  readonly #log: Logger;
+  #sourcesLeft = 0;
+  #stopping: Promise<StopReport> | undefined;
+  readonly #finished: Promise<void>;
+  #resolveFinished!: () => void;
+
+  constructor(
+    readonly graph: PipelineGraph,
+    private readonly options: RuntimeOptions,
+  ) {
+    this.#scheduler = options.scheduler ?? asyncScheduler;
+    this.#clock = options.clock ?? (() => performance.now());
+    this.#backoff = options.backoff ?? SOURCE_BACKOFF;
+    this.#log = options.logger.child({ component: 'runtime' });
+    this.#finished = new Promise((resolve) => {
+      this.#resolveFinished = resolve;
+    });
+    for (const node of graph.nodes.values()) {
+      const metrics = new NodeMetrics(node.id, node.kind, node.type);
+      if (!node.enabled) metrics.status = 'disabled';
+      this.metrics.set(node.id, metrics);
+      this.#ports.set(node.id, new NodePorts(metrics, node.ports));
+    }
+  }
+
+  /** Resolves when every source has ended by itself and the sinks have written everything. */
+  get finished(): Promise<void> {
+    return this.#finished;
+  }
+
+  snapshot(): NodeMetricsSnapshot[] {
+    return this.graph.order.map((id) => (this.metrics.get(id) as NodeMetrics).snapshot());
+  }
+
+  /** Starts sinks, then operators, then sources. */
+  async start(): Promise<void> {
+    const nodes = this.graph.order.map((id) => this.graph.nodes.get(id) as GraphNode);
+    for (const node of nodes) if (node.kind === 'sink' && node.enabled) this.#startSink(node);
+    // Operators subscribe downstream-first so an upstream's output has its consumers attached.
+    for (const node of [...nodes].reverse()) {
+      if (node.kind === 'operator' && node.enabled) this.#startOperator(node);
+    }
+    for (const node of nodes) {
+      if (!node.enabled) this.#ports.get(node.id)?.completeAll();
+    }
+    const sources = nodes.filter((n) => n.kind === 'source' && n.enabled);
+    this.#sourcesLeft = sources.length;
+    for (const node of sources) this.#startSource(node);
+    if (sources.length === 0) void this.#whenSinksDone().then(this.#resolveFinished);
+  }
+
+  /**
+   * Stops sources, lets operators drain, and gives every sink until its `flush_timeout` to write
+   * what it holds. Idempotent.
+   */
+  stop(): Promise<StopReport> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<StopReport> {
+    const started = this.#clock();
+    this.#log.info({ sources: this.#sourceSubs.size }, 'Stopping pipeline.');
+    for (const [id, sub] of this.#sourceSubs) {
+      sub.unsubscribe();
+      this.#endSource(id, 'stopped');
+    }
+    this.#sourceSubs.clear();
+    const lost = await this.#drainSinks();
+    for (const sub of this.#operatorSubs.values()) sub.unsubscribe();
+    this.#operatorSubs.clear();
+    for (const metrics of this.metrics.values()) {
+      if (metrics.status !== 'disabled' && metrics.status !== 'failed') metrics.status = 'stopped';
+    }
+    this.#resolveFinished();
+    return { lostAtShutdown: lost, durationMs: this.#clock() - started };
+  }
+
+  #context(node: GraphNode, metrics: NodeMetrics): ComponentContext {
+    return {
+      id: node.id,
+      logger: this.options.logger.child({ component: node.id, kind: node.kind, type: node.type }),
+      scheduler: this.#scheduler,
+      clock: this.#clock,
+      metrics,
+      resources: this.options.resources,
+      setHealth: (health) => {
+        metrics.status = health;
+      },
+    };
+  }
+
+  /** The merged input of a node, each event passed through `wrap` (counting, timing). */
+  #input(node: GraphNode, wrap: InputWrapper): Observable<ChatflowEvent> {
+    const ports = node.inputs.map((ref) => (this.#ports.get(ref.node) as NodePorts).get(ref.port));
+    return portsInput(ports, wrap);
+  }
+
+  /**
+   * Subscribes a source and keeps it running: a failure restarts it after a capped exponential
+   * backoff (reset once it delivers again), a {@link SourceFatalError} marks it failed.
+   * Written by hand rather than with `retry()` so the per-event path is one call to the port.
+   */
+  #startSource(node: GraphNode): void {
+    const metrics = this.metrics.get(node.id) as NodeMetrics;
+    const def = node.definition as SourceDefinition;
+    const ctx = this.#context(node, metrics);
+    const out = (this.#ports.get(node.id) as NodePorts).get('');
+    const log = ctx.logger;
+    let failures = 0;
+    let live = false;
+    let current: Subscription | undefined;
+    let restart: Subscription | undefined;
+    const handle = new Subscription(() => {
+      restart?.unsubscribe();
+      current?.unsubscribe();
+    });
+
+    const onEvent = (event: ChatflowEvent): void => {
+      if (!live) {
+        live = true;
+        failures = 0;
+        if (metrics.status === 'connecting' || metrics.status === 'reconnecting') metrics.status = 'live';
+      }
+      out.emit(event);
+    };
+    const onError = (err: unknown): void => {
+      current = undefined;
+      metrics.error(err);
+      if (err instanceof SourceFatalError) {
+        metrics.status = 'failed';
+        log.error({ err }, 'Source failed and will not be restarted.');
+        this.#onSourceEnded(node.id, handle);
+        return;
+      }
+      failures += 1;
+      const delayMs = backoffDelay(this.#backoff, failures);
+      metrics.status = 'reconnecting';
+      log.warn({ err, attempt: failures, delayMs }, 'Source failed; restarting after backoff.');
+      restart = this.#scheduler.schedule(() => {
+        restart = undefined;
+        connect();
+      }, delayMs);
+    };
+    const connect = (): void => {
+      if (handle.closed) return;
+      live = false;
+      if (metrics.status !== 'reconnecting') metrics.status = 'connecting';
+      let source$: Observable<ChatflowEvent>;
+      try {
+        source$ = def.create(node.config, ctx);
+      } catch (err) {
+        onError(err);
+        return;
+      }
+      const sub = source$.subscribe({
+        next: onEvent,
+        error: onError,
+        complete: () => {
+          current = undefined;
+          this.#onSourceEnded(node.id, handle);
+        },
+      });
+      if (!sub.closed) current = sub;
+    };
+    this.#sourceSubs.set(node.id, handle);
+    connect();
+  }
+
+  /** A source completed by itself (or failed for good): end its ports; maybe the run is over. */
+  #onSourceEnded(id: string, handle: Subscription): void {
+    if (this.#sourceSubs.get(id) !== handle) return;
+    this.#sourceSubs.delete(id);
+    const metrics = this.metrics.get(id) as NodeMetrics;
+    this.#endSource(id, metrics.status === 'failed' ? 'failed' : 'stopped');
+    if (this.#sourcesLeft === 0 && !this.#stopping) void this.#whenSinksDone().then(this.#resolveFinished);
+  }
+
+  #endSource(id: string, status: 'stopped' | 'failed'): void {
+    const metrics = this.metrics.get(id) as NodeMetrics;
+    if (metrics.status !== 'failed') metrics.status = status;
+    this.#sourcesLeft -= 1;
+    (this.#ports.get(id) as NodePorts).completeAll();
+  }
+
+  #startOperator(node: GraphNode): void {
+    const metrics = this.metrics.get(node.id) as NodeMetrics;
+    const def = node.definition as OperatorDefinition;
+    const ctx = this.#context(node, metrics);
+    const ports = this.#ports.get(node.id) as NodePorts;
+    const timer$ = new ProcessingTimer(metrics, this.#clock);
+    const input$ = this.#input(node, timer$.wrapInput);
+    const main = ports.get('');
+    const log = ctx.logger;
+    metrics.status = 'running';
+
+    const operator = def.create(node.config, ctx);
+    const mirror = def.ports !== undefined && def.mirrorToDefault === true;
+    // An operator that errors anyway (a bug: operators drop bad events themselves) is restarted
+    // with backoff; its inputs are runtime-owned ports, so nothing upstream notices.
+    let failures = 0;
+    let restart: Subscription | undefined;
+    let current: Subscription | undefined;
+    const handle = new Subscription(() => {
+      restart?.unsubscribe();
+      current?.unsubscribe();
+    });
+    const end: DispatchEnd = {
+      error: (err: unknown) => {
+        current = undefined;
+        failures += 1;
+        metrics.error(err);
+        log.error({ err, attempt: failures }, 'Operator failed; restarting it.');
+        restart = this.#scheduler.schedule(() => {
+          restart = undefined;
+          subscribe();
+        }, backoffDelay(this.#backoff, failures));
+      },
+      complete: () => {
+        current = undefined;
+        metrics.status = 'stopped';
+        ports.completeAll();
+      },
+    };
+    const subscribe = (): void => {
+      if (handle.closed) return;
+      const sub =
+        def.ports === undefined
+          ? input$.pipe(operator as OperatorFunction<ChatflowEvent, ChatflowEvent>).subscribe(new SingleDispatch(main, timer$, end))
+          : input$.pipe(operator as OperatorFunction<ChatflowEvent, Routed>).subscribe(new RoutedDispatch(ports, mirror, metrics, timer$, end));
+      if (!sub.closed) current = sub;
+    };
+    this.#operatorSubs.set(node.id, handle);
+    subscribe();
+  }
+
+  #startSink(node: GraphNode): void {
+    const metrics = this.metrics.get(node.id) as NodeMetrics;
+    const def = node.definition as SinkDefinition;
+    const ctx = this.#context(node, metrics);
+    const sink = def.create(node.config, ctx);
+    const settings = resolveSinkDriver(node.driver ?? {}, def.driver);
+    const input$ = this.#input(node, sinkInput(metrics, this.#clock));
+    const driver = writeBatches(sink, settings, {
+      metrics,
+      scheduler: this.#scheduler,
+      clock: this.#clock,
+      logger: ctx.logger,
+      ...(sink.keyOf ? { keyOf: sink.keyOf.bind(sink) } : {}),
+    });
+    metrics.status = 'running';
+    const done = driver.run(input$);
+    this.#sinks.push({ node, driver, done });
+  }
+
+  /** Resolves when every sink has consumed its (completed) input and written it all. */
+  async #whenSinksDone(): Promise<void> {
+    await Promise.all(this.#sinks.map((s) => s.done));
+    await this.#drainSinks();
+  }
+
+  async #drainSinks(): Promise<number> {
+    const results = await Promise.all(
+      this.#sinks.map(async ({ node, driver }) => {
+        try {
+          return (await driver.drain()).dropped;
+        } catch (err) {
+          this.#log.error({ err: toError(err), node: node.id }, 'Sink failed to drain.');
+          return 0;
+        }
+      }),
+    );
+    return results.reduce((a, b) => a + b, 0);
+  }
+}
+
+/** Compiles and starts a pipeline. */
+export async function startPipeline(graph: PipelineGraph, options: RuntimeOptions): Promise<PipelineRuntime> {
+  const runtime = new PipelineRuntime(graph, options);
+  await runtime.start();
+  return runtime;
+}

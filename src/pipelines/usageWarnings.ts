@@ -1,0 +1,43 @@
+/**
+ * Warnings about outputs nothing reads: a node whose events go nowhere (`orphan_node`), and a
+ * named port left unconnected while the node's other outputs are used (`dead_end_port`).
+ */
+import type { NodeDraft } from './checkNode.js';
+import type { PortRef } from './ir.js';
+import type { IssueList } from './issues.js';
+
+/**
+ * @param drafts Every node.
+ * @param inputs The resolved inputs of every node that has them.
+ */
+export function warnUnusedOutputs(
+  list: IssueList,
+  drafts: readonly NodeDraft[],
+  inputs: ReadonlyMap<string, readonly PortRef[]>,
+): void {
+  const readPorts = new Map<string, Set<string>>();
+  for (const refs of inputs.values()) {
+    for (const ref of refs) readPorts.set(ref.node, (readPorts.get(ref.node) ?? new Set()).add(ref.port));
+  }
+
+  for (const draft of drafts) {
+    // A node of unknown type is already an error; what it would output is anyone's guess.
+    if (draft.kind === 'sink' || draft.definition === undefined) continue;
+    const path = [draft.section, draft.id];
+    const read = readPorts.get(draft.id);
+    if (!read) {
+      list.warn('orphan_node', path, `Nothing reads from "${draft.id}"; its events go nowhere`, { key: true });
+      continue;
+    }
+    // With mirrorToDefault, reading the default port already receives what the named ports carry.
+    const definition = draft.definition;
+    const mirrored = 'mirrorToDefault' in definition && definition.mirrorToDefault === true;
+    if (read.has('') && mirrored) continue;
+    for (const port of draft.ports ?? []) {
+      if (read.has(port)) continue;
+      list.warn('dead_end_port', path, `Port "${draft.id}.${port}" is never read; events sent to it are dropped`, {
+        key: true,
+      });
+    }
+  }
+}
