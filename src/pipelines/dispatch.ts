@@ -8,12 +8,11 @@ import type { Routed } from '../core/component.js';
 import type { ChatflowEvent } from '../core/events.js';
 import type { NodeMetrics } from '../core/metrics.js';
 import type { ProcessingTimer } from './measure.js';
+import type { ChainEnd } from './restart.js';
 import type { NodePorts, OutputPort } from './ports.js';
 
-export interface DispatchEnd {
-  error(err: unknown): void;
-  complete(): void;
-}
+/** Where a dispatcher sends errors and completion instead of passing them on. */
+export type DispatchEnd = ChainEnd;
 
 abstract class DispatchSubscriber<T> extends Subscriber<T> {
   constructor(private readonly end: DispatchEnd) {
@@ -47,8 +46,10 @@ export class SingleDispatch extends DispatchSubscriber<ChatflowEvent> {
     super(end);
   }
 
-  protected override _next(event: ChatflowEvent): void {
-    this.timer.outputSeen();
+  // `next` itself, not `_next`: skips a megamorphic hop inside Subscriber.next.
+  override next(event: ChatflowEvent): void {
+    if (this.isStopped) return;
+    if (this.timer.start >= 0) this.timer.outputSeen();
     this.port.emit(event);
   }
 }
@@ -68,8 +69,10 @@ export class RoutedDispatch extends DispatchSubscriber<Routed> {
     this.#main = ports.get('');
   }
 
-  protected override _next({ port, event }: Routed): void {
-    this.timer.outputSeen();
+  // `next` itself, not `_next`: skips a megamorphic hop inside Subscriber.next.
+  override next({ port, event }: Routed): void {
+    if (this.isStopped) return;
+    if (this.timer.start >= 0) this.timer.outputSeen();
     if (port === '') {
       this.#main.emit(event);
       return;
@@ -81,5 +84,31 @@ export class RoutedDispatch extends DispatchSubscriber<Routed> {
     }
     target.emit(event);
     if (this.mirror && port.charCodeAt(0) !== 95 /* _ */) this.#main.emit(event as ChatflowEvent);
+  }
+}
+
+/**
+ * For a source: every event goes to its port; the first one after a (re)connect also calls
+ * `onFirst` (health, backoff reset).
+ */
+export class SourceDispatch extends DispatchSubscriber<ChatflowEvent> {
+  #first = true;
+
+  constructor(
+    private readonly port: OutputPort,
+    private readonly onFirst: () => void,
+    end: DispatchEnd,
+  ) {
+    super(end);
+  }
+
+  // `next` itself, not `_next`: skips a megamorphic hop inside Subscriber.next.
+  override next(event: ChatflowEvent): void {
+    if (this.isStopped) return;
+    if (this.#first) {
+      this.#first = false;
+      this.onFirst();
+    }
+    this.port.emit(event);
   }
 }

@@ -233,6 +233,30 @@ sinks:
     expect(runtime.metrics.get('mid')!.lastError).toBe('bug');
   });
 
+  it('attributes an error inside a fused chain to the operator that raised it', async () => {
+    const h = harness();
+    const runtime = await start(
+      h.graph(`
+version: 1
+sources:
+  a: { type: feed, name: a }
+operators:
+  first: { type: boom, inputs: [a] }
+  second: { type: boom, inputs: [first] }
+sinks:
+  out: { type: collect, name: out, inputs: [second] }
+`),
+    );
+    h.feed('a').next(chat('boom'));
+    await until(() => runtime.metrics.get('first')!.errors === 1);
+    expect(runtime.metrics.get('second')!.errors).toBe(0);
+    await new Promise((r) => setTimeout(r, 30));
+    h.feed('a').next(chat('fine'));
+    await until(() => h.written('out').length === 1);
+    expect(runtime.metrics.get('first')!.out('').value).toBe(1);
+    expect(runtime.metrics.get('second')!.eventsIn).toBe(1);
+  });
+
   it('restarts a failing source with backoff and reports its health', async () => {
     const h = harness();
     h.failNext(2);

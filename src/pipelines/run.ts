@@ -3,7 +3,7 @@
  * sinks first, then operators, sources last (so nothing is emitted before it can be consumed);
  * at stop, the reverse: sources end, operators drain, sinks flush within their deadline.
  */
-import { type Observable, type OperatorFunction, type SchedulerLike, Subscription, asyncScheduler } from 'rxjs';
+import { Observable, type OperatorFunction, type SchedulerLike, Subscription, asyncScheduler } from 'rxjs';
 import type {
   ComponentContext,
   OperatorDefinition,
@@ -20,9 +20,12 @@ import { resolveSinkDriver } from '../core/sinkDriverConfig.js';
 import { type DrainResult, type SinkDriver, writeBatches } from '../sinks/writeBatches.js';
 import { type BackoffPolicy, SOURCE_BACKOFF, backoffDelay } from './backoff.js';
 import type { GraphNode, PipelineGraph } from './ir.js';
-import { type DispatchEnd, RoutedDispatch, SingleDispatch } from './dispatch.js';
+import { type Chain, planChains } from './chains.js';
+import { RoutedDispatch, SingleDispatch, SourceDispatch } from './dispatch.js';
+import { failedNode, LinkSubscriber, type LinkEnds, link } from './link.js';
 import { ProcessingTimer, sinkInput } from './measure.js';
 import { type InputWrapper, NodePorts, portsInput } from './ports.js';
+import { keepAlive } from './restart.js';
 
 export interface RuntimeOptions {
   readonly logger: Logger;
@@ -32,6 +35,8 @@ export interface RuntimeOptions {
   readonly clock?: () => number;
   /** Restart policy of failed sources and operators. */
   readonly backoff?: BackoffPolicy;
+  /** Fuse runs of single-output operators into one pipe (default true; off to compare). */
+  readonly fuse?: boolean;
 }
 
 export interface StopReport {
@@ -93,11 +98,10 @@ export class PipelineRuntime {
   /** Starts sinks, then operators, then sources. */
   async start(): Promise<void> {
     const nodes = this.graph.order.map((id) => this.graph.nodes.get(id) as GraphNode);
-    for (const node of nodes) if (node.kind === 'sink' && node.enabled) this.#startSink(node);
-    // Operators subscribe downstream-first so an upstream's output has its consumers attached.
-    for (const node of [...nodes].reverse()) {
-      if (node.kind === 'operator' && node.enabled) this.#startOperator(node);
-    }
+    const plan = planChains(this.graph, this.options.fuse ?? true);
+    for (const node of plan.sinks) this.#startSink(node, this.#input(node, sinkInput(this.metrics.get(node.id) as NodeMetrics, this.#clock)));
+    // Chains subscribe downstream-first so an upstream's output has its consumers attached.
+    for (const chain of [...plan.chains].reverse()) this.#startChain(chain);
     for (const node of nodes) {
       if (!node.enabled) this.#ports.get(node.id)?.completeAll();
     }
@@ -166,7 +170,6 @@ export class PipelineRuntime {
     const out = (this.#ports.get(node.id) as NodePorts).get('');
     const log = ctx.logger;
     let failures = 0;
-    let live = false;
     let current: Subscription | undefined;
     let restart: Subscription | undefined;
     const handle = new Subscription(() => {
@@ -174,13 +177,9 @@ export class PipelineRuntime {
       current?.unsubscribe();
     });
 
-    const onEvent = (event: ChatflowEvent): void => {
-      if (!live) {
-        live = true;
-        failures = 0;
-        if (metrics.status === 'connecting' || metrics.status === 'reconnecting') metrics.status = 'live';
-      }
-      out.emit(event);
+    const onFirst = (): void => {
+      failures = 0;
+      if (metrics.status === 'connecting' || metrics.status === 'reconnecting') metrics.status = 'live';
     };
     const onError = (err: unknown): void => {
       current = undefined;
@@ -202,7 +201,6 @@ export class PipelineRuntime {
     };
     const connect = (): void => {
       if (handle.closed) return;
-      live = false;
       if (metrics.status !== 'reconnecting') metrics.status = 'connecting';
       let source$: Observable<ChatflowEvent>;
       try {
@@ -211,14 +209,15 @@ export class PipelineRuntime {
         onError(err);
         return;
       }
-      const sub = source$.subscribe({
-        next: onEvent,
-        error: onError,
-        complete: () => {
-          current = undefined;
-          this.#onSourceEnded(node.id, handle);
-        },
-      });
+      const sub = source$.subscribe(
+        new SourceDispatch(out, onFirst, {
+          error: onError,
+          complete: () => {
+            current = undefined;
+            this.#onSourceEnded(node.id, handle);
+          },
+        }),
+      );
       if (!sub.closed) current = sub;
     };
     this.#sourceSubs.set(node.id, handle);
@@ -241,64 +240,87 @@ export class PipelineRuntime {
     (this.#ports.get(id) as NodePorts).completeAll();
   }
 
-  #startOperator(node: GraphNode): void {
-    const metrics = this.metrics.get(node.id) as NodeMetrics;
-    const def = node.definition as OperatorDefinition;
-    const ctx = this.#context(node, metrics);
-    const ports = this.#ports.get(node.id) as NodePorts;
-    const timer$ = new ProcessingTimer(metrics, this.#clock);
-    const input$ = this.#input(node, timer$.wrapInput);
-    const main = ports.get('');
-    const log = ctx.logger;
-    metrics.status = 'running';
-
-    const operator = def.create(node.config, ctx);
-    const mirror = def.ports !== undefined && def.mirrorToDefault === true;
-    // An operator that errors anyway (a bug: operators drop bad events themselves) is restarted
-    // with backoff; its inputs are runtime-owned ports, so nothing upstream notices.
-    let failures = 0;
-    let restart: Subscription | undefined;
-    let current: Subscription | undefined;
-    const handle = new Subscription(() => {
-      restart?.unsubscribe();
-      current?.unsubscribe();
+  /**
+   * Compiles a chain of operators (one, or several fused: src/pipelines/chains.ts) into one
+   * pipe, kept alive through operator errors, ending in its last node's ports or in a sink.
+   */
+  #startChain(chain: Chain): void {
+    const head = chain.operators[0] as GraphNode;
+    const last = chain.operators.at(-1) as GraphNode;
+    const stages = chain.operators.map((node) => {
+      const metrics = this.metrics.get(node.id) as NodeMetrics;
+      const ctx = this.#context(node, metrics);
+      const def = node.definition as OperatorDefinition;
+      metrics.status = 'running';
+      return { node, metrics, ctx, def, timer: new ProcessingTimer(metrics, this.#clock), operator: def.create(node.config, ctx) };
     });
-    const end: DispatchEnd = {
-      error: (err: unknown) => {
-        current = undefined;
-        failures += 1;
-        metrics.error(err);
-        log.error({ err, attempt: failures }, 'Operator failed; restarting it.');
-        restart = this.#scheduler.schedule(() => {
-          restart = undefined;
-          subscribe();
-        }, backoffDelay(this.#backoff, failures));
-      },
-      complete: () => {
-        current = undefined;
-        metrics.status = 'stopped';
-        ports.completeAll();
-      },
+    const first = stages[0] as (typeof stages)[number];
+    let stream$: Observable<unknown> = this.#input(head, first.timer.wrapInput).pipe(
+      first.operator as OperatorFunction<ChatflowEvent, ChatflowEvent>,
+    );
+    for (let i = 1; i < stages.length; i++) {
+      const from = stages[i - 1] as (typeof stages)[number];
+      const to = stages[i] as (typeof stages)[number];
+      stream$ = (stream$ as Observable<ChatflowEvent>).pipe(
+        link({ from: { id: from.node.id, timer: from.timer, out: from.metrics.out('') }, to, clock: this.#clock }),
+        to.operator as OperatorFunction<ChatflowEvent, ChatflowEvent>,
+      );
+    }
+    const end = stages.at(-1) as (typeof stages)[number];
+    const ids = chain.operators.map((n) => n.id);
+    const onComplete = (): void => {
+      for (const stage of stages) {
+        stage.metrics.status = 'stopped';
+        (this.#ports.get(stage.node.id) as NodePorts).completeAll();
+      }
     };
-    const subscribe = (): void => {
-      if (handle.closed) return;
-      const sub =
-        def.ports === undefined
-          ? input$.pipe(operator as OperatorFunction<ChatflowEvent, ChatflowEvent>).subscribe(new SingleDispatch(main, timer$, end))
-          : input$.pipe(operator as OperatorFunction<ChatflowEvent, Routed>).subscribe(new RoutedDispatch(ports, mirror, metrics, timer$, end));
-      if (!sub.closed) current = sub;
+    const onError = (err: unknown, attempt: number): number => {
+      const failure = failedNode(err, last.id);
+      (this.metrics.get(failure.node) as NodeMetrics).error(failure.cause);
+      const stage = stages.find((s) => s.node.id === failure.node) ?? end;
+      stage.ctx.logger.error({ err: failure.cause, attempt, chain: ids }, 'Operator failed; restarting it.');
+      return backoffDelay(this.#backoff, attempt);
     };
-    this.#operatorSubs.set(node.id, handle);
-    subscribe();
+    if (chain.sink) {
+      const ends: LinkEnds = {
+        from: { id: end.node.id, timer: end.timer, out: end.metrics.out('') },
+        to: { metrics: this.metrics.get(chain.sink.id) as NodeMetrics },
+        clock: this.#clock,
+      };
+      const ops$ = stream$ as Observable<ChatflowEvent>;
+      const input$ = new Observable<ChatflowEvent>((subscriber) =>
+        keepAlive(ops$, (chainEnd) => new LinkSubscriber(subscriber, ends, chainEnd), onError, this.#scheduler, onComplete),
+      );
+      this.#startSink(chain.sink, input$);
+      return;
+    }
+    const ports = this.#ports.get(last.id) as NodePorts;
+    const mirror = end.def.ports !== undefined && end.def.mirrorToDefault === true;
+    const sub =
+      end.def.ports === undefined
+        ? keepAlive(
+            stream$ as Observable<ChatflowEvent>,
+            (chainEnd) => new SingleDispatch(ports.get(''), end.timer, chainEnd),
+            onError,
+            this.#scheduler,
+            onComplete,
+          )
+        : keepAlive(
+            stream$ as Observable<Routed>,
+            (chainEnd) => new RoutedDispatch(ports, mirror, end.metrics, end.timer, chainEnd),
+            onError,
+            this.#scheduler,
+            onComplete,
+          );
+    for (const id of ids) this.#operatorSubs.set(id, sub);
   }
 
-  #startSink(node: GraphNode): void {
+  #startSink(node: GraphNode, input$: Observable<ChatflowEvent>): void {
     const metrics = this.metrics.get(node.id) as NodeMetrics;
     const def = node.definition as SinkDefinition;
     const ctx = this.#context(node, metrics);
     const sink = def.create(node.config, ctx);
     const settings = resolveSinkDriver(node.driver ?? {}, def.driver);
-    const input$ = this.#input(node, sinkInput(metrics, this.#clock));
     const driver = writeBatches(sink, settings, {
       metrics,
       scheduler: this.#scheduler,
