@@ -38,7 +38,9 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
       },
     });
   }
-  return pino(options, settings.destination ?? pino.destination({ fd: 2, sync: false }));
+  // Synchronous: chatflow logs state changes, never per message, and a log line must not
+  // arrive after the exit summary it belongs before.
+  return pino(options, settings.destination ?? pino.destination({ fd: 2, sync: true }));
 }
 
 /** A logger that writes nothing, for tests and benchmarks. */

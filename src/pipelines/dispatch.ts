@@ -83,7 +83,7 @@ export class RoutedDispatch extends DispatchSubscriber<Routed> {
       return;
     }
     target.emit(event);
-    if (this.mirror && port.charCodeAt(0) !== 95 /* _ */) this.#main.emit(event as ChatflowEvent);
+    if (this.mirror && port.charCodeAt(0) !== 95 /* _ */ && this.#main.consumed) this.#main.emit(event);
   }
 }
 

@@ -55,6 +55,11 @@ export class OutputPort {
     return this.#completed;
   }
 
+  /** Whether anything listens: a mirrored copy need not be sent (or counted) otherwise. */
+  get consumed(): boolean {
+    return this.#listeners.length > 0;
+  }
+
   /** Adds a consumer; returns the function that removes it. */
   listen(listener: PortListener): () => void {
     if (this.#completed) {

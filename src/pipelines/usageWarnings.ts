@@ -1,6 +1,8 @@
 /**
  * Warnings about outputs nothing reads: a node whose events go nowhere (`orphan_node`), and a
  * named port left unconnected while the node's other outputs are used (`dead_end_port`).
+ * Side-channel ports (`_unmatched`, `_invalid`, `_limited`, …) are optional by design: what
+ * they carry is counted as dropped when unread, and leaving them open is no mistake.
  */
 import type { NodeDraft } from './checkNode.js';
 import type { PortRef } from './ir.js';
@@ -34,7 +36,7 @@ export function warnUnusedOutputs(
     const mirrored = 'mirrorToDefault' in definition && definition.mirrorToDefault === true;
     if (read.has('') && mirrored) continue;
     for (const port of draft.ports ?? []) {
-      if (read.has(port)) continue;
+      if (read.has(port) || port.startsWith('_')) continue;
       list.warn('dead_end_port', path, `Port "${draft.id}.${port}" is never read; events sent to it are dropped`, {
         key: true,
       });
