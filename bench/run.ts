@@ -2,10 +2,12 @@
  * `npm run bench [name…]`: runs the benchmarks (all by default) and writes each one's figures
  * to bench/results/<name>.json with the machine they ran on.
  */
+import { controlPath } from './controlPath.js';
 import { engineOverhead } from './engineOverhead.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'engine-overhead': engineOverhead,
+  'control-path': controlPath,
 };
 
 const wanted = process.argv.slice(2);

@@ -104,5 +104,11 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     return EXIT.ok;
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
-  return command.run(parsed.positionals, values, io);
+  try {
+    return await command.run(parsed.positionals, values, io);
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    io.stderr.write(`chatflow ${name}: internal error: ${error.stack ?? error.message}\n`);
+    return EXIT.internal;
+  }
 }
