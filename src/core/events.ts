@@ -209,3 +209,20 @@ export function chatOf(event: ChatflowEvent): ChatEvent | undefined {
       return undefined;
   }
 }
+
+/** The platform an event came from (for a control change, the platform of who made it). */
+export function platformOf(event: ChatflowEvent): Platform | undefined {
+  switch (event.kind) {
+    case 'chat':
+    case 'platform':
+    case 'reply':
+      return event.platform;
+    case 'command':
+    case 'moderation':
+      return event.chat.platform;
+    case 'control':
+      return event.by?.platform;
+    default:
+      return undefined;
+  }
+}

@@ -3,7 +3,7 @@
  * the `exempt_roles` check and its schema, and the `max_keys` field.
  */
 import { z } from 'zod';
-import { type Author, type ChatflowEvent, ROLES, type Role } from '../core/events.js';
+import { type Author, type ChatflowEvent, platformOf, ROLES, type Role } from '../core/events.js';
 
 /** What a limit can be counted per; several combine into one key (`per: [user, command]`). */
 export const LIMIT_SCOPES = ['global', 'user', 'command', 'platform', 'channel'] as const;
@@ -71,20 +71,9 @@ export function authorOf(event: ChatflowEvent): Author | undefined {
   }
 }
 
-function platformOf(event: ChatflowEvent): string {
-  switch (event.kind) {
-    case 'chat':
-    case 'platform':
-    case 'reply':
-      return event.platform;
-    case 'command':
-    case 'moderation':
-      return event.chat.platform;
-    case 'control':
-      return event.by?.platform ?? '';
-    default:
-      return '';
-  }
+/** The platform part of a limit key; empty for events from no platform. */
+function platformKey(event: ChatflowEvent): string {
+  return platformOf(event) ?? '';
 }
 
 function channelOf(event: ChatflowEvent): string {
@@ -103,7 +92,7 @@ function channelOf(event: ChatflowEvent): string {
 
 function userOf(event: ChatflowEvent): string {
   const author = authorOf(event);
-  if (author) return `${platformOf(event)}:${author.login}`;
+  if (author) return `${platformKey(event)}:${author.login}`;
   if (event.kind === 'control' && event.by) return `${event.by.platform}:${event.by.login}`;
   return ANONYMOUS;
 }
@@ -116,7 +105,7 @@ const PARTS: Readonly<Record<LimitScope, KeyOf>> = {
   global: () => '*',
   user: userOf,
   command: commandOf,
-  platform: platformOf,
+  platform: platformKey,
   channel: channelOf,
 };
 

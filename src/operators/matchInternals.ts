@@ -14,6 +14,7 @@ import {
   type ChatEvent,
   type ChatflowEvent,
   chatOf,
+  platformOf,
   EVENT_KINDS,
   type EventKind,
   PLATFORMS,
@@ -136,19 +137,6 @@ export function codePointLength(text: string): number {
   return length;
 }
 
-function platformOf(event: ChatflowEvent): Platform | undefined {
-  switch (event.kind) {
-    case 'chat':
-    case 'platform':
-    case 'reply':
-      return event.platform;
-    case 'command':
-    case 'moderation':
-      return event.chat.platform;
-    default:
-      return undefined;
-  }
-}
 
 function channelOf(event: ChatflowEvent): string | undefined {
   switch (event.kind) {
