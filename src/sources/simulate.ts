@@ -97,7 +97,7 @@ export const SimulateConfig = z
       .positive()
       .optional()
       .describe('Stop after this many messages and complete. Left out: run until stopped.'),
-    mix: SimulateMix.prefault({}),
+    mix: SimulateMix.prefault({}).describe('What the messages are, as relative weights (they need not add up to 100).'),
     commands: z
       .array(z.string().min(1))
       .min(1)
