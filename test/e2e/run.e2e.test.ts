@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ChatEvent } from '../../src/core/events.js';
-import { chatflow } from '../support/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, chatflow } from '../support/cli.js';
 
 async function until(check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -81,5 +82,38 @@ sinks:
     expect(finished.code).toBe(78);
     expect(finished.stderr).toContain('pipeline.yaml:3:');
     expect(finished.stderr).toContain('Did you mean "simulate"?');
+  });
+});
+
+describe('chatflow run: a second signal', () => {
+  it('exits at once with 130 while the first one is still flushing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatflow-e2e-'));
+    await writeFile(
+      join(dir, 'pipeline.yaml'),
+      `version: 1
+sources:
+  demo: { type: simulate, rate: 20000/s, seed: 5 }
+sinks:
+  show: { type: console, inputs: [demo], max_lines: 1000000/s, flush_timeout: 60s }
+`,
+    );
+    // Nobody reads the child's stdout: once the pipe is full the console sink waits for it to
+    // drain, so the first SIGTERM's flush cannot finish.
+    const child = spawn(process.execPath, [BIN, 'run', '--quiet'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await until(() => stderr.includes('Pipeline started.'));
+    await new Promise((r) => setTimeout(r, 1000));
+    child.kill('SIGTERM');
+    await until(() => stderr.includes('Stopping'));
+    const firstAt = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(Date.now() - firstAt).toBeLessThan(10_000);
+    expect(stderr).toContain('second SIGTERM; exiting without flushing');
+    child.stdout.destroy();
   });
 });
