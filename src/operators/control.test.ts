@@ -7,15 +7,8 @@ import { testContext } from '../../test/support/context.js';
 import { chat } from '../../test/support/events.js';
 import type { CommandArg, CommandEvent, ControlEvent, ControlOrigin, Role } from '../core/events.js';
 import { NodeMetrics } from '../core/metrics.js';
-import {
-  ControlConfig,
-  compileVariable,
-  control,
-  controlComponent,
-  type InputMode,
-  mapValue,
-  VariableConfig,
-} from './control.js';
+import { ControlConfig, control, controlComponent, type InputMode, VariableConfig } from './control.js';
+import { compileVariable, mapValue } from './controlInternals.js';
 import { SCALES } from './musicInternals.js';
 import { ParseCommandConfig, parseCommand } from './parseCommand.js';
 

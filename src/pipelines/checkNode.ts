@@ -8,11 +8,11 @@ import type { ComponentDefinition } from '../core/component.js';
 import type { NodeKind } from '../core/metrics.js';
 import { COMMON_NODE_KEYS, nodeSchema, type Registry, SECTIONS, SINK_DRIVER_KEYS, type Section } from '../core/registry.js';
 import type { SinkDriverConfig } from '../core/sinkDriverConfig.js';
+import { suggest } from '../core/suggest.js';
 import { checkTemplate } from '../core/template.js';
 import type { Position } from './ir.js';
 import type { IssueList } from './issues.js';
 import type { Path } from './positions.js';
-import { suggest } from './suggest.js';
 import { reportZodIssues, safeParse } from './zodIssues.js';
 
 /** One node as far as it could be understood, whatever was wrong with it. */

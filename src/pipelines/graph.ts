@@ -5,13 +5,13 @@
 import type { z } from 'zod';
 import { type ConfigIssue, ConfigError } from '../core/errors.js';
 import { PipelineSettings, type Registry, SECTIONS } from '../core/registry.js';
+import { suggest } from '../core/suggest.js';
 import { checkNode, type NodeDraft } from './checkNode.js';
 import type { GraphNode, PipelineGraph, PipelineSettingsResolved, PortRef } from './ir.js';
 import { IssueList } from './issues.js';
 import { type Env, type LoadedPipeline, loadFile } from './load.js';
 import { positionAt } from './positions.js';
 import { resolveInputs } from './resolveInputs.js';
-import { suggest } from './suggest.js';
 import { findCycles, topologicalOrder } from './topology.js';
 import { warnUnusedOutputs } from './usageWarnings.js';
 import { reportZodIssues, safeParse } from './zodIssues.js';

@@ -2,10 +2,10 @@
  * Resolves every node's `inputs` (a node id, `node.port`, or a glob) to the output ports they
  * name, reporting dangling ids, unknown ports, sinks used as inputs and globs matching nothing.
  */
+import { suggest } from '../core/suggest.js';
 import type { NodeDraft } from './checkNode.js';
 import { formatPortRef, type PortRef } from './ir.js';
 import type { IssueList } from './issues.js';
-import { suggest } from './suggest.js';
 
 /**
  * The port refs each node reads, after glob expansion, deduplicated, in file order.

@@ -4,9 +4,9 @@
  * readable message, each at the YAML node it is about.
  */
 import type { z } from 'zod';
+import { suggest } from '../core/suggest.js';
 import type { IssueList } from './issues.js';
 import type { Path, PathSegment } from './positions.js';
-import { suggest } from './suggest.js';
 
 type Schema = z.core.$ZodType;
 type Issue = z.core.$ZodIssue;

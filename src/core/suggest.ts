@@ -1,6 +1,7 @@
 /**
- * "Did you mean …?" for pipeline.yaml mistakes: the nearest candidate by edit distance, so a
- * typo'd key, type, node id or port points at what the user most likely meant.
+ * "Did you mean …?" for config mistakes: the nearest candidate by edit distance, so a typo'd
+ * key, type, node id, port or arg type points at what the user most likely meant. Shared by the
+ * pipeline loader and by components that validate names inside their own config.
  */
 
 /**
