@@ -4,7 +4,17 @@
  * passes the streak where the cumulative months of a resub are.
  */
 import type { Author, ChatEvent, PlatformEvent, PlatformEventType, Role } from '../core/events.js';
-import { type IrcMessage, parseBadges, parseEmotes, rawTag, tag } from './twitchTags.js';
+import {
+  BADGE_BROADCASTER,
+  BADGE_MOD,
+  BADGE_SUBSCRIBER,
+  BADGE_VIP,
+  badgeSet,
+  type IrcMessage,
+  parseEmotes,
+  rawTag,
+  tag,
+} from './twitchTags.js';
 
 /** What a line was, for counting: events came out, protocol chatter, a kind chatflow skips, or garbage. */
 export type LineOutcome = 'events' | 'control' | 'unsupported' | 'malformed';
@@ -21,10 +31,9 @@ type Data = Record<string, string | number | boolean | null>;
 /** The user id Twitch uses for anonymous gifts sent as a plain `subgift`. */
 const ANONYMOUS_GIFTER_ID = '274598607';
 const ACTION_PREFIX = '\u0001ACTION';
-const COLOR = /^#[0-9A-Fa-f]{6}$/;
 const EMPTY_BADGES: Readonly<Record<string, string>> = Object.freeze({});
 
-/** Every combination of roles, frozen once, indexed by a bit mask in {@link Role} order. */
+/** Every combination of roles, frozen once, indexed by the `BADGE_*` bit mask of twitchTags.ts. */
 const ROLE_BITS = ['broadcaster', 'mod', 'vip', 'subscriber', 'verified'] as const satisfies readonly Role[];
 const ROLE_SETS: readonly (readonly Role[])[] = Array.from({ length: 1 << ROLE_BITS.length }, (_, mask) =>
   Object.freeze(ROLE_BITS.filter((_role, bit) => (mask & (1 << bit)) !== 0)),
@@ -75,6 +84,18 @@ export function normalizeTwitchLine(
   }
 }
 
+/**
+ * The text inside a CTCP ACTION (`\u0001ACTION text\u0001`, `/me`), or undefined when `text`
+ * is not one. An empty `\u0001ACTION\u0001` and a missing closing `\u0001` are accepted.
+ */
+export function actionBody(text: string): string | undefined {
+  if (text.charCodeAt(0) !== 1 || !text.startsWith(ACTION_PREFIX)) return undefined;
+  const after = text.charCodeAt(ACTION_PREFIX.length);
+  if (!(Number.isNaN(after) || after === 32 || after === 1)) return undefined;
+  const end = text.charCodeAt(text.length - 1) === 1 && text.length > ACTION_PREFIX.length ? text.length - 1 : text.length;
+  return text.slice(Math.min(end, ACTION_PREFIX.length + (after === 32 ? 1 : 0)), end);
+}
+
 /** `#chan` → `chan`; undefined unless the parameter names a channel. */
 function channelOf(param: string | undefined): string | undefined {
   if (param === undefined || param.length < 2 || param.charCodeAt(0) !== 35 /* # */) return undefined;
@@ -101,22 +122,37 @@ function numberTag(tags: IrcMessage['tags'], key: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
+/** True for `#rrggbb`. */
+function isColor(value: string): boolean {
+  if (value.length !== 7 || value.charCodeAt(0) !== 35 /* # */) return false;
+  for (let i = 1; i < 7; i++) {
+    const c = value.charCodeAt(i) | 0x20; // lower-cases letters
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
 /** The author a line's tags describe; `login` comes from the prefix or the `login` tag. */
-function authorOf(tags: IrcMessage['tags'], login: string): Author {
-  const badges = parseBadges(rawTag(tags, 'badges'));
+function authorOf(tags: IrcMessage['tags'], login: string, roomId: string | undefined): Author {
+  const set = badgeSet(rawTag(tags, 'badges'));
   const id = rawTag(tags, 'user-id') ?? '';
-  const roomId = rawTag(tags, 'room-id');
-  const vip = rawTag(tags, 'vip');
-  let mask = 0;
-  if (badges.broadcaster !== undefined || (id !== '' && id === roomId)) mask |= 1;
-  if (rawTag(tags, 'mod') === '1' || badges.moderator !== undefined || badges.lead_moderator !== undefined) mask |= 2;
-  if ((vip !== undefined && vip !== '0' && vip !== '') || badges.vip !== undefined) mask |= 4;
-  if (rawTag(tags, 'subscriber') === '1' || badges.subscriber !== undefined || badges.founder !== undefined) mask |= 8;
-  if (badges.partner !== undefined) mask |= 16;
-  const displayName = tag(tags, 'display-name')?.trim() || login;
+  // The badges decide most roles; the tags fill in what they leave out.
+  let mask = set.roles;
+  if ((mask & BADGE_BROADCASTER) === 0 && id !== '' && id === roomId) mask |= BADGE_BROADCASTER;
+  if ((mask & BADGE_MOD) === 0 && rawTag(tags, 'mod') === '1') mask |= BADGE_MOD;
+  if ((mask & BADGE_VIP) === 0) {
+    const vip = rawTag(tags, 'vip');
+    if (vip !== undefined && vip !== '0' && vip !== '') mask |= BADGE_VIP;
+  }
+  if ((mask & BADGE_SUBSCRIBER) === 0 && rawTag(tags, 'subscriber') === '1') mask |= BADGE_SUBSCRIBER;
+  let displayName = tag(tags, 'display-name') || login;
+  if (displayName.charCodeAt(displayName.length - 1) === 32 || displayName.charCodeAt(0) === 32) {
+    displayName = displayName.trim() || login;
+  }
   const color = rawTag(tags, 'color');
   const roles = ROLE_SETS[mask] as readonly Role[];
-  return color !== undefined && COLOR.test(color)
+  const { badges } = set;
+  return color !== undefined && isColor(color)
     ? { id, login, displayName, roles, color, badges }
     : { id, login, displayName, roles, badges };
 }
@@ -130,18 +166,13 @@ function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: T
   const channel = channelOf(msg.params[0]);
   let text = msg.params[1];
   if (channel === undefined || text === undefined) return 'malformed';
-  let action = false;
-  if (text.startsWith(ACTION_PREFIX)) {
-    const after = text.charCodeAt(ACTION_PREFIX.length);
-    if (Number.isNaN(after) || after === 32 || after === 1) {
-      action = true;
-      text = text.slice(ACTION_PREFIX.length + (after === 32 ? 1 : 0));
-      if (text.charCodeAt(text.length - 1) === 1) text = text.slice(0, -1);
-    }
-  }
+  const body = actionBody(text);
+  const action = body !== undefined;
+  if (body !== undefined) text = body;
   const { tags } = msg;
   const ts = tsOf(tags, now);
-  const author = authorOf(tags, nickOf(msg.prefix) || (rawTag(tags, 'login') ?? ''));
+  const roomId = rawTag(tags, 'room-id');
+  const author = authorOf(tags, nickOf(msg.prefix) || (rawTag(tags, 'login') ?? ''), roomId);
   const event: Writable<ChatEvent> = {
     kind: 'chat',
     id: rawTag(tags, 'id') || fallbackId('privmsg', tags, ts),
@@ -172,7 +203,7 @@ function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: T
   }
   if (rawTag(tags, 'historical') === '1') event.backfill = true;
   const sourceRoom = rawTag(tags, 'source-room-id');
-  if (sourceRoom && sourceRoom !== rawTag(tags, 'room-id')) event.sourceRoom = sourceRoom;
+  if (sourceRoom && sourceRoom !== roomId) event.sourceRoom = sourceRoom;
   const sharedId = rawTag(tags, 'source-id') || undefined;
   emit(event, sharedId);
   if (event.bits !== undefined) {
@@ -288,8 +319,12 @@ function usernotice(msg: IrcMessage, receivedAt: number, now: () => number, emit
     default:
       return 'unsupported';
   }
-  if (text !== undefined && text !== '') data.message = text;
-  const author = anonymous ? undefined : authorOf(tags, login);
+  if (text !== undefined && text !== '') {
+    const body = actionBody(text);
+    data.message = body ?? text;
+    if (body !== undefined) data.action = true;
+  }
+  const author = anonymous ? undefined : authorOf(tags, login, rawTag(tags, 'room-id'));
   emit(platformEvent(type, id, channel, author, ts, data, receivedAt));
   return 'events';
 }
@@ -329,17 +364,12 @@ function clearmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: 
   const { tags } = msg;
   const target = rawTag(tags, 'target-msg-id');
   if (channel === undefined || !target) return 'malformed';
-  let text = msg.params[1] ?? '';
-  let action = false;
-  if (text.startsWith(`${ACTION_PREFIX} `)) {
-    action = true;
-    text = text.slice(ACTION_PREFIX.length + 1);
-    if (text.charCodeAt(text.length - 1) === 1) text = text.slice(0, -1);
-  }
+  const raw = msg.params[1] ?? '';
+  const body = actionBody(raw);
   const data: Data = { messageId: target };
   putText(data, 'login', tags, 'login');
-  data.text = text;
-  data.action = action;
+  data.text = body ?? raw;
+  data.action = body !== undefined;
   emit(platformEvent('message_deleted', target, channel, undefined, tsOf(tags, now), data, receivedAt));
   return 'events';
 }

@@ -70,9 +70,53 @@ export function unescapeTag(value: string): string {
 
 const EMPTY_BADGES: Readonly<Record<string, string>> = Object.freeze({});
 
-/** `moderator/1,subscriber/12` → `{ moderator: '1', subscriber: '12' }`; a badge without version maps to `''`. */
+/** Role bits a badge set implies (the order of `ROLE_BITS` in twitchNormalize.ts). */
+export const BADGE_BROADCASTER = 1;
+export const BADGE_MOD = 2;
+export const BADGE_VIP = 4;
+export const BADGE_SUBSCRIBER = 8;
+export const BADGE_VERIFIED = 16;
+
+/** A parsed `badges` tag and the roles its badges imply. */
+export interface BadgeSet {
+  readonly badges: Readonly<Record<string, string>>;
+  /** `BADGE_*` bits. */
+  readonly roles: number;
+}
+
+const NO_BADGES: BadgeSet = Object.freeze({ badges: EMPTY_BADGES, roles: 0 });
+/** Parsed badge sets by raw tag: chatters keep the same badges, so most lines hit. */
+const badgeCache = new Map<string, BadgeSet>();
+const BADGE_CACHE_SIZE = 2048;
+
+/**
+ * `moderator/1,subscriber/12` → `{ moderator: '1', subscriber: '12' }`; a badge without
+ * version maps to `''`. The result is frozen and shared between lines with the same tag.
+ */
 export function parseBadges(raw: string | undefined): Readonly<Record<string, string>> {
-  if (!raw) return EMPTY_BADGES;
+  return badgeSet(raw).badges;
+}
+
+/** {@link parseBadges} plus the roles the badges imply (broadcaster, moderator or lead moderator, VIP, subscriber or founder, partner). */
+export function badgeSet(raw: string | undefined): BadgeSet {
+  if (!raw) return NO_BADGES;
+  let set = badgeCache.get(raw);
+  if (set === undefined) {
+    const badges = Object.freeze(readBadges(raw));
+    let roles = 0;
+    if (badges.broadcaster !== undefined) roles |= BADGE_BROADCASTER;
+    if (badges.moderator !== undefined || badges.lead_moderator !== undefined) roles |= BADGE_MOD;
+    if (badges.vip !== undefined) roles |= BADGE_VIP;
+    if (badges.subscriber !== undefined || badges.founder !== undefined) roles |= BADGE_SUBSCRIBER;
+    if (badges.partner !== undefined) roles |= BADGE_VERIFIED;
+    set = Object.freeze({ badges, roles });
+    if (badgeCache.size >= BADGE_CACHE_SIZE) badgeCache.clear();
+    badgeCache.set(raw, set);
+  }
+  return set;
+}
+
+function readBadges(raw: string): Record<string, string> {
   const badges: Record<string, string> = {};
   let from = 0;
   while (from <= raw.length) {
@@ -91,13 +135,14 @@ export function parseBadges(raw: string | undefined): Readonly<Record<string, st
 
 const NO_EMOTES: readonly EmoteRange[] = Object.freeze([]);
 const SURROGATE = /[\uD800-\uDFFF]/;
-const RANGE = /^(\d{1,6})-(\d{1,6})$/;
+/** Longest number accepted in a range; Twitch's messages are at most 500 characters. */
+const MAX_DIGITS = 7;
 
 /**
  * Parses the `emotes` tag (`id:s-e,s-e/id2:s-e`, inclusive code-point offsets) into ranges
  * sorted by start, each with the emote's text as `name`. Ranges that are malformed (`25:04`),
  * reversed (`25:4-0`) or past the end of `text` (Twitch sends those) are left out, so the text
- * stays plain there. Emote ids may contain `/` (`80481_/3`).
+ * stays plain there. Emote ids may contain `/` (`80481_/3`): an id runs to the next `:`.
  *
  * @param raw The raw tag value.
  * @param text The message text the offsets point into (after removing a `/me` wrapper).
@@ -105,32 +150,69 @@ const RANGE = /^(\d{1,6})-(\d{1,6})$/;
 export function parseEmotes(raw: string | undefined, text: string): readonly EmoteRange[] {
   if (!raw) return NO_EMOTES;
   // Offsets count code points; only text with astral characters needs the slow path.
-  const points = SURROGATE.test(text) ? Array.from(text) : undefined;
-  const length = points === undefined ? text.length : points.length;
-  const emotes: EmoteRange[] = [];
-  let pendingId = '';
+  let points: string[] | undefined;
+  let length = -1;
+  let emotes: EmoteRange[] | undefined;
+  let sorted = true;
+  let lastStart = -1;
   let seen = 0;
-  for (const part of raw.split('/')) {
-    const colon = part.lastIndexOf(':');
-    if (colon === -1) {
-      // An id containing `/`: the rest of it follows in the next part.
-      pendingId += `${part}/`;
-      continue;
-    }
-    const id = unescapeTag(pendingId + part.slice(0, colon));
-    pendingId = '';
-    for (const range of part.slice(colon + 1).split(',')) {
-      if (++seen > MAX_EMOTE_RANGES) break;
-      const match = RANGE.exec(range);
-      if (!match) continue;
-      const start = Number(match[1]);
-      const end = Number(match[2]);
-      if (start > end || end >= length) continue;
-      const name = points === undefined ? text.slice(start, end + 1) : points.slice(start, end + 1).join('');
-      emotes.push({ id, name, start, end });
+  const n = raw.length;
+  let at = 0;
+  while (at < n && seen < MAX_EMOTE_RANGES) {
+    const colon = raw.indexOf(':', at);
+    if (colon === -1) break;
+    const id = unescapeTag(raw.slice(at, colon));
+    at = colon + 1;
+    // Ranges `s-e` separated by `,`, up to `/` (the next emote) or the end.
+    for (;;) {
+      seen += 1;
+      let start = 0;
+      let end = 0;
+      let digits = 0;
+      let c = raw.charCodeAt(at);
+      while (c >= 48 && c <= 57 && digits < MAX_DIGITS) {
+        start = start * 10 + (c - 48);
+        digits += 1;
+        c = raw.charCodeAt(++at);
+      }
+      let valid = digits > 0 && c === 45; /* - */
+      if (valid) {
+        digits = 0;
+        c = raw.charCodeAt(++at);
+        while (c >= 48 && c <= 57 && digits < MAX_DIGITS) {
+          end = end * 10 + (c - 48);
+          digits += 1;
+          c = raw.charCodeAt(++at);
+        }
+        valid = digits > 0 && (c === 44 /* , */ || c === 47 /* / */ || Number.isNaN(c));
+      }
+      if (!valid) {
+        // Skip the rest of this range.
+        while (at < n && c !== 44 && c !== 47) c = raw.charCodeAt(++at);
+      } else if (start <= end) {
+        if (length < 0) {
+          if (SURROGATE.test(text)) {
+            points = Array.from(text);
+            length = points.length;
+          } else length = text.length;
+        }
+        if (end < length && id !== '') {
+          const name = points === undefined ? text.slice(start, end + 1) : points.slice(start, end + 1).join('');
+          if (emotes === undefined) emotes = [];
+          emotes.push({ id, name, start, end });
+          if (start < lastStart) sorted = false;
+          lastStart = start;
+        }
+      }
+      if (c === 44 && seen < MAX_EMOTE_RANGES) {
+        at += 1;
+        continue;
+      }
+      if (c === 47) at += 1;
+      break;
     }
   }
-  if (emotes.length === 0) return NO_EMOTES;
-  if (emotes.length > 1) emotes.sort((a, b) => a.start - b.start);
+  if (emotes === undefined) return NO_EMOTES;
+  if (!sorted) emotes.sort((a, b) => a.start - b.start);
   return emotes;
 }
