@@ -1,0 +1,559 @@
+/**
+ * `osc`: control values to a synth (Max/MSP, Pure Data, VCV Rack) as OSC messages over UDP,
+ * the newest value per address first, at a bounded rate, with safe defaults on panic and at
+ * shutdown.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import { z } from 'zod';
+import { defineSink, type Sink } from '../core/component.js';
+import { NotConnectedError, toError } from '../core/errors.js';
+import type { ChatflowEvent, ControlEvent } from '../core/events.js';
+import { type Logger, silentLogger } from '../core/logger.js';
+import { type DropCounter, NO_DROPS } from '../core/metrics.js';
+import { checkTemplate, compileTemplate, type Template, templatePaths } from '../core/template.js';
+import { duration, rate } from '../core/units.js';
+import { VARIABLE_NAME } from '../operators/control.js';
+import {
+  Coalescer,
+  checkAddressLiteral,
+  encodeBundle,
+  escapeAddressPart,
+  fillEmptySegments,
+  groupForBundles,
+  IMMEDIATELY,
+  ntpTimeTag,
+  OSC_ARG_TYPES,
+  type OscArgType,
+  OscEncoder,
+  type OscMessage,
+  type OscTarget,
+  type OscValue,
+  parseTarget,
+  sanitizeStringArg,
+} from './oscInternals.js';
+
+const target = () =>
+  z
+    .string()
+    .refine((text) => parseTarget(text) !== undefined, {
+      message: 'Expected host:port, such as 127.0.0.1:7400, synth.local:9000 or [::1]:7400',
+    });
+
+const addressTemplate = (placeholders: boolean) =>
+  z.string().superRefine((template, ctx) => {
+    const problems = [...checkAddressLiteral(template), ...checkTemplate(template)];
+    if (!placeholders && templatePaths(template).length > 0) problems.push('This address takes no "{{ }}" fields');
+    for (const message of problems) ctx.addIssue({ code: 'custom', message });
+  });
+
+/** Whole-template `{{ path }}`: the field is read as it is (a number stays a number). */
+const SINGLE_PLACEHOLDER = /^\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\}\}$/;
+
+export const OscArg = z
+  .strictObject({
+    type: z
+      .enum(OSC_ARG_TYPES)
+      .describe('`f` float32 (what Max and Pd expect), `d` float64, `i` int32 (rounded), `s` string.'),
+    value: z
+      .union([z.string(), z.number()])
+      .describe(
+        'A `{{ path }}` template over the event (`"{{ value }}"`, `"{{ variable }}"`, `"{{ by.login }}"`) or a constant. For `f`, `d` and `i` it must give a number, else the event is dropped (`invalid_argument`); strings lose control characters and are cut to 256 characters.',
+      ),
+  })
+  .superRefine((arg, ctx) => {
+    if (typeof arg.value === 'number') {
+      if (arg.type === 's') ctx.addIssue({ code: 'custom', path: ['value'], message: 'A string argument takes text' });
+      return;
+    }
+    for (const message of checkTemplate(arg.value)) ctx.addIssue({ code: 'custom', path: ['value'], message });
+    if (arg.type !== 's' && templatePaths(arg.value).length === 0 && !Number.isFinite(Number(arg.value))) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `A constant \`${arg.type}\` argument must be a number` });
+    }
+  })
+  .describe('One OSC argument: its type and where its value comes from.');
+export type OscArg = z.output<typeof OscArg>;
+
+export const OscConfig = z
+  .strictObject({
+    target: target()
+      .optional()
+      .describe('One receiver as `host:port`; the same as `targets: [host:port]`.'),
+    targets: z
+      .array(target())
+      .min(1)
+      .optional()
+      .describe(
+        'Receivers as `host:port` (`127.0.0.1:7400`, `synth.local:9000`, `[::1]:7400`); every message goes to each. Left out (and no `target`): `127.0.0.1:7400`.',
+      ),
+    address: addressTemplate(true)
+      .default('/cv/{{ variable }}')
+      .describe(
+        'The OSC address, a `{{ path }}` template over the event. Substituted values keep only `A–Z a–z 0–9 _ . -` (anything else, such as `# * , / ? [ ] { }`, spaces, control characters or non-ASCII, becomes `_`), so names from chat can never inject OSC address syntax.',
+      ),
+    args: z
+      .array(OscArg)
+      .min(1)
+      .max(16)
+      .default([{ type: 'f', value: '{{ value }}' }])
+      .describe(
+        'The arguments, in order. Default: one float, the control value (`/cv/cutoff 0.7`, the format of the original Twitch-to-CV bridge). Example: `[{ type: s, value: "{{ variable }}" }, { type: f, value: "{{ value }}" }]` with `address: /cv` sends `/cv cutoff 0.7`.',
+      ),
+    max_rate: z
+      .union([z.literal('off'), rate()], {
+        error: (issue) =>
+          issue.code === 'invalid_union' ? 'Expected a rate such as "200/s" or "50/100ms", or "off"' : undefined,
+      })
+      .prefault('200/s')
+      .describe(
+        'Most messages per second per address (and string arguments), as `N/period`: the latest value wins. A value sooner than the pace waits, and a newer one replaces it (counted as `superseded`), so a burst goes out as its first value at once and its newest value one interval later, and stale values never queue. Panic and reset values go out at once. `off`: no pacing.',
+      ),
+    defaults: z
+      .record(z.string().regex(VARIABLE_NAME), z.number(), {
+        error: (issue) =>
+          issue.code === 'invalid_key'
+            ? 'A variable name is a lower-case letter, then letters, digits or `_` (at most 32)'
+            : undefined,
+      })
+      .default({})
+      .describe(
+        'Safe values by variable (`{ cutoff: 0.5 }`), sent at shutdown. They add to (and win over) the defaults the sink learns from `control` (its `default`, `panic` and `reset` values).',
+      ),
+    bundle: z
+      .strictObject({
+        delay: duration()
+          .prefault('0ms')
+          .describe(
+            'Timetag of each bundle: `0ms` means "immediately"; more schedules the messages that far ahead (receivers such as SuperCollider and liblo then play them jitter-free).',
+          ),
+      })
+      .optional()
+      .describe(
+        'Send OSC bundles with timetags instead of bare messages. Messages that leave together (one batch, the defaults at shutdown) share a bundle of at most 1400 bytes. Left out: bare messages.',
+      ),
+    heartbeat: z
+      .strictObject({
+        address: addressTemplate(false)
+          .default('/chatflow/alive')
+          .describe('Address of the heartbeat; its one argument is an int that counts up.'),
+        interval: duration().prefault('1s').describe('Time between heartbeats.'),
+      })
+      .optional()
+      .describe('A message sent at start and then periodically, so a patch can tell chatflow is alive.'),
+  })
+  .superRefine((config, ctx) => {
+    if (config.target !== undefined && config.targets !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['target'], message: 'Set `target` or `targets`, not both' });
+    }
+    if (config.heartbeat !== undefined && config.heartbeat.interval <= 0) {
+      ctx.addIssue({ code: 'custom', path: ['heartbeat', 'interval'], message: 'The heartbeat interval must be above 0' });
+    }
+  })
+  .describe('OSC over UDP to a synth.');
+export type OscConfig = z.output<typeof OscConfig>;
+
+/** Where the sink counts drops and errors; a node's `NodeMetrics` fits. */
+export interface OscMetrics extends DropCounter {
+  error(err?: unknown): void;
+}
+
+/** Collaborators of {@link OscSink}. */
+export interface OscDeps {
+  /** Clock and timers of `max_rate` and the heartbeat; default {@link asyncScheduler}. */
+  readonly scheduler?: SchedulerLike;
+  /** Where `superseded`, `invalid_argument` and `send_failed` drops are counted. */
+  readonly metrics?: OscMetrics;
+  readonly logger?: Logger;
+  /** Epoch milliseconds for bundle timetags; default `performance.timeOrigin + performance.now()`. */
+  readonly wallClock?: () => number;
+  /** Makes one target's UDP socket; default `dgram.createSocket`. */
+  readonly createSocket?: (family: 'udp4' | 'udp6') => Socket;
+}
+
+/** The default receiver: Max's `udpreceive 7400`, Pd's `netreceive -u -b 7400`. */
+export const DEFAULT_TARGET = '127.0.0.1:7400';
+/** Largest bundle: below a 1500-byte Ethernet MTU, so it is never fragmented. */
+const MAX_BUNDLE_BYTES = 1400;
+/** Most learned defaults kept (the oldest is forgotten past it). */
+const MAX_DEFAULTS = 10_000;
+/** After a failed send, sends count as recovered once none has failed for this long (ms). */
+const RECOVERY_MS = 5000;
+/** Control origins whose value is the variable's default. */
+const DEFAULT_ORIGINS: ReadonlySet<string> = new Set(['default', 'panic', 'reset']);
+
+/** One message on its way: its coalescing key and whether it skips the pace. */
+interface Outgoing {
+  readonly key: string;
+  readonly message: OscMessage;
+  readonly urgent: boolean;
+}
+
+type ArgReader = (event: ChatflowEvent) => OscValue;
+
+/**
+ * Sends each event as an OSC message to every target over connected UDP sockets: the address
+ * and arguments are rendered from the event's fields, chat-provided values escaped. Per
+ * address, the newest value wins at `max_rate` ({@link Coalescer}). The sink learns each
+ * variable's safe value from `control` events of origin `default`, `panic` and `reset` (and
+ * from `defaults`); `stop()` sends all of them and resolves only once every datagram has left
+ * the socket, then closes it. `write` is synchronous: an idle sink sends in the same call
+ * stack the event arrived in.
+ *
+ * Drops: `superseded` (intentional: a newer value of the address replaced it, or shutdown
+ * did), `invalid_argument` (a numeric argument was not a number), `send_failed` (the operating
+ * system refused the datagram, e.g. nothing listens on the port; never retried, since a late
+ * control value is a stale one).
+ *
+ * @see escapeAddressPart, OscEncoder, Coalescer
+ */
+export class OscSink implements Sink<ChatflowEvent> {
+  /** The receivers. */
+  readonly targets: readonly OscTarget[];
+  readonly #id: string;
+  readonly #config: OscConfig;
+  readonly #scheduler: SchedulerLike;
+  readonly #metrics: OscMetrics;
+  readonly #log: Logger;
+  readonly #wallClock: () => number;
+  readonly #createSocket: (family: 'udp4' | 'udp6') => Socket;
+  readonly #address: Template;
+  readonly #readers: readonly ArgReader[];
+  readonly #types: readonly OscArgType[];
+  readonly #encoder: OscEncoder;
+  readonly #coalescer: Coalescer<Outgoing>;
+  readonly #learned = new Map<string, OscMessage>();
+  readonly #configured = new Map<string, OscMessage>();
+  #sockets: Socket[] = [];
+  #heartbeat: Subscription | undefined;
+  #stopping: Promise<void> | undefined;
+  /** While `write` runs with bundles on: the messages to bundle at its end. */
+  #collecting: Buffer[] | undefined;
+  #inFlight = 0;
+  #idle: Array<() => void> = [];
+  #failing = false;
+  #lastErrorAt = Number.NEGATIVE_INFINITY;
+  #sent = 0;
+  readonly #onSent = (err: Error | null): void => {
+    this.#inFlight -= 1;
+    if (err) this.#onSendError(err);
+    else {
+      this.#sent += 1;
+      // A send the OS accepted proves little on UDP; recover after a quiet spell only.
+      if (this.#failing && this.#scheduler.now() - this.#lastErrorAt >= RECOVERY_MS) {
+        this.#failing = false;
+        this.#log.info({ sent: this.#sent }, 'OSC sends recovered.');
+      }
+    }
+    if (this.#inFlight === 0 && this.#idle.length > 0) {
+      const waiting = this.#idle;
+      this.#idle = [];
+      for (const resolve of waiting) resolve();
+    }
+  };
+
+  constructor(id: string, config: OscConfig, deps: OscDeps = {}) {
+    this.#id = id;
+    this.#config = config;
+    this.#scheduler = deps.scheduler ?? asyncScheduler;
+    this.#metrics = deps.metrics ?? { ...NO_DROPS, error: () => {} };
+    this.#log = deps.logger ?? silentLogger();
+    this.#wallClock = deps.wallClock ?? (() => performance.timeOrigin + performance.now());
+    this.#createSocket = deps.createSocket ?? ((family) => createSocket(family));
+    const texts = config.targets ?? [config.target ?? DEFAULT_TARGET];
+    const unique = [...new Set(texts.map((t) => t.trim()))];
+    this.targets = unique.map((text) => parseTarget(text) as OscTarget);
+    this.#address = compileTemplate(config.address, escapeAddressPart);
+    this.#types = config.args.map((arg) => arg.type);
+    this.#readers = config.args.map(compileArg);
+    this.#encoder = new OscEncoder(this.#types);
+    const intervalMs = config.max_rate === 'off' ? 0 : config.max_rate.periodMs / config.max_rate.count;
+    this.#coalescer = new Coalescer<Outgoing>(
+      { intervalMs, keyOf: (o) => o.key, urgent: (o) => o.urgent },
+      this.#scheduler,
+      (o) => this.#emit(o.message),
+      () => this.#metrics.drop('superseded', true),
+    );
+    for (const [variable, value] of Object.entries(config.defaults)) {
+      const event: ControlEvent = {
+        kind: 'control',
+        variable,
+        value,
+        previous: value,
+        origin: 'default',
+        ts: 0,
+        receivedAt: 0,
+      };
+      const outgoing = this.#build(event);
+      if (outgoing) this.#configured.set(outgoing.key, outgoing.message);
+    }
+  }
+
+  /** Datagrams the operating system accepted, over all targets. */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /** Messages waiting for their address's `max_rate`. */
+  get waiting(): number {
+    return this.#coalescer.waiting;
+  }
+
+  /** Opens one connected UDP socket per target (a hostname is resolved once, here). */
+  async start(): Promise<void> {
+    if (this.#sockets.length > 0) return;
+    this.#stopping = undefined;
+    const sockets: Socket[] = [];
+    try {
+      for (const t of this.targets) sockets.push(await this.#connect(t));
+    } catch (err) {
+      for (const socket of sockets) socket.close();
+      this.#log.warn({ err, targets: this.#targetNames() }, 'OSC target cannot be reached; will retry.');
+      throw new NotConnectedError(this.#id, { cause: err });
+    }
+    this.#sockets = sockets;
+    this.#log.info({ targets: this.#targetNames() }, 'Sending OSC.');
+    const heartbeat = this.#config.heartbeat;
+    if (heartbeat) this.#startHeartbeat(heartbeat.address, heartbeat.interval);
+  }
+
+  write(batch: readonly ChatflowEvent[]): void {
+    if (this.#sockets.length === 0) throw new NotConnectedError(this.#id);
+    const bundled = this.#config.bundle !== undefined && batch.length > 1;
+    if (bundled) this.#collecting = [];
+    try {
+      for (const event of batch) {
+        const outgoing = this.#build(event);
+        if (outgoing === undefined) {
+          this.#metrics.drop('invalid_argument', false);
+          continue;
+        }
+        if (event.kind === 'control' && DEFAULT_ORIGINS.has(event.origin)) this.#learn(outgoing);
+        this.#coalescer.offer(outgoing);
+      }
+    } finally {
+      if (bundled) {
+        const collected = this.#collecting ?? [];
+        this.#collecting = undefined;
+        if (collected.length > 0) this.#sendMessages(collected);
+      }
+    }
+  }
+
+  /**
+   * Sends every known default (learned from `control`, then `defaults`, which wins), to every
+   * target, once; waits until each datagram has left the socket, then closes the sockets.
+   * Values still waiting for `max_rate` are dropped (`superseded`) first, so nothing older
+   * can follow a default. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  /** The key of `latest_per_key` buffering: the address plus any string arguments. */
+  keyOf(event: ChatflowEvent): string {
+    return this.#build(event)?.key ?? `invalid:${event.kind}`;
+  }
+
+  async #stop(): Promise<void> {
+    this.#heartbeat?.unsubscribe();
+    this.#heartbeat = undefined;
+    const dropped = this.#coalescer.cancel();
+    if (dropped.length > 0) this.#metrics.drop('superseded', true, dropped.length);
+    const sockets = this.#sockets;
+    if (sockets.length === 0) return;
+    const defaults = new Map(this.#learned);
+    for (const [key, message] of this.#configured) defaults.set(key, message);
+    const encoded = [...defaults.values()].map((m) => this.#encoder.encode(m.address, m.values));
+    if (encoded.length > 0) this.#sendMessages(encoded);
+    await this.#settled();
+    this.#log.info({ defaults: encoded.length, targets: this.#targetNames() }, 'Sent safe defaults.');
+    this.#sockets = [];
+    await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+  }
+
+  /** Renders an event's message; undefined when a numeric argument is not a number. */
+  #build(event: ChatflowEvent): Outgoing | undefined {
+    const address = fillEmptySegments(this.#address(event));
+    const readers = this.#readers;
+    const types = this.#types;
+    const values = new Array<OscValue>(readers.length);
+    let key = address;
+    for (let i = 0; i < readers.length; i++) {
+      const value = (readers[i] as ArgReader)(event);
+      if (types[i] === 's') key += `\0${value as string}`;
+      else if (!Number.isFinite(value)) return undefined;
+      values[i] = value;
+    }
+    const urgent = event.kind === 'control' && (event.origin === 'panic' || event.origin === 'reset');
+    return { key, message: { address, values }, urgent };
+  }
+
+  #learn(outgoing: Outgoing): void {
+    const learned = this.#learned;
+    if (!learned.has(outgoing.key) && learned.size >= MAX_DEFAULTS) {
+      const oldest = learned.keys().next().value;
+      if (oldest !== undefined) learned.delete(oldest);
+    }
+    learned.set(outgoing.key, outgoing.message);
+  }
+
+  /** A message the coalescer let through: into the bundle being collected, or out now. */
+  #emit(message: OscMessage): void {
+    const encoded = this.#encoder.encode(message.address, message.values);
+    if (this.#collecting) this.#collecting.push(encoded);
+    else if (this.#config.bundle) this.#sendMessages([encoded]);
+    else this.#sendPacket(encoded);
+  }
+
+  /** Sends encoded messages: as bundles when configured, else one datagram each. */
+  #sendMessages(encoded: readonly Buffer[]): void {
+    const bundle = this.#config.bundle;
+    if (!bundle) {
+      for (const packet of encoded) this.#sendPacket(packet);
+      return;
+    }
+    const timeTag = bundle.delay > 0 ? ntpTimeTag(this.#wallClock() + bundle.delay) : IMMEDIATELY;
+    for (const group of groupForBundles(encoded, MAX_BUNDLE_BYTES)) this.#sendPacket(encodeBundle(timeTag, group));
+  }
+
+  #sendPacket(packet: Buffer): void {
+    const sockets = this.#sockets;
+    for (let i = 0; i < sockets.length; i++) {
+      this.#inFlight += 1;
+      try {
+        (sockets[i] as Socket).send(packet, this.#onSent);
+      } catch (err) {
+        // A closed socket throws synchronously (ERR_SOCKET_DGRAM_NOT_RUNNING).
+        this.#onSent(toError(err));
+      }
+    }
+  }
+
+  #onSendError(err: Error): void {
+    this.#metrics.drop('send_failed', false);
+    this.#lastErrorAt = this.#scheduler.now();
+    if (this.#failing) return;
+    this.#failing = true;
+    this.#metrics.error(err);
+    this.#log.warn(
+      { err, targets: this.#targetNames() },
+      'OSC send failed; is the receiver running on that port? Values are dropped, not retried.',
+    );
+  }
+
+  /** Resolves when no datagram is in flight. */
+  #settled(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#idle.push(resolve));
+  }
+
+  #connect(t: OscTarget): Promise<Socket> {
+    return new Promise<Socket>((resolve, reject) => {
+      const socket = this.#createSocket(t.family);
+      const onError = (err: Error) => {
+        socket.removeListener('connect', onConnect);
+        reject(err);
+      };
+      const onConnect = () => {
+        socket.removeListener('error', onError);
+        // A connected socket reports a refused datagram (ICMP port unreachable: nothing listens
+        // on the port) as an error event, not through the send callback.
+        socket.on('error', (err) => this.#onSendError(err));
+        resolve(socket);
+      };
+      socket.once('error', onError);
+      socket.once('connect', onConnect);
+      socket.connect(t.port, t.host);
+    });
+  }
+
+  #startHeartbeat(address: string, intervalMs: number): void {
+    const encoder = new OscEncoder(['i']);
+    const sink = this;
+    this.#heartbeat = this.#scheduler.schedule(
+      function beat(this: SchedulerAction<number>, count = 0) {
+        sink.#sendMessages([encoder.encode(address, [count])]);
+        this.schedule((count + 1) | 0, intervalMs);
+      },
+      0,
+      0,
+    );
+  }
+
+  #targetNames(): string[] {
+    return this.targets.map((t) => (t.family === 'udp6' ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`));
+  }
+}
+
+export const oscComponent = defineSink({
+  type: 'osc',
+  summary: 'Sends control values to a synth as OSC over UDP (Max/MSP, Pure Data, VCV Rack).',
+  description: [
+    'Each event becomes one OSC message, `/cv/<variable> <value>` by default (the format of the original Twitch-to-CV bridge, so an existing Max patch with `udpreceive 7400` → `route /cv/cutoff …` works unchanged), sent to every target over connected UDP sockets. Address and arguments are templates over the event; values substituted into the address keep only `A–Z a–z 0–9 _ . -`, so names from chat can never inject OSC address syntax.',
+    '',
+    'Per address the newest value wins: `max_rate` paces each address, and a value that must wait is replaced by any newer one (counted as `superseded`), so stale control values never queue. Panic and reset values go out at once. At shutdown, and whenever the pipeline stops, every variable gets its safe default (learned from `control`, or from `defaults`), and the process exits only after those datagrams have left the socket. Optional: bundles with timetags, and a heartbeat. See docs/osc.md for receiver patches.',
+  ].join('\n'),
+  config: OscConfig,
+  driver: { bufferMax: 1000, whenFull: 'latest_per_key', batchMax: 1, batchTimeoutMs: 0, flushTimeoutMs: 2000 },
+  examples: [
+    'target: 127.0.0.1:7400\naddress: "/cv/{{ variable }}"',
+    [
+      'targets: [127.0.0.1:7400, "[::1]:9000"]',
+      'address: /cv',
+      'args:',
+      '  - { type: s, value: "{{ variable }}" }',
+      '  - { type: f, value: "{{ value }}" }',
+      'max_rate: 100/s',
+      'defaults: { cutoff: 0.5, resonance: 0.2 }',
+      'bundle: { delay: 10ms }',
+      'heartbeat: { address: /chatflow/alive, interval: 1s }',
+    ].join('\n'),
+  ],
+  create: (config, ctx) =>
+    new OscSink(ctx.id, config, { scheduler: ctx.scheduler, metrics: ctx.metrics, logger: ctx.logger }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Internals.
+
+/** Compiles one argument to a reader of its value from an event. */
+function compileArg(arg: OscArg): ArgReader {
+  const { type, value } = arg;
+  if (typeof value === 'number') return () => value;
+  if (type === 's') {
+    if (templatePaths(value).length === 0) {
+      const constant = sanitizeStringArg(value);
+      return () => constant;
+    }
+    const render = compileTemplate(value, sanitizeStringArg);
+    return (event) => render(event);
+  }
+  if (templatePaths(value).length === 0) {
+    const constant = Number(value);
+    return () => constant;
+  }
+  const single = SINGLE_PLACEHOLDER.exec(value);
+  if (single) {
+    const path = (single[1] as string).split('.');
+    if (path.length === 1) {
+      const key = path[0] as string;
+      return (event) => toNumber((event as unknown as Record<string, unknown>)[key]);
+    }
+    return (event) => {
+      let field: unknown = event;
+      for (const key of path) field = field == null ? undefined : (field as Record<string, unknown>)[key];
+      return toNumber(field);
+    };
+  }
+  const render = compileTemplate(value);
+  return (event) => toNumber(render(event));
+}
+
+/** A field as a number: numbers as they are, numeric text parsed, booleans 1/0, else NaN. */
+function toNumber(field: unknown): number {
+  if (typeof field === 'number') return field;
+  if (typeof field === 'string') return field.trim() === '' ? Number.NaN : Number(field);
+  if (typeof field === 'boolean') return field ? 1 : 0;
+  return Number.NaN;
+}
