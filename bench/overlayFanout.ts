@@ -1,0 +1,237 @@
+/**
+ * Overlay fan-out: the `overlay` sink on a real HTTP server broadcasts control changes to N
+ * WebSocket clients in another process (bench/overlayFanoutClients.ts), which measure the
+ * delivery delay of each message: receipt time minus the publish time carried in the message
+ * (`performance.timeOrigin + performance.now()`, the same clock in both processes).
+ *
+ * Goals (issue 4): 1,000 clients at 30 updates/s, p99 ≤ 30 ms; 10,000 clients at 5 updates/s,
+ * p99 ≤ 150 ms. Compression on, at 1,000 × 30/s, is measured to show why it is off by default.
+ * Loopback only; each scenario is bounded in clients and seconds (`BENCH_OVERLAY_SECONDS`).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ChatEvent, ChatflowEvent, ControlEvent } from '../src/core/events.js';
+import { silentLogger } from '../src/core/logger.js';
+import { createHttpServer } from '../src/server/httpServer.js';
+import { OverlayConfig, OverlaySink } from '../src/sinks/overlay.js';
+import { writeResult } from './results.js';
+
+const CLIENT_SCRIPT = fileURLToPath(new URL('./overlayFanoutClients.ts', import.meta.url));
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+const SECONDS = Number(process.env.BENCH_OVERLAY_SECONDS ?? 10);
+/** Comma-separated scenario names to run (default: all). */
+const ONLY = process.env.BENCH_OVERLAY_ONLY?.split(',').map((s) => s.trim());
+/** Updates published before measuring, so connections and JIT are warm. */
+const WARMUP_SECONDS = 1;
+/** File descriptors a process needs besides its sockets. */
+const FD_HEADROOM = 200;
+
+interface Scenario {
+  readonly name: string;
+  readonly clients: number;
+  readonly perSecond: number;
+  readonly compression: boolean;
+  /** Each update also carries a 300-character chat message (a frame of about 600 bytes). */
+  readonly withChat: boolean;
+  /** p99 goal in ms, when the issue sets one. */
+  readonly goalP99Ms?: number;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  { name: '1k_clients_30_per_s', clients: 1000, perSecond: 30, compression: false, withChat: false, goalP99Ms: 30 },
+  { name: '10k_clients_5_per_s', clients: 10_000, perSecond: 5, compression: false, withChat: false, goalP99Ms: 150 },
+  // Compression only touches frames of 256 bytes or more, so these two carry chat as well.
+  { name: '1k_clients_30_per_s_with_chat', clients: 1000, perSecond: 30, compression: false, withChat: true },
+  { name: '1k_clients_30_per_s_with_chat_compressed', clients: 1000, perSecond: 30, compression: true, withChat: true },
+];
+
+const CHAT_TEXT = 'the filter sweep on that last drop was unreal, do it again but slower '.repeat(5).slice(0, 300);
+
+/** The chat message that rides along with each update in the `withChat` scenarios. */
+function chatEvent(k: number): ChatEvent {
+  return {
+    kind: 'chat',
+    id: `bench-${k}`,
+    platform: 'twitch',
+    channel: 'bench',
+    author: { id: 'u1', login: 'viewer', displayName: 'Viewer', roles: [], badges: {} },
+    text: CHAT_TEXT,
+    emotes: [],
+    ts: 0,
+    action: false,
+    firstMessage: false,
+    receivedAt: performance.now(),
+  };
+}
+
+interface ClientReport {
+  readonly samples: number;
+  readonly frames: number;
+  readonly parseErrors: number;
+  readonly clientsEnded: number;
+  readonly closedEarly: number;
+  readonly delayMs: Readonly<Record<string, number>>;
+}
+
+/** The soft and hard open-file limits of this process, as the shell reports them. */
+function fileLimits(): { soft: number; hard: number } {
+  const read = (flag: string) => {
+    try {
+      const out = execFileSync('sh', ['-c', `ulimit ${flag}`], { encoding: 'utf8' }).trim();
+      return out === 'unlimited' ? Number.POSITIVE_INFINITY : Number(out);
+    } catch {
+      return Number.NaN;
+    }
+  };
+  return { soft: read('-n'), hard: read('-Hn') };
+}
+
+function control(variable: string, value: number): ControlEvent {
+  return { kind: 'control', variable, value, previous: 0, origin: 'command', ts: 0, receivedAt: performance.now() };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** Publishes `make()` at `perSecond` for `seconds`, on a drift-free schedule; returns write times. */
+async function publishAt(
+  sink: OverlaySink,
+  perSecond: number,
+  seconds: number,
+  make: (k: number) => ChatflowEvent[],
+): Promise<number[]> {
+  const periodMs = 1000 / perSecond;
+  const total = Math.round(perSecond * seconds);
+  const writeMs: number[] = [];
+  const start = performance.now();
+  for (let k = 0; k < total; k++) {
+    await sleep(start + k * periodMs - performance.now());
+    const before = performance.now();
+    sink.write(make(k));
+    writeMs.push(performance.now() - before);
+  }
+  return writeMs;
+}
+
+async function runScenario(scenario: Scenario): Promise<Record<string, unknown>> {
+  const limits = fileLimits();
+  if (limits.soft < scenario.clients + FD_HEADROOM) {
+    return {
+      skipped: `ulimit -n is ${limits.soft} in the server process; ${scenario.clients} clients need at least ${scenario.clients + FD_HEADROOM}. Raise it (ulimit -n ${scenario.clients * 2}) before npm run bench.`,
+    };
+  }
+  const loadBefore = round(loadavg()[0] ?? Number.NaN);
+  const http = createHttpServer({ listen: '127.0.0.1:0', token: '' }, silentLogger());
+  const sink = new OverlaySink(
+    'overlay',
+    OverlayConfig.parse({ max_clients: scenario.clients + 100, compression: scenario.compression }),
+    { http },
+  );
+  const port = (await http.listen())?.port as number;
+  // The client process raises its own soft limit to the hard one first.
+  const child = spawn(
+    'sh',
+    ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" --import tsx "$@"', process.execPath, CLIENT_SCRIPT, String(port), String(scenario.clients), scenario.compression ? 'deflate' : 'plain'],
+    { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const nextLine = () =>
+    new Promise<string>((resolve, reject) => {
+      const onLine = (line: string) => {
+        cleanup();
+        resolve(line);
+      };
+      const onExit = (code: number | null) => {
+        cleanup();
+        reject(new Error(`the client process exited (${code}) early`));
+      };
+      const cleanup = () => {
+        lines.off('line', onLine);
+        child.off('exit', onExit);
+      };
+      lines.on('line', onLine);
+      child.on('exit', onExit);
+    });
+
+  try {
+    const ready = JSON.parse(await nextLine()) as { ready: number; connectMs: number };
+    // The last connections may still be in the accept queue: wait until the sink holds them all.
+    const deadline = performance.now() + 30_000;
+    while (sink.stats().clients < scenario.clients && performance.now() < deadline) await sleep(20);
+
+    const updates = (variable: string, value: () => number) => (k: number) =>
+      scenario.withChat ? [chatEvent(k), control(variable, value())] : [control(variable, value())];
+    await publishAt(sink, scenario.perSecond, WARMUP_SECONDS, updates('warmup', () => performance.now()));
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    const writeMs = await publishAt(
+      sink,
+      scenario.perSecond,
+      SECONDS,
+      updates('bench', () => performance.timeOrigin + performance.now()),
+    );
+    const cpu = process.cpuUsage(cpuBefore);
+    const wall = performance.now() - wallBefore;
+    sink.write([control('end', 1)]);
+    child.stdin.write('stop\n');
+    const report = JSON.parse(await nextLine()) as ClientReport;
+    const sortedWrites = [...writeMs].sort((a, b) => a - b);
+    const expected = scenario.clients * writeMs.length;
+    const p99 = report.delayMs.p99 ?? Number.NaN;
+    return {
+      clients: scenario.clients,
+      updatesPerSecond: scenario.perSecond,
+      compression: scenario.compression,
+      frameBytes: scenario.withChat ? 'about 600' : 'about 90',
+      seconds: SECONDS,
+      updates: writeMs.length,
+      connectMs: ready.connectMs,
+      deliveries: report.samples,
+      deliveriesExpected: expected,
+      delivered: round(report.samples / expected),
+      delayMs: report.delayMs,
+      goalP99Ms: scenario.goalP99Ms ?? null,
+      goalMet: scenario.goalP99Ms === undefined ? null : p99 <= scenario.goalP99Ms,
+      serverFanoutMs: {
+        p50: round(percentile(sortedWrites, 50)),
+        p99: round(percentile(sortedWrites, 99)),
+        max: round(percentile(sortedWrites, 100)),
+      },
+      serverCpuPercent: round(((cpu.user + cpu.system) / 1000 / wall) * 100),
+      serverRssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+      sink: sink.stats(),
+      loadAverage1mBefore: loadBefore,
+      clientParseErrors: report.parseErrors,
+      clientsClosedEarly: report.closedEarly,
+    };
+  } finally {
+    child.kill();
+    await sink.stop();
+    await http.close();
+  }
+}
+
+/** Runs every scenario, one after another, and writes bench/results/overlay-fanout.json. */
+export async function overlayFanout(): Promise<Record<string, unknown>> {
+  const limits = fileLimits();
+  const scenarios: Record<string, unknown> = {};
+  for (const scenario of SCENARIOS) {
+    if (ONLY && !ONLY.includes(scenario.name)) continue;
+    scenarios[scenario.name] = await runScenario(scenario);
+  }
+  const figures = {
+    method:
+      'Server: one overlay sink on a real HTTP server, publishing one control event per update; clients: another Node process on loopback. Delay = receipt time − publish time carried in the event (performance.timeOrigin + performance.now()).',
+    fileLimits: { soft: limits.soft, hard: limits.hard },
+    scenarios,
+  };
+  await writeResult('overlay-fanout', figures);
+  return figures;
+}

@@ -1,0 +1,313 @@
+/**
+ * The overlay page's script (bundled by the server with esbuild): connects to the `overlay`
+ * sink's WebSocket, shows control variables as animated bars and recent commands and chat, and
+ * reconnects by itself with backoff, resyncing from the snapshot the sink sends first.
+ *
+ * Query parameters: `theme` (dark, light, neon, minimal), `panels` (variables, commands,
+ * chat; comma-separated), `room`, `limit` (entries per feed, 1–50), `accent` (hex colour
+ * without `#`), `titles=0`. Everything chat-provided is set with `textContent`, never as markup.
+ */
+import {
+  deletes,
+  WIRE_VERSION,
+  type WireChat,
+  type WireCommand,
+  type WireControl,
+  type WireDelete,
+  type WireEntry,
+  type WireMessage,
+  type WireSnapshot,
+} from '../src/sinks/overlayWire.js';
+
+const THEMES = ['dark', 'light', 'neon', 'minimal'] as const;
+const PANELS = ['variables', 'commands', 'chat'] as const;
+type Panel = (typeof PANELS)[number];
+const DEFAULT_PANELS: readonly Panel[] = ['variables', 'commands'];
+/** The sink's default endpoint; a room is appended as `/<room>`. */
+const WS_PATH = '/overlay/ws';
+const ROOM = /^[A-Za-z0-9_-]{1,32}$/;
+const HEX = /^[0-9a-fA-F]{3,8}$/;
+const COLOR = /^#[0-9a-fA-F]{6}$/;
+/** Reconnect backoff: 250 ms doubling to 5 s, ±20 % jitter; 5 s at least when refused as full. */
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 5000;
+/** How long a changed value stays highlighted. */
+const HIGHLIGHT_MS = 700;
+/** Control origins shown in the commands feed, and how. */
+const ORIGIN_LABEL: Readonly<Record<string, string>> = { vote: 'vote', panic: 'panic', reset: 'reset' };
+
+interface Settings {
+  readonly theme: string;
+  readonly panels: ReadonlySet<Panel>;
+  readonly room: string | undefined;
+  readonly limit: number;
+  readonly accent: string | undefined;
+  readonly titles: boolean;
+}
+
+function readSettings(search: string): Settings {
+  const q = new URLSearchParams(search);
+  const theme = q.get('theme') ?? 'dark';
+  const wanted = (q.get('panels') ?? '')
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter((p): p is Panel => (PANELS as readonly string[]).includes(p));
+  const room = q.get('room') ?? undefined;
+  const limit = Number(q.get('limit') ?? 6);
+  const accent = q.get('accent') ?? undefined;
+  return {
+    theme: (THEMES as readonly string[]).includes(theme) ? theme : 'dark',
+    panels: new Set(wanted.length > 0 ? wanted : DEFAULT_PANELS),
+    room: room !== undefined && ROOM.test(room) ? room : undefined,
+    limit: Number.isInteger(limit) && limit >= 1 && limit <= 50 ? limit : 6,
+    accent: accent !== undefined && HEX.test(accent) ? `#${accent}` : undefined,
+    titles: q.get('titles') !== '0',
+  };
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function formatValue(v: number): string {
+  const abs = Math.abs(v);
+  if (abs >= 1000) return v.toFixed(0);
+  if (abs >= 100) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+function platformBadge(platform: string): HTMLSpanElement {
+  const badge = element('span', 'platform', platform);
+  badge.dataset.p = platform;
+  return badge;
+}
+
+interface VariableView {
+  readonly row: HTMLLIElement;
+  readonly fill: HTMLDivElement;
+  readonly value: HTMLSpanElement;
+  lo: number;
+  hi: number;
+  timer: number | undefined;
+}
+
+/** One feed (commands or chat): newest last, at most `limit` entries. */
+class Feed {
+  readonly #list: HTMLOListElement;
+  readonly #limit: number;
+  readonly #items: { readonly li: HTMLLIElement; readonly entry: WireEntry }[] = [];
+
+  constructor(list: HTMLOListElement, limit: number) {
+    this.#list = list;
+    this.#limit = limit;
+  }
+
+  add(li: HTMLLIElement, entry: WireEntry): void {
+    this.#items.push({ li, entry });
+    this.#list.append(li);
+    while (this.#items.length > this.#limit) this.#items.shift()?.li.remove();
+  }
+
+  remove(message: WireDelete): void {
+    for (let i = this.#items.length - 1; i >= 0; i--) {
+      const item = this.#items[i];
+      if (item && deletes(message, item.entry)) {
+        item.li.remove();
+        this.#items.splice(i, 1);
+      }
+    }
+  }
+
+  clear(): void {
+    for (const item of this.#items) item.li.remove();
+    this.#items.length = 0;
+  }
+}
+
+class Overlay {
+  readonly #variables = new Map<string, VariableView>();
+  readonly #varList: HTMLUListElement;
+  readonly #commands: Feed;
+  readonly #chat: Feed;
+
+  constructor(settings: Settings) {
+    const root = document.documentElement;
+    root.dataset.theme = settings.theme;
+    if (settings.accent) root.style.setProperty('--cf-accent', settings.accent);
+    if (!settings.titles) root.style.setProperty('--cf-title-display', 'none');
+    for (const section of document.querySelectorAll<HTMLElement>('[data-panel]')) {
+      section.hidden = !settings.panels.has(section.dataset.panel as Panel);
+    }
+    this.#varList = document.getElementById('variables') as HTMLUListElement;
+    this.#commands = new Feed(document.getElementById('commands') as HTMLOListElement, settings.limit);
+    this.#chat = new Feed(document.getElementById('chat') as HTMLOListElement, settings.limit);
+  }
+
+  apply(message: WireMessage): void {
+    switch (message.t) {
+      case 's':
+        this.#snapshot(message);
+        return;
+      case 'c':
+        this.#control(message);
+        if (message.o === 'command' || message.o in ORIGIN_LABEL) this.#commands.add(this.#controlEntry(message), message);
+        return;
+      case 'k':
+        this.#commands.add(this.#commandEntry(message), message);
+        return;
+      case 'm':
+        this.#chat.add(this.#chatEntry(message), message);
+        return;
+      case 'd':
+        this.#commands.remove(message);
+        this.#chat.remove(message);
+        return;
+      case 'x':
+        this.#commands.clear();
+        this.#chat.clear();
+        return;
+      case 'f':
+        this.#forget(message.n);
+        return;
+    }
+  }
+
+  #snapshot(s: WireSnapshot): void {
+    const seen = new Set<string>();
+    for (const [name, value, lo, hi] of s.v) {
+      seen.add(name);
+      this.#setVariable(name, value, [lo, hi], false);
+    }
+    for (const name of [...this.#variables.keys()]) if (!seen.has(name)) this.#forget(name);
+    this.#commands.clear();
+    this.#chat.clear();
+    for (const entry of s.h) {
+      if (entry.t === 'm') this.#chat.add(this.#chatEntry(entry), entry);
+      else if (entry.t === 'k') this.#commands.add(this.#commandEntry(entry), entry);
+      else this.#commands.add(this.#controlEntry(entry), entry);
+    }
+  }
+
+  #control(c: WireControl): void {
+    this.#setVariable(c.n, c.v, c.r, true);
+  }
+
+  #setVariable(name: string, value: number, range: readonly [number, number] | undefined, highlight: boolean): void {
+    let view = this.#variables.get(name);
+    if (!view) {
+      const row = element('li', 'var');
+      row.dataset.var = name;
+      const fill = element('div', 'fill');
+      const bar = element('div', 'bar');
+      bar.append(fill);
+      const valueEl = element('span', 'value');
+      row.append(element('span', 'name', name), valueEl, bar);
+      view = { row, fill, value: valueEl, lo: range?.[0] ?? 0, hi: range?.[1] ?? 1, timer: undefined };
+      this.#variables.set(name, view);
+      const after = [...this.#variables.keys()].filter((n) => n > name).sort()[0];
+      const next = after === undefined ? null : (this.#variables.get(after)?.row ?? null);
+      this.#varList.insertBefore(row, next);
+    } else if (range) {
+      view.lo = range[0];
+      view.hi = range[1];
+    }
+    const span = view.hi - view.lo;
+    const fraction = span > 0 ? Math.min(1, Math.max(0, (value - view.lo) / span)) : 0;
+    view.fill.style.transform = `scaleX(${fraction})`;
+    view.value.textContent = formatValue(value);
+    view.row.dataset.value = String(value);
+    if (highlight) {
+      const v = view;
+      v.row.classList.add('changed');
+      if (v.timer !== undefined) clearTimeout(v.timer);
+      v.timer = window.setTimeout(() => {
+        v.row.classList.remove('changed');
+        v.timer = undefined;
+      }, HIGHLIGHT_MS);
+    }
+  }
+
+  #forget(name: string): void {
+    const view = this.#variables.get(name);
+    if (!view) return;
+    if (view.timer !== undefined) clearTimeout(view.timer);
+    view.row.remove();
+    this.#variables.delete(name);
+  }
+
+  #controlEntry(c: WireControl): HTMLLIElement {
+    const li = element('li', 'command');
+    const label = c.u ?? ORIGIN_LABEL[c.o] ?? c.o;
+    li.append(element('span', 'user', label));
+    if (c.p) li.append(platformBadge(c.p));
+    li.append(element('span', 'what', `${c.n} → ${formatValue(c.v)}`));
+    return li;
+  }
+
+  #commandEntry(k: WireCommand): HTMLLIElement {
+    const li = element('li', 'command');
+    li.append(element('span', 'user', k.u), platformBadge(k.p), element('span', 'what', `!${k.n}${k.a ? ` ${k.a}` : ''}`));
+    return li;
+  }
+
+  #chatEntry(m: WireChat): HTMLLIElement {
+    const li = element('li', m.a ? 'chat action' : 'chat');
+    const user = element('span', 'user', m.u);
+    if (m.c !== undefined && COLOR.test(m.c)) user.style.color = m.c;
+    li.append(user, platformBadge(m.p), element('span', 'text', m.x));
+    return li;
+  }
+}
+
+/** Keeps one WebSocket open, reconnecting with jittered exponential backoff. */
+function connect(settings: Settings, overlay: Overlay): void {
+  const root = document.documentElement;
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const url = `${scheme}://${location.host}${WS_PATH}${settings.room ? `/${settings.room}` : ''}`;
+  let attempt = 0;
+  let reconnects = 0;
+
+  const open = (): void => {
+    root.dataset.connection = reconnects === 0 ? 'connecting' : 'offline';
+    const ws = new WebSocket(url);
+    ws.onmessage = (event: MessageEvent) => {
+      if (typeof event.data !== 'string') return;
+      let frame: unknown;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      const messages = (Array.isArray(frame) ? frame : [frame]) as WireMessage[];
+      for (const message of messages) {
+        if (typeof message !== 'object' || message === null) continue;
+        if (message.t === 's') {
+          if (message.pv !== WIRE_VERSION) {
+            // The server was upgraded under this page: load the page that speaks its version.
+            location.reload();
+            return;
+          }
+          attempt = 0;
+          root.dataset.connection = 'live';
+          root.dataset.snapshots = String(Number(root.dataset.snapshots ?? 0) + 1);
+        }
+        overlay.apply(message);
+      }
+    };
+    ws.onclose = (event: CloseEvent) => {
+      root.dataset.connection = 'offline';
+      reconnects += 1;
+      const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt);
+      attempt += 1;
+      const delay = (event.code === 1013 ? Math.max(base, BACKOFF_MAX_MS) : base) * (0.8 + Math.random() * 0.4);
+      window.setTimeout(open, delay);
+    };
+  };
+  open();
+}
+
+const settings = readSettings(location.search);
+connect(settings, new Overlay(settings));
