@@ -4,10 +4,18 @@
  */
 import { controlPath } from './controlPath.js';
 import { engineOverhead } from './engineOverhead.js';
+import { oscLatency } from './oscLatency.js';
+import { overlayFanout } from './overlayFanout.js';
+import { storage } from './storage.js';
+import { twitchThroughput } from './twitchThroughput.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'engine-overhead': engineOverhead,
   'control-path': controlPath,
+  'twitch-throughput': twitchThroughput,
+  'osc-latency': oscLatency,
+  'overlay-fanout': overlayFanout,
+  storage,
 };
 
 const wanted = process.argv.slice(2);

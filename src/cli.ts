@@ -1,9 +1,11 @@
 /**
- * `chatflow`: run | validate | graph | schema. Returns an exit code (src/cli/exitCodes.ts).
+ * `chatflow`: run | validate | graph | schema | migrate | reingest. Returns an exit code (src/cli/exitCodes.ts).
  */
 import { parseArgs } from 'node:util';
 import { EXIT } from './cli/exitCodes.js';
 import { graphCommand } from './cli/graphCommand.js';
+import { migrateCommand } from './cli/migrateCommand.js';
+import { reingestCommand } from './cli/reingestCommand.js';
 import { runCommand } from './cli/runCommand.js';
 import { schemaCommand } from './cli/schemaCommand.js';
 import { validateCommand } from './cli/validateCommand.js';
@@ -62,6 +64,41 @@ Exit codes: 0 printed, 78 invalid pipeline, 64 unknown format.`,
 Exit codes: 0.`,
     options: {},
     run: (_p, _v, io) => schemaCommand(io),
+  },
+  migrate: {
+    summary: "Apply pending database migrations to the pipeline's PostgreSQL.",
+    usage: `chatflow migrate [file] [--url URL] [--only NNN_name.sql]
+
+  file      the pipeline whose resources.postgres.url is used (default: ./pipeline.yaml)
+  --url     a PostgreSQL URL instead
+  --only    apply one migration file
+
+Exit codes: 0 migrated (or nothing to do), 78 invalid pipeline, 70 database unavailable or a migration failed.`,
+    options: { url: { type: 'string' }, only: { type: 'string' } },
+    run: (p, v, io) =>
+      migrateCommand(
+        p[0] ?? 'pipeline.yaml',
+        { url: typeof v.url === 'string' ? v.url : undefined, only: typeof v.only === 'string' ? v.only : undefined },
+        io,
+      ),
+  },
+  reingest: {
+    summary: "Write a postgres sink's dead-letter JSONL file into PostgreSQL (rows already stored are skipped).",
+    usage: `chatflow reingest <file> [--pipeline FILE] [--url URL]
+
+  file        the dead-letter file (.chatflow/dead-letters/<node>.jsonl)
+  --pipeline  the pipeline whose resources.postgres.url is used (default: ./pipeline.yaml)
+  --url       a PostgreSQL URL instead
+
+Exit codes: 0 re-ingested, 64 no file given, 78 invalid pipeline, 70 database unavailable.`,
+    options: { pipeline: { type: 'string', default: 'pipeline.yaml' }, url: { type: 'string' } },
+    run: async (p, v, io) => {
+      if (p[0] === undefined) {
+        io.stderr.write('chatflow reingest: which file? (chatflow reingest <file>)\n');
+        return EXIT.usage;
+      }
+      return reingestCommand(p[0], { pipeline: String(v.pipeline), url: typeof v.url === 'string' ? v.url : undefined }, io);
+    },
   },
 };
 

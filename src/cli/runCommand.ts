@@ -5,8 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { CommandIo } from '../cli.js';
+import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { startPipeline } from '../pipelines/run.js';
+import { openStorage } from '../resources/storage.js';
+import { createHttpServer } from '../server/httpServer.js';
 import { EXIT } from './exitCodes.js';
 import { loadForCli } from './loadForCli.js';
 import { renderStatusLine, renderSummary, totals } from './statusLine.js';
@@ -16,10 +19,31 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
   if (!graph) return EXIT.config;
   const interactive = io.stderr.isTTY === true && !options.quiet;
   const logger = createLogger({ pretty: interactive });
+  // One HTTP server per process: sinks add routes while the pipeline starts; it listens after.
+  const http = createHttpServer(graph.settings.server, logger);
+  // Redis/Postgres: a URL, or private servers under .chatflow/ (stopped after the pipeline).
+  const storage = await openStorage(graph, { baseDir: dirname(resolve(file)), logger });
   const runtime = await startPipeline(graph, {
     logger,
-    resources: { baseDir: dirname(resolve(file)), instance: io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8) },
+    resources: {
+      baseDir: dirname(resolve(file)),
+      instance: io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8),
+      http,
+      ...storage.resources,
+    },
   });
+  const listenFailure = await http.listen().then(
+    () => undefined,
+    (err: unknown) => toError(err),
+  );
+  if (listenFailure) {
+    await runtime.stop();
+    await http.close();
+    await storage.close();
+    io.stderr.write(`chatflow: ${listenFailure.message}\n`);
+    logger.flush();
+    return listenFailure instanceof PipelineError && listenFailure.stage === 'config' ? EXIT.config : EXIT.internal;
+  }
   logger.info({ file, nodes: graph.nodes.size }, 'Pipeline started.');
 
   const startedAt = performance.now();
@@ -55,6 +79,8 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
   }
   logger.info({ reason }, 'Stopping: draining operators and flushing sinks.');
   const report = await runtime.stop();
+  await http.close();
+  await storage.close();
   const nodes = runtime.snapshot();
   io.stderr.write(`${renderSummary(nodes)}\n`);
   logger.info(

@@ -4,6 +4,7 @@
  */
 import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import type { z } from 'zod';
+import type { HttpServer } from '../server/httpServer.js';
 import type { ChatflowEvent } from './events.js';
 import type { Logger } from './logger.js';
 import type { NodeMetrics, SourceHealth } from './metrics.js';
@@ -15,6 +16,17 @@ export interface Resources {
   readonly baseDir: string;
   /** Instance id of this process, for metrics and registries. */
   readonly instance: string;
+  /**
+   * The process's one HTTP server (`server` of pipeline.yaml), not listening yet while
+   * components are created: add routes in `create()`. Absent in unit tests and benchmarks.
+   */
+  readonly http?: HttpServer;
+  /** PostgreSQL for history (`resources.postgres`); absent when off or unavailable. */
+  readonly postgres?: { readonly url: string };
+  /** Redis for state and shared limits (`resources.redis`); absent when off or unavailable. */
+  readonly redis?: { readonly url: string };
+  /** Last stored variable values for `control` (when a `redis_state` sink has `restore: true`). */
+  readonly restoredVariables?: ReadonlyMap<string, number>;
 }
 
 /** Everything a factory gets besides its parsed config. */
@@ -104,6 +116,8 @@ export interface Sink<E = ChatflowEvent> {
   stop?(): Promise<void>;
   /** The key for `when_full: latest_per_key`; the driver's default keys by variable/metric. */
   keyOf?(event: E): string;
+  /** Receives each batch the driver gives up on (after the retries), e.g. to a dead-letter file. */
+  deadLetter?(batch: readonly E[], err: Error): void | Promise<void>;
 }
 
 export interface SinkDefinition<S extends ConfigSchema = ConfigSchema> extends DefinitionBase<S> {

@@ -59,6 +59,8 @@ export interface NodeMetricsSnapshot {
   readonly latencyMs: HistogramSummary;
   readonly bufferDepth: number;
   readonly lastError?: string;
+  /** Other counts the node reported with `count()` (not drops), when there are any. */
+  readonly counts?: Readonly<Record<string, number>>;
 }
 
 export class NodeMetrics implements DropCounter {
@@ -73,6 +75,7 @@ export class NodeMetrics implements DropCounter {
   readonly latency = new Histogram();
   readonly #out = new Map<string, Counter>();
   readonly #dropped = new Map<string, DropCount>();
+  readonly #counts = new Map<string, number>();
 
   constructor(
     readonly id: string,
@@ -94,6 +97,14 @@ export class NodeMetrics implements DropCounter {
     const entry = this.#dropped.get(reason);
     if (entry) entry.count += count;
     else this.#dropped.set(reason, { count, intentional });
+  }
+
+  /**
+   * Counts something a node did to events it still passed on, which is not a drop: e.g.
+   * `cleaned_text` (the postgres sink cleaned text PostgreSQL cannot hold).
+   */
+  count(name: string, n = 1): void {
+    this.#counts.set(name, (this.#counts.get(name) ?? 0) + n);
   }
 
   error(err?: unknown): void {
@@ -135,6 +146,7 @@ export class NodeMetrics implements DropCounter {
       latencyMs: this.latency.summary(),
       bufferDepth: this.bufferDepth,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      ...(this.#counts.size === 0 ? {} : { counts: Object.fromEntries(this.#counts) }),
     };
   }
 }

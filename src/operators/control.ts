@@ -229,6 +229,12 @@ export interface ControlDeps {
    * first): `performance.now()` in a pipeline. Defaults to `scheduler.now()`.
    */
   readonly clock?: () => number;
+  /**
+   * Values (output units) declared variables start from instead of their defaults, sent with
+   * origin `restore`: the last stored values (`redis_state` with `restore: true`, read by the
+   * runtime into `resources.restoredVariables`). Values outside a variable's range are ignored.
+   */
+  readonly initial?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -451,7 +457,10 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       for (const [name, spec] of declared) {
         const st = newState(name, spec, false);
         vars.set(name, st);
-        if (emitDefaults) emit(st, spec.default, 'default', undefined, clock());
+        const restored = deps.initial?.get(name);
+        if (restored !== undefined && restored >= spec.min && restored <= spec.max) {
+          emit(st, restored, 'restore', undefined, clock());
+        } else if (emitDefaults) emit(st, spec.default, 'default', undefined, clock());
       }
 
       const subscription = source.subscribe({
@@ -497,5 +506,11 @@ export const controlComponent = defineOperator({
       '  freq: { range: [20, 20000], curve: exponential, default: 440 }',
     ].join('\n'),
   ],
-  create: (config, ctx) => control(config, { scheduler: ctx.scheduler, drops: ctx.metrics, clock: ctx.clock }),
+  create: (config, ctx) =>
+    control(config, {
+      scheduler: ctx.scheduler,
+      drops: ctx.metrics,
+      clock: ctx.clock,
+      ...(ctx.resources.restoredVariables ? { initial: ctx.resources.restoredVariables } : {}),
+    }),
 });

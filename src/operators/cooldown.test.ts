@@ -313,6 +313,8 @@ describe('cooldown', () => {
         reply: '@{{ user }}, {{ command }} is cooling down ({{ left }}s left).',
         reply_once: true,
         max_keys: 10_000,
+        scope: 'local',
+        on_redis_down: 'allow',
       });
       expect(CooldownConfig.safeParse({}).success).toBe(false);
       expect(CooldownConfig.safeParse({ duration: '10s', per: [] }).success).toBe(false);

@@ -1,7 +1,14 @@
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import {
+  asyncScheduler,
+  Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+  type Subscriber,
+  type TeardownLogic,
+} from 'rxjs';
 import { z } from 'zod';
 import { defineOperator, type Routed } from '../core/component.js';
-import { type ChatflowEvent, chatOf, type Platform, type ReplyEvent } from '../core/events.js';
+import { type ChatflowEvent, chatOf, type Platform, type ReplyEvent, type Role } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 import { compileTemplate, type Template, templatePaths } from '../core/template.js';
 import { duration } from '../core/units.js';
@@ -14,6 +21,7 @@ import {
   maxKeysField,
   perField,
 } from './limitInternals.js';
+import { type CooldownAnswer, RedisCooldownStore } from './cooldownRedis.js';
 
 /** The fields a `reply` template may use. */
 export const COOLDOWN_REPLY_FIELDS = ['user', 'login', 'command', 'left', 'left_ms', 'platform', 'channel'] as const;
@@ -57,6 +65,18 @@ export const CooldownConfig = z
         'Reply at most once per key and cooldown, so a user who keeps trying is not answered every time; later events are only counted.',
       ),
     max_keys: maxKeysField(10_000, 'a forgotten key can pass again before its cooldown ends'),
+    scope: z
+      .enum(['local', 'redis'])
+      .default('local')
+      .describe(
+        '`local`: cooldowns in this process. `redis`: keys with a TTL in `resources.redis` (an atomic Lua script per event), shared by every instance running this node id; without Redis configured, local cooldowns are used and a warning says so.',
+      ),
+    on_redis_down: z
+      .enum(['allow', 'deny'])
+      .default('allow')
+      .describe(
+        'With `scope: redis`, while Redis cannot be reached: `allow` lets events through (fail-open), `deny` drops them (`redis_down`, fail-closed).',
+      ),
   })
   .describe('Per-key cooldown.');
 export type CooldownConfig = z.output<typeof CooldownConfig>;
@@ -70,6 +90,11 @@ export interface CooldownDeps {
   readonly scheduler?: SchedulerLike;
   /** Where drops are counted; the node's metrics in a pipeline. */
   readonly drops?: DropCounter;
+  /**
+   * A shared store (`scope: redis`), made per subscription; answers resolve in call order and
+   * are emitted in arrival order. Default: local cooldowns.
+   */
+  readonly shared?: () => RedisCooldownStore;
 }
 
 /** The cooldown of one key. */
@@ -120,6 +145,7 @@ export function cooldown(config: CooldownConfig, deps: CooldownDeps = {}): Opera
 
   return (source) =>
     new Observable<Routed>((subscriber) => {
+      if (deps.shared) return sharedCooldown(source, subscriber, deps.shared(), config, key, exempt, render, drops);
       // Per-subscription state: the cooling keys.
       const cooling = new GenerationMap<Cooling>(maxKeys);
 
@@ -156,6 +182,76 @@ export function cooldown(config: CooldownConfig, deps: CooldownDeps = {}): Opera
         complete: () => subscriber.complete(),
       });
     });
+}
+
+/**
+ * The `scope: redis` path: each event asks the shared store; answers are acted on in arrival
+ * order (an exempt event behind pending answers waits its turn too).
+ */
+function sharedCooldown(
+  source: Observable<ChatflowEvent>,
+  subscriber: Subscriber<Routed>,
+  store: RedisCooldownStore,
+  config: CooldownConfig,
+  key: (event: ChatflowEvent) => string,
+  exempt: ReadonlySet<Role>,
+  render: Template,
+  drops: DropCounter,
+): TeardownLogic {
+  const answers: { event: ChatflowEvent; answer: CooldownAnswer | 'down' | undefined }[] = [];
+  let sourceDone = false;
+  const flush = (): void => {
+    while (answers.length > 0 && (answers[0] as (typeof answers)[number]).answer !== undefined) {
+      const { event, answer } = answers.shift() as (typeof answers)[number];
+      if (answer === 'down') {
+        if (config.on_redis_down === 'deny') drops.drop('redis_down', false);
+        else subscriber.next({ port: '', event });
+      } else if (answer !== undefined && answer.left === 0) {
+        subscriber.next({ port: '', event });
+      } else if (answer !== undefined) {
+        drops.drop('cooling');
+        const reply = answer.reply ? replyFor(event, answer.left, render) : undefined;
+        if (reply) subscriber.next({ port: COOLING_PORT, event: reply });
+      }
+    }
+    if (sourceDone && answers.length === 0) subscriber.complete();
+  };
+  const subscription = source.subscribe({
+    next: (event) => {
+      try {
+        if (isExempt(event, exempt)) {
+          answers.push({ event, answer: { left: 0, reply: false } });
+          flush();
+          return;
+        }
+        const entry: (typeof answers)[number] = { event, answer: undefined };
+        answers.push(entry);
+        store.check(key(event), config.duration, config.reply_once).then(
+          (answer) => {
+            entry.answer = answer;
+            flush();
+          },
+          () => {
+            entry.answer = 'down';
+            flush();
+          },
+        );
+      } catch {
+        drops.drop('error', false);
+      }
+    },
+    error: (err: unknown) => subscriber.error(err),
+    complete: () => {
+      sourceDone = true;
+      flush();
+    },
+  });
+  return () => {
+    subscription.unsubscribe();
+    store.close();
+    if (answers.length > 0) drops.drop('aborted', false, answers.length);
+    answers.length = 0;
+  };
 }
 
 function replyFor(event: ChatflowEvent, leftMs: number, render: Template): ReplyEvent | undefined {
@@ -195,5 +291,17 @@ export const cooldownComponent = defineOperator({
     'duration: 30s\nper: [user, command]\nreply: "@{{ user }} wait {{ left }}s"',
     'duration: 5m\nper: command\nexempt_roles: []\nreply_once: false',
   ],
-  create: (config, ctx) => cooldown(config, { scheduler: ctx.scheduler, drops: ctx.metrics }),
+  create: (config, ctx) => {
+    const url = ctx.resources.redis?.url;
+    if (config.scope === 'redis' && url === undefined) {
+      ctx.logger.warn({}, 'Redis is not available; cooldown uses local cooldowns.');
+    }
+    return cooldown(config, {
+      scheduler: ctx.scheduler,
+      drops: ctx.metrics,
+      ...(config.scope === 'redis' && url !== undefined
+        ? { shared: () => new RedisCooldownStore(url, `chatflow:cooldown:${ctx.id}:`) }
+        : {}),
+    });
+  },
 });

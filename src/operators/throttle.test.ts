@@ -368,6 +368,8 @@ describe('throttle', () => {
         max_queue: 1000,
         exempt_roles: ['broadcaster', 'mod'],
         max_keys: 10_000,
+        scope: 'local',
+        on_redis_down: 'allow',
       });
       expect(ThrottleConfig.safeParse({ rate: '1/2s', burst: 0 }).success).toBe(false);
       expect(ThrottleConfig.safeParse({ rate: '0/s' }).success).toBe(false);
@@ -433,6 +435,8 @@ describe('throttle', () => {
             max_queue: l.maxQueue,
             exempt_roles: [],
             max_keys: 10_000,
+            scope: 'local',
+            on_redis_down: 'allow',
           };
           const { timeline, out, completed, dropped } = simulate(cfg, list);
           expect(completed).toBe(true);
@@ -486,6 +490,8 @@ describe('throttle', () => {
             max_queue: l.maxQueue,
             exempt_roles: [],
             max_keys: 10_000,
+            scope: 'local',
+            on_redis_down: 'allow',
           };
           const { timeline, out } = simulate(cfg, list);
           const arrivedAt = new Map(timeline.map(({ at, event }) => [event.id, at]));

@@ -12,7 +12,14 @@ import type { ChatflowEvent } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 import { duration, rate } from '../core/units.js';
 import { exemptRolesField, isExempt, keyOf, maxKeysField, perField } from './limitInternals.js';
-import { type BucketLimits, type BucketStore, DENIED, LocalBucketStore } from './throttleInternals.js';
+import {
+  type AsyncBucketStore,
+  type BucketLimits,
+  type BucketStore,
+  DENIED,
+  LocalBucketStore,
+} from './throttleInternals.js';
+import { RedisBucketStore } from './throttleRedis.js';
 
 export const ThrottleConfig = z
   .strictObject({
@@ -47,9 +54,24 @@ export const ThrottleConfig = z
       ),
     exempt_roles: exemptRolesField(),
     max_keys: maxKeysField(10_000, 'its bucket comes back full'),
+    scope: z
+      .enum(['local', 'redis'])
+      .default('local')
+      .describe(
+        '`local`: buckets in this process. `redis`: buckets in `resources.redis` (an atomic Lua script per event), shared by every instance running this node id; without Redis configured, local buckets are used and a warning says so.',
+      ),
+    on_redis_down: z
+      .enum(['allow', 'deny'])
+      .default('allow')
+      .describe(
+        'With `scope: redis`, while Redis cannot be reached: `allow` lets events through unlimited (fail-open), `deny` drops them (`redis_down`, fail-closed).',
+      ),
   })
   .describe('Token-bucket rate limit.');
 export type ThrottleConfig = z.output<typeof ThrottleConfig>;
+
+/** An async store's answer when it could not be reached. */
+const REDIS_DOWN = -2;
 
 /** The side port `on_limit: reroute` sends limited events to. */
 export const LIMITED_PORT = '_limited';
@@ -64,7 +86,7 @@ export interface ThrottleDeps {
    * Makes the bucket store for one subscription; defaults to a {@link LocalBucketStore}, so
    * every subscription has its own buckets.
    */
-  readonly store?: (limits: BucketLimits) => BucketStore;
+  readonly store?: (limits: BucketLimits) => BucketStore | AsyncBucketStore;
 }
 
 /**
@@ -95,67 +117,103 @@ export function throttle(config: ThrottleConfig, deps: ThrottleDeps = {}): Opera
   const limits: BucketLimits = { burst: config.burst, rate: config.rate, maxKeys: config.max_keys };
   const key = keyOf(config.per);
   const exempt = new Set(config.exempt_roles);
-  const { on_limit: onLimit, max_delay: maxDelay, max_queue: maxQueue } = config;
+  const { on_limit: onLimit, max_delay: maxDelay, max_queue: maxQueue, on_redis_down: onRedisDown } = config;
 
   return (source) =>
     new Observable<Routed>((subscriber) => {
-      // Per-subscription state: buckets, and the events waiting for a token.
+      // Per-subscription state: buckets, events waiting for a token, and (with an async store)
+      // events waiting for the store's answer, in arrival order.
       const store = createStore(limits);
       const waiting = new Set<Subscription>();
+      const answers: { event: ChatflowEvent; full: boolean; result: number | undefined }[] = [];
       let sourceDone = false;
+      const maybeComplete = () => {
+        if (sourceDone && waiting.size === 0 && answers.length === 0) subscriber.complete();
+      };
 
       function release(this: SchedulerAction<ChatflowEvent>, event?: ChatflowEvent): void {
         waiting.delete(this);
         this.unsubscribe();
         if (event !== undefined) subscriber.next({ port: '', event });
-        if (sourceDone && waiting.size === 0) subscriber.complete();
+        maybeComplete();
       }
+
+      /** Acts on one answer of the store: pass, delay, reroute or drop. */
+      const decide = (event: ChatflowEvent, wait: number, full: boolean): void => {
+        if (wait === 0) {
+          subscriber.next({ port: '', event });
+        } else if (onLimit === 'delay') {
+          if (wait === DENIED) drops.drop(full ? 'queue_full' : 'delay_exceeded');
+          else waiting.add(scheduler.schedule(release, wait, event));
+        } else if (onLimit === 'reroute') {
+          subscriber.next({ port: LIMITED_PORT, event });
+        } else {
+          drops.drop('throttled');
+        }
+      };
+
+      /** Emits the answered events at the head of the queue, keeping arrival order. */
+      const flushAnswers = (): void => {
+        while (answers.length > 0 && (answers[0] as (typeof answers)[number]).result !== undefined) {
+          const head = answers.shift() as (typeof answers)[number];
+          if (head.result === REDIS_DOWN) {
+            if (onRedisDown === 'deny') drops.drop('redis_down', false);
+            else subscriber.next({ port: '', event: head.event });
+          } else {
+            decide(head.event, head.result as number, head.full);
+          }
+        }
+        maybeComplete();
+      };
 
       const subscription = source.subscribe({
         next: (event) => {
-          let out: Routed;
           try {
-            if (isExempt(event, exempt)) {
-              out = { port: '', event };
-            } else if (onLimit === 'delay') {
-              const full = waiting.size >= maxQueue;
-              const wait = store.take(key(event), scheduler.now(), full ? 0 : maxDelay);
-              if (wait === DENIED) {
-                drops.drop(full ? 'queue_full' : 'delay_exceeded');
-                return;
-              }
-              if (wait > 0) {
-                waiting.add(scheduler.schedule(release, wait, event));
-                return;
-              }
-              out = { port: '', event };
-            } else if (store.take(key(event), scheduler.now(), 0) === 0) {
-              out = { port: '', event };
-            } else if (onLimit === 'reroute') {
-              out = { port: LIMITED_PORT, event };
-            } else {
-              drops.drop('throttled');
+            if (isExempt(event, exempt) && answers.length === 0) {
+              subscriber.next({ port: '', event });
               return;
+            }
+            const full = onLimit === 'delay' && waiting.size >= maxQueue;
+            const maxWait = onLimit === 'delay' && !full ? maxDelay : 0;
+            const result = isExempt(event, exempt) ? 0 : store.take(key(event), scheduler.now(), maxWait);
+            if (typeof result === 'number' && answers.length === 0) {
+              decide(event, result, full);
+              return;
+            }
+            const entry = { event, full, result: typeof result === 'number' ? result : undefined };
+            answers.push(entry);
+            if (typeof result !== 'number') {
+              result.then(
+                (wait) => {
+                  entry.result = wait;
+                  flushAnswers();
+                },
+                () => {
+                  entry.result = REDIS_DOWN;
+                  flushAnswers();
+                },
+              );
             }
           } catch {
             drops.drop('error', false);
-            return;
           }
-          subscriber.next(out);
         },
         error: (err: unknown) => subscriber.error(err),
         complete: () => {
           sourceDone = true;
-          if (waiting.size === 0) subscriber.complete();
+          maybeComplete();
         },
       });
 
       return () => {
         subscription.unsubscribe();
-        if (waiting.size > 0) {
-          drops.drop('aborted', false, waiting.size);
+        if ('close' in store) store.close();
+        const left = waiting.size + answers.length;
+        if (left > 0) {
+          drops.drop('aborted', false, left);
           for (const action of waiting) action.unsubscribe();
           waiting.clear();
+          answers.length = 0;
         }
       };
     });
@@ -173,5 +231,17 @@ export const throttleComponent = defineOperator({
     'rate: 10/s\nburst: 20\nper: [user, command]\non_limit: delay\nmax_delay: 2s\nmax_queue: 500',
     'rate: 30/m\nper: global\non_limit: reroute\nexempt_roles: [broadcaster]',
   ],
-  create: (config, ctx) => throttle(config, { scheduler: ctx.scheduler, drops: ctx.metrics }),
+  create: (config, ctx) => {
+    const url = ctx.resources.redis?.url;
+    if (config.scope === 'redis' && url === undefined) {
+      ctx.logger.warn({}, 'Redis is not available; throttle uses local buckets.');
+    }
+    return throttle(config, {
+      scheduler: ctx.scheduler,
+      drops: ctx.metrics,
+      ...(config.scope === 'redis' && url !== undefined
+        ? { store: (limits: BucketLimits) => new RedisBucketStore(url, `chatflow:throttle:${ctx.id}:`, limits) }
+        : {}),
+    });
+  },
 });

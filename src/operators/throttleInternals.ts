@@ -41,6 +41,17 @@ export interface BucketStore {
 }
 
 /**
+ * A shared store (Redis): the same contract as {@link BucketStore.take}, answered later.
+ * Results for one subscription must resolve in call order (one Redis connection does);
+ * a rejection means the store is unreachable (`on_redis_down` decides).
+ */
+export interface AsyncBucketStore {
+  take(key: string, now: number, maxWaitMs: number): Promise<number>;
+  /** Releases the connection when the subscription ends. */
+  close(): void;
+}
+
+/**
  * One bucket. Credits are tokens times `periodMs`, so that whole-millisecond times and a whole
  * `count` keep every step in integers: a token costs `periodMs` credits and each millisecond
  * adds `count`. A negative balance is tokens already promised to delayed events.

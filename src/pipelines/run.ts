@@ -138,7 +138,8 @@ export class PipelineRuntime {
     return { lostAtShutdown: lost, durationMs: this.#clock() - started };
   }
 
-  #context(node: GraphNode, metrics: NodeMetrics): ComponentContext {
+  /** @param onLive Called when a source reports `live` (its restart backoff starts over). */
+  #context(node: GraphNode, metrics: NodeMetrics, onLive?: () => void): ComponentContext {
     return {
       id: node.id,
       logger: this.options.logger.child({ component: node.id, kind: node.kind, type: node.type }),
@@ -148,6 +149,7 @@ export class PipelineRuntime {
       resources: this.options.resources,
       setHealth: (health) => {
         metrics.status = health;
+        if (health === 'live') onLive?.();
       },
     };
   }
@@ -166,10 +168,14 @@ export class PipelineRuntime {
   #startSource(node: GraphNode): void {
     const metrics = this.metrics.get(node.id) as NodeMetrics;
     const def = node.definition as SourceDefinition;
-    const ctx = this.#context(node, metrics);
+    let failures = 0;
+    // A quiet source may deliver nothing after reconnecting: reporting `live` resets its
+    // backoff too, so outages hours apart don't keep growing the delay.
+    const ctx = this.#context(node, metrics, () => {
+      failures = 0;
+    });
     const out = (this.#ports.get(node.id) as NodePorts).get('');
     const log = ctx.logger;
-    let failures = 0;
     let current: Subscription | undefined;
     let restart: Subscription | undefined;
     const handle = new Subscription(() => {
@@ -327,6 +333,7 @@ export class PipelineRuntime {
       clock: this.#clock,
       logger: ctx.logger,
       ...(sink.keyOf ? { keyOf: sink.keyOf.bind(sink) } : {}),
+      ...(sink.deadLetter ? { onDeadLetter: sink.deadLetter.bind(sink) } : {}),
     });
     metrics.status = 'running';
     const done = driver.run(input$);

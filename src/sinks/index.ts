@@ -2,6 +2,18 @@ import type { SinkDefinition } from '../core/component.js';
 import { blackholeComponent } from './blackhole.js';
 import { consoleComponent } from './console.js';
 import { fileComponent } from './file.js';
+import { oscComponent } from './osc.js';
+import { overlayComponent } from './overlay.js';
+import { postgresComponent } from './postgres.js';
+import { redisStateComponent } from './redisState.js';
 
 /** Every sink, alphabetically. */
-export const sinkComponents: readonly SinkDefinition[] = [blackholeComponent, consoleComponent, fileComponent];
+export const sinkComponents: readonly SinkDefinition[] = [
+  blackholeComponent,
+  consoleComponent,
+  fileComponent,
+  oscComponent,
+  overlayComponent,
+  postgresComponent,
+  redisStateComponent,
+];

@@ -1,0 +1,270 @@
+/**
+ * `postgres`: history and analytics in PostgreSQL (docs/storage.md). Each batch is COPYed into
+ * TEMP staging tables and moved with `INSERT … SELECT … ON CONFLICT DO NOTHING`, all in one
+ * transaction, so a retried batch never duplicates a row.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { z } from 'zod';
+import { defineSink, type Sink } from '../core/component.js';
+import { NotConnectedError, SinkWriteError } from '../core/errors.js';
+import { type ChatflowEvent, EVENT_KINDS } from '../core/events.js';
+import { type Logger, silentLogger } from '../core/logger.js';
+import { type DropCounter, NO_DROPS } from '../core/metrics.js';
+import {
+  CopyEncoder,
+  copySql,
+  eventRows,
+  insertSql,
+  type RowOptions,
+  stagingDdl,
+  TABLE_NAMES,
+  TABLES,
+  type TableLines,
+} from './postgresRows.js';
+
+export const PostgresConfig = z
+  .strictObject({
+    kinds: z
+      .array(z.enum(EVENT_KINDS))
+      .min(1)
+      .default([...EVENT_KINDS])
+      .describe(
+        'Event kinds to store: `chat` → chat_messages, `command` → commands (and questions), `reply` (parse_command `_invalid`) → commands as rejected, `control` → control_changes, `moderation` → moderation_events, `platform` → platform_events, `metric` → system_metrics.',
+      ),
+    question_commands: z
+      .array(z.string().min(1))
+      .default(['q', 'question'])
+      .describe('Commands that are also stored as questions (for the dashboard).'),
+    dead_letter: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'JSONL file for batches that still fail after the retries, relative to the pipeline file; `chatflow reingest <file>` writes them later. Default `.chatflow/dead-letters/<node id>.jsonl`.',
+      ),
+  })
+  .describe('History and analytics in PostgreSQL.');
+export type PostgresConfig = z.output<typeof PostgresConfig>;
+
+/** What {@link PostgresSink} needs of a client: `pg.Client`'s query, COPY and events. */
+export type PostgresClient = pg.Client;
+
+/** Collaborators of {@link PostgresSink}. */
+export interface PostgresDeps {
+  /** Opens a connected client (`resources.postgres.url`). */
+  readonly connect: () => Promise<PostgresClient>;
+  /** This process's instance id, stored on every row. */
+  readonly instance: string;
+  /** Absolute path of the dead-letter file. */
+  readonly deadLetterPath: string;
+  readonly drops?: DropCounter;
+  /** Where `cleaned_text` is counted (values cleaned, not dropped); the node's metrics. */
+  readonly counts?: { count(name: string, n: number): void };
+  readonly logger?: Logger;
+  /** Wall clock (ms) for rows without a time of their own. */
+  readonly now?: () => number;
+}
+
+/** SQLSTATE classes that mean the connection or server is gone: reconnect and retry. */
+const CONNECTION_STATES = /^(08|57P0|53300|40001|40P01)/;
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/** Whether a failed write can succeed on a fresh connection (otherwise the data is at fault). */
+export function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return true;
+  return CONNECTION_STATES.test(code) || CONNECTION_CODES.has(code);
+}
+
+/** Opens a pg client for a URL, with errors after connecting swallowed (the sink checks). */
+export function connectPostgres(url: string, applicationName: string): () => Promise<PostgresClient> {
+  return async () => {
+    const client = new pg.Client({ connectionString: url, application_name: applicationName });
+    try {
+      await client.connect();
+    } catch (err) {
+      client.on('error', () => {});
+      await client.end().catch(() => {});
+      throw err;
+    }
+    return client;
+  };
+}
+
+/**
+ * Writes batches of events to PostgreSQL with COPY and an idempotent insert; a lost connection
+ * is a `NotConnectedError` (the driver reconnects through `start` and retries), a row the
+ * database rejects is a `SinkWriteError` (the batch goes straight to the dead-letter file).
+ */
+export class PostgresSink implements Sink<ChatflowEvent> {
+  readonly #id: string;
+  readonly #deps: PostgresDeps;
+  readonly #log: Logger;
+  readonly #kinds: ReadonlySet<string>;
+  readonly #rows: RowOptions;
+  readonly #encoder = new CopyEncoder();
+  #client: PostgresClient | undefined;
+  #broken = false;
+  #warnedCleaned = false;
+  /** Rows inserted (not counting rows that were already there). */
+  inserted = 0;
+  /** Events whose rows were written (whether or not they were new). */
+  written = 0;
+
+  constructor(id: string, config: PostgresConfig, deps: PostgresDeps) {
+    this.#id = id;
+    this.#deps = deps;
+    this.#log = deps.logger ?? silentLogger();
+    this.#kinds = new Set(config.kinds);
+    this.#rows = {
+      instance: deps.instance,
+      questionCommands: new Set(config.question_commands),
+      now: deps.now ?? Date.now,
+    };
+  }
+
+  /** Text values cleaned (NUL removed, lone surrogates replaced) so PostgreSQL could hold them. */
+  get cleaned(): number {
+    return this.#encoder.cleaned;
+  }
+
+  async start(): Promise<void> {
+    if (this.#client && !this.#broken) return;
+    await this.#drop();
+    let client: PostgresClient;
+    try {
+      client = await this.#deps.connect();
+    } catch (err) {
+      throw new NotConnectedError(this.#id, { cause: err });
+    }
+    this.#broken = false;
+    const onGone = (err?: unknown) => {
+      if (this.#client !== client) return;
+      this.#broken = true;
+      this.#log.warn({ err }, 'PostgreSQL connection lost; will reconnect.');
+    };
+    client.on('error', onGone);
+    client.on('end', () => onGone());
+    try {
+      for (const name of TABLE_NAMES) await client.query(stagingDdl(TABLES[name]));
+    } catch (err) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => {});
+      throw new NotConnectedError(this.#id, { cause: err });
+    }
+    this.#client = client;
+    this.#log.info({}, 'Connected to PostgreSQL.');
+  }
+
+  async write(batch: readonly ChatflowEvent[]): Promise<void> {
+    const client = this.#client;
+    if (!client || this.#broken) throw new NotConnectedError(this.#id);
+    const lines: TableLines = new Map();
+    const cleanedBefore = this.#encoder.cleaned;
+    let stored = 0;
+    for (const event of batch) {
+      if (!this.#kinds.has(event.kind)) continue;
+      if (eventRows(event, this.#encoder, this.#rows, lines) > 0) stored += 1;
+    }
+    if (this.#encoder.cleaned > cleanedBefore) this.#deps.counts?.count('cleaned_text', this.#encoder.cleaned - cleanedBefore);
+    if (this.#encoder.cleaned > cleanedBefore && !this.#warnedCleaned) {
+      this.#warnedCleaned = true;
+      this.#log.warn({}, 'Cleaned text PostgreSQL cannot hold (NUL, lone surrogates); counted as cleaned_text.');
+    }
+    if (batch.length > stored) this.#deps.drops?.drop('kind_not_stored', true, batch.length - stored);
+    if (lines.size === 0) return;
+    let inserted = 0;
+    try {
+      await client.query('BEGIN');
+      for (const [table, rows] of lines) {
+        const spec = TABLES[table];
+        const stream = client.query(copyFrom(copySql(spec)));
+        await new Promise<void>((resolveCopy, reject) => {
+          stream.on('error', reject);
+          stream.on('finish', resolveCopy);
+          stream.end(`${rows.join('\n')}\n`);
+        });
+        inserted += (await client.query(insertSql(spec))).rowCount ?? 0;
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      if (!this.#broken && isRetryable(err) === false) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw new SinkWriteError(this.#id, `PostgreSQL rejected a batch: ${(err as Error).message}`, { cause: err });
+      }
+      this.#broken = true;
+      await this.#drop();
+      throw new NotConnectedError(this.#id, { cause: err });
+    }
+    this.inserted += inserted;
+    this.written += stored;
+  }
+
+  /**
+   * The dead-letter hook: appends the batch the driver gave up on to the JSONL file, one event
+   * per line, for `chatflow reingest`.
+   */
+  async deadLetter(batch: readonly ChatflowEvent[], err: Error): Promise<void> {
+    const path = this.#deps.deadLetterPath;
+    await mkdir(dirname(path), { recursive: true });
+    await appendFile(path, batch.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    this.#log.error({ err, events: batch.length, path }, 'Batch written to the dead-letter file.');
+  }
+
+  async stop(): Promise<void> {
+    await this.#drop();
+    if (this.#encoder.cleaned > 0) this.#log.info({ cleaned: this.#encoder.cleaned }, 'Cleaned text values.');
+  }
+
+  async #drop(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (!client) return;
+    client.removeAllListeners('end');
+    client.on('error', () => {});
+    await client.end().catch(() => {});
+  }
+}
+
+/** Stands in for a storage sink whose server is off or missing: counts, writes nothing. */
+export class ResourceOffSink implements Sink<ChatflowEvent> {
+  constructor(private readonly drops: DropCounter = NO_DROPS) {}
+
+  write(batch: readonly ChatflowEvent[]): void {
+    this.drops.drop('resource_off', true, batch.length);
+  }
+}
+
+export const postgresComponent = defineSink({
+  type: 'postgres',
+  summary: 'Stores chat, commands, control changes, moderation, platform events and metrics in PostgreSQL.',
+  description:
+    'Uses `resources.postgres.url` (default `embedded`: a private server under `.chatflow/`); without one the sink is off, as logged once at start. Batches are COPYed into staging tables and inserted with `ON CONFLICT DO NOTHING` in one transaction, so retries never duplicate. A lost connection is retried with backoff; batches that still fail go to the dead-letter file (`chatflow reingest`). See docs/storage.md.',
+  config: PostgresConfig,
+  driver: {
+    bufferMax: 200_000,
+    whenFull: 'drop_oldest',
+    batchMax: 1000,
+    batchTimeoutMs: 200,
+    retryAttempts: 30,
+    initialBackoffMs: 100,
+    maxBackoffMs: 2_000,
+    flushTimeoutMs: 10_000,
+  },
+  examples: ['kinds: [chat, command, control]', 'question_commands: [ask]\ndead_letter: .chatflow/history-dead.jsonl'],
+  create: (config, ctx) => {
+    const url = ctx.resources.postgres?.url;
+    if (url === undefined) return new ResourceOffSink(ctx.metrics);
+    return new PostgresSink(ctx.id, config, {
+      connect: connectPostgres(url, `chatflow-${ctx.id}`),
+      instance: ctx.resources.instance,
+      deadLetterPath: resolve(ctx.resources.baseDir, config.dead_letter ?? join('.chatflow', 'dead-letters', `${ctx.id}.jsonl`)),
+      drops: ctx.metrics,
+      counts: ctx.metrics,
+      logger: ctx.logger,
+    });
+  },
+});

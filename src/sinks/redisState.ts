@@ -1,0 +1,235 @@
+/**
+ * `redis_state`: the live state of the show in Redis (docs/storage.md): active variables
+ * (value, who, when) in a hash capped by least-recently-set eviction, system state (paused,
+ * locked, last command, latency) in another, and every control change published on a channel.
+ */
+import { z } from 'zod';
+import { defineSink, type Sink } from '../core/component.js';
+import { NotConnectedError } from '../core/errors.js';
+import type { ChatflowEvent, CommandEvent } from '../core/events.js';
+import { type Logger, silentLogger } from '../core/logger.js';
+import { type ChatflowRedis, createRedis, whenReady } from '../resources/redisClient.js';
+import { ResourceOffSink } from './postgres.js';
+import { defaultEventKey } from './writeBatches.js';
+
+export const RedisStateConfig = z
+  .strictObject({
+    prefix: z
+      .string()
+      .default('chatflow:')
+      .describe('Prefix of every key and of the channel, so several shows can share one Redis.'),
+    max_variables: z
+      .number()
+      .int()
+      .positive()
+      .default(1000)
+      .describe('Most variables kept in `<prefix>variables`; the least recently set are evicted beyond it.'),
+    channel: z
+      .string()
+      .min(1)
+      .default('control')
+      .describe('Pub/sub channel (after the prefix) every control change is published on, as JSON.'),
+    restore: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Read by `control` operators at start: their variables begin from the values stored here (origin `restore`) instead of their defaults.',
+      ),
+  })
+  .describe('Live state in Redis.');
+export type RedisStateConfig = z.output<typeof RedisStateConfig>;
+
+/** Commands that change the system state hash. */
+const STATE_COMMANDS: Readonly<Record<string, readonly [string, string]>> = {
+  pause: ['paused', '1'],
+  resume: ['paused', '0'],
+  lock: ['locked', '1'],
+  unlock: ['locked', '0'],
+};
+
+/**
+ * The state field an admin command changes (`!cv pause` → paused = 1), for broadcasters and
+ * mods only (control's default `admin_roles`); `undefined` for every other command.
+ */
+function stateChange(event: CommandEvent): readonly [string, string] | undefined {
+  const verb = typeof event.args.subcommand === 'string' ? event.args.subcommand : event.name;
+  const change = STATE_COMMANDS[verb];
+  if (!change) return undefined;
+  const roles = event.chat.author.roles;
+  return roles.includes('broadcaster') || roles.includes('mod') ? change : undefined;
+}
+
+/** Keys of the state in Redis, from the prefix. */
+export function redisStateKeys(prefix: string) {
+  return {
+    variables: `${prefix}variables`,
+    lru: `${prefix}variables:lru`,
+    state: `${prefix}state`,
+  };
+}
+
+/** Collaborators of {@link RedisStateSink}. */
+export interface RedisStateDeps {
+  readonly client: () => ChatflowRedis;
+  readonly instance: string;
+  /** Monotonic clock (ms) for latency from `receivedAt`. */
+  readonly clock: () => number;
+  /** Wall clock (ms). */
+  readonly now?: () => number;
+  readonly logger?: Logger;
+}
+
+/**
+ * Writes each batch as one auto-pipelined round of commands. While Redis is down a write
+ * throws `NotConnectedError` at once (no offline queue), the driver retries with backoff and its
+ * `latest_per_key` buffer keeps only the newest value per variable, written back on reconnect.
+ */
+export class RedisStateSink implements Sink<ChatflowEvent> {
+  readonly #id: string;
+  readonly #config: RedisStateConfig;
+  readonly #deps: RedisStateDeps;
+  readonly #keys: ReturnType<typeof redisStateKeys>;
+  readonly #channel: string;
+  readonly #log: Logger;
+  #client: ChatflowRedis | undefined;
+  /** Variables evicted by the cap since start. */
+  evicted = 0;
+
+  constructor(id: string, config: RedisStateConfig, deps: RedisStateDeps) {
+    this.#id = id;
+    this.#config = config;
+    this.#deps = deps;
+    this.#keys = redisStateKeys(config.prefix);
+    this.#channel = `${config.prefix}${config.channel}`;
+    this.#log = deps.logger ?? silentLogger();
+  }
+
+  async start(): Promise<void> {
+    this.#client ??= this.#deps.client();
+    try {
+      await whenReady(this.#client, 2000);
+    } catch (err) {
+      throw new NotConnectedError(this.#id, { cause: err });
+    }
+  }
+
+  /** Only the newest control value per variable (and the newest of each state field) waits. */
+  keyOf(event: ChatflowEvent): string {
+    if (event.kind === 'command') {
+      const change = stateChange(event);
+      return change ? `state:${change[0]}` : 'state:last_command';
+    }
+    return defaultEventKey(event) ?? event.kind; // other kinds are not written here
+  }
+
+  async write(batch: readonly ChatflowEvent[]): Promise<void> {
+    const client = this.#client;
+    if (client?.status !== 'ready') throw new NotConnectedError(this.#id);
+    const now = this.#deps.now ?? Date.now;
+    const k = this.#keys;
+    const pending: Promise<unknown>[] = [];
+    const state: Record<string, string> = {};
+    for (const event of batch) {
+      if (event.kind === 'control') {
+        const json = JSON.stringify({
+          value: event.value,
+          previous: event.previous,
+          origin: event.origin,
+          by: event.by ?? null,
+          at: event.ts,
+          instance: this.#deps.instance,
+        });
+        pending.push(
+          client.setVariable(k.variables, k.lru, event.variable, json, event.ts, this.#config.max_variables).then((n) => {
+            this.evicted += n;
+          }),
+        );
+        pending.push(client.publish(this.#channel, JSON.stringify({ variable: event.variable, ...JSON.parse(json) })));
+        state.latency_ms = String(Math.max(0, Math.round((this.#deps.clock() - event.receivedAt) * 100) / 100));
+      } else if (event.kind === 'command') {
+        const change = stateChange(event);
+        if (change) state[change[0]] = change[1];
+        state.last_command = JSON.stringify({
+          name: event.name,
+          args: event.args,
+          by: { login: event.chat.author.login, platform: event.chat.platform },
+          at: event.chat.ts,
+        });
+      }
+    }
+    if (Object.keys(state).length > 0) {
+      state.updated_at = String(now());
+      state.instance = this.#deps.instance;
+      pending.push(client.hset(k.state, state));
+    }
+    try {
+      await Promise.all(pending);
+    } catch (err) {
+      this.#log.debug({ err }, 'Redis write failed.');
+      throw new NotConnectedError(this.#id, { cause: err });
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (!client) return;
+    if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+    else client.disconnect();
+  }
+}
+
+/**
+ * The variables stored by `redis_state` (for `restore: true`): name → last value.
+ * Resolves to an empty map when Redis cannot be read within `timeoutMs`.
+ */
+export async function readStoredVariables(
+  url: string,
+  prefix: string,
+  timeoutMs = 2000,
+): Promise<Map<string, number>> {
+  const client = createRedis(url, 'chatflow-restore');
+  try {
+    await whenReady(client, timeoutMs);
+    const raw = await client.hgetall(redisStateKeys(prefix).variables);
+    const values = new Map<string, number>();
+    for (const [name, json] of Object.entries(raw)) {
+      const value = (JSON.parse(json) as { value?: unknown }).value;
+      if (typeof value === 'number' && Number.isFinite(value)) values.set(name, value);
+    }
+    return values;
+  } catch {
+    return new Map();
+  } finally {
+    client.disconnect();
+  }
+}
+
+export const redisStateComponent = defineSink({
+  type: 'redis_state',
+  summary: 'Keeps the live state (variables, paused/locked, last command, latency) in Redis and publishes control changes.',
+  description:
+    'Uses `resources.redis.url` (default `embedded`); without it the sink is off, as logged once at start. Variables go to the hash `<prefix>variables` (JSON: value, previous, origin, by, at), capped at `max_variables` by least-recently-set eviction (`<prefix>variables:lru`); `!pause`/`!resume`/`!lock`/`!unlock`, the last command and the latency go to `<prefix>state`; each control change is published on `<prefix><channel>`. While Redis is down the rest of the pipeline is unaffected and only the newest value per variable waits (`when_full: latest_per_key`). See docs/storage.md.',
+  config: RedisStateConfig,
+  driver: {
+    bufferMax: 10_000,
+    whenFull: 'latest_per_key',
+    batchMax: 500,
+    batchTimeoutMs: 0,
+    retryAttempts: 100_000,
+    initialBackoffMs: 50,
+    maxBackoffMs: 1_000,
+    flushTimeoutMs: 3_000,
+  },
+  examples: ['max_variables: 200', 'prefix: "show1:"\nchannel: cv\nrestore: true'],
+  create: (config, ctx) => {
+    const url = ctx.resources.redis?.url;
+    if (url === undefined) return new ResourceOffSink(ctx.metrics);
+    return new RedisStateSink(ctx.id, config, {
+      client: () => createRedis(url, `chatflow-${ctx.id}`),
+      instance: ctx.resources.instance,
+      clock: ctx.clock,
+      logger: ctx.logger,
+    });
+  },
+});

@@ -1,0 +1,293 @@
+/**
+ * `redis_state`, `restore: true` and `throttle` with `scope: redis` against a real redis-server
+ * started by the embedded launcher: state and eviction, pub/sub, resync after a Redis restart
+ * without stalling the event loop, and one bucket shared by two runtimes.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { Subject } from 'rxjs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Routed } from '../../src/core/component.js';
+import type { ChatflowEvent, CommandEvent, ControlEvent } from '../../src/core/events.js';
+import { NodeMetrics } from '../../src/core/metrics.js';
+import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sinkDriverConfig.js';
+import { control, ControlConfig } from '../../src/operators/control.js';
+import { cooldown, CooldownConfig } from '../../src/operators/cooldown.js';
+import { RedisCooldownStore } from '../../src/operators/cooldownRedis.js';
+import { throttle, ThrottleConfig } from '../../src/operators/throttle.js';
+import { RedisBucketStore } from '../../src/operators/throttleRedis.js';
+import { type EmbeddedServer, freePort, startEmbeddedRedis } from '../../src/resources/embedded.js';
+import { createRedis } from '../../src/resources/redisClient.js';
+import {
+  readStoredVariables,
+  RedisStateConfig,
+  RedisStateSink,
+  redisStateComponent,
+} from '../../src/sinks/redisState.js';
+import { writeBatches } from '../../src/sinks/writeBatches.js';
+import { defaultRegistry } from '../../src/components.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { buildGraph } from '../../src/pipelines/graph.js';
+import { loadText } from '../../src/pipelines/load.js';
+import { openStorage } from '../../src/resources/storage.js';
+import { chat } from '../support/events.js';
+
+let dir: string;
+let server: EmbeddedServer;
+let redis: Redis;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'chatflow-redis-test-'));
+  server = await startEmbeddedRedis(join(dir, 'redis'), { persist: false });
+  redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+});
+
+afterAll(async () => {
+  redis?.disconnect();
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  await redis.flushall();
+});
+
+function cv(variable: string, value: number, ts = Date.now()): ControlEvent {
+  return { kind: 'control', variable, value, previous: 0, origin: 'command', ts, receivedAt: performance.now(), by: { login: 'ann', platform: 'twitch' } };
+}
+
+function newSink(config: Partial<RedisStateConfig> = {}, url = server.url): RedisStateSink {
+  return new RedisStateSink('state', RedisStateConfig.parse(config), {
+    client: () => createRedis(url, 'chatflow-test-state'),
+    instance: 'test-1',
+    clock: () => performance.now(),
+  });
+}
+
+const until = async (check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> => {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+describe('redis_state', () => {
+  it('stores variables (value, who, when), evicts the least recently set, keeps system state, publishes changes', async () => {
+    const sub = new Redis(server.url);
+    const published: string[] = [];
+    await sub.subscribe('chatflow:control');
+    sub.on('message', (_channel, message: string) => published.push(message));
+
+    const sink = newSink({ max_variables: 3 });
+    await sink.start();
+    const pause: CommandEvent = {
+      kind: 'command',
+      name: 'cv',
+      args: { subcommand: 'pause' },
+      chat: chat('!cv pause', { user: 'modder', roles: ['mod'], ts: 42 }),
+      receivedAt: 0,
+    };
+    await sink.write([cv('a', 0.1, 1), cv('b', 0.2, 2), cv('c', 0.3, 3), cv('a', 0.4, 4), cv('d', 0.5, 5), pause]);
+    await sink.stop();
+
+    const vars = await redis.hgetall('chatflow:variables');
+    expect(Object.keys(vars).sort()).toEqual(['a', 'c', 'd']);
+    expect(JSON.parse(vars.a as string)).toMatchObject({ value: 0.4, by: { login: 'ann', platform: 'twitch' }, at: 4 });
+    expect(await redis.zrange('chatflow:variables:lru', '0', '-1')).toEqual(['c', 'a', 'd']);
+    expect(sink.evicted).toBe(1);
+    const state = await redis.hgetall('chatflow:state');
+    expect(state.paused).toBe('1');
+    expect(JSON.parse(state.last_command as string)).toMatchObject({ name: 'cv', by: { login: 'modder' }, at: 42 });
+    expect(Number(state.latency_ms)).toBeGreaterThanOrEqual(0);
+    await until(() => published.length === 5);
+    expect(JSON.parse(published[0] as string)).toMatchObject({ variable: 'a', value: 0.1 });
+    sub.disconnect();
+  });
+
+  it('resyncs the latest value per variable after Redis restarts, without stalling the event loop', async () => {
+    const port = freePort();
+    const own = await startEmbeddedRedis(join(dir, 'own'), { persist: false, port: await port });
+    const sink = newSink({}, own.url);
+    const metrics = new NodeMetrics('state', 'sink', 'redis_state');
+    const settings: SinkDriverSettings = { ...DEFAULT_SINK_DRIVER, ...redisStateComponent.driver };
+    const driver = writeBatches(sink, settings, { metrics, keyOf: (e) => sink.keyOf(e) });
+    const input = new Subject<ChatflowEvent>();
+    const done = driver.run(input);
+    let maxLagMs = 0;
+    let last = performance.now();
+    const lag = setInterval(() => {
+      const now = performance.now();
+      maxLagMs = Math.max(maxLagMs, now - last - 10);
+      last = now;
+    }, 10);
+    let i = 0;
+    const flow = setInterval(() => {
+      i += 1;
+      input.next(cv(`v${i % 5}`, i, i));
+    }, 5);
+    await until(() => metrics.out('').value > 20);
+    await own.stop();
+    await new Promise((r) => setTimeout(r, 1500));
+    const during = metrics.errors;
+    const restarted = await startEmbeddedRedis(join(dir, 'own'), { persist: false, port: own.port });
+    await new Promise((r) => setTimeout(r, 300));
+    clearInterval(flow);
+    const lastSent = i;
+    const check = new Redis(restarted.url);
+    await until(async () => {
+      const v = await check.hgetall('chatflow:variables');
+      return Object.keys(v).length === 5 && Object.values(v).some((j) => JSON.parse(j).value === lastSent);
+    });
+    const stored = await check.hgetall('chatflow:variables');
+    for (let k = 0; k < 5; k++) {
+      const newest = Math.max(...Array.from({ length: lastSent }, (_, n) => n + 1).filter((n) => n % 5 === k));
+      expect(JSON.parse(stored[`v${k}`] as string).value).toBe(newest);
+    }
+    input.complete();
+    await done;
+    clearInterval(lag);
+    check.disconnect();
+    await restarted.stop();
+    expect(during).toBeGreaterThan(0);
+    expect(metrics.totalDropped(true)).toBe(0);
+    expect(maxLagMs).toBeLessThan(200);
+  });
+
+  it('restore: control starts from the stored values instead of its defaults', async () => {
+    const sink = newSink();
+    await sink.start();
+    await sink.write([cv('cutoff', 0.8), cv('reso', 7)]);
+    await sink.stop();
+    const stored = await readStoredVariables(server.url, 'chatflow:');
+    expect([...stored]).toEqual(expect.arrayContaining([['cutoff', 0.8], ['reso', 7]]));
+
+    const config = ControlConfig.parse({
+      variables: { cutoff: { range: [0, 1], default: 0.5 }, reso: { range: [0, 1], default: 0.1 } },
+    });
+    const out: ControlEvent[] = [];
+    const sub = new Subject<ChatflowEvent>().pipe(control(config, { initial: stored })).subscribe((e) => out.push(e));
+    sub.unsubscribe();
+    expect(out.map((e) => [e.variable, e.value, e.origin])).toEqual([
+      ['cutoff', 0.8, 'restore'],
+      ['reso', 0.1, 'default'], // 7 is outside reso's range: ignored
+    ]);
+  });
+});
+
+describe('openStorage', () => {
+  it('with a redis_state restore: true, hands the stored values to the runtime and needs no Postgres', async () => {
+    const sink = newSink({ prefix: 'show:' });
+    await sink.start();
+    await sink.write([cv('cutoff', 0.25)]);
+    await sink.stop();
+    const yaml = `version: 1
+resources: { redis: { url: "${server.url}" } }
+sources:
+  demo: { type: simulate, rate: 1/s }
+operators:
+  cmds: { type: parse_command, inputs: [demo], commands: { cv: { args: [name, "value:number(0..1)"] } } }
+  cv: { type: control, inputs: [cmds.cv], variables: { cutoff: { range: [0, 1], default: 0.5 } } }
+sinks:
+  state: { type: redis_state, inputs: [cv], prefix: "show:", restore: true }
+`;
+    const built = buildGraph(loadText(yaml, { file: 'p.yaml', env: {} }), defaultRegistry());
+    if (!built.graph) throw new Error(built.issues.map((i) => i.message).join('; '));
+    const storage = await openStorage(built.graph, { baseDir: dir, logger: silentLogger() });
+    try {
+      expect(storage.resources.redis).toEqual({ url: server.url });
+      expect(storage.resources.postgres).toBeUndefined();
+      expect([...(storage.resources.restoredVariables ?? [])]).toEqual([['cutoff', 0.25]]);
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
+describe('throttle with scope: redis', () => {
+  const config = (extra: Record<string, unknown> = {}) =>
+    ThrottleConfig.parse({ rate: '10/s', burst: 5, per: 'global', scope: 'redis', ...extra });
+
+  it('two runtimes sharing one bucket never exceed its rate together', async () => {
+    const passed: number[] = [];
+    const start = Date.now();
+    const runtimes = [0, 1].map(() => {
+      const input = new Subject<ChatflowEvent>();
+      const sub = input
+        .pipe(throttle(config(), { store: (l) => new RedisBucketStore(server.url, 'chatflow:throttle:shared:', l) }))
+        .subscribe((r: Routed) => {
+          if (r.port === '') passed.push(Date.now() - start);
+        });
+      return { input, sub };
+    });
+    let n = 0;
+    await new Promise<void>((resolveFlow) => {
+      const timer = setInterval(() => {
+        for (const r of runtimes) r.input.next(chat(`!cv ${n}`, { id: `t${n++}` }));
+        if (Date.now() - start >= 1500) {
+          clearInterval(timer);
+          resolveFlow();
+        }
+      }, 2);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const elapsedS = (Date.now() - start) / 1000;
+    for (const r of runtimes) r.sub.unsubscribe();
+    expect(n).toBeGreaterThan(300);
+    // burst + rate·t, plus one token of rounding at the window's edge.
+    expect(passed.length).toBeLessThanOrEqual(5 + Math.ceil(10 * elapsedS) + 1);
+    expect(passed.length).toBeGreaterThanOrEqual(5 + 10);
+  });
+
+  it('while Redis is down: allow lets events through, deny drops them as redis_down', async () => {
+    const deadUrl = `redis://127.0.0.1:${await freePort()}`;
+    const run = async (onDown: 'allow' | 'deny') => {
+      const metrics = new NodeMetrics('fair', 'operator', 'throttle');
+      const out: Routed[] = [];
+      const input = new Subject<ChatflowEvent>();
+      const sub = input
+        .pipe(
+          throttle(config({ on_redis_down: onDown }), {
+            drops: metrics,
+            store: (l) => new RedisBucketStore(deadUrl, 'chatflow:throttle:x:', l),
+          }),
+        )
+        .subscribe((r) => out.push(r));
+      for (let k = 0; k < 20; k++) input.next(chat(`m${k}`, { id: `d${k}` }));
+      await until(() => out.length + metrics.totalDropped() === 20);
+      sub.unsubscribe();
+      return { passed: out.length, dropped: metrics.snapshot().dropped };
+    };
+    expect(await run('allow')).toEqual({ passed: 20, dropped: {} });
+    expect(await run('deny')).toEqual({ passed: 0, dropped: { redis_down: { count: 20, intentional: false } } });
+  });
+});
+
+describe('cooldown with scope: redis', () => {
+  it('two runtimes share one cooldown per key: one passes, the rest cool with one reply, then the key passes again', async () => {
+    const config = CooldownConfig.parse({ duration: '400ms', per: 'user', scope: 'redis', exempt_roles: [] });
+    const outs: Routed[][] = [[], []];
+    const metrics = [new NodeMetrics('cd', 'operator', 'cooldown'), new NodeMetrics('cd', 'operator', 'cooldown')];
+    const inputs = metrics.map((drops, r) => {
+      const input = new Subject<ChatflowEvent>();
+      input
+        .pipe(cooldown(config, { drops, shared: () => new RedisCooldownStore(server.url, 'chatflow:cooldown:cd:') }))
+        .subscribe((o) => outs[r]?.push(o));
+      return input;
+    });
+    for (let k = 0; k < 10; k++) inputs[k % 2]?.next(chat(`!cv ${k}`, { id: `cd${k}`, user: 'bob' }));
+    const all = () => [...(outs[0] ?? []), ...(outs[1] ?? [])];
+    await until(() => (metrics[0]?.totalDropped() ?? 0) + (metrics[1]?.totalDropped() ?? 0) === 9);
+    expect(all().filter((o) => o.port === '')).toHaveLength(1);
+    expect(all().filter((o) => o.port === '_cooling')).toHaveLength(1);
+    expect(await redis.pttl('chatflow:cooldown:cd:twitch:bob')).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 450));
+    inputs[1]?.next(chat('!cv again', { id: 'cd-again', user: 'bob' }));
+    await until(() => all().filter((o) => o.port === '').length === 2);
+    for (const input of inputs) input.complete();
+  });
+});
+

@@ -1,0 +1,172 @@
+/**
+ * `chatflow run` with `resources: embedded` as a real process: it starts its own redis-server
+ * and PostgreSQL under `.chatflow/`, migrates, stores chat and state, stops the servers with
+ * the pipeline; the data directory is reused by `chatflow migrate` (nothing to apply) and by a
+ * later launcher start (history persisted). `off` turns the sinks off with one warning.
+ */
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres } from '../../src/resources/embedded.js';
+import { chatflow } from '../support/cli.js';
+import { startTestRedis } from '../support/servers.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function project(resources: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'chatflow-storage-run-'));
+  await chmod(dir, 0o711);
+  dirs.push(dir);
+  await writeFile(
+    join(dir, 'pipeline.yaml'),
+    `version: 1
+resources: ${resources}
+sources:
+  demo: { type: simulate, rate: 300/s, users: 50, seed: 3 }
+operators:
+  cmds:
+    type: parse_command
+    inputs: [demo]
+    commands:
+      cv: { args: [name, "value:number(0..1)"] }
+  cv:
+    type: control
+    inputs: [cmds.cv]
+    allow_undeclared: { range: [0, 1], default: 0 }
+sinks:
+  history: { type: postgres, inputs: [demo] }
+  state: { type: redis_state, inputs: [cv] }
+`,
+  );
+  return dir;
+}
+
+describe('chatflow run with storage', () => {
+  it('starts embedded servers, stores history, stops them, and keeps the data for the next run', async () => {
+    const dir = await project('{}');
+    const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir });
+    const deadline = Date.now() + 40_000;
+    while (!run.output().includes('Pipeline started.')) {
+      if (Date.now() > deadline) throw new Error(`not started: ${run.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    run.child.kill('SIGTERM');
+    const done = await run.finished;
+    expect(done.code).toBe(0);
+    expect(done.stderr).toContain('Embedded server started.');
+    expect(done.stderr).not.toContain('Embedded server failed');
+
+    const migrate = chatflow(['migrate', 'pipeline.yaml'], { cwd: dir });
+    const migrated = await migrate.finished;
+    expect(migrated.code).toBe(0);
+    expect(migrated.stdout).toContain('Migrations: 0 applied, 1 already applied.');
+
+    const server = await startEmbeddedPostgres(join(dir, '.chatflow', 'postgres'));
+    const db = new pg.Client({ connectionString: server.url });
+    try {
+      await db.connect();
+      const { rows } = await db.query<{ n: string; d: string }>(
+        'SELECT count(*) AS n, count(DISTINCT message_id) AS d FROM chat_messages',
+      );
+      expect(Number(rows[0]?.n)).toBeGreaterThan(100);
+      expect(rows[0]?.d).toBe(rows[0]?.n);
+    } finally {
+      await db.end();
+      await server.stop();
+    }
+  });
+
+  it('with resources off, the storage sinks are off and the run goes on', async () => {
+    const dir = await project('{ redis: { url: "off" }, postgres: { url: "off" } }');
+    const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir });
+    const deadline = Date.now() + 20_000;
+    while (!run.output().includes('Pipeline started.')) {
+      if (Date.now() > deadline) throw new Error(`not started: ${run.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    run.child.kill('SIGTERM');
+    const done = await run.finished;
+    expect(done.code).toBe(0);
+    expect(done.stderr).not.toContain('Embedded server started.');
+    expect(done.stderr).toMatch(/resource_off/);
+  });
+
+  it('embedded without the binaries: the sinks are off, said once, and the run goes on', async () => {
+    // PATH without redis-server (Postgres is off here: its tools are also found in Debian's
+    // /usr/lib/postgresql/NN/bin, whatever PATH says).
+    const dir = await project('{ postgres: { url: "off" } }');
+    const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir, env: { PATH: '/nonexistent' } });
+    const deadline = Date.now() + 20_000;
+    while (!run.output().includes('Pipeline started.')) {
+      if (Date.now() > deadline) throw new Error(`not started: ${run.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    run.child.kill('SIGTERM');
+    const done = await run.finished;
+    expect(done.code).toBe(0);
+    const warnings = done.stderr.split('\n').filter((l) => l.includes('Embedded server binaries not found'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('"level":40');
+    expect(warnings[0]).toContain('"resource":"redis"');
+  });
+
+  it('two chatflow processes sharing one Redis bucket never exceed its rate together', async () => {
+    const redisServer = await startTestRedis();
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'chatflow-shared-bucket-'));
+      dirs.push(dir);
+      const pipeline = (seed: number) => `version: 1
+resources: { redis: { url: "${redisServer.url}" }, postgres: { url: "off" } }
+sources:
+  demo: { type: simulate, rate: 300/s, users: 50, seed: ${seed} }
+operators:
+  fair: { type: throttle, inputs: [demo], per: global, rate: 5/s, burst: 5, scope: redis, exempt_roles: [] }
+sinks:
+  out: { type: file, inputs: [fair], path: out-${seed}.jsonl }
+`;
+      await writeFile(join(dir, 'a.yaml'), pipeline(1));
+      await writeFile(join(dir, 'b.yaml'), pipeline(2));
+      const started = Date.now();
+      const runs = ['a.yaml', 'b.yaml'].map((f) => chatflow(['run', f, '--quiet'], { cwd: dir }));
+      const deadline = Date.now() + 20_000;
+      while (!runs.every((r) => r.output().includes('Pipeline started.'))) {
+        if (Date.now() > deadline) throw new Error(`not started: ${runs.map((r) => r.output()).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 2500));
+      for (const r of runs) r.child.kill('SIGTERM');
+      const done = await Promise.all(runs.map((r) => r.finished));
+      const elapsedS = (Date.now() - started) / 1000;
+      expect(done.map((d) => d.code)).toEqual([0, 0]);
+      const passed = await Promise.all(
+        ['out-1.jsonl', 'out-2.jsonl'].map(async (f) =>
+          (await readFile(join(dir, f), 'utf8'))
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => (JSON.parse(line) as { ts: number }).ts),
+        ),
+      );
+      const counts = passed.map((p) => p.length);
+      const all = passed.flat();
+      const total = all.length;
+      // In the window from the first to the last event let through (platform time, one clock),
+      // both processes together pass at most burst + rate·t; each alone would allow that much.
+      const windowS = (Math.max(...all) - Math.min(...all)) / 1000;
+      expect(elapsedS).toBeGreaterThan(windowS);
+      expect(total).toBeLessThanOrEqual(5 + Math.ceil(5 * windowS) + 1);
+      expect(total).toBeGreaterThanOrEqual(5 + 5);
+      expect(counts.every((c) => c > 0)).toBe(true);
+    } finally {
+      await redisServer.destroy();
+    }
+  });
+});
+
