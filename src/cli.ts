@@ -35,7 +35,7 @@ const COMMANDS: Record<string, Command> = {
   file      the pipeline (default: ./pipeline.yaml)
   --quiet   no live status line
 
-Exit codes: 0 stopped cleanly, 78 invalid pipeline, 130 second signal (no flush), 70 internal error.`,
+Exit codes: 0 stopped cleanly, 78 invalid pipeline (or server.listen in use, or a component refusing\nits config at start), 130 second signal (no flush), 70 internal error.`,
     options: { quiet: { type: 'boolean' } },
     run: (p, v, io) => runCommand(p[0] ?? 'pipeline.yaml', { quiet: v.quiet === true }, io),
   },

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import type { CommandIo } from '../cli.js';
 import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
-import { startPipeline } from '../pipelines/run.js';
+import { type PipelineRuntime, startPipeline } from '../pipelines/run.js';
 import { openStorage } from '../resources/storage.js';
 import { createHttpServer } from '../server/httpServer.js';
 import { EXIT } from './exitCodes.js';
@@ -23,15 +23,28 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
   const http = createHttpServer(graph.settings.server, logger);
   // Redis/Postgres: a URL, or private servers under .chatflow/ (stopped after the pipeline).
   const storage = await openStorage(graph, { baseDir: dirname(resolve(file)), logger });
-  const runtime = await startPipeline(graph, {
-    logger,
-    resources: {
-      baseDir: dirname(resolve(file)),
-      instance: io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8),
-      http,
-      ...storage.resources,
-    },
-  });
+  let runtime: PipelineRuntime;
+  try {
+    runtime = await startPipeline(graph, {
+      logger,
+      resources: {
+        baseDir: dirname(resolve(file)),
+        instance: io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8),
+        http,
+        ...storage.resources,
+      },
+    });
+  } catch (err) {
+    // A component refused its config at start (two overlays on one room, a channel list that
+    // is empty): a config error, not a crash.
+    await http.close();
+    await storage.close();
+    const error = toError(err);
+    io.stderr.write(`chatflow: ${error.message}\n`);
+    logger.flush();
+    if (error instanceof PipelineError && error.stage === 'config') return EXIT.config;
+    throw error;
+  }
   const listenFailure = await http.listen().then(
     () => undefined,
     (err: unknown) => toError(err),

@@ -95,8 +95,17 @@ export class PipelineRuntime {
     return this.graph.order.map((id) => (this.metrics.get(id) as NodeMetrics).snapshot());
   }
 
-  /** Starts sinks, then operators, then sources. */
+  /** Starts sinks, then operators, then sources; if any fails to start, stops what did. */
   async start(): Promise<void> {
+    try {
+      this.#start();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  #start(): void {
     const nodes = this.graph.order.map((id) => this.graph.nodes.get(id) as GraphNode);
     const plan = planChains(this.graph, this.options.fuse ?? true);
     for (const node of plan.sinks) this.#startSink(node, this.#input(node, sinkInput(this.metrics.get(node.id) as NodeMetrics, this.#clock)));

@@ -85,6 +85,27 @@ sinks:
   });
 });
 
+describe('chatflow run: a component that refuses its config at start', () => {
+  it('exits 78 with the reason, having started nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatflow-e2e-'));
+    await writeFile(
+      join(dir, 'pipeline.yaml'),
+      `version: 1
+server: { listen: 127.0.0.1:0 }
+sources:
+  demo: { type: simulate, rate: 5/s }
+sinks:
+  one: { type: overlay, inputs: [demo] }
+  two: { type: overlay, inputs: [demo] }
+`,
+    );
+    const finished = await chatflow(['run', '--quiet'], { cwd: dir }).finished;
+    expect(finished.code, finished.stderr).toBe(78);
+    expect(finished.stderr).toMatch(/chatflow: .*\/overlay\/ws/);
+    expect(finished.stderr).not.toContain('Pipeline started.');
+  });
+});
+
 describe('chatflow run: a second signal', () => {
   it('exits at once with 130 while the first one is still flushing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'chatflow-e2e-'));
