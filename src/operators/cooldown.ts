@@ -21,7 +21,7 @@ import {
   maxKeysField,
   perField,
 } from './limitInternals.js';
-import { type CooldownAnswer, RedisCooldownStore } from './cooldownRedis.js';
+import { type CooldownAnswer, RedisCooldownStore } from './cooldownRedisInternals.js';
 
 /** The fields a `reply` template may use. */
 export const COOLDOWN_REPLY_FIELDS = ['user', 'login', 'command', 'left', 'left_ms', 'platform', 'channel'] as const;

@@ -16,10 +16,10 @@ import {
   skipSpaces,
   tokenEnd,
   trimEnd,
-} from './parseCommandArgs.js';
-import { compileTable, MAX_REPLY, renderReply, replyTo } from './parseCommandTable.js';
+} from './parseCommandArgsInternals.js';
+import { compileTable, MAX_REPLY, renderReply, replyTo } from './parseCommandTableInternals.js';
 
-export { ARG_TYPES, type ArgType } from './parseCommandArgs.js';
+export { ARG_TYPES, type ArgType } from './parseCommandArgsInternals.js';
 
 /** The side ports of `parse_command`; every other port is a command name. */
 export const PARSE_COMMAND_PORTS = {

@@ -19,7 +19,7 @@ import {
   DENIED,
   LocalBucketStore,
 } from './throttleInternals.js';
-import { RedisBucketStore } from './throttleRedis.js';
+import { RedisBucketStore } from './throttleRedisInternals.js';
 
 export const ThrottleConfig = z
   .strictObject({

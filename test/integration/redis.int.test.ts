@@ -15,9 +15,9 @@ import { NodeMetrics } from '../../src/core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sinkDriverConfig.js';
 import { control, ControlConfig } from '../../src/operators/control.js';
 import { cooldown, CooldownConfig } from '../../src/operators/cooldown.js';
-import { RedisCooldownStore } from '../../src/operators/cooldownRedis.js';
+import { RedisCooldownStore } from '../../src/operators/cooldownRedisInternals.js';
 import { throttle, ThrottleConfig } from '../../src/operators/throttle.js';
-import { RedisBucketStore } from '../../src/operators/throttleRedis.js';
+import { RedisBucketStore } from '../../src/operators/throttleRedisInternals.js';
 import { type EmbeddedServer, freePort, startEmbeddedRedis } from '../../src/resources/embedded.js';
 import { createRedis } from '../../src/resources/redisClient.js';
 import {

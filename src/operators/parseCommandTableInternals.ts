@@ -18,7 +18,7 @@ import {
   parseNumber,
   spaceLength,
   trimEnd,
-} from './parseCommandArgs.js';
+} from './parseCommandArgsInternals.js';
 
 /**
  * Arg names downstream operators give a meaning to, so chat can never set them: `control`
