@@ -177,6 +177,22 @@ export interface MetricEvent extends EventBase {
   readonly ts: number;
 }
 
+/** An alert rule changed state (`sample_metrics` `alerts`): it fired, or it resolved. */
+export interface AlertEvent extends EventBase {
+  readonly kind: 'alert';
+  /** The rule's id from pipeline.yaml. */
+  readonly rule: string;
+  readonly severity: 'warning' | 'critical';
+  readonly state: 'firing' | 'resolved';
+  readonly message: string;
+  /** The value that crossed (or fell back under) the threshold. */
+  readonly value: number;
+  readonly threshold: number;
+  readonly instance: string;
+  /** Epoch ms. */
+  readonly ts: number;
+}
+
 export type ChatflowEvent =
   | ChatEvent
   | PlatformEvent
@@ -184,7 +200,8 @@ export type ChatflowEvent =
   | ControlEvent
   | ModerationEvent
   | ReplyEvent
-  | MetricEvent;
+  | MetricEvent
+  | AlertEvent;
 
 export type EventKind = ChatflowEvent['kind'];
 export const EVENT_KINDS = [
@@ -195,6 +212,7 @@ export const EVENT_KINDS = [
   'moderation',
   'reply',
   'metric',
+  'alert',
 ] as const satisfies readonly EventKind[];
 
 /** The chat message an event is about, if any. */

@@ -61,6 +61,8 @@ export interface NodeMetricsSnapshot {
   readonly lastError?: string;
   /** Other counts the node reported with `count()` (not drops), when there are any. */
   readonly counts?: Readonly<Record<string, number>>;
+  /** Current values the node reported with `gauge()` (quota left, lag), when there are any. */
+  readonly gauges?: Readonly<Record<string, number>>;
 }
 
 export class NodeMetrics implements DropCounter {
@@ -76,6 +78,7 @@ export class NodeMetrics implements DropCounter {
   readonly #out = new Map<string, Counter>();
   readonly #dropped = new Map<string, DropCount>();
   readonly #counts = new Map<string, number>();
+  readonly #gauges = new Map<string, number>();
 
   constructor(
     readonly id: string,
@@ -105,6 +108,11 @@ export class NodeMetrics implements DropCounter {
    */
   count(name: string, n = 1): void {
     this.#counts.set(name, (this.#counts.get(name) ?? 0) + n);
+  }
+
+  /** Sets a current value, e.g. `quota_remaining` or `lag_ms`; the latest call wins. */
+  gauge(name: string, value: number): void {
+    this.#gauges.set(name, value);
   }
 
   error(err?: unknown): void {
@@ -147,6 +155,7 @@ export class NodeMetrics implements DropCounter {
       bufferDepth: this.bufferDepth,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
       ...(this.#counts.size === 0 ? {} : { counts: Object.fromEntries(this.#counts) }),
+      ...(this.#gauges.size === 0 ? {} : { gauges: Object.fromEntries(this.#gauges) }),
     };
   }
 }

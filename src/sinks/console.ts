@@ -200,6 +200,8 @@ export function formatLine(event: ChatflowEvent): string {
       if (event.summary) return `${head} ${summaryText(event.summary)}`;
       return `${head} = ${event.value === undefined ? '?' : round(event.value)}`;
     }
+    case 'alert':
+      return `alert ${sanitize(event.rule)} ${event.severity} ${event.state}: ${sanitize(event.message)} (${round(event.value)} vs ${round(event.threshold)})`;
   }
 }
 

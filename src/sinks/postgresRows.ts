@@ -114,6 +114,20 @@ export const TABLES = {
       ['ts', 'timestamptz'],
     ],
   },
+  alerts: {
+    name: 'alerts',
+    columns: [
+      ['event_key', 'text'],
+      ['rule', 'text'],
+      ['severity', 'text'],
+      ['state', 'text'],
+      ['message', 'text'],
+      ['value', 'double precision'],
+      ['threshold', 'double precision'],
+      ['instance', 'text'],
+      ['ts', 'timestamptz'],
+    ],
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof TABLES;
@@ -339,6 +353,19 @@ export function eventRows(event: ChatflowEvent, enc: CopyEncoder, options: RowOp
       ]);
       return 1;
     }
+    case 'alert':
+      push(lines, 'alerts', [
+        enc.text(`${event.instance}|${event.rule}|${event.state}|${event.ts}`),
+        enc.text(event.rule),
+        enc.text(event.severity),
+        enc.text(event.state),
+        enc.text(event.message),
+        enc.num(event.value),
+        enc.num(event.threshold),
+        enc.text(event.instance),
+        enc.time(event.ts),
+      ]);
+      return 1;
   }
 }
 

@@ -80,12 +80,12 @@ describe('migrations', () => {
     await db.query('CREATE DATABASE race');
     const raceUrl = server.url.replace(/\/postgres$/, '/race');
     const results = await Promise.all([migrate(raceUrl), migrate(raceUrl), migrate(raceUrl)]);
-    expect(results.flatMap((r) => r.applied)).toEqual(['001_init.sql']);
+    expect(results.flatMap((r) => r.applied)).toEqual(['001_init.sql', '002_alerts.sql']);
     const race = new pg.Client({ connectionString: raceUrl });
     await race.connect();
     const { rows } = await race.query('SELECT version FROM schema_migrations');
     await race.end();
-    expect(rows).toEqual([{ version: '001' }]);
+    expect(rows).toEqual([{ version: '001' }, { version: '002' }]);
   });
 });
 
@@ -122,6 +122,18 @@ describe('postgres sink', () => {
       { kind: 'moderation', verdict: 'delete', reasons: ['caps'], points: 3, chat: chat('SPAM', { id: 'mod-1' }), receivedAt: 0 },
       platform,
       metric,
+      {
+        kind: 'alert',
+        rule: 'latency',
+        severity: 'critical',
+        state: 'firing',
+        message: 'latency p99 12 ms over 5 ms',
+        value: 12,
+        threshold: 5,
+        instance: 'test-1',
+        ts: 6,
+        receivedAt: 0,
+      },
     ];
     for (let i = 0; i < batch.length; i += 1000) await sink.write(batch.slice(i, i + 1000));
     await sink.stop();
@@ -133,9 +145,10 @@ describe('postgres sink', () => {
     expect(await count('moderation_events')).toBe(1);
     expect(await count('platform_events')).toBe(1);
     expect(await count('system_metrics')).toBe(1);
+    expect(await count('alerts', "rule = 'latency' AND state = 'firing' AND value = 12")).toBe(1);
     const { rows } = await db.query('SELECT labels, data FROM system_metrics, platform_events');
     expect(rows[0]).toEqual({ labels: { component: 'x', type: 'y' }, data: { viewers: 12 } });
-    expect(sink.inserted).toBe(2500 + 2 + 1 + 1 + 2 + 1 + 1 + 1);
+    expect(sink.inserted).toBe(2500 + 2 + 1 + 1 + 2 + 1 + 1 + 1 + 1);
   });
 
   it('round-trips COPY escapes and cleans what PostgreSQL cannot hold, counting it', async () => {
