@@ -23,7 +23,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { defineSink } from '../src/core/component.js';
+import { defineSink, type Resources } from '../src/core/component.js';
 import type { HistogramSummary } from '../src/core/events.js';
 import { Histogram } from '../src/core/histogram.js';
 import { silentLogger } from '../src/core/logger.js';
@@ -40,10 +40,12 @@ const SECONDS = Number(process.env.BENCH_OSC_SECONDS ?? 5);
 /** Messages before this much time has passed are warm-up (JIT, defaults at start). */
 const WARMUP_MS = 500;
 
-interface Scenario {
+export interface Scenario {
   readonly name: string;
   readonly rate: number;
   readonly maxRate: string;
+  /** More sinks beside the osc sink (the storage sinks of the storage-osc bench). */
+  readonly extraSinks?: Readonly<Record<string, unknown>>;
 }
 
 const SCENARIOS: readonly Scenario[] = [
@@ -60,13 +62,13 @@ interface ReceiverReport {
 }
 
 /** The receiver process, and a way to ask it things. */
-interface Receiver {
+export interface Receiver {
   readonly port: number;
   ask<T>(message: unknown): Promise<T>;
   exit(): Promise<void>;
 }
 
-async function startReceiver(): Promise<Receiver> {
+export async function startReceiver(): Promise<Receiver> {
   const script = fileURLToPath(new URL('./oscLatencyReceiver.ts', import.meta.url));
   const child: ChildProcess = fork(script, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>(): Promise<T> => new Promise((resolve) => child.once('message', (m) => resolve(m as T)));
@@ -90,7 +92,7 @@ async function startReceiver(): Promise<Receiver> {
  * This process's `process.hrtime.bigint()` at `performance.now() === 0`, in ns: both read
  * CLOCK_MONOTONIC; the tightest of many paired readings wins.
  */
-function hrtimeOffsetNs(): bigint {
+export function hrtimeOffsetNs(): bigint {
   let best = 0n;
   let tightest = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 1000; i++) {
@@ -175,6 +177,7 @@ async function benchPipeline(scenario: Scenario, port: number): Promise<string> 
           { type: 'd', value: '{{ receivedAt }}' },
         ],
       },
+      ...scenario.extraSinks,
     },
   };
   const file = join(tmpdir(), `chatflow-osc-bench-${process.pid}.yaml`);
@@ -190,7 +193,12 @@ function figuresOf(summary: HistogramSummary): Record<string, number> {
   return { count: summary.count, p50Ms: round(summary.p50), p99Ms: round(summary.p99), maxMs: round(summary.max) };
 }
 
-async function runScenario(scenario: Scenario, receiver: Receiver, offsetNs: bigint): Promise<Record<string, unknown>> {
+export async function runScenario(
+  scenario: Scenario,
+  receiver: Receiver,
+  offsetNs: bigint,
+  resources: Omit<Resources, 'baseDir' | 'instance'> = {},
+): Promise<Record<string, unknown>> {
   const atSend = new Histogram();
   const atWrite = new Histogram();
   const since = { at: Number.POSITIVE_INFINITY };
@@ -202,7 +210,7 @@ async function runScenario(scenario: Scenario, receiver: Receiver, offsetNs: big
   const file = await benchPipeline(scenario, receiver.port);
   try {
     const graph = loadPipeline(file, { registry, env: {} });
-    const runtime = await startPipeline(graph, { logger: silentLogger(), resources: { baseDir: tmpdir(), instance: 'bench' } });
+    const runtime = await startPipeline(graph, { logger: silentLogger(), resources: { ...resources, baseDir: tmpdir(), instance: 'bench' } });
     const countFrom = performance.now() + WARMUP_MS;
     await receiver.ask({ cmd: 'start', offsetNs: String(offsetNs), since: countFrom });
     since.at = countFrom;
@@ -235,6 +243,16 @@ async function runScenario(scenario: Scenario, receiver: Receiver, offsetNs: big
       chatMessages: node('demo')?.eventsOut[''] ?? 0,
       controlEvents: synth?.eventsIn ?? 0,
       sinkDrops: synth?.dropped ?? {},
+      ...(scenario.extraSinks
+        ? {
+            extraSinks: Object.keys(scenario.extraSinks).map((id) => ({
+              id,
+              eventsIn: node(id)?.eventsIn ?? 0,
+              dropped: node(id)?.dropped ?? {},
+              errors: node(id)?.errors ?? 0,
+            })),
+          }
+        : {}),
       throttled: node('fair')?.dropped ?? {},
       atSinkWrite: figuresOf(atWrite.summary()),
       atUdpSend: figuresOf(atSend.summary()),

@@ -7,6 +7,7 @@ import { engineOverhead } from './engineOverhead.js';
 import { oscLatency } from './oscLatency.js';
 import { overlayFanout } from './overlayFanout.js';
 import { storage } from './storage.js';
+import { storageOsc } from './storageOsc.js';
 import { twitchThroughput } from './twitchThroughput.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -16,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'osc-latency': oscLatency,
   'overlay-fanout': overlayFanout,
   storage,
+  'storage-osc': storageOsc,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,7 +1,10 @@
 /**
- * `postgres`: history and analytics in PostgreSQL (docs/storage.md). Each batch is COPYed into
- * TEMP staging tables and moved with `INSERT … SELECT … ON CONFLICT DO NOTHING`, all in one
- * transaction, so a retried batch never duplicates a row.
+ * `postgres`: history and analytics in PostgreSQL (docs/storage.md). Each batch is one
+ * transaction of COPYs straight into the tables. A batch holding a row that is already stored
+ * (a retry whose first commit did land, a reingest, a duplicate inside the batch) fails on the
+ * unique key as a whole; it is then rolled back and written again through TEMP staging tables
+ * and `INSERT … SELECT … ON CONFLICT DO NOTHING`, so a retried batch never duplicates a row and
+ * the common case pays for nothing but the COPY.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -71,6 +74,8 @@ export interface PostgresDeps {
 /** SQLSTATE classes that mean the connection or server is gone: reconnect and retry. */
 const CONNECTION_STATES = /^(08|57P0|53300|40001|40P01)/;
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+/** SQLSTATE unique_violation: a direct COPY met a row that is already stored. */
+const UNIQUE_VIOLATION = '23505';
 
 /** Whether a failed write can succeed on a fresh connection (otherwise the data is at fault). */
 export function isRetryable(err: unknown): boolean {
@@ -113,6 +118,8 @@ export class PostgresSink implements Sink<ChatflowEvent> {
   inserted = 0;
   /** Events whose rows were written (whether or not they were new). */
   written = 0;
+  /** Batches that met rows already stored and were written again through staging. */
+  restaged = 0;
 
   constructor(id: string, config: PostgresConfig, deps: PostgresDeps) {
     this.#id = id;
@@ -176,20 +183,15 @@ export class PostgresSink implements Sink<ChatflowEvent> {
     }
     if (batch.length > stored) this.#deps.drops?.drop('kind_not_stored', true, batch.length - stored);
     if (lines.size === 0) return;
-    let inserted = 0;
+    let inserted: number;
     try {
-      await client.query('BEGIN');
-      for (const [table, rows] of lines) {
-        const spec = TABLES[table];
-        const stream = client.query(copyFrom(copySql(spec)));
-        await new Promise<void>((resolveCopy, reject) => {
-          stream.on('error', reject);
-          stream.on('finish', resolveCopy);
-          stream.end(`${rows.join('\n')}\n`);
-        });
-        inserted += (await client.query(insertSql(spec))).rowCount ?? 0;
-      }
-      await client.query('COMMIT');
+      inserted = await this.#commit(client, lines, 'direct').catch(async (err: unknown) => {
+        if (this.#broken || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+        await client.query('ROLLBACK');
+        this.restaged += 1;
+        this.#deps.counts?.count('batches_restaged', 1);
+        return this.#commit(client, lines, 'staged');
+      });
     } catch (err) {
       if (!this.#broken && isRetryable(err) === false) {
         await client.query('ROLLBACK').catch(() => {});
@@ -201,6 +203,24 @@ export class PostgresSink implements Sink<ChatflowEvent> {
     }
     this.inserted += inserted;
     this.written += stored;
+  }
+
+  /** One transaction writing every table's rows; resolves to the rows inserted. */
+  async #commit(client: PostgresClient, lines: TableLines, into: 'staged' | 'direct'): Promise<number> {
+    let inserted = 0;
+    await client.query('BEGIN');
+    for (const [table, rows] of lines) {
+      const spec = TABLES[table];
+      const stream = client.query(copyFrom(copySql(spec, into)));
+      await new Promise<void>((resolveCopy, reject) => {
+        stream.on('error', reject);
+        stream.on('finish', resolveCopy);
+        stream.end(`${rows.join('\n')}\n`);
+      });
+      inserted += into === 'direct' ? rows.length : ((await client.query(insertSql(spec))).rowCount ?? 0);
+    }
+    await client.query('COMMIT');
+    return inserted;
   }
 
   /**
@@ -242,7 +262,7 @@ export const postgresComponent = defineSink({
   type: 'postgres',
   summary: 'Stores chat, commands, control changes, moderation, platform events and metrics in PostgreSQL.',
   description:
-    'Uses `resources.postgres.url` (default `embedded`: a private server under `.chatflow/`); without one the sink is off, as logged once at start. Batches are COPYed into staging tables and inserted with `ON CONFLICT DO NOTHING` in one transaction, so retries never duplicate. A lost connection is retried with backoff; batches that still fail go to the dead-letter file (`chatflow reingest`). See docs/storage.md.',
+    'Uses `resources.postgres.url` (default `embedded`: a private server under `.chatflow/`); without one the sink is off, as logged once at start. Each batch is one transaction of COPYs into the tables; a batch that meets rows already stored is rolled back and written again through staging tables with `ON CONFLICT DO NOTHING`, so retries never duplicate. A lost connection is retried with backoff; batches that still fail go to the dead-letter file (`chatflow reingest`). See docs/storage.md.',
   config: PostgresConfig,
   driver: {
     bufferMax: 200_000,

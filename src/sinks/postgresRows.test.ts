@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chat } from '../../test/support/events.js';
 import { CopyEncoder, escapeCopy, eventRows, insertSql, TABLES, type TableLines } from './postgresRows.js';
@@ -19,6 +20,28 @@ describe('COPY text encoding', () => {
     expect(enc.cleaned).toBe(4);
     expect(enc.text(undefined)).toBe('\\N');
     expect(enc.num(Number.NaN)).toBe('\\N');
+  });
+
+  it('text() equals cleaning then escaping, and counts a value only when cleaning changed it', () => {
+    const units = fc.constantFrom('a', 'é', '\\', '\t', '\n', '\r', '\u0000', '\ud83c', '\udf9b', '🎛', 'N', ' ');
+    fc.assert(
+      fc.property(fc.array(units, { maxLength: 24 }), (parts) => {
+        const value = parts.join('');
+        const fast = new CopyEncoder();
+        const reference = new CopyEncoder();
+        expect(fast.text(value)).toBe(escapeCopy(reference.clean(value)));
+        expect(fast.cleaned).toBe(reference.cleaned);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('formats times as ISO 8601 UTC with milliseconds, across second boundaries', () => {
+    const enc = new CopyEncoder();
+    for (const ms of [0, 5, 999, 1000, 1_700_000_000_007, 1_700_000_000_070, 1_700_000_001_700, -1, 1.9, Number.NaN]) {
+      const expected = new Date(Number.isFinite(ms) ? Math.trunc(ms) : 0).toISOString();
+      expect(enc.time(ms)).toBe(expected);
+    }
   });
 
   it('maps a chat event to one chat_messages line in column order', () => {

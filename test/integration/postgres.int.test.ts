@@ -223,7 +223,19 @@ describe('postgres sink', () => {
     expect(await count('chat_messages')).toBe(1500);
     expect(sink.written).toBe(1500 + 1000);
     expect(sink.inserted).toBe(1500);
+    expect(sink.restaged).toBe(1);
     expect(metrics.totalDropped()).toBe(0);
+  });
+
+  it('a batch holding the same message twice stores it once', async () => {
+    const sink = newSink();
+    await sink.start();
+    const [first, second] = chats(2, 'twice');
+    await sink.write([first, second, first] as ChatflowEvent[]);
+    await sink.stop();
+    expect(await count('chat_messages', "message_id LIKE 'twice-%'")).toBe(2);
+    expect(sink.inserted).toBe(2);
+    expect(sink.restaged).toBe(1);
   });
 
   it('dead letters go to a JSONL file that reingest writes once, even twice', async () => {

@@ -32,7 +32,9 @@ import { silentLogger } from '../../src/core/logger.js';
 import { buildGraph } from '../../src/pipelines/graph.js';
 import { loadText } from '../../src/pipelines/load.js';
 import { openStorage } from '../../src/resources/storage.js';
+import { startPipeline } from '../../src/pipelines/run.js';
 import { chat } from '../support/events.js';
+import { udpReceiver } from './oscSupport.js';
 
 let dir: string;
 let server: EmbeddedServer;
@@ -155,6 +157,77 @@ describe('redis_state', () => {
     expect(during).toBeGreaterThan(0);
     expect(metrics.totalDropped(true)).toBe(0);
     expect(maxLagMs).toBeLessThan(200);
+  });
+
+  it('a Redis outage never pauses OSC, and the state resyncs when Redis is back', async () => {
+    const own = await startEmbeddedRedis(join(dir, 'outage'), { persist: false, port: await freePort() });
+    const synth = await udpReceiver();
+    const yaml = `version: 1
+resources: { redis: { url: "${own.url}" } }
+sources:
+  demo:
+    type: simulate
+    rate: 200/s
+    users: 100000
+    seed: 9
+    mix: { chat: 0, command: 1, emote: 0, link: 0, caps: 0, unicode: 0 }
+    commands: ["!cv cutoff {0.0..1.0}", "!cv wobble {0.0..1.0}"]
+    command_noise: 0
+operators:
+  cmds: { type: parse_command, inputs: [demo], commands: { cv: { args: [name, "value:number(0..1)"] } } }
+  cv:
+    type: control
+    inputs: [cmds.cv]
+    variables: { cutoff: { range: [0, 1], default: 0.5 }, wobble: { range: [0, 1], default: 0 } }
+sinks:
+  synth: { type: osc, inputs: [cv], target: "127.0.0.1:${synth.port}", address: "/cv/{{ variable }}", max_rate: "off" }
+  state: { type: redis_state, inputs: [cv] }
+`;
+    const built = buildGraph(loadText(yaml, { file: 'p.yaml', env: {} }), defaultRegistry());
+    if (!built.graph) throw new Error(built.issues.map((i) => i.message).join('; '));
+    const runtime = await startPipeline(built.graph, {
+      logger: silentLogger(),
+      resources: { baseDir: dir, instance: 'test-1', redis: { url: own.url } },
+    });
+    const check = new Redis(own.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    check.on('error', () => {});
+    try {
+      const datagramsOver = async (ms: number) => {
+        const before = synth.datagrams.length;
+        await new Promise((r) => setTimeout(r, ms));
+        return synth.datagrams.length - before;
+      };
+      await until(() => synth.datagrams.length > 20);
+      const beforeOutage = await datagramsOver(1000);
+      await own.stop();
+      const duringOutage = await datagramsOver(1500);
+      const stateErrors = runtime.metrics.get('state')?.errors ?? 0;
+      const restarted = await startEmbeddedRedis(join(dir, 'outage'), { persist: false, port: own.port });
+      try {
+        const afterOutage = await datagramsOver(500);
+        // The show went on at the same pace while the state sink could not write.
+        expect(stateErrors).toBeGreaterThan(0);
+        expect(beforeOutage).toBeGreaterThan(50);
+        expect(duringOutage / 1.5).toBeGreaterThan(beforeOutage * 0.5);
+        expect(afterOutage).toBeGreaterThan(0);
+        // Redis holds the newest value of each variable again, the one OSC sent last.
+        const lastSent = new Map<string, number>();
+        for (const m of synth.messages()) lastSent.set(m.address.replace('/cv/', ''), Number(m.values[0]));
+        await runtime.stop();
+        await check.connect();
+        const stored = await check.hgetall('chatflow:variables');
+        for (const name of ['cutoff', 'wobble']) {
+          expect(JSON.parse(stored[name] as string).value).toBeCloseTo(lastSent.get(name) as number, 5);
+        }
+        expect(runtime.metrics.get('synth')?.totalDropped(true)).toBe(0);
+      } finally {
+        check.disconnect();
+        await restarted.stop();
+      }
+    } finally {
+      await runtime.stop();
+      await synth.close();
+    }
   });
 
   it('restore: control starts from the stored values instead of its defaults', async () => {

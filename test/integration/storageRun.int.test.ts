@@ -65,7 +65,7 @@ describe('chatflow run with storage', () => {
     const migrate = chatflow(['migrate', 'pipeline.yaml'], { cwd: dir });
     const migrated = await migrate.finished;
     expect(migrated.code).toBe(0);
-    expect(migrated.stdout).toContain('Migrations: 0 applied, 1 already applied.');
+    expect(migrated.stdout).toContain('Migrations: 0 applied, 2 already applied.');
 
     const server = await startEmbeddedPostgres(join(dir, '.chatflow', 'postgres'));
     const db = new pg.Client({ connectionString: server.url });
