@@ -74,6 +74,9 @@ export interface PostgresDeps {
 /** SQLSTATE classes that mean the connection or server is gone: reconnect and retry. */
 const CONNECTION_STATES = /^(08|57P0|53300|40001|40P01)/;
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+/** Events encoded per turn of the event loop (about 0.2 ms of work). */
+const ENCODE_SLICE = 100;
+const nextTurn = () => new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
 /** SQLSTATE unique_violation: a direct COPY met a row that is already stored. */
 const UNIQUE_VIOLATION = '23505';
 
@@ -172,7 +175,11 @@ export class PostgresSink implements Sink<ChatflowEvent> {
     const lines: TableLines = new Map();
     const cleanedBefore = this.#encoder.cleaned;
     let stored = 0;
-    for (const event of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      // Encoding a whole batch at once would hold the event loop for milliseconds; the OSC
+      // path shares it, so give it a turn between slices.
+      if (i > 0 && i % ENCODE_SLICE === 0) await nextTurn();
+      const event = batch[i] as ChatflowEvent;
       if (!this.#kinds.has(event.kind)) continue;
       if (eventRows(event, this.#encoder, this.#rows, lines) > 0) stored += 1;
     }
