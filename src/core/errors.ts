@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   ERR_NOT_CONNECTED: 'A sink is not connected; the write will be retried.',
   ERR_SOURCE_DISCONNECTED: 'A source lost its connection.',
   ERR_SOURCE_FATAL: 'A source failed in a way retrying cannot fix.',
+  ERR_SOURCE_QUOTA: 'A source spent its platform API quota; it waits for the quota to reset.',
   ERR_SINK_WRITE: 'A sink write failed and cannot be retried.',
   ERR_SINK_TIMEOUT: 'A sink did not flush before its deadline.',
   ERR_OPERATOR: 'An operator failed while processing an event.',

@@ -106,6 +106,8 @@ export interface PlatformEvent extends EventBase {
   readonly ts: number;
   /** Type-specific details (months, count, amount, currency, duration, target message id…). */
   readonly data: Readonly<Record<string, string | number | boolean | null>>;
+  /** Part of history replayed at connect (YouTube's first page), not live. */
+  readonly backfill?: boolean;
 }
 
 /** A typed argument value of a parsed command. */
