@@ -21,7 +21,7 @@ import {
   maxKeysField,
   perField,
 } from './limitInternals.js';
-import { type CooldownAnswer, RedisCooldownStore } from './cooldownRedisInternals.js';
+import { type CooldownAnswer, type CooldownStore, RedisCooldownStore } from './cooldownRedisInternals.js';
 
 /** The fields a `reply` template may use. */
 export const COOLDOWN_REPLY_FIELDS = ['user', 'login', 'command', 'left', 'left_ms', 'platform', 'channel'] as const;
@@ -94,7 +94,7 @@ export interface CooldownDeps {
    * A shared store (`scope: redis`), made per subscription; answers resolve in call order and
    * are emitted in arrival order. Default: local cooldowns.
    */
-  readonly shared?: () => RedisCooldownStore;
+  readonly shared?: () => CooldownStore;
 }
 
 /** The cooldown of one key. */
@@ -132,8 +132,13 @@ interface ReplyFields {
  * and channel (control, metric) are swallowed without a reply. Authors with an `exempt_roles`
  * role pass without starting or meeting a cooldown.
  *
+ * With a shared store (`scope: redis`) each event is acted on when the store answers, in
+ * arrival order whatever order the answers come in (an exempt event waits its turn too); the
+ * result completes once every pending answer is acted on. A source error, or an unsubscribe,
+ * ends it at once: events still waiting for an answer are counted as `aborted`.
+ *
  * @param config The parsed {@link CooldownConfig}.
- * @param deps Scheduler (clock) and drop counter.
+ * @param deps Scheduler (clock), drop counter and shared store.
  * @see throttle
  */
 export function cooldown(config: CooldownConfig, deps: CooldownDeps = {}): OperatorFunction<ChatflowEvent, Routed> {
@@ -191,7 +196,7 @@ export function cooldown(config: CooldownConfig, deps: CooldownDeps = {}): Opera
 function sharedCooldown(
   source: Observable<ChatflowEvent>,
   subscriber: Subscriber<Routed>,
-  store: RedisCooldownStore,
+  store: CooldownStore,
   config: CooldownConfig,
   key: (event: ChatflowEvent) => string,
   exempt: ReadonlySet<Role>,
@@ -224,9 +229,12 @@ function sharedCooldown(
           flush();
           return;
         }
+        // Ask before queueing: an event whose key or store call throws must not stay at the
+        // head of the queue unanswered, holding back every later event and completion.
+        const pending = store.check(key(event), config.duration, config.reply_once);
         const entry: (typeof answers)[number] = { event, answer: undefined };
         answers.push(entry);
-        store.check(key(event), config.duration, config.reply_once).then(
+        pending.then(
           (answer) => {
             entry.answer = answer;
             flush();

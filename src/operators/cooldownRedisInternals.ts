@@ -10,8 +10,21 @@ export interface CooldownAnswer {
   readonly reply: boolean;
 }
 
+/**
+ * A shared cooldown store, made per subscription. Answers should resolve in call order; the
+ * operator emits in arrival order whatever order they resolve in. A rejection means the store
+ * is unreachable (`on_redis_down` decides). The answer is any `PromiseLike`, so a test double
+ * can settle it on a TestScheduler, in virtual time.
+ */
+export interface CooldownStore {
+  /** Passes `key` (starting its cooldown of `durationMs`) or says how long it still cools. */
+  check(key: string, durationMs: number, replyOnce: boolean): PromiseLike<CooldownAnswer>;
+  /** Releases the connection when the subscription ends. */
+  close(): void;
+}
+
 /** Cooling keys in Redis under `<prefix><key>`; one client per subscription. */
-export class RedisCooldownStore {
+export class RedisCooldownStore implements CooldownStore {
   readonly #client: ChatflowRedis;
   readonly #prefix: string;
   #connecting: Promise<void> | undefined;

@@ -107,6 +107,12 @@ export interface ThrottleDeps {
  * the subscription ends are counted as `aborted`; when the source completes they are released
  * first.
  *
+ * With an async store (`scope: redis`) each event is acted on when the store answers, in
+ * arrival order whatever order the answers come in (an exempt event waits its turn too); a
+ * delayed event's wait starts when the answer arrives, so store latency can only add to it.
+ * Completion waits for pending answers; a source error or an unsubscribe does not, and counts
+ * the events still waiting for an answer as `aborted`.
+ *
  * @param config The parsed {@link ThrottleConfig}.
  * @param deps Scheduler (clock and timers), drop counter and bucket store.
  * @see cooldown

@@ -42,11 +42,13 @@ export interface BucketStore {
 
 /**
  * A shared store (Redis): the same contract as {@link BucketStore.take}, answered later.
- * Results for one subscription must resolve in call order (one Redis connection does);
- * a rejection means the store is unreachable (`on_redis_down` decides).
+ * Results for one subscription should resolve in call order (one Redis connection does); the
+ * operator emits in arrival order whatever order they resolve in. A rejection means the store
+ * is unreachable (`on_redis_down` decides). The answer is any `PromiseLike`, so a test double
+ * can settle it on a TestScheduler, in virtual time.
  */
 export interface AsyncBucketStore {
-  take(key: string, now: number, maxWaitMs: number): Promise<number>;
+  take(key: string, now: number, maxWaitMs: number): PromiseLike<number>;
   /** Releases the connection when the subscription ends. */
   close(): void;
 }
