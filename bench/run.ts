@@ -4,6 +4,9 @@
  */
 import { controlPath } from './controlPath.js';
 import { engineOverhead } from './engineOverhead.js';
+import { moderateBench } from './moderate.js';
+import { fullGraph } from './fullGraph.js';
+import { kickThroughput } from './kickThroughput.js';
 import { oscLatency } from './oscLatency.js';
 import { overlayFanout } from './overlayFanout.js';
 import { storage } from './storage.js';
@@ -13,11 +16,14 @@ import { twitchThroughput } from './twitchThroughput.js';
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'engine-overhead': engineOverhead,
   'control-path': controlPath,
+  moderate: moderateBench,
   'twitch-throughput': twitchThroughput,
+  'kick-throughput': kickThroughput,
   'osc-latency': oscLatency,
   'overlay-fanout': overlayFanout,
   storage,
   'storage-osc': storageOsc,
+  'full-graph': fullGraph,
 };
 
 const wanted = process.argv.slice(2);

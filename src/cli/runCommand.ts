@@ -5,10 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { CommandIo } from '../cli.js';
+import { ControlBus } from '../core/controlBus.js';
 import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { type PipelineRuntime, startPipeline } from '../pipelines/run.js';
 import { openStorage } from '../resources/storage.js';
+import { apiRoutes } from '../server/apiRoutes.js';
 import { createHttpServer } from '../server/httpServer.js';
 import { EXIT } from './exitCodes.js';
 import { loadForCli } from './loadForCli.js';
@@ -23,14 +25,18 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
   const http = createHttpServer(graph.settings.server, logger);
   // Redis/Postgres: a URL, or private servers under .chatflow/ (stopped after the pipeline).
   const storage = await openStorage(graph, { baseDir: dirname(resolve(file)), logger });
+  // The dashboard's control API reaches the control nodes through this (docs/api.md).
+  const controlBus = new ControlBus();
+  const instance = io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8);
   let runtime: PipelineRuntime;
   try {
     runtime = await startPipeline(graph, {
       logger,
       resources: {
         baseDir: dirname(resolve(file)),
-        instance: io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8),
+        instance,
         http,
+        controlBus,
         ...storage.resources,
       },
     });
@@ -44,6 +50,19 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     logger.flush();
     if (error instanceof PipelineError && error.stage === 'config') return EXIT.config;
     throw error;
+  }
+  // The runtime's API (/health, /api/graph, /api/control/…) comes with the server: a pipeline
+  // with no HTTP node opens no port, so several can run side by side.
+  if (http.needed) {
+    http.register(
+      apiRoutes({
+        pipeline: runtime,
+        instance,
+        controlBus,
+        ...(storage.resources.postgres ? { postgresUrl: storage.resources.postgres.url } : {}),
+        logger,
+      }),
+    );
   }
   const listenFailure = await http.listen().then(
     () => undefined,

@@ -5,9 +5,11 @@
 import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import type { z } from 'zod';
 import type { HttpServer } from '../server/httpServer.js';
+import type { PipelineGraph } from '../pipelines/ir.js';
+import type { ControlBus } from './controlBus.js';
 import type { ChatflowEvent } from './events.js';
 import type { Logger } from './logger.js';
-import type { NodeMetrics, SourceHealth } from './metrics.js';
+import type { NodeMetrics, NodeMetricsSnapshot, SourceHealth } from './metrics.js';
 import type { SinkDriverSettings } from './sinkDriverConfig.js';
 
 /** Shared, process-wide services a component may use (filled in by the runtime). */
@@ -27,6 +29,22 @@ export interface Resources {
   readonly redis?: { readonly url: string };
   /** Last stored variable values for `control` (when a `redis_state` sink has `restore: true`). */
   readonly restoredVariables?: ReadonlyMap<string, number>;
+  /**
+   * The running pipeline, read-only (filled by the runtime): its graph and every node's live
+   * metrics, for the dashboard's graph view and `/health`.
+   */
+  readonly pipeline?: PipelineView;
+  /** Moderator actions from outside chat (the dashboard's control API) for `control` nodes. */
+  readonly controlBus?: ControlBus;
+}
+
+/** What components may read of the running pipeline. */
+export interface PipelineView {
+  readonly graph: PipelineGraph;
+  /** Every node's metrics now, in topological order. */
+  snapshot(): NodeMetricsSnapshot[];
+  /** `performance.now()` when the pipeline started. */
+  readonly startedAt: number;
 }
 
 /** Everything a factory gets besides its parsed config. */

@@ -63,12 +63,16 @@ export interface NodeMetricsSnapshot {
   readonly counts?: Readonly<Record<string, number>>;
   /** Current values the node reported with `gauge()` (quota left, lag), when there are any. */
   readonly gauges?: Readonly<Record<string, number>>;
+  /** Sinks: the most events the driver's buffer holds (`buffer.max_events`), once started. */
+  readonly bufferCapacity?: number;
 }
 
 export class NodeMetrics implements DropCounter {
   eventsIn = 0;
   errors = 0;
   bufferDepth = 0;
+  /** Sinks: the driver's buffer size (`buffer.max_events`), set by the runtime at start. */
+  bufferCapacity: number | undefined;
   status: NodeStatus = 'starting';
   lastError: string | undefined;
   /** Time spent per event inside the node (sampled). */
@@ -156,6 +160,7 @@ export class NodeMetrics implements DropCounter {
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
       ...(this.#counts.size === 0 ? {} : { counts: Object.fromEntries(this.#counts) }),
       ...(this.#gauges.size === 0 ? {} : { gauges: Object.fromEntries(this.#gauges) }),
+      ...(this.bufferCapacity === undefined ? {} : { bufferCapacity: this.bufferCapacity }),
     };
   }
 }

@@ -6,6 +6,7 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { z } from 'zod';
 import { defineOperator } from '../core/component.js';
+import type { ControlAction } from '../core/controlBus.js';
 import {
   type ChatflowEvent,
   type CommandEvent,
@@ -235,6 +236,12 @@ export interface ControlDeps {
    * runtime into `resources.restoredVariables`). Values outside a variable's range are ignored.
    */
   readonly initial?: ReadonlyMap<string, number>;
+  /**
+   * Moderator actions from outside chat (`resources.controlBus`: the dashboard's
+   * `POST /api/control/pause|resume|panic`), applied like an admin's `!cv pause|resume|panic`
+   * (without a `by`). Subscribed for as long as the operator is.
+   */
+  readonly actions?: Observable<ControlAction>;
 }
 
 /**
@@ -261,7 +268,8 @@ export interface ControlDeps {
  * only: `pause`/`resume` viewer control (dropped as `paused` meanwhile), `panic` (every
  * variable jumps to its default, slews cancelled, origin `panic`), `reset <name>` (origin
  * `reset`), `lock`/`unlock <name>` (viewer commands for it dropped as `locked`). Moderators
- * are exempt from pause and locks; votes never are.
+ * are exempt from pause and locks; votes never are. `deps.actions` (the control bus) brings
+ * `pause`, `resume` and `panic` from outside chat (the dashboard), applied the same way.
  *
  * Names from chat are lower-cased and must match {@link VARIABLE_NAME}. Only declared
  * variables can be set unless `allow_undeclared` is given; then at most `max_active` variables
@@ -377,11 +385,8 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         return st;
       };
 
-      const admin = (event: CommandEvent, verb: string, isAdmin: boolean) => {
-        if (!(ADMIN_VERBS as readonly string[]).includes(verb)) return drops.drop('unknown_subcommand', true);
-        if (!isAdmin) return drops.drop('not_admin', true);
-        const by = byOf(event.chat);
-        const receivedAt = event.receivedAt;
+      /** `pause`, `resume`, `panic`: from an admin's command, or from the control bus. */
+      const busAction = (verb: ControlAction['verb'], by: By | undefined, receivedAt: number) => {
         switch (verb) {
           case 'pause':
             paused = true;
@@ -395,6 +400,19 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
               emit(st, st.spec.default, 'panic', by, receivedAt);
             }
             return;
+        }
+      };
+
+      const admin = (event: CommandEvent, verb: string, isAdmin: boolean) => {
+        if (!(ADMIN_VERBS as readonly string[]).includes(verb)) return drops.drop('unknown_subcommand', true);
+        if (!isAdmin) return drops.drop('not_admin', true);
+        const by = byOf(event.chat);
+        const receivedAt = event.receivedAt;
+        switch (verb) {
+          case 'pause':
+          case 'resume':
+          case 'panic':
+            return busAction(verb, by, receivedAt);
           case 'reset':
           case 'lock':
           case 'unlock': {
@@ -479,6 +497,17 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
           if (ramps === 0) subscriber.complete();
         },
       });
+      if (deps.actions) {
+        subscription.add(
+          deps.actions.subscribe((action) => {
+            try {
+              busAction(action.verb, undefined, clock());
+            } catch {
+              drops.drop('error', false);
+            }
+          }),
+        );
+      }
       return () => {
         subscription.unsubscribe();
         for (const st of vars.values()) cancel(st);
@@ -512,5 +541,6 @@ export const controlComponent = defineOperator({
       drops: ctx.metrics,
       clock: ctx.clock,
       ...(ctx.resources.restoredVariables ? { initial: ctx.resources.restoredVariables } : {}),
+      ...(ctx.resources.controlBus ? { actions: ctx.resources.controlBus.actions } : {}),
     }),
 });

@@ -1,23 +1,29 @@
 import type { OperatorDefinition } from '../core/component.js';
+import { classifyComponent } from './classify.js';
 import { controlComponent } from './control.js';
 import { cooldownComponent } from './cooldown.js';
 import { dedupeComponent } from './dedupe.js';
 import { filterComponent } from './filter.js';
+import { moderateComponent } from './moderate.js';
 import { normalizeComponent } from './normalize.js';
 import { parseCommandComponent } from './parseCommand.js';
 import { routeComponent } from './route.js';
+import { sampleMetricsComponent } from './sampleMetrics.js';
 import { throttleComponent } from './throttle.js';
 import { voteComponent } from './vote.js';
 
 /** Every operator, alphabetically by type. */
 export const operatorComponents: readonly OperatorDefinition[] = [
+  classifyComponent,
   controlComponent,
   cooldownComponent,
   dedupeComponent,
   filterComponent,
+  moderateComponent,
   normalizeComponent,
   parseCommandComponent,
   routeComponent,
+  sampleMetricsComponent,
   throttleComponent,
   voteComponent,
 ];

@@ -62,6 +62,10 @@ export class PipelineRuntime {
   readonly #clock: () => number;
   readonly #backoff: BackoffPolicy;
   readonly #log: Logger;
+  /** The options' resources plus a read-only view of this runtime (`resources.pipeline`). */
+  readonly #resources: Resources;
+  /** `performance.now()` (the runtime's clock) when the pipeline was built. */
+  readonly startedAt: number;
   #sourcesLeft = 0;
   #stopping: Promise<StopReport> | undefined;
   readonly #finished: Promise<void>;
@@ -75,6 +79,8 @@ export class PipelineRuntime {
     this.#clock = options.clock ?? (() => performance.now());
     this.#backoff = options.backoff ?? SOURCE_BACKOFF;
     this.#log = options.logger.child({ component: 'runtime' });
+    this.startedAt = this.#clock();
+    this.#resources = { ...options.resources, pipeline: this };
     this.#finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;
     });
@@ -155,7 +161,7 @@ export class PipelineRuntime {
       scheduler: this.#scheduler,
       clock: this.#clock,
       metrics,
-      resources: this.options.resources,
+      resources: this.#resources,
       setHealth: (health) => {
         metrics.status = health;
         if (health === 'live') onLive?.();
@@ -336,6 +342,7 @@ export class PipelineRuntime {
     const ctx = this.#context(node, metrics);
     const sink = def.create(node.config, ctx);
     const settings = resolveSinkDriver(node.driver ?? {}, def.driver);
+    metrics.bufferCapacity = settings.bufferMax;
     const driver = writeBatches(sink, settings, {
       metrics,
       scheduler: this.#scheduler,

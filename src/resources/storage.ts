@@ -22,7 +22,7 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-const REDIS_SINKS = new Set(['redis_state']);
+const REDIS_SINKS = new Set(['redis_state', 'metrics']);
 const POSTGRES_SINKS = new Set(['postgres']);
 
 /** Which servers the enabled nodes of a graph use. */

@@ -114,3 +114,81 @@ export type DashboardMessage =
     }
   | { readonly type: 'alert'; readonly alert: AlertView }
   | { readonly type: 'variables'; readonly variables: readonly VariableView[] };
+
+// --- route responses (src/server/metricsRoutes.ts, src/server/apiRoutes.ts; docs/api.md) ------
+
+/** `GET /api/alerts`: rules firing now (one per rule), and the recent changes, oldest first. */
+export interface AlertsResponse {
+  readonly active: readonly AlertView[];
+  readonly recent: readonly AlertView[];
+}
+
+/** `GET /api/metrics/aggregated`: every live instance and each series summed across them. */
+export interface AggregatedResponse {
+  /** `redis`: from the instance registry; `local`: this process alone (no Redis, or it is down). */
+  readonly source: 'redis' | 'local';
+  readonly instances: readonly InstanceView[];
+  readonly totals: {
+    readonly instances: number;
+    readonly series: readonly {
+      readonly name: string;
+      readonly labels: Readonly<Record<string, string>>;
+      readonly value: number;
+    }[];
+  };
+}
+
+/** `GET /api/metrics/historical`: stored points, oldest first. */
+export interface HistoricalResponse {
+  readonly points: readonly MetricPoint[];
+  /** More rows matched than `limit`; narrow the time range. */
+  readonly truncated: boolean;
+}
+
+/** `GET /api/performance`. */
+export interface PerformanceView {
+  readonly instance: string;
+  /** End-to-end latency (`receivedAt` to arrival) at each sink, ms. */
+  readonly sinks: readonly { readonly id: string; readonly type: string; readonly latencyMs: HistogramSummary }[];
+  /** Time spent inside each source/operator per event (sampled), ms. */
+  readonly nodes: readonly {
+    readonly id: string;
+    readonly kind: NodeKind;
+    readonly type: string;
+    readonly processingMs: HistogramSummary;
+  }[];
+  /** Event-loop delay since start, ms. */
+  readonly eventLoopLagMs: { readonly mean: number; readonly p50: number; readonly p99: number; readonly max: number };
+  /** `process.memoryUsage()`, bytes. */
+  readonly memory: {
+    readonly rss: number;
+    readonly heapUsed: number;
+    readonly heapTotal: number;
+    readonly external: number;
+  };
+}
+
+/** `GET /api/stats`. */
+export interface StatsView {
+  readonly instance: string;
+  readonly uptimeS: number;
+  /** Chat messages in (events out of sources), in total and per platform (source type). */
+  readonly messages: { readonly total: number; readonly byPlatform: Readonly<Record<string, number>> };
+  /** Commands recognised by `parse_command` nodes (command ports, not `_` side ports). */
+  readonly commands: { readonly total: number; readonly byName: Readonly<Record<string, number>> };
+  /** Distinct chatters in the last `windowS` seconds, from PostgreSQL; `null` without it. */
+  readonly activeChatters: { readonly count: number; readonly windowS: number } | null;
+}
+
+/** `POST /api/control/:verb`. */
+export interface ControlResponse {
+  readonly verb: 'pause' | 'resume' | 'panic';
+  /** Control nodes that received it. */
+  readonly reached: number;
+}
+
+/** Every error body of the API (401, 404, 409, 429, 503…). */
+export interface ApiError {
+  readonly error: string;
+  readonly message: string;
+}

@@ -10,7 +10,9 @@ import fastifyWebsocket from '@fastify/websocket';
 import { fastify, type FastifyInstance, LogController } from 'fastify';
 import { PipelineError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { dashboardPageRoutes } from './dashboardPage.js';
 import { overlayPageRoutes } from './overlayPage.js';
+import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rateLimit.js';
 import { requestAuthorized } from './token.js';
 
 declare module 'fastify' {
@@ -52,6 +54,11 @@ export interface HttpServerOptions {
    * side without a `server.listen` each.
    */
   readonly always?: boolean;
+  /**
+   * The token bucket per client address on every non-public route (`/api`, `/metrics`,
+   * `/health`); `false` turns it off. Default 20 requests/s, bursts of 40 (docs/api.md).
+   */
+  readonly rateLimit?: RateLimitOptions | false;
 }
 
 /** Largest frame a WebSocket client may send; overlay clients send nothing but pongs. */
@@ -217,6 +224,20 @@ export class HttpServer {
         done();
       },
     });
+    const limits = this.#options.rateLimit;
+    const limiter = limits === false ? undefined : new RateLimiter(limits ?? DEFAULT_RATE_LIMIT);
+    if (limiter) {
+      // Before the token check, so guessing tokens is rate-limited too.
+      app.addHook('onRequest', async (request, reply) => {
+        if (request.routeOptions.config.public === true) return;
+        const waitMs = limiter.take(request.ip, performance.now());
+        if (waitMs === 0) return;
+        await reply
+          .code(429)
+          .header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))))
+          .send({ error: 'rate_limited', message: 'Too many requests; slow down and retry after Retry-After seconds.' });
+      });
+    }
     const token = this.#settings.token;
     app.addHook('onRequest', async (request, reply) => {
       if (token === '' || request.routeOptions.config.public === true) return;
@@ -227,6 +248,7 @@ export class HttpServer {
         .send({ error: 'unauthorized', message: 'This route needs server.token.' });
     });
     void app.register(overlayPageRoutes(log));
+    void app.register(dashboardPageRoutes(log));
     for (const routes of this.#routes) {
       void app.register(async (instance) => {
         await routes(instance);

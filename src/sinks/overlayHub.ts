@@ -1,13 +1,14 @@
 /**
- * The fan-out behind the `overlay` sink: the current state (every variable, the last N feed
- * entries), the connected WebSocket clients, and the rules that keep one slow or dead client
- * from costing anyone else anything.
+ * The state behind the `overlay` sink: every variable and the last N feed entries, sent to
+ * the connected WebSocket clients through the shared fan-out (src/server/wsFanout.ts), which
+ * keeps one slow or dead client from costing anyone else anything.
  */
-import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
-import { WebSocket } from 'ws';
+import type { SchedulerLike } from 'rxjs';
+import type { WebSocket } from 'ws';
 import type { ChatflowEvent, ControlEvent } from '../core/events.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
+import { type FanoutStats, Frame, WsFanout } from '../server/wsFanout.js';
 import {
   controlMessage,
   deletes,
@@ -47,100 +48,9 @@ export interface HubDeps {
 }
 
 /** Connection counters since the hub was made, and the current picture. */
-export interface OverlayStats {
-  /** Connected now. */
-  readonly clients: number;
-  /** Connected now, but skipped until they drain. */
-  readonly lagging: number;
-  readonly accepted: number;
-  /** Refused because `max_clients` were connected. */
-  readonly refused: number;
-  /** Cut because they did not answer a ping. */
-  readonly reaped: number;
-  /** Cut because they did not drain within `stuck_timeout`. */
-  readonly stuck: number;
-  /** Lagging clients that drained and were sent a fresh snapshot. */
-  readonly resynced: number;
-  /** Connected clients whose frames are written to their socket directly (no deflate). */
-  readonly direct: number;
-  /** Frames written to clients (one per write per client, plus snapshots). */
-  readonly framesSent: number;
-  /** Most bytes any client held unsent right after a frame was queued for it. */
-  readonly peakBufferedBytes: number;
-}
+export type OverlayStats = FanoutStats;
 
-/** Close codes the overlay uses (RFC 6455 §7.4, IANA registry). */
-export const CLOSE = {
-  /** The sink stopped (shutdown, reload). */
-  goingAway: 1001,
-  /** `max_clients` reached: try again later. */
-  tryAgainLater: 1013,
-  /** Did not drain within `stuck_timeout`. */
-  policy: 1008,
-} as const;
-
-/** How often lagging clients are checked for having drained. */
-const DRAIN_CHECK_MS = 100;
-/** How long a refused or closed client may take to finish the close handshake. */
-const CLOSE_GRACE_MS = 1000;
-
-/**
- * The two `ws` internals the direct write uses (ws 8, pinned in package.json; every test
- * exercises the path): the TCP socket, and the sender's state, to write only while `ws`
- * itself has nothing queued.
- */
-interface WsInternals {
-  readonly _socket?: { write(data: Buffer): boolean };
-  readonly _sender?: { readonly _state: number; readonly _firstFragment: boolean };
-}
-
-/** The sender state in which `ws` writes synchronously and holds nothing back. */
-const SENDER_IDLE = 0;
-
-interface Client {
-  readonly ws: WebSocket;
-  /**
-   * The client's socket, when frames can be written to it directly: no permessage-deflate
-   * negotiated (every frame would need compressing per client) and `ws`'s internals as
-   * expected. `undefined`: every frame goes through `ws.send`.
-   */
-  readonly socket: { write(data: Buffer): boolean } | undefined;
-  readonly sender: WsInternals['_sender'];
-  /** Answered the last ping. */
-  alive: boolean;
-  /** Scheduler time it started lagging; `undefined` while it keeps up. */
-  lagSince: number | undefined;
-}
-
-/**
- * One message as it goes out: the JSON as a buffer (for `ws.send`) and the whole WebSocket
- * text frame (RFC 6455 §5.2: FIN, opcode 1, unmasked; header and payload in one buffer), both
- * made once per broadcast, whatever the number of clients.
- */
-export class Frame {
-  readonly payload: Buffer;
-  readonly wire: Buffer;
-
-  constructor(json: string) {
-    const length = Buffer.byteLength(json);
-    const head = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-    const wire = Buffer.allocUnsafe(head + length);
-    wire[0] = 0x81;
-    if (length < 126) {
-      wire[1] = length;
-    } else if (length < 65_536) {
-      wire[1] = 126;
-      wire.writeUInt16BE(length, 2);
-    } else {
-      wire[1] = 127;
-      wire.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-      wire.writeUInt32BE(length >>> 0, 6);
-    }
-    wire.write(json, head, 'utf8');
-    this.wire = wire;
-    this.payload = wire.subarray(head);
-  }
-}
+export { CLOSE, Frame } from '../server/wsFanout.js';
 
 interface Variable {
   value: number;
@@ -171,50 +81,35 @@ interface Remembered {
  */
 export class OverlayHub {
   readonly #o: HubOptions;
-  readonly #scheduler: SchedulerLike;
   readonly #drops: DropCounter;
-  readonly #log: Logger;
-  readonly #sendOptions: { readonly binary: false; readonly compress: boolean };
-  readonly #clients = new Set<Client>();
-  readonly #lagging = new Set<Client>();
+  readonly #fanout: WsFanout;
   /** Insertion order = least recently changed first. */
   readonly #vars = new Map<string, Variable>();
   #history: Remembered[] = [];
   #snapshot: Frame | undefined;
-  #ping: Subscription | undefined;
-  #drainCheck: Subscription | undefined;
-  #atLimit = false;
-  #closed = false;
-  #accepted = 0;
-  #refused = 0;
-  #reaped = 0;
-  #stuck = 0;
-  #resynced = 0;
-  #direct = 0;
-  #framesSent = 0;
-  #peakBuffered = 0;
 
   constructor(options: HubOptions, deps: HubDeps = {}) {
     this.#o = options;
-    this.#scheduler = deps.scheduler ?? asyncScheduler;
     this.#drops = deps.drops ?? NO_DROPS;
-    this.#log = deps.logger ?? silentLogger();
-    this.#sendOptions = { binary: false, compress: options.compress };
+    this.#fanout = new WsFanout(
+      {
+        pingIntervalMs: options.pingIntervalMs,
+        maxBufferedBytes: options.maxBufferedBytes,
+        stuckTimeoutMs: options.stuckTimeoutMs,
+        maxClients: options.maxClients,
+        compress: options.compress,
+        label: 'Overlay',
+      },
+      {
+        snapshot: () => this.#snapshotFrame(),
+        logger: deps.logger ?? silentLogger(),
+        ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
+      },
+    );
   }
 
   stats(): OverlayStats {
-    return {
-      clients: this.#clients.size,
-      lagging: this.#lagging.size,
-      accepted: this.#accepted,
-      refused: this.#refused,
-      reaped: this.#reaped,
-      stuck: this.#stuck,
-      resynced: this.#resynced,
-      direct: this.#direct,
-      framesSent: this.#framesSent,
-      peakBufferedBytes: this.#peakBuffered,
-    };
+    return this.#fanout.stats();
   }
 
   /**
@@ -222,42 +117,7 @@ export class OverlayHub {
    * it the snapshot and starts the ping timer with the first client.
    */
   accept(ws: WebSocket): void {
-    if (this.#closed) {
-      this.#closeSoon(ws, CLOSE.goingAway, 'overlay stopped');
-      return;
-    }
-    if (this.#clients.size >= this.#o.maxClients) {
-      this.#refused += 1;
-      if (!this.#atLimit) {
-        this.#atLimit = true;
-        this.#log.warn({ maxClients: this.#o.maxClients }, 'Overlay client limit reached; refusing new connections.');
-      }
-      this.#closeSoon(ws, CLOSE.tryAgainLater, 'max_clients');
-      return;
-    }
-    const internals = ws as unknown as WsInternals;
-    const direct =
-      ws.extensions === '' &&
-      typeof internals._socket?.write === 'function' &&
-      internals._sender?._state === SENDER_IDLE &&
-      internals._sender._firstFragment === true;
-    const client: Client = {
-      ws,
-      socket: direct ? internals._socket : undefined,
-      sender: internals._sender,
-      alive: true,
-      lagSince: undefined,
-    };
-    this.#clients.add(client);
-    this.#accepted += 1;
-    if (client.socket) this.#direct += 1;
-    ws.on('pong', () => {
-      client.alive = true;
-    });
-    ws.on('close', () => this.#forget(client));
-    this.#send(client, this.#snapshotFrame());
-    this.#ping ??= this.#every(this.#o.pingIntervalMs, () => this.#pingAll());
-    this.#log.debug({ clients: this.#clients.size }, 'Overlay client connected.');
+    this.#fanout.accept(ws);
   }
 
   /**
@@ -269,36 +129,18 @@ export class OverlayHub {
     for (const event of events) this.#apply(event, out);
     if (out.length === 0) return;
     this.#snapshot = undefined;
-    if (this.#clients.size === 0) return;
-    this.#broadcast(new Frame(out.length === 1 ? (out[0] as string) : `[${out.join(',')}]`), out.length);
+    if (this.#fanout.size === 0) return;
+    const frame = new Frame(out.length === 1 ? (out[0] as string) : `[${out.join(',')}]`);
+    const skipped = this.#fanout.broadcast(frame);
+    if (skipped > 0) this.#drops.drop('slow_client', false, skipped * out.length);
   }
 
   /**
    * Closes every client politely (1001), cutting those that have not finished the close
    * handshake after a second; refuses new ones. Resolves when all are gone.
    */
-  async close(): Promise<void> {
-    this.#closed = true;
-    this.#ping?.unsubscribe();
-    this.#ping = undefined;
-    this.#drainCheck?.unsubscribe();
-    this.#drainCheck = undefined;
-    const open = [...this.#clients];
-    if (open.length === 0) return;
-    await new Promise<void>((resolve) => {
-      let left = open.length;
-      const done = () => {
-        left -= 1;
-        if (left === 0) resolve();
-      };
-      for (const client of open) {
-        if (client.ws.readyState === WebSocket.CLOSED) done();
-        else {
-          client.ws.once('close', done);
-          this.#closeSoon(client.ws, CLOSE.goingAway, 'overlay stopped');
-        }
-      }
-    });
+  close(): Promise<void> {
+    return this.#fanout.close();
   }
 
   // --- state ---------------------------------------------------------------------------------
@@ -385,134 +227,5 @@ export class OverlayHub {
     const history = this.#history.map((r) => r.json).join(',');
     this.#snapshot = new Frame(`{"t":"s","pv":${WIRE_VERSION},"v":${JSON.stringify(vars)},"h":[${history}]}`);
     return this.#snapshot;
-  }
-
-  // --- clients -------------------------------------------------------------------------------
-
-  #broadcast(frame: Frame, messages: number): void {
-    const cap = this.#o.maxBufferedBytes - frame.wire.length;
-    const now = this.#scheduler.now();
-    let skipped = 0;
-    for (const client of this.#clients) {
-      if (client.lagSince !== undefined) {
-        // The snapshot it gets on draining already holds this frame's changes.
-        if (!this.#resyncIfDrained(client, now)) skipped += messages;
-        continue;
-      }
-      const ws = client.ws;
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      const buffered = ws.bufferedAmount;
-      // A client holding nothing always gets the frame, even one larger than the cap.
-      if (buffered > 0 && buffered > cap) {
-        this.#lag(client, now);
-        skipped += messages;
-        continue;
-      }
-      const after = buffered + frame.wire.length;
-      if (buffered > 0 && after > this.#peakBuffered) this.#peakBuffered = after;
-      this.#write(client, frame);
-    }
-    if (skipped > 0) this.#drops.drop('slow_client', false, skipped);
-  }
-
-  #send(client: Client, frame: Frame): void {
-    if (client.ws.readyState !== WebSocket.OPEN) return;
-    this.#write(client, frame);
-  }
-
-  /**
-   * Queues a frame: straight to the socket, already framed, when `ws` is idle (one write call
-   * per client, no per-client header or options); through `ws.send` otherwise.
-   */
-  #write(client: Client, frame: Frame): void {
-    const sender = client.sender;
-    if (client.socket && sender?._state === SENDER_IDLE && sender._firstFragment) client.socket.write(frame.wire);
-    else client.ws.send(frame.payload, this.#sendOptions);
-    this.#framesSent += 1;
-  }
-
-  #lag(client: Client, now: number): void {
-    client.lagSince = now;
-    this.#lagging.add(client);
-    this.#log.debug({ buffered: client.ws.bufferedAmount }, 'Overlay client lagging; skipping it until it drains.');
-    this.#drainCheck ??= this.#every(DRAIN_CHECK_MS, () => this.#checkLagging());
-  }
-
-  /**
-   * A lagging client that has sent everything it held gets the snapshot and keeps up again
-   * (true); one that has been full for `stuck_timeout` is cut. False while it still lags.
-   */
-  #resyncIfDrained(client: Client, now: number): boolean {
-    const ws = client.ws;
-    if (ws.readyState !== WebSocket.OPEN) return false;
-    if (ws.bufferedAmount === 0) {
-      client.lagSince = undefined;
-      this.#lagging.delete(client);
-      this.#resynced += 1;
-      this.#send(client, this.#snapshotFrame());
-      this.#log.debug({}, 'Overlay client drained; resynced with a snapshot.');
-      return true;
-    }
-    if (now - (client.lagSince ?? now) >= this.#o.stuckTimeoutMs) {
-      this.#stuck += 1;
-      this.#log.debug({ buffered: ws.bufferedAmount }, 'Overlay client stuck; disconnecting it.');
-      this.#forget(client);
-      ws.terminate();
-    }
-    return false;
-  }
-
-  #checkLagging(): void {
-    const now = this.#scheduler.now();
-    for (const client of [...this.#lagging]) this.#resyncIfDrained(client, now);
-    if (this.#lagging.size === 0) {
-      this.#drainCheck?.unsubscribe();
-      this.#drainCheck = undefined;
-    }
-  }
-
-  #pingAll(): void {
-    for (const client of [...this.#clients]) {
-      const ws = client.ws;
-      if (!client.alive) {
-        this.#reaped += 1;
-        this.#log.debug({}, 'Overlay client did not answer a ping; disconnecting it.');
-        this.#forget(client);
-        ws.terminate();
-        continue;
-      }
-      client.alive = false;
-      if (ws.readyState === WebSocket.OPEN) ws.ping();
-    }
-    if (this.#clients.size === 0) {
-      this.#ping?.unsubscribe();
-      this.#ping = undefined;
-    }
-  }
-
-  #forget(client: Client): void {
-    if (!this.#clients.delete(client)) return;
-    if (client.socket) this.#direct -= 1;
-    this.#lagging.delete(client);
-    if (this.#atLimit && this.#clients.size < this.#o.maxClients) {
-      this.#atLimit = false;
-      this.#log.info({ clients: this.#clients.size }, 'Overlay accepts connections again.');
-    }
-    this.#log.debug({ clients: this.#clients.size }, 'Overlay client disconnected.');
-  }
-
-  /** Starts the close handshake and cuts the connection if it has not finished in time. */
-  #closeSoon(ws: WebSocket, code: number, reason: string): void {
-    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
-    const timer = this.#scheduler.schedule(() => ws.terminate(), CLOSE_GRACE_MS);
-    ws.once('close', () => timer.unsubscribe());
-  }
-
-  /** Runs `task` every `periodMs` on the scheduler until unsubscribed. */
-  #every(periodMs: number, task: () => void): Subscription {
-    return this.#scheduler.schedule(function (this: SchedulerAction<unknown>) {
-      task();
-      this.schedule(undefined, periodMs);
-    }, periodMs);
   }
 }

@@ -1,0 +1,353 @@
+/**
+ * The dashboard's list panels: alerts (with the critical banner and browser notifications),
+ * variables, questions, health and instances. Everything that came from chat or from the
+ * pipeline's file is set with `textContent`, never as markup.
+ */
+import type { AlertView, HealthView, InstanceView, QuestionView, VariableView } from '../src/server/dashboardWire.js';
+import type { Api } from './dashboardApi.js';
+import { statusClass } from './dashboardLayout.js';
+import { METRIC } from './dashboardSeries.js';
+
+/** How many resolved or past alerts the "Recent" list keeps. */
+const RECENT_ALERTS = 30;
+
+export function byId<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from dashboard.html`);
+  return el as T;
+}
+
+export function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/** "12 s ago", "4 min ago", "2 h ago", with the exact time in the element's title. */
+export function ago(ts: number, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - ts) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+function timeEl(ts: number): HTMLTimeElement {
+  const el = element('time', 'meta');
+  el.dateTime = new Date(ts).toISOString();
+  el.title = new Date(ts).toLocaleString();
+  el.dataset.ts = String(ts);
+  el.textContent = ago(ts);
+  return el;
+}
+
+/** Refreshes every "… ago" under `root`. */
+export function refreshTimes(root: ParentNode): void {
+  const now = Date.now();
+  for (const el of root.querySelectorAll<HTMLTimeElement>('time[data-ts]')) el.textContent = ago(Number(el.dataset.ts), now);
+}
+
+function formatValue(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const abs = Math.abs(v);
+  if (abs >= 1000 || Number.isInteger(v)) return String(Math.round(v * 100) / 100);
+  return v.toFixed(abs >= 100 ? 1 : 3);
+}
+
+function chip(text: string, cls: string): HTMLSpanElement {
+  return element('span', `chip ${cls}`, text);
+}
+
+/** Browser notifications for firing alerts: asked for on a click, silently absent otherwise. */
+export class Notifier {
+  readonly #button: HTMLButtonElement;
+
+  constructor(button: HTMLButtonElement) {
+    this.#button = button;
+    button.addEventListener('click', () => {
+      void this.#ask();
+    });
+    this.#render();
+  }
+
+  get #supported(): boolean {
+    return typeof window.Notification === 'function';
+  }
+
+  async #ask(): Promise<void> {
+    if (!this.#supported) return;
+    try {
+      await Notification.requestPermission();
+    } catch {
+      // an old browser or a blocked prompt: stay quiet
+    }
+    this.#render();
+  }
+
+  #render(): void {
+    if (!this.#supported) {
+      this.#button.hidden = true;
+      return;
+    }
+    const permission = Notification.permission;
+    this.#button.hidden = permission === 'granted';
+    this.#button.disabled = permission === 'denied';
+    this.#button.textContent = permission === 'denied' ? 'Notifications blocked' : 'Enable notifications';
+    this.#button.title =
+      permission === 'denied' ? 'Allow notifications for this site in the browser settings to get alerts.' : '';
+  }
+
+  notify(alert: AlertView): void {
+    if (!this.#supported || Notification.permission !== 'granted') return;
+    try {
+      const n = new Notification(`chatflow ${alert.severity}: ${alert.rule}`, {
+        body: alert.message,
+        tag: `chatflow-${alert.instance}-${alert.rule}`,
+      });
+      n.onclick = () => window.focus();
+    } catch {
+      // Some phones allow notifications only from a service worker: the banner and list remain.
+    }
+  }
+}
+
+/** Active and recent alerts, and the banner for firing critical ones. */
+export class AlertsPanel {
+  readonly #active = new Map<string, AlertView>();
+  readonly #recent: AlertView[] = [];
+  readonly #notifier: Notifier;
+
+  constructor(notifier: Notifier) {
+    this.#notifier = notifier;
+  }
+
+  /** Replaces everything (`/api/alerts`). */
+  load(active: readonly AlertView[], recent: readonly AlertView[]): void {
+    this.#active.clear();
+    for (const a of active) this.#active.set(key(a), a);
+    this.#recent.length = 0;
+    for (const a of recent) this.#remember(a);
+    this.#render();
+  }
+
+  /** An alert from the stream; `live` ones (not the hello's) notify. */
+  receive(alert: AlertView, live: boolean): void {
+    const k = key(alert);
+    const seen = this.#active.get(k);
+    if (alert.state === 'firing') {
+      this.#active.set(k, alert);
+      if (live && (!seen || seen.ts !== alert.ts)) this.#notifier.notify(alert);
+    } else {
+      this.#active.delete(k);
+    }
+    this.#remember(alert);
+    this.#render();
+  }
+
+  #remember(alert: AlertView): void {
+    if (this.#recent.some((r) => key(r) === key(alert) && r.ts === alert.ts && r.state === alert.state)) return;
+    this.#recent.push(alert);
+    this.#recent.sort((a, b) => b.ts - a.ts);
+    this.#recent.length = Math.min(this.#recent.length, RECENT_ALERTS);
+  }
+
+  #render(): void {
+    const active = [...this.#active.values()].sort(
+      (a, b) => Number(b.severity === 'critical') - Number(a.severity === 'critical') || b.ts - a.ts,
+    );
+    byId('alerts-active').replaceChildren(...active.map((a) => row(a)));
+    byId('alerts-none').hidden = active.length > 0;
+    byId('alerts-recent').replaceChildren(...this.#recent.map((a) => row(a)));
+    const critical = active.filter((a) => a.severity === 'critical');
+    const banner = byId('banner');
+    banner.hidden = critical.length === 0;
+    byId('banner-title').textContent =
+      critical.length === 1 ? 'Critical alert firing' : `${critical.length} critical alerts firing`;
+    byId('banner-list').replaceChildren(...critical.map((a) => element('li', '', `${a.rule}: ${a.message}`)));
+    const root = document.documentElement;
+    root.dataset.alerts = String(active.length);
+    root.dataset.critical = String(critical.length);
+  }
+}
+
+function key(a: AlertView): string {
+  return `${a.instance}\u0000${a.rule}`;
+}
+
+function row(a: AlertView): HTMLLIElement {
+  const li = element('li', `${a.state} ${a.severity}`);
+  li.dataset.rule = a.rule;
+  li.dataset.state = a.state;
+  li.append(
+    chip(a.state === 'firing' ? a.severity : 'resolved', a.state === 'firing' ? a.severity : 'resolved'),
+    element('span', 'main', a.rule),
+    element('span', 'meta', `${formatValue(a.value)} / ${formatValue(a.threshold)}`),
+    timeEl(a.ts),
+    element('span', 'text', a.message),
+  );
+  return li;
+}
+
+/** Active control variables, who set them and when. */
+export class VariablesPanel {
+  show(variables: readonly VariableView[]): void {
+    const sorted = [...variables].sort((a, b) => a.name.localeCompare(b.name));
+    byId('variables').replaceChildren(
+      ...sorted.map((v) => {
+        const li = element('li');
+        li.dataset.var = v.name;
+        const who = v.by ? `${v.by.login} (${v.by.platform})` : 'default';
+        li.append(
+          element('span', 'main grow', v.name),
+          element('span', 'value', formatValue(v.value)),
+          element('span', 'meta', `by ${who}`),
+          timeEl(v.at),
+        );
+        return li;
+      }),
+    );
+    byId('variables-none').hidden = variables.length > 0;
+  }
+}
+
+/** Open questions from chat, each with a button that marks it answered. */
+export class QuestionsPanel {
+  readonly #api: Api;
+
+  constructor(api: Api) {
+    this.#api = api;
+    byId('questions-refresh').addEventListener('click', () => {
+      void this.load();
+    });
+  }
+
+  async load(): Promise<void> {
+    const none = byId('questions-none');
+    try {
+      const questions = await this.#api.get<QuestionView[]>('/api/questions?answered=false');
+      this.#show(Array.isArray(questions) ? questions : []);
+      none.textContent = 'No open question.';
+      none.classList.remove('error');
+    } catch (err) {
+      byId('questions').replaceChildren();
+      none.hidden = false;
+      none.textContent = `Questions are not available: ${(err as Error).message}`;
+    }
+  }
+
+  #show(questions: readonly QuestionView[]): void {
+    const sorted = [...questions].sort((a, b) => b.upvotes - a.upvotes || a.ts - b.ts);
+    byId('questions').replaceChildren(...sorted.map((q) => this.#row(q)));
+    byId('questions-none').hidden = sorted.length > 0;
+  }
+
+  #row(q: QuestionView): HTMLLIElement {
+    const li = element('li');
+    li.dataset.question = String(q.id);
+    const button = element('button', '', 'Mark answered');
+    button.type = 'button';
+    const status = element('span', 'meta');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        await this.#api.post(`/api/questions/${encodeURIComponent(String(q.id))}/answer`);
+        li.remove();
+        byId('questions-none').hidden = byId('questions').childElementCount > 0;
+      } catch (err) {
+        button.disabled = false;
+        status.textContent = (err as Error).message;
+        status.classList.add('error');
+      }
+    });
+    li.append(
+      element('span', 'text', q.text),
+      element('span', 'main', q.login),
+      element('span', 'meta grow', `${q.platform} · ${q.channel} · ▲ ${q.upvotes}`),
+      timeEl(q.ts),
+      button,
+      status,
+    );
+    return li;
+  }
+}
+
+/** Sources' and sinks' health from `/health`. */
+export class HealthPanel {
+  show(health: HealthView): void {
+    const status = byId('health-status');
+    status.textContent = health.status;
+    status.className = `chip ${health.status === 'ok' ? 'ok' : 'warn'}`;
+    const rows: HTMLLIElement[] = [];
+    for (const s of health.sources ?? []) {
+      const li = element('li');
+      li.dataset.node = s.id;
+      li.append(chip(s.status, statusClass(s.status)), element('span', 'main grow', s.id), element('span', 'meta', `source · ${s.type}`));
+      rows.push(li);
+    }
+    for (const s of health.sinks ?? []) {
+      const li = element('li');
+      li.dataset.node = s.id;
+      li.append(
+        chip(s.status, statusClass(s.status)),
+        element('span', 'main grow', s.id),
+        element('span', 'meta', `sink · ${s.type} · buffer ${s.bufferDepth}`),
+      );
+      rows.push(li);
+    }
+    byId('health').replaceChildren(...rows);
+    const uptime = Math.round(health.uptimeS ?? 0);
+    byId('health-note').textContent = `Instance ${health.instance}, up ${formatDuration(uptime)}.`;
+  }
+
+  unavailable(message: string): void {
+    const status = byId('health-status');
+    status.textContent = '?';
+    status.className = 'chip';
+    byId('health-note').textContent = message;
+  }
+}
+
+function formatDuration(s: number): string {
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** Processes sharing this Redis, from `/api/metrics/aggregated`. */
+export class InstancesPanel {
+  show(instances: readonly InstanceView[], self: string | undefined): void {
+    const sorted = [...instances].sort((a, b) => a.instance.localeCompare(b.instance));
+    byId('instances').replaceChildren(
+      ...sorted.map((inst) => {
+        const li = element('li');
+        li.dataset.instance = inst.instance;
+        let messages = 0;
+        let rss: number | undefined;
+        for (const p of inst.metrics ?? []) {
+          if (p.name === METRIC.messages && p.value !== undefined) messages += p.value;
+          if (p.name === METRIC.rss && p.value !== undefined) rss = p.value;
+        }
+        li.append(
+          element('span', 'main grow', inst.instance === self ? `${inst.instance} (this)` : inst.instance),
+          element('span', 'value', `${messages.toFixed(1)} msg/s`),
+          element('span', 'meta', rss === undefined ? '' : `${(rss / 1048576).toFixed(0)} MiB`),
+          timeEl(inst.lastSeen),
+        );
+        return li;
+      }),
+    );
+    byId('instances-none').hidden = instances.length > 0;
+  }
+
+  unavailable(message: string): void {
+    byId('instances').replaceChildren();
+    const none = byId('instances-none');
+    none.hidden = false;
+    none.textContent = message;
+  }
+}

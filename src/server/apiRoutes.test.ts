@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { NodeMetrics, type NodeKind, type NodeStatus } from '../core/metrics.js';
+import { healthView, statsCounts } from './apiRoutes.js';
+
+function node(id: string, kind: NodeKind, type: string, status: NodeStatus, out: Record<string, number> = {}) {
+  const m = new NodeMetrics(id, kind, type);
+  m.status = status;
+  for (const [port, n] of Object.entries(out)) m.out(port).value = n;
+  return m.snapshot();
+}
+
+describe('healthView', () => {
+  it('is ok while every source is live and every sink runs', () => {
+    const view = healthView('i1', 12, [
+      node('tw', 'source', 'twitch', 'live'),
+      node('off', 'source', 'kick', 'disabled'),
+      node('cv', 'operator', 'control', 'running'),
+      node('osc', 'sink', 'osc', 'running'),
+    ]);
+    expect(view).toEqual({
+      status: 'ok',
+      instance: 'i1',
+      uptimeS: 12,
+      sources: [
+        { id: 'tw', type: 'twitch', status: 'live' },
+        { id: 'off', type: 'kick', status: 'disabled' },
+      ],
+      sinks: [{ id: 'osc', type: 'osc', status: 'running', bufferDepth: 0 }],
+    });
+  });
+
+  it.each(['connecting', 'reconnecting', 'stale', 'failed'] as const)('is degraded when a source is %s', (status) => {
+    expect(healthView('i', 0, [node('tw', 'source', 'twitch', status)]).status).toBe('degraded');
+  });
+
+  it('ignores operators', () => {
+    expect(healthView('i', 0, [node('cv', 'operator', 'control', 'failed')]).status).toBe('ok');
+  });
+});
+
+describe('statsCounts', () => {
+  it('counts messages per source type and commands per command port', () => {
+    const counts = statsCounts([
+      node('tw', 'source', 'twitch', 'live', { '': 10 }),
+      node('tw2', 'source', 'twitch', 'live', { '': 5 }),
+      node('k', 'source', 'kick', 'live', { '': 2 }),
+      node('cmds', 'operator', 'parse_command', 'running', { '': 9, cv: 6, pitch: 3, _unmatched: 8, _invalid: 1 }),
+    ]);
+    expect(counts).toEqual({
+      messages: { total: 17, byPlatform: { twitch: 15, kick: 2 } },
+      commands: { total: 9, byName: { cv: 6, pitch: 3 } },
+    });
+  });
+});
