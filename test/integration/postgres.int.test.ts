@@ -223,7 +223,8 @@ describe('postgres sink', () => {
     expect(await count('chat_messages')).toBe(1500);
     expect(sink.written).toBe(1500 + 1000);
     expect(sink.inserted).toBe(1500);
-    expect(sink.restaged).toBe(1);
+    // The retried batch of 1000 went out in two parts (two connections); both met stored rows.
+    expect(sink.restaged).toBe(2);
     expect(metrics.totalDropped()).toBe(0);
   });
 
@@ -235,6 +236,25 @@ describe('postgres sink', () => {
     await sink.stop();
     expect(await count('chat_messages', "message_id LIKE 'twice-%'")).toBe(2);
     expect(sink.inserted).toBe(2);
+    expect(sink.restaged).toBe(1);
+  });
+
+  it('splits a large batch across its connections, and a message in two parts is stored once', async () => {
+    const sink = new PostgresSink('history', PostgresConfig.parse({ connections: 3 }), {
+      connect: connectPostgres(server.url, 'chatflow-parts'),
+      instance: 'test-1',
+      deadLetterPath: join(scratch, 'dead.jsonl'),
+    });
+    await sink.start();
+    const sessions = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'chatflow-parts'");
+    expect(sessions.rows[0]?.n).toBe(3);
+    const batch = chats(900, 'parts');
+    // The first message again at the end: it lands in the last part, on another connection.
+    await sink.write([...batch, batch[0] as ChatflowEvent]);
+    await sink.stop();
+    expect(await count('chat_messages', "message_id LIKE 'parts-%'")).toBe(900);
+    expect(sink.inserted).toBe(900);
+    expect(sink.written).toBe(901);
     expect(sink.restaged).toBe(1);
   });
 
