@@ -4,7 +4,16 @@ import { unsafePattern } from './moderateRegexInternals.js';
 describe('regex safety', () => {
   it('refuses nested quantifiers', () => {
     for (const pattern of ['(a+)+$', '(a*)*', '(\\w+\\s?)*$', '(?:ab+){2,}', '((a|b)+c)+', '(x+x+)+y', '(.*a){3}']) {
-      expect(unsafePattern(pattern), pattern).toMatch(/quantifier on a group/);
+      expect(unsafePattern(pattern), pattern).toMatch(/quantifier on a group|repeated group of alternatives/);
+    }
+  });
+
+  it('refuses repeated groups of alternatives, which backtrack exponentially when they overlap', () => {
+    for (const pattern of ['(?:a|aa)+x', '(\\w|\\d)+x', '(a|ab)*c', '((a|aa)b)+', '(?:ab|Ac)+', '(?<n>x|[xy]){2,}z']) {
+      expect(unsafePattern(pattern), pattern).toMatch(/repeated group of alternatives/);
+    }
+    for (const pattern of ['(foo|bar)', '(?:buy|cheap) ?followers', 'a|b+', '(a|b)?c', '[ab]+c', '(?:foo|bar)+', '(x|y){2,}z']) {
+      expect(unsafePattern(pattern), pattern).toBeUndefined();
     }
   });
 

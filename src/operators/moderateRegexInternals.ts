@@ -7,7 +7,8 @@
  *
  * 1. at config time, {@link unsafePattern} rejects the shapes that backtrack exponentially or
  *    with a high polynomial degree: a quantifier applied to a group that itself holds a
- *    quantifier (`(a+)+`, `(\w*\s?)*`, `(?:ab+){2,}`), back-references (`(a*)\1`), more than
+ *    quantifier (`(a+)+`, `(\w*\s?)*`, `(?:ab+){2,}`) or alternatives (`(a|aa)+`, `(\w|\d)+`),
+ *    back-references (`(a*)\1`), more than
  *    {@link MAX_WIDE} unbounded quantifier on a wide atom (`a.*b.*!`), a wide one next to any
  *    other unbounded quantifier (`a.*b\w+!`), more than
  *    {@link MAX_SAME} on one atom (`a*a*a*a*b`) and more than {@link MAX_UNBOUNDED} in all;
@@ -31,19 +32,27 @@ const WIDE_ESCAPES = new Set(['\\S', '\\W', '\\D']);
 
 /**
  * Why `pattern` is refused, or undefined when it is accepted. The pattern must already
- * compile. Refused: a repeating quantifier on a group that holds one (`(a+)+`), back-references,
+ * compile. Refused: a repeating quantifier on a group that holds one (`(a+)+`) or holds
+ * alternatives (`(a|aa)+`, which JavaScript cannot tell apart from safe ones), back-references,
  * more than {@link MAX_WIDE} unbounded quantifier on a wide atom (`a.*b.*!` is cubic), more
  * than {@link MAX_SAME} on the same atom, more than {@link MAX_UNBOUNDED} in all.
  */
 export function unsafePattern(pattern: string): string | undefined {
   // For each open group: whether something inside it is quantified.
   const groups: boolean[] = [];
+  // For each open group: whether it holds alternatives (`|`), at any depth.
+  const alternatives: boolean[] = [];
+  // For each open group: where its body starts in the pattern.
+  const starts: number[] = [];
+  /** The body of the group just closed, when it is one. */
+  let groupBody = '';
   let unbounded = 0;
   let wide = 0;
   const same = new Map<string, number>();
   /** The atom just read: its text, and whether it is a group with a quantifier inside. */
   let atom = '';
   let groupQuantified = false;
+  let groupAlternatives = false;
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i] as string;
     if (c === '\\') {
@@ -68,19 +77,34 @@ export function unsafePattern(pattern: string): string | undefined {
     }
     if (c === '(') {
       groups.push(false);
+      alternatives.push(false);
+      const prefix = /^\(\?(?::|<?[=!]|<[A-Za-z_]\w*>)/.exec(pattern.slice(i));
+      starts.push(i + (prefix ? prefix[0].length : 1));
       atom = '';
       continue;
     }
     if (c === ')') {
       groupQuantified = groups.pop() ?? false;
+      groupAlternatives = alternatives.pop() ?? false;
+      groupBody = pattern.slice(starts.pop() ?? i, i);
       if (groupQuantified && groups.length > 0) groups[groups.length - 1] = true;
+      if (groupAlternatives && alternatives.length > 0) alternatives[alternatives.length - 1] = true;
       atom = '()';
+      continue;
+    }
+    if (c === '|') {
+      if (alternatives.length > 0) alternatives[alternatives.length - 1] = true;
+      atom = '';
+      groupQuantified = false;
       continue;
     }
     const quantifier = quantifierAt(pattern, i);
     if (quantifier !== undefined) {
       if (quantifier.repeats && atom === '()' && groupQuantified) {
         return 'a quantifier on a group that holds a quantifier (like `(a+)+`) can backtrack exponentially; rewrite it without the nesting';
+      }
+      if (quantifier.repeats && atom === '()' && groupAlternatives && !distinctWords(groupBody)) {
+        return 'a repeated group of alternatives that may overlap (like `(a|aa)+` or `(\\w|\\d)+`) can backtrack exponentially; use a character class (`[ab]+`), words starting with different letters (`(?:foo|bar)+`), or one rule per alternative';
       }
       if (quantifier.unbounded) {
         unbounded++;
@@ -111,6 +135,17 @@ export function unsafePattern(pattern: string): string | undefined {
     return `more than ${MAX_UNBOUNDED} unbounded quantifiers (\`*\`, \`+\`, \`{n,}\`) in one pattern can take polynomial time; split it into several rules`;
   }
   return undefined;
+}
+
+/**
+ * Whether a group's body is alternatives of plain words that start with different letters
+ * (`foo|bar`): a repeat of those can only ever match one way, so it cannot backtrack.
+ */
+function distinctWords(body: string): boolean {
+  const words = body.split('|');
+  if (!words.every((w) => /^[\p{L}\p{N} _-]+$/u.test(w))) return false;
+  const firsts = new Set(words.map((w) => w[0]?.toLowerCase()));
+  return firsts.size === words.length;
 }
 
 /** The quantifier starting at `i`, if any: whether it repeats (max > 1) and is unbounded. */
