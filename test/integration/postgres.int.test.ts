@@ -212,7 +212,7 @@ describe('postgres sink', () => {
       },
     };
     const metrics = new NodeMetrics('history', 'sink', 'postgres');
-    const settings: SinkDriverSettings = { ...DEFAULT_SINK_DRIVER, ...postgresComponent.driver, initialBackoffMs: 10 };
+    const settings: SinkDriverSettings = { ...DEFAULT_SINK_DRIVER, ...postgresComponent.driver, batchMax: 1000, initialBackoffMs: 10 };
     const driver = writeBatches(flaky, settings, { metrics });
     const input = new Subject<ChatflowEvent>();
     const done = driver.run(input);
