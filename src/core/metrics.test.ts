@@ -15,3 +15,34 @@ describe('NodeMetrics', () => {
     expect(snap.gauges).toEqual({ quota_remaining: 9985 });
   });
 });
+
+describe('TappedHistogram', () => {
+  it('gives each reader the values since it last read, and keeps the since-start histogram whole', () => {
+    const metrics = new NodeMetrics('show', 'sink', 'osc');
+    metrics.latency.record(500);
+    const first = metrics.latency.open();
+    metrics.latency.record(100);
+    const second = metrics.latency.open();
+    metrics.latency.record(10);
+
+    expect(first.take()).toMatchObject({ count: 2, max: 100 });
+    expect(first.take()).toMatchObject({ count: 0, max: 0 });
+    // The first reader's take did not reset the second's interval.
+    expect(second.take()).toMatchObject({ count: 1, max: 10 });
+    expect(metrics.snapshot().latencyMs).toMatchObject({ count: 3, max: 500 });
+
+    first.close();
+    first.close();
+    metrics.latency.record(20);
+    expect(first.take().count).toBe(0);
+    expect(second.take()).toMatchObject({ count: 1, max: 20 });
+  });
+
+  it('lets only sinks be read interval by interval', () => {
+    expect(new NodeMetrics('op', 'operator', 'filter').snapshot().openLatency).toBeUndefined();
+    const sink = new NodeMetrics('show', 'sink', 'osc');
+    const reader = sink.snapshot().openLatency?.();
+    sink.latency.record(7);
+    expect(reader?.take()).toMatchObject({ count: 1, max: 7 });
+  });
+});

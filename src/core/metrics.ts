@@ -65,6 +65,49 @@ export interface NodeMetricsSnapshot {
   readonly gauges?: Readonly<Record<string, number>>;
   /** Sinks: the most events the driver's buffer holds (`buffer.max_events`), once started. */
   readonly bufferCapacity?: number;
+  /**
+   * Sinks: opens a reader of the latency recorded from now on, one interval at a time (what
+   * `sample_metrics` reports as `chatflow_end_to_end_latency_ms`). `latencyMs` is since start.
+   */
+  readonly openLatency?: () => IntervalReader;
+}
+
+/** One reader's view of a {@link TappedHistogram}: what was recorded since it last read. */
+export interface IntervalReader {
+  /** The values recorded since the last `take()` (or since opening); then starts the next interval. */
+  take(): HistogramSummary;
+  /** Stops collecting; idempotent. */
+  close(): void;
+}
+
+/**
+ * A since-start histogram that also records into the interval histogram of every open reader,
+ * so several readers (two `sample_metrics` subscriptions) never reset each other's interval.
+ */
+export class TappedHistogram extends Histogram {
+  #taps: readonly Histogram[] = [];
+
+  override record(ms: number): void {
+    super.record(ms);
+    const taps = this.#taps;
+    for (let i = 0; i < taps.length; i++) (taps[i] as Histogram).record(ms);
+  }
+
+  /** Starts an interval histogram of the values recorded from now on. */
+  open(): IntervalReader {
+    const tap = new Histogram();
+    this.#taps = [...this.#taps, tap];
+    return {
+      take: () => {
+        const summary = tap.summary();
+        tap.reset();
+        return summary;
+      },
+      close: () => {
+        this.#taps = this.#taps.filter((t) => t !== tap);
+      },
+    };
+  }
 }
 
 export class NodeMetrics implements DropCounter {
@@ -77,12 +120,17 @@ export class NodeMetrics implements DropCounter {
   lastError: string | undefined;
   /** Time spent per event inside the node (sampled). */
   readonly processing = new Histogram();
-  /** Sinks: end-to-end latency, from `receivedAt` to arrival at the sink. */
-  readonly latency = new Histogram();
+  /**
+   * Sinks: end-to-end latency, from `receivedAt` to arrival at the sink's input (before its
+   * buffer and write), since start; readers take it interval by interval.
+   */
+  readonly latency = new TappedHistogram();
   readonly #out = new Map<string, Counter>();
   readonly #dropped = new Map<string, DropCount>();
   readonly #counts = new Map<string, number>();
   readonly #gauges = new Map<string, number>();
+  /** Bound once, so a snapshot carries no new closure. */
+  readonly #openLatency = (): IntervalReader => this.latency.open();
 
   constructor(
     readonly id: string,
@@ -161,6 +209,7 @@ export class NodeMetrics implements DropCounter {
       ...(this.#counts.size === 0 ? {} : { counts: Object.fromEntries(this.#counts) }),
       ...(this.#gauges.size === 0 ? {} : { gauges: Object.fromEntries(this.#gauges) }),
       ...(this.bufferCapacity === undefined ? {} : { bufferCapacity: this.bufferCapacity }),
+      ...(this.kind === 'sink' ? { openLatency: this.#openLatency } : {}),
     };
   }
 }

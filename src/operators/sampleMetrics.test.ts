@@ -5,8 +5,9 @@ import { parse } from 'yaml';
 import { testContext } from '../../test/support/context.js';
 import { chat } from '../../test/support/events.js';
 import type { Routed } from '../core/component.js';
-import type { ChatEvent, ChatflowEvent, CommandEvent, HistogramSummary, MetricEvent, ModerationEvent } from '../core/events.js';
-import type { NodeMetricsSnapshot } from '../core/metrics.js';
+import type { AlertEvent, ChatEvent, ChatflowEvent, CommandEvent, HistogramSummary, MetricEvent, ModerationEvent } from '../core/events.js';
+import { NodeMetrics, type NodeMetricsSnapshot } from '../core/metrics.js';
+import { sinkInput } from '../pipelines/measure.js';
 import { SampleMetricsConfig, sampleMetrics, sampleMetricsComponent } from './sampleMetrics.js';
 import type { ProcessProbe, ProcessSample } from './sampleMetricsProcessInternals.js';
 
@@ -255,18 +256,66 @@ describe('sample_metrics', () => {
       });
     });
 
-    it('summarizes end-to-end latency from receivedAt, per interval', () => {
+    it('reports end-to-end latency at each sink per interval, not the age of the events it sees', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const clock = () => testScheduler.now();
+        const show = new NodeMetrics('show', 'sink', 'osc');
+        const fast = new NodeMetrics('fast', 'sink', 'blackhole');
+        const atShow = sinkInput(show, clock)({ next: () => {} });
+        const atFast = sinkInput(fast, clock)({ next: () => {} });
+        // Both reach sample_metrics as they are received (0 ms old there); the fast sink gets
+        // them at once, the show's sink 120 ms and 110 ms later.
+        const early = chat('e', { receivedAt: 20 });
+        const late = chat('l', { receivedAt: 40 });
+        const source = hot<ChatflowEvent>('  20ms e 19ms l', { e: early, l: late });
+        const sourceSubs = '                ^ 2s !';
+        const unsub = '                     - 2s !';
+        for (const [at, sink, event] of [[20, atFast, early], [40, atFast, late], [140, atShow, early], [150, atShow, late]] as const) {
+          testScheduler.schedule(() => sink(event), at);
+        }
+        const run = source.pipe(sampleMetrics(config(), { ...deps(), nodeMetrics: () => [show.snapshot(), fast.snapshot()] }));
+        const brief = (s: number | HistogramSummary) => (typeof s === 'number' ? s : { count: s.count, p99: s.p99, max: s.max });
+        const none = { count: 0, p99: 0, max: 0 };
+        // Two subscriptions, each with its own readers of the sinks: both see the whole interval.
+
+        expectObservable(run.pipe(metric('chatflow_end_to_end_latency_ms', { sink: 'show' }), map(brief)), unsub).toBe('1s x 999ms y', {
+          x: { count: 2, p99: 120, max: 120 },
+          y: none,
+        });
+        expectObservable(run.pipe(metric('chatflow_end_to_end_latency_ms', { sink: 'fast' }), map(brief)), unsub).toBe('1s x 999ms y', {
+          x: { count: 2, p99: 0, max: 0 },
+          y: none,
+        });
+        expectSubscriptions(source.subscriptions).toBe([sourceSubs, sourceSubs]);
+      });
+    });
+
+    it('has no end-to-end latency without the sinks’ metrics', () => {
       testScheduler.run(({ hot, expectObservable }) => {
-        // Received at 0 and 10, arriving at 20 and 40: 20 ms and 30 ms.
-        const early = chat('e', { receivedAt: 0 });
-        const late = chat('l', { receivedAt: 10 });
-        const source = hot<ChatflowEvent>('20ms e 19ms l', { e: early, l: late });
-        const result = source.pipe(
-          sampleMetrics(config(), deps()),
-          metric('chatflow_end_to_end_latency_ms'),
-          map((s) => (typeof s === 'number' ? s : { count: s.count, max: s.max })),
+        const source = hot<ChatflowEvent>('20ms a', events);
+        const result = source.pipe(sampleMetrics(config(), deps()), metric('chatflow_end_to_end_latency_ms'));
+        expectObservable(result, '- 2s !').toBe('');
+      });
+    });
+
+    it('fires the latency alert on a slow sink and resolves it when the next interval is fast', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const clock = () => testScheduler.now();
+        const show = new NodeMetrics('show', 'sink', 'osc');
+        const atShow = sinkInput(show, clock)({ next: () => {} });
+        // 100 ms late in the first interval, 5 ms in the second: since start, p99 would stay 100.
+        testScheduler.schedule(() => atShow(chat('slow', { receivedAt: 400 })), 500);
+        testScheduler.schedule(() => atShow(chat('quick', { receivedAt: 1495 })), 1500);
+        const latency = { metric: 'chatflow_end_to_end_latency_ms', stat: 'p99', warning: 50, critical: 250, message: '{label.sink} {value}' };
+        const result = hot<ChatflowEvent>('-').pipe(
+          sampleMetrics(config({ alerts: { latency } }), { ...deps(), nodeMetrics: () => [show.snapshot()] }),
+          filter((r) => r.port === 'alerts'),
+          map((r) => {
+            const alert = r.event as AlertEvent;
+            return `${alert.state}:${alert.severity}:${alert.message}`;
+          }),
         );
-        expectObservable(result, '- 2s !').toBe('1s x 999ms y', { x: { count: 2, max: 30 }, y: { count: 0, max: 0 } });
+        expectObservable(result, '- 2s !').toBe('1s w 999ms r', { w: 'firing:warning:show 100', r: 'resolved:warning:show 5' });
       });
     });
   });

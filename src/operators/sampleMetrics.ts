@@ -47,11 +47,14 @@ export const ALERTS_PORT = 'alerts';
 export interface SampleMetricsDeps {
   /** Ticks and `ts` of every sample; defaults to {@link asyncScheduler}. */
   readonly scheduler?: SchedulerLike;
-  /** Monotonic clock compared with `receivedAt`; defaults to `performance.now`. */
+  /** Monotonic clock stamped as the metrics' `receivedAt`; defaults to `performance.now`. */
   readonly clock?: () => number;
   /** Instance id put on every metric and alert. */
   readonly instance?: string;
-  /** Every node's metrics now (the runtime's snapshot); without it no node metrics are sampled. */
+  /**
+   * Every node's metrics now (the runtime's snapshot); without it no node metrics are sampled,
+   * nor `chatflow_end_to_end_latency_ms`, which is read from the sinks.
+   */
   readonly nodeMetrics?: () => readonly NodeMetricsSnapshot[];
   /** Makes the process probe of a subscription; defaults to the real one. */
   readonly probe?: ProcessProbeFactory;
@@ -61,8 +64,9 @@ export interface SampleMetricsDeps {
 
 /**
  * Taps every event it is given and, every `every`, emits `metric` events: every node's
- * counters and timings, the process's memory, CPU, event-loop lag and GC, and what it saw of
- * the chat (messages/s per channel, active chatters, commands, moderation, end-to-end latency).
+ * counters and timings, the end-to-end latency of the interval at each sink, the process's
+ * memory, CPU, event-loop lag and GC, and what it saw of the chat (messages/s per channel,
+ * active chatters, commands, moderation).
  * Its input events are not passed on. Alert rules are evaluated on each sample; an `alert`
  * event goes to the `alerts` port (and to the default output, after the sample's metrics)
  * when a rule fires, changes severity or resolves.
@@ -74,7 +78,12 @@ export interface SampleMetricsDeps {
  * ```
  *
  * When the input completes, a last sample is emitted (unless one was just emitted) and the
- * output completes. Counters, windows and alert states are per subscription.
+ * output completes. Counters, windows, alert states and the readers of the sinks' latency are per
+ * subscription.
+ *
+ * End-to-end latency is read from the sinks, not from the events reaching this operator: with
+ * `inputs: ["*"]` those are mostly fresh from the sources, so their age says nothing of when the
+ * show's outputs got them.
  *
  * @param config The parsed {@link SampleMetricsConfig}.
  * @param deps Scheduler, clock, instance id, node snapshots and process probe.
@@ -98,7 +107,6 @@ export function sampleMetrics(
         windowMs: config.window,
         windowLabel,
         maxChatters: config.max_chatters,
-        clock,
         start,
       });
       const nodes = new NodeSampler();
@@ -147,6 +155,7 @@ export function sampleMetrics(
         ticks.unsubscribe();
         subscription.unsubscribe();
         probe?.close();
+        nodes.close();
       };
     });
 }
@@ -195,7 +204,7 @@ export const sampleMetricsComponent = defineOperator({
   type: 'sample_metrics',
   summary: 'Emits metric events for every node, the process and the chat every `every`, and alerts from rules.',
   description:
-    'Typically `inputs: ["*"]`, feeding the `metrics` sink (and `postgres`, which stores alerts). Each sample carries every node’s events in/out, drops, errors, processing time, sink latency and buffer depth, status, counts and gauges; the process’s memory, CPU, event-loop lag and GC pauses; and, from the events it sees, messages per second per channel, active chatters, commands accepted and rejected, throttled per minute, moderation reasons and end-to-end latency. Input events are not passed on. Alert rules compare one metric with a `warning` and a `critical` threshold, with `for`, hysteresis and `clear_after`; their `alert` events go to the `alerts` port and, mirrored, to the default output. Every metric is listed in docs/metrics.md.',
+    'Typically `inputs: [<deduplicated chat>, <parse_command nodes>]` (or `["*"]`), feeding the `metrics` sink (and `postgres`, which stores alerts). Each sample carries every node’s events in/out, drops, errors, processing time, sink latency and buffer depth, status, counts and gauges; the process’s memory, CPU, event-loop lag and GC pauses; and, from the events it sees, messages per second per channel, active chatters, commands accepted and rejected, throttled per minute, moderation reasons; and the end-to-end latency of the interval at each sink (from the runtime, whatever is wired). Input events are not passed on. Alert rules compare one metric with a `warning` and a `critical` threshold, with `for`, hysteresis and `clear_after`; their `alert` events go to the `alerts` port and, mirrored, to the default output. Every metric is listed in docs/metrics.md.',
   config: SampleMetricsConfig,
   ports: () => [ALERTS_PORT],
   mirrorToDefault: true,

@@ -1,10 +1,13 @@
 /**
  * The per-event side of `sample_metrics`: what it counts from the events it sees (chat rates,
- * active chatters, commands, moderation reasons, end-to-end latency). `observe` runs for every
- * event of the pipeline, so it is O(1) and allocates nothing in the steady state.
+ * active chatters, commands, moderation reasons). `observe` runs for every event of the
+ * pipeline, so it is O(1) and allocates nothing in the steady state.
+ *
+ * End-to-end latency is not measured here: the events reach `sample_metrics` mostly straight
+ * from the sources, so their age here says nothing of the outputs. It comes from the sinks
+ * (`chatflow_end_to_end_latency_ms{sink}`, in sampleMetricsNodesInternals.ts).
  */
 import type { ChatflowEvent } from '../core/events.js';
-import { Histogram } from '../core/histogram.js';
 import type { MetricBatch } from './sampleMetricsBatchInternals.js';
 
 /** A count that is bumped in place. */
@@ -45,9 +48,6 @@ class RecentIds {
   }
 }
 
-/** Latency is sampled when `receivedAt` moved at least this far (ms) since the last sample. */
-export const LATENCY_SPACING_MS = 1;
-
 export interface EventTapOptions {
   /** The active-chatters window, ms. */
   readonly windowMs: number;
@@ -55,8 +55,6 @@ export interface EventTapOptions {
   readonly windowLabel: string;
   /** Most chatters remembered per platform; the oldest are forgotten first beyond it. */
   readonly maxChatters: number;
-  /** Monotonic clock (ms) compared with `receivedAt`. */
-  readonly clock: () => number;
   /** Scheduler time when the subscription started. */
   readonly start: number;
 }
@@ -69,11 +67,9 @@ export class EventTap {
   readonly #chatters = new Map<string, Map<string, number>>();
   /** Moderation reasons (verdicts other than `allow`), since the subscription started. */
   readonly #moderated = new Map<string, Count>();
-  readonly #latency = new Histogram();
   readonly #chatIds = new RecentIds();
   readonly #commandIds = new RecentIds();
   readonly #moderationIds = new RecentIds();
-  #lastLatencyAt = Number.NEGATIVE_INFINITY;
   /** Scheduler time of the last tick: the stamp of chatters seen in the current interval. */
   #tick: number;
   #commands = 0;
@@ -109,17 +105,8 @@ export class EventTap {
           else count.value += 1;
         }
         break;
-      case 'metric':
-      case 'alert':
-        return;
       default:
         break;
-    }
-    // Sampled at most once per LATENCY_SPACING_MS of `receivedAt`: at chat rates, every event.
-    const at = event.receivedAt;
-    if (at - this.#lastLatencyAt >= LATENCY_SPACING_MS) {
-      this.#lastLatencyAt = at;
-      this.#latency.record(this.options.clock() - at);
     }
   }
 
@@ -201,9 +188,6 @@ export class EventTap {
     for (const [reason, count] of this.#moderated) {
       batch.value('chatflow_moderated_total', { reason }, count.value);
     }
-
-    batch.summary('chatflow_end_to_end_latency_ms', undefined, this.#latency.summary());
-    this.#latency.reset();
     return commands;
   }
 }

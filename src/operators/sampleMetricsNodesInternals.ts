@@ -1,9 +1,10 @@
 /**
  * The per-tick side of `sample_metrics`: every node's metrics (from the runtime's snapshots)
  * and the process's, as metric events; plus rates derived from the nodes' counters (throttled
- * events, rejected commands) and how long each source has been down.
+ * events, rejected commands), how long each source has been down, and the end-to-end latency
+ * of the interval at each sink.
  */
-import type { NodeMetricsSnapshot, NodeStatus } from '../core/metrics.js';
+import type { IntervalReader, NodeMetricsSnapshot, NodeStatus } from '../core/metrics.js';
 import type { MetricBatch } from './sampleMetricsBatchInternals.js';
 import type { ProcessSample } from './sampleMetricsProcessInternals.js';
 
@@ -46,17 +47,46 @@ function totals(nodes: readonly NodeMetricsSnapshot[]): { throttled: number; rej
   return { throttled, rejected };
 }
 
-/** Turns node snapshots into metric events; keeps the counters of the last tick for deltas. */
+/** The end-to-end latency metric: from `receivedAt` to arrival at a sink, this interval. */
+export const END_TO_END_LATENCY = 'chatflow_end_to_end_latency_ms';
+
+/**
+ * Turns node snapshots into metric events; keeps the counters of the last tick for deltas and,
+ * per sink, a reader of the latency recorded since the last tick.
+ */
 export class NodeSampler {
   #throttled = 0;
   #rejected = 0;
   readonly #downSince = new Map<string, number>();
+  /** Sink id → this subscription's reader of its latency, interval by interval. */
+  readonly #latency = new Map<string, IntervalReader>();
 
-  /** Takes the counters at the start of a subscription, so the first interval is a delta. */
+  /**
+   * Takes the counters at the start of a subscription, so the first interval is a delta, and
+   * starts reading every sink's latency from now.
+   */
   baseline(nodes: readonly NodeMetricsSnapshot[]): void {
     const t = totals(nodes);
     this.#throttled = t.throttled;
     this.#rejected = t.rejected;
+    for (const node of nodes) this.#latencyOf(node);
+  }
+
+  /** Stops reading the sinks' latency (the subscription ended). */
+  close(): void {
+    for (const reader of this.#latency.values()) reader.close();
+    this.#latency.clear();
+  }
+
+  /** The sink's latency reader, opened on first sight; undefined for other nodes and disabled sinks. */
+  #latencyOf(node: NodeMetricsSnapshot): IntervalReader | undefined {
+    if (node.kind !== 'sink' || node.status === 'disabled' || node.openLatency === undefined) return undefined;
+    let reader = this.#latency.get(node.id);
+    if (reader === undefined) {
+      reader = node.openLatency();
+      this.#latency.set(node.id, reader);
+    }
+    return reader;
   }
 
   /**
@@ -91,6 +121,9 @@ export class NodeSampler {
     if (n.kind !== 'source') batch.summary('chatflow_node_processing_ms', one, n.processingMs);
     if (n.kind === 'sink') {
       batch.summary('chatflow_sink_latency_ms', one, n.latencyMs);
+      // Every tick, also an empty interval, so an alert on it can clear when the sink goes quiet.
+      const reader = this.#latencyOf(n);
+      if (reader) batch.summary(END_TO_END_LATENCY, { sink: node }, reader.take());
       batch.value('chatflow_node_buffer_depth', one, n.bufferDepth);
       if (n.bufferCapacity !== undefined && n.bufferCapacity > 0) {
         batch.value('chatflow_sink_buffer_fill_ratio', one, n.bufferDepth / n.bufferCapacity);

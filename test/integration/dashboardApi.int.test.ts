@@ -33,7 +33,9 @@ import type {
   GraphView,
   HealthView,
   HistoricalResponse,
+  PerformanceView,
   QuestionView,
+  StatsView,
   VariableView,
 } from '../../src/server/dashboardWire.js';
 import { createHttpServer } from '../../src/server/httpServer.js';
@@ -187,11 +189,44 @@ async function post<T>(url: string): Promise<{ status: number; body: T }> {
   return { status: res.status, body: (await res.json()) as T };
 }
 
+/**
+ * Every token-protected route of docs/api.md, as `[method, path]` (`/api/stream`, a WebSocket,
+ * is checked in the stream test).
+ */
+const PROTECTED_ROUTES: readonly (readonly ['GET' | 'POST', string])[] = [
+  ['GET', '/health'],
+  ['GET', '/api/graph'],
+  ['GET', '/api/metrics/realtime'],
+  ['GET', '/api/metrics/aggregated'],
+  ['GET', '/api/metrics/historical?name=chatflow_messages_total'],
+  ['GET', '/api/alerts'],
+  ['GET', '/api/variables'],
+  ['GET', '/api/performance'],
+  ['GET', '/api/stats'],
+  ['GET', '/api/questions?answered=false'],
+  ['POST', '/api/questions/1/answer'],
+  ['GET', '/api/moderation'],
+  ['POST', '/api/control/pause'],
+  ['POST', '/api/control/resume'],
+  ['POST', '/api/control/panic'],
+  ['GET', '/metrics'],
+];
+
 describe('dashboard API: auth and routes', () => {
   it('answers 401 without the token and 200 with it; the overlay page stays public', async () => {
     const { base } = await startApp();
-    for (const path of ['/health', '/api/graph', '/api/metrics/realtime', '/metrics', '/api/alerts', '/api/performance']) {
-      expect((await fetch(`${base}${path}`)).status, path).toBe(401);
+    for (const [method, path] of PROTECTED_ROUTES) {
+      const res = await fetch(`${base}${path}`, { method });
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(res.headers.get('www-authenticate'), `${method} ${path}`).toBe('Bearer realm="chatflow"');
+      expect(await res.json(), `${method} ${path}`).toEqual({ error: 'unauthorized', message: 'This route needs server.token.' });
+    }
+    // The token check answers 401 for unknown paths too: with the token, each route exists.
+    for (const [method, path] of PROTECTED_ROUTES) {
+      if (method !== 'GET') continue;
+      const res = await fetch(`${base}${path}`, { headers: auth });
+      await res.arrayBuffer();
+      expect([401, 404], `${method} ${path} with the token`).not.toContain(res.status);
     }
     expect((await fetch(`${base}/api/graph`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     const graph = await get<GraphView>(`${base}/api/graph`);
@@ -203,16 +238,110 @@ describe('dashboard API: auth and routes', () => {
   });
 
   it('reports health per source and sink', async () => {
-    const { base, runtime } = await startApp();
+    const { base, runtime, push } = await startApp();
+    // Nothing has come from the sources yet: they are still connecting, so not healthy.
+    const starting = await get<HealthView>(`${base}/health`);
+    expect(starting.status).toBe(503);
+    expect(starting.body).toMatchObject({ status: 'degraded', instance: 'alpha' });
+    expect(starting.body.sources).toEqual([
+      { id: 'stats', type: 'feed', status: 'connecting' },
+      { id: 'chat', type: 'feed', status: 'connecting' },
+    ]);
+    // A first event from each makes it live.
+    push('metrics', metric('events_in', 1, { node: 'chat' }));
+    push('chat', chat('hello', { id: 'h1', receivedAt: performance.now() }));
+    await until(async () => (await fetch(`${base}/health`, { headers: auth })).status === 200);
     const health = await get<HealthView>(`${base}/health`);
-    expect(health.body.instance).toBe('alpha');
-    expect(health.body.sinks.map((s) => s.id).sort()).toEqual(['history', 'metrics']);
-    expect(health.body.sources.map((s) => s.id).sort()).toEqual(['chat', 'stats']);
-    expect(health.status).toBe(health.body.status === 'ok' ? 200 : 503);
+    expect(health.status).toBe(200);
+    expect(health.body.status).toBe('ok');
+    expect(health.body.sources.map((s) => [s.id, s.status]).sort()).toEqual([
+      ['chat', 'live'],
+      ['stats', 'live'],
+    ]);
+    expect(health.body.sinks.map((s) => [s.id, s.type, s.status]).sort()).toEqual([
+      ['history', 'postgres', 'running'],
+      ['metrics', 'metrics', 'running'],
+    ]);
+    expect(health.body.uptimeS).toBeGreaterThanOrEqual(0);
     (runtime.metrics.get('chat') as NodeMetrics).status = 'failed';
     const degraded = await get<HealthView>(`${base}/health`);
     expect(degraded.status).toBe(503);
     expect(degraded.body.status).toBe('degraded');
+  });
+
+  it('counts messages per source type and commands per command in /api/stats, with active chatters from PostgreSQL', async () => {
+    const { base, push } = await startApp();
+    await db.query('DELETE FROM chat_messages');
+    await db.query(
+      `INSERT INTO chat_messages (platform, message_id, channel, author_id, author_login, author_name, text, ts, instance)
+       VALUES ('twitch', 's1', 'chan', 'a', 'ann', 'ann', 'hi', now(), 'alpha'),
+              ('twitch', 's2', 'chan', 'a', 'ann', 'ann', 'again', now(), 'alpha'),
+              ('kick', 's3', 'chan', 'b', 'bob', 'bob', 'yo', now() - interval '1 minute', 'alpha'),
+              ('kick', 's4', 'chan', 'c', 'cat', 'cat', 'old', now() - interval '10 minutes', 'alpha')`,
+    );
+    cleanup.push(async () => {
+      await db.query('DELETE FROM chat_messages');
+    });
+    push('chat', chat('!cv cutoff 0.9', { id: 'st1', user: 'ann', receivedAt: performance.now() }));
+    push('chat', chat('!cv cutoff 0.8', { id: 'st2', user: 'bob', receivedAt: performance.now() }));
+    push('chat', chat('hello', { id: 'st3', user: 'cat', receivedAt: performance.now() }));
+    await until(async () => (await get<StatsView>(`${base}/api/stats`)).body.commands.total === 2);
+
+    const stats = await get<StatsView>(`${base}/api/stats`);
+    expect(stats.status).toBe(200);
+    const { uptimeS, ...rest } = stats.body;
+    expect(uptimeS).toBeGreaterThanOrEqual(0);
+    // Both sources are of type `feed`; only the chat feed sent anything. Distinct authors of
+    // the last 5 minutes: ann, bob (cat wrote 10 minutes ago).
+    expect(rest).toEqual({
+      instance: 'alpha',
+      messages: { total: 3, byPlatform: { feed: 3 } },
+      commands: { total: 2, byName: { cv: 2 } },
+      activeChatters: { count: 2, windowS: 300 },
+    });
+  });
+
+  it('reports sink latency, processing time, event-loop lag and memory in /api/performance', async () => {
+    const { base, push } = await startApp();
+    push('chat', chat('!cv cutoff 0.7', { id: 'p1', receivedAt: performance.now() }));
+    await until(async () => {
+      const perf = await get<PerformanceView>(`${base}/api/performance`);
+      return (perf.body.sinks.find((s) => s.id === 'metrics')?.latencyMs.count ?? 0) >= 1;
+    });
+
+    const perf = await get<PerformanceView>(`${base}/api/performance`);
+    expect(perf.status).toBe(200);
+    expect(perf.body.instance).toBe('alpha');
+    expect(perf.body.sinks.map((s) => [s.id, s.type]).sort()).toEqual([
+      ['history', 'postgres'],
+      ['metrics', 'metrics'],
+    ]);
+    expect(perf.body.nodes.map((n) => [n.id, n.kind, n.type]).sort()).toEqual([
+      ['chat', 'source', 'feed'],
+      ['cmds', 'operator', 'parse_command'],
+      ['cv', 'operator', 'control'],
+      ['stats', 'source', 'feed'],
+    ]);
+    // The command reached the metrics sink as a control event: its latency was measured there.
+    const latency = perf.body.sinks.find((s) => s.id === 'metrics')?.latencyMs;
+    expect(latency?.count).toBeGreaterThanOrEqual(1);
+    expect(latency?.max).toBeGreaterThanOrEqual(0);
+    expect(latency?.max).toBeLessThan(10_000);
+    expect(latency?.p99).toBeLessThanOrEqual(latency?.max ?? 0);
+    expect(perf.body.sinks.find((s) => s.id === 'history')?.latencyMs.count).toBe(0);
+    const cmds = perf.body.nodes.find((n) => n.id === 'cmds')?.processingMs;
+    expect(cmds).toEqual(expect.objectContaining({ count: expect.any(Number), p99: expect.any(Number) }));
+    const lag = perf.body.eventLoopLagMs;
+    for (const v of [lag.mean, lag.p50, lag.p99, lag.max]) {
+      expect(Number.isFinite(v)).toBe(true);
+      expect(v).toBeGreaterThanOrEqual(0);
+    }
+    expect(lag.p50).toBeLessThanOrEqual(lag.max);
+    const { memory } = perf.body;
+    expect(memory.rss).toBeGreaterThan(0);
+    expect(memory.heapUsed).toBeGreaterThan(0);
+    expect(memory.heapUsed).toBeLessThanOrEqual(memory.heapTotal);
+    expect(memory.external).toBeGreaterThanOrEqual(0);
   });
 
   it('streams hello then metrics over /api/stream, with the token in the query', async () => {
