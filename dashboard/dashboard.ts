@@ -1,13 +1,13 @@
 /**
  * The dashboard page's script (bundled by the server with esbuild, uPlot included): asks for
  * `server.token`, then draws live charts, the pipeline graph with live counts, alerts,
- * variables, questions, health and instances from the HTTP API and the `/api/stream`
- * WebSocket, which it keeps open by itself.
+ * variables, questions, moderation verdicts, health and instances from the HTTP API and the
+ * `/api/stream` WebSocket, which it keeps open by itself.
  *
  * State for tests and styling lives on `<html>`: `data-view` (loading, login, app),
  * `data-connection` (connecting, live, offline), `data-hellos` (streams begun),
  * `data-alerts` / `data-critical` (firing counts); each chart's section has `data-points`, each
- * graph edge `data-count`.
+ * graph edge `data-count`, the moderation panel `data-total` (verdicts in its window).
  */
 import type {
   AggregatedResponse,
@@ -27,6 +27,7 @@ import {
   element,
   HealthPanel,
   InstancesPanel,
+  ModerationPanel,
   Notifier,
   QuestionsPanel,
   refreshTimes,
@@ -38,6 +39,7 @@ import { CHARTS, HISTORICAL_METRICS, historicalSeries, latestTick } from './dash
 const HEALTH_EVERY_MS = 5000;
 const INSTANCES_EVERY_MS = 10_000;
 const QUESTIONS_EVERY_MS = 15_000;
+const MODERATION_EVERY_MS = 10_000;
 const TIMES_EVERY_MS = 5000;
 
 const root = document.documentElement;
@@ -80,6 +82,7 @@ class Dashboard {
   readonly #alerts = new AlertsPanel(new Notifier(byId<HTMLButtonElement>('notify')));
   readonly #variables = new VariablesPanel();
   readonly #questions: QuestionsPanel;
+  readonly #moderation: ModerationPanel;
   readonly #health = new HealthPanel();
   readonly #instances = new InstancesPanel();
   readonly #history = new HistoryChart(byId('history-plot'));
@@ -92,6 +95,7 @@ class Dashboard {
   constructor(api: Api) {
     this.#api = api;
     this.#questions = new QuestionsPanel(api);
+    this.#moderation = new ModerationPanel(api);
     for (const def of CHARTS) {
       const section = document.querySelector<HTMLElement>(`[data-chart="${def.id}"]`);
       if (section) this.#charts.push(new LiveChart(def, section));
@@ -121,6 +125,7 @@ class Dashboard {
     this.#every(HEALTH_EVERY_MS, () => this.#loadHealth());
     this.#every(INSTANCES_EVERY_MS, () => this.#loadInstances());
     this.#every(QUESTIONS_EVERY_MS, () => this.#questions.load());
+    this.#every(MODERATION_EVERY_MS, () => this.#moderation.load());
     this.#timers.push(window.setInterval(() => refreshTimes(byId('app')), TIMES_EVERY_MS));
   }
 

@@ -1,15 +1,27 @@
 /**
  * The dashboard's list panels: alerts (with the critical banner and browser notifications),
- * variables, questions, health and instances. Everything that came from chat or from the
+ * variables, questions, moderation verdicts, health and instances. Everything that came from chat or from the
  * pipeline's file is set with `textContent`, never as markup.
  */
-import type { AlertView, HealthView, InstanceView, QuestionView, VariableView } from '../src/server/dashboardWire.js';
+import type {
+  AlertView,
+  HealthView,
+  InstanceView,
+  ModerationResponse,
+  ModerationView,
+  QuestionView,
+  VariableView,
+} from '../src/server/dashboardWire.js';
 import type { Api } from './dashboardApi.js';
 import { statusClass } from './dashboardLayout.js';
 import { METRIC } from './dashboardSeries.js';
 
 /** How many resolved or past alerts the "Recent" list keeps. */
 const RECENT_ALERTS = 30;
+/** Verdicts the Moderation panel lists (the counts cover the API's whole window). */
+const MODERATION_ROWS = 25;
+/** Characters of a moderated message shown; the whole text is in the row's tooltip. */
+const EXCERPT_CHARS = 160;
 
 export function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -271,6 +283,88 @@ export class QuestionsPanel {
       timeEl(q.ts),
       button,
       status,
+    );
+    return li;
+  }
+}
+
+/** The chip colour of a verdict: `allow` (shadow mode) grey, `flag` amber, the rest red. */
+function verdictClass(verdict: string): 'off' | 'warn' | 'bad' {
+  if (verdict === 'flag') return 'warn';
+  if (verdict === 'allow') return 'off';
+  return 'bad';
+}
+
+/** At most `max` characters (code points, so an emoji is never cut in half), with an ellipsis. */
+export function excerpt(text: string, max = EXCERPT_CHARS): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** Recent moderation verdicts and the window's counts by verdict and reason (`/api/moderation`). */
+export class ModerationPanel {
+  readonly #api: Api;
+
+  constructor(api: Api) {
+    this.#api = api;
+    byId('moderation-refresh').addEventListener('click', () => {
+      void this.load();
+    });
+  }
+
+  async load(): Promise<void> {
+    const none = byId('moderation-none');
+    try {
+      const answer = await this.#api.get<Partial<ModerationResponse> | undefined>(`/api/moderation?limit=${MODERATION_ROWS}`);
+      this.#show(answer ?? {});
+      none.textContent = 'No verdict in the last 24 hours.';
+      none.classList.remove('error');
+    } catch (err) {
+      byId('moderation').replaceChildren();
+      byId('moderation-counts').replaceChildren();
+      byId('moderation-panel').dataset.total = '0';
+      none.hidden = false;
+      none.textContent = `Moderation is not available: ${(err as Error).message}`;
+      none.classList.add('error');
+    }
+  }
+
+  #show(answer: Partial<ModerationResponse>): void {
+    const verdicts = Array.isArray(answer.verdicts) ? answer.verdicts : [];
+    byId('moderation').replaceChildren(...verdicts.map((v) => this.#row(v)));
+    byId('moderation-none').hidden = verdicts.length > 0;
+    const counts = answer.counts;
+    const total = typeof counts?.total === 'number' ? counts.total : 0;
+    byId('moderation-panel').dataset.total = String(total);
+    const items: HTMLElement[] = [];
+    if (counts && total > 0) {
+      const byVerdict = Object.entries(counts.byVerdict ?? {}).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0));
+      const summary = byVerdict.map(([verdict, n]) => `${n} ${verdict}`).join(' · ');
+      items.push(element('span', 'meta', `${total} in 24 h${summary === '' ? '' : `: ${summary}`}`));
+      const byReason = Object.entries(counts.byReason ?? {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      for (const [reason, n] of byReason) {
+        const tag = element('span', 'tag', `${reason} ${n}`);
+        tag.dataset.reason = reason;
+        tag.dataset.count = String(n);
+        items.push(tag);
+      }
+    }
+    byId('moderation-counts').replaceChildren(...items);
+  }
+
+  #row(v: ModerationView): HTMLLIElement {
+    const li = element('li');
+    li.dataset.moderation = String(v.id);
+    li.dataset.verdict = v.verdict;
+    const text = element('span', 'text', excerpt(v.text));
+    text.title = v.text;
+    const reasons = Array.isArray(v.reasons) ? v.reasons.join(', ') : '';
+    li.append(
+      chip(v.verdict, verdictClass(v.verdict)),
+      element('span', 'main', v.login),
+      element('span', 'meta grow reasons', `${reasons} · ${v.platform} · ${v.channel}`),
+      timeEl(v.ts),
+      text,
     );
     return li;
   }

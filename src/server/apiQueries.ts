@@ -1,9 +1,10 @@
 /**
- * The SQL side of the API (src/server/apiRoutes.ts): parsing `/api/metrics/historical`'s query
- * string and building its statement, and rows of `questions` as {@link QuestionView}s. Pure.
+ * The SQL side of the API (src/server/apiRoutes.ts): parsing `/api/metrics/historical`'s and
+ * `/api/moderation`'s query strings and building their statements, and rows of `questions` and
+ * `moderation_events` as {@link QuestionView}s and {@link ModerationView}s. Pure.
  */
-import type { Platform } from '../core/events.js';
-import type { QuestionView } from './dashboardWire.js';
+import type { Platform, Verdict } from '../core/events.js';
+import type { ModerationResponse, ModerationView, QuestionView } from './dashboardWire.js';
 
 /** `/api/metrics/historical` parameters, checked. */
 export interface HistoricalParams {
@@ -131,5 +132,129 @@ export function questionRow(row: QuestionRow): QuestionView {
     upvotes: row.upvotes,
     answered: row.answered,
     ts: Number(row.ts),
+  };
+}
+
+/** `/api/moderation` parameters, checked. */
+export interface ModerationParams {
+  /** Epoch ms, inclusive: the start of the window the verdicts and counts cover. */
+  readonly since: number;
+  /** Verdicts listed, at most {@link MAX_MODERATION_ROWS}. */
+  readonly limit: number;
+}
+
+/** Verdicts one request lists; a larger `limit` is lowered to this. */
+export const MAX_MODERATION_ROWS = 200;
+export const DEFAULT_MODERATION_ROWS = 50;
+/** Default window: the last 24 hours (a long stream). */
+export const DEFAULT_MODERATION_WINDOW_MS = 86_400_000;
+
+/**
+ * Checks `limit` (a whole number ≥ 1, default 50, lowered to 200) and `since` (epoch ms or ISO;
+ * default 24 hours before `now`).
+ */
+export function parseModerationQuery(query: Readonly<Record<string, unknown>>, now: number): Parsed<ModerationParams> {
+  const limitRaw = typeof query.limit === 'string' ? query.limit : undefined;
+  const limit = limitRaw === undefined ? DEFAULT_MODERATION_ROWS : Number(limitRaw);
+  if (limitRaw === '' || !Number.isInteger(limit) || limit < 1) {
+    return { ok: false, message: '`limit` is a whole number of 1 or more (at most 200 are listed).' };
+  }
+  const sinceRaw = typeof query.since === 'string' ? query.since : undefined;
+  const since = sinceRaw === undefined ? now - DEFAULT_MODERATION_WINDOW_MS : parseTime(sinceRaw);
+  if (since === undefined || !Number.isFinite(since)) {
+    return { ok: false, message: '`since` is epoch milliseconds or an ISO 8601 time.' };
+  }
+  return { ok: true, value: { since, limit: Math.min(limit, MAX_MODERATION_ROWS) } };
+}
+
+/** The statement listing the newest verdicts: one row more than `limit`, to tell truncation. */
+export function moderationListQuery(p: ModerationParams): { text: string; values: unknown[] } {
+  return {
+    text: `SELECT id, platform, channel, author_login, verdict, reasons, points, text,
+                  (extract(epoch FROM ts) * 1000)::float8 AS ts
+             FROM moderation_events
+            WHERE ts >= $1
+            ORDER BY ts DESC, id DESC
+            LIMIT $2`,
+    values: [new Date(p.since).toISOString(), p.limit + 1],
+  };
+}
+
+/**
+ * The statement counting the window's verdicts by verdict (`kind = 'verdict'`) and by reason
+ * (`kind = 'reason'`; a row with two reasons counts under both).
+ */
+export function moderationCountsQuery(p: ModerationParams): { text: string; values: unknown[] } {
+  return {
+    text: `SELECT 'verdict' AS kind, verdict AS key, count(*)::int AS n
+             FROM moderation_events
+            WHERE ts >= $1
+            GROUP BY verdict
+           UNION ALL
+           SELECT 'reason', reason, count(*)::int
+             FROM moderation_events m
+            CROSS JOIN LATERAL jsonb_array_elements_text(
+                    CASE WHEN jsonb_typeof(m.reasons) = 'array' THEN m.reasons ELSE '[]'::jsonb END) AS reason
+            WHERE m.ts >= $1
+            GROUP BY reason`,
+    values: [new Date(p.since).toISOString()],
+  };
+}
+
+/** A `moderation_events` row as {@link moderationListQuery} selects it. */
+export interface ModerationRow {
+  readonly id: string | number;
+  readonly platform: string;
+  readonly channel: string;
+  readonly author_login: string;
+  readonly verdict: string;
+  /** jsonb, parsed by `pg`: an array of strings as the postgres sink writes it. */
+  readonly reasons: unknown;
+  readonly points: number;
+  readonly text: string;
+  readonly ts: number;
+}
+
+export function moderationRow(row: ModerationRow): ModerationView {
+  return {
+    id: Number(row.id),
+    platform: row.platform as Platform,
+    channel: row.channel,
+    login: row.author_login,
+    verdict: row.verdict as Verdict,
+    reasons: Array.isArray(row.reasons) ? row.reasons.filter((r): r is string => typeof r === 'string') : [],
+    points: Number(row.points),
+    text: row.text,
+    ts: Number(row.ts),
+  };
+}
+
+/** A row of {@link moderationCountsQuery}. */
+export interface ModerationCountRow {
+  readonly kind: 'verdict' | 'reason';
+  readonly key: string;
+  readonly n: number;
+}
+
+/** The `counts` of {@link ModerationResponse}, keys sorted, from {@link moderationCountsQuery}'s rows. */
+export function moderationCounts(rows: readonly ModerationCountRow[]): ModerationResponse['counts'] {
+  const sorted = [...rows].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // Entries, not assignment: a regex rule named `__proto__` stays an ordinary key.
+  const byVerdict: [string, number][] = [];
+  const byReason: [string, number][] = [];
+  let total = 0;
+  for (const row of sorted) {
+    const n = Number(row.n);
+    if (row.kind === 'verdict') {
+      byVerdict.push([row.key, n]);
+      total += n;
+    } else {
+      byReason.push([row.key, n]);
+    }
+  }
+  return {
+    total,
+    byVerdict: Object.fromEntries(byVerdict) as Partial<Record<Verdict, number>>,
+    byReason: Object.fromEntries(byReason),
   };
 }

@@ -1,8 +1,8 @@
 /**
  * The runtime's own HTTP API (docs/api.md), registered by `chatflow run` once the pipeline is
  * built, whether or not it has a `metrics` sink: `/health`, `/api/graph`, `/api/performance`,
- * `/api/stats`, `/api/metrics/historical`, `/api/questions` (+ mark answered) and
- * `/api/control/pause|resume|panic`. The routes only the `metrics` sink can answer answer 404
+ * `/api/stats`, `/api/metrics/historical`, `/api/questions` (+ mark answered), `/api/moderation`
+ * and `/api/control/pause|resume|panic`. The routes only the `metrics` sink can answer answer 404
  * with what to add when it is missing.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -13,13 +13,26 @@ import type { PipelineView } from '../core/component.js';
 import { BUS_VERBS, type BusVerb, type ControlBus } from '../core/controlBus.js';
 import type { Logger } from '../core/logger.js';
 import type { NodeMetricsSnapshot, NodeStatus } from '../core/metrics.js';
-import { historicalQuery, parseHistoricalQuery, questionRow, type QuestionRow } from './apiQueries.js';
+import {
+  historicalQuery,
+  type ModerationCountRow,
+  type ModerationRow,
+  moderationCounts,
+  moderationCountsQuery,
+  moderationListQuery,
+  moderationRow,
+  parseHistoricalQuery,
+  parseModerationQuery,
+  questionRow,
+  type QuestionRow,
+} from './apiQueries.js';
 import type {
   ApiError,
   ControlResponse,
   HealthView,
   HistoricalResponse,
   MetricPoint,
+  ModerationResponse,
   PerformanceView,
   QuestionView,
   StatsView,
@@ -240,6 +253,30 @@ export function apiRoutes(deps: ApiDeps) {
         const row = rows[0];
         if (!row) return apiError(reply, 404, 'not_found', `No question ${id}.`);
         return questionRow(row);
+      } catch (err) {
+        return noDatabase(reply, err);
+      }
+    });
+
+    app.get('/api/moderation', async (request, reply) => {
+      const parsed = parseModerationQuery(request.query as Record<string, unknown>, Date.now());
+      if (!parsed.ok) return apiError(reply, 400, 'bad_request', parsed.message);
+      const pool = db();
+      if (!pool) return noDatabase(reply);
+      try {
+        const list = moderationListQuery(parsed.value);
+        const counts = moderationCountsQuery(parsed.value);
+        const [listed, counted] = await Promise.all([
+          pool.query<ModerationRow>(list.text, list.values),
+          pool.query<ModerationCountRow>(counts.text, counts.values),
+        ]);
+        const body: ModerationResponse = {
+          since: parsed.value.since,
+          verdicts: listed.rows.slice(0, parsed.value.limit).map(moderationRow),
+          truncated: listed.rows.length > parsed.value.limit,
+          counts: moderationCounts(counted.rows),
+        };
+        return body;
       } catch (err) {
         return noDatabase(reply, err);
       }

@@ -3,7 +3,7 @@
  * the dashboard's WebSocket (`/api/stream`). The server (metrics sink, API routes) builds
  * these; `dashboard/dashboard.ts` reads them. Change both sides together.
  */
-import type { AlertEvent, HistogramSummary, Platform } from '../core/events.js';
+import type { AlertEvent, HistogramSummary, Platform, Verdict } from '../core/events.js';
 import type { NodeKind, NodeMetricsSnapshot, NodeStatus } from '../core/metrics.js';
 
 /** The dashboard's WebSocket path; the token comes as `?token=` (browsers cannot set headers). */
@@ -69,6 +69,26 @@ export interface QuestionView {
   readonly upvotes: number;
   readonly answered: boolean;
   /** Epoch ms. */
+  readonly ts: number;
+}
+
+/**
+ * A moderation verdict (`/api/moderation`), from the `moderation_events` table. `text`, `login`
+ * and `channel` come from chat: hostile, shown as text only.
+ */
+export interface ModerationView {
+  readonly id: number;
+  readonly platform: Platform;
+  readonly channel: string;
+  readonly login: string;
+  /** `allow` in shadow mode (the reasons then end with `shadow`, `would_<verdict>`). */
+  readonly verdict: Verdict;
+  /** The rules that caught the message (`links`, `caps`, a regex rule's name…). */
+  readonly reasons: readonly string[];
+  /** The author's escalation points after this message. */
+  readonly points: number;
+  readonly text: string;
+  /** Epoch ms of the chat message. */
   readonly ts: number;
 }
 
@@ -143,6 +163,23 @@ export interface HistoricalResponse {
   readonly points: readonly MetricPoint[];
   /** More rows matched than `limit`; narrow the time range. */
   readonly truncated: boolean;
+}
+
+/** `GET /api/moderation`: recent verdicts, newest first, and counts over the whole window. */
+export interface ModerationResponse {
+  /** Epoch ms: the window is from here to now. */
+  readonly since: number;
+  /** The newest `limit` verdicts of the window. */
+  readonly verdicts: readonly ModerationView[];
+  /** More verdicts are in the window than `verdicts` holds. */
+  readonly truncated: boolean;
+  /** Every verdict of the window, not only those listed. */
+  readonly counts: {
+    readonly total: number;
+    readonly byVerdict: Readonly<Partial<Record<Verdict, number>>>;
+    /** A verdict with two reasons counts once under each. */
+    readonly byReason: Readonly<Record<string, number>>;
+  };
 }
 
 /** `GET /api/performance`. */

@@ -3,7 +3,8 @@
  * throttle → control, everything → sample_metrics → metrics sink, and questions and metrics →
  * a real PostgreSQL) runs with the runtime's API and `server.token` set, as `chatflow run`
  * starts it; Chromium logs in, watches the live charts, the graph's counts and an alert the
- * running pipeline trips, answers a question, reads history, sends pause/resume/panic, is
+ * running pipeline trips, answers a question, shows a moderation verdict stored in PostgreSQL,
+ * reads history, sends pause/resume/panic, is
  * checked at desktop and phone widths, and rides out a server restart.
  */
 import { mkdir } from 'node:fs/promises';
@@ -337,6 +338,43 @@ describe('dashboard page in Chromium', () => {
     await page.waitForSelector(item, { state: 'detached', timeout: WAIT_MS });
     expect((await stored('SELECT answered FROM questions WHERE id = $1', [row.id])).answered).toBe(true);
 
+    // A moderation verdict in PostgreSQL: listed as text (never markup), with counts by reason.
+    const hostile = '<img src=x onerror="document.title=\'pwned\'"><b>FREE</b> nitro at evil.example';
+    const inserted = await (db as pg.Client).query<{ id: string }>(
+      `INSERT INTO moderation_events (platform, message_id, channel, author_login, verdict, reasons, points, text, ts, instance)
+       VALUES ('kick', 'mod1', 'chan', '<i>mallory</i>', 'delete', '["links","caps"]', 3, $1, now(), 'dash-test')
+       RETURNING id`,
+      [hostile],
+    );
+    await page.click('#moderation-refresh');
+    const verdictRow = `#moderation li[data-moderation="${String(inserted.rows[0]?.id)}"]`;
+    await page.waitForSelector(verdictRow, { timeout: WAIT_MS });
+    const shownVerdict = await page.evaluate((sel) => {
+      const li = document.querySelector(sel);
+      return {
+        verdict: li?.getAttribute('data-verdict'),
+        chip: li?.querySelector('.chip')?.textContent,
+        login: li?.querySelector('.main')?.textContent,
+        reasons: li?.querySelector('.reasons')?.textContent,
+        text: li?.querySelector('.text')?.textContent,
+        markup: document.querySelectorAll('#moderation-panel img, #moderation-panel b, #moderation-panel i').length,
+        tags: [...document.querySelectorAll<HTMLElement>('#moderation-counts .tag')].map((t) => [t.dataset.reason, t.dataset.count]),
+      };
+    }, verdictRow);
+    expect(shownVerdict).toEqual({
+      verdict: 'delete',
+      chip: 'delete',
+      login: '<i>mallory</i>',
+      reasons: 'links, caps · kick · chan',
+      text: hostile,
+      markup: 0,
+      tags: [
+        ['caps', '1'],
+        ['links', '1'],
+      ],
+    });
+    expect(await page.title()).toBe('chatflow dashboard');
+
     // History: the metrics stored in PostgreSQL, over the last 15 minutes.
     await stored(`SELECT 1 FROM system_metrics WHERE name = 'chatflow_messages_per_second'`);
     await page.selectOption('#history-metric', 'chatflow_messages_per_second');
@@ -376,6 +414,8 @@ describe('dashboard page in Chromium', () => {
       await chartsHavePoints(page, 2);
       await page.waitForFunction(() => document.querySelector('#graph svg.vertical') !== null, undefined, { timeout: WAIT_MS });
       await page.waitForSelector('#alerts-active li[data-rule="chat_flood"]', { timeout: WAIT_MS });
+      // The verdict the desktop test stored: its long hostile row must wrap, not widen the page.
+      await page.waitForSelector('#moderation li[data-verdict="delete"]', { timeout: WAIT_MS });
 
       const width = await noHorizontalScroll(page);
       expect(width.client).toBe(390);
