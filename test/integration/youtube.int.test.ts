@@ -3,6 +3,7 @@
  * API (lookup, history, paging, pacing, quota, errors, backoff, the chat's end) and innertube
  * (the same chat, the same events), on its own and through the real runtime.
  */
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import pino from 'pino';
 import type { Subscription } from 'rxjs';
@@ -21,6 +22,7 @@ import { YoutubeConfig, youtubeChat, youtubeComponent } from '../../src/sources/
 import type { ApiChatItem } from '../../src/sources/youtubeNormalize.js';
 import { apiChatItems, loadDocumentedItems, SUPER_CHAT_SAMPLE_ID } from '../fakes/youtubeSamples.js';
 import { FakeYoutubeServer, type FakeYoutubeOptions } from '../fakes/youtubeServer.js';
+import type { GoldenEntry } from '../fixtures/youtubeGolden.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -92,6 +94,30 @@ const LIVE = items.slice(3);
 /** One live chat message (the streamer's `!cv cutoff 0.7`). */
 const ONE = items.find((i) => i.id === 'LCC.doc-owner-text-1') as ApiChatItem;
 
+const golden = JSON.parse(readFileSync(new URL('../fixtures/youtube-golden.json', import.meta.url), 'utf8')) as GoldenEntry[];
+
+/**
+ * The events of youtube-golden.json for LIVE's items, in order, as the fake serves them: in its
+ * chat `channel` (the fake rewrites each item's `liveChatId`), the captured Super Chat under
+ * {@link SUPER_CHAT_SAMPLE_ID} (the capture kept no id, so the golden file has a derived one),
+ * and without `receivedAt` (the golden file's is the sample's index).
+ */
+function goldenLive(channel: string): unknown[] {
+  return LIVE.flatMap((item) => {
+    const superChat = item.id === SUPER_CHAT_SAMPLE_ID;
+    const sample = superChat ? 'superChatEvent-item' : `documented:${item.id}`;
+    const events = golden.find((g) => g.sample === sample)?.events;
+    if (events === undefined) throw new Error(`youtube-golden.json has no events for ${sample}`);
+    return events.map(({ receivedAt: _received, ...event }) => ({ ...event, channel, ...(superChat ? { id: SUPER_CHAT_SAMPLE_ID } : {}) }));
+  });
+}
+
+/** An event without `receivedAt`, which depends on when the test ran. */
+function withoutReceivedAt(event: ChatEvent | PlatformEvent): unknown {
+  const { receivedAt: _received, ...rest } = event;
+  return rest;
+}
+
 /** The chat events and platform events LIVE must give, in order. */
 const LIVE_EVENTS = [
   `chat:${SUPER_CHAT_SAMPLE_ID}`,
@@ -119,6 +145,8 @@ describe('youtube source (Data API) against the fake YouTube server', () => {
     server.push(chatId, LIVE);
     await until(() => s.events.length === LIVE_EVENTS.length, 5000, 'live events');
     expect(ids(s.events)).toEqual(LIVE_EVENTS);
+    // Every field of every event received over HTTP, as the golden file says.
+    expect(s.events.map(withoutReceivedAt)).toEqual(goldenLive(chatId));
     expect(s.events.every((e) => e.platform === 'youtube' && e.channel === chatId && e.backfill === undefined)).toBe(true);
     expect(s.healths).toEqual(['connecting', 'live']);
 
