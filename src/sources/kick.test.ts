@@ -46,6 +46,12 @@ describe('KickConfig', () => {
     expect(problems({ channel: 'a', chatroom: 1 })[0]).toMatch(/Unrecognized key/);
   });
 
+  it('reads an empty ws_url as the cluster socket', () => {
+    const config = KickConfig.parse({ channel: 'a', ws_url: '', cluster: 'eu1' });
+    expect(config.ws_url).toBeUndefined();
+    expect(config.cluster).toBe('eu1');
+  });
+
   it('parses every example of the component', () => {
     for (const example of kickComponent.examples) expect(() => KickConfig.parse(parseYaml(example))).not.toThrow();
   });

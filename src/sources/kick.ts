@@ -77,14 +77,19 @@ export const KickConfig = z
       .default(KICK_CLUSTER)
       .describe('Pusher cluster of the app key: the socket is `wss://ws-<cluster>.pusher.com`.'),
     ws_url: z
-      .string()
-      .superRefine((url, ctx) => {
-        const problem = originProblem(url);
-        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .optional()
+      .preprocess(
+        // Empty (`"${KICK_WS_URL:-}"` unset) means the cluster's own socket.
+        (value) => (value === '' ? undefined : value),
+        z
+          .string()
+          .superRefine((url, ctx) => {
+            const problem = originProblem(url);
+            if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+          })
+          .optional(),
+      )
       .describe(
-        'WebSocket origin to use instead of `wss://ws-<cluster>.pusher.com`, e.g. `ws://127.0.0.1:6001` for a local relay or test server; `/app/<app_key>?protocol=7…` is added.',
+        'WebSocket origin to use instead of `wss://ws-<cluster>.pusher.com`, e.g. `ws://127.0.0.1:6001` for a local relay or test server; `/app/<app_key>?protocol=7…` is added. Empty means the cluster’s socket.',
       ),
     api_base_url: z
       .string()
