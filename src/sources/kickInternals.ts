@@ -6,7 +6,7 @@
 import type { ChatEvent, PlatformEvent } from '../core/events.js';
 import type { DropCounter } from '../core/metrics.js';
 import { kickId } from './kickNormalize.js';
-import { RECENT_IDS, RecentIds } from './twitchInternals.js';
+import { RECENT_IDS, RecentIds } from './recentIds.js';
 
 /** Kick's public Pusher app key (scraped from its web client; it has changed before). */
 export const KICK_APP_KEY = '32cbd69e4b950bf97679';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Author, ChatEvent, PlatformEvent } from '../core/events.js';
 import { NodeMetrics } from '../core/metrics.js';
-import { createTwitchNodeState, gateTwitchEvent, RecentIds, RoomStates } from './twitchInternals.js';
+import { RecentIds } from './recentIds.js';
+import { createTwitchNodeState, gateTwitchEvent, RoomStates } from './twitchInternals.js';
 
 const author: Author = { id: '1', login: 'a', displayName: 'A', roles: [], badges: {} };
 

@@ -6,7 +6,7 @@
  */
 import type { ChatEvent, PlatformEvent } from '../core/events.js';
 import type { DropCounter } from '../core/metrics.js';
-import { RecentIds } from './twitchInternals.js';
+import { RecentIds } from './recentIds.js';
 import { QuotaLedger } from './youtubeQuotaInternals.js';
 
 /** How many recent ids a node remembers: far more than a page (≤ 2000 items) or an overlap holds. */
