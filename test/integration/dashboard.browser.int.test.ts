@@ -90,6 +90,8 @@ operators:
         metric: chatflow_messages_per_second
         labels: { channel: alarm }
         warning: 1
+        # One burst: without this the alert could fire and clear between two stream frames.
+        clear_after: 30s
         message: "Someone chats in #alarm"
 sinks:
   metrics: { type: metrics, inputs: [stats, cv], stream_every: 500ms }
