@@ -24,7 +24,7 @@ export interface ControlAction {
  *
  * ```ts
  * const bus = new ControlBus();
- * bus.actions.subscribe((a) => console.log(a.verb));
+ * bus.actions.subscribe((a) => log.info({ verb: a.verb }, 'Control action.'));
  * bus.send({ verb: 'panic', source: 'api' }); // → 1
  * ```
  */

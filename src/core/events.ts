@@ -110,6 +110,25 @@ export interface PlatformEvent extends EventBase {
   readonly backfill?: boolean;
 }
 
+/** A platform event as the sources build it: `author` and `backfill` only when there are. */
+export function platformEvent(
+  platform: Platform,
+  type: PlatformEventType,
+  id: string,
+  channel: string,
+  author: Author | undefined,
+  ts: number,
+  data: PlatformEvent['data'],
+  receivedAt: number,
+  backfill = false,
+): PlatformEvent {
+  const event: PlatformEvent =
+    author === undefined
+      ? { kind: 'platform', type, id, platform, channel, ts, data, receivedAt }
+      : { kind: 'platform', type, id, platform, channel, author, ts, data, receivedAt };
+  return backfill ? { ...event, backfill: true } : event;
+}
+
 /** A typed argument value of a parsed command. */
 export type CommandArg = string | number | boolean;
 

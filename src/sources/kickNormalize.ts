@@ -4,7 +4,7 @@
  * `metadata` may be missing: everything is read defensively, and what cannot be read is
  * reported as `malformed`, never thrown.
  */
-import type { Author, ChatEvent, EmoteRange, PlatformEvent, PlatformEventType, Role } from '../core/events.js';
+import { type Author, type ChatEvent, type EmoteRange, type PlatformEvent, type Role, platformEvent } from '../core/events.js';
 
 /** What an event was, for counting: events came out, a kind chatflow skips, a kind never seen, or garbage. */
 export type KickOutcome = 'events' | 'unsupported' | 'unknown' | 'malformed';
@@ -252,19 +252,6 @@ function authorByName(username: string): Author {
   return { id: '', login: username.toLowerCase(), displayName: username, roles: [], badges: {} };
 }
 
-function platformEvent(
-  type: PlatformEventType,
-  id: string,
-  channel: string,
-  author: Author | undefined,
-  ts: number,
-  data: Data,
-  receivedAt: number,
-): PlatformEvent {
-  return author === undefined
-    ? { kind: 'platform', type, id, platform: 'kick', channel, ts, data, receivedAt }
-    : { kind: 'platform', type, id, platform: 'kick', channel, author, ts, data, receivedAt };
-}
 
 function chatMessage(data: Json, channel: string, receivedAt: number, now: () => number, emit: KickEmit): KickOutcome {
   const id = kickId(data.id);
@@ -281,7 +268,7 @@ function chatMessage(data: Json, channel: string, receivedAt: number, now: () =>
     const months = num(celebration.total_months);
     if (months !== undefined) info.months = months;
     if (parsed.text !== '') info.message = parsed.text;
-    emit(platformEvent('subscription', id, channel, sender, ts, info, receivedAt));
+    emit(platformEvent('kick', 'subscription', id, channel, sender, ts, info, receivedAt));
     return 'events';
   }
   const event: Writable<ChatEvent> = {
@@ -322,7 +309,7 @@ function messageDeleted(data: Json, channel: string, receivedAt: number, now: ()
   if (Array.isArray(data.violatedRules) && data.violatedRules.length > 0) {
     info.violatedRules = data.violatedRules.map((rule) => (typeof rule === 'string' ? rule : JSON.stringify(rule))).join(', ');
   }
-  emit(platformEvent('message_deleted', target, channel, undefined, now(), info, receivedAt));
+  emit(platformEvent('kick', 'message_deleted', target, channel, undefined, now(), info, receivedAt));
   return 'events';
 }
 
@@ -344,13 +331,13 @@ function userBanned(data: Json, channel: string, receivedAt: number, now: () => 
     else if (minutes !== undefined) info.durationSeconds = minutes * 60;
   }
   const id = kickId(data.id) ?? `ban:${channel}:${user.id || user.login}:${expiresAt ?? ts}`;
-  emit(platformEvent(permanent ? 'user_banned' : 'user_timed_out', id, channel, user, ts, info, receivedAt));
+  emit(platformEvent('kick', permanent ? 'user_banned' : 'user_timed_out', id, channel, user, ts, info, receivedAt));
   return 'events';
 }
 
 function chatroomClear(data: Json, channel: string, receivedAt: number, now: () => number, emit: KickEmit): KickOutcome {
   const ts = now();
-  emit(platformEvent('chat_cleared', kickId(data.id) ?? `clear:${channel}:${ts}`, channel, undefined, ts, {}, receivedAt));
+  emit(platformEvent('kick', 'chat_cleared', kickId(data.id) ?? `clear:${channel}:${ts}`, channel, undefined, ts, {}, receivedAt));
   return 'events';
 }
 
@@ -363,7 +350,7 @@ function subscription(data: Json, channel: string, receivedAt: number, now: () =
   if (months !== undefined) info.months = months;
   // No id on the wire: one made of what the event says, so a repeat of it is recognised.
   const id = `subscription:${channel}:${author.login}:${months ?? ''}`;
-  emit(platformEvent('subscription', id, channel, author, now(), info, receivedAt));
+  emit(platformEvent('kick', 'subscription', id, channel, author, now(), info, receivedAt));
   return 'events';
 }
 
@@ -380,7 +367,7 @@ function gift(data: Json, channel: string, receivedAt: number, now: () => number
   // same gift: the same id makes the second one a duplicate.
   const who = recipients.map((name) => name.toLowerCase()).sort().join(',');
   const id = `gift:${channel}:${author?.login ?? ''}:${who}`;
-  emit(platformEvent('gift', id, channel, author, now(), info, receivedAt));
+  emit(platformEvent('kick', 'gift', id, channel, author, now(), info, receivedAt));
   return 'events';
 }
 
@@ -393,6 +380,6 @@ function host(data: Json, channel: string, receivedAt: number, now: () => number
   const message = text(data.optional_message);
   if (message !== undefined) info.message = message;
   const id = `host:${channel}:${author.login}:${viewers}`;
-  emit(platformEvent('host', id, channel, author, now(), info, receivedAt));
+  emit(platformEvent('kick', 'host', id, channel, author, now(), info, receivedAt));
   return 'events';
 }

@@ -3,7 +3,7 @@
  * reading of them, which turns `"0"`/`"1"` into booleans, reports only `cheer` for bits and
  * passes the streak where the cumulative months of a resub are.
  */
-import type { Author, ChatEvent, PlatformEvent, PlatformEventType, Role } from '../core/events.js';
+import { type Author, type ChatEvent, type PlatformEvent, type PlatformEventType, type Role, platformEvent } from '../core/events.js';
 import {
   BADGE_BROADCASTER,
   BADGE_MOD,
@@ -223,19 +223,6 @@ function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: T
   return 'events';
 }
 
-function platformEvent(
-  type: PlatformEventType,
-  id: string,
-  channel: string,
-  author: Author | undefined,
-  ts: number,
-  data: Data,
-  receivedAt: number,
-): PlatformEvent {
-  return author === undefined
-    ? { kind: 'platform', type, id, platform: 'twitch', channel, ts, data, receivedAt }
-    : { kind: 'platform', type, id, platform: 'twitch', channel, author, ts, data, receivedAt };
-}
 
 /** Sets `data[key]` to the tag's number when there is one. */
 function putNumber(data: Data, key: string, tags: IrcMessage['tags'], tagKey: string): void {
@@ -325,7 +312,7 @@ function usernotice(msg: IrcMessage, receivedAt: number, now: () => number, emit
     if (body !== undefined) data.action = true;
   }
   const author = anonymous ? undefined : authorOf(tags, login, rawTag(tags, 'room-id'));
-  emit(platformEvent(type, id, channel, author, ts, data, receivedAt));
+  emit(platformEvent('twitch', type, id, channel, author, ts, data, receivedAt));
   return 'events';
 }
 
@@ -345,7 +332,7 @@ function clearchat(msg: IrcMessage, receivedAt: number, now: () => number, emit:
   const roomId = rawTag(tags, 'room-id') ?? '';
   const login = msg.params[1];
   if (!login) {
-    emit(platformEvent('chat_cleared', `clearchat:${roomId}:${ts}`, channel, undefined, ts, {}, receivedAt));
+    emit(platformEvent('twitch', 'chat_cleared', `clearchat:${roomId}:${ts}`, channel, undefined, ts, {}, receivedAt));
     return 'events';
   }
   const userId = rawTag(tags, 'target-user-id') ?? '';
@@ -355,7 +342,7 @@ function clearchat(msg: IrcMessage, receivedAt: number, now: () => number, emit:
   if (seconds !== undefined) data.durationSeconds = seconds;
   putText(data, 'reason', tags, 'ban-reason');
   const type: PlatformEventType = seconds === undefined ? 'user_banned' : 'user_timed_out';
-  emit(platformEvent(type, `clearchat:${roomId}:${userId || login}:${ts}`, channel, author, ts, data, receivedAt));
+  emit(platformEvent('twitch', type, `clearchat:${roomId}:${userId || login}:${ts}`, channel, author, ts, data, receivedAt));
   return 'events';
 }
 
@@ -370,7 +357,7 @@ function clearmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: 
   putText(data, 'login', tags, 'login');
   data.text = body ?? raw;
   data.action = body !== undefined;
-  emit(platformEvent('message_deleted', target, channel, undefined, tsOf(tags, now), data, receivedAt));
+  emit(platformEvent('twitch', 'message_deleted', target, channel, undefined, tsOf(tags, now), data, receivedAt));
   return 'events';
 }
 
@@ -404,7 +391,7 @@ function roomstate(msg: IrcMessage, receivedAt: number, now: () => number, emit:
   }
   if (settings === 0) return 'control';
   const ts = now();
-  emit(platformEvent('room_state', roomStateId(channel, ts, data), channel, undefined, ts, data, receivedAt));
+  emit(platformEvent('twitch', 'room_state', roomStateId(channel, ts, data), channel, undefined, ts, data, receivedAt));
   return 'events';
 }
 

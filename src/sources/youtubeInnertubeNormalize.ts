@@ -3,8 +3,8 @@
  * the same events the Data API gives (src/sources/youtubeNormalize.ts) as far as the renderers
  * carry the same facts. Pure: no I/O.
  */
-import type { Author, ChatEvent, EmoteRange, PlatformEvent, PlatformEventType } from '../core/events.js';
-import { type ItemOutcome, type YoutubeEmit, type YoutubeItemContext, youtubeAuthor, youtubeRoles } from './youtubeNormalize.js';
+import type { Author, ChatEvent, EmoteRange } from '../core/events.js';
+import { type ItemOutcome, type YoutubeEmit, type YoutubeItemContext, youtubeAuthor, youtubeEvent, youtubeRoles } from './youtubeNormalize.js';
 
 type Data = Record<string, string | number | boolean | null>;
 type Obj = Readonly<Record<string, unknown>>;
@@ -163,18 +163,6 @@ export function rendererAuthor(renderer: Obj): Author | undefined {
   return youtubeAuthor(id, textOf(renderer.authorName), youtubeRoles(owner, moderator, member, verified));
 }
 
-function platformEvent(
-  type: PlatformEventType,
-  id: string,
-  author: Author | undefined,
-  ts: number,
-  data: Data,
-  ctx: YoutubeItemContext,
-): PlatformEvent {
-  const base = { kind: 'platform', type, id, platform: 'youtube', channel: ctx.channel, ts, data, receivedAt: ctx.receivedAt } as const;
-  const withAuthor = author === undefined ? base : { ...base, author };
-  return ctx.backfill ? { ...withAuthor, backfill: true } : withAuthor;
-}
 
 function chatEvent(id: string, author: Author, text: string, emotes: EmoteRange[], ts: number, ctx: YoutubeItemContext, bits?: number): ChatEvent {
   const event: ChatEvent = {
@@ -222,7 +210,7 @@ export function normalizeInnertubeAction(action: unknown, ctx: YoutubeItemContex
     const note = textOf(deleted.deletedStateMessage);
     const data: Data = { messageId: target };
     if (note.includes('retracted')) data.retracted = true;
-    emit(platformEvent('message_deleted', `deleted:${target}`, undefined, ctx.now(), data, ctx));
+    emit(youtubeEvent('message_deleted', `deleted:${target}`, ctx.channel, undefined, ctx.now(), data, ctx));
     return 'events';
   }
   const byAuthor = obj(a.markChatItemsByAuthorAsDeletedAction);
@@ -231,7 +219,7 @@ export function normalizeInnertubeAction(action: unknown, ctx: YoutubeItemContex
     if (!userId) return 'malformed';
     const ts = ctx.now();
     const author = youtubeAuthor(userId, undefined, youtubeRoles(false, false, false, false));
-    emit(platformEvent('user_banned', `banned:${userId}:${ts}`, author, ts, { userId, login: userId }, ctx));
+    emit(youtubeEvent('user_banned', `banned:${userId}:${ts}`, ctx.channel, author, ts, { userId, login: userId }, ctx));
     return 'events';
   }
   return 'unsupported';
@@ -272,7 +260,7 @@ function addChatItem(item: Obj | undefined, ctx: YoutubeItemContext, emit: Youtu
         if (alt) data.stickerAltText = alt;
       }
       if (text && author !== undefined) emit(chatEvent(id, author, text, emotes, ts, ctx, parsed.amount));
-      emit(platformEvent('super_chat', id, author, ts, data, ctx));
+      emit(youtubeEvent('super_chat', id, ctx.channel, author, ts, data, ctx));
       return 'events';
     }
     case 'liveChatMembershipItemRenderer': {
@@ -291,7 +279,7 @@ function addChatItem(item: Obj | undefined, ctx: YoutubeItemContext, emit: Youtu
         const level = /^Welcome to (.+?)!?$/.exec(textOf(renderer.headerSubtext))?.[1];
         if (level) data.level = level;
       }
-      emit(platformEvent('membership', id, author, ts, data, ctx));
+      emit(youtubeEvent('membership', id, ctx.channel, author, ts, data, ctx));
       return 'events';
     }
     case 'liveChatSponsorshipsGiftPurchaseAnnouncementRenderer': {
@@ -300,11 +288,11 @@ function addChatItem(item: Obj | undefined, ctx: YoutubeItemContext, emit: Youtu
       const data: Data = { count: primary?.[1] === undefined ? 1 : Number(primary[1]), anonymous: false };
       if (primary?.[2]) data.level = primary[2];
       const giver = rendererAuthor({ ...header, authorExternalChannelId: renderer.authorExternalChannelId });
-      emit(platformEvent('gift', id, giver, ts, data, ctx));
+      emit(youtubeEvent('gift', id, ctx.channel, giver, ts, data, ctx));
       return 'events';
     }
     case 'liveChatSponsorshipsGiftRedemptionAnnouncementRenderer':
-      emit(platformEvent('membership', id, author, ts, { gifted: true }, ctx));
+      emit(youtubeEvent('membership', id, ctx.channel, author, ts, { gifted: true }, ctx));
       return 'events';
     default:
       return 'unsupported';

@@ -2,7 +2,7 @@
  * YouTube Data API v3 `liveChatMessage` resources → chatflow events (DESIGN.md §3,
  * platform-protocols.md §3.1). Pure: no I/O, no clock except the `now` it is handed.
  */
-import type { Author, ChatEvent, PlatformEvent, PlatformEventType, Role } from '../core/events.js';
+import { type Author, type ChatEvent, type PlatformEvent, type PlatformEventType, type Role, platformEvent } from '../core/events.js';
 
 /** What an item was, for counting: events came out, a silent item, the chat's end, a kind chatflow skips, or garbage. */
 export type ItemOutcome = 'events' | 'silent' | 'ended' | 'unsupported' | 'malformed';
@@ -137,7 +137,8 @@ function authorOfItem(item: ApiChatItem): Author | undefined {
   return youtubeAuthor(id, details?.displayName, roles);
 }
 
-function platformEvent(
+/** A YouTube platform event, marked `backfill` when its page is history. */
+export function youtubeEvent(
   type: PlatformEventType,
   id: string,
   channel: string,
@@ -146,9 +147,7 @@ function platformEvent(
   data: Data,
   ctx: YoutubeItemContext,
 ): PlatformEvent {
-  const base = { kind: 'platform', type, id, platform: 'youtube', channel, ts, data, receivedAt: ctx.receivedAt } as const;
-  const withAuthor = author === undefined ? base : { ...base, author };
-  return ctx.backfill ? { ...withAuthor, backfill: true } : withAuthor;
+  return platformEvent('youtube', type, id, channel, author, ts, data, ctx.receivedAt, ctx.backfill);
 }
 
 function chatEvent(
@@ -236,7 +235,7 @@ export function normalizeYoutubeItem(item: ApiChatItem, ctx: YoutubeItemContext,
         if (alt) data.stickerAltText = alt;
       }
       if (comment && author !== undefined) emit(chatEvent(id, channel, author, comment, ts, ctx, amount));
-      emit(platformEvent('super_chat', id, channel, author, ts, data, ctx));
+      emit(youtubeEvent('super_chat', id, channel, author, ts, data, ctx));
       return 'events';
     }
     case 'newSponsorEvent': {
@@ -244,7 +243,7 @@ export function normalizeYoutubeItem(item: ApiChatItem, ctx: YoutubeItemContext,
       const data: Data = { upgrade: details.isUpgrade === true };
       const level = stringOf(details.memberLevelName);
       if (level) data.level = level;
-      emit(platformEvent('membership', id, channel, author, ts, data, ctx));
+      emit(youtubeEvent('membership', id, channel, author, ts, data, ctx));
       return 'events';
     }
     case 'memberMilestoneChatEvent': {
@@ -256,7 +255,7 @@ export function normalizeYoutubeItem(item: ApiChatItem, ctx: YoutubeItemContext,
       if (level) data.level = level;
       const comment = stringOf(details.userComment);
       if (comment) data.message = comment;
-      emit(platformEvent('membership', id, channel, author, ts, data, ctx));
+      emit(youtubeEvent('membership', id, channel, author, ts, data, ctx));
       return 'events';
     }
     case 'membershipGiftingEvent': {
@@ -264,7 +263,7 @@ export function normalizeYoutubeItem(item: ApiChatItem, ctx: YoutubeItemContext,
       const data: Data = { count: numberOf(details.giftMembershipsCount) ?? 1, anonymous: false };
       const level = stringOf(details.giftMembershipsLevelName);
       if (level) data.level = level;
-      emit(platformEvent('gift', id, channel, author, ts, data, ctx));
+      emit(youtubeEvent('gift', id, channel, author, ts, data, ctx));
       return 'events';
     }
     case 'giftMembershipReceivedEvent': {
@@ -276,7 +275,7 @@ export function normalizeYoutubeItem(item: ApiChatItem, ctx: YoutubeItemContext,
       if (gifter) data.gifterId = gifter;
       const origin = stringOf(details.associatedMembershipGiftingMessageId);
       if (origin) data.originId = origin;
-      emit(platformEvent('membership', id, channel, author, ts, data, ctx));
+      emit(youtubeEvent('membership', id, channel, author, ts, data, ctx));
       return 'events';
     }
     case 'messageDeletedEvent':
@@ -288,14 +287,14 @@ export function normalizeYoutubeItem(item: ApiChatItem, ctx: YoutubeItemContext,
       const data: Data = { messageId: target };
       if (retracted) {
         data.retracted = true;
-        emit(platformEvent('message_deleted', id, channel, author, ts, data, ctx));
+        emit(youtubeEvent('message_deleted', id, channel, author, ts, data, ctx));
       } else {
         // The item's author is the moderator who deleted the message, not the message's author.
         if (author !== undefined) {
           data.deletedById = author.id;
           data.deletedByName = author.displayName;
         }
-        emit(platformEvent('message_deleted', id, channel, undefined, ts, data, ctx));
+        emit(youtubeEvent('message_deleted', id, channel, undefined, ts, data, ctx));
       }
       return 'events';
     }
@@ -310,7 +309,7 @@ export function normalizeYoutubeItem(item: ApiChatItem, ctx: YoutubeItemContext,
       const seconds = numberOf(details.banDurationSeconds);
       const temporary = details.banType === 'temporary';
       if (temporary && seconds !== undefined) data.durationSeconds = seconds;
-      emit(platformEvent(temporary ? 'user_timed_out' : 'user_banned', id, channel, target, ts, data, ctx));
+      emit(youtubeEvent(temporary ? 'user_timed_out' : 'user_banned', id, channel, target, ts, data, ctx));
       return 'events';
     }
     default:
