@@ -3,8 +3,8 @@
  * the same events the Data API gives (src/sources/youtubeNormalize.ts) as far as the renderers
  * carry the same facts. Pure: no I/O.
  */
-import type { Author, ChatEvent, EmoteRange } from '../core/events.js';
-import { type ItemOutcome, type YoutubeEmit, type YoutubeItemContext, youtubeAuthor, youtubeEvent, youtubeRoles } from './youtubeNormalize.js';
+import type { Author, EmoteRange } from '../core/events.js';
+import { type ItemOutcome, type YoutubeEmit, type YoutubeItemContext, youtubeAuthor, youtubeChatEvent, youtubeEvent, youtubeRoles } from './youtubeNormalize.js';
 
 type Data = Record<string, string | number | boolean | null>;
 type Obj = Readonly<Record<string, unknown>>;
@@ -164,23 +164,6 @@ export function rendererAuthor(renderer: Obj): Author | undefined {
 }
 
 
-function chatEvent(id: string, author: Author, text: string, emotes: EmoteRange[], ts: number, ctx: YoutubeItemContext, bits?: number): ChatEvent {
-  const event: ChatEvent = {
-    kind: 'chat',
-    id,
-    platform: 'youtube',
-    channel: ctx.channel,
-    author,
-    text,
-    emotes,
-    ts,
-    action: false,
-    firstMessage: false,
-    receivedAt: ctx.receivedAt,
-    ...(bits === undefined ? {} : { bits }),
-  };
-  return ctx.backfill ? { ...event, backfill: true } : event;
-}
 
 /** Renderers that show something in the chat but carry no event (engagement notices, placeholders). */
 const SILENT_RENDERERS = new Set(['liveChatViewerEngagementMessageRenderer', 'liveChatPlaceholderItemRenderer']);
@@ -239,7 +222,7 @@ function addChatItem(item: Obj | undefined, ctx: YoutubeItemContext, emit: Youtu
     case 'liveChatTextMessageRenderer': {
       if (author === undefined) return 'malformed';
       const { text, emotes } = runsToText(renderer.message);
-      emit(chatEvent(id, author, text, emotes, ts, ctx));
+      emit(youtubeChatEvent(id, ctx.channel, author, text, emotes, ts, ctx));
       return 'events';
     }
     case 'liveChatPaidMessageRenderer':
@@ -259,7 +242,7 @@ function addChatItem(item: Obj | undefined, ctx: YoutubeItemContext, emit: Youtu
         const alt = str(obj(obj(obj(renderer.sticker)?.accessibility)?.accessibilityData)?.label);
         if (alt) data.stickerAltText = alt;
       }
-      if (text && author !== undefined) emit(chatEvent(id, author, text, emotes, ts, ctx, parsed.amount));
+      if (text && author !== undefined) emit(youtubeChatEvent(id, ctx.channel, author, text, emotes, ts, ctx, parsed.amount));
       emit(youtubeEvent('super_chat', id, ctx.channel, author, ts, data, ctx));
       return 'events';
     }

@@ -2,7 +2,7 @@
  * YouTube Data API v3 `liveChatMessage` resources → chatflow events (DESIGN.md §3,
  * platform-protocols.md §3.1). Pure: no I/O, no clock except the `now` it is handed.
  */
-import { type Author, type ChatEvent, type PlatformEvent, type PlatformEventType, type Role, platformEvent } from '../core/events.js';
+import { type Author, type ChatEvent, type EmoteRange, type PlatformEvent, type PlatformEventType, type Role, platformEvent } from '../core/events.js';
 
 /** What an item was, for counting: events came out, a silent item, the chat's end, a kind chatflow skips, or garbage. */
 export type ItemOutcome = 'events' | 'silent' | 'ended' | 'unsupported' | 'malformed';
@@ -150,11 +150,13 @@ export function youtubeEvent(
   return platformEvent('youtube', type, id, channel, author, ts, data, ctx.receivedAt, ctx.backfill);
 }
 
-function chatEvent(
+/** A YouTube chat message (Data API or innertube), marked `backfill` when its page is history. */
+export function youtubeChatEvent(
   id: string,
   channel: string,
   author: Author,
   text: string,
+  emotes: EmoteRange[],
   ts: number,
   ctx: YoutubeItemContext,
   bits?: number,
@@ -166,7 +168,7 @@ function chatEvent(
     channel,
     author,
     text,
-    emotes: [],
+    emotes,
     ts,
     action: false,
     firstMessage: false,
@@ -210,7 +212,7 @@ export function normalizeYoutubeItem(item: ApiChatItem, ctx: YoutubeItemContext,
     case 'textMessageEvent': {
       if (author === undefined) return 'malformed';
       const text = stringOf(detailsOf(item, 'textMessageDetails').messageText) ?? snippet.displayMessage ?? '';
-      emit(chatEvent(id, channel, author, text, ts, ctx));
+      emit(youtubeChatEvent(id, channel, author, text, [], ts, ctx));
       return 'events';
     }
     case 'superChatEvent':
@@ -234,7 +236,7 @@ export function normalizeYoutubeItem(item: ApiChatItem, ctx: YoutubeItemContext,
         const alt = stringOf(meta.altText);
         if (alt) data.stickerAltText = alt;
       }
-      if (comment && author !== undefined) emit(chatEvent(id, channel, author, comment, ts, ctx, amount));
+      if (comment && author !== undefined) emit(youtubeChatEvent(id, channel, author, comment, [], ts, ctx, amount));
       emit(youtubeEvent('super_chat', id, channel, author, ts, data, ctx));
       return 'events';
     }
