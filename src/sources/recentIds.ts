@@ -3,7 +3,7 @@
  * replayed page) is emitted once. Shared by the Twitch, Kick and YouTube sources.
  */
 
-/** How many recent ids a node remembers by default: far more than a reconnect overlap holds. */
+/** How many recent ids a node remembers by default: far more than a reconnect overlap or a YouTube page (≤ 2000 items) holds. */
 export const RECENT_IDS = 10_000;
 
 /**

@@ -6,11 +6,9 @@
  */
 import type { ChatEvent, PlatformEvent } from '../core/events.js';
 import type { DropCounter } from '../core/metrics.js';
-import { RecentIds } from './recentIds.js';
+import { RECENT_IDS, RecentIds } from './recentIds.js';
 import { QuotaLedger } from './youtubeQuotaInternals.js';
 
-/** How many recent ids a node remembers: far more than a page (≤ 2000 items) or an overlap holds. */
-export const RECENT_IDS = 10_000;
 
 export interface YoutubeNodeState {
   /** Live chat being polled (Data API), once known. */
