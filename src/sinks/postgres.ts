@@ -49,7 +49,7 @@ export const PostgresConfig = z
       .max(8)
       .default(2)
       .describe(
-        'Connections writing at once. A batch of at least 400 events is split across them, each part its own transaction, so PostgreSQL ingests on several cores while the next part is encoded. A part that fails is retried with its batch; rows already stored are skipped, so nothing is stored twice.',
+        'Connections writing at once. A batch is split into up to this many parts of at least 200 events, one per connection, each its own transaction, so PostgreSQL ingests on several cores while the next part is encoded. A part that fails is retried with its batch; rows already stored are skipped, so nothing is stored twice.',
       ),
     dead_letter: z
       .string()
