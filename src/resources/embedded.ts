@@ -33,7 +33,9 @@ const DEBIAN_PG_BINS = ['17', '16', '15'].map((v) => `/usr/lib/postgresql/${v}/b
 export function findBinary(name: string, path = process.env.PATH ?? ''): string | undefined {
   const dirs = path.split(delimiter).filter(Boolean);
   if (name === 'initdb' || name === 'pg_ctl') dirs.push(...DEBIAN_PG_BINS);
-  const candidates = name.includes('/') ? [name] : dirs.map((d) => join(d, name));
+  // Windows executables are found by their .exe name.
+  const names = process.platform === 'win32' && !name.endsWith('.exe') ? [`${name}.exe`, name] : [name];
+  const candidates = name.includes('/') ? [name] : dirs.flatMap((d) => names.map((n) => join(d, n)));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -234,7 +236,7 @@ export async function startEmbeddedPostgres(
   let lastOutput = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const opts = `-p ${port} -k '${socketDir}' -c listen_addresses=127.0.0.1`;
+    const opts = `-p ${port} ${socketOption(socketDir)} -c listen_addresses=127.0.0.1`;
     const timeout = String(Math.ceil((options.readyTimeoutMs ?? 30_000) / 1000));
     const started = pgTool(asPostgres, pgCtl, ['-D', data, '-l', log, '-w', '-t', timeout, '-o', opts, 'start']);
     if (started.status === 0) return postgresHandle(asPostgres, pgCtl, data, port, dir);
@@ -242,6 +244,14 @@ export async function startEmbeddedPostgres(
     if (!/already in use|could not bind|could not create any TCP/i.test(lastOutput)) break;
   }
   throw resourceError(`PostgreSQL did not start: ${lastOutput.trim().slice(-800)}`);
+}
+
+/**
+ * `-k` for pg_ctl's `-o`. On Windows, pg_ctl hands `-o` to cmd.exe, which keeps single quotes
+ * (a socket directory named `'…'`): TCP alone there.
+ */
+function socketOption(socketDir: string): string {
+  return process.platform === 'win32' ? '-k ""' : `-k '${socketDir}'`;
 }
 
 function postgresHandle(asPostgres: boolean, pgCtl: string, data: string, port: number, dir: string): EmbeddedServer {
@@ -284,7 +294,7 @@ export async function restartEmbeddedPostgres(server: EmbeddedServer, pause: () 
   await runAsync(asPostgres, pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']);
   await pause();
   const socketDir = join(server.dir, '.s.PGSQL.65535').length < 100 ? server.dir : '';
-  const opts = `-p ${server.port} -k '${socketDir}' -c listen_addresses=127.0.0.1`;
+  const opts = `-p ${server.port} ${socketOption(socketDir)} -c listen_addresses=127.0.0.1`;
   const code = await runAsync(asPostgres, pgCtl, ['-D', data, '-l', join(server.dir, 'log'), '-w', '-o', opts, 'start']);
   if (code !== 0) throw resourceError('PostgreSQL did not restart.');
 }
