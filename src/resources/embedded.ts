@@ -1,7 +1,8 @@
 /**
  * Private servers for `resources.*.url: embedded` (DESIGN.md §7): a `redis-server` and a
- * PostgreSQL (the system's, or the npm-shipped one: npmPostgres.ts) started on free random ports under a directory (`.chatflow/` in a run, a temp
- * directory in tests), stopped with the pipeline and, as a last resort, when the process exits.
+ * PostgreSQL (the system's, or the npm-shipped one: npmPostgres.ts) started on free random
+ * ports under a directory (`.chatflow/` in a run, a temp directory in tests), stopped with the
+ * pipeline and, as a last resort, when the process exits.
  * A data directory left by an earlier run is reused, so history persists across runs.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
