@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { defineOperator } from '../core/component.js';
 import type { ChatEvent, ChatflowEvent, CommandEvent } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
+import { renamedOption } from '../core/renamedOption.js';
 import { duration } from '../core/units.js';
 
 /** What a vote key must look like after lower-casing (the same rule as variable names). */
@@ -32,12 +33,20 @@ export const VoteConfig = z
       .string()
       .min(1)
       .default('name')
-      .describe('The arg naming what is voted on (`!vote wobble 80` → `wobble`); each key is a vote of its own.'),
-    key: z
+      .describe(
+        'The name of the arg whose value is the key voted on (`key_arg: name` and `!vote wobble 80` → key `wobble`); each key is a vote of its own.',
+      ),
+    fixed_key: z
       .string()
       .regex(KEY, 'A key is a lower-case letter, then letters, digits or `_` (at most 32)')
       .optional()
-      .describe('One fixed key for every vote, instead of `key_arg` (for a command that votes on one thing).'),
+      .describe(
+        'The key itself, the same for every vote, instead of reading it from `key_arg` (`fixed_key: wobble` for a `!wobble 80` command).',
+      ),
+    key: renamedOption(
+      (value) =>
+        `\`key\` is gone: it was a fixed key, easily mistaken for an arg name. To take the key from the arg "${value}", write \`key_arg: ${value}\`; for the one key "${value}", write \`fixed_key: ${value}\``,
+    ).describe('Removed: `key_arg` names the arg holding the key, `fixed_key` is the key itself.'),
     mode: z
       .enum(['tumbling', 'sliding'])
       .default('tumbling')
@@ -136,7 +145,7 @@ export function vote(config: VoteConfig, deps: VoteDeps = {}): OperatorFunction<
   const scheduler = deps.scheduler ?? asyncScheduler;
   const drops = deps.drops ?? NO_DROPS;
   const clock = deps.clock ?? (() => scheduler.now());
-  const { command, arg, key_arg: keyArg, key: fixedKey, quorum, max_keys: maxKeys } = config;
+  const { command, arg, key_arg: keyArg, fixed_key: fixedKey, quorum, max_keys: maxKeys } = config;
   const sliding = config.mode === 'sliding';
   const windowMs = config.window;
   const period = sliding ? (config.every ?? windowMs) : windowMs;
@@ -243,7 +252,8 @@ export const voteComponent = defineOperator({
     'Emits `cv`-style command events with `args: { name, value, voters, origin: vote }`, which `control` applies with origin `vote`. Wire it from a parse_command port and into control.',
   config: VoteConfig,
   examples: [
-    'window: 30s\nreducer: median\nquorum: 3',
+    'key_arg: name\nwindow: 30s\nreducer: median\nquorum: 3',
+    'command: wobble\nfixed_key: wobble\nwindow: 10s',
     'command: vote\nmode: sliding\nwindow: 20s\nevery: 5s\nreducer: trimmed_mean\ntrim: 0.2\nemit_command: cv',
   ],
   create: (config, ctx) => vote(config, { scheduler: ctx.scheduler, drops: ctx.metrics, clock: ctx.clock }),
