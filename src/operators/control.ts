@@ -34,6 +34,7 @@ import {
   type VariableState,
   variableName,
 } from './controlInternals.js';
+import { controlCommandWarnings } from './controlFlowInternals.js';
 import { parsePitchClass, SCALE_NAMES } from './musicInternals.js';
 
 export { VARIABLE_NAME } from './controlInternals.js';
@@ -530,6 +531,7 @@ export const controlComponent = defineOperator({
   description:
     'Declared variables have a range, curve, quantizer, slew and safe default; `!cv pause|resume|panic|reset|lock|unlock` (parse_command subcommands) are moderator controls. Emits `control` events for the osc, overlay and redis_state sinks.',
   config: ControlConfig,
+  commandFlow: { check: controlCommandWarnings },
   examples: [
     'variables:\n  cutoff: { range: [0, 1], slew: 80ms, default: 0.5 }\n  pitch: { range: [-5, 5], quantize: semitone, default: 0 }',
     [

@@ -10,6 +10,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import { z } from 'zod';
+import type { CommandShape, FlowWarning, KnownValue } from '../core/commandFlow.js';
 import { defineOperator } from '../core/component.js';
 import type { ChatEvent, ChatflowEvent, CommandEvent } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
@@ -251,6 +252,7 @@ export const voteComponent = defineOperator({
   description:
     'Emits `cv`-style command events with `args: { name, value, voters, origin: vote }`, which `control` applies with origin `vote`. Wire it from a parse_command port and into control.',
   config: VoteConfig,
+  commandFlow: { emits: voteShapes, check: voteWarnings },
   examples: [
     'key_arg: name\nwindow: 30s\nreducer: median\nquorum: 3',
     'command: wobble\nfixed_key: wobble\nwindow: 10s',
@@ -261,6 +263,43 @@ export const voteComponent = defineOperator({
 
 // ---------------------------------------------------------------------------------------------
 // Internals.
+
+/** The results a config emits, for validate's command checks: the key is what the config fixes. */
+function voteShapes(config: VoteConfig, arriving: readonly CommandShape[], _port: string, node: string): CommandShape[] {
+  const result = (key: readonly KnownValue[] | 'any'): CommandShape => ({
+    name: config.emit_command,
+    args: { name: key, value: 'any', voters: 'any', origin: [{ value: 'vote', origin: { node, path: [] } }] },
+    origin: { node, path: [] },
+  });
+  if (config.fixed_key !== undefined) return [result([{ value: config.fixed_key, origin: { node, path: ['fixed_key'] } }])];
+  return arriving.flatMap((shape) => {
+    const key = shape.name === config.command ? shape.args[config.key_arg] : undefined;
+    return key === undefined ? [] : [result(key)];
+  });
+}
+
+/** Votes that arrive without the args this config reads: every one would be dropped. */
+function voteWarnings(config: VoteConfig, arriving: readonly CommandShape[], node: string): FlowWarning[] {
+  const warnings: FlowWarning[] = [];
+  for (const shape of arriving) {
+    if (shape.name !== config.command) continue;
+    if (config.fixed_key === undefined && shape.args[config.key_arg] === undefined) {
+      warnings.push({
+        rule: 'missing_arg',
+        origin: shape.origin,
+        message: `Command "${shape.name}" has no arg "${config.key_arg}", which "${node}" reads the key from (\`key_arg: ${config.key_arg}\`); every vote is dropped (no_key)`,
+      });
+    }
+    if (shape.args[config.arg] === undefined) {
+      warnings.push({
+        rule: 'missing_arg',
+        origin: shape.origin,
+        message: `Command "${shape.name}" has no arg "${config.arg}", which "${node}" reads the vote from (\`arg: ${config.arg}\`); every vote is dropped (invalid_vote)`,
+      });
+    }
+  }
+  return warnings;
+}
 
 interface Ballot {
   readonly value: number;

@@ -7,6 +7,7 @@ import { type ConfigIssue, ConfigError } from '../core/errors.js';
 import { PipelineSettings, type Registry, SECTIONS } from '../core/registry.js';
 import { suggest } from '../core/suggest.js';
 import { checkNode, type NodeDraft } from './checkNode.js';
+import { warnCommandsNeverApplied } from './commandWarnings.js';
 import type { GraphNode, PipelineGraph, PipelineSettingsResolved, PortRef } from './ir.js';
 import { IssueList } from './issues.js';
 import { type Env, type LoadedPipeline, loadFile } from './load.js';
@@ -64,6 +65,7 @@ export function buildGraph(loaded: LoadedPipeline, registry: Registry): GraphRes
     list.error('cycle', [first.section, first.id], `Cycle: ${[...cycle, first.id].join(' → ')}`, { key: true });
   }
   warnUnusedOutputs(list, drafts, inputs);
+  warnCommandsNeverApplied(list, drafts, inputs);
 
   const issues = list.sorted();
   if (list.hasErrors()) return { issues };
