@@ -2,6 +2,7 @@
  * Builds the validated {@link PipelineGraph} from a loaded pipeline file, running every check
  * and reporting every problem at once (never just the first), each with file:line:col.
  */
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { type ConfigIssue, ConfigError } from '../core/errors.js';
 import { PipelineSettings, type Registry, SECTIONS } from '../core/registry.js';
@@ -128,6 +129,8 @@ function checkNodes(
   root: Record<string, unknown>,
 ): NodeDraft[] {
   const drafts: NodeDraft[] = [];
+  // Files a node names are relative to the pipeline file, as at run time.
+  const baseDir = dirname(resolve(loaded.file));
   const firstOf = new Map<string, NodeDraft>();
   for (const section of SECTIONS) {
     const nodes = root[section];
@@ -148,7 +151,7 @@ function checkNodes(
         );
       }
       // A repeated node is still checked on its own, but only the first one joins the graph.
-      const draft = checkNode(list, registry, section, id, raw, position);
+      const draft = checkNode(list, registry, section, id, raw, position, baseDir);
       if (first) continue;
       firstOf.set(id, draft);
       drafts.push(draft);

@@ -8,6 +8,7 @@ import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { z } from 'zod';
 import { defineSource, type Resources } from '../core/component.js';
 import { PipelineError, SourceFatalError } from '../core/errors.js';
+import { filePath } from '../core/filePath.js';
 import { type ChatEvent, type ChatflowEvent, PLATFORMS } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { DropCounter, SourceHealth } from '../core/metrics.js';
@@ -15,10 +16,7 @@ import { duration } from '../core/units.js';
 
 export const ReplayConfig = z
   .strictObject({
-    path: z
-      .string()
-      .min(1)
-      .describe(
+    path: filePath('read').describe(
         'JSONL file of recorded events, one event per line as the `file` sink writes them; relative to the pipeline file.',
       ),
     speed: z
