@@ -361,6 +361,6 @@ export const replayComponent = defineSource({
   description:
     'Reads the format the `file` sink writes: one event per line. Events keep their recorded `ts`; `receivedAt` is fresh. Malformed lines are skipped and counted as `malformed_line` drops.',
   config: ReplayConfig,
-  examples: ['path: recordings/stream.jsonl', 'path: fixtures/chat.jsonl\nspeed: 4\nloop: true\nmax_gap: 2s', 'path: big.jsonl\nspeed: max'],
+  examples: ['path: examples/recordings/twitch-sample.jsonl', 'path: fixtures/chat.jsonl\nspeed: 4\nloop: true\nmax_gap: 2s', 'path: big.jsonl\nspeed: max'],
   create: (config, ctx) => replay(config, ctx),
 });
