@@ -97,5 +97,7 @@ describe('validate: commands that can never set a variable', () => {
     expect(said(issues)).toEqual([]);
     expect(graph?.nodes.get('crowd')?.config).toMatchObject({ key_arg: 'name' });
     expect(graph?.nodes.get('crowd')?.config).not.toHaveProperty('fixed_key');
+    // `key: name` was one fixed key called "name", which cv does not declare.
+    expect(graph?.nodes.get('crowd')?.config).not.toHaveProperty('key');
   });
 });

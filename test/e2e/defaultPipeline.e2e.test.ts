@@ -4,12 +4,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OscDump, startOscDump, until } from '../integration/oscSupport.js';
+import type { ChildProcess } from 'node:child_process';
 import { chatflow } from '../support/cli.js';
 
 const VARIABLES = ['cutoff', 'resonance', 'pitch', 'wobble'] as const;
 
 let receiver: OscDump | undefined;
+let child: ChildProcess | undefined;
 afterEach(async () => {
+  // Whatever happened in the test, nothing it started outlives it.
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  child = undefined;
   await receiver?.stop();
   receiver = undefined;
 });
@@ -39,6 +44,7 @@ describe('npm start: the default pipeline.yaml', () => {
         DATABASE_URL: 'off',
       },
     });
+    child = run.child;
     // Each variable is sent its default once at start; a second message is a change from chat
     // (`!cv`, `!pitch`, and for wobble only a `vote` result).
     const moved = () => {
@@ -60,5 +66,5 @@ describe('npm start: the default pipeline.yaml', () => {
     });
     for (const name of VARIABLES) expect(counts[name], name).toBeGreaterThanOrEqual(2);
     expect(finished.code, finished.stderr).toBe(0);
-  });
+  }, 60_000);
 });
