@@ -16,6 +16,8 @@ export interface FlowOrigin {
 export interface KnownValue {
   readonly value: string;
   readonly origin: FlowOrigin;
+  /** What the author may have meant instead, said with any warning about the value. */
+  readonly hint?: string;
 }
 
 /** One kind of command event that may reach a node. */

@@ -47,14 +47,14 @@ export function controlCommandWarnings(
       continue;
     }
     if (values === 'any' || config.allow_undeclared) continue;
-    for (const { value, origin } of values) {
+    for (const { value, origin, hint } of values) {
       const name = variableName(value);
       if (name !== undefined && Object.hasOwn(config.variables, name)) continue;
       const meant = name === undefined ? undefined : suggest(name, declared);
       warnings.push({
         rule: 'undeclared_variable',
         origin,
-        message: `This can only set variable "${value}", which "${node}" does not declare (declared: ${declaredList}); it is dropped (${name === undefined ? 'invalid_name' : 'undeclared'})${meant ? `. Did you mean "${meant}"?` : ''}`,
+        message: `This can only set variable "${value}", which "${node}" does not declare (declared: ${declaredList}); it is dropped (${name === undefined ? 'invalid_name' : 'undeclared'})${hint ? `; ${hint}` : ''}${meant ? `. Did you mean "${meant}"?` : ''}`,
       });
     }
   }

@@ -271,7 +271,14 @@ function voteShapes(config: VoteConfig, arriving: readonly CommandShape[], _port
     args: { name: key, value: 'any', voters: 'any', origin: [{ value: 'vote', origin: { node, path: [] } }] },
     origin: { node, path: [] },
   });
-  if (config.fixed_key !== undefined) return [result([{ value: config.fixed_key, origin: { node, path: ['fixed_key'] } }])];
+  const fixed = config.fixed_key;
+  if (fixed !== undefined) {
+    // `fixed_key: name` where the votes carry an arg `name` was most likely meant as key_arg.
+    const isArg = arriving.some((shape) => shape.name === config.command && shape.args[fixed] !== undefined);
+    const hint = isArg ? `"${fixed}" is an arg of command "${config.command}": to vote on what viewers type there, write \`key_arg: ${fixed}\`` : undefined;
+    const origin = { node, path: ['fixed_key'] };
+    return [result([hint === undefined ? { value: fixed, origin } : { value: fixed, origin, hint }])];
+  }
   return arriving.flatMap((shape) => {
     const key = shape.name === config.command ? shape.args[config.key_arg] : undefined;
     return key === undefined ? [] : [result(key)];

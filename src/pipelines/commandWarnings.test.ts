@@ -52,6 +52,13 @@ describe('validate: commands that can never set a variable', () => {
     ]);
   });
 
+  it('names the trap when the fixed key is an arg of the votes: key_arg was meant', () => {
+    const issues = check(pipeline('  crowd: { type: vote, inputs: [cmds.vote], fixed_key: name }', 'cmds.cv, crowd'));
+    expect(said(issues)).toEqual([
+      'p.yaml:11:56: warning: This can only set variable "name", which "cv" does not declare (declared: cutoff, wobble); it is dropped (undeclared); "name" is an arg of command "vote": to vote on what viewers type there, write `key_arg: name` (at operators.crowd.fixed_key)',
+    ]);
+  });
+
   it('says nothing when the key comes from what chat types (key_arg), or is declared', () => {
     expect(check(pipeline('  crowd: { type: vote, inputs: [cmds.vote], key_arg: name }', 'cmds.cv, crowd'))).toEqual([]);
     expect(check(pipeline('  crowd: { type: vote, inputs: [cmds.vote], fixed_key: wobble }', 'cmds.cv, crowd'))).toEqual([]);
