@@ -6,6 +6,7 @@ import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import type { z } from 'zod';
 import type { HttpServer } from '../server/httpServer.js';
 import type { PipelineGraph } from '../pipelines/ir.js';
+import type { CommandFlowHooks } from './commandFlow.js';
 import type { ControlBus } from './controlBus.js';
 import type { ChatflowEvent } from './events.js';
 import type { Logger } from './logger.js';
@@ -92,9 +93,14 @@ export interface SourceDefinition<S extends ConfigSchema = ConfigSchema> extends
   readonly create: (config: z.output<S>, ctx: ComponentContext) => Observable<ChatflowEvent>;
 }
 
-export interface SingleOperatorDefinition<S extends ConfigSchema = ConfigSchema>
-  extends DefinitionBase<S> {
+/** What every operator may declare besides its factory. */
+interface OperatorBase<S extends ConfigSchema> extends DefinitionBase<S> {
   readonly kind: 'operator';
+  /** What `validate` can know of the commands it emits and drops (see core/commandFlow.ts). */
+  readonly commandFlow?: CommandFlowHooks<z.output<S>>;
+}
+
+export interface SingleOperatorDefinition<S extends ConfigSchema = ConfigSchema> extends OperatorBase<S> {
   readonly ports?: undefined;
   readonly create: (
     config: z.output<S>,
@@ -102,9 +108,7 @@ export interface SingleOperatorDefinition<S extends ConfigSchema = ConfigSchema>
   ) => OperatorFunction<ChatflowEvent, ChatflowEvent>;
 }
 
-export interface PortedOperatorDefinition<S extends ConfigSchema = ConfigSchema>
-  extends DefinitionBase<S> {
-  readonly kind: 'operator';
+export interface PortedOperatorDefinition<S extends ConfigSchema = ConfigSchema> extends OperatorBase<S> {
   /** The named output ports for a config (`_`-prefixed ones are side channels). */
   readonly ports: (config: z.output<S>) => readonly string[];
   /**

@@ -383,7 +383,7 @@ describe('control', () => {
     it('follows explicit command mappings', () => {
       const config = ControlConfig.parse({
         variables: { pitch: { range: [-5, 5], quantize: 'semitone' } },
-        commands: { play: { variable: 'pitch', value_arg: 'n', input: 'note' }, set: { variable_arg: 'v' } },
+        commands: { play: { fixed_variable: 'pitch', value_arg: 'n', input: 'note' }, set: { variable_arg: 'v' } },
       });
       const out = run(config, [cmd('play', { n: 72, x: 1 }), cmd('set', { v: 'pitch', value: 0 }), cmd('cv', { name: 'pitch', value: 1 })]);
       expect(out.slice(1).map((e) => e.value)).toEqual([expect.closeTo(1, 12), expect.closeTo(-5, 12)]);
@@ -560,8 +560,12 @@ variables:
       [{ variables: { reset: {} } }, 'variables.reset: "reset" is a moderator subcommand (`!cv reset`); pick another variable name'],
       [{ variables: { Bad: {} } }, 'variables.Bad: A variable name is a lower-case letter, then letters, digits or `_` (at most 32)'],
       [{ variables: { a: {}, b: {} }, max_active: 1 }, 'max_active: 2 variables are declared but `max_active` is 1'],
-      [{ commands: { p: { variable: 'pitch' } } }, 'commands.p.variable: Variable "pitch" is not declared under `variables` (nor is `allow_undeclared` set)'],
+      [{ commands: { p: { fixed_variable: 'pitch' } } }, 'commands.p.fixed_variable: Variable "pitch" is not declared under `variables` (nor is `allow_undeclared` set)'],
       [{ control_rate: '2000/s' }, 'control_rate: `control_rate` is at most 1000/s'],
+      [
+        { commands: { cv: { variable: 'name' } } },
+        'commands.cv.variable: `variable` is gone: it was a fixed variable, easily mistaken for an arg name. For the one variable "name", write `fixed_variable: name`; to take it from the arg "name", write `variable_arg: name`',
+      ],
     ])('rejects %j', (input, message) => {
       expect(issues(input)).toContain(message);
     });

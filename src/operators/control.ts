@@ -16,6 +16,7 @@ import {
   type Role,
 } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
+import { renamedOption } from '../core/renamedOption.js';
 import { duration, rate } from '../core/units.js';
 import {
   type By,
@@ -33,6 +34,7 @@ import {
   type VariableState,
   variableName,
 } from './controlInternals.js';
+import { controlCommandWarnings } from './controlFlowInternals.js';
 import { parsePitchClass, SCALE_NAMES } from './musicInternals.js';
 
 export { VARIABLE_NAME } from './controlInternals.js';
@@ -117,12 +119,19 @@ export type VariableConfig = z.output<typeof VariableConfig>;
 
 const CommandMapping = z
   .strictObject({
-    variable: z
+    fixed_variable: z
       .string()
       .regex(VARIABLE_NAME, 'A variable name is a lower-case letter, then letters, digits or `_` (at most 32)')
       .optional()
-      .describe('The one variable this command sets (`!wobble 0.5`). Left out, `variable_arg` names it.'),
-    variable_arg: z.string().default('name').describe('The arg naming the variable (`!cv cutoff 0.7` → `name`).'),
+      .describe('The variable itself, the one this command always sets (`!wobble 0.5`), instead of reading it from `variable_arg`.'),
+    variable_arg: z
+      .string()
+      .default('name')
+      .describe('The name of the arg whose value is the variable (`variable_arg: name` and `!cv cutoff 0.7` → `cutoff`).'),
+    variable: renamedOption(
+      (value) =>
+        `\`variable\` is gone: it was a fixed variable, easily mistaken for an arg name. For the one variable "${value}", write \`fixed_variable: ${value}\`; to take it from the arg "${value}", write \`variable_arg: ${value}\``,
+    ).describe('Removed: `variable_arg` names the arg holding the variable, `fixed_variable` is the variable itself.'),
     value_arg: z
       .string()
       .optional()
@@ -204,11 +213,12 @@ export const ControlConfig = z
       });
     }
     for (const [command, mapping] of Object.entries(config.commands)) {
-      if (mapping.variable !== undefined && !(mapping.variable in config.variables) && !config.allow_undeclared) {
+      const fixed = mapping.fixed_variable;
+      if (fixed !== undefined && !(fixed in config.variables) && !config.allow_undeclared) {
         ctx.addIssue({
           code: 'custom',
-          path: ['commands', command, 'variable'],
-          message: `Variable "${mapping.variable}" is not declared under \`variables\` (nor is \`allow_undeclared\` set)`,
+          path: ['commands', command, 'fixed_variable'],
+          message: `Variable "${fixed}" is not declared under \`variables\` (nor is \`allow_undeclared\` set)`,
         });
       }
     }
@@ -521,6 +531,7 @@ export const controlComponent = defineOperator({
   description:
     'Declared variables have a range, curve, quantizer, slew and safe default; `!cv pause|resume|panic|reset|lock|unlock` (parse_command subcommands) are moderator controls. Emits `control` events for the osc, overlay and redis_state sinks.',
   config: ControlConfig,
+  commandFlow: { check: controlCommandWarnings },
   examples: [
     'variables:\n  cutoff: { range: [0, 1], slew: 80ms, default: 0.5 }\n  pitch: { range: [-5, 5], quantize: semitone, default: 0 }',
     [
@@ -529,7 +540,7 @@ export const controlComponent = defineOperator({
       'allow_undeclared: { range: [0, 1], default: 0 }',
       'commands:',
       '  cv: { variable_arg: name, value_arg: value }',
-      '  note: { variable: pitch, input: note }',
+      '  note: { fixed_variable: pitch, input: note }',
       'variables:',
       '  pitch: { range: [-2, 3], quantize: pentatonic_minor, root: A, slew: 40ms }',
       '  freq: { range: [20, 20000], curve: exponential, default: 440 }',

@@ -160,7 +160,7 @@ export function compileMappings(config: ControlConfig): ReadonlyMap<string, Mapp
     out.set(name, { variable: name, variableArg: 'name', valueArg: undefined, input: undefined });
   }
   for (const [command, m] of Object.entries(config.commands)) {
-    out.set(command, { variable: m.variable, variableArg: m.variable_arg, valueArg: m.value_arg, input: m.input });
+    out.set(command, { variable: m.fixed_variable, variableArg: m.variable_arg, valueArg: m.value_arg, input: m.input });
   }
   return out;
 }

@@ -7,6 +7,7 @@ import {
   type TeardownLogic,
 } from 'rxjs';
 import { z } from 'zod';
+import { PASSES_COMMANDS } from '../core/commandFlow.js';
 import { defineOperator, type Routed } from '../core/component.js';
 import { type ChatflowEvent, chatOf, type Platform, type ReplyEvent, type Role } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
@@ -289,6 +290,7 @@ function replyFor(event: ChatflowEvent, leftMs: number, render: Template): Reply
 
 export const cooldownComponent = defineOperator({
   type: 'cooldown',
+  commandFlow: PASSES_COMMANDS,
   summary: 'Lets one event per key through, then cools the key down for a while, replying to who must wait.',
   description:
     'The first event of a key passes and starts its cooldown. Events of the key during the cooldown are counted as `cooling` and, for the first of them (or every one with `reply_once: false`), a reply event built from `reply` goes to the `_cooling` port, for a chat-reply sink. Authors with an `exempt_roles` role are never cooled down.',

@@ -1,5 +1,6 @@
 import { asyncScheduler, type MonoTypeOperatorFunction, Observable, type SchedulerLike } from 'rxjs';
 import { z } from 'zod';
+import { PASSES_COMMANDS } from '../core/commandFlow.js';
 import { defineOperator } from '../core/component.js';
 import type { ChatflowEvent } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
@@ -108,6 +109,7 @@ export function dedupe(config: DedupeConfig, deps: DedupeDeps = {}): MonoTypeOpe
 
 export const dedupeComponent = defineOperator({
   type: 'dedupe',
+  commandFlow: PASSES_COMMANDS,
   summary: 'Drops events whose (platform, message id) was already seen within a time window.',
   description:
     'Chat events are keyed by platform and message id, platform events by platform, type and id, commands by platform, chat message id and command name. Repeats within `window` are counted as `duplicate` and dropped; other event kinds pass untouched.',

@@ -3,6 +3,7 @@
  */
 import { type MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { z } from 'zod';
+import { PASSES_COMMANDS } from '../core/commandFlow.js';
 import { defineOperator } from '../core/component.js';
 import type { ChatflowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
@@ -83,6 +84,7 @@ export function filter<T extends ChatflowEvent>(
 
 export const filterComponent = defineOperator({
   type: 'filter',
+  commandFlow: PASSES_COMMANDS,
   summary: 'Passes the events that match a declarative matcher and drops the rest.',
   description:
     'Every constraint given in `match` must hold (within one list, any entry may). `text`, `role`, `user` and `length` look at the chat message an event carries (a chat event, or the chat behind a command or moderation event); events without one do not match them. Dropped events are counted as `filtered`.',

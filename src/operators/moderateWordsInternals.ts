@@ -16,6 +16,7 @@
  * - a phrase written as one word: `freefollowers` catches the phrase `free followers`.
  */
 import { z } from 'zod';
+import { filePath } from '../core/filePath.js';
 import { foldText } from './normalizeInternals.js';
 import { ruleFields } from './moderateRuleInternals.js';
 
@@ -27,9 +28,7 @@ export const WordsRuleConfig = z
       .describe(
         'Banned words and phrases, matched on whole words of the folded text (case, accents, look-alike letters and leetspeak folded; `ass` never catches `class`). `*` matches any run of letters and digits: `scam*`, `*coin`.',
       ),
-    file: z
-      .string()
-      .min(1)
+    file: filePath('read')
       .optional()
       .describe(
         'A file of more banned words, one word or phrase a line, relative to the pipeline file; empty lines and lines starting with `#` are skipped. Read once at start.',

@@ -1,5 +1,6 @@
 import { type MonoTypeOperatorFunction, Observable } from 'rxjs';
 import { z } from 'zod';
+import { PASSES_COMMANDS } from '../core/commandFlow.js';
 import { defineOperator } from '../core/component.js';
 import type { ChatEvent, ChatflowEvent } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
@@ -135,6 +136,7 @@ function normalizeChat(event: ChatEvent, options: CleanOptions, fold: boolean): 
 
 export const normalizeComponent = defineOperator({
   type: 'normalize',
+  commandFlow: PASSES_COMMANDS,
   summary: 'Normalizes chat text (NFKC, invisible characters, zalgo, whitespace) and adds a folded form for matching.',
   description:
     'Only `chat` events change: `text` becomes the normalized text, `originalText` keeps what was received, `folded` (with `fold: true`) is the lower-cased, diacritic-free, confusable- and leetspeak-folded text that filters and moderation match against. Emote ranges follow the text. Other events pass unchanged.',

@@ -4,6 +4,7 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { z } from 'zod';
+import type { CommandShape, KnownValue } from '../core/commandFlow.js';
 import { defineOperator, type Routed } from '../core/component.js';
 import { type ChatEvent, type ChatflowEvent, type CommandArg, type CommandEvent, ROLES } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
@@ -17,7 +18,7 @@ import {
   tokenEnd,
   trimEnd,
 } from './parseCommandArgsInternals.js';
-import { compileTable, MAX_REPLY, renderReply, replyTo } from './parseCommandTableInternals.js';
+import { type CompiledCommand, compileTable, MAX_REPLY, renderReply, replyTo } from './parseCommandTableInternals.js';
 
 export { ARG_TYPES, type ArgType } from './parseCommandArgsInternals.js';
 
@@ -301,6 +302,7 @@ export const parseCommandComponent = defineOperator({
     PARSE_COMMAND_PORTS.unmatched,
   ],
   mirrorToDefault: true,
+  commandFlow: { emits: (config, _arriving, port, node) => commandShapes(config, node, port) },
   examples: [
     'commands:\n  cv: { args: [name, value:number] }',
     [
@@ -319,3 +321,35 @@ export const parseCommandComponent = defineOperator({
   ],
   create: (config, ctx) => parseCommand(config, { drops: ctx.metrics }),
 });
+
+/**
+ * The commands a config emits on `port` (every command on the default port), for validate's
+ * command checks: an `enum` arg can only hold its values, a subcommand sets `subcommand`.
+ */
+function commandShapes(config: ParseCommandConfig, node: string, port: string): CommandShape[] {
+  if (port.startsWith('_')) return [];
+  const table = compileTable(config, () => {});
+  const shapes: CommandShape[] = [];
+  const add = (name: string, compiled: CompiledCommand, path: (string | number)[]) => {
+    const args: Record<string, readonly KnownValue[] | 'any'> = {};
+    compiled.args.forEach((arg, i) => {
+      const origin = { node, path: [...path, 'args', i] };
+      args[arg.name] = arg.values ? [...arg.values.values()].map((value) => ({ value, origin })) : 'any';
+    });
+    if (compiled.subcommand !== undefined) {
+      args.subcommand = [{ value: compiled.subcommand, origin: { node, path } }];
+    }
+    shapes.push({ name, args, origin: { node, path } });
+  };
+  for (const name of Object.keys(config.commands)) {
+    if (port !== '' && port !== name) continue;
+    const compiled = table.commands.get(name);
+    if (!compiled) continue;
+    add(name, compiled, ['commands', name]);
+    for (const [sub, subCompiled] of compiled.subcommands ?? []) {
+      // Aliases of a subcommand map to the same compiled command; its own name is enough.
+      if (sub === subCompiled.subcommand) add(name, subCompiled, ['commands', name, 'subcommands', sub]);
+    }
+  }
+  return shapes;
+}

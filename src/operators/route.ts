@@ -3,6 +3,7 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { z } from 'zod';
+import { PASSES_COMMANDS } from '../core/commandFlow.js';
 import { defineOperator, type Routed } from '../core/component.js';
 import type { ChatflowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
@@ -106,6 +107,7 @@ export function route(
 
 export const routeComponent = defineOperator({
   type: 'route',
+  commandFlow: PASSES_COMMANDS,
   summary: 'Sends each event to the output port of the case it matches.',
   description:
     'Cases use the same matcher as `filter`. Wire downstream nodes to `node.<case>` or `node._unmatched`; the node has no default output.',

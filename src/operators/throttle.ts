@@ -7,6 +7,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { z } from 'zod';
+import { PASSES_COMMANDS } from '../core/commandFlow.js';
 import { defineOperator, type Routed } from '../core/component.js';
 import type { ChatflowEvent } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
@@ -227,6 +228,7 @@ export function throttle(config: ThrottleConfig, deps: ThrottleDeps = {}): Opera
 
 export const throttleComponent = defineOperator({
   type: 'throttle',
+  commandFlow: PASSES_COMMANDS,
   summary: 'Rate-limits events with a token bucket per user, command, channel, platform or globally.',
   description:
     'Every key gets a bucket of `burst` tokens refilled at `rate`. An event without a token is dropped (`throttled`), delayed until one arrives (`on_limit: delay`; `delay_exceeded` and `queue_full` count what cannot wait), or sent to the `_limited` port (`on_limit: reroute`). Authors with an `exempt_roles` role are never limited.',

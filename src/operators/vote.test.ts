@@ -237,7 +237,7 @@ describe('vote', () => {
     it('uses a fixed key, custom arg names and emit_command when configured', () => {
       const scheduler = new VirtualTimeScheduler();
       const out: CommandEvent[] = [];
-      const config = VoteConfig.parse({ command: 'wob', arg: 'amount', key: 'wobble', emit_command: 'set' });
+      const config = VoteConfig.parse({ command: 'wob', arg: 'amount', fixed_key: 'wobble', emit_command: 'set' });
       const c = chat('!wob 3', { user: 'ann' });
       from([{ kind: 'command', name: 'wob', args: { amount: 3 }, chat: c, receivedAt: 0 } satisfies CommandEvent])
         .pipe(vote(config, { scheduler }))
@@ -324,7 +324,12 @@ describe('vote', () => {
       [{ every: '2s' }, 'every: `every` only applies to `mode: sliding`'],
       [{ window: '0ms' }, 'window: `window` must be longer than 0ms'],
       [{ trim: 0.5 }, 'trim: Too big: expected number to be <0.5'],
-      [{ key: 'Wob' }, 'key: A key is a lower-case letter, then letters, digits or `_` (at most 32)'],
+      [{ fixed_key: 'Wob' }, 'fixed_key: A key is a lower-case letter, then letters, digits or `_` (at most 32)'],
+      // `key: name` read as one fixed key called "name": the trap that kept the default pipeline's vote off `wobble`.
+      [
+        { key: 'name' },
+        'key: `key` is gone: it was a fixed key, easily mistaken for an arg name. To take the key from the arg "name", write `key_arg: name`; for the one key "name", write `fixed_key: name`',
+      ],
     ])('rejects %j', (input, message) => {
       expect(issues(input)).toContain(message);
     });

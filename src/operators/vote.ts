@@ -10,9 +10,11 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import { z } from 'zod';
+import type { CommandShape, FlowWarning, KnownValue } from '../core/commandFlow.js';
 import { defineOperator } from '../core/component.js';
 import type { ChatEvent, ChatflowEvent, CommandEvent } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
+import { renamedOption } from '../core/renamedOption.js';
 import { duration } from '../core/units.js';
 
 /** What a vote key must look like after lower-casing (the same rule as variable names). */
@@ -32,12 +34,20 @@ export const VoteConfig = z
       .string()
       .min(1)
       .default('name')
-      .describe('The arg naming what is voted on (`!vote wobble 80` → `wobble`); each key is a vote of its own.'),
-    key: z
+      .describe(
+        'The name of the arg whose value is the key voted on (`key_arg: name` and `!vote wobble 80` → key `wobble`); each key is a vote of its own.',
+      ),
+    fixed_key: z
       .string()
       .regex(KEY, 'A key is a lower-case letter, then letters, digits or `_` (at most 32)')
       .optional()
-      .describe('One fixed key for every vote, instead of `key_arg` (for a command that votes on one thing).'),
+      .describe(
+        'The key itself, the same for every vote, instead of reading it from `key_arg` (`fixed_key: wobble` for a `!wobble 80` command).',
+      ),
+    key: renamedOption(
+      (value) =>
+        `\`key\` is gone: it was a fixed key, easily mistaken for an arg name. To take the key from the arg "${value}", write \`key_arg: ${value}\`; for the one key "${value}", write \`fixed_key: ${value}\``,
+    ).describe('Removed: `key_arg` names the arg holding the key, `fixed_key` is the key itself.'),
     mode: z
       .enum(['tumbling', 'sliding'])
       .default('tumbling')
@@ -136,7 +146,7 @@ export function vote(config: VoteConfig, deps: VoteDeps = {}): OperatorFunction<
   const scheduler = deps.scheduler ?? asyncScheduler;
   const drops = deps.drops ?? NO_DROPS;
   const clock = deps.clock ?? (() => scheduler.now());
-  const { command, arg, key_arg: keyArg, key: fixedKey, quorum, max_keys: maxKeys } = config;
+  const { command, arg, key_arg: keyArg, fixed_key: fixedKey, quorum, max_keys: maxKeys } = config;
   const sliding = config.mode === 'sliding';
   const windowMs = config.window;
   const period = sliding ? (config.every ?? windowMs) : windowMs;
@@ -242,8 +252,10 @@ export const voteComponent = defineOperator({
   description:
     'Emits `cv`-style command events with `args: { name, value, voters, origin: vote }`, which `control` applies with origin `vote`. Wire it from a parse_command port and into control.',
   config: VoteConfig,
+  commandFlow: { emits: voteShapes, check: voteWarnings },
   examples: [
-    'window: 30s\nreducer: median\nquorum: 3',
+    'key_arg: name\nwindow: 30s\nreducer: median\nquorum: 3',
+    'command: wobble\nfixed_key: wobble\nwindow: 10s',
     'command: vote\nmode: sliding\nwindow: 20s\nevery: 5s\nreducer: trimmed_mean\ntrim: 0.2\nemit_command: cv',
   ],
   create: (config, ctx) => vote(config, { scheduler: ctx.scheduler, drops: ctx.metrics, clock: ctx.clock }),
@@ -251,6 +263,50 @@ export const voteComponent = defineOperator({
 
 // ---------------------------------------------------------------------------------------------
 // Internals.
+
+/** The results a config emits, for validate's command checks: the key is what the config fixes. */
+function voteShapes(config: VoteConfig, arriving: readonly CommandShape[], _port: string, node: string): CommandShape[] {
+  const result = (key: readonly KnownValue[] | 'any'): CommandShape => ({
+    name: config.emit_command,
+    args: { name: key, value: 'any', voters: 'any', origin: [{ value: 'vote', origin: { node, path: [] } }] },
+    origin: { node, path: [] },
+  });
+  const fixed = config.fixed_key;
+  if (fixed !== undefined) {
+    // `fixed_key: name` where the votes carry an arg `name` was most likely meant as key_arg.
+    const isArg = arriving.some((shape) => shape.name === config.command && shape.args[fixed] !== undefined);
+    const hint = isArg ? `"${fixed}" is an arg of command "${config.command}": to vote on what viewers type there, write \`key_arg: ${fixed}\`` : undefined;
+    const origin = { node, path: ['fixed_key'] };
+    return [result([hint === undefined ? { value: fixed, origin } : { value: fixed, origin, hint }])];
+  }
+  return arriving.flatMap((shape) => {
+    const key = shape.name === config.command ? shape.args[config.key_arg] : undefined;
+    return key === undefined ? [] : [result(key)];
+  });
+}
+
+/** Votes that arrive without the args this config reads: every one would be dropped. */
+function voteWarnings(config: VoteConfig, arriving: readonly CommandShape[], node: string): FlowWarning[] {
+  const warnings: FlowWarning[] = [];
+  for (const shape of arriving) {
+    if (shape.name !== config.command) continue;
+    if (config.fixed_key === undefined && shape.args[config.key_arg] === undefined) {
+      warnings.push({
+        rule: 'missing_arg',
+        origin: shape.origin,
+        message: `Command "${shape.name}" has no arg "${config.key_arg}", which "${node}" reads the key from (\`key_arg: ${config.key_arg}\`); every vote is dropped (no_key)`,
+      });
+    }
+    if (shape.args[config.arg] === undefined) {
+      warnings.push({
+        rule: 'missing_arg',
+        origin: shape.origin,
+        message: `Command "${shape.name}" has no arg "${config.arg}", which "${node}" reads the vote from (\`arg: ${config.arg}\`); every vote is dropped (invalid_vote)`,
+      });
+    }
+  }
+  return warnings;
+}
 
 interface Ballot {
   readonly value: number;

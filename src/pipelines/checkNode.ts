@@ -10,6 +10,7 @@ import { COMMON_NODE_KEYS, nodeSchema, type Registry, SECTIONS, SINK_DRIVER_KEYS
 import type { SinkDriverConfig } from '../core/sinkDriverConfig.js';
 import { suggest } from '../core/suggest.js';
 import { checkTemplate } from '../core/template.js';
+import { checkFiles } from './checkFiles.js';
 import type { Position } from './ir.js';
 import type { IssueList } from './issues.js';
 import type { Path } from './positions.js';
@@ -48,6 +49,7 @@ const TEMPLATE_KEY = /^(address|template|format|.+_template)$/;
  *
  * @param raw The node's value as plain data.
  * @param position Where the node's key is.
+ * @param baseDir The pipeline file's folder, which the files a node names are relative to.
  */
 export function checkNode(
   list: IssueList,
@@ -56,6 +58,7 @@ export function checkNode(
   id: string,
   raw: unknown,
   position: Position,
+  baseDir: string,
 ): NodeDraft {
   const kind = KIND_OF[section];
   const path: Path = [section, id];
@@ -89,6 +92,7 @@ export function checkNode(
     reportZodIssues(list, path, schema, node, issues);
     return { ...draft, definition, enabled, inputs };
   }
+  checkFiles(list, path, schema, node, baseDir);
   const output = result.data as Record<string, unknown>;
   const config = omit(output, [...COMMON_NODE_KEYS, ...(kind === 'sink' ? SINK_DRIVER_KEYS : [])]);
   const driver = kind === 'sink' ? (pick(output, SINK_DRIVER_KEYS) as SinkDriverConfig) : undefined;

@@ -2,11 +2,13 @@
  * Builds the validated {@link PipelineGraph} from a loaded pipeline file, running every check
  * and reporting every problem at once (never just the first), each with file:line:col.
  */
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { type ConfigIssue, ConfigError } from '../core/errors.js';
 import { PipelineSettings, type Registry, SECTIONS } from '../core/registry.js';
 import { suggest } from '../core/suggest.js';
 import { checkNode, type NodeDraft } from './checkNode.js';
+import { warnCommandsNeverApplied } from './commandWarnings.js';
 import type { GraphNode, PipelineGraph, PipelineSettingsResolved, PortRef } from './ir.js';
 import { IssueList } from './issues.js';
 import { type Env, type LoadedPipeline, loadFile } from './load.js';
@@ -64,6 +66,7 @@ export function buildGraph(loaded: LoadedPipeline, registry: Registry): GraphRes
     list.error('cycle', [first.section, first.id], `Cycle: ${[...cycle, first.id].join(' → ')}`, { key: true });
   }
   warnUnusedOutputs(list, drafts, inputs);
+  warnCommandsNeverApplied(list, drafts, inputs);
 
   const issues = list.sorted();
   if (list.hasErrors()) return { issues };
@@ -126,6 +129,8 @@ function checkNodes(
   root: Record<string, unknown>,
 ): NodeDraft[] {
   const drafts: NodeDraft[] = [];
+  // Files a node names are relative to the pipeline file, as at run time.
+  const baseDir = dirname(resolve(loaded.file));
   const firstOf = new Map<string, NodeDraft>();
   for (const section of SECTIONS) {
     const nodes = root[section];
@@ -146,7 +151,7 @@ function checkNodes(
         );
       }
       // A repeated node is still checked on its own, but only the first one joins the graph.
-      const draft = checkNode(list, registry, section, id, raw, position);
+      const draft = checkNode(list, registry, section, id, raw, position, baseDir);
       if (first) continue;
       firstOf.set(id, draft);
       drafts.push(draft);

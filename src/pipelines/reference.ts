@@ -29,6 +29,10 @@ interface JsonSchema {
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
   additionalProperties?: JsonSchema | boolean;
+  /** `{ not: {} }`: a removed option, refused with what to write instead (renamedOption). */
+  not?: JsonSchema;
+  /** A file path `validate` checks (`filePath()`). */
+  'x-chatflow-file'?: 'read' | 'write';
 }
 
 /** The component reference (Markdown), one section per component, options from the schema. */
@@ -92,6 +96,9 @@ function renderOptions(schema: JsonSchema): string[] {
 }
 
 function describeType(schema: JsonSchema): string {
+  if (schema.not !== undefined) return '*removed*';
+  if (schema['x-chatflow-file'] === 'read') return 'file path (must exist)';
+  if (schema['x-chatflow-file'] === 'write') return 'file path (created)';
   if (schema.enum) return schema.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
   if (schema.const !== undefined) return `\`${String(schema.const)}\``;
   const alts = schema.anyOf ?? schema.oneOf;

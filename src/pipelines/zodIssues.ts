@@ -230,7 +230,7 @@ export function keysAt(schema: Schema, path: Path): string[] {
 }
 
 /** Looks through wrappers (optional, default, transform pipes, lazy) to the schemas that parse. */
-function unwrap(schema: Schema): Schema[] {
+export function unwrap(schema: Schema): Schema[] {
   const def = schema._zod.def as { type: string } & Record<string, unknown>;
   switch (def.type) {
     case 'optional':
@@ -254,7 +254,7 @@ function unwrap(schema: Schema): Schema[] {
   }
 }
 
-function childOf(schema: Schema, segment: PathSegment): Schema[] {
+export function childOf(schema: Schema, segment: PathSegment): Schema[] {
   const def = schema._zod.def as { type: string } & Record<string, unknown>;
   switch (def.type) {
     case 'object': {

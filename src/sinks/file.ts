@@ -8,16 +8,14 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { defineSink, type Sink } from '../core/component.js';
 import { NotConnectedError, SinkWriteError } from '../core/errors.js';
+import { filePath } from '../core/filePath.js';
 import type { ChatflowEvent } from '../core/events.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 
 export const FileConfig = z
   .strictObject({
-    path: z
-      .string()
-      .min(1)
-      .describe(
+    path: filePath('write').describe(
         'File to write, relative to the pipeline file. Missing directories are created. The `replay` source plays it back.',
       ),
     append: z

@@ -14,6 +14,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { z } from 'zod';
 import { defineSink, type Sink } from '../core/component.js';
 import { NotConnectedError, SinkWriteError } from '../core/errors.js';
+import { filePath } from '../core/filePath.js';
 import { type ChatflowEvent, EVENT_KINDS } from '../core/events.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
@@ -51,9 +52,7 @@ export const PostgresConfig = z
       .describe(
         'Connections writing at once. A batch is split into up to this many parts of at least 200 events, one per connection, each its own transaction, so PostgreSQL ingests on several cores while the next part is encoded. A part that fails is retried with its batch; rows already stored are skipped, so nothing is stored twice.',
       ),
-    dead_letter: z
-      .string()
-      .min(1)
+    dead_letter: filePath('write')
       .optional()
       .describe(
         'JSONL file for batches that still fail after the retries, relative to the pipeline file; `chatflow reingest <file>` writes them later. Default `.chatflow/dead-letters/<node id>.jsonl`.',

@@ -8,6 +8,7 @@ import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { z } from 'zod';
 import { defineSource, type Resources } from '../core/component.js';
 import { PipelineError, SourceFatalError } from '../core/errors.js';
+import { filePath } from '../core/filePath.js';
 import { type ChatEvent, type ChatflowEvent, PLATFORMS } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { DropCounter, SourceHealth } from '../core/metrics.js';
@@ -15,10 +16,7 @@ import { duration } from '../core/units.js';
 
 export const ReplayConfig = z
   .strictObject({
-    path: z
-      .string()
-      .min(1)
-      .describe(
+    path: filePath('read').describe(
         'JSONL file of recorded events, one event per line as the `file` sink writes them; relative to the pipeline file.',
       ),
     speed: z
@@ -363,6 +361,6 @@ export const replayComponent = defineSource({
   description:
     'Reads the format the `file` sink writes: one event per line. Events keep their recorded `ts`; `receivedAt` is fresh. Malformed lines are skipped and counted as `malformed_line` drops.',
   config: ReplayConfig,
-  examples: ['path: recordings/stream.jsonl', 'path: fixtures/chat.jsonl\nspeed: 4\nloop: true\nmax_gap: 2s', 'path: big.jsonl\nspeed: max'],
+  examples: ['path: examples/recordings/twitch-sample.jsonl', 'path: fixtures/chat.jsonl\nspeed: 4\nloop: true\nmax_gap: 2s', 'path: big.jsonl\nspeed: max'],
   create: (config, ctx) => replay(config, ctx),
 });
