@@ -16,11 +16,18 @@ export interface CommandIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Aborted by the first SIGINT/SIGTERM, with the signal's name as reason (bin/chatflow.js
+   * traps them before anything loads; a second one exits 130 at once). Absent in tests.
+   */
+  readonly shutdown?: AbortSignal;
 }
 
 interface Command {
   readonly summary: string;
   readonly usage: string;
+  /** Stops cleanly on `io.shutdown` by itself; other commands are cut short with 130. */
+  readonly stopsOnShutdown?: true;
   readonly options: OptionSpecs;
   readonly run: (
     positionals: readonly string[],
@@ -37,8 +44,9 @@ const COMMANDS: Record<string, Command> = {
   file      the pipeline (default: ./pipeline.yaml)
   --quiet   no live status line
 
-Exit codes: 0 stopped cleanly, 78 invalid pipeline (or server.listen in use, or a component refusing\nits config at start), 130 second signal (no flush), 70 internal error.`,
+Exit codes: 0 stopped cleanly (also by a signal during start-up: what had started is stopped), 78 invalid\npipeline (or server.listen in use, or a component refusing its config at start), 130 second signal (no\nflush), 70 internal error.`,
     options: { quiet: { type: 'boolean' } },
+    stopsOnShutdown: true,
     run: (p, v, io) => runCommand(p[0] ?? 'pipeline.yaml', { quiet: v.quiet === true }, io),
   },
   validate: {
@@ -150,8 +158,15 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     return EXIT.ok;
   }
   const values = parsed.values;
+  const shutdown = io.shutdown;
   try {
-    return await command.run(parsed.positionals, values, io);
+    const running = command.run(parsed.positionals, values, io);
+    if (command.stopsOnShutdown || !shutdown) return await running;
+    const interrupted = new Promise<number>((resolveStop) => {
+      if (shutdown.aborted) resolveStop(EXIT.interrupted);
+      shutdown.addEventListener('abort', () => resolveStop(EXIT.interrupted), { once: true });
+    });
+    return await Promise.race([running, interrupted]);
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     io.stderr.write(`chatflow ${name}: internal error: ${error.stack ?? error.message}\n`);

@@ -17,14 +17,26 @@ import { loadForCli } from './loadForCli.js';
 import { renderStatusLine, renderSummary, totals } from './statusLine.js';
 
 export async function runCommand(file: string, options: { quiet: boolean }, io: CommandIo): Promise<number> {
+  // The first SIGINT/SIGTERM (caught by bin/chatflow.js before anything loads) stops the run,
+  // whenever it comes: a start-up in progress is cancelled and what it started is stopped.
+  const shutdown = io.shutdown ?? new AbortController().signal;
+  if (shutdown.aborted) return EXIT.ok;
   const graph = await loadForCli(file, io);
   if (!graph) return EXIT.config;
+  if (shutdown.aborted) return EXIT.ok;
   const interactive = io.stderr.isTTY === true && !options.quiet;
   const logger = createLogger({ pretty: interactive });
   // One HTTP server per process: sinks add routes while the pipeline starts; it listens after.
   const http = createHttpServer(graph.settings.server, logger);
   // Redis/Postgres: a URL, or private servers under .chatflow/ (stopped after the pipeline).
-  const storage = await openStorage(graph, { baseDir: dirname(resolve(file)), logger });
+  const storage = await openStorage(graph, { baseDir: dirname(resolve(file)), logger, signal: shutdown });
+  if (shutdown.aborted) {
+    await http.close();
+    await storage.close();
+    logger.info({ reason: String(shutdown.reason) }, 'Stopped during start-up.');
+    logger.flush();
+    return EXIT.ok;
+  }
   // The dashboard's control API reaches the control nodes through this (docs/api.md).
   const controlBus = new ControlBus();
   const instance = io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8);
@@ -89,18 +101,10 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
       }, 1000)
     : undefined;
 
+  // A signal that came while the pipeline started stops it at once, like one that comes later.
   const stopped = new Promise<string>((resolveStop) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals += 1;
-      if (signals > 1) {
-        io.stderr.write(`\nchatflow: second ${signal}; exiting without flushing.\n`);
-        process.exit(EXIT.interrupted);
-      }
-      resolveStop(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    if (shutdown.aborted) resolveStop(String(shutdown.reason));
+    shutdown.addEventListener('abort', () => resolveStop(String(shutdown.reason)), { once: true });
     void runtime.finished.then(() => resolveStop('sources ended'));
   });
 
