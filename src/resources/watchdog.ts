@@ -47,6 +47,8 @@ const fire = () => {
   };
   attempt();
 };
+// A Ctrl-C in a shared console (Windows) is chatflow's to handle; it stops the server itself.
+process.on('SIGINT', () => {});
 process.stdin.on('data', (chunk) => { if (String(chunk).includes('disarm')) process.exit(0); });
 process.stdin.on('end', fire);
 process.stdin.on('error', fire);
