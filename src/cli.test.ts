@@ -1,4 +1,5 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -129,5 +130,54 @@ describe('chatflow schema, help and usage', () => {
     expect(await main(['launch'], io().io)).toBe(64);
     expect(await main(['validate', '--bogus'], io().io)).toBe(64);
     expect(await main([], io().io)).toBe(64);
+  });
+});
+
+describe('chatflow CLI corners', () => {
+  it('prints its version from package.json', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const t = io();
+    expect(await main(['--version'], t.io)).toBe(0);
+    expect(t.out()).toBe(`chatflow ${pkg.version}\n`);
+  });
+
+  it('says in plain words which option is unknown, with a suggestion, and exits 64', async () => {
+    const t = io();
+    expect(await main(['run', '--quiett'], t.io)).toBe(64);
+    expect(t.err()).toBe(
+      'chatflow run: unknown option --quiett. Did you mean --quiet? Options: --quiet, --help.\n(chatflow run --help for usage)\n',
+    );
+    const v = io();
+    expect(await main(['graph', '--format'], v.io)).toBe(64);
+    expect(v.err()).toContain('chatflow graph: --format needs a value (--format VALUE).');
+    const w = io();
+    expect(await main(['validate', '--strict=yes'], w.io)).toBe(64);
+    expect(w.err()).toContain('chatflow validate: --strict takes no value.');
+  });
+
+  it('suggests the command meant by a typo', async () => {
+    const t = io();
+    expect(await main(['valdiate'], t.io)).toBe(64);
+    expect(t.err()).toContain('chatflow: unknown command "valdiate". Did you mean "chatflow validate"?');
+  });
+
+  it('reingest of a missing file exits 64 before starting any server', async () => {
+    const project = join(dir, 'reingest-project');
+    await mkdir(project, { recursive: true });
+    await writeFile(
+      join(project, 'pipeline.yaml'),
+      `version: 1
+sources:
+  demo: { type: simulate }
+sinks:
+  history: { type: postgres, inputs: [demo] }
+`,
+    );
+    const t = io();
+    const missing = join(project, 'nothing-here.jsonl');
+    expect(await main(['reingest', missing, '--pipeline', join(project, 'pipeline.yaml')], t.io)).toBe(64);
+    expect(t.err()).toBe(`chatflow reingest: cannot read "${missing}": no such file.\n`);
+    // No embedded server was started for it: nothing was created under .chatflow/.
+    expect(existsSync(join(project, '.chatflow'))).toBe(false);
   });
 });

@@ -1,25 +1,34 @@
 /**
  * `chatflow`: run | validate | graph | schema | migrate | reingest. Returns an exit code (src/cli/exitCodes.ts).
  */
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { EXIT } from './cli/exitCodes.js';
 import { graphCommand } from './cli/graphCommand.js';
 import { migrateCommand } from './cli/migrateCommand.js';
+import { type OptionSpecs, parseOptions } from './cli/parseOptions.js';
 import { reingestCommand } from './cli/reingestCommand.js';
 import { runCommand } from './cli/runCommand.js';
 import { schemaCommand } from './cli/schemaCommand.js';
 import { validateCommand } from './cli/validateCommand.js';
+import { suggest } from './core/suggest.js';
 
 export interface CommandIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Aborted by the first SIGINT/SIGTERM, with the signal's name as reason (bin/chatflow.js
+   * traps them before anything loads; a second one exits 130 at once). Absent in tests.
+   */
+  readonly shutdown?: AbortSignal;
 }
 
 interface Command {
   readonly summary: string;
   readonly usage: string;
-  readonly options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  /** Stops cleanly on `io.shutdown` by itself; other commands are cut short with 130. */
+  readonly stopsOnShutdown?: true;
+  readonly options: OptionSpecs;
   readonly run: (
     positionals: readonly string[],
     values: Record<string, string | boolean | undefined>,
@@ -35,8 +44,9 @@ const COMMANDS: Record<string, Command> = {
   file      the pipeline (default: ./pipeline.yaml)
   --quiet   no live status line
 
-Exit codes: 0 stopped cleanly, 78 invalid pipeline (or server.listen in use, or a component refusing\nits config at start), 130 second signal (no flush), 70 internal error.`,
+Exit codes: 0 stopped cleanly (also by a signal during start-up: what had started is stopped), 78 invalid\npipeline (or server.listen in use, or a component refusing its config at start), 130 second signal (no\nflush), 70 internal error.`,
     options: { quiet: { type: 'boolean' } },
+    stopsOnShutdown: true,
     run: (p, v, io) => runCommand(p[0] ?? 'pipeline.yaml', { quiet: v.quiet === true }, io),
   },
   validate: {
@@ -90,7 +100,7 @@ Exit codes: 0 migrated (or nothing to do), 78 invalid pipeline, 70 database unav
   --pipeline  the pipeline whose resources.postgres.url is used (default: ./pipeline.yaml)
   --url       a PostgreSQL URL instead
 
-Exit codes: 0 re-ingested, 64 no file given, 78 invalid pipeline, 70 database unavailable.`,
+Exit codes: 0 re-ingested, 64 no file given or the file cannot be read (nothing is started), 65 some lines\nwere malformed and skipped (each is named with its line number; the rest was stored), 78 invalid pipeline,\n70 database unavailable.`,
     options: { pipeline: { type: 'string', default: 'pipeline.yaml' }, url: { type: 'string' } },
     run: async (p, v, io) => {
       if (p[0] === undefined) {
@@ -107,10 +117,16 @@ function help(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return `chatflow: live chat → RxJS → OSC, overlay, Redis, Postgres
 
-Usage: chatflow <command> [options]  (chatflow <command> --help for more)
+Usage: chatflow <command> [options]  (chatflow <command> --help for more; chatflow --version)
 
 ${lines.join('\n')}
 `;
+}
+
+/** The version in package.json, read when asked (the CLI runs from the sources, unbuilt). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -119,30 +135,38 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     io.stdout.write(help());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.stdout.write(`chatflow ${version()}\n`);
+    return EXIT.ok;
+  }
   const command = COMMANDS[name];
   if (!command) {
-    io.stderr.write(`chatflow: unknown command "${name}"\n\n${help()}`);
+    const guess = suggest(name.replace(/^-+/, ''), Object.keys(COMMANDS));
+    const what = name.startsWith('-') ? 'option' : 'command';
+    io.stderr.write(
+      `chatflow: unknown ${what} "${name}".${guess ? ` Did you mean "chatflow ${guess}"?` : ''}\n\n${help()}`,
+    );
     return EXIT.usage;
   }
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...rest],
-      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    io.stderr.write(`chatflow ${name}: ${(err as Error).message}\n\n${command.usage}\n`);
+  const parsed = parseOptions(rest, { ...command.options, help: { type: 'boolean', short: 'h' } });
+  if (!parsed.ok) {
+    io.stderr.write(`chatflow ${name}: ${parsed.message}\n(chatflow ${name} --help for usage)\n`);
     return EXIT.usage;
   }
   if (parsed.values.help) {
     io.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`);
     return EXIT.ok;
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parsed.values;
+  const shutdown = io.shutdown;
   try {
-    return await command.run(parsed.positionals, values, io);
+    const running = command.run(parsed.positionals, values, io);
+    if (command.stopsOnShutdown || !shutdown) return await running;
+    const interrupted = new Promise<number>((resolveStop) => {
+      if (shutdown.aborted) resolveStop(EXIT.interrupted);
+      shutdown.addEventListener('abort', () => resolveStop(EXIT.interrupted), { once: true });
+    });
+    return await Promise.race([running, interrupted]);
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     io.stderr.write(`chatflow ${name}: internal error: ${error.stack ?? error.message}\n`);

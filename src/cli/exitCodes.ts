@@ -5,6 +5,8 @@ export const EXIT = {
   warnings: 1,
   /** Bad command-line usage. */
   usage: 64,
+  /** `reingest`: some lines were not events and were skipped (the rest was stored). */
+  dataErrors: 65,
   /** Something unexpected broke inside chatflow. */
   internal: 70,
   /** The pipeline file is invalid or unreadable. */

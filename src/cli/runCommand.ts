@@ -15,16 +15,32 @@ import { createHttpServer } from '../server/httpServer.js';
 import { EXIT } from './exitCodes.js';
 import { loadForCli } from './loadForCli.js';
 import { renderStatusLine, renderSummary, totals } from './statusLine.js';
+import { Terminal } from './terminal.js';
 
 export async function runCommand(file: string, options: { quiet: boolean }, io: CommandIo): Promise<number> {
+  // The first SIGINT/SIGTERM (caught by bin/chatflow.js before anything loads) stops the run,
+  // whenever it comes: a start-up in progress is cancelled and what it started is stopped.
+  const shutdown = io.shutdown ?? new AbortController().signal;
+  if (shutdown.aborted) return EXIT.ok;
   const graph = await loadForCli(file, io);
   if (!graph) return EXIT.config;
+  if (shutdown.aborted) return EXIT.ok;
   const interactive = io.stderr.isTTY === true && !options.quiet;
-  const logger = createLogger({ pretty: interactive });
+  // In a terminal, one writer owns it: logs and console lines are printed above the status line.
+  const terminal = interactive ? new Terminal(io) : undefined;
+  const logger = createLogger({ pretty: interactive, ...(terminal ? { destination: terminal.stderr } : {}) });
+  const stderr = terminal?.stderr ?? io.stderr;
   // One HTTP server per process: sinks add routes while the pipeline starts; it listens after.
   const http = createHttpServer(graph.settings.server, logger);
   // Redis/Postgres: a URL, or private servers under .chatflow/ (stopped after the pipeline).
-  const storage = await openStorage(graph, { baseDir: dirname(resolve(file)), logger });
+  const storage = await openStorage(graph, { baseDir: dirname(resolve(file)), logger, signal: shutdown });
+  if (shutdown.aborted) {
+    await http.close();
+    await storage.close();
+    logger.info({ reason: String(shutdown.reason) }, 'Stopped during start-up.');
+    logger.flush();
+    return EXIT.ok;
+  }
   // The dashboard's control API reaches the control nodes through this (docs/api.md).
   const controlBus = new ControlBus();
   const instance = io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8);
@@ -38,6 +54,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
         http,
         controlBus,
         ...storage.resources,
+        ...(terminal ? { stdout: terminal.stdout } : {}),
       },
     });
   } catch (err) {
@@ -46,7 +63,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     await http.close();
     await storage.close();
     const error = toError(err);
-    io.stderr.write(`chatflow: ${error.message}\n`);
+    stderr.write(`chatflow: ${error.message}\n`);
     logger.flush();
     if (error instanceof PipelineError && error.stage === 'config') return EXIT.config;
     throw error;
@@ -72,7 +89,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     await runtime.stop();
     await http.close();
     await storage.close();
-    io.stderr.write(`chatflow: ${listenFailure.message}\n`);
+    stderr.write(`chatflow: ${listenFailure.message}\n`);
     logger.flush();
     return listenFailure instanceof PipelineError && listenFailure.stage === 'config' ? EXIT.config : EXIT.internal;
   }
@@ -84,37 +101,27 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     ? setInterval(() => {
         const nodes = runtime.snapshot();
         const now = totals(nodes, performance.now());
-        io.stderr.write(`\r\x1b[2K${renderStatusLine(nodes, now, previous, startedAt)}`);
+        terminal?.status(renderStatusLine(nodes, now, previous, startedAt));
         previous = now;
       }, 1000)
     : undefined;
 
+  // A signal that came while the pipeline started stops it at once, like one that comes later.
   const stopped = new Promise<string>((resolveStop) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals += 1;
-      if (signals > 1) {
-        io.stderr.write(`\nchatflow: second ${signal}; exiting without flushing.\n`);
-        process.exit(EXIT.interrupted);
-      }
-      resolveStop(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    if (shutdown.aborted) resolveStop(String(shutdown.reason));
+    shutdown.addEventListener('abort', () => resolveStop(String(shutdown.reason)), { once: true });
     void runtime.finished.then(() => resolveStop('sources ended'));
   });
 
   const reason = await stopped;
-  if (ticker) {
-    clearInterval(ticker);
-    io.stderr.write('\r\x1b[2K');
-  }
+  if (ticker) clearInterval(ticker);
+  terminal?.clearStatus();
   logger.info({ reason }, 'Stopping: draining operators and flushing sinks.');
   const report = await runtime.stop();
   await http.close();
   await storage.close();
   const nodes = runtime.snapshot();
-  io.stderr.write(`${renderSummary(nodes)}\n`);
+  stderr.write(`${renderSummary(nodes)}\n`);
   logger.info(
     { reason, lostAtShutdown: report.lostAtShutdown, durationMs: Math.round(report.durationMs) },
     'Pipeline stopped.',

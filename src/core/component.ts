@@ -37,6 +37,11 @@ export interface Resources {
   readonly pipeline?: PipelineView;
   /** Moderator actions from outside chat (the dashboard's control API) for `control` nodes. */
   readonly controlBus?: ControlBus;
+  /**
+   * Where readable output lines go (the `console` sink): in a terminal with a status line, the
+   * CLI's terminal writer, so a line never shares the status line's row; default stdout.
+   */
+  readonly stdout?: NodeJS.WritableStream;
 }
 
 /** What components may read of the running pipeline. */

@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { isColorSupported, prettyFactory } from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -7,7 +8,7 @@ export interface LoggerSettings {
   readonly level?: string;
   /** Human-readable output (pino-pretty) instead of JSON lines. */
   readonly pretty?: boolean;
-  /** Where JSON lines go; defaults to stderr (stdout stays free for the console sink). */
+  /** Where lines go; defaults to stderr (stdout stays free for the console sink). */
   readonly destination?: NodeJS.WritableStream;
 }
 
@@ -30,13 +31,12 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     base: { pid: process.pid },
   };
   if (settings.pretty) {
-    return pino({
-      ...options,
-      transport: {
-        target: 'pino-pretty',
-        options: { destination: 2, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' },
-      },
-    });
+    // Formatted here, synchronously, and written whole to the destination (the CLI's terminal
+    // writer, which keeps log lines off the status line's row); pino-pretty as a transport
+    // would write to fd 2 from a worker thread, past any writer, and after the exit summary.
+    const format = prettyFactory({ ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', colorize: isColorSupported });
+    const out = settings.destination ?? process.stderr;
+    return pino(options, { write: (line: string) => void out.write(format(line)) });
   }
   // Synchronous: chatflow logs state changes, never per message, and a log line must not
   // arrive after the exit summary it belongs before.

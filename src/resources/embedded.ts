@@ -12,6 +12,8 @@ import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { PipelineError } from '../core/errors.js';
 import { type BinaryFinder, findPostgresTools } from './npmPostgres.js';
+import { removeServerRecord, stopLeftoverRedis, writeServerRecord } from './leftovers.js';
+import { startWatchdog, type Watchdog } from './watchdog.js';
 
 /** A running private server. */
 export interface EmbeddedServer {
@@ -93,7 +95,20 @@ export interface EmbeddedRedisOptions {
   readonly readyTimeoutMs?: number;
   /** A fixed port (to restart a server where its clients expect it); default a free one. */
   readonly port?: number;
+  /** Cancels the start: the server is killed and the promise rejects with an AbortError. */
+  readonly signal?: AbortSignal;
 }
+
+/** The rejection of a start cancelled through its `signal`. */
+function aborted(signal: AbortSignal): Error {
+  return new DOMException(`Start cancelled (${String(signal.reason)}).`, 'AbortError');
+}
+
+/**
+ * Spawn options of an embedded server: on POSIX in its own process group, so a Ctrl-C at the
+ * terminal reaches chatflow alone, which then stops the server after the sinks have flushed.
+ */
+const SERVER_SPAWN = { detached: process.platform !== 'win32', windowsHide: true } as const;
 
 /**
  * Starts `redis-server` on a free port with its data in `dir` (created if missing).
@@ -104,27 +119,44 @@ export async function startEmbeddedRedis(dir: string, options: EmbeddedRedisOpti
   if (!binary) throw resourceError('redis-server is not installed (Debian: apt-get install redis-server).');
   await mkdir(dir, { recursive: true });
   const persist = options.persist ?? true;
+  const signal = options.signal;
+  // A redis-server an earlier run left on this data (killed along with its watchdog) goes first.
+  await stopLeftoverRedis(dir);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
+    if (signal?.aborted) throw aborted(signal);
     const port = options.port ?? (await freePort());
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', '--save', ''];
     args.push('--appendonly', persist ? 'yes' : 'no');
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], ...SERVER_SPAWN });
+    const watchdog = child.pid === undefined ? undefined : startWatchdog({ pid: child.pid, signal: 'SIGTERM' });
+    const cancel = () => child.kill('SIGKILL');
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
       await waitForOutput(child, /Ready to accept connections/, options.readyTimeoutMs ?? 10_000);
     } catch (err) {
       lastError = err;
       child.kill('SIGKILL');
+      watchdog?.disarm();
       continue;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+    if (signal?.aborted) {
+      child.kill('SIGKILL');
+      watchdog?.disarm();
+      throw aborted(signal);
     }
     child.stdout?.resume();
     child.stderr?.resume();
-    return redisHandle(child, port, dir);
+    if (child.pid !== undefined) await writeServerRecord(dir, { pid: child.pid, port });
+    return redisHandle(child, port, dir, watchdog);
   }
+  if (signal?.aborted) throw aborted(signal);
   throw resourceError('redis-server did not start.', lastError);
 }
 
-function redisHandle(child: ChildProcess, port: number, dir: string): EmbeddedServer {
+function redisHandle(child: ChildProcess, port: number, dir: string, watchdog: Watchdog | undefined): EmbeddedServer {
   const exited = new Promise<void>((resolveExit) => {
     if (child.exitCode !== null) resolveExit();
     else child.once('exit', () => resolveExit());
@@ -138,8 +170,10 @@ function redisHandle(child: ChildProcess, port: number, dir: string): EmbeddedSe
     stop: () => {
       stopping ??= (async () => {
         removeHook();
+        watchdog?.disarm();
         if (child.exitCode === null) child.kill('SIGTERM');
         await exited;
+        await removeServerRecord(dir);
       })();
       return stopping;
     },
@@ -173,6 +207,8 @@ export interface EmbeddedPostgresOptions {
   readonly readyTimeoutMs?: number;
   /** Finds system binaries (default {@link findBinary}); one finding none uses the npm-shipped PostgreSQL. */
   readonly findBinary?: BinaryFinder;
+  /** Cancels the start: a server already up is stopped and the promise rejects with an AbortError. */
+  readonly signal?: AbortSignal;
 }
 
 /** The `postgres` system user, when running as root (initdb refuses to run as root). */
@@ -188,9 +224,14 @@ function postgresUser(): { uid: number; gid: number } | undefined {
   return { uid: Number(out.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
+/** The command line of a PostgreSQL tool, through `runuser -u postgres --` when root. */
+function pgCommand(asPostgres: boolean, tool: string, args: readonly string[]): [string, ...string[]] {
+  return asPostgres ? ['runuser', '-u', 'postgres', '--', tool, ...args] : [tool, ...args];
+}
+
 /** Runs a PostgreSQL tool, through `runuser -u postgres --` when root. */
 function pgTool(asPostgres: boolean, tool: string, args: readonly string[]): { status: number; output: string } {
-  const [cmd, argv] = asPostgres ? ['runuser', ['-u', 'postgres', '--', tool, ...args]] : [tool, [...args]];
+  const [cmd, ...argv] = pgCommand(asPostgres, tool, args);
   const result = spawnSync(cmd, argv, { encoding: 'utf8' });
   return { status: result.status ?? 1, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error?.message ?? ''}` };
 }
@@ -235,12 +276,26 @@ export async function startEmbeddedPostgres(
   // Unix socket paths are limited to ~107 bytes; without room, TCP alone is used.
   const socketDir = join(dir, '.s.PGSQL.65535').length < 100 ? dir : '';
   let lastOutput = '';
+  const signal = options.signal;
   for (let attempt = 0; attempt < 3; attempt++) {
+    if (signal?.aborted) throw aborted(signal);
     const port = await freePort();
     const opts = `-p ${port} ${socketOption(socketDir)} -c listen_addresses=127.0.0.1`;
     const timeout = String(Math.ceil((options.readyTimeoutMs ?? 30_000) / 1000));
-    const started = pgTool(asPostgres, pgCtl, ['-D', data, '-l', log, '-w', '-t', timeout, '-o', opts, 'start']);
-    if (started.status === 0) return postgresHandle(asPostgres, pgCtl, data, port, dir);
+    // Armed before the start: chatflow may die while pg_ctl is still bringing the server up.
+    const watchdog = startWatchdog({
+      command: pgCommand(asPostgres, pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']),
+      pidFile: join(data, 'postmaster.pid'),
+      forMs: 60_000,
+    });
+    const started = await runAsync(asPostgres, pgCtl, ['-D', data, '-l', log, '-w', '-t', timeout, '-o', opts, 'start'], SERVER_SPAWN);
+    if (started.status === 0) {
+      const server = postgresHandle(asPostgres, pgCtl, data, port, dir, watchdog);
+      if (!signal?.aborted) return server;
+      await server.stop();
+      throw aborted(signal);
+    }
+    watchdog.disarm();
     lastOutput = `${started.output}\n${await readFile(log, 'utf8').catch(() => '')}`;
     if (!/already in use|could not bind|could not create any TCP/i.test(lastOutput)) break;
   }
@@ -255,7 +310,14 @@ function socketOption(socketDir: string): string {
   return process.platform === 'win32' ? '-k ""' : `-k '${socketDir}'`;
 }
 
-function postgresHandle(asPostgres: boolean, pgCtl: string, data: string, port: number, dir: string): EmbeddedServer {
+function postgresHandle(
+  asPostgres: boolean,
+  pgCtl: string,
+  data: string,
+  port: number,
+  dir: string,
+  watchdog: Watchdog,
+): EmbeddedServer {
   const removeHook = onProcessExit(() => {
     pgTool(asPostgres, pgCtl, ['-D', data, '-m', 'immediate', 'stop']);
   });
@@ -267,6 +329,7 @@ function postgresHandle(asPostgres: boolean, pgCtl: string, data: string, port: 
     stop: () => {
       stopping ??= (async () => {
         removeHook();
+        watchdog.disarm();
         await runAsync(asPostgres, pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']);
       })();
       return stopping;
@@ -274,13 +337,27 @@ function postgresHandle(asPostgres: boolean, pgCtl: string, data: string, port: 
   };
 }
 
-/** Like {@link pgTool} but without blocking the event loop (used for stop). */
-function runAsync(asPostgres: boolean, tool: string, args: readonly string[]): Promise<number> {
-  const [cmd, argv] = asPostgres ? ['runuser', ['-u', 'postgres', '--', tool, ...args]] : [tool, [...args]];
+/**
+ * Like {@link pgTool} but without blocking the event loop, so a signal is handled while the
+ * server starts or stops.
+ */
+function runAsync(
+  asPostgres: boolean,
+  tool: string,
+  args: readonly string[],
+  spawnOptions: { detached?: boolean; windowsHide?: boolean } = {},
+): Promise<{ status: number; output: string }> {
+  const [cmd, ...argv] = pgCommand(asPostgres, tool, args);
   return new Promise((resolveRun) => {
-    const child = spawn(cmd, argv, { stdio: 'ignore' });
-    child.once('error', () => resolveRun(1));
-    child.once('exit', (code) => resolveRun(code ?? 1));
+    let output = '';
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions });
+    const collect = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('error', (err) => resolveRun({ status: 1, output: `${output}${err.message}` }));
+    child.once('close', (code) => resolveRun({ status: code ?? 1, output }));
   });
 }
 
@@ -296,6 +373,6 @@ export async function restartEmbeddedPostgres(server: EmbeddedServer, pause: () 
   await pause();
   const socketDir = join(server.dir, '.s.PGSQL.65535').length < 100 ? server.dir : '';
   const opts = `-p ${server.port} ${socketOption(socketDir)} -c listen_addresses=127.0.0.1`;
-  const code = await runAsync(asPostgres, pgCtl, ['-D', data, '-l', join(server.dir, 'log'), '-w', '-o', opts, 'start']);
-  if (code !== 0) throw resourceError('PostgreSQL did not restart.');
+  const { status } = await runAsync(asPostgres, pgCtl, ['-D', data, '-l', join(server.dir, 'log'), '-w', '-o', opts, 'start']);
+  if (status !== 0) throw resourceError('PostgreSQL did not restart.');
 }

@@ -43,6 +43,11 @@ export interface OpenStorageOptions {
   readonly logger: Logger;
   /** Which servers are needed (default: {@link resourcesNeeded} of the graph). */
   readonly needs?: Record<ResourceKind, boolean>;
+  /**
+   * Cancels the start (a signal during start-up): a server starting is killed, one started is
+   * stopped, and the result holds no servers (check `signal.aborted`).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -71,18 +76,28 @@ export async function openStorage(graph: PipelineGraph, options: OpenStorageOpti
       return undefined;
     }
     const dir = join(options.baseDir, '.chatflow', kind);
+    const signal = options.signal;
+    if (signal?.aborted) return undefined;
+    const cancel = signal ? { signal } : {};
     try {
-      const server = kind === 'redis' ? await startEmbeddedRedis(dir) : await startEmbeddedPostgres(dir);
+      const server = kind === 'redis' ? await startEmbeddedRedis(dir, cancel) : await startEmbeddedPostgres(dir, cancel);
       started.push(server);
       log.info({ resource: kind, port: server.port, dir }, 'Embedded server started.');
       return server.url;
     } catch (err) {
-      log.warn({ err, resource: kind, dir }, 'Embedded server failed to start; the sinks that need it are off.');
+      if (!signal?.aborted) {
+        log.warn({ err, resource: kind, dir }, 'Embedded server failed to start; the sinks that need it are off.');
+      }
       return undefined;
     }
   };
 
+  const stopStarted = () => Promise.all(started.map((s) => s.stop())).then(() => undefined);
   const [redisUrl, postgresUrl] = await Promise.all([resolveUrl('redis'), resolveUrl('postgres')]);
+  if (options.signal?.aborted) {
+    await stopStarted();
+    return { resources: {}, close: async () => {} };
+  }
   if (redisUrl !== undefined) {
     resources.redis = { url: redisUrl };
     // `restore: true`: control operators start from the last stored values (read once, here,
@@ -110,7 +125,7 @@ export async function openStorage(graph: PipelineGraph, options: OpenStorageOpti
   return {
     resources,
     close: () => {
-      closing ??= Promise.all(started.map((s) => s.stop())).then(() => undefined);
+      closing ??= stopStarted();
       return closing;
     },
   };

@@ -301,5 +301,10 @@ export const consoleComponent = defineSink({
     'max_lines: 5/s\nformat: "{{ platform }} {{ author.login }}: {{ text }}"',
     'format: "{{ variable }} -> {{ value }}"',
   ],
-  create: (config, ctx) => new ConsoleSink(ctx.id, config, { scheduler: ctx.scheduler, drops: ctx.metrics }),
+  create: (config, ctx) =>
+    new ConsoleSink(ctx.id, config, {
+      scheduler: ctx.scheduler,
+      drops: ctx.metrics,
+      ...(ctx.resources.stdout ? { out: ctx.resources.stdout } : {}),
+    }),
 });

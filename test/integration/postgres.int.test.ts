@@ -3,9 +3,10 @@
  * started by the embedded launcher: exact row counts, COPY escaping round-trips, idempotent
  * retries, and a server restart mid-stream at 1k messages/s.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import pg from 'pg';
 import { Subject } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { NotConnectedError } from '../../src/core/errors.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent, MetricEvent, PlatformEvent } from '../../src/core/events.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sinkDriverConfig.js';
-import { reingestFile } from '../../src/cli/reingestCommand.js';
+import { reingestCommand, reingestFile } from '../../src/cli/reingestCommand.js';
 import { restartEmbeddedPostgres } from '../../src/resources/embedded.js';
 import { migrate } from '../../src/resources/migrate.js';
 import { connectPostgres, PostgresConfig, PostgresSink, postgresComponent } from '../../src/sinks/postgres.js';
@@ -264,9 +265,33 @@ describe('postgres sink', () => {
     await sink.deadLetter(batch, new Error('gone'));
     const file = join(scratch, 'dead.jsonl');
     expect((await readFile(file, 'utf8')).trim().split('\n')).toHaveLength(30);
-    expect(await reingestFile(file, server.url, { instance: 'reingest' })).toEqual({ events: 30, inserted: 30 });
-    expect(await reingestFile(file, server.url, { instance: 'reingest' })).toEqual({ events: 30, inserted: 0 });
+    expect(await reingestFile(file, server.url, { instance: 'reingest' })).toEqual({ events: 30, inserted: 30, malformed: [] });
+    expect(await reingestFile(file, server.url, { instance: 'reingest' })).toEqual({ events: 30, inserted: 0, malformed: [] });
     expect(await count('chat_messages')).toBe(30);
+  });
+
+  it('reingest names each malformed line by its number, counts it, and stores the rest', async () => {
+    const [a, b] = chats(2, 'ml');
+    const file = join(scratch, 'malformed.jsonl');
+    const cut = JSON.stringify(b).slice(0, 25);
+    await writeFile(file, `${JSON.stringify(a)}\n${cut}\n\n[1,2]\n${JSON.stringify(b)}\n`);
+    let out = '';
+    let err = '';
+    const code = await reingestCommand(
+      file,
+      { pipeline: 'unused.yaml', url: server.url },
+      {
+        stdout: new Writable({ write: (c, _e, cb) => { out += String(c); cb(); } }),
+        stderr: new Writable({ write: (c, _e, cb) => { err += String(c); cb(); } }),
+        env: {},
+      },
+    );
+    expect(code).toBe(65);
+    expect(err).toContain('malformed.jsonl:2: skipped: not JSON (');
+    expect(err).toContain('malformed.jsonl:4: skipped: not a JSON object');
+    expect(out).toContain('Re-ingested 2 events (2 new rows)');
+    expect(out).toContain('2 malformed lines skipped');
+    expect(await count('chat_messages')).toBe(2);
   });
 
   it('keeps every message exactly once through a restart of PostgreSQL at 1k messages/s', async () => {
