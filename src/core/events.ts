@@ -154,6 +154,13 @@ export interface ControlEvent extends EventBase {
   readonly by?: { readonly login: string; readonly platform: Platform };
   /** Scheduler time of the change, ms. */
   readonly ts: number;
+  /**
+   * This change's identity, given by `control` when it makes the change and kept through
+   * retries, dead letters and re-ingest: `<instance>/<node>/<subscribed at>/<sequence>`. Two
+   * changes alike in every other field (two viewers, same value, same millisecond) differ here.
+   * Absent only on events made by hand or written before chatflow gave changes one.
+   */
+  readonly id?: string;
 }
 
 export type Verdict = 'allow' | 'flag' | 'delete' | 'timeout' | 'ban';

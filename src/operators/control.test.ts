@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { filter, from, map, Subject, VirtualTimeScheduler } from 'rxjs';
+import { filter, from, map, Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -35,7 +35,8 @@ function ctl(
   receivedAt: number,
   login?: string,
 ): ControlEvent {
-  const base = { kind: 'control' as const, variable, value, previous, origin, ts, receivedAt };
+  // Ids are checked on their own ('gives every change its own id'); here any id will do.
+  const base = { kind: 'control' as const, variable, value, previous, origin, ts, receivedAt, id: expect.any(String) as string };
   return login === undefined ? base : { ...base, by: { login, platform: 'twitch' } };
 }
 
@@ -352,6 +353,43 @@ describe('control', () => {
         set(0.1),
       ]);
       expect(out).toHaveLength(2);
+    });
+  });
+
+  describe('change ids', () => {
+    it('gives every change its own id: two viewers, same value, same millisecond; slew steps; defaults', () => {
+      const scheduler = new VirtualTimeScheduler(VirtualAction, 1000);
+      scheduler.schedule(() => undefined, 7); // subscribed at 7 ms
+      scheduler.flush();
+      const out: ControlEvent[] = [];
+      const slewy = ControlConfig.parse({
+        variables: { cutoff: { range: [0, 1], default: 0.5 }, wobble: { range: [0, 1], slew: '20ms' } },
+      });
+      const ann = cmd('cv', { name: 'cutoff', value: 0.9 }, { user: 'ann' });
+      const bob = cmd('cv', { name: 'cutoff', value: 0.9 }, { user: 'bob' });
+      from([ann, bob, cmd('cv', { name: 'wobble', value: 1 })])
+        .pipe(control(slewy, { scheduler, idPrefix: 'studio/cv' }))
+        .subscribe((e) => out.push(e));
+      scheduler.flush();
+      // Two defaults, ann's and bob's changes (alike but for `by`, at the same ms), two slew steps.
+      expect(out.map((e) => [e.variable, e.origin, e.ts])).toEqual([
+        ['cutoff', 'default', 7],
+        ['wobble', 'default', 7],
+        ['cutoff', 'command', 7],
+        ['cutoff', 'command', 7],
+        ['wobble', 'command', 17],
+        ['wobble', 'slew', 27],
+      ]);
+      expect(out.map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `studio/cv/7/${n}`));
+    });
+
+    it('starts ids with the instance and node in a pipeline', () => {
+      const scheduler = new VirtualTimeScheduler();
+      const ctx = testContext({ id: 'cv', type: 'control', scheduler });
+      const out: ControlEvent[] = [];
+      from([]).pipe(controlComponent.create(single, ctx)).subscribe((e) => out.push(e as ControlEvent));
+      scheduler.flush();
+      expect(out.map((e) => e.id)).toEqual(['test/cv/0/1']);
     });
   });
 

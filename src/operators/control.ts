@@ -252,11 +252,17 @@ export interface ControlDeps {
    * (without a `by`). Subscribed for as long as the operator is.
    */
   readonly actions?: Observable<ControlAction>;
+  /**
+   * The start of every change's `id` (`<instance>/<node>` in a pipeline), followed by the time
+   * the node was subscribed and a sequence number. Defaults to `control`.
+   */
+  readonly idPrefix?: string;
 }
 
 /**
  * Sets control variables from commands and vote results, and emits one {@link ControlEvent} per
- * change, in the output's units.
+ * change, in the output's units, each with its own `id` (`deps.idPrefix`, the time of
+ * subscription, a sequence number) so that storage tells apart changes alike in every field.
  *
  * ```text
  * variables: { cutoff: { range: [0, 1], default: 0.5, slew: 40ms } }, control_rate: 100/s
@@ -309,6 +315,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
   const stepMs = config.control_rate.periodMs / config.control_rate.count;
   const capacity = config.max_active - declared.size;
   const emitDefaults = config.emit_defaults;
+  const idPrefix = deps.idPrefix ?? 'control';
 
   return (source) =>
     new Observable<ControlEvent>((subscriber) => {
@@ -320,15 +327,19 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       /** Slews in flight; completion waits for them, as `delay` waits for its values. */
       let ramps = 0;
       let sourceDone = false;
+      /** Every change gets its own id, so storage keeps changes alike in every other field apart. */
+      const idStem = `${idPrefix}/${scheduler.now()}/`;
+      let sequence = 0;
 
       const emit = (st: VariableState, value: number, origin: ControlOrigin, by: By | undefined, receivedAt: number) => {
         const previous = st.value;
         st.value = value;
         const ts = scheduler.now();
+        const id = idStem + ++sequence;
         subscriber.next(
           by === undefined
-            ? { kind: 'control', variable: st.name, value, previous, origin, ts, receivedAt }
-            : { kind: 'control', variable: st.name, value, previous, origin, by, ts, receivedAt },
+            ? { kind: 'control', variable: st.name, value, previous, origin, ts, receivedAt, id }
+            : { kind: 'control', variable: st.name, value, previous, origin, by, ts, receivedAt, id },
         );
       };
 
@@ -551,6 +562,7 @@ export const controlComponent = defineOperator({
       scheduler: ctx.scheduler,
       drops: ctx.metrics,
       clock: ctx.clock,
+      idPrefix: `${ctx.resources.instance}/${ctx.id}`,
       ...(ctx.resources.restoredVariables ? { initial: ctx.resources.restoredVariables } : {}),
       ...(ctx.resources.controlBus ? { actions: ctx.resources.controlBus.actions } : {}),
     }),

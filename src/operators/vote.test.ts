@@ -262,7 +262,7 @@ describe('vote', () => {
       scheduler.flush();
       source.complete();
       expect(out).toEqual([
-        { kind: 'control', variable: 'wobble', value: 4, previous: 0, origin: 'vote', ts: 1000, receivedAt: 1000 },
+        { kind: 'control', variable: 'wobble', value: 4, previous: 0, origin: 'vote', ts: 1000, receivedAt: 1000, id: 'control/0/1' },
       ]);
     });
   });

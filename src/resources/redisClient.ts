@@ -65,6 +65,16 @@ return over
 `;
 
 /**
+ * {@link SET_VARIABLE}, unless Redis holds a newer value of the variable (a later last-set time,
+ * written by another instance): re-seeding after a reconnect never overwrites newer state.
+ * Returns the number of variables evicted (0 when skipped).
+ */
+const SEED_VARIABLE = `
+local at = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if at and tonumber(at) > tonumber(ARGV[3]) then return 0 end
+${SET_VARIABLE}`;
+
+/**
  * One cooldown, atomically: the key exists (with a TTL) while it cools. KEYS[1]: the key;
  * ARGV: duration (ms), reply once (1/0). Returns {0, 0} when the event passes (cooldown
  * started), else {ms left, 1 when this event should get a reply}.
@@ -83,6 +93,7 @@ return {left, 1}
 export interface ChatflowRedis extends Redis {
   takeToken(key: string, capacity: number, cost: number, perMs: number, maxWaitMs: number): Promise<number>;
   setVariable(hash: string, lru: string, name: string, json: string, at: number, cap: number): Promise<number>;
+  seedVariable(hash: string, lru: string, name: string, json: string, at: number, cap: number): Promise<number>;
   checkCooldown(key: string, durationMs: number, replyOnce: 0 | 1): Promise<[number, number]>;
 }
 
@@ -103,6 +114,7 @@ export function createRedis(url: string, name: string): ChatflowRedis {
   client.on('error', () => {});
   client.defineCommand('takeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
   client.defineCommand('setVariable', { numberOfKeys: 2, lua: SET_VARIABLE });
+  client.defineCommand('seedVariable', { numberOfKeys: 2, lua: SEED_VARIABLE });
   client.defineCommand('checkCooldown', { numberOfKeys: 1, lua: CHECK_COOLDOWN });
   void client.connect().catch(() => {});
   return client as ChatflowRedis;

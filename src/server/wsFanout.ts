@@ -1,9 +1,16 @@
 /**
  * Fan-out to WebSocket clients that keeps one slow or dead client from costing anyone else
  * anything: a client limit, pings that reap the dead, a cap on unsent bytes per client (a
- * client past it is skipped until it drains, then resynced with a fresh snapshot, and cut when
- * it stays stuck), and frames serialized once for every client. Shared by the overlay
+ * client past it is skipped until it drains, then resynced with a fresh snapshot), a bound on
+ * how far behind a client may fall (one that has not read, `stuckTimeoutMs` later, what it was
+ * sent is closed), and frames serialized once for every client. Shared by the overlay
  * (src/sinks/overlayHub.ts) and the dashboard stream (src/sinks/metricsHub.ts).
+ *
+ * How far behind a client is cannot be read from its socket: `bufferedAmount` counts only what
+ * Node still holds, while the kernel's send and receive buffers (megabytes on loopback) take a
+ * stalled client's backlog first. So the fan-out measures it end to end: it pings a client that
+ * was sent something since its last ping, and a pong (which comes only after the client has
+ * read everything sent before the ping) confirms those bytes as read.
  */
 import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { WebSocket } from 'ws';
@@ -15,7 +22,11 @@ export interface FanoutOptions {
   readonly pingIntervalMs: number;
   /** A client whose unsent bytes would pass this gets no more frames until it drains. */
   readonly maxBufferedBytes: number;
-  /** A client that has not drained after this long is cut (close code 1008). */
+  /**
+   * A client that has not read, this long after, what it was sent (its pong for a ping sent
+   * after those bytes has not come), or that has been skipped for this long, is closed (close
+   * code 1008, reason `too_slow`).
+   */
   readonly stuckTimeoutMs: number;
   /** Connections beyond this are refused (close code 1013). */
   readonly maxClients: number;
@@ -31,6 +42,8 @@ export interface FanoutDeps {
   /** Timers (ping, drain checks) and the clock of `stuckTimeoutMs`. */
   readonly scheduler?: SchedulerLike;
   readonly logger?: Logger;
+  /** Called for each client closed for being too slow (to count it in the node's metrics). */
+  readonly onTooSlow?: () => void;
 }
 
 /** Connection counters since the fan-out was made, and the current picture. */
@@ -44,7 +57,7 @@ export interface FanoutStats {
   readonly refused: number;
   /** Cut because they did not answer a ping. */
   readonly reaped: number;
-  /** Cut because they did not drain within `stuckTimeoutMs`. */
+  /** Closed because they had not read, `stuckTimeoutMs` later, what they were sent (1008 `too_slow`). */
   readonly stuck: number;
   /** Lagging clients that drained and were sent a fresh snapshot. */
   readonly resynced: number;
@@ -54,6 +67,8 @@ export interface FanoutStats {
   readonly framesSent: number;
   /** Most bytes any client held unsent right after a frame was queued for it. */
   readonly peakBufferedBytes: number;
+  /** Most bytes any client had been sent and not yet confirmed as read (a pong after them). */
+  readonly peakUnreadBytes: number;
 }
 
 /** Close codes (RFC 6455 §7.4, IANA registry). */
@@ -62,7 +77,7 @@ export const CLOSE = {
   goingAway: 1001,
   /** The client limit is reached: try again later. */
   tryAgainLater: 1013,
-  /** Did not drain within the stuck timeout. */
+  /** Too slow: had not read what it was sent within the stuck timeout (reason `too_slow`). */
   policy: 1008,
 } as const;
 
@@ -70,6 +85,13 @@ export const CLOSE = {
 const DRAIN_CHECK_MS = 100;
 /** How long a refused or closed client may take to finish the close handshake. */
 const CLOSE_GRACE_MS = 1000;
+/** Pings that wait for their pong per client at most; the oldest is then the one that counts. */
+const MAX_PROBES = 32;
+
+/** How often clients sent something since their last ping are pinged, for a stuck timeout. */
+export function probeInterval(stuckTimeoutMs: number): number {
+  return Math.max(25, Math.min(1000, stuckTimeoutMs / 4));
+}
 
 /**
  * The two `ws` internals the direct write uses (ws 8, pinned in package.json; every test
@@ -84,6 +106,13 @@ interface WsInternals {
 /** The sender state in which `ws` writes synchronously and holds nothing back. */
 const SENDER_IDLE = 0;
 
+/** A ping waiting for its pong: when it went out, and how many bytes the client had been sent. */
+interface Probe {
+  readonly seq: number;
+  readonly at: number;
+  readonly bytes: number;
+}
+
 interface Client {
   readonly ws: WebSocket;
   /**
@@ -97,6 +126,15 @@ interface Client {
   alive: boolean;
   /** Scheduler time it started lagging; `undefined` while it keeps up. */
   lagSince: number | undefined;
+  /** Bytes of frames written to it. */
+  written: number;
+  /** Bytes it has confirmed reading (sent before a ping it answered). */
+  read: number;
+  /** `written` when it was last pinged. */
+  probed: number;
+  /** Pings waiting for a pong, oldest first. */
+  readonly probes: Probe[];
+  seq: number;
 }
 
 /**
@@ -137,11 +175,16 @@ export class Frame {
  * broadcast(frame)  →  client A: send(frame)
  *                   →  client B: bufferedAmount + frame > max → skipped, lagging
  * 100 ms later, B drained            →  B: send(snapshot()), keeps up again
- * B still full after stuckTimeoutMs  →  B: cut (1008)
+ * every probeInterval: C was sent bytes since its last ping  →  C: ping(seq)
+ * C's pong(seq)                      →  C has read everything sent before that ping
+ * C's ping unanswered after stuckTimeoutMs (sent after unread bytes)
+ *                                    →  C: closed (1008 too_slow), counted (onTooSlow)
  * ```
  *
- * A client therefore never holds more than `maxBufferedBytes` unsent (or one frame, when a
- * frame is larger), and what it missed is replaced by the snapshot, never queued for it.
+ * A client therefore never holds more than `maxBufferedBytes` unsent in the process (or one
+ * frame, when a frame is larger), never has unread what it was sent more than
+ * `stuckTimeoutMs` (plus one probe interval) ago, and what it missed is replaced by the
+ * snapshot, never queued for it.
  */
 export class WsFanout {
   readonly #o: FanoutOptions;
@@ -152,6 +195,11 @@ export class WsFanout {
   readonly #clients = new Set<Client>();
   readonly #lagging = new Set<Client>();
   #ping: Subscription | undefined;
+  #probe: Subscription | undefined;
+  readonly #probeMs: number;
+  /** Scheduler time of the last probe round. */
+  #probedAt = Number.NaN;
+  readonly #onTooSlow: () => void;
   #drainCheck: Subscription | undefined;
   #atLimit = false;
   #closed = false;
@@ -163,6 +211,7 @@ export class WsFanout {
   #direct = 0;
   #framesSent = 0;
   #peakBuffered = 0;
+  #peakUnread = 0;
 
   constructor(options: FanoutOptions, deps: FanoutDeps) {
     this.#o = options;
@@ -170,6 +219,8 @@ export class WsFanout {
     this.#scheduler = deps.scheduler ?? asyncScheduler;
     this.#log = deps.logger ?? silentLogger();
     this.#sendOptions = { binary: false, compress: options.compress };
+    this.#probeMs = probeInterval(options.stuckTimeoutMs);
+    this.#onTooSlow = deps.onTooSlow ?? (() => {});
   }
 
   /** Clients connected now. */
@@ -189,6 +240,7 @@ export class WsFanout {
       direct: this.#direct,
       framesSent: this.#framesSent,
       peakBufferedBytes: this.#peakBuffered,
+      peakUnreadBytes: this.#peakUnread,
     };
   }
 
@@ -223,16 +275,23 @@ export class WsFanout {
       sender: internals._sender,
       alive: true,
       lagSince: undefined,
+      written: 0,
+      read: 0,
+      probed: 0,
+      probes: [],
+      seq: 0,
     };
     this.#clients.add(client);
     this.#accepted += 1;
     if (client.socket) this.#direct += 1;
-    ws.on('pong', () => {
+    ws.on('pong', (data: Buffer) => {
       client.alive = true;
+      this.#confirm(client, data);
     });
     ws.on('close', () => this.#forget(client));
     this.#send(client, this.#snapshot());
     this.#ping ??= this.#every(this.#o.pingIntervalMs, () => this.#pingAll());
+    this.#probe ??= this.#every(this.#probeMs, () => this.#probeAll());
     this.#log.debug({ clients: this.#clients.size }, `${label} client connected.`);
   }
 
@@ -274,6 +333,8 @@ export class WsFanout {
     this.#closed = true;
     this.#ping?.unsubscribe();
     this.#ping = undefined;
+    this.#probe?.unsubscribe();
+    this.#probe = undefined;
     this.#drainCheck?.unsubscribe();
     this.#drainCheck = undefined;
     const open = [...this.#clients];
@@ -309,6 +370,69 @@ export class WsFanout {
     if (client.socket && sender?._state === SENDER_IDLE && sender._firstFragment) client.socket.write(frame.wire);
     else client.ws.send(frame.payload, this.#sendOptions);
     this.#framesSent += 1;
+    client.written += frame.wire.length;
+    const unread = client.written - client.read;
+    if (unread > this.#peakUnread) this.#peakUnread = unread;
+  }
+
+  /** Pings `client`, remembering how much it had been sent: its pong confirms that as read. */
+  #sendProbe(client: Client, now: number): void {
+    const probes = client.probes;
+    // A client this far behind is judged by its oldest ping; the newest is moved up instead.
+    if (probes.length >= MAX_PROBES) probes.pop();
+    client.seq += 1;
+    probes.push({ seq: client.seq, at: now, bytes: client.written });
+    client.probed = client.written;
+    client.ws.ping(String(client.seq));
+  }
+
+  /** A pong: the bytes sent before its ping (and before every earlier one) have been read. */
+  #confirm(client: Client, data: Buffer): void {
+    const seq = Number(data.toString());
+    const probes = client.probes;
+    const i = probes.findIndex((p) => p.seq === seq);
+    if (i === -1) return; // not one of ours (an unsolicited pong)
+    client.read = Math.max(client.read, (probes[i] as Probe).bytes);
+    probes.splice(0, i + 1);
+  }
+
+  /**
+   * Closes every client that has not read, `stuckTimeoutMs` after, what it had been sent
+   * before a ping, and pings those sent something since their last ping.
+   */
+  #probeAll(): void {
+    const now = this.#scheduler.now();
+    // After the process itself stalled (a long GC, a blocked loop), pongs that came meanwhile
+    // are not read yet: judge nobody this round.
+    const judge = !(now - this.#probedAt > 2 * this.#probeMs);
+    this.#probedAt = now;
+    for (const client of [...this.#clients]) {
+      if (client.ws.readyState !== WebSocket.OPEN) continue;
+      // The oldest ping that went out after bytes not yet confirmed as read.
+      const waiting = judge ? client.probes.find((p) => p.bytes > client.read) : undefined;
+      if (waiting !== undefined && now - waiting.at >= this.#o.stuckTimeoutMs) {
+        this.#tooSlow(client, now - waiting.at);
+        continue;
+      }
+      if (client.written > client.probed) this.#sendProbe(client, now);
+    }
+    if (this.#clients.size === 0) {
+      this.#probe?.unsubscribe();
+      this.#probe = undefined;
+      this.#probedAt = Number.NaN;
+    }
+  }
+
+  /** Closes a client that fell too far behind (1008 `too_slow`), and counts it. */
+  #tooSlow(client: Client, behindMs: number): void {
+    this.#stuck += 1;
+    this.#onTooSlow();
+    this.#log.info(
+      { behindMs: Math.round(behindMs), unreadBytes: client.written - client.read, buffered: client.ws.bufferedAmount },
+      `${this.#o.label} client too slow; disconnecting it.`,
+    );
+    this.#forget(client);
+    this.#closeSoon(client.ws, CLOSE.policy, 'too_slow');
   }
 
   #lag(client: Client, now: number): void {
@@ -333,12 +457,7 @@ export class WsFanout {
       this.#log.debug({}, `${this.#o.label} client drained; resynced with a snapshot.`);
       return true;
     }
-    if (now - (client.lagSince ?? now) >= this.#o.stuckTimeoutMs) {
-      this.#stuck += 1;
-      this.#log.debug({ buffered: ws.bufferedAmount }, `${this.#o.label} client stuck; disconnecting it.`);
-      this.#forget(client);
-      ws.terminate();
-    }
+    if (now - (client.lagSince ?? now) >= this.#o.stuckTimeoutMs) this.#tooSlow(client, now - (client.lagSince ?? now));
     return false;
   }
 
@@ -362,7 +481,7 @@ export class WsFanout {
         continue;
       }
       client.alive = false;
-      if (ws.readyState === WebSocket.OPEN) ws.ping();
+      if (ws.readyState === WebSocket.OPEN) this.#sendProbe(client, this.#scheduler.now());
     }
     if (this.#clients.size === 0) {
       this.#ping?.unsubscribe();

@@ -186,6 +186,31 @@ describe('metrics sink: dashboard stream', () => {
     expect(sink.stats()).toMatchObject({ lagging: 0, clients: 2, stuck: 0 });
   });
 
+  it('closes a dashboard that stops reading with 1008 too_slow and counts it; the others get every alert', async () => {
+    const { sink, port, metrics } = await serve({ stuck_timeout: '500ms', ping_interval: '60s' });
+    const healthy = await client(port);
+    const paused = new WebSocket(`ws://127.0.0.1:${port}/api/stream`);
+    cleanup.push(() => paused.terminate());
+    let closed: { code: number; reason: string } | undefined;
+    paused.on('close', (code, reason) => {
+      closed = { code, reason: reason.toString() };
+    });
+    await new Promise((resolve) => paused.once('message', resolve));
+    (paused as unknown as { _socket: Socket })._socket.pause();
+    let sent = 0;
+    while (sink.stats().stuck === 0 && sent < 2000) {
+      sink.write([alert(`slow-${sent}`, 'firing')]);
+      sent += 1;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(sink.stats()).toMatchObject({ stuck: 1, clients: 1, peakBufferedBytes: 0 });
+    expect(metrics.snapshot().counts?.slow_client_closed).toBe(1);
+    await until(() => healthy.messages.filter((m) => m.type === 'alert').length === sent);
+    (paused as unknown as { _socket: Socket })._socket.resume();
+    await until(() => closed !== undefined);
+    expect(closed).toEqual({ code: 1008, reason: 'too_slow' });
+  });
+
   it('refuses clients beyond max_clients with 1013', async () => {
     const { port } = await serve({ max_clients: 1 });
     await client(port);

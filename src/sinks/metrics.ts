@@ -112,7 +112,9 @@ export const MetricsConfig = z
     stuck_timeout: duration()
       .refine((ms) => ms >= 100, 'At least 100ms')
       .prefault('10s')
-      .describe('A dashboard client that has not drained for this long is disconnected (close code 1008).'),
+      .describe(
+        'How far behind a dashboard client may fall: one that has not read, this long after, what it was sent is disconnected with close code 1008 `too_slow` and counted as `slow_client_closed`.',
+      ),
   })
   .superRefine((config, ctx) => {
     if (config.instance_ttl < config.heartbeat * 2) {

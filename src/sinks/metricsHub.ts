@@ -36,8 +36,8 @@ export interface MetricsHubDeps {
   readonly scheduler?: SchedulerLike;
   /** Wall clock (ms) for the `metrics` message's `ts`. */
   readonly now?: () => number;
-  /** `max_series`, `slow_client`, `not_shown` drops. */
-  readonly drops?: DropCounter;
+  /** `max_series`, `slow_client`, `not_shown` drops; `slow_client_closed` (`count`). */
+  readonly drops?: DropCounter & { count?(name: string, n?: number): void };
   readonly logger?: Logger;
 }
 
@@ -97,7 +97,8 @@ export interface MetricsState {
  * ```
  *
  * A slow client is bounded by the fan-out: skipped while it holds more than
- * `maxBufferedBytes`, resynced with a fresh hello when it drains, cut when stuck.
+ * `maxBufferedBytes`, resynced with a fresh hello when it drains, closed (1008 `too_slow`,
+ * counted as `slow_client_closed`) when it has not read, `stuckTimeoutMs` later, what it was sent.
  */
 export class MetricsHub {
   readonly #o: MetricsHubOptions;
@@ -133,7 +134,12 @@ export class MetricsHub {
         compress: false,
         label: 'Dashboard',
       },
-      { snapshot: () => this.#helloFrame(), logger: this.#log, scheduler: this.#scheduler },
+      {
+        snapshot: () => this.#helloFrame(),
+        logger: this.#log,
+        scheduler: this.#scheduler,
+        onTooSlow: () => deps.drops?.count?.('slow_client_closed'),
+      },
     );
   }
 

@@ -279,6 +279,36 @@ describe('overlay sink: client limits', () => {
     expect(snapshots(healthy)).toHaveLength(1);
   });
 
+  it('closes a client that stops reading with 1008 too_slow and counts it, though the kernel holds its backlog; the others get everything', async () => {
+    const { port, sinks, metrics } = await serve({ stuck_timeout: '500ms', ping_interval: '60s' });
+    const sink = sinks[0]!;
+    const healthy = await client(port);
+    const paused = await client(port);
+    // It stops reading: its socket is paused, so the kernel's buffers take what it is sent.
+    (paused.ws as unknown as { _socket: Socket })._socket.pause();
+    let published = 0;
+    // Steady chat, far less than the kernel's socket buffers hold: nothing ever waits in the
+    // process (`bufferedAmount` stays 0), which is why a byte cap alone never fired.
+    while (sink.stats().stuck === 0 && published < 2000) {
+      sink.write([chat(`line ${published}`, { id: `slow-${published}` })]);
+      published += 1;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(sink.stats()).toMatchObject({ stuck: 1, clients: 1, reaped: 0, peakBufferedBytes: 0 });
+    expect(sink.stats().peakUnreadBytes).toBeGreaterThan(0);
+    expect(metrics.snapshot().counts).toEqual({ slow_client_closed: 1 });
+    for (let k = 0; k < 5; k++) sink.write([chat(`after ${k}`, { id: `after-${k}` })]);
+    // The healthy client got the snapshot and every line, and stays.
+    await until(() => healthy.messages.length === published + 5 + 1);
+    expect(healthy.messages.filter((m) => m.t === 'm')).toHaveLength(published + 5);
+    expect(healthy.closed).toBeUndefined();
+    // When it reads again it finds what it was sent before the close, then the close.
+    (paused.ws as unknown as { _socket: Socket })._socket.resume();
+    await until(() => paused.closed !== undefined);
+    expect(paused.closed).toEqual({ code: CLOSE.policy, reason: 'too_slow' });
+    expect(paused.messages.length).toBeLessThanOrEqual(published + 1);
+  });
+
   it('disconnects a client that stays stuck for stuck_timeout', async () => {
     const { port, sinks } = await serve({ max_buffered_bytes: 16 * 1024, stuck_timeout: '300ms' });
     const sink = sinks[0]!;

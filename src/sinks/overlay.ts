@@ -57,7 +57,9 @@ export const OverlayConfig = z
     stuck_timeout: duration()
       .refine((ms) => ms >= 100, 'At least 100ms')
       .prefault('10s')
-      .describe('A client that has not drained for this long is disconnected (close code 1008).'),
+      .describe(
+        'How far behind a client may fall: one that has not read, this long after, what it was sent (it answers no ping sent after it) is disconnected with close code 1008 `too_slow` and counted as `slow_client_closed`.',
+      ),
     max_clients: z
       .number()
       .int()
@@ -98,8 +100,8 @@ export interface OverlayDeps {
   readonly http: HttpServer;
   /** Ping and drain-check timers and the clock of `stuck_timeout`. */
   readonly scheduler?: SchedulerLike;
-  /** The node's metrics: `slow_client`, `not_shown`, `invalid_value` drops. */
-  readonly drops?: DropCounter;
+  /** The node's metrics: `slow_client`, `not_shown`, `invalid_value` drops; `slow_client_closed`. */
+  readonly drops?: DropCounter & { count?(name: string, n?: number): void };
   readonly logger?: Logger;
 }
 
@@ -177,7 +179,7 @@ export const overlayComponent = defineSink({
   type: 'overlay',
   summary: 'Broadcasts control changes, chat and commands to the OBS overlay page over a WebSocket.',
   description:
-    'Serves a WebSocket on the HTTP server (`server.listen`, default `/overlay/ws`) for the page at `/overlay`, an OBS browser source. Each event is serialized once, whoever is connected. A new client first gets the current state (every variable) and the last `history` entries. Clients are pinged and the dead ones cut; a slow client holds at most `max_buffered_bytes`, gets nothing until it drains, then a fresh snapshot; one that stays stuck for `stuck_timeout` is cut. Events skipped for a slow client are counted as `slow_client` drops; events the page has no use for (metrics, replies, allowed verdicts) as `not_shown`. Wire moderation\'s clean output in: the page shows exactly what the sink sends; moderation `delete`/`timeout`/`ban` verdicts and platform deletions that do reach it take the messages down. See docs/overlay.md.',
+    'Serves a WebSocket on the HTTP server (`server.listen`, default `/overlay/ws`) for the page at `/overlay`, an OBS browser source. Each event is serialized once, whoever is connected. A new client first gets the current state (every variable) and the last `history` entries. Clients are pinged and the dead ones cut; a slow client holds at most `max_buffered_bytes` in the process, gets nothing until it drains, then a fresh snapshot; one that has not read what it was sent within `stuck_timeout` (measured by pings, so what the kernel buffers counts too) is closed with 1008 `too_slow` and counted as `slow_client_closed`. Events skipped for a slow client are counted as `slow_client` drops; events the page has no use for (metrics, replies, allowed verdicts) as `not_shown`. Wire moderation\'s clean output in: the page shows exactly what the sink sends; moderation `delete`/`timeout`/`ban` verdicts and platform deletions that do reach it take the messages down. See docs/overlay.md.',
   config: OverlayConfig,
   driver: { batchTimeoutMs: 0, whenFull: 'latest_per_key', bufferMax: 1000, batchMax: 100 },
   examples: ['history: 20', 'room: stage\nhistory: 10', 'ranges: { pitch: [-2, 3] }\nmax_clients: 200\nping_interval: 10s'],

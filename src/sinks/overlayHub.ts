@@ -27,7 +27,7 @@ export interface HubOptions {
   readonly pingIntervalMs: number;
   /** A client whose unsent bytes would pass this gets no more messages until it drains. */
   readonly maxBufferedBytes: number;
-  /** A client that has not drained after this long is cut. */
+  /** A client that has not read, this long after, what it was sent is closed (1008 `too_slow`). */
   readonly stuckTimeoutMs: number;
   /** Connections beyond this are refused (close code 1013). */
   readonly maxClients: number;
@@ -42,8 +42,11 @@ export interface HubOptions {
 export interface HubDeps {
   /** Timers (ping, drain checks) and the clock of `stuck_timeout`. */
   readonly scheduler?: SchedulerLike;
-  /** Counts `slow_client`, `not_shown` and `invalid_value` drops. */
-  readonly drops?: DropCounter;
+  /**
+   * Counts `slow_client`, `not_shown` and `invalid_value` drops, and (`count`) the clients
+   * closed for being too slow, `slow_client_closed`.
+   */
+  readonly drops?: DropCounter & { count?(name: string, n?: number): void };
   readonly logger?: Logger;
 }
 
@@ -73,11 +76,13 @@ interface Remembered {
  *                                         →  client A: send(frame)
  *                                         →  client B: bufferedAmount + frame > max → skipped, lagging
  * 100 ms later, B drained                  →  B: send(snapshot), keeps up again
- * B still full after stuck_timeout         →  B: cut (1008)
+ * B has not read, stuck_timeout later,      →  B: closed (1008 too_slow), counted
+ *   what it was sent (no pong)
  * ```
  *
- * A client therefore never holds more than `max_buffered_bytes` unsent (or one frame, when a
- * frame is larger), and what it missed is replaced by the snapshot, never queued for it.
+ * A client therefore never holds more than `max_buffered_bytes` unsent in the process (or one
+ * frame, when a frame is larger), never falls more than `stuck_timeout` behind, and what it
+ * missed is replaced by the snapshot, never queued for it.
  */
 export class OverlayHub {
   readonly #o: HubOptions;
@@ -103,6 +108,7 @@ export class OverlayHub {
       {
         snapshot: () => this.#snapshotFrame(),
         logger: deps.logger ?? silentLogger(),
+        onTooSlow: () => deps.drops?.count?.('slow_client_closed'),
         ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
       },
     );

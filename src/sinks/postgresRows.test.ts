@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chat } from '../../test/support/events.js';
-import { CopyEncoder, escapeCopy, eventRows, insertSql, TABLES, type TableLines } from './postgresRows.js';
+import type { ControlEvent } from '../core/events.js';
+import { CopyEncoder, controlKey, escapeCopy, eventRows, insertSql, TABLES, type TableLines } from './postgresRows.js';
 
 describe('COPY text encoding', () => {
   it('escapes backslash, tab, newline and carriage return, and nothing else', () => {
@@ -59,5 +60,21 @@ describe('COPY text encoding', () => {
     expect(insertSql(TABLES.questions)).toBe(
       'INSERT INTO questions (platform, message_id, channel, author_login, text, ts, instance) SELECT platform, message_id, channel, author_login, text, ts, instance FROM stage_questions ON CONFLICT DO NOTHING',
     );
+  });
+});
+
+describe('controlKey', () => {
+  const change: ControlEvent = { kind: 'control', variable: 'cutoff', value: 0.9, previous: 0, origin: 'command', ts: 5, receivedAt: 0 };
+
+  it("is the change's own id, whoever writes it, so changes alike in every other field stay apart", () => {
+    const ann = { ...change, id: 'studio/cv/0/1', by: { login: 'ann', platform: 'twitch' as const } };
+    const bob = { ...change, id: 'studio/cv/0/2', by: { login: 'bob', platform: 'twitch' as const } };
+    expect(controlKey(ann, 'studio')).toBe('studio/cv/0/1');
+    expect(controlKey(ann, 'reingest')).toBe('studio/cv/0/1');
+    expect(controlKey(bob, 'studio')).not.toBe(controlKey(ann, 'studio'));
+  });
+
+  it('falls back to instance, variable, time, origin and value for a change without an id', () => {
+    expect(controlKey(change, 'studio')).toBe('studio|cutoff|5|command|0.9');
   });
 });

@@ -3,7 +3,7 @@
  * rows in COPY text format (backslash, TAB, LF and CR escaped; `\N` is NULL), with text
  * PostgreSQL cannot hold (NUL, lone surrogates) cleaned and counted.
  */
-import type { ChatflowEvent } from '../core/events.js';
+import type { ChatflowEvent, ControlEvent } from '../core/events.js';
 
 /** One destination table: its columns (name, SQL type) in COPY order. */
 export interface TableSpec {
@@ -354,7 +354,7 @@ export function eventRows(event: ChatflowEvent, enc: CopyEncoder, options: RowOp
       return 1;
     case 'control':
       push(lines, 'control_changes', [
-        enc.text(`${options.instance}|${event.variable}|${event.ts}|${event.origin}|${event.value}`),
+        enc.text(controlKey(event, options.instance)),
         enc.text(event.variable),
         enc.num(event.value),
         enc.num(event.previous),
@@ -423,6 +423,15 @@ export function eventRows(event: ChatflowEvent, enc: CopyEncoder, options: RowOp
       ]);
       return 1;
   }
+}
+
+/**
+ * A control change's `event_key`: the id `control` gave it at birth, the same through retries,
+ * dead letters and re-ingest by any instance. Events without one (made by hand, or dead-lettered
+ * before changes had ids) fall back to the fields, where changes alike in all of them are one.
+ */
+export function controlKey(event: ControlEvent, instance: string): string {
+  return event.id ?? `${instance}|${event.variable}|${event.ts}|${event.origin}|${event.value}`;
 }
 
 /** `CREATE TEMP TABLE` of the staging table of `spec` (emptied at each commit). */

@@ -79,10 +79,23 @@ export interface RedisStateDeps {
   readonly logger?: Logger;
 }
 
+/** A variable as the sink last wrote (or is writing) it. */
+interface StoredVariable {
+  readonly json: string;
+  readonly at: number;
+}
+
 /**
  * Writes each batch as one auto-pipelined round of commands. While Redis is down a write
  * throws `NotConnectedError` at once (no offline queue), the driver retries with backoff and its
  * `latest_per_key` buffer keeps only the newest value per variable, written back on reconnect.
+ *
+ * Redis may come back empty (restarted without persistence), so the sink also keeps the whole
+ * current state it was given (every variable, capped like Redis at `max_variables`, and the
+ * state fields) and writes it again each time the client becomes ready after the first, before
+ * any retried batch: variables no one changed during the outage (a default sent once at start)
+ * are back too. A variable Redis holds a newer value of, and a state field it still has, are
+ * left as they are.
  */
 export class RedisStateSink implements Sink<ChatflowEvent> {
   readonly #id: string;
@@ -92,8 +105,14 @@ export class RedisStateSink implements Sink<ChatflowEvent> {
   readonly #channel: string;
   readonly #log: Logger;
   #client: ChatflowRedis | undefined;
+  /** The current variables, least recently set first, at most `max_variables`. */
+  readonly #variables = new Map<string, StoredVariable>();
+  /** The current fields of the state hash. */
+  readonly #state: Record<string, string> = {};
   /** Variables evicted by the cap since start. */
   evicted = 0;
+  /** Times the whole current state was written again after a reconnect. */
+  reseeded = 0;
 
   constructor(id: string, config: RedisStateConfig, deps: RedisStateDeps) {
     this.#id = id;
@@ -105,7 +124,12 @@ export class RedisStateSink implements Sink<ChatflowEvent> {
   }
 
   async start(): Promise<void> {
-    this.#client ??= this.#deps.client();
+    if (!this.#client) {
+      const client = this.#deps.client();
+      this.#client = client;
+      // 'ready' comes on every (re)connect, before any command of a retried batch can go out.
+      client.on('ready', () => this.#reseed(client));
+    }
     try {
       await whenReady(this.#client, 2000);
     } catch (err) {
@@ -139,6 +163,7 @@ export class RedisStateSink implements Sink<ChatflowEvent> {
           at: event.ts,
           instance: this.#deps.instance,
         });
+        this.#remember(event.variable, { json, at: event.ts });
         pending.push(
           client.setVariable(k.variables, k.lru, event.variable, json, event.ts, this.#config.max_variables).then((n) => {
             this.evicted += n;
@@ -160,6 +185,7 @@ export class RedisStateSink implements Sink<ChatflowEvent> {
     if (Object.keys(state).length > 0) {
       state.updated_at = String(now());
       state.instance = this.#deps.instance;
+      Object.assign(this.#state, state);
       pending.push(client.hset(k.state, state));
     }
     try {
@@ -168,6 +194,35 @@ export class RedisStateSink implements Sink<ChatflowEvent> {
       this.#log.debug({ err }, 'Redis write failed.');
       throw new NotConnectedError(this.#id, { cause: err });
     }
+  }
+
+  /** Keeps `variable` as the most recently set, forgetting the least recently set beyond the cap. */
+  #remember(variable: string, stored: StoredVariable): void {
+    this.#variables.delete(variable);
+    this.#variables.set(variable, stored);
+    if (this.#variables.size > this.#config.max_variables) {
+      const oldest = this.#variables.keys().next();
+      if (!oldest.done) this.#variables.delete(oldest.value);
+    }
+  }
+
+  /** Writes the whole current state again (Redis may have come back empty). */
+  #reseed(client: ChatflowRedis): void {
+    if (client !== this.#client || (this.#variables.size === 0 && Object.keys(this.#state).length === 0)) return;
+    const k = this.#keys;
+    const pending: Promise<unknown>[] = [];
+    for (const [name, { json, at }] of this.#variables) {
+      pending.push(client.seedVariable(k.variables, k.lru, name, json, at, this.#config.max_variables));
+    }
+    for (const [field, value] of Object.entries(this.#state)) pending.push(client.hsetnx(k.state, field, value));
+    Promise.all(pending).then(
+      () => {
+        this.reseeded += 1;
+        this.#log.info({ variables: this.#variables.size }, 'Redis is back; the current state was written again.');
+      },
+      // Redis went away again; the next 'ready' writes it all once more.
+      (err: unknown) => this.#log.debug({ err }, 'Writing the current state again failed.'),
+    );
   }
 
   async stop(): Promise<void> {
@@ -209,7 +264,7 @@ export const redisStateComponent = defineSink({
   type: 'redis_state',
   summary: 'Keeps the live state (variables, paused/locked, last command, latency) in Redis and publishes control changes.',
   description:
-    'Uses `resources.redis.url` (default `embedded`); without it the sink is off, as logged once at start. Variables go to the hash `<prefix>variables` (JSON: value, previous, origin, by, at), capped at `max_variables` by least-recently-set eviction (`<prefix>variables:lru`); `!pause`/`!resume`/`!lock`/`!unlock`, the last command and the latency go to `<prefix>state`; each control change is published on `<prefix><channel>`. While Redis is down the rest of the pipeline is unaffected and only the newest value per variable waits (`when_full: latest_per_key`). See docs/storage.md.',
+    'Uses `resources.redis.url` (default `embedded`); without it the sink is off, as logged once at start. Variables go to the hash `<prefix>variables` (JSON: value, previous, origin, by, at), capped at `max_variables` by least-recently-set eviction (`<prefix>variables:lru`); `!pause`/`!resume`/`!lock`/`!unlock`, the last command and the latency go to `<prefix>state`; each control change is published on `<prefix><channel>`. While Redis is down the rest of the pipeline is unaffected and only the newest value per variable waits (`when_full: latest_per_key`); after every reconnect the whole current state is written again, so a Redis that restarted empty gets every variable back. See docs/storage.md.',
   config: RedisStateConfig,
   driver: {
     bufferMax: 10_000,

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import tmi from 'tmi.js';
 import type { Logger } from '../core/logger.js';
+import { parseIrcLine } from './twitchLine.js';
 import type { IrcMessage } from './twitchTags.js';
 
 /** Where to connect, as tmi.js wants it (it builds `ws[s]://server:port/`). */
@@ -81,17 +82,18 @@ interface TmiInternals {
   ws: { readyState: number; send(data: string): void } | null;
   username: string;
   _onMessage: (event: { data: unknown }) => void;
-  handleMessage(message: IrcMessage): void;
+  handleMessage(message: TmiMessage): void;
 }
+
+/** tmi.js's own reading of a line, only for the session lines tmi.js still handles. */
+type TmiMessage = Omit<IrcMessage, 'tags'> & { tags: Record<string, string | true> };
 
 const parser = createRequire(import.meta.url)('tmi.js/lib/parser.js') as {
-  msg(line: string): IrcMessage | null;
+  msg(line: string): TmiMessage | null;
 };
 
-/** tmi.js's line parser (the same one the client uses), for tests and tools. */
-export function parseIrcLine(line: string): IrcMessage | null {
-  return parser.msg(line);
-}
+/** The source's line parser (tags as IRCv3 says), for tests and tools. */
+export { parseIrcLine };
 
 const OPEN = 1;
 
@@ -144,12 +146,7 @@ export const tmiConnector: TwitchConnector = (options, handlers) => {
     }
     for (const line of data.trim().split('\r\n')) {
       if (line === '') continue;
-      let message: IrcMessage | null;
-      try {
-        message = parser.msg(line);
-      } catch {
-        message = null;
-      }
+      const message = parseIrcLine(line);
       if (message === null) {
         handlers.malformed(line);
         continue;
@@ -157,7 +154,9 @@ export const tmiConnector: TwitchConnector = (options, handlers) => {
       handlers.line(message);
       if (closedByUs || SOURCE_ONLY.has(message.command as string)) continue;
       try {
-        internals.handleMessage(message);
+        // tmi.js reads its session lines its own way (its tag values, its objects).
+        const session = parser.msg(line);
+        if (session !== null) internals.handleMessage(session);
       } catch (err) {
         logger.debug({ err }, 'tmi.js failed on a line; ignored.');
       }

@@ -119,6 +119,13 @@ describe('normalizeTwitchLine: hand-checked lines', () => {
     });
   });
 
+  it('reads a tag without `=` as empty (IRCv3), not as its own name: no VIP, no display name, no color', () => {
+    const chat = chatOf('@badges=;color;display-name;id=7;room-id=2;user-id=1;vip :alice!alice@alice.tmi.twitch.tv PRIVMSG #chan :hi');
+    expect(chat.author.displayName).toBe('alice');
+    expect(chat.author.roles).toEqual([]);
+    expect(chat.author.color).toBeUndefined();
+  });
+
   it('reply in shuffled tag order, VIP from `vip=1`, text kept as sent', () => {
     const chat = chatOf(sample('brian6932'));
     expect(chat.replyTo).toEqual({ id: '241c2a7e-be6e-4132-981b-fc76c5137e3a', login: 'xgspidermonkey', text: 'LOL' });

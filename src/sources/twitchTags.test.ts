@@ -27,11 +27,12 @@ describe('unescapeTag', () => {
 });
 
 describe('rawTag and tag', () => {
-  const tags = { emotes: true as const, color: '#FF0000', 'display-name': 'Riot\\sGames', vip: 'vip' };
+  const tags = { emotes: '', color: '#FF0000', 'display-name': 'Riot\\sGames', vip: '1' };
 
-  it('reads an empty value (tmi.js gives `true`) as the empty string, and an absent one as undefined', () => {
+  it('reads an empty value as the empty string, an absent one as undefined, and unescapes on `tag`', () => {
     expect(rawTag(tags, 'emotes')).toBe('');
     expect(rawTag(tags, 'bits')).toBeUndefined();
+    expect(rawTag(tags, 'display-name')).toBe('Riot\\sGames');
     expect(tag(tags, 'display-name')).toBe('Riot Games');
   });
 });

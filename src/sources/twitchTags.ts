@@ -5,12 +5,15 @@
 import type { EmoteRange } from '../core/events.js';
 
 /**
- * One IRC line as tmi.js's parser splits it: tag values are still escaped, an empty value
- * (`emotes=`) is `true`, and a key without `=` has its own name as value.
+ * A line's tags by key (client-only `+` and vendor prefixes kept), values still escaped; a tag
+ * without `=` or with an empty value is `''` (IRCv3 message-tags). Built by `parseTags`.
  */
+export type IrcTags = Readonly<Record<string, string>>;
+
+/** One IRC line, split by `parseIrcLine` (twitchLine.ts). */
 export interface IrcMessage {
   readonly raw: string;
-  readonly tags: Readonly<Record<string, string | true | undefined>>;
+  readonly tags: IrcTags;
   readonly prefix: string | null;
   readonly command: string | null;
   readonly params: readonly string[];
@@ -19,15 +22,13 @@ export interface IrcMessage {
 /** Most emote ranges read from one line; a hostile line cannot make more objects than this. */
 export const MAX_EMOTE_RANGES = 1000;
 
-/** A tag's raw (still escaped) value: `''` when empty, `undefined` when absent. */
-export function rawTag(tags: IrcMessage['tags'], key: string): string | undefined {
-  const value = tags[key];
-  if (value === true) return '';
-  return typeof value === 'string' ? value : undefined;
+/** A tag's raw (still escaped) value: `''` when empty or without `=`, `undefined` when absent. */
+export function rawTag(tags: IrcTags, key: string): string | undefined {
+  return tags[key];
 }
 
 /** A tag's value, unescaped; `undefined` when absent. */
-export function tag(tags: IrcMessage['tags'], key: string): string | undefined {
+export function tag(tags: IrcTags, key: string): string | undefined {
   const value = rawTag(tags, key);
   return value === undefined ? undefined : unescapeTag(value);
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
-import { Subject } from 'rxjs';
+import { from, Subject, VirtualTimeScheduler } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NotConnectedError } from '../../src/core/errors.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent, MetricEvent, PlatformEvent } from '../../src/core/events.js';
@@ -16,6 +16,7 @@ import { NodeMetrics } from '../../src/core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sinkDriverConfig.js';
 import { reingestCommand, reingestFile } from '../../src/cli/reingestCommand.js';
 import { restartEmbeddedPostgres } from '../../src/resources/embedded.js';
+import { ControlConfig, control as controlOperator } from '../../src/operators/control.js';
 import { migrate } from '../../src/resources/migrate.js';
 import { connectPostgres, PostgresConfig, PostgresSink, postgresComponent } from '../../src/sinks/postgres.js';
 import { writeBatches } from '../../src/sinks/writeBatches.js';
@@ -257,6 +258,46 @@ describe('postgres sink', () => {
     expect(sink.inserted).toBe(900);
     expect(sink.written).toBe(901);
     expect(sink.restaged).toBe(1);
+  });
+
+  it('stores two viewers setting the same value in the same millisecond as two changes, once each through a retry and re-ingest', async () => {
+    // Through the real `control`: ann and bob both send `!cv cutoff 0.9` in one millisecond.
+    const scheduler = new VirtualTimeScheduler();
+    const changes: ControlEvent[] = [];
+    const cv = ControlConfig.parse({ variables: { cutoff: { range: [0, 1] } }, emit_defaults: false });
+    const viewer = (user: string): CommandEvent => {
+      const c = chat('!cv cutoff 0.9', { user, id: `cv-${user}`, ts: 1_700_000_000_000 });
+      return { kind: 'command', name: 'cv', args: { name: 'cutoff', value: 0.9 }, chat: c, receivedAt: 0 };
+    };
+    from([viewer('ann'), viewer('bob')])
+      .pipe(controlOperator(cv, { scheduler, idPrefix: 'test-1/cv' }))
+      .subscribe((e) => changes.push(e));
+    scheduler.flush();
+    expect(changes.map((e) => [e.value, e.ts, e.origin])).toEqual([
+      [0.9, 0, 'command'],
+      [0.9, 0, 'command'],
+    ]);
+
+    const sink = newSink();
+    await sink.start();
+    await sink.write(changes);
+    await sink.write(changes); // the same batch retried (its acknowledgement lost)
+    await sink.stop();
+    expect(await count('control_changes')).toBe(2);
+    expect(sink.inserted).toBe(2);
+    const { rows } = await db.query<{ by_login: string }>('SELECT by_login FROM control_changes ORDER BY by_login');
+    expect(rows.map((r) => r.by_login)).toEqual(['ann', 'bob']);
+
+    // Dead-lettered and re-ingested by another instance: still nothing twice.
+    const file = join(scratch, 'dead-control.jsonl');
+    const dead = new PostgresSink('history', PostgresConfig.parse({}), {
+      connect: connectPostgres(server.url, 'chatflow-test'),
+      instance: 'test-1',
+      deadLetterPath: file,
+    });
+    await dead.deadLetter(changes, new Error('gone'));
+    expect(await reingestFile(file, server.url, { instance: 'reingest' })).toEqual({ events: 2, inserted: 0 });
+    expect(await count('control_changes')).toBe(2);
   });
 
   it('dead letters go to a JSONL file that reingest writes once, even twice', async () => {

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Subject } from 'rxjs';
+import { from, Subject, VirtualTimeScheduler } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Routed } from '../../src/core/component.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent } from '../../src/core/events.js';
@@ -19,7 +19,7 @@ import { RedisCooldownStore } from '../../src/operators/cooldownRedisInternals.j
 import { throttle, ThrottleConfig } from '../../src/operators/throttle.js';
 import { RedisBucketStore } from '../../src/operators/throttleRedisInternals.js';
 import { type EmbeddedServer, freePort, startEmbeddedRedis } from '../../src/resources/embedded.js';
-import { createRedis } from '../../src/resources/redisClient.js';
+import { createRedis, whenReady } from '../../src/resources/redisClient.js';
 import {
   readStoredVariables,
   RedisStateConfig,
@@ -157,6 +157,87 @@ describe('redis_state', () => {
     expect(during).toBeGreaterThan(0);
     expect(metrics.totalDropped(true)).toBe(0);
     expect(maxLagMs).toBeLessThan(200);
+  });
+
+  it('writes the whole current state again when Redis restarts empty, never-changed defaults included', async () => {
+    const own = await startEmbeddedRedis(join(dir, 'reseed'), { persist: false, port: await freePort() });
+    const sink = newSink({}, own.url);
+    const metrics = new NodeMetrics('state', 'sink', 'redis_state');
+    const settings: SinkDriverSettings = { ...DEFAULT_SINK_DRIVER, ...redisStateComponent.driver };
+    const driver = writeBatches(sink, settings, { metrics, keyOf: (e) => sink.keyOf(e) });
+    const input = new Subject<ChatflowEvent>();
+    const done = driver.run(input);
+    // The real `control`: both defaults at start, then a viewer moves cutoff; wobble never changes.
+    const scheduler = new VirtualTimeScheduler();
+    const viewer: CommandEvent = {
+      kind: 'command',
+      name: 'cv',
+      args: { name: 'cutoff', value: 0.8 },
+      chat: chat('!cv cutoff 0.8', { user: 'ann' }),
+      receivedAt: 0,
+    };
+    const pause: CommandEvent = {
+      kind: 'command',
+      name: 'cv',
+      args: { subcommand: 'pause' },
+      chat: chat('!cv pause', { user: 'modder', roles: ['mod'] }),
+      receivedAt: 0,
+    };
+    const cvConfig = ControlConfig.parse({
+      variables: { cutoff: { range: [0, 1], default: 0.5 }, wobble: { range: [0, 1], default: 0.25 } },
+    });
+    from([viewer])
+      .pipe(control(cvConfig, { scheduler }))
+      .subscribe((e) => input.next(e));
+    scheduler.flush();
+    input.next(pause);
+    const check = new Redis(own.url, { maxRetriesPerRequest: 1 });
+    check.on('error', () => {});
+    const everythingStored = async () => {
+      const vars = await check.hgetall('chatflow:variables').catch(() => ({}) as Record<string, string>);
+      const state = await check.hgetall('chatflow:state').catch(() => ({}) as Record<string, string>);
+      return (
+        vars.cutoff !== undefined &&
+        JSON.parse(vars.cutoff).value === 0.8 &&
+        vars.wobble !== undefined &&
+        JSON.parse(vars.wobble).value === 0.25 &&
+        JSON.parse(vars.wobble).origin === 'default' &&
+        state.paused === '1'
+      );
+    };
+    let restarted: EmbeddedServer | undefined;
+    try {
+      await until(everythingStored);
+      await check.set('sentinel', '1');
+      // Redis restarts without persistence, and nothing changes meanwhile or after.
+      await own.stop();
+      restarted = await startEmbeddedRedis(join(dir, 'reseed'), { persist: false, port: own.port });
+      await until(everythingStored);
+      expect(await check.exists('sentinel')).toBe(0); // it did come back empty
+      expect(sink.reseeded).toBe(1);
+      expect((await check.zrange('chatflow:variables:lru', '0', '-1')).sort()).toEqual(['cutoff', 'wobble']);
+    } finally {
+      input.complete();
+      await done;
+      check.disconnect();
+      await (restarted ?? own).stop();
+    }
+    expect(metrics.totalDropped(true)).toBe(0);
+  });
+
+  it('re-seeding leaves a newer value (another instance wrote it) and a present state field as they are', async () => {
+    const client = createRedis(server.url, 'chatflow-test-seed');
+    try {
+      await whenReady(client, 2000);
+      await client.setVariable('chatflow:variables', 'chatflow:variables:lru', 'cutoff', '{"value":2}', 20, 10);
+      await client.seedVariable('chatflow:variables', 'chatflow:variables:lru', 'cutoff', '{"value":1}', 10, 10);
+      await client.seedVariable('chatflow:variables', 'chatflow:variables:lru', 'wobble', '{"value":3}', 10, 10);
+      expect(await redis.hgetall('chatflow:variables')).toEqual({ cutoff: '{"value":2}', wobble: '{"value":3}' });
+      await client.seedVariable('chatflow:variables', 'chatflow:variables:lru', 'cutoff', '{"value":4}', 30, 10);
+      expect(await redis.hget('chatflow:variables', 'cutoff')).toBe('{"value":4}');
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('a Redis outage never pauses OSC, and the state resyncs when Redis is back', async () => {
