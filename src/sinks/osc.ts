@@ -186,9 +186,11 @@ const MAX_DEFAULTS = 10_000;
 const RECOVERY_MS = 5000;
 /**
  * A receiver counts as answering when no "port unreachable" came back this long after a
- * datagram (ms); ICMP takes a round trip, well under this on a LAN.
+ * datagram (ms). Longer than a round trip, and than the gap between two ICMP errors of a host
+ * that rate-limits them (Linux: about one a second per peer, loopback excepted), so a host
+ * with nothing listening never reads as answering between two of its errors.
  */
-const CONFIRM_MS = 500;
+const CONFIRM_MS = 3000;
 /** Control origins whose value is the variable's default. */
 const DEFAULT_ORIGINS: ReadonlySet<string> = new Set(['default', 'panic', 'reset']);
 
