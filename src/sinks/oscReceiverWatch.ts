@@ -24,9 +24,10 @@ export function isRefused(err: unknown): boolean {
  * `unknown`), so a caller that logs there says each change once.
  *
  * ```text
- * confirmMs: 5
- * events:   s-r--s-----s
- * state:    u-a--(5ms)A      u: unknown, a: absent, A: answering (5 ms after a send, no refusal)
+ * confirmMs: 5                s: a datagram sent, r: a refusal reported
+ * events:   s-r--s-r-s-----s
+ * changes:  --a-----------A-  a: absent (the first refusal), A: answering (5 ms after the send
+ *                             at 9 with no refusal; the send at 5 was refused at 7)
  * ```
  */
 export class ReceiverWatch {
