@@ -16,7 +16,7 @@ export const METRIC = {
   rejected: 'chatflow_commands_rejected_per_second',
   dropped: 'chatflow_node_dropped_total',
   latency: 'chatflow_end_to_end_latency_ms',
-  sinkLatency: 'chatflow_sink_latency_ms',
+  intendedDelay: 'chatflow_intended_delay_ms',
   rss: 'chatflow_process_rss_bytes',
   heap: 'chatflow_process_heap_used_bytes',
   lag: 'chatflow_event_loop_lag_ms',

@@ -45,6 +45,12 @@ export interface EmoteRange {
 interface EventBase {
   /** `performance.now()` when the source first saw the bytes of this event. */
   readonly receivedAt: number;
+  /**
+   * How long, of the time since `receivedAt`, the pipeline held this event on purpose, ms: a
+   * slew step waiting for its place on the ramp, a vote result for its window. Sinks report it
+   * as intended delay, apart from end-to-end latency (`now − receivedAt − heldMs`). Absent: 0.
+   */
+  readonly heldMs?: number;
 }
 
 /** A chat message. */
@@ -193,6 +199,19 @@ export interface HistogramSummary {
   readonly max: number;
 }
 
+/**
+ * A histogram as Prometheus exposes it: cumulative bucket counts since its node started, so
+ * `count`, `sum` and every bucket only grow (until a restart).
+ */
+export interface CumulativeHistogram {
+  /** Upper bounds of the buckets, ascending, in the metric's unit (ms); `+Inf` is `count`. */
+  readonly le: readonly number[];
+  /** Values at or below each bound, cumulative; as long as `le`. */
+  readonly counts: readonly number[];
+  readonly count: number;
+  readonly sum: number;
+}
+
 /** A measurement. */
 export interface MetricEvent extends EventBase {
   readonly kind: 'metric';
@@ -200,6 +219,8 @@ export interface MetricEvent extends EventBase {
   readonly labels: Readonly<Record<string, string>>;
   readonly value?: number;
   readonly summary?: HistogramSummary;
+  /** Beside a `summary`: the same measurements since the node started, in buckets (Prometheus). */
+  readonly histogram?: CumulativeHistogram;
   readonly instance: string;
   /** Epoch ms. */
   readonly ts: number;

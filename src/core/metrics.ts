@@ -4,7 +4,7 @@
  * `error()` and, for sources, `setHealth()` through their context.
  */
 import { Histogram } from './histogram.js';
-import type { HistogramSummary } from './events.js';
+import type { CumulativeHistogram, HistogramSummary } from './events.js';
 
 export type NodeKind = 'source' | 'operator' | 'sink';
 
@@ -70,6 +70,22 @@ export interface NodeMetricsSnapshot {
    * `sample_metrics` reports as `chatflow_end_to_end_latency_ms`). `latencyMs` is since start.
    */
   readonly openLatency?: () => IntervalReader;
+  /** Sinks: the same for intended delay (`chatflow_intended_delay_ms`). */
+  readonly openHeld?: () => IntervalReader;
+  /**
+   * The node's histograms since start in cumulative buckets (for Prometheus). A function, so
+   * a snapshot that is serialized (the graph view) does not carry them.
+   */
+  readonly cumulative?: () => NodeHistograms;
+}
+
+/** A node's histograms since it started, in cumulative buckets. */
+export interface NodeHistograms {
+  readonly processing: CumulativeHistogram;
+  /** Sinks: end-to-end latency. */
+  readonly latency?: CumulativeHistogram;
+  /** Sinks: intended delay (`heldMs`), of the events that carried one. */
+  readonly held?: CumulativeHistogram;
 }
 
 /** One reader's view of a {@link TappedHistogram}: what was recorded since it last read. */
@@ -122,15 +138,26 @@ export class NodeMetrics implements DropCounter {
   readonly processing = new Histogram();
   /**
    * Sinks: end-to-end latency, from `receivedAt` to arrival at the sink's input (before its
-   * buffer and write), since start; readers take it interval by interval.
+   * buffer and write) less the event's intended delay (`heldMs`), since start; readers take it
+   * interval by interval.
    */
   readonly latency = new TappedHistogram();
+  /**
+   * Sinks: intended delay, the `heldMs` of events that carry one (slew steps, vote results),
+   * since start; kept apart from `latency`.
+   */
+  readonly held = new TappedHistogram();
   readonly #out = new Map<string, Counter>();
   readonly #dropped = new Map<string, DropCount>();
   readonly #counts = new Map<string, number>();
   readonly #gauges = new Map<string, number>();
   /** Bound once, so a snapshot carries no new closure. */
   readonly #openLatency = (): IntervalReader => this.latency.open();
+  readonly #openHeld = (): IntervalReader => this.held.open();
+  readonly #cumulative = (): NodeHistograms =>
+    this.kind === 'sink'
+      ? { processing: this.processing.cumulative(), latency: this.latency.cumulative(), held: this.held.cumulative() }
+      : { processing: this.processing.cumulative() };
 
   constructor(
     readonly id: string,
@@ -209,7 +236,8 @@ export class NodeMetrics implements DropCounter {
       ...(this.#counts.size === 0 ? {} : { counts: Object.fromEntries(this.#counts) }),
       ...(this.#gauges.size === 0 ? {} : { gauges: Object.fromEntries(this.#gauges) }),
       ...(this.bufferCapacity === undefined ? {} : { bufferCapacity: this.bufferCapacity }),
-      ...(this.kind === 'sink' ? { openLatency: this.#openLatency } : {}),
+      cumulative: this.#cumulative,
+      ...(this.kind === 'sink' ? { openLatency: this.#openLatency, openHeld: this.#openHeld } : {}),
     };
   }
 }

@@ -22,6 +22,8 @@ describe('templates', () => {
   it('lists paths and reports unknown fields and stray braces', () => {
     expect(templatePaths('{{ a.b }}-{{c}}')).toEqual(['a.b', 'c']);
     expect(checkTemplate('/cv/{{ variable }}')).toEqual([]);
+    // A control event's intended delay (a slew step's place on its ramp) may be sent along.
+    expect(checkTemplate('{{ heldMs }}')).toEqual([]);
     expect(checkTemplate('/cv/{{ varaible }}')).toEqual(['Template field "varaible" is not an event field']);
     expect(checkTemplate('/cv/{{ variable }')).toEqual(['Unbalanced "{{ }}" in template "/cv/{{ variable }"']);
   });

@@ -11,7 +11,8 @@ const KNOWN_ROOTS = new Set([
   'kind', 'id', 'platform', 'channel', 'author', 'text', 'emotes', 'ts', 'bits', 'replyTo',
   'action', 'firstMessage', 'backfill', 'sourceRoom', 'originalText', 'folded', 'category',
   'type', 'data', 'name', 'args', 'chat', 'variable', 'value', 'previous', 'origin', 'by',
-  'verdict', 'reasons', 'points', 'labels', 'summary', 'instance', 'receivedAt',
+  'verdict', 'reasons', 'points', 'labels', 'summary', 'histogram', 'instance', 'receivedAt',
+  'heldMs',
 ]);
 
 export type Template = (event: object) => string;

@@ -40,6 +40,11 @@ function ctl(
   return login === undefined ? base : { ...base, by: { login, platform: 'twitch' } };
 }
 
+/** `event` with an intended delay (a slew step's place on its ramp). */
+function held(event: ControlEvent, heldMs: number): ControlEvent {
+  return { ...event, heldMs };
+}
+
 /** Runs events through `control` synchronously (no slew) and returns the events out. */
 function run(config: ControlConfig, events: readonly CommandEvent[], drops?: NodeMetrics): ControlEvent[] {
   const out: ControlEvent[] = [];
@@ -81,10 +86,10 @@ describe('control', () => {
 
         expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
           d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
-          a: ctl('cutoff', 0.625, 0.5, 'command', 11, 1, 'viewer'),
-          b: ctl('cutoff', 0.75, 0.625, 'slew', 21, 21),
-          c: ctl('cutoff', 0.875, 0.75, 'slew', 31, 31),
-          e: ctl('cutoff', 1, 0.875, 'slew', 41, 41),
+          a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 1, 'viewer'), 10),
+          b: held(ctl('cutoff', 0.75, 0.625, 'slew', 21, 1), 20),
+          c: held(ctl('cutoff', 0.875, 0.75, 'slew', 31, 1), 30),
+          e: held(ctl('cutoff', 1, 0.875, 'slew', 41, 1), 40),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });
@@ -138,7 +143,7 @@ describe('control', () => {
 
         expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(
           expected,
-          { d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0), a: ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer') },
+          { d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0), a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10) },
           new Error('boom'),
         );
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
@@ -176,8 +181,8 @@ describe('control', () => {
 
         expectObservable(source.pipe(control(slewed, { scheduler: testScheduler })), unsub).toBe(expected, {
           d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
-          a: ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'),
-          b: ctl('cutoff', 0.75, 0.625, 'slew', 21, 21),
+          a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10),
+          b: held(ctl('cutoff', 0.75, 0.625, 'slew', 21, 0), 20),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });
@@ -218,10 +223,10 @@ describe('control', () => {
 
         expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
           d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
-          a: ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'),
-          b: ctl('cutoff', 0.75, 0.625, 'slew', 21, 21),
-          c: ctl('cutoff', 0.875, 0.75, 'slew', 31, 31),
-          e: ctl('cutoff', 1, 0.875, 'slew', 41, 41),
+          a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10),
+          b: held(ctl('cutoff', 0.75, 0.625, 'slew', 21, 0), 20),
+          c: held(ctl('cutoff', 0.875, 0.75, 'slew', 31, 0), 30),
+          e: held(ctl('cutoff', 1, 0.875, 'slew', 41, 0), 40),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });
@@ -237,11 +242,11 @@ describe('control', () => {
 
         expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
           d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
-          a: ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'),
-          b: ctl('cutoff', 0.46875, 0.625, 'command', 26, 0, 'viewer'),
-          c: ctl('cutoff', 0.3125, 0.46875, 'slew', 36, 36),
-          e: ctl('cutoff', 0.15625, 0.3125, 'slew', 46, 46),
-          f: ctl('cutoff', 0, 0.15625, 'slew', 56, 56),
+          a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10),
+          b: held(ctl('cutoff', 0.46875, 0.625, 'command', 26, 0, 'viewer'), 10),
+          c: held(ctl('cutoff', 0.3125, 0.46875, 'slew', 36, 0), 20),
+          e: held(ctl('cutoff', 0.15625, 0.3125, 'slew', 46, 0), 30),
+          f: held(ctl('cutoff', 0, 0.15625, 'slew', 56, 0), 40),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });
@@ -262,7 +267,7 @@ describe('control', () => {
 
         expectObservable(source.pipe(control(config, { scheduler: testScheduler }))).toBe(expected, {
           P: ctl('pitch', 5, 0, 'command', 2, 0, 'viewer'),
-          a: ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'),
+          a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10),
           y: ctl('cutoff', 0.5, 0.625, 'panic', 15, 0, 'moddy'),
           z: ctl('pitch', 0, 5, 'panic', 15, 0, 'moddy'),
         });

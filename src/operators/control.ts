@@ -276,8 +276,11 @@ export interface ControlDeps {
  * through `curve`, `raw` in range units, or `note` (MIDI, C4 = 0 V); then clamped to `range`
  * and snapped by `quantize`; see {@link mapValue}. With `slew`, the change is sampled at
  * `control_rate` along a straight line that reaches the target exactly `slew` after the
- * command; the first step carries the command's origin, `by` and `receivedAt`, the rest are
- * origin `slew`. Vote results (`args.origin: 'vote'`, from `vote`) have origin `vote` and no
+ * command; the first step carries the command's origin and `by`, the rest are origin `slew`.
+ * Every step carries the command's `receivedAt` and its place on the ramp as `heldMs` (intended
+ * delay, which sinks report apart from latency), plus any `heldMs` the command came with. A
+ * vote result's change carries its latest ballot's `receivedAt`, and the wait for the window
+ * as `heldMs`. Vote results (`args.origin: 'vote'`, from `vote`) have origin `vote` and no
  * `by`.
  *
  * The admin command (`!cv`) with `args.subcommand` is a moderator action, for `admin_roles`
@@ -331,16 +334,23 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       const idStem = `${idPrefix}/${scheduler.now()}/`;
       let sequence = 0;
 
-      const emit = (st: VariableState, value: number, origin: ControlOrigin, by: By | undefined, receivedAt: number) => {
+      const emit = (
+        st: VariableState,
+        value: number,
+        origin: ControlOrigin,
+        by: By | undefined,
+        receivedAt: number,
+        heldMs = 0,
+      ) => {
         const previous = st.value;
         st.value = value;
         const ts = scheduler.now();
         const id = idStem + ++sequence;
-        subscriber.next(
+        const event: ControlEvent =
           by === undefined
             ? { kind: 'control', variable: st.name, value, previous, origin, ts, receivedAt, id }
-            : { kind: 'control', variable: st.name, value, previous, origin, by, ts, receivedAt, id },
-        );
+            : { kind: 'control', variable: st.name, value, previous, origin, by, ts, receivedAt, id };
+        subscriber.next(heldMs > 0 ? { ...event, heldMs } : event);
       };
 
       const cancel = (st: VariableState) => {
@@ -351,11 +361,19 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         }
       };
 
-      const set = (st: VariableState, target: number, origin: ControlOrigin, by: By | undefined, receivedAt: number) => {
+      /** `held`: what the command was already held on purpose (a vote window). */
+      const set = (
+        st: VariableState,
+        target: number,
+        origin: ControlOrigin,
+        by: By | undefined,
+        receivedAt: number,
+        held: number,
+      ) => {
         cancel(st);
         const slew = st.spec.slewMs;
         const start = st.value;
-        if (slew <= 0 || target === start) return emit(st, target, origin, by, receivedAt);
+        if (slew <= 0 || target === start) return emit(st, target, origin, by, receivedAt, held);
         let k = 0;
         ramps += 1;
         st.ramp = scheduler.schedule(
@@ -369,8 +387,10 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
               ramps -= 1;
             }
             const value = done ? target : start + (target - start) * (elapsed / slew);
-            if (k === 1) emit(st, value, origin, by, receivedAt);
-            else emit(st, value, 'slew', undefined, clock());
+            // Every step carries the command's `receivedAt` and, as intended delay, its place on
+            // the ramp: sinks count the wait for the ramp apart from latency.
+            if (k === 1) emit(st, value, origin, by, receivedAt, held + elapsed);
+            else emit(st, value, 'slew', undefined, receivedAt, held + elapsed);
             if (!done) this.schedule(undefined, Math.min((k + 1) * stepMs, slew) - elapsed);
             else if (sourceDone && ramps === 0) subscriber.complete();
           },
@@ -489,8 +509,12 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
 
         const mode = mapping.input ?? (valueKey === 'note' ? 'note' : st.spec.input);
         const target = mapValue(st.spec, value, mode);
-        if (vote) set(st, target, 'vote', undefined, event.receivedAt);
-        else set(st, target, 'command', byOf(event.chat), event.receivedAt);
+        // A vote result is made when its window ends: from the latest ballot's bytes, the wait
+        // for the window is intended delay, not latency.
+        const receivedAt = vote ? Math.min(event.chat.receivedAt, event.receivedAt) : event.receivedAt;
+        const held = (event.heldMs ?? 0) + (event.receivedAt - receivedAt);
+        if (vote) set(st, target, 'vote', undefined, receivedAt, held);
+        else set(st, target, 'command', byOf(event.chat), receivedAt, held);
       };
 
       for (const [name, spec] of declared) {

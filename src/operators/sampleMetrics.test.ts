@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { testContext } from '../../test/support/context.js';
 import { chat } from '../../test/support/events.js';
 import type { Routed } from '../core/component.js';
-import type { AlertEvent, ChatEvent, ChatflowEvent, CommandEvent, HistogramSummary, MetricEvent, ModerationEvent } from '../core/events.js';
+import type { AlertEvent, ChatEvent, ChatflowEvent, CommandEvent, ControlEvent, HistogramSummary, MetricEvent, ModerationEvent } from '../core/events.js';
 import { NodeMetrics, type NodeMetricsSnapshot } from '../core/metrics.js';
 import { sinkInput } from '../pipelines/measure.js';
 import { SampleMetricsConfig, sampleMetrics, sampleMetricsComponent } from './sampleMetrics.js';
@@ -20,6 +20,15 @@ function metric(name: string, labels: Record<string, string> = {}): OperatorFunc
     filter((r): r is { port: string; event: MetricEvent } => r.event.kind === 'metric' && r.event.name === name),
     filter(({ event }) => Object.entries(labels).every(([k, v]) => event.labels[k] === v)),
     map(({ event }) => event.value ?? (event.summary as HistogramSummary)),
+  );
+}
+
+/** The metric events of `name` (matching `labels`) among the operator's output. */
+function metricEvents(name: string, labels: Record<string, string> = {}): OperatorFunction<Routed, MetricEvent> {
+  return pipe(
+    filter((r): r is { port: string; event: MetricEvent } => r.event.kind === 'metric' && r.event.name === name),
+    filter(({ event }) => Object.entries(labels).every(([k, v]) => event.labels[k] === v)),
+    map(({ event }) => event),
   );
 }
 
@@ -290,6 +299,42 @@ describe('sample_metrics', () => {
       });
     });
 
+    it('reports a slew step’s place on its ramp as intended delay, not as latency; its histograms since start only grow', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const clock = () => testScheduler.now();
+        const synth = new NodeMetrics('synth', 'sink', 'osc');
+        const atSynth = sinkInput(synth, clock)({ next: () => {} });
+        // A command read at 100 ms slews in 8 steps 10 ms apart, each carrying the command's
+        // receivedAt and its place on the ramp, and reaching the sink 0.5 ms after that place:
+        // one measurement (the first step; the rest share its receivedAt), 0.5 ms late and 10 ms
+        // held. A second command at 1100 ms jumps at once (no heldMs) and arrives 2 ms later.
+        const step = (k: number): ControlEvent => ({
+          kind: 'control', variable: 'cutoff', value: k / 8, previous: 0, origin: k === 1 ? 'command' : 'slew', ts: 0,
+          receivedAt: 100, heldMs: 10 * k,
+        });
+        for (let k = 1; k <= 8; k++) testScheduler.schedule(() => atSynth(step(k)), 100 + 10 * k + 0.5);
+        testScheduler.schedule(() => atSynth(chat('j', { receivedAt: 1100 })), 1102);
+        const source = hot<ChatflowEvent>('-');
+        const run = source.pipe(sampleMetrics(config(), { ...deps(), nodeMetrics: () => [synth.snapshot()] }));
+        const brief = (e: MetricEvent) => ({
+          count: e.summary?.count,
+          max: e.summary?.max,
+          total: e.histogram?.count,
+          atOrBelow1ms: e.histogram?.counts[e.histogram.le.indexOf(1)],
+        });
+        const latency = run.pipe(metricEvents('chatflow_end_to_end_latency_ms', { sink: 'synth' }), map(brief));
+        const intended = run.pipe(metricEvents('chatflow_intended_delay_ms', { sink: 'synth' }), map(brief));
+        expectObservable(latency, '- 2s !').toBe('1s x 999ms y', {
+          x: { count: 1, max: 0.5, total: 1, atOrBelow1ms: 1 },
+          y: { count: 1, max: 2, total: 2, atOrBelow1ms: 1 },
+        });
+        expectObservable(intended, '- 2s !').toBe('1s x 999ms y', {
+          x: { count: 1, max: 10, total: 1, atOrBelow1ms: 0 },
+          y: { count: 0, max: 0, total: 1, atOrBelow1ms: 0 },
+        });
+      });
+    });
+
     it('has no end-to-end latency without the sinks’ metrics', () => {
       testScheduler.run(({ hot, expectObservable }) => {
         const source = hot<ChatflowEvent>('20ms a', events);
@@ -361,7 +406,6 @@ describe('sample_metrics', () => {
             'chatflow_node_errors_total{"node":"out"}=0',
             'chatflow_node_status{"node":"out","status":"running"}=1',
             'chatflow_node_processing_ms{"node":"out"}=summary',
-            'chatflow_sink_latency_ms{"node":"out"}=summary',
             'chatflow_node_buffer_depth{"node":"out"}=25',
             'chatflow_sink_buffer_fill_ratio{"node":"out"}=0.25',
             'chatflow_node_count_total{"node":"out","name":"written"}=6',

@@ -64,7 +64,8 @@ export interface SampleMetricsDeps {
 
 /**
  * Taps every event it is given and, every `every`, emits `metric` events: every node's
- * counters and timings, the end-to-end latency of the interval at each sink, the process's
+ * counters and timings, the end-to-end latency of the interval at each sink (and, apart, the
+ * intended delay of slew steps and vote windows), the process's
  * memory, CPU, event-loop lag and GC, and what it saw of the chat (messages/s per channel,
  * active chatters, commands, moderation).
  * Its input events are not passed on. Alert rules are evaluated on each sample; an `alert`
@@ -204,7 +205,7 @@ export const sampleMetricsComponent = defineOperator({
   type: 'sample_metrics',
   summary: 'Emits metric events for every node, the process and the chat every `every`, and alerts from rules.',
   description:
-    'Typically `inputs: [<deduplicated chat>, <parse_command nodes>]` (or `["*"]`), feeding the `metrics` sink (and `postgres`, which stores alerts). Each sample carries every node’s events in/out, drops, errors, processing time, sink latency and buffer depth, status, counts and gauges; the process’s memory, CPU, event-loop lag and GC pauses; and, from the events it sees, messages per second per channel, active chatters, commands accepted and rejected, throttled per minute, moderation reasons; and the end-to-end latency of the interval at each sink (from the runtime, whatever is wired). Input events are not passed on. Alert rules compare one metric with a `warning` and a `critical` threshold, with `for`, hysteresis and `clear_after`; their `alert` events go to the `alerts` port and, mirrored, to the default output. Every metric is listed in docs/metrics.md.',
+    'Typically `inputs: [<deduplicated chat>, <parse_command nodes>]` (or `["*"]`), feeding the `metrics` sink (and `postgres`, which stores alerts). Each sample carries every node’s events in/out, drops, errors, processing time, sink latency and buffer depth, status, counts and gauges; the process’s memory, CPU, event-loop lag and GC pauses; and, from the events it sees, messages per second per channel, active chatters, commands accepted and rejected, throttled per minute, moderation reasons; and the end-to-end latency of the interval at each sink (from the runtime, whatever is wired), with the intended delay of slew steps and vote windows apart (`chatflow_intended_delay_ms`). Input events are not passed on. Alert rules compare one metric with a `warning` and a `critical` threshold, with `for`, hysteresis and `clear_after`; their `alert` events go to the `alerts` port and, mirrored, to the default output. Every metric is listed in docs/metrics.md.',
   config: SampleMetricsConfig,
   ports: () => [ALERTS_PORT],
   mirrorToDefault: true,

@@ -2,7 +2,7 @@
  * The metric events of one `sample_metrics` tick, built with the tick's instance, time and
  * `receivedAt` so each producer only names the metric, its labels and its number.
  */
-import type { HistogramSummary, MetricEvent } from '../core/events.js';
+import type { CumulativeHistogram, HistogramSummary, MetricEvent } from '../core/events.js';
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -34,8 +34,17 @@ export class MetricBatch {
     });
   }
 
-  summary(name: string, labels: Readonly<Record<string, string>> | undefined, summary: HistogramSummary): void {
-    this.events.push({
+  /**
+   * A summary (for the dashboard and alerts) and, when given, the same measurements since the
+   * node started in cumulative buckets (for Prometheus).
+   */
+  summary(
+    name: string,
+    labels: Readonly<Record<string, string>> | undefined,
+    summary: HistogramSummary,
+    histogram?: CumulativeHistogram,
+  ): void {
+    const event: MetricEvent = {
       kind: 'metric',
       name,
       labels: labels ?? NO_LABELS,
@@ -43,7 +52,8 @@ export class MetricBatch {
       instance: this.instance,
       ts: this.ts,
       receivedAt: this.receivedAt,
-    });
+    };
+    this.events.push(histogram === undefined ? event : { ...event, histogram });
   }
 
   /** `count` over the interval, per second (0 for an empty interval). */

@@ -47,8 +47,13 @@ function totals(nodes: readonly NodeMetricsSnapshot[]): { throttled: number; rej
   return { throttled, rejected };
 }
 
-/** The end-to-end latency metric: from `receivedAt` to arrival at a sink, this interval. */
+/**
+ * The end-to-end latency metric: from `receivedAt` to arrival at a sink, less the intended
+ * delay (`heldMs`), this interval (its histogram: since the sink started).
+ */
 export const END_TO_END_LATENCY = 'chatflow_end_to_end_latency_ms';
+/** The intended delay metric: the `heldMs` of events reaching a sink (slew steps, vote results). */
+export const INTENDED_DELAY = 'chatflow_intended_delay_ms';
 
 /**
  * Turns node snapshots into metric events; keeps the counters of the last tick for deltas and,
@@ -60,6 +65,8 @@ export class NodeSampler {
   readonly #downSince = new Map<string, number>();
   /** Sink id → this subscription's reader of its latency, interval by interval. */
   readonly #latency = new Map<string, IntervalReader>();
+  /** Sink id → this subscription's reader of its intended delay. */
+  readonly #held = new Map<string, IntervalReader>();
 
   /**
    * Takes the counters at the start of a subscription, so the first interval is a delta, and
@@ -76,6 +83,8 @@ export class NodeSampler {
   close(): void {
     for (const reader of this.#latency.values()) reader.close();
     this.#latency.clear();
+    for (const reader of this.#held.values()) reader.close();
+    this.#held.clear();
   }
 
   /** The sink's latency reader, opened on first sight; undefined for other nodes and disabled sinks. */
@@ -85,6 +94,7 @@ export class NodeSampler {
     if (reader === undefined) {
       reader = node.openLatency();
       this.#latency.set(node.id, reader);
+      if (node.openHeld) this.#held.set(node.id, node.openHeld());
     }
     return reader;
   }
@@ -118,12 +128,17 @@ export class NodeSampler {
     }
     batch.value('chatflow_node_errors_total', one, n.errors);
     batch.value('chatflow_node_status', { node, status: n.status }, 1);
-    if (n.kind !== 'source') batch.summary('chatflow_node_processing_ms', one, n.processingMs);
+    const cumulative = n.cumulative?.();
+    if (n.kind !== 'source') batch.summary('chatflow_node_processing_ms', one, n.processingMs, cumulative?.processing);
     if (n.kind === 'sink') {
-      batch.summary('chatflow_sink_latency_ms', one, n.latencyMs);
       // Every tick, also an empty interval, so an alert on it can clear when the sink goes quiet.
       const reader = this.#latencyOf(n);
-      if (reader) batch.summary(END_TO_END_LATENCY, { sink: node }, reader.take());
+      if (reader) batch.summary(END_TO_END_LATENCY, { sink: node }, reader.take(), cumulative?.latency);
+      // Only for sinks that ever got an event held on purpose (the ones fed by `control`, `vote`).
+      const held = this.#held.get(node);
+      if (held && cumulative?.held && cumulative.held.count > 0) {
+        batch.summary(INTENDED_DELAY, { sink: node }, held.take(), cumulative.held);
+      }
       batch.value('chatflow_node_buffer_depth', one, n.bufferDepth);
       if (n.bufferCapacity !== undefined && n.bufferCapacity > 0) {
         batch.value('chatflow_sink_buffer_fill_ratio', one, n.bufferDepth / n.bufferCapacity);

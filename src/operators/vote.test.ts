@@ -262,7 +262,8 @@ describe('vote', () => {
       scheduler.flush();
       source.complete();
       expect(out).toEqual([
-        { kind: 'control', variable: 'wobble', value: 4, previous: 0, origin: 'vote', ts: 1000, receivedAt: 1000, id: 'control/0/1' },
+        // From the latest ballot's bytes (receivedAt 0); the window is intended delay, not latency.
+        { kind: 'control', variable: 'wobble', value: 4, previous: 0, origin: 'vote', ts: 1000, receivedAt: 0, heldMs: 1000, id: 'control/0/1' },
       ]);
     });
   });

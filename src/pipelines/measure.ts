@@ -46,7 +46,8 @@ export class ProcessingTimer {
 }
 
 /**
- * Samples end-to-end latency at a sink without reading the clock for every event: an event is
+ * Samples end-to-end latency at a sink without reading the clock for every event (and the
+ * intended delay, `heldMs`, of those that carry one, apart from it): an event is
  * measured when its `receivedAt` is at least {@link LATENCY_SPACING_MS} after the last measured
  * one. At chat rates that is every event; at a million a second, about a thousand a second.
  */
@@ -64,7 +65,14 @@ export class LatencySampler {
     const at = event.receivedAt;
     if (at - this.#last < LATENCY_SPACING_MS) return;
     this.#last = at;
-    this.metrics.latency.record(this.clock() - at);
+    const held = event.heldMs;
+    if (held === undefined) {
+      this.metrics.latency.record(this.clock() - at);
+      return;
+    }
+    // Time the pipeline held the event on purpose (a slew step, a vote window) is not latency.
+    this.metrics.held.record(held);
+    this.metrics.latency.record(Math.max(0, this.clock() - at - held));
   }
 }
 

@@ -3,7 +3,7 @@
  * the dashboard's WebSocket (`/api/stream`). The server (metrics sink, API routes) builds
  * these; `dashboard/dashboard.ts` reads them. Change both sides together.
  */
-import type { AlertEvent, HistogramSummary, Platform, Verdict } from '../core/events.js';
+import type { AlertEvent, CumulativeHistogram, HistogramSummary, Platform, Verdict } from '../core/events.js';
 import type { NodeKind, NodeMetricsSnapshot, NodeStatus } from '../core/metrics.js';
 
 /** The dashboard's WebSocket path; the token comes as `?token=` (browsers cannot set headers). */
@@ -17,6 +17,8 @@ export interface MetricPoint {
   readonly labels: Readonly<Record<string, string>>;
   readonly value?: number;
   readonly summary?: HistogramSummary;
+  /** Beside a `summary`: the same measurements since the node started, in cumulative buckets (ms). */
+  readonly histogram?: CumulativeHistogram;
   readonly instance: string;
   /** Epoch ms. */
   readonly ts: number;

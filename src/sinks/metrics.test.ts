@@ -241,7 +241,7 @@ describe('metrics sink: routes', () => {
     expect(agg.totals.series).toEqual([{ name: 'events_in', labels: {}, value: 2 }]);
   });
 
-  it('serves Prometheus text with chatflow_ names, gauges and summaries', async () => {
+  it('serves Prometheus text with chatflow_ names in base units, gauges and histograms, and real HELP', async () => {
     const { sink, base } = await serve({ process_metrics: false });
     sink.write([
       metric('events_in', 42, { node: 'clean', 'bad-label': 'x' }),
@@ -261,10 +261,13 @@ describe('metrics sink: routes', () => {
     const text = await res.text();
     expect(text).toContain('# TYPE chatflow_events_in gauge');
     expect(text).toContain('chatflow_events_in{node="clean",bad_label="x"} 42');
-    expect(text).toContain('# TYPE chatflow_latency_ms summary');
-    expect(text).toContain('chatflow_latency_ms{node="synth",quantile="0.99"} 3');
-    expect(text).toContain('chatflow_latency_ms_count{node="synth"} 10');
-    expect(text).toContain('chatflow_latency_ms_max{node="synth"} 4');
+    // An interval summary without a histogram: gauges of its stats, in seconds; no _count.
+    expect(text).toContain('# TYPE chatflow_latency_p99_seconds gauge');
+    expect(text).toContain('chatflow_latency_p99_seconds{node="synth"} 0.003');
+    expect(text).toContain('chatflow_latency_max_seconds{node="synth"} 0.004');
+    expect(text).not.toMatch(/^(# TYPE )?chatflow_\w*_ms\b/m);
+    expect(text).not.toContain('chatflow_latency_seconds_count');
+    expect(text).not.toMatch(/# HELP chatflow_\w+ chatflow metric chatflow_/);
     for (const line of text.split('\n')) {
       if (line === '' || line.startsWith('#')) continue;
       expect(line).toMatch(/^chatflow_[a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? -?[0-9.e+]+$/);

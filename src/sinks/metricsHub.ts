@@ -61,6 +61,7 @@ export function metricPoint(event: MetricEvent): MetricPoint {
     labels: event.labels,
     ...(event.value === undefined ? {} : { value: event.value }),
     ...(event.summary === undefined ? {} : { summary: event.summary }),
+    ...(event.histogram === undefined ? {} : { histogram: event.histogram }),
     instance: event.instance,
     ts: event.ts,
   };

@@ -2,6 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import osc from 'osc';
 import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { parse } from 'yaml';
 import { NotConnectedError } from '../core/errors.js';
 import type { ChatflowEvent, ControlEvent, ControlOrigin } from '../core/events.js';
@@ -11,6 +12,7 @@ import { chat } from '../../test/support/events.js';
 import {
   freeUdpPort,
   type Received,
+  startOscDump,
   type UdpReceiver,
   udpReceiver,
   until,
@@ -297,33 +299,44 @@ describe('OscSink', () => {
     expect(await received(r, 3)).toEqual(['/chatflow/alive i 0', '/chatflow/alive i 1', '/chatflow/alive i 2']);
   });
 
-  it('counts datagrams nobody receives (send_failed) without throwing, and recovers when a receiver appears', async () => {
+  it('says once, in one line without a stack, that no receiver answers; counts it apart from errors; and says when oscdump answers', async () => {
     const port = await freeUdpPort();
-    const { sink, metrics } = sinkFor({ target: `127.0.0.1:${port}`, max_rate: 'off' });
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const { sink, metrics } = sinkFor({ target: `127.0.0.1:${port}`, max_rate: 'off' }, { logger });
     await sink.start();
-    await until(
-      () => {
-        sink.write([control('cutoff', 0.1)]);
-        return (metrics.snapshot().dropped.send_failed?.count ?? 0) > 0;
-      },
-      'a refused datagram to be counted',
-    );
-    expect(metrics.errors).toBe(1);
-    expect(metrics.snapshot().dropped.send_failed?.intentional).toBe(false);
+    await until(() => {
+      sink.write([control('cutoff', 0.1)]);
+      return (metrics.snapshot().dropped.no_receiver?.count ?? 0) >= 3;
+    }, 'refused datagrams to be counted');
+    const warnings = lines.filter((l) => l.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({
+      target: `127.0.0.1:${port}`,
+      msg: 'No OSC receiver answers on the target (port unreachable); values are dropped until one does.',
+    });
+    expect(JSON.stringify(lines)).not.toContain('stack');
+    expect(metrics.errors).toBe(0);
+    expect(metrics.snapshot().dropped.send_failed).toBeUndefined();
+    expect(metrics.snapshot().dropped.no_receiver?.intentional).toBe(true);
+    expect(metrics.snapshot().gauges?.no_receiver).toBe(1);
+    expect(sink.receivers()).toEqual([{ target: `127.0.0.1:${port}`, state: 'absent' }]);
 
-    const r = createSocket('udp4');
-    await new Promise<void>((resolve) => r.bind(port, '127.0.0.1', () => resolve()));
-    const got: Buffer[] = [];
-    r.on('message', (m) => got.push(m));
+    const dump = await startOscDump(port);
     try {
       await until(() => {
-        sink.write([control('cutoff', 0.9)]);
-        return got.length > 0;
-      }, 'the receiver to get a value');
+        sink.write([control('cutoff', 0.25)]);
+        return dump.lines().includes('/cv/cutoff f 0.250000') && sink.receivers()[0]?.state === 'answering';
+      }, 'oscdump to get a value and the receiver to count as answering');
     } finally {
-      await new Promise<void>((resolve) => r.close(() => resolve()));
+      await dump.stop();
     }
-    expect(metrics.errors).toBe(1);
+    expect(lines.filter((l) => l.msg === 'OSC receiver answering.')).toEqual([
+      expect.objectContaining({ level: 30, target: `127.0.0.1:${port}` }),
+    ]);
+    expect(lines.filter((l) => l.level === 40)).toHaveLength(1);
+    expect(metrics.snapshot().gauges?.no_receiver).toBe(0);
+    expect(metrics.errors).toBe(0);
   });
 
   it('keys latest_per_key buffering by address and string arguments', () => {

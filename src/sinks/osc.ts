@@ -14,6 +14,7 @@ import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 import { checkTemplate, compileTemplate, type Template, templatePaths } from '../core/template.js';
 import { duration, rate } from '../core/units.js';
 import { VARIABLE_NAME } from '../operators/control.js';
+import { isRefused, ReceiverWatch } from './oscReceiverWatch.js';
 import {
   Coalescer,
   checkAddressLiteral,
@@ -152,16 +153,21 @@ export const OscConfig = z
   .describe('OSC over UDP to a synth.');
 export type OscConfig = z.output<typeof OscConfig>;
 
-/** Where the sink counts drops and errors; a node's `NodeMetrics` fits. */
+/** Where the sink counts drops, errors and gauges; a node's `NodeMetrics` fits. */
 export interface OscMetrics extends DropCounter {
   error(err?: unknown): void;
+  /** `no_receiver`: targets where nothing answers now. */
+  gauge(name: string, value: number): void;
 }
 
 /** Collaborators of {@link OscSink}. */
 export interface OscDeps {
   /** Clock and timers of `max_rate` and the heartbeat; default {@link asyncScheduler}. */
   readonly scheduler?: SchedulerLike;
-  /** Where `superseded`, `invalid_argument` and `send_failed` drops are counted. */
+  /**
+   * Where `superseded`, `invalid_argument`, `no_receiver` and `send_failed` drops, real send
+   * errors and the `no_receiver` gauge are counted.
+   */
   readonly metrics?: OscMetrics;
   readonly logger?: Logger;
   /** Epoch milliseconds for bundle timetags; default `performance.timeOrigin + performance.now()`. */
@@ -178,6 +184,13 @@ const MAX_BUNDLE_BYTES = 1400;
 const MAX_DEFAULTS = 10_000;
 /** After a failed send, sends count as recovered once none has failed for this long (ms). */
 const RECOVERY_MS = 5000;
+/**
+ * A receiver counts as answering when no "port unreachable" came back this long after a
+ * datagram (ms). Longer than a round trip, and than the gap between two ICMP errors of a host
+ * that rate-limits them (Linux: about one a second per peer, loopback excepted), so a host
+ * with nothing listening never reads as answering between two of its errors.
+ */
+const CONFIRM_MS = 3000;
 /** Control origins whose value is the variable's default. */
 const DEFAULT_ORIGINS: ReadonlySet<string> = new Set(['default', 'panic', 'reset']);
 
@@ -190,6 +203,15 @@ interface Outgoing {
 
 type ArgReader = (event: ChatflowEvent) => OscValue;
 
+/** One target's connected socket, its name for logs and what it knows of the receiver. */
+interface Link {
+  readonly socket: Socket;
+  readonly name: string;
+  readonly watch: ReceiverWatch;
+  /** The send callback of this socket, made once. */
+  readonly onSent: (err: Error | null) => void;
+}
+
 /**
  * Sends each event as an OSC message to every target over connected UDP sockets: the address
  * and arguments are rendered from the event's fields, chat-provided values escaped. Per
@@ -200,9 +222,12 @@ type ArgReader = (event: ChatflowEvent) => OscValue;
  * stack the event arrived in.
  *
  * Drops: `superseded` (intentional: a newer value of the address replaced it, or shutdown
- * did), `invalid_argument` (a numeric argument was not a number), `send_failed` (the operating
- * system refused the datagram, e.g. nothing listens on the port; never retried, since a late
- * control value is a stale one).
+ * did), `invalid_argument` (a numeric argument was not a number), `no_receiver` (intentional:
+ * nothing listens on the target's port, which a show without its synth open allows; the
+ * operating system said so with ICMP "port unreachable"), `send_failed` (any other refusal by
+ * the operating system, counted as an error too). Never retried, since a late control value
+ * is a stale one. Whether a receiver answers is said once per change, in one line, and in the
+ * `no_receiver` gauge (targets without one); see {@link ReceiverWatch}.
  *
  * @see escapeAddressPart, OscEncoder, Coalescer
  */
@@ -223,7 +248,7 @@ export class OscSink implements Sink<ChatflowEvent> {
   readonly #coalescer: Coalescer<Outgoing>;
   readonly #learned = new Map<string, OscMessage>();
   readonly #configured = new Map<string, OscMessage>();
-  #sockets: Socket[] = [];
+  #links: Link[] = [];
   #heartbeat: Subscription | undefined;
   #stopping: Promise<void> | undefined;
   /** While `write` runs with bundles on: the messages to bundle at its end. */
@@ -233,11 +258,13 @@ export class OscSink implements Sink<ChatflowEvent> {
   #failing = false;
   #lastErrorAt = Number.NEGATIVE_INFINITY;
   #sent = 0;
-  readonly #onSent = (err: Error | null): void => {
+  #onSent(link: Link, err: Error | null): void {
     this.#inFlight -= 1;
-    if (err) this.#onSendError(err);
+    if (err && isRefused(err)) this.#onRefused(link);
+    else if (err) this.#onSendError(err);
     else {
       this.#sent += 1;
+      link.watch.sent();
       // A send the OS accepted proves little on UDP; recover after a quiet spell only.
       if (this.#failing && this.#scheduler.now() - this.#lastErrorAt >= RECOVERY_MS) {
         this.#failing = false;
@@ -249,13 +276,13 @@ export class OscSink implements Sink<ChatflowEvent> {
       this.#idle = [];
       for (const resolve of waiting) resolve();
     }
-  };
+  }
 
   constructor(id: string, config: OscConfig, deps: OscDeps = {}) {
     this.#id = id;
     this.#config = config;
     this.#scheduler = deps.scheduler ?? asyncScheduler;
-    this.#metrics = deps.metrics ?? { ...NO_DROPS, error: () => {} };
+    this.#metrics = deps.metrics ?? { ...NO_DROPS, error: () => {}, gauge: () => {} };
     this.#log = deps.logger ?? silentLogger();
     this.#wallClock = deps.wallClock ?? (() => performance.timeOrigin + performance.now());
     this.#createSocket = deps.createSocket ?? ((family) => createSocket(family));
@@ -300,24 +327,28 @@ export class OscSink implements Sink<ChatflowEvent> {
 
   /** Opens one connected UDP socket per target (a hostname is resolved once, here). */
   async start(): Promise<void> {
-    if (this.#sockets.length > 0) return;
+    if (this.#links.length > 0) return;
     this.#stopping = undefined;
-    const sockets: Socket[] = [];
+    const links: Link[] = [];
     try {
-      for (const t of this.targets) sockets.push(await this.#connect(t));
+      for (const t of this.targets) links.push(await this.#connect(t));
     } catch (err) {
-      for (const socket of sockets) socket.close();
+      for (const link of links) {
+        link.watch.close();
+        link.socket.close();
+      }
       this.#log.warn({ err, targets: this.#targetNames() }, 'OSC target cannot be reached; will retry.');
       throw new NotConnectedError(this.#id, { cause: err });
     }
-    this.#sockets = sockets;
+    this.#links = links;
+    this.#metrics.gauge('no_receiver', 0);
     this.#log.info({ targets: this.#targetNames() }, 'Sending OSC.');
     const heartbeat = this.#config.heartbeat;
     if (heartbeat) this.#startHeartbeat(heartbeat.address, heartbeat.interval);
   }
 
   write(batch: readonly ChatflowEvent[]): void {
-    if (this.#sockets.length === 0) throw new NotConnectedError(this.#id);
+    if (this.#links.length === 0) throw new NotConnectedError(this.#id);
     const bundled = this.#config.bundle !== undefined && batch.length > 1;
     if (bundled) this.#collecting = [];
     try {
@@ -360,16 +391,17 @@ export class OscSink implements Sink<ChatflowEvent> {
     this.#heartbeat = undefined;
     const dropped = this.#coalescer.cancel();
     if (dropped.length > 0) this.#metrics.drop('superseded', true, dropped.length);
-    const sockets = this.#sockets;
-    if (sockets.length === 0) return;
+    const links = this.#links;
+    if (links.length === 0) return;
     const defaults = new Map(this.#learned);
     for (const [key, message] of this.#configured) defaults.set(key, message);
     const encoded = [...defaults.values()].map((m) => this.#encoder.encode(m.address, m.values));
     if (encoded.length > 0) this.#sendMessages(encoded);
     await this.#settled();
     this.#log.info({ defaults: encoded.length, targets: this.#targetNames() }, 'Sent safe defaults.');
-    this.#sockets = [];
-    await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+    this.#links = [];
+    for (const link of links) link.watch.close();
+    await Promise.all(links.map((link) => new Promise<void>((resolve) => link.socket.close(() => resolve()))));
   }
 
   /** Renders an event's message; undefined when a numeric argument is not a number. */
@@ -418,16 +450,43 @@ export class OscSink implements Sink<ChatflowEvent> {
   }
 
   #sendPacket(packet: Buffer): void {
-    const sockets = this.#sockets;
-    for (let i = 0; i < sockets.length; i++) {
+    const links = this.#links;
+    for (let i = 0; i < links.length; i++) {
+      const link = links[i] as Link;
       this.#inFlight += 1;
       try {
-        (sockets[i] as Socket).send(packet, this.#onSent);
+        link.socket.send(packet, link.onSent);
       } catch (err) {
         // A closed socket throws synchronously (ERR_SOCKET_DGRAM_NOT_RUNNING).
-        this.#onSent(toError(err));
+        link.onSent(toError(err));
       }
     }
+  }
+
+  /** The OS reported that a datagram to `link` reached no receiver. */
+  #onRefused(link: Link): void {
+    this.#metrics.drop('no_receiver', true);
+    link.watch.refused();
+  }
+
+  /** A target's receiver appeared or went away: said once per change, without a stack. */
+  #onReceiver(name: string, state: 'answering' | 'absent'): void {
+    const absent = this.#links.reduce((n, link) => n + (link.watch.state === 'absent' ? 1 : 0), 0);
+    this.#metrics.gauge('no_receiver', absent);
+    if (state === 'absent') {
+      this.#log.warn(
+        { target: name },
+        'No OSC receiver answers on the target (port unreachable); values are dropped until one does.',
+      );
+    } else {
+      this.#log.info({ target: name }, 'OSC receiver answering.');
+    }
+  }
+
+  /** What the sink knows of each target's receiver, in `targets` order. */
+  receivers(): { readonly target: string; readonly state: 'unknown' | 'answering' | 'absent' }[] {
+    const names = this.#targetNames();
+    return names.map((target, i) => ({ target, state: this.#links[i]?.watch.state ?? 'unknown' }));
   }
 
   #onSendError(err: Error): void {
@@ -438,7 +497,7 @@ export class OscSink implements Sink<ChatflowEvent> {
     this.#metrics.error(err);
     this.#log.warn(
       { err, targets: this.#targetNames() },
-      'OSC send failed; is the receiver running on that port? Values are dropped, not retried.',
+      'OSC send failed; values are dropped, not retried.',
     );
   }
 
@@ -448,19 +507,22 @@ export class OscSink implements Sink<ChatflowEvent> {
     return new Promise<void>((resolve) => this.#idle.push(resolve));
   }
 
-  #connect(t: OscTarget): Promise<Socket> {
-    return new Promise<Socket>((resolve, reject) => {
+  #connect(t: OscTarget): Promise<Link> {
+    return new Promise<Link>((resolve, reject) => {
       const socket = this.#createSocket(t.family);
+      const name = targetName(t);
       const onError = (err: Error) => {
         socket.removeListener('connect', onConnect);
         reject(err);
       };
       const onConnect = () => {
         socket.removeListener('error', onError);
-        // A connected socket reports a refused datagram (ICMP port unreachable: nothing listens
-        // on the port) as an error event, not through the send callback.
-        socket.on('error', (err) => this.#onSendError(err));
-        resolve(socket);
+        const watch = new ReceiverWatch(this.#scheduler, CONFIRM_MS, (state) => this.#onReceiver(name, state));
+        // A connected socket reports ICMP "port unreachable" for an earlier datagram through the
+        // next send's callback, or, when it comes in between, as an error event (from recvmsg).
+        socket.on('error', (err) => (isRefused(err) ? this.#onRefused(link) : this.#onSendError(err)));
+        const link: Link = { socket, name, watch, onSent: (err) => this.#onSent(link, err) };
+        resolve(link);
       };
       socket.once('error', onError);
       socket.once('connect', onConnect);
@@ -482,8 +544,13 @@ export class OscSink implements Sink<ChatflowEvent> {
   }
 
   #targetNames(): string[] {
-    return this.targets.map((t) => (t.family === 'udp6' ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`));
+    return this.targets.map(targetName);
   }
+}
+
+/** `host:port`, `[v6]:port`. */
+function targetName(t: OscTarget): string {
+  return t.family === 'udp6' ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
 }
 
 export const oscComponent = defineSink({

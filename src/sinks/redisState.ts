@@ -170,7 +170,7 @@ export class RedisStateSink implements Sink<ChatflowEvent> {
           }),
         );
         pending.push(client.publish(this.#channel, JSON.stringify({ variable: event.variable, ...JSON.parse(json) })));
-        state.latency_ms = String(Math.max(0, Math.round((this.#deps.clock() - event.receivedAt) * 100) / 100));
+        state.latency_ms = String(Math.max(0, Math.round((this.#deps.clock() - event.receivedAt - (event.heldMs ?? 0)) * 100) / 100));
       } else if (event.kind === 'command') {
         const change = stateChange(event);
         if (change) state[change[0]] = change[1];

@@ -115,11 +115,11 @@ export interface OscDump {
 }
 
 /**
- * Starts `oscdump -L <port>` (Debian `liblo-tools`) on a free port and waits until it prints a
- * probe message, so it is certainly listening.
+ * Starts `oscdump -L <port>` (Debian `liblo-tools`) on `port` (default: a free one) and waits
+ * until it prints a probe message, so it is certainly listening.
  */
-export async function startOscDump(): Promise<OscDump> {
-  const port = await freeUdpPort();
+export async function startOscDump(port?: number): Promise<OscDump> {
+  port ??= await freeUdpPort();
   let child: ChildProcess;
   try {
     child = spawn('oscdump', ['-L', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
