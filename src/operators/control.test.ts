@@ -39,6 +39,18 @@ function ctl(
   return login === undefined ? base : { ...base, by: { login, platform: 'twitch' } };
 }
 
+/** A slew step toward a target set by `login` (or, without one, by `towards` alone). */
+function step(
+  variable: string,
+  value: number,
+  previous: number,
+  ts: number,
+  login?: string,
+  towards: ControlOrigin = 'command',
+): ControlEvent {
+  return { ...ctl(variable, value, previous, 'slew', ts, ts, login), towards };
+}
+
 /** Runs events through `control` synchronously (no slew) and returns the events out. */
 function run(config: ControlConfig, events: readonly CommandEvent[], drops?: NodeMetrics): ControlEvent[] {
   const out: ControlEvent[] = [];
@@ -81,9 +93,9 @@ describe('control', () => {
         expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
           d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
           a: ctl('cutoff', 0.625, 0.5, 'command', 11, 1, 'viewer'),
-          b: ctl('cutoff', 0.75, 0.625, 'slew', 21, 21),
-          c: ctl('cutoff', 0.875, 0.75, 'slew', 31, 31),
-          e: ctl('cutoff', 1, 0.875, 'slew', 41, 41),
+          b: step('cutoff', 0.75, 0.625, 21, 'viewer'),
+          c: step('cutoff', 0.875, 0.75, 31, 'viewer'),
+          e: step('cutoff', 1, 0.875, 41, 'viewer'),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });
@@ -176,7 +188,7 @@ describe('control', () => {
         expectObservable(source.pipe(control(slewed, { scheduler: testScheduler })), unsub).toBe(expected, {
           d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
           a: ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'),
-          b: ctl('cutoff', 0.75, 0.625, 'slew', 21, 21),
+          b: step('cutoff', 0.75, 0.625, 21, 'viewer'),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });
@@ -218,9 +230,9 @@ describe('control', () => {
         expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
           d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
           a: ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'),
-          b: ctl('cutoff', 0.75, 0.625, 'slew', 21, 21),
-          c: ctl('cutoff', 0.875, 0.75, 'slew', 31, 31),
-          e: ctl('cutoff', 1, 0.875, 'slew', 41, 41),
+          b: step('cutoff', 0.75, 0.625, 21, 'viewer'),
+          c: step('cutoff', 0.875, 0.75, 31, 'viewer'),
+          e: step('cutoff', 1, 0.875, 41, 'viewer'),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });
@@ -238,9 +250,35 @@ describe('control', () => {
           d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
           a: ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'),
           b: ctl('cutoff', 0.46875, 0.625, 'command', 26, 0, 'viewer'),
-          c: ctl('cutoff', 0.3125, 0.46875, 'slew', 36, 36),
-          e: ctl('cutoff', 0.15625, 0.3125, 'slew', 46, 46),
-          f: ctl('cutoff', 0, 0.15625, 'slew', 56, 56),
+          c: step('cutoff', 0.3125, 0.46875, 36, 'viewer'),
+          e: step('cutoff', 0.15625, 0.3125, 46, 'viewer'),
+          f: step('cutoff', 0, 0.15625, 56, 'viewer'),
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('carries the viewer (or the vote) who set the target on every slew step toward it', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const a = cmd('cv', { name: 'cutoff', value: 1 }, { user: 'alice' });
+        const b = cmd('cv', { name: 'cutoff', value: 0 }, { user: 'bob' });
+        const v = cmd('cv', { name: 'cutoff', value: 1, voters: 3, origin: 'vote' });
+        const source = hot('  -a 23ms b 44ms v', { a, b, v });
+        const sourceSubs = '  ^';
+        const expected = '    d 10ms A 9ms B 13ms C 9ms D 9ms E 9ms F 14ms G 9ms H 9ms I 9ms J';
+
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          A: ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'alice'),
+          B: step('cutoff', 0.75, 0.625, 21, 'alice'),
+          C: ctl('cutoff', 0.5625, 0.75, 'command', 35, 0, 'bob'),
+          D: step('cutoff', 0.375, 0.5625, 45, 'bob'),
+          E: step('cutoff', 0.1875, 0.375, 55, 'bob'),
+          F: step('cutoff', 0, 0.1875, 65, 'bob'),
+          G: ctl('cutoff', 0.25, 0, 'vote', 80, 0),
+          H: step('cutoff', 0.5, 0.25, 90, undefined, 'vote'),
+          I: step('cutoff', 0.75, 0.5, 100, undefined, 'vote'),
+          J: step('cutoff', 1, 0.75, 110, undefined, 'vote'),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });

@@ -261,7 +261,8 @@ export interface ControlDeps {
  * and snapped by `quantize`; see {@link mapValue}. With `slew`, the change is sampled at
  * `control_rate` along a straight line that reaches the target exactly `slew` after the
  * command; the first step carries the command's origin, `by` and `receivedAt`, the rest are
- * origin `slew`. Vote results (`args.origin: 'vote'`, from `vote`) have origin `vote` and no
+ * origin `slew` with the same `by` and `towards` naming the command's origin, so whoever shows
+ * a slewing value can still say who set it. Vote results (`args.origin: 'vote'`, from `vote`) have origin `vote` and no
  * `by`.
  *
  * The admin command (`!cv`) with `args.subcommand` is a moderator action, for `admin_roles`
@@ -311,15 +312,23 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       let ramps = 0;
       let sourceDone = false;
 
-      const emit = (st: VariableState, value: number, origin: ControlOrigin, by: By | undefined, receivedAt: number) => {
+      /** `towards`: on a slew step, the origin of the change it moves toward (`by` is that change's). */
+      const emit = (
+        st: VariableState,
+        value: number,
+        origin: ControlOrigin,
+        by: By | undefined,
+        receivedAt: number,
+        towards?: ControlOrigin,
+      ) => {
         const previous = st.value;
         st.value = value;
         const ts = scheduler.now();
-        subscriber.next(
+        const event: ControlEvent =
           by === undefined
             ? { kind: 'control', variable: st.name, value, previous, origin, ts, receivedAt }
-            : { kind: 'control', variable: st.name, value, previous, origin, by, ts, receivedAt },
-        );
+            : { kind: 'control', variable: st.name, value, previous, origin, by, ts, receivedAt };
+        subscriber.next(towards === undefined ? event : { ...event, towards });
       };
 
       const cancel = (st: VariableState) => {
@@ -349,7 +358,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
             }
             const value = done ? target : start + (target - start) * (elapsed / slew);
             if (k === 1) emit(st, value, origin, by, receivedAt);
-            else emit(st, value, 'slew', undefined, clock());
+            else emit(st, value, 'slew', by, clock(), origin);
             if (!done) this.schedule(undefined, Math.min((k + 1) * stepMs, slew) - elapsed);
             else if (sourceDone && ramps === 0) subscriber.complete();
           },
