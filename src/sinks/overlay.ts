@@ -13,7 +13,9 @@ import { type Logger, silentLogger } from '../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 import { duration } from '../core/units.js';
 import type { HttpServer } from '../server/httpServer.js';
+import { upstreamDeclarations } from './overlayDeclarations.js';
 import { OverlayHub, type OverlayStats } from './overlayHub.js';
+import type { WireDeclaration } from './overlayWire.js';
 
 const PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
 const ROOM = /^[A-Za-z0-9_-]{1,32}$/;
@@ -86,7 +88,7 @@ export const OverlayConfig = z
       )
       .default({})
       .describe(
-        "The range a variable's bar spans, by variable (`pitch: [-2, 3]`), as in the control node. Other variables start at [0, 1] and widen to fit their values.",
+        "The range a variable's bar spans, by variable (`pitch: [-2, 3]`). Left out, a variable declared by a `control` node upstream spans its declared `range`; any other starts at [0, 1] and widens to fit its values.",
       ),
   })
   .describe('A WebSocket endpoint for the OBS overlay page.');
@@ -101,6 +103,8 @@ export interface OverlayDeps {
   /** The node's metrics: `slow_client`, `not_shown`, `invalid_value` drops. */
   readonly drops?: DropCounter;
   readonly logger?: Logger;
+  /** The variables the `control` nodes upstream declare (see {@link upstreamDeclarations}). */
+  readonly declarations?: readonly WireDeclaration[];
 }
 
 /** The URL path a config serves: `path`, or `path/room`. */
@@ -126,6 +130,11 @@ export class OverlaySink implements Sink<ChatflowEvent> {
   constructor(id: string, config: OverlayConfig, deps: OverlayDeps) {
     this.endpoint = overlayEndpoint(config);
     this.#log = deps.logger ?? silentLogger();
+    const declarations = deps.declarations ?? [];
+    // A bar spans the variable's declared range unless the config names one for it.
+    const ranges: Record<string, readonly [number, number]> = {};
+    for (const d of declarations) ranges[d.n] = d.r;
+    Object.assign(ranges, config.ranges);
     this.#hub = new OverlayHub(
       {
         history: config.history,
@@ -135,7 +144,11 @@ export class OverlaySink implements Sink<ChatflowEvent> {
         maxClients: config.max_clients,
         maxVariables: config.max_variables,
         compress: config.compression,
-        ranges: config.ranges,
+        ranges,
+        declarations: declarations.map((d) => {
+          const r = ranges[d.n];
+          return r ? { ...d, r } : d;
+        }),
       },
       {
         drops: deps.drops ?? NO_DROPS,
@@ -196,6 +209,7 @@ export const overlayComponent = defineSink({
       scheduler: ctx.scheduler,
       drops: ctx.metrics,
       logger: ctx.logger,
+      declarations: upstreamDeclarations(ctx.resources.pipeline?.graph, ctx.id),
     });
   },
 });
