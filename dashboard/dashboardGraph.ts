@@ -23,8 +23,13 @@ import {
 const SVG = 'http://www.w3.org/2000/svg';
 /** Below this width the layers run top to bottom. */
 const NARROW_PX = 640;
+/**
+ * A graph a little wider than the panel is scaled down to fit, at most this far (labels stay
+ * at least ~9px); a wider one keeps its size and the panel scrolls.
+ */
+const MIN_SCALE = 0.8;
 const ID_CHARS = 18;
-const DETAIL_CHARS = 24;
+const DETAIL_CHARS = 22;
 /**
  * Nodes that read everything to measure it (`inputs: ["*"]`): their edges are drawn faint and
  * their counts are only in the tooltip, so they do not bury the chat's path.
@@ -69,6 +74,7 @@ export class GraphPanel {
   #orientation: Orientation = 'horizontal';
   #graph: GraphView | undefined;
   #stale = false;
+  #size: { readonly width: number; readonly height: number } | undefined;
 
   constructor(host: HTMLElement) {
     this.#host = host;
@@ -94,6 +100,18 @@ export class GraphPanel {
   /** Re-lays out when the width crosses between phone and desktop. */
   resize(): void {
     if (this.#graph && this.#wantedOrientation() !== this.#orientation) this.show(this.#graph);
+    else this.#fit();
+  }
+
+  /** Natural size, or scaled down to the panel's width when that keeps the text readable. */
+  #fit(): void {
+    const root = this.#host.querySelector('svg');
+    const size = this.#size;
+    if (!root || !size) return;
+    const available = this.#host.clientWidth;
+    const scale = available > 0 && available < size.width && available / size.width >= MIN_SCALE ? available / size.width : 1;
+    root.setAttribute('width', String(Math.floor(size.width * scale)));
+    root.setAttribute('height', String(Math.floor(size.height * scale)));
   }
 
   #wantedOrientation(): Orientation {
@@ -151,6 +169,8 @@ export class GraphPanel {
       }
     }
     this.#host.replaceChildren(root);
+    this.#size = { width: layout.width, height: layout.height };
+    this.#fit();
   }
 
   #node(node: GraphNodeView, layout: Layout): NodeParts | undefined {

@@ -54,7 +54,7 @@ export interface Layout {
   readonly nodeHeight: number;
 }
 
-export const NODE_WIDTH = 150;
+export const NODE_WIDTH = 140;
 export const NODE_HEIGHT = 42;
 /** Edge label text: 11px, at most this wide per character, one line. */
 export const LABEL_CHAR_PX = 7;
@@ -62,7 +62,7 @@ export const LABEL_HEIGHT = 14;
 /** Room kept for the count in a label (`999.9k`), so a growing count never overprints. */
 const COUNT_CHARS = 6;
 const SPACING = {
-  horizontal: { rankdir: 'LR', ranksep: 36, nodesep: 14, edgesep: 8 },
+  horizontal: { rankdir: 'LR', ranksep: 28, nodesep: 14, edgesep: 8 },
   vertical: { rankdir: 'TB', ranksep: 30, nodesep: 14, edgesep: 8 },
 } as const;
 const MARGIN = 8;
