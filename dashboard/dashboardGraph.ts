@@ -75,6 +75,8 @@ export class GraphPanel {
   #graph: GraphView | undefined;
   #stale = false;
   #size: { readonly width: number; readonly height: number } | undefined;
+  /** Layouts of the current shape, by orientation (a resize must not lay it out again). */
+  readonly #layouts = new Map<Orientation, Layout>();
 
   constructor(host: HTMLElement) {
     this.#host = host;
@@ -83,8 +85,9 @@ export class GraphPanel {
   /** Draws or updates the graph. */
   show(graph: GraphView): void {
     this.#graph = graph;
-    const orientation = this.#wantedOrientation();
     const shape = shapeOf(graph);
+    if (shape !== this.#shape) this.#layouts.clear();
+    const orientation = this.#wantedOrientation(graph);
     if (shape !== this.#shape || orientation !== this.#orientation) this.#draw(graph, orientation, shape);
     this.#update(graph);
   }
@@ -97,9 +100,9 @@ export class GraphPanel {
     if (root) root.dataset.stale = String(stale);
   }
 
-  /** Re-lays out when the width crosses between phone and desktop. */
+  /** Redraws when another orientation suits the new width; else rescales. */
   resize(): void {
-    if (this.#graph && this.#wantedOrientation() !== this.#orientation) this.show(this.#graph);
+    if (this.#graph && this.#wantedOrientation(this.#graph) !== this.#orientation) this.show(this.#graph);
     else this.#fit();
   }
 
@@ -114,9 +117,29 @@ export class GraphPanel {
     root.setAttribute('height', String(Math.floor(size.height * scale)));
   }
 
-  #wantedOrientation(): Orientation {
+  /**
+   * Top to bottom on a narrow screen. On a wide one, left to right when that fits (scaled by
+   * at least {@link MIN_SCALE}); else whichever needs the smaller scale-down, as a long chain of
+   * nodes with many sinks often fits better top to bottom.
+   */
+  #wantedOrientation(graph: GraphView): Orientation {
     const width = this.#host.clientWidth;
-    return width > 0 && width < NARROW_PX ? 'vertical' : 'horizontal';
+    if (width <= 0) return this.#orientation;
+    if (width < NARROW_PX) return 'vertical';
+    const wide = this.#layout(graph, 'horizontal');
+    if (width / wide.width >= MIN_SCALE) return 'horizontal';
+    const tall = this.#layout(graph, 'vertical');
+    return tall.width < wide.width ? 'vertical' : 'horizontal';
+  }
+
+  #layout(graph: GraphView, orientation: Orientation): Layout {
+    let layout = this.#layouts.get(orientation);
+    if (!layout) {
+      const taps = new Set(graph.nodes.filter((n) => TAP_TYPES.has(n.type)).map((n) => n.id));
+      layout = layoutGraph({ nodes: graph.nodes, edges: graph.edges.map((e) => ({ ...e, quiet: taps.has(e.to) })) }, orientation);
+      this.#layouts.set(orientation, layout);
+    }
+    return layout;
   }
 
   #draw(graph: GraphView, orientation: Orientation, shape: string): void {
@@ -125,10 +148,7 @@ export class GraphPanel {
     this.#nodes.clear();
     this.#edges.clear();
     const taps = new Set(graph.nodes.filter((n) => TAP_TYPES.has(n.type)).map((n) => n.id));
-    const layout = layoutGraph(
-      { nodes: graph.nodes, edges: graph.edges.map((e) => ({ ...e, quiet: taps.has(e.to) })) },
-      orientation,
-    );
+    const layout = this.#layout(graph, orientation);
     const root = svg('svg', {
       viewBox: `0 0 ${layout.width} ${layout.height}`,
       width: layout.width,
