@@ -154,6 +154,11 @@ class Dashboard {
             : `offline, retrying in ${Math.max(1, Math.round(retryInMs / 1000))} s`;
     byId('connection-text').textContent = text;
     byId('retry').hidden = state !== 'offline';
+    // Nothing shown stays "live" once the instance is gone: health and graph turn unknown
+    // until the stream is back (the next hello redraws them).
+    this.#graph.stale(state === 'offline');
+    if (state === 'offline') this.#health.unavailable('The instance is not answering (its live stream closed); health is unknown.');
+    else if (state === 'live') void this.#loadHealth();
   }
 
   /** The stream closed before opening: if the token stopped working, log out. */

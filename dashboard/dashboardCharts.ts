@@ -22,7 +22,11 @@ const NAMED: Readonly<Record<string, string>> = {
 const AXIS = '#9aa3b5';
 const GRID = 'rgba(255,255,255,0.07)';
 
-function colour(name: string, index: number): string {
+/** Losses only: shades of red, so the one alarming colour means one thing. */
+const ALARM = ['#ff4d5e', '#ff8a5c', '#d62f6f', '#ff9eaa', '#b3202c'];
+
+function colour(name: string, index: number, palette: ChartDef['palette']): string {
+  if (palette === 'alarm') return ALARM[index % ALARM.length] ?? '#ff4d5e';
   return NAMED[name] ?? PALETTE[index % PALETTE.length] ?? '#c0c6d4';
 }
 
@@ -34,7 +38,13 @@ function formatNumber(v: number | null | undefined): string {
   return v.toFixed(2);
 }
 
-function options(names: readonly string[], width: number, height: number, unit: string): uPlot.Options {
+function options(
+  names: readonly string[],
+  width: number,
+  height: number,
+  unit: string,
+  palette?: ChartDef['palette'],
+): uPlot.Options {
   return {
     width,
     height,
@@ -57,7 +67,7 @@ function options(names: readonly string[], width: number, height: number, unit: 
       { value: (_u, v) => (v === null ? '–' : clock(v, true)) },
       ...names.map((name, i) => ({
         label: name,
-        stroke: colour(name, i),
+        stroke: colour(name, i, palette),
         width: name === 'total' ? 2 : 1.5,
         spanGaps: false,
         points: { show: false },
@@ -143,7 +153,7 @@ export class LiveChart {
     this.#plot = undefined;
     const names = this.#ring.names;
     if (names.length === 0) return;
-    this.#plot = new uPlot(options(names, width, heightFor(width), this.#def.unit), this.#ring.data(), this.#target);
+    this.#plot = new uPlot(options(names, width, heightFor(width), this.#def.unit, this.#def.palette), this.#ring.data(), this.#target);
     legendAtNewest(this.#plot);
   }
 }

@@ -1,16 +1,35 @@
 /**
- * The pipeline graph as SVG: boxes in layers by topological depth, a status colour per node,
- * and each edge labelled with the events sent over it so far (its rate in the tooltip). A new
- * graph is laid out again; a graph with the same shape only has its numbers and colours updated.
+ * The pipeline graph as SVG, laid out by dagre (see dashboardLayout.ts): a status colour per
+ * node, and each edge labelled with its port and the events sent over it so far (`cv 1.2k`;
+ * `cmds.cv → fair` and the rate in the tooltip). A new graph is laid out again; a graph with
+ * the same shape only has its numbers and colours updated. The SVG keeps its natural size and
+ * the panel scrolls, so text stays readable on a phone, where the layers run top to bottom.
  */
 import type { GraphEdgeView, GraphNodeView, GraphView } from '../src/server/dashboardWire.js';
-import { type Layout, layoutGraph, type Orientation, shortCount, statusClass } from './dashboardLayout.js';
+import {
+  type EdgeRoute,
+  edgeKey,
+  edgeLabel,
+  LABEL_HEIGHT,
+  type Layout,
+  labelWidth,
+  layoutGraph,
+  type Orientation,
+  type Point,
+  shortCount,
+  statusClass,
+} from './dashboardLayout.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 /** Below this width the layers run top to bottom. */
 const NARROW_PX = 640;
+/**
+ * A graph a little wider than the panel is scaled down to fit, at most this far (labels stay
+ * at least ~9px); a wider one keeps its size and the panel scrolls.
+ */
+const MIN_SCALE = 0.8;
 const ID_CHARS = 18;
-const DETAIL_CHARS = 24;
+const DETAIL_CHARS = 22;
 /**
  * Nodes that read everything to measure it (`inputs: ["*"]`): their edges are drawn faint and
  * their counts are only in the tooltip, so they do not bury the chat's path.
@@ -21,10 +40,6 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
   return el;
-}
-
-function edgeKey(e: GraphEdgeView): string {
-  return `${e.from}\u0000${e.port}\u0000${e.to}`;
 }
 
 function shapeOf(graph: GraphView): string {
@@ -39,7 +54,8 @@ function clip(text: string, max = ID_CHARS): string {
 
 interface EdgeParts {
   readonly group: SVGGElement;
-  readonly label: SVGTextElement;
+  readonly port: string;
+  readonly label: SVGTextElement | undefined;
   readonly title: SVGTitleElement;
   last?: { count: number; at: number };
 }
@@ -57,6 +73,10 @@ export class GraphPanel {
   #shape = '';
   #orientation: Orientation = 'horizontal';
   #graph: GraphView | undefined;
+  #stale = false;
+  #size: { readonly width: number; readonly height: number } | undefined;
+  /** Layouts of the current shape, by orientation (a resize must not lay it out again). */
+  readonly #layouts = new Map<Orientation, Layout>();
 
   constructor(host: HTMLElement) {
     this.#host = host;
@@ -65,20 +85,61 @@ export class GraphPanel {
   /** Draws or updates the graph. */
   show(graph: GraphView): void {
     this.#graph = graph;
-    const orientation = this.#wantedOrientation();
     const shape = shapeOf(graph);
+    if (shape !== this.#shape) this.#layouts.clear();
+    const orientation = this.#wantedOrientation(graph);
     if (shape !== this.#shape || orientation !== this.#orientation) this.#draw(graph, orientation, shape);
     this.#update(graph);
   }
 
-  /** Re-lays out when the width crosses between phone and desktop. */
-  resize(): void {
-    if (this.#graph && this.#wantedOrientation() !== this.#orientation) this.show(this.#graph);
+  /** Greys every node out while the instance does not answer (`data-stale` on the SVG). */
+  stale(stale: boolean): void {
+    this.#stale = stale;
+    const root = this.#host.querySelector('svg');
+    root?.classList.toggle('stale', stale);
+    if (root) root.dataset.stale = String(stale);
   }
 
-  #wantedOrientation(): Orientation {
+  /** Redraws when another orientation suits the new width; else rescales. */
+  resize(): void {
+    if (this.#graph && this.#wantedOrientation(this.#graph) !== this.#orientation) this.show(this.#graph);
+    else this.#fit();
+  }
+
+  /** Natural size, or scaled down to the panel's width when that keeps the text readable. */
+  #fit(): void {
+    const root = this.#host.querySelector('svg');
+    const size = this.#size;
+    if (!root || !size) return;
+    const available = this.#host.clientWidth;
+    const scale = available > 0 && available < size.width && available / size.width >= MIN_SCALE ? available / size.width : 1;
+    root.setAttribute('width', String(Math.floor(size.width * scale)));
+    root.setAttribute('height', String(Math.floor(size.height * scale)));
+  }
+
+  /**
+   * Top to bottom on a narrow screen. On a wide one, left to right when that fits (scaled by
+   * at least {@link MIN_SCALE}); else whichever needs the smaller scale-down, as a long chain of
+   * nodes with many sinks often fits better top to bottom.
+   */
+  #wantedOrientation(graph: GraphView): Orientation {
     const width = this.#host.clientWidth;
-    return width > 0 && width < NARROW_PX ? 'vertical' : 'horizontal';
+    if (width <= 0) return this.#orientation;
+    if (width < NARROW_PX) return 'vertical';
+    const wide = this.#layout(graph, 'horizontal');
+    if (width / wide.width >= MIN_SCALE) return 'horizontal';
+    const tall = this.#layout(graph, 'vertical');
+    return tall.width < wide.width ? 'vertical' : 'horizontal';
+  }
+
+  #layout(graph: GraphView, orientation: Orientation): Layout {
+    let layout = this.#layouts.get(orientation);
+    if (!layout) {
+      const taps = new Set(graph.nodes.filter((n) => TAP_TYPES.has(n.type)).map((n) => n.id));
+      layout = layoutGraph({ nodes: graph.nodes, edges: graph.edges.map((e) => ({ ...e, quiet: taps.has(e.to) })) }, orientation);
+      this.#layouts.set(orientation, layout);
+    }
+    return layout;
   }
 
   #draw(graph: GraphView, orientation: Orientation, shape: string): void {
@@ -86,14 +147,17 @@ export class GraphPanel {
     this.#orientation = orientation;
     this.#nodes.clear();
     this.#edges.clear();
-    const layout = layoutGraph(graph, orientation);
+    const taps = new Set(graph.nodes.filter((n) => TAP_TYPES.has(n.type)).map((n) => n.id));
+    const layout = this.#layout(graph, orientation);
     const root = svg('svg', {
       viewBox: `0 0 ${layout.width} ${layout.height}`,
       width: layout.width,
       role: 'img',
       'aria-label': 'Pipeline graph',
-      class: `graph ${orientation}`,
+      height: layout.height,
+      class: `graph ${orientation}${this.#stale ? ' stale' : ''}`,
     });
+    root.dataset.stale = String(this.#stale);
     const defs = svg('defs');
     const marker = svg('marker', {
       id: 'cf-arrow',
@@ -110,9 +174,8 @@ export class GraphPanel {
     const edgeLayer = svg('g', { class: 'edges' });
     const nodeLayer = svg('g', { class: 'nodes' });
     root.append(edgeLayer, nodeLayer);
-    const taps = new Set(graph.nodes.filter((n) => TAP_TYPES.has(n.type)).map((n) => n.id));
     for (const edge of graph.edges) {
-      const parts = this.#edge(edge, layout, orientation, taps.has(edge.to));
+      const parts = this.#edge(edge, layout, taps.has(edge.to));
       if (parts) {
         edgeLayer.append(parts.group);
         this.#edges.set(edgeKey(edge), parts);
@@ -126,6 +189,8 @@ export class GraphPanel {
       }
     }
     this.#host.replaceChildren(root);
+    this.#size = { width: layout.width, height: layout.height };
+    this.#fit();
   }
 
   #node(node: GraphNodeView, layout: Layout): NodeParts | undefined {
@@ -142,44 +207,32 @@ export class GraphPanel {
     return { group, detail, title };
   }
 
-  #edge(edge: GraphEdgeView, layout: Layout, orientation: Orientation, tap: boolean): EdgeParts | undefined {
-    const a = layout.boxes.get(edge.from);
-    const b = layout.boxes.get(edge.to);
-    if (!a || !b) return undefined;
-    const w = layout.nodeWidth;
-    const h = layout.nodeHeight;
-    let p0: [number, number];
-    let p3: [number, number];
-    let p1: [number, number];
-    let p2: [number, number];
-    if (orientation === 'horizontal') {
-      p0 = [a.x + w, a.y + h / 2];
-      p3 = [b.x - 2, b.y + h / 2];
-      const mid = (p0[0] + p3[0]) / 2;
-      p1 = [mid, p0[1]];
-      p2 = [mid, p3[1]];
-    } else {
-      p0 = [a.x + w / 2, a.y + h];
-      p3 = [b.x + w / 2, b.y - 2];
-      const mid = (p0[1] + p3[1]) / 2;
-      p1 = [p0[0], mid];
-      p2 = [p3[0], mid];
-    }
+  #edge(edge: GraphEdgeView, layout: Layout, tap: boolean): EdgeParts | undefined {
+    const route = layout.edges.get(edgeKey(edge));
+    if (!route || route.points.length < 2) return undefined;
     const group = svg('g', { class: tap ? 'edge tap' : 'edge' });
     group.dataset.from = edge.from;
     group.dataset.to = edge.to;
     group.dataset.port = edge.port;
     const title = svg('title');
-    const path = svg('path', {
-      d: `M${p0[0]},${p0[1]} C${p1[0]},${p1[1]} ${p2[0]},${p2[1]} ${p3[0]},${p3[1]}`,
-      'marker-end': 'url(#cf-arrow)',
-    });
-    // The label sits on the curve's midpoint: (p0 + 3·p1 + 3·p2 + p3) / 8.
-    const lx = (p0[0] + 3 * p1[0] + 3 * p2[0] + p3[0]) / 8;
-    const ly = (p0[1] + 3 * p1[1] + 3 * p2[1] + p3[1]) / 8;
-    const label = svg('text', { x: lx, y: ly - 4, class: 'count', 'text-anchor': 'middle' });
-    group.append(title, path, label);
-    return { group, label, title };
+    const path = svg('path', { d: pathOf(route), 'marker-end': 'url(#cf-arrow)' });
+    group.append(title, path);
+    let label: SVGTextElement | undefined;
+    if (route.label) {
+      // The label's box is the one dagre kept free for it; the text is centred in it.
+      const w = labelWidth(edge.port);
+      const bg = svg('rect', {
+        x: route.label.x - w / 2,
+        y: route.label.y - LABEL_HEIGHT / 2,
+        width: w,
+        height: LABEL_HEIGHT,
+        rx: 3,
+        class: 'label-bg',
+      });
+      label = svg('text', { x: route.label.x, y: route.label.y, class: 'count', 'text-anchor': 'middle', 'dominant-baseline': 'central' });
+      group.append(bg, label);
+    }
+    return { group, port: edge.port, label, title };
   }
 
   #update(graph: GraphView): void {
@@ -206,11 +259,28 @@ export class GraphPanel {
         rate = ((count - parts.last.count) * 1000) / (now - parts.last.at);
       }
       parts.last = { count, at: now };
-      parts.label.textContent = shortCount(count);
+      if (parts.label) parts.label.textContent = edgeLabel(parts.port, shortCount(count));
       parts.group.dataset.count = String(count);
       parts.group.classList.toggle('idle', count === 0);
       const port = edge.port === '' ? '' : `.${edge.port}`;
       parts.title.textContent = `${edge.from}${port} → ${edge.to}: ${count} events${rate === undefined ? '' : `, ${rate.toFixed(1)}/s`}`;
     }
   }
+}
+
+/** A smooth line through dagre's points: straight ends, quadratic bends through the midpoints. */
+function pathOf(route: EdgeRoute): string {
+  const pts: readonly Point[] = route.points;
+  const first = pts[0] as Point;
+  const last = pts[pts.length - 1] as Point;
+  let d = `M${first.x},${first.y}`;
+  for (let i = 1; i < pts.length - 1; i++) {
+    const p = pts[i] as Point;
+    const next = pts[i + 1] as Point;
+    const mx = i === pts.length - 2 ? next.x : (p.x + next.x) / 2;
+    const my = i === pts.length - 2 ? next.y : (p.y + next.y) / 2;
+    d += ` Q${p.x},${p.y} ${mx},${my}`;
+  }
+  if (pts.length === 2) d += ` L${last.x},${last.y}`;
+  return d;
 }

@@ -1,79 +1,114 @@
 import { describe, expect, it } from 'vitest';
-import { depths, layoutGraph, NODE_HEIGHT, NODE_WIDTH, shortCount, statusClass } from './dashboardLayout.js';
+import {
+  edgeKey,
+  edgeLabel,
+  LABEL_HEIGHT,
+  labelWidth,
+  layoutGraph,
+  NODE_HEIGHT,
+  NODE_WIDTH,
+  shortCount,
+  statusClass,
+} from './dashboardLayout.js';
 
+/** The default pipeline's shape: one node feeds another from two ports, a tap reads a lot. */
 const GRAPH = {
   nodes: [
-    { id: 'sink', kind: 'sink' },
+    { id: 'show', kind: 'sink' },
+    { id: 'synth', kind: 'sink' },
+    { id: 'overlay', kind: 'sink' },
     { id: 'cv', kind: 'operator' },
     { id: 'demo', kind: 'source' },
     { id: 'twitch', kind: 'source' },
     { id: 'clean', kind: 'operator' },
+    { id: 'cmds', kind: 'operator' },
+    { id: 'fair', kind: 'operator' },
+    { id: 'crowd', kind: 'operator' },
     { id: 'stats', kind: 'operator' },
+    { id: 'history', kind: 'sink' },
   ],
   edges: [
-    { from: 'demo', to: 'clean' },
-    { from: 'twitch', to: 'clean' },
-    { from: 'clean', to: 'cv' },
-    { from: 'cv', to: 'sink' },
-    // A tap on everything sits after the deepest node it reads.
-    { from: 'demo', to: 'stats' },
-    { from: 'cv', to: 'stats' },
+    { from: 'demo', port: '', to: 'clean' },
+    { from: 'twitch', port: '', to: 'clean' },
+    { from: 'clean', port: '', to: 'cmds' },
+    { from: 'cmds', port: 'cv', to: 'fair' },
+    { from: 'cmds', port: 'pitch', to: 'fair' },
+    { from: 'cmds', port: 'vote', to: 'crowd' },
+    { from: 'fair', port: '', to: 'cv' },
+    { from: 'crowd', port: '', to: 'cv' },
+    { from: 'cv', port: '', to: 'show' },
+    { from: 'cv', port: '', to: 'synth' },
+    { from: 'cv', port: '', to: 'overlay' },
+    { from: 'cv', port: '', to: 'history' },
+    { from: 'cmds', port: '_invalid', to: 'history' },
+    { from: 'clean', port: '', to: 'history' },
+    { from: 'clean', port: '', to: 'stats', quiet: true },
+    { from: 'cmds', port: '', to: 'stats', quiet: true },
   ],
 };
 
-describe('depths', () => {
-  it('puts a node one layer after its deepest input', () => {
-    expect(Object.fromEntries(depths(GRAPH))).toEqual({ sink: 3, cv: 2, demo: 0, twitch: 0, clean: 1, stats: 3 });
+interface Rect {
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
+  readonly h: number;
+}
+const overlaps = (a: Rect, b: Rect) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
+describe('layoutGraph', () => {
+  for (const orientation of ['horizontal', 'vertical'] as const) {
+    it(`gives every edge label (${orientation}) a box that overlaps no other label and no node`, () => {
+      const layout = layoutGraph(GRAPH, orientation);
+      const labels: Rect[] = [];
+      for (const e of GRAPH.edges) {
+        const route = layout.edges.get(edgeKey(e));
+        expect(route, edgeKey(e)).toBeDefined();
+        if (e.quiet) {
+          expect(route?.label).toBeUndefined();
+          continue;
+        }
+        const at = route?.label as { x: number; y: number };
+        const w = labelWidth(e.port);
+        labels.push({ x: at.x - w / 2, y: at.y - LABEL_HEIGHT / 2, w, h: LABEL_HEIGHT });
+      }
+      const nodes = [...layout.boxes.values()].map((b) => ({ x: b.x, y: b.y, w: NODE_WIDTH, h: NODE_HEIGHT }));
+      for (let i = 0; i < labels.length; i++) {
+        for (let j = i + 1; j < labels.length; j++) expect(overlaps(labels[i] as Rect, labels[j] as Rect)).toBe(false);
+        for (const n of nodes) expect(overlaps(labels[i] as Rect, n)).toBe(false);
+      }
+      for (const box of layout.boxes.values()) {
+        expect(box.x).toBeGreaterThanOrEqual(0);
+        expect(box.x + NODE_WIDTH).toBeLessThanOrEqual(layout.width);
+        expect(box.y + NODE_HEIGHT).toBeLessThanOrEqual(layout.height);
+      }
+    });
+  }
+
+  it('runs left to right on a wide screen and top to bottom on a narrow one, the same every time', () => {
+    const wide = layoutGraph(GRAPH, 'horizontal');
+    const narrow = layoutGraph(GRAPH, 'vertical');
+    const at = (layout: typeof wide, id: string) => layout.boxes.get(id) as { x: number; y: number };
+    expect(at(wide, 'clean').x).toBeGreaterThan(at(wide, 'demo').x);
+    expect(at(wide, 'cv').x).toBeGreaterThan(at(wide, 'fair').x);
+    expect(at(narrow, 'clean').y).toBeGreaterThan(at(narrow, 'demo').y);
+    expect(at(narrow, 'cv').y).toBeGreaterThan(at(narrow, 'fair').y);
+    const shuffled = { nodes: [...GRAPH.nodes].reverse(), edges: [...GRAPH.edges].reverse() };
+    expect([...layoutGraph(shuffled, 'vertical').boxes.entries()].sort()).toEqual([...narrow.boxes.entries()].sort());
   });
 
-  it('ignores edges to unknown nodes and self-loops, and ends on a cycle', () => {
-    const d = depths({
-      nodes: [
-        { id: 'a', kind: 'operator' },
-        { id: 'b', kind: 'operator' },
-      ],
-      edges: [
-        { from: 'ghost', to: 'a' },
-        { from: 'a', to: 'a' },
-        { from: 'a', to: 'b' },
-        { from: 'b', to: 'a' },
-      ],
-    });
-    expect(d.size).toBe(2);
-    expect(Math.max(...d.values())).toBeLessThanOrEqual(2);
+  it('lays out an empty graph and leaves out edges to unknown nodes', () => {
+    const layout = layoutGraph({ nodes: [{ id: 'a', kind: 'source' }], edges: [{ from: 'ghost', to: 'a' }, { from: 'a', to: 'a' }] }, 'horizontal');
+    expect(layout.boxes.size).toBe(1);
+    expect(layout.edges.size).toBe(0);
+    expect(layoutGraph({ nodes: [], edges: [] }, 'horizontal').width).toBeGreaterThan(0);
   });
 });
 
-describe('layoutGraph', () => {
-  it('lays layers left to right, sources first within a layer, and fits every box', () => {
-    const layout = layoutGraph(GRAPH, 'horizontal');
-    const at = (id: string) => layout.boxes.get(id)!;
-    expect(at('demo').x).toBe(at('twitch').x);
-    expect(at('demo').y).toBeLessThan(at('twitch').y);
-    expect(at('clean').x).toBeGreaterThan(at('demo').x);
-    expect(at('sink').x).toBe(at('stats').x);
-    // Within a layer: operators before sinks.
-    expect(at('stats').y).toBeLessThan(at('sink').y);
-    for (const box of layout.boxes.values()) {
-      expect(box.x + NODE_WIDTH).toBeLessThanOrEqual(layout.width);
-      expect(box.y + NODE_HEIGHT).toBeLessThanOrEqual(layout.height);
-    }
-  });
-
-  it('lays layers top to bottom when vertical, and is the same every time', () => {
-    const layout = layoutGraph(GRAPH, 'vertical');
-    const at = (id: string) => layout.boxes.get(id)!;
-    expect(at('clean').y).toBeGreaterThan(at('demo').y);
-    expect(at('demo').y).toBe(at('twitch').y);
-    expect(layout.height).toBeGreaterThan(layout.width);
-    const shuffled = { nodes: [...GRAPH.nodes].reverse(), edges: [...GRAPH.edges].reverse() };
-    expect([...layoutGraph(shuffled, 'vertical').boxes.entries()].sort()).toEqual([...layout.boxes.entries()].sort());
-  });
-
-  it('lays out an empty graph', () => {
-    const layout = layoutGraph({ nodes: [], edges: [] }, 'horizontal');
-    expect(layout.boxes.size).toBe(0);
-    expect(layout.width).toBeGreaterThan(0);
+describe('edgeLabel', () => {
+  it('names the port, and fits the widest count in the box kept for it', () => {
+    expect(edgeLabel('cv', '1.2k')).toBe('cv 1.2k');
+    expect(edgeLabel('', '17')).toBe('17');
+    expect(labelWidth('cv')).toBeGreaterThan(labelWidth(''));
   });
 });
 

@@ -1,108 +1,136 @@
 /**
- * Where the pipeline graph's boxes go, without the DOM: each node in the layer of its
- * topological depth (the longest path from a node nothing feeds), layers left to right (or top
- * to bottom on a narrow screen), nodes within a layer in a stable order.
+ * Where the pipeline graph's boxes, edges and edge labels go, without the DOM: a layered
+ * layout by dagre (@dagrejs/dagre), left to right on a wide screen and top to bottom on a
+ * narrow one. Each edge label is laid out as a box of its own, so labels never overprint
+ * each other or a node; its text names the port (`cv`) and its count.
  */
+import dagre from '@dagrejs/dagre';
 
 export interface LayoutInput {
   readonly nodes: readonly { readonly id: string; readonly kind: string }[];
-  readonly edges: readonly { readonly from: string; readonly to: string }[];
+  readonly edges: readonly LayoutEdge[];
+}
+
+export interface LayoutEdge {
+  readonly from: string;
+  /** The upstream port; '' for the default output. */
+  readonly port?: string;
+  readonly to: string;
+  /** Drawn without a label (a tap reading everything). */
+  readonly quiet?: boolean;
 }
 
 export type Orientation = 'horizontal' | 'vertical';
 
 export interface NodeBox {
   readonly id: string;
-  readonly depth: number;
   /** Top-left corner. */
   readonly x: number;
   readonly y: number;
 }
 
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+}
+
+export interface EdgeRoute {
+  readonly from: string;
+  readonly port: string;
+  readonly to: string;
+  /** Where the line runs, first to last (ends at the downstream box). */
+  readonly points: readonly Point[];
+  /** Centre of the label box (absent for a quiet edge). */
+  readonly label?: Point;
+}
+
 export interface Layout {
   readonly boxes: ReadonlyMap<string, NodeBox>;
+  /** By {@link edgeKey}. */
+  readonly edges: ReadonlyMap<string, EdgeRoute>;
   readonly width: number;
   readonly height: number;
   readonly nodeWidth: number;
   readonly nodeHeight: number;
 }
 
-export const NODE_WIDTH = 150;
+export const NODE_WIDTH = 140;
 export const NODE_HEIGHT = 42;
-/** Space between layers (room for an edge's count) and between nodes of a layer. */
-const LAYER_GAP = { horizontal: 72, vertical: 54 } as const;
-const NODE_GAP = { horizontal: 18, vertical: 14 } as const;
+/** Edge label text: 11px, at most this wide per character, one line. */
+export const LABEL_CHAR_PX = 7;
+export const LABEL_HEIGHT = 14;
+/** Room kept for the count in a label (`999.9k`), so a growing count never overprints. */
+const COUNT_CHARS = 6;
+const SPACING = {
+  horizontal: { rankdir: 'LR', ranksep: 28, nodesep: 14, edgesep: 8 },
+  vertical: { rankdir: 'TB', ranksep: 30, nodesep: 14, edgesep: 8 },
+} as const;
 const MARGIN = 8;
 
 const KIND_ORDER: Readonly<Record<string, number>> = { source: 0, operator: 1, sink: 2 };
 
-/**
- * Depth of every node: 0 for nodes without inputs, else one more than the deepest input.
- * Edges to unknown nodes are ignored; a cycle (which validation forbids) cannot loop forever.
- */
-export function depths(input: LayoutInput): Map<string, number> {
-  const ids = new Set(input.nodes.map((n) => n.id));
-  const inputs = new Map<string, string[]>();
-  for (const e of input.edges) {
-    if (!ids.has(e.from) || !ids.has(e.to) || e.from === e.to) continue;
-    const list = inputs.get(e.to) ?? [];
-    list.push(e.from);
-    inputs.set(e.to, list);
-  }
-  const depth = new Map<string, number>();
-  const visiting = new Set<string>();
-  const visit = (id: string): number => {
-    const known = depth.get(id);
-    if (known !== undefined) return known;
-    if (visiting.has(id)) return 0;
-    visiting.add(id);
-    let d = 0;
-    for (const from of inputs.get(id) ?? []) d = Math.max(d, visit(from) + 1);
-    visiting.delete(id);
-    depth.set(id, d);
-    return d;
-  };
-  for (const n of input.nodes) visit(n.id);
-  return depth;
+/** One edge's identity: a node may feed another from two ports. */
+export function edgeKey(e: { readonly from: string; readonly port?: string; readonly to: string }): string {
+  return `${e.from}\u0000${e.port ?? ''}\u0000${e.to}`;
 }
 
-/** Lays the graph out in layers by depth. */
+/** An edge label's text: the port name (when not the default) and the count. */
+export function edgeLabel(port: string, count: string): string {
+  return port === '' ? count : `${port} ${count}`;
+}
+
+/** The label box reserved for a port: its name and the widest count. */
+export function labelWidth(port: string): number {
+  return (port === '' ? COUNT_CHARS : port.length + 1 + COUNT_CHARS) * LABEL_CHAR_PX;
+}
+
+/**
+ * Lays the graph out with dagre. Nodes and edges are added in a fixed order (sources,
+ * operators, sinks, then by id) so the same graph always gets the same picture. Edges to
+ * unknown nodes and self-loops are left out.
+ */
 export function layoutGraph(input: LayoutInput, orientation: Orientation): Layout {
-  const depth = depths(input);
-  const layers: { id: string; kind: string }[][] = [];
-  for (const n of input.nodes) {
-    const d = depth.get(n.id) ?? 0;
-    const layer = layers[d] ?? [];
-    layer.push(n);
-    layers[d] = layer;
+  const g = new dagre.graphlib.Graph({ multigraph: true });
+  g.setGraph({ ...SPACING[orientation], marginx: MARGIN, marginy: MARGIN });
+  const nodes = [...input.nodes].sort(
+    (a, b) => (KIND_ORDER[a.kind] ?? 9) - (KIND_ORDER[b.kind] ?? 9) || a.id.localeCompare(b.id),
+  );
+  const ids = new Set(nodes.map((n) => n.id));
+  for (const n of nodes) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
+  const edges = input.edges
+    .filter((e) => ids.has(e.from) && ids.has(e.to) && e.from !== e.to)
+    .sort((a, b) => edgeKey(a).localeCompare(edgeKey(b)));
+  for (const e of edges) {
+    const port = e.port ?? '';
+    const label = e.quiet ? { width: 0, height: 0 } : { width: labelWidth(port), height: LABEL_HEIGHT, labelpos: 'c' as const };
+    g.setEdge(e.from, e.to, { ...label, minlen: 1 }, edgeKey(e));
   }
-  // Within a layer: sources, operators, sinks, then by id, so a redraw never reshuffles.
-  for (const layer of layers) {
-    layer?.sort((a, b) => (KIND_ORDER[a.kind] ?? 9) - (KIND_ORDER[b.kind] ?? 9) || a.id.localeCompare(b.id));
-  }
-  const layerGap = LAYER_GAP[orientation];
-  const nodeGap = NODE_GAP[orientation];
-  const along = orientation === 'horizontal' ? NODE_WIDTH + layerGap : NODE_HEIGHT + layerGap;
-  const across = orientation === 'horizontal' ? NODE_HEIGHT + nodeGap : NODE_WIDTH + nodeGap;
-  const widest = Math.max(1, ...layers.map((l) => l?.length ?? 0));
+  dagre.layout(g);
   const boxes = new Map<string, NodeBox>();
-  layers.forEach((layer, d) => {
-    if (!layer) return;
-    // Centre each layer across the widest one.
-    const offset = ((widest - layer.length) * across) / 2;
-    layer.forEach((n, i) => {
-      const a = MARGIN + d * along;
-      const c = MARGIN + offset + i * across;
-      boxes.set(n.id, orientation === 'horizontal' ? { id: n.id, depth: d, x: a, y: c } : { id: n.id, depth: d, x: c, y: a });
+  for (const n of nodes) {
+    const at = g.node(n.id);
+    boxes.set(n.id, { id: n.id, x: (at.x ?? 0) - NODE_WIDTH / 2, y: (at.y ?? 0) - NODE_HEIGHT / 2 });
+  }
+  const routes = new Map<string, EdgeRoute>();
+  for (const e of edges) {
+    const key = edgeKey(e);
+    const at = g.edge(e.from, e.to, key);
+    if (!at) continue;
+    const points = (at.points ?? []).map((p: Point) => ({ x: p.x, y: p.y }));
+    routes.set(key, {
+      from: e.from,
+      port: e.port ?? '',
+      to: e.to,
+      points,
+      ...(e.quiet || at.x === undefined || at.y === undefined ? {} : { label: { x: at.x, y: at.y } }),
     });
-  });
-  const count = Math.max(1, layers.length);
-  const alongSize = MARGIN * 2 + count * along - layerGap;
-  const acrossSize = MARGIN * 2 + widest * across - nodeGap;
+  }
+  const size = g.graph();
   return {
     boxes,
-    width: orientation === 'horizontal' ? alongSize : acrossSize,
-    height: orientation === 'horizontal' ? acrossSize : alongSize,
+    edges: routes,
+    width: Math.max(1, Math.ceil(size.width ?? 0)),
+    height: Math.max(1, Math.ceil(size.height ?? 0)),
     nodeWidth: NODE_WIDTH,
     nodeHeight: NODE_HEIGHT,
   };

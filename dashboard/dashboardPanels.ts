@@ -205,6 +205,26 @@ function row(a: AlertView): HTMLLIElement {
   return li;
 }
 
+/** Who or what set a variable: a viewer, else how (`vote`, `panic`…; `default` at start). */
+export function setBy(v: Pick<VariableView, 'by' | 'origin'>): string {
+  if (v.by) return `by ${v.by.login} (${v.by.platform})`;
+  switch (v.origin) {
+    case undefined:
+    case 'default':
+      return 'default';
+    case 'restore':
+      return 'restored';
+    case 'vote':
+      return 'by vote';
+    case 'panic':
+      return 'panic';
+    case 'reset':
+      return 'reset';
+    default:
+      return `by ${v.origin}`;
+  }
+}
+
 /** Active control variables, who set them and when. */
 export class VariablesPanel {
   show(variables: readonly VariableView[]): void {
@@ -213,11 +233,10 @@ export class VariablesPanel {
       ...sorted.map((v) => {
         const li = element('li');
         li.dataset.var = v.name;
-        const who = v.by ? `${v.by.login} (${v.by.platform})` : 'default';
         li.append(
           element('span', 'main grow', v.name),
           element('span', 'value', formatValue(v.value)),
-          element('span', 'meta', `by ${who}`),
+          element('span', 'meta', setBy(v)),
           timeEl(v.at),
         );
         return li;
@@ -380,12 +399,14 @@ export class HealthPanel {
     for (const s of health.sources ?? []) {
       const li = element('li');
       li.dataset.node = s.id;
+      li.dataset.status = s.status;
       li.append(chip(s.status, statusClass(s.status)), element('span', 'main grow', s.id), element('span', 'meta', `source · ${s.type}`));
       rows.push(li);
     }
     for (const s of health.sinks ?? []) {
       const li = element('li');
       li.dataset.node = s.id;
+      li.dataset.status = s.status;
       li.append(
         chip(s.status, statusClass(s.status)),
         element('span', 'main grow', s.id),
@@ -398,10 +419,18 @@ export class HealthPanel {
     byId('health-note').textContent = `Instance ${health.instance}, up ${formatDuration(uptime)}.`;
   }
 
+  /**
+   * The instance stopped answering: what was last known is no longer true, so every node's
+   * chip turns `unknown` (grey) instead of keeping its last colour.
+   */
   unavailable(message: string): void {
     const status = byId('health-status');
-    status.textContent = '?';
-    status.className = 'chip';
+    status.textContent = 'unknown';
+    status.className = 'chip unknown';
+    for (const li of byId('health').querySelectorAll<HTMLLIElement>('li')) {
+      li.dataset.status = 'unknown';
+      li.querySelector('.chip')?.replaceWith(chip('unknown', 'unknown'));
+    }
     byId('health-note').textContent = message;
   }
 }

@@ -75,27 +75,40 @@ describe('extractors', () => {
     expect(Object.fromEntries(values)).toEqual({ accepted: 3, rejected: 0.5 });
   });
 
-  it('turns cumulative drops into per-second rates by reason, per subscription', () => {
-    const extract = dropRates();
+  it('turns cumulative drops into per-second rates by reason, per subscription, losses apart from filtering', () => {
+    const lost = dropRates('lost');
+    const intended = dropRates('intended');
     const tick = (ts: number, throttled: number, full: number) => ({
       ts,
       points: [
         point(METRIC.dropped, ts, throttled, { node: 'fair', reason: 'throttled', intentional: 'true' }),
         point(METRIC.dropped, ts, full, { node: 'overlay', reason: 'buffer_full', intentional: 'false' }),
         point(METRIC.dropped, ts, 1, { node: 'other', reason: 'throttled', intentional: 'true' }),
+        point(METRIC.dropped, ts, throttled, { node: 'cmds', reason: '_unmatched', intentional: 'true' }),
       ],
     });
     // The first tick has nothing to compare with.
-    expect(extract(tick(1000, 10, 0)).size).toBe(0);
-    expect(Object.fromEntries(extract(tick(1500, 20, 2)))).toEqual({ throttled: 20, buffer_full: 4 });
+    expect(lost(tick(1000, 10, 0)).size).toBe(0);
+    expect(intended(tick(1000, 10, 0)).size).toBe(0);
+    expect(Object.fromEntries(lost(tick(1500, 20, 2)))).toEqual({ buffer_full: 4 });
+    expect(Object.fromEntries(intended(tick(1500, 20, 2)))).toEqual({ throttled: 20, _unmatched: 20 });
     // A counter that went down (a restart) counts from zero.
-    expect(Object.fromEntries(extract(tick(2500, 4, 2)))).toEqual({ throttled: 5, buffer_full: 0 });
+    expect(Object.fromEntries(lost(tick(2500, 4, 2)))).toEqual({ buffer_full: 0 });
+    expect(Object.fromEntries(intended(tick(2500, 4, 2)))).toEqual({ throttled: 5, _unmatched: 4 });
     // Another extractor starts afresh.
-    expect(dropRates()(tick(3000, 30, 3)).size).toBe(0);
+    expect(dropRates('lost')(tick(3000, 30, 3)).size).toBe(0);
+  });
+
+  it('counts a drop without the intentional label as lost', () => {
+    const lost = dropRates('lost');
+    lost({ ts: 1000, points: [point(METRIC.dropped, 1000, 0, { node: 'n', reason: 'mystery' })] });
+    expect(Object.fromEntries(lost({ ts: 2000, points: [point(METRIC.dropped, 2000, 3, { node: 'n', reason: 'mystery' })] }))).toEqual({
+      mystery: 3,
+    });
   });
 
   it('rates each reason over the time of its own points, and skips a reason not sampled again', () => {
-    const extract = dropRates();
+    const extract = dropRates('intended');
     const drop = (ts: number, reason: string, value: number) =>
       point(METRIC.dropped, ts, value, { node: 'n', reason, intentional: 'true' });
     extract({ ts: 1000, points: [drop(1000, 'a', 10), drop(1000, 'b', 100)] });

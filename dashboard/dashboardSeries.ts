@@ -106,17 +106,30 @@ export function commandRates(): Extractor {
 }
 
 /**
- * Drops per second by reason, from the cumulative `chatflow_node_dropped_total` (summed over
- * nodes): the difference from the reason's previous total over the time between the two
- * samples (the points' own times). A reason seen for the first time has no rate yet; a total
- * that went down (a restarted process) counts from zero again.
+ * Which drops a chart shows, by the `intentional` label the runtime puts on every drop
+ * counter: `lost` (a full buffer, a failed write: something is wrong) or `intended` (policy
+ * doing its job: a throttle, chat that is no command on `_unmatched`, the console's line
+ * limit). A point without the label counts as lost, so nothing alarming is ever hidden.
  */
-export function dropRates(): Extractor {
+export type DropKind = 'lost' | 'intended';
+
+function dropKind(p: MetricPoint): DropKind {
+  return p.labels.intentional === 'true' ? 'intended' : 'lost';
+}
+
+/**
+ * Drops of one {@link DropKind} per second by reason, from the cumulative
+ * `chatflow_node_dropped_total` (summed over nodes): the difference from the reason's
+ * previous total over the time between the two samples (the points' own times). A reason
+ * seen for the first time has no rate yet; a total that went down (a restarted process)
+ * counts from zero again.
+ */
+export function dropRates(kind: DropKind): Extractor {
   const previous = new Map<string, { ts: number; total: number }>();
   return (tick) => {
     const totals = new Map<string, { ts: number; total: number }>();
     for (const p of tick.points) {
-      if (p.name !== METRIC.dropped || p.value === undefined) continue;
+      if (p.name !== METRIC.dropped || p.value === undefined || dropKind(p) !== kind) continue;
       const reason = p.labels.reason ?? 'unknown';
       const entry = totals.get(reason);
       if (entry) {
@@ -174,12 +187,15 @@ export interface ChartDef {
   readonly title: string;
   readonly unit: string;
   readonly extractor: () => Extractor;
+  /** `alarm`: every series in red shades (only losses); default: the usual colours. */
+  readonly palette?: 'alarm';
 }
 
 export const CHARTS: readonly ChartDef[] = [
   { id: 'messages', title: 'Messages/s', unit: '/s', extractor: () => sumBy(METRIC.messages, 'platform') },
   { id: 'commands', title: 'Commands/s', unit: '/s', extractor: commandRates },
-  { id: 'drops', title: 'Drops/s by reason', unit: '/s', extractor: dropRates },
+  { id: 'lost', title: 'Lost/s by reason', unit: '/s', extractor: () => dropRates('lost'), palette: 'alarm' },
+  { id: 'filtered', title: 'Filtered/s by reason (intended)', unit: '/s', extractor: () => dropRates('intended') },
   { id: 'latency', title: 'End-to-end latency', unit: 'ms', extractor: () => percentiles(METRIC.latency) },
   { id: 'memory', title: 'Memory', unit: 'MiB', extractor: memory },
   { id: 'lag', title: 'Event-loop lag', unit: 'ms', extractor: () => percentiles(METRIC.lag) },

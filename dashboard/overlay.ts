@@ -5,14 +5,21 @@
  *
  * Query parameters: `theme` (dark, light, neon, minimal), `panels` (variables, commands,
  * chat; comma-separated), `room`, `limit` (entries per feed, 1–50), `accent` (hex colour
- * without `#`), `titles=0`. Everything chat-provided is set with `textContent`, never as markup.
+ * without `#`), `titles=0`, `stale` (seconds without a connection before the values dim,
+ * 0–600, default 3), `debug` (shows the connection pill). Everything chat-provided is set
+ * with `textContent`, never as markup.
+ *
+ * A variable is shown as its control node declares it (the snapshot's `d`): a note name for
+ * `input: note`, else the number in its own units, with a bar across its declared range.
  */
 import {
   deletes,
+  displayValue,
   WIRE_VERSION,
   type WireChat,
   type WireCommand,
   type WireControl,
+  type WireDeclaration,
   type WireDelete,
   type WireEntry,
   type WireMessage,
@@ -33,6 +40,9 @@ const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5000;
 /** How long a changed value stays highlighted. */
 const HIGHLIGHT_MS = 700;
+/** How long the page may be without its server before the values dim (`?stale=` seconds). */
+const STALE_AFTER_S = 3;
+const STALE_MAX_S = 600;
 /** Control origins shown in the commands feed, and how. */
 const ORIGIN_LABEL: Readonly<Record<string, string>> = { vote: 'vote', panic: 'panic', reset: 'reset' };
 
@@ -43,6 +53,8 @@ interface Settings {
   readonly limit: number;
   readonly accent: string | undefined;
   readonly titles: boolean;
+  readonly staleMs: number;
+  readonly debug: boolean;
 }
 
 function readSettings(search: string): Settings {
@@ -55,6 +67,7 @@ function readSettings(search: string): Settings {
   const room = q.get('room') ?? undefined;
   const limit = Number(q.get('limit') ?? 6);
   const accent = q.get('accent') ?? undefined;
+  const stale = Number(q.get('stale') ?? STALE_AFTER_S);
   return {
     theme: (THEMES as readonly string[]).includes(theme) ? theme : 'dark',
     panels: new Set(wanted.length > 0 ? wanted : DEFAULT_PANELS),
@@ -62,6 +75,8 @@ function readSettings(search: string): Settings {
     limit: Number.isInteger(limit) && limit >= 1 && limit <= 50 ? limit : 6,
     accent: accent !== undefined && HEX.test(accent) ? `#${accent}` : undefined,
     titles: q.get('titles') !== '0',
+    staleMs: (Number.isFinite(stale) && stale >= 0 && stale <= STALE_MAX_S ? stale : STALE_AFTER_S) * 1000,
+    debug: q.has('debug') && q.get('debug') !== '0',
   };
 }
 
@@ -70,13 +85,6 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: stri
   if (className) el.className = className;
   if (text !== undefined) el.textContent = text;
   return el;
-}
-
-function formatValue(v: number): string {
-  const abs = Math.abs(v);
-  if (abs >= 1000) return v.toFixed(0);
-  if (abs >= 100) return v.toFixed(1);
-  return v.toFixed(2);
 }
 
 function platformBadge(platform: string): HTMLSpanElement {
@@ -89,6 +97,8 @@ interface VariableView {
   readonly row: HTMLLIElement;
   readonly fill: HTMLDivElement;
   readonly value: HTMLSpanElement;
+  readonly lowEnd: HTMLSpanElement;
+  readonly highEnd: HTMLSpanElement;
   lo: number;
   hi: number;
   timer: number | undefined;
@@ -129,6 +139,8 @@ class Feed {
 
 class Overlay {
   readonly #variables = new Map<string, VariableView>();
+  /** What the control nodes declare, by variable (from the latest snapshot). */
+  readonly #declared = new Map<string, WireDeclaration>();
   readonly #varList: HTMLUListElement;
   readonly #commands: Feed;
   readonly #chat: Feed;
@@ -176,6 +188,8 @@ class Overlay {
   }
 
   #snapshot(s: WireSnapshot): void {
+    this.#declared.clear();
+    for (const d of s.d ?? []) this.#declared.set(d.n, d);
     const seen = new Set<string>();
     for (const [name, value, lo, hi] of s.v) {
       seen.add(name);
@@ -195,7 +209,10 @@ class Overlay {
     this.#setVariable(c.n, c.v, c.r, true);
   }
 
-  #setVariable(name: string, value: number, range: readonly [number, number] | undefined, highlight: boolean): void {
+  #setVariable(name: string, value: number, sent: readonly [number, number] | undefined, highlight: boolean): void {
+    const declared = this.#declared.get(name);
+    // The declared range is what the value means; a range the server widened only otherwise.
+    const range = declared?.r ?? sent;
     let view = this.#variables.get(name);
     if (!view) {
       const row = element('li', 'var');
@@ -204,8 +221,12 @@ class Overlay {
       const bar = element('div', 'bar');
       bar.append(fill);
       const valueEl = element('span', 'value');
-      row.append(element('span', 'name', name), valueEl, bar);
-      view = { row, fill, value: valueEl, lo: range?.[0] ?? 0, hi: range?.[1] ?? 1, timer: undefined };
+      const lowEnd = element('span', 'low');
+      const highEnd = element('span', 'high');
+      const ends = element('div', 'ends');
+      ends.append(lowEnd, highEnd);
+      row.append(element('span', 'name', name), valueEl, bar, ends);
+      view = { row, fill, value: valueEl, lowEnd, highEnd, lo: range?.[0] ?? 0, hi: range?.[1] ?? 1, timer: undefined };
       this.#variables.set(name, view);
       const after = [...this.#variables.keys()].filter((n) => n > name).sort()[0];
       const next = after === undefined ? null : (this.#variables.get(after)?.row ?? null);
@@ -217,8 +238,11 @@ class Overlay {
     const span = view.hi - view.lo;
     const fraction = span > 0 ? Math.min(1, Math.max(0, (value - view.lo) / span)) : 0;
     view.fill.style.transform = `scaleX(${fraction})`;
-    view.value.textContent = formatValue(value);
+    view.value.textContent = displayValue(value, declared);
+    view.lowEnd.textContent = displayValue(view.lo, declared);
+    view.highEnd.textContent = displayValue(view.hi, declared);
     view.row.dataset.value = String(value);
+    view.row.dataset.input = declared?.k ?? 'unknown';
     if (highlight) {
       const v = view;
       v.row.classList.add('changed');
@@ -243,7 +267,7 @@ class Overlay {
     const label = c.u ?? ORIGIN_LABEL[c.o] ?? c.o;
     li.append(element('span', 'user', label));
     if (c.p) li.append(platformBadge(c.p));
-    li.append(element('span', 'what', `${c.n} → ${formatValue(c.v)}`));
+    li.append(element('span', 'what', `${c.n} → ${displayValue(c.v, this.#declared.get(c.n))}`));
     return li;
   }
 
@@ -262,13 +286,30 @@ class Overlay {
   }
 }
 
-/** Keeps one WebSocket open, reconnecting with jittered exponential backoff. */
+/**
+ * Keeps one WebSocket open, reconnecting with jittered exponential backoff. Without a server
+ * for `staleMs` the page marks itself stale (`data-stale`): the values dim and grey, so
+ * viewers never read an old value as live; the next snapshot brings it back.
+ */
 function connect(settings: Settings, overlay: Overlay): void {
   const root = document.documentElement;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const url = `${scheme}://${location.host}${WS_PATH}${settings.room ? `/${settings.room}` : ''}`;
   let attempt = 0;
   let reconnects = 0;
+  let staleTimer: number | undefined;
+  const goingStale = (): void => {
+    if (staleTimer !== undefined || root.dataset.stale !== undefined) return;
+    staleTimer = window.setTimeout(() => {
+      staleTimer = undefined;
+      root.dataset.stale = '1';
+    }, settings.staleMs);
+  };
+  const fresh = (): void => {
+    if (staleTimer !== undefined) clearTimeout(staleTimer);
+    staleTimer = undefined;
+    delete root.dataset.stale;
+  };
 
   const open = (): void => {
     root.dataset.connection = reconnects === 0 ? 'connecting' : 'offline';
@@ -291,6 +332,7 @@ function connect(settings: Settings, overlay: Overlay): void {
             return;
           }
           attempt = 0;
+          fresh();
           root.dataset.connection = 'live';
           root.dataset.snapshots = String(Number(root.dataset.snapshots ?? 0) + 1);
         }
@@ -299,6 +341,7 @@ function connect(settings: Settings, overlay: Overlay): void {
     };
     ws.onclose = (event: CloseEvent) => {
       root.dataset.connection = 'offline';
+      goingStale();
       reconnects += 1;
       const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt);
       attempt += 1;
@@ -310,4 +353,5 @@ function connect(settings: Settings, overlay: Overlay): void {
 }
 
 const settings = readSettings(location.search);
+if (settings.debug) document.documentElement.dataset.debug = '1';
 connect(settings, new Overlay(settings));

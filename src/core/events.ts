@@ -156,8 +156,10 @@ export interface ControlEvent extends EventBase {
   readonly value: number;
   readonly previous: number;
   readonly origin: ControlOrigin;
-  /** Who moved it, when a person did. */
+  /** Who moved it, when a person did; on a slew step, who set the target it moves toward. */
   readonly by?: { readonly login: string; readonly platform: Platform };
+  /** Slew steps only: the origin of the change they move toward (`command`, `vote`, …). */
+  readonly towards?: ControlOrigin;
   /** Scheduler time of the change, ms. */
   readonly ts: number;
   /**

@@ -45,6 +45,20 @@ function held(event: ControlEvent, heldMs: number): ControlEvent {
   return { ...event, heldMs };
 }
 
+/** A slew step toward a target set by `login` (or, without one, by `towards` alone), `heldMs` into its ramp. */
+function step(
+  variable: string,
+  value: number,
+  previous: number,
+  ts: number,
+  receivedAt: number,
+  heldMs: number,
+  login?: string,
+  towards: ControlOrigin = 'command',
+): ControlEvent {
+  return { ...ctl(variable, value, previous, 'slew', ts, receivedAt, login), heldMs, towards };
+}
+
 /** Runs events through `control` synchronously (no slew) and returns the events out. */
 function run(config: ControlConfig, events: readonly CommandEvent[], drops?: NodeMetrics): ControlEvent[] {
   const out: ControlEvent[] = [];
@@ -87,9 +101,9 @@ describe('control', () => {
         expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
           d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
           a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 1, 'viewer'), 10),
-          b: held(ctl('cutoff', 0.75, 0.625, 'slew', 21, 1), 20),
-          c: held(ctl('cutoff', 0.875, 0.75, 'slew', 31, 1), 30),
-          e: held(ctl('cutoff', 1, 0.875, 'slew', 41, 1), 40),
+          b: step('cutoff', 0.75, 0.625, 21, 1, 20, 'viewer'),
+          c: step('cutoff', 0.875, 0.75, 31, 1, 30, 'viewer'),
+          e: step('cutoff', 1, 0.875, 41, 1, 40, 'viewer'),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });
@@ -182,7 +196,7 @@ describe('control', () => {
         expectObservable(source.pipe(control(slewed, { scheduler: testScheduler })), unsub).toBe(expected, {
           d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
           a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10),
-          b: held(ctl('cutoff', 0.75, 0.625, 'slew', 21, 0), 20),
+          b: step('cutoff', 0.75, 0.625, 21, 0, 20, 'viewer'),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });
@@ -224,9 +238,9 @@ describe('control', () => {
         expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
           d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
           a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10),
-          b: held(ctl('cutoff', 0.75, 0.625, 'slew', 21, 0), 20),
-          c: held(ctl('cutoff', 0.875, 0.75, 'slew', 31, 0), 30),
-          e: held(ctl('cutoff', 1, 0.875, 'slew', 41, 0), 40),
+          b: step('cutoff', 0.75, 0.625, 21, 0, 20, 'viewer'),
+          c: step('cutoff', 0.875, 0.75, 31, 0, 30, 'viewer'),
+          e: step('cutoff', 1, 0.875, 41, 0, 40, 'viewer'),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });
@@ -244,9 +258,35 @@ describe('control', () => {
           d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
           a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10),
           b: held(ctl('cutoff', 0.46875, 0.625, 'command', 26, 0, 'viewer'), 10),
-          c: held(ctl('cutoff', 0.3125, 0.46875, 'slew', 36, 0), 20),
-          e: held(ctl('cutoff', 0.15625, 0.3125, 'slew', 46, 0), 30),
-          f: held(ctl('cutoff', 0, 0.15625, 'slew', 56, 0), 40),
+          c: step('cutoff', 0.3125, 0.46875, 36, 0, 20, 'viewer'),
+          e: step('cutoff', 0.15625, 0.3125, 46, 0, 30, 'viewer'),
+          f: step('cutoff', 0, 0.15625, 56, 0, 40, 'viewer'),
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('carries the viewer (or the vote) who set the target on every slew step toward it', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const a = cmd('cv', { name: 'cutoff', value: 1 }, { user: 'alice' });
+        const b = cmd('cv', { name: 'cutoff', value: 0 }, { user: 'bob' });
+        const v = cmd('cv', { name: 'cutoff', value: 1, voters: 3, origin: 'vote' });
+        const source = hot('  -a 23ms b 44ms v', { a, b, v });
+        const sourceSubs = '  ^';
+        const expected = '    d 10ms A 9ms B 13ms C 9ms D 9ms E 9ms F 14ms G 9ms H 9ms I 9ms J';
+
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          A: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'alice'), 10),
+          B: step('cutoff', 0.75, 0.625, 21, 0, 20, 'alice'),
+          C: held(ctl('cutoff', 0.5625, 0.75, 'command', 35, 0, 'bob'), 10),
+          D: step('cutoff', 0.375, 0.5625, 45, 0, 20, 'bob'),
+          E: step('cutoff', 0.1875, 0.375, 55, 0, 30, 'bob'),
+          F: step('cutoff', 0, 0.1875, 65, 0, 40, 'bob'),
+          G: held(ctl('cutoff', 0.25, 0, 'vote', 80, 0), 10),
+          H: step('cutoff', 0.5, 0.25, 90, 0, 20, undefined, 'vote'),
+          I: step('cutoff', 0.75, 0.5, 100, 0, 30, undefined, 'vote'),
+          J: step('cutoff', 1, 0.75, 110, 0, 40, undefined, 'vote'),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });

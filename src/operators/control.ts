@@ -276,11 +276,12 @@ export interface ControlDeps {
  * through `curve`, `raw` in range units, or `note` (MIDI, C4 = 0 V); then clamped to `range`
  * and snapped by `quantize`; see {@link mapValue}. With `slew`, the change is sampled at
  * `control_rate` along a straight line that reaches the target exactly `slew` after the
- * command; the first step carries the command's origin and `by`, the rest are origin `slew`.
- * Every step carries the command's `receivedAt` and its place on the ramp as `heldMs` (intended
- * delay, which sinks report apart from latency), plus any `heldMs` the command came with. A
- * vote result's change carries its latest ballot's `receivedAt`, and the wait for the window
- * as `heldMs`. Vote results (`args.origin: 'vote'`, from `vote`) have origin `vote` and no
+ * command; the first step carries the command's origin and `by`, the rest are origin `slew`
+ * with the same `by` and `towards` naming the command's origin, so whoever shows a slewing value
+ * can still say who set it. Every step carries the command's `receivedAt` and its place on the
+ * ramp as `heldMs` (intended delay, which sinks report apart from latency), plus any `heldMs`
+ * the command came with. A vote result's change carries its latest ballot's `receivedAt`, and
+ * the wait for the window as `heldMs`. Vote results (`args.origin: 'vote'`, from `vote`) have origin `vote` and no
  * `by`.
  *
  * The admin command (`!cv`) with `args.subcommand` is a moderator action, for `admin_roles`
@@ -334,6 +335,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       const idStem = `${idPrefix}/${scheduler.now()}/`;
       let sequence = 0;
 
+      /** `towards`: on a slew step, the origin of the change it moves toward (`by` is that change's). */
       const emit = (
         st: VariableState,
         value: number,
@@ -341,6 +343,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         by: By | undefined,
         receivedAt: number,
         heldMs = 0,
+        towards?: ControlOrigin,
       ) => {
         const previous = st.value;
         st.value = value;
@@ -350,7 +353,9 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
           by === undefined
             ? { kind: 'control', variable: st.name, value, previous, origin, ts, receivedAt, id }
             : { kind: 'control', variable: st.name, value, previous, origin, by, ts, receivedAt, id };
-        subscriber.next(heldMs > 0 ? { ...event, heldMs } : event);
+        if (heldMs <= 0 && towards === undefined) subscriber.next(event);
+        else if (towards === undefined) subscriber.next({ ...event, heldMs });
+        else subscriber.next(heldMs > 0 ? { ...event, heldMs, towards } : { ...event, towards });
       };
 
       const cancel = (st: VariableState) => {
@@ -390,7 +395,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
             // Every step carries the command's `receivedAt` and, as intended delay, its place on
             // the ramp: sinks count the wait for the ramp apart from latency.
             if (k === 1) emit(st, value, origin, by, receivedAt, held + elapsed);
-            else emit(st, value, 'slew', undefined, receivedAt, held + elapsed);
+            else emit(st, value, 'slew', by, receivedAt, held + elapsed, origin);
             if (!done) this.schedule(undefined, Math.min((k + 1) * stepMs, slew) - elapsed);
             else if (sourceDone && ramps === 0) subscriber.complete();
           },

@@ -3,7 +3,7 @@
  * the dashboard's WebSocket (`/api/stream`). The server (metrics sink, API routes) builds
  * these; `dashboard/dashboard.ts` reads them. Change both sides together.
  */
-import type { AlertEvent, CumulativeHistogram, HistogramSummary, Platform, Verdict } from '../core/events.js';
+import type { AlertEvent, ControlOrigin, CumulativeHistogram, HistogramSummary, Platform, Verdict } from '../core/events.js';
 import type { NodeKind, NodeMetricsSnapshot, NodeStatus } from '../core/metrics.js';
 
 /** The dashboard's WebSocket path; the token comes as `?token=` (browsers cannot set headers). */
@@ -56,7 +56,10 @@ export interface GraphView {
 export interface VariableView {
   readonly name: string;
   readonly value: number;
+  /** Who set it (a slewing value: who set the target it moves toward). */
   readonly by?: { readonly login: string; readonly platform: Platform };
+  /** How it was set (a slewing value: the target's origin, never `slew`); absent from Redis. */
+  readonly origin?: ControlOrigin;
   /** Epoch ms of the last change. */
   readonly at: number;
 }

@@ -75,7 +75,8 @@ export function alertView(event: AlertEvent): AlertView {
 
 /** A `control` event as a {@link VariableView}; `at` is the wall clock when it arrived. */
 export function variableView(event: ControlEvent, at: number): VariableView {
-  return { name: event.variable, value: event.value, ...(event.by ? { by: event.by } : {}), at };
+  const origin = event.towards ?? event.origin;
+  return { name: event.variable, value: event.value, ...(event.by ? { by: event.by } : {}), origin, at };
 }
 
 /** What the hub holds now. */

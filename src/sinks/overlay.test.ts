@@ -139,6 +139,33 @@ describe('overlay sink: snapshot and fan-out', () => {
     expect(first.h.map((e) => (e.t === 'm' ? e.x : e.t))).toEqual(['two', 'three', 'four']);
   });
 
+  it('spans each bar across the declared range and sends the declarations in the snapshot, `ranges` winning', async () => {
+    const http = createHttpServer({ listen: '127.0.0.1:0', token: '' }, silentLogger());
+    const declarations = [
+      { n: 'hz', r: [20, 2000] as const, k: 'raw' as const, d: 440, o: 1 },
+      { n: 'pitch', r: [-2, 3] as const, k: 'note' as const, d: 0, o: 1 },
+    ];
+    const sink = new OverlaySink('overlay', OverlayConfig.parse({ ranges: { hz: [0, 4000] } }), { http, declarations });
+    const address = await http.listen();
+    cleanup.push(async () => {
+      await sink.stop();
+      await http.close();
+    });
+    sink.write([control('pitch', -1.5), control('hz', 440), control('other', 3)]);
+    const c = await client(address?.port ?? 0);
+    await until(() => c.messages.length > 0);
+    const first = c.messages[0] as WireSnapshot;
+    expect(first.v).toEqual([
+      ['pitch', -1.5, -2, 3],
+      ['hz', 440, 0, 4000],
+      ['other', 3, 0, 3],
+    ]);
+    expect(first.d).toEqual([
+      { n: 'hz', r: [0, 4000], k: 'raw', d: 440, o: 1 },
+      { n: 'pitch', r: [-2, 3], k: 'note', d: 0, o: 1 },
+    ]);
+  });
+
   it('serializes each event once and sends every client the same frame, a batch as one array', async () => {
     const { port, sinks } = await serve({});
     const clients = await Promise.all([1, 2, 3, 4, 5].map(() => client(port)));

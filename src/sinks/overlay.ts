@@ -13,7 +13,9 @@ import { type Logger, silentLogger } from '../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 import { duration } from '../core/units.js';
 import type { HttpServer } from '../server/httpServer.js';
+import { upstreamDeclarations } from './overlayDeclarations.js';
 import { OverlayHub, type OverlayStats } from './overlayHub.js';
+import type { WireDeclaration } from './overlayWire.js';
 
 const PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
 const ROOM = /^[A-Za-z0-9_-]{1,32}$/;
@@ -88,7 +90,7 @@ export const OverlayConfig = z
       )
       .default({})
       .describe(
-        "The range a variable's bar spans, by variable (`pitch: [-2, 3]`), as in the control node. Other variables start at [0, 1] and widen to fit their values.",
+        "The range a variable's bar spans, by variable (`pitch: [-2, 3]`). Left out, a variable declared by a `control` node upstream spans its declared `range`; any other starts at [0, 1] and widens to fit its values.",
       ),
   })
   .describe('A WebSocket endpoint for the OBS overlay page.');
@@ -103,6 +105,8 @@ export interface OverlayDeps {
   /** The node's metrics: `slow_client`, `not_shown`, `invalid_value` drops; `slow_client_closed`. */
   readonly drops?: DropCounter & { count?(name: string, n?: number): void };
   readonly logger?: Logger;
+  /** The variables the `control` nodes upstream declare (see {@link upstreamDeclarations}). */
+  readonly declarations?: readonly WireDeclaration[];
 }
 
 /** The URL path a config serves: `path`, or `path/room`. */
@@ -128,6 +132,11 @@ export class OverlaySink implements Sink<ChatflowEvent> {
   constructor(id: string, config: OverlayConfig, deps: OverlayDeps) {
     this.endpoint = overlayEndpoint(config);
     this.#log = deps.logger ?? silentLogger();
+    const declarations = deps.declarations ?? [];
+    // A bar spans the variable's declared range unless the config names one for it.
+    const ranges: Record<string, readonly [number, number]> = {};
+    for (const d of declarations) ranges[d.n] = d.r;
+    Object.assign(ranges, config.ranges);
     this.#hub = new OverlayHub(
       {
         history: config.history,
@@ -137,7 +146,11 @@ export class OverlaySink implements Sink<ChatflowEvent> {
         maxClients: config.max_clients,
         maxVariables: config.max_variables,
         compress: config.compression,
-        ranges: config.ranges,
+        ranges,
+        declarations: declarations.map((d) => {
+          const r = ranges[d.n];
+          return r ? { ...d, r } : d;
+        }),
       },
       {
         drops: deps.drops ?? NO_DROPS,
@@ -179,7 +192,7 @@ export const overlayComponent = defineSink({
   type: 'overlay',
   summary: 'Broadcasts control changes, chat and commands to the OBS overlay page over a WebSocket.',
   description:
-    'Serves a WebSocket on the HTTP server (`server.listen`, default `/overlay/ws`) for the page at `/overlay`, an OBS browser source. Each event is serialized once, whoever is connected. A new client first gets the current state (every variable) and the last `history` entries. Clients are pinged and the dead ones cut; a slow client holds at most `max_buffered_bytes` in the process, gets nothing until it drains, then a fresh snapshot; one that has not read what it was sent within `stuck_timeout` (measured by pings, so what the kernel buffers counts too) is closed with 1008 `too_slow` and counted as `slow_client_closed`. Events skipped for a slow client are counted as `slow_client` drops; events the page has no use for (metrics, replies, allowed verdicts) as `not_shown`. Wire moderation\'s clean output in: the page shows exactly what the sink sends; moderation `delete`/`timeout`/`ban` verdicts and platform deletions that do reach it take the messages down. See docs/overlay.md.',
+    'Serves a WebSocket on the HTTP server (`server.listen`, default `/overlay/ws`) for the page at `/overlay`, an OBS browser source. Each event is serialized once, whoever is connected. A new client first gets the current state (every variable), the last `history` entries, and how the `control` nodes upstream declare their variables (range, input kind, default), so the page shows a `note` variable as note names against its declared range. Clients are pinged and the dead ones cut; a slow client holds at most `max_buffered_bytes` in the process, gets nothing until it drains, then a fresh snapshot; one that has not read what it was sent within `stuck_timeout` (measured by pings, so what the kernel buffers counts too) is closed with 1008 `too_slow` and counted as `slow_client_closed`. Events skipped for a slow client are counted as `slow_client` drops; events the page has no use for (metrics, replies, allowed verdicts) as `not_shown`. Wire moderation\'s clean output in: the page shows exactly what the sink sends; moderation `delete`/`timeout`/`ban` verdicts and platform deletions that do reach it take the messages down. See docs/overlay.md.',
   config: OverlayConfig,
   driver: { batchTimeoutMs: 0, whenFull: 'latest_per_key', bufferMax: 1000, batchMax: 100 },
   examples: ['history: 20', 'room: stage\nhistory: 10', 'ranges: { pitch: [-2, 3] }\nmax_clients: 200\nping_interval: 10s'],
@@ -198,6 +211,7 @@ export const overlayComponent = defineSink({
       scheduler: ctx.scheduler,
       drops: ctx.metrics,
       logger: ctx.logger,
+      declarations: upstreamDeclarations(ctx.resources.pipeline?.graph, ctx.id),
     });
   },
 });

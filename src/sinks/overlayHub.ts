@@ -14,6 +14,7 @@ import {
   deletes,
   translate,
   WIRE_VERSION,
+  type WireDeclaration,
   type WireEntry,
   type WireForget,
   type WireVariable,
@@ -37,6 +38,8 @@ export interface HubOptions {
   readonly compress: boolean;
   /** Fixed bar ranges by variable; other variables' ranges grow to fit their values. */
   readonly ranges: Readonly<Record<string, readonly [number, number]>>;
+  /** What the upstream control nodes declare, sent in every snapshot (`d`). */
+  readonly declarations?: readonly WireDeclaration[];
 }
 
 export interface HubDeps {
@@ -231,7 +234,9 @@ export class OverlayHub {
     const vars: WireVariable[] = [];
     for (const [name, v] of this.#vars) vars.push([name, v.value, v.lo, v.hi]);
     const history = this.#history.map((r) => r.json).join(',');
-    this.#snapshot = new Frame(`{"t":"s","pv":${WIRE_VERSION},"v":${JSON.stringify(vars)},"h":[${history}]}`);
+    const declared = this.#o.declarations ?? [];
+    const d = declared.length > 0 ? `,"d":${JSON.stringify(declared)}` : '';
+    this.#snapshot = new Frame(`{"t":"s","pv":${WIRE_VERSION},"v":${JSON.stringify(vars)},"h":[${history}]${d}}`);
     return this.#snapshot;
   }
 }

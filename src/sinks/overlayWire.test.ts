@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chat } from '../../test/support/events.js';
 import type { CommandEvent, PlatformEvent } from '../core/events.js';
-import { clip, controlMessage, deletes, MAX_TEXT, translate, type WireChat } from './overlayWire.js';
+import { clip, controlMessage, deletes, displayValue, MAX_TEXT, noteName, translate, type WireChat } from './overlayWire.js';
 
 const platform = (type: PlatformEvent['type'], data: PlatformEvent['data'] = {}, login?: string): PlatformEvent => ({
   kind: 'platform',
@@ -92,5 +92,21 @@ describe('overlay wire format', () => {
     expect(clip('abcdef', 4)).toBe('abc…');
     expect(clip('ab😀cd', 4)).toBe('ab…');
     expect(clip('x'.repeat(MAX_TEXT + 10), MAX_TEXT)).toHaveLength(MAX_TEXT);
+  });
+});
+
+describe('how the page shows a value', () => {
+  const pitch = { n: 'pitch', r: [-2, 3] as const, k: 'note' as const, d: 0, o: 1 };
+
+  it('names the nearest note for note input (C4 = 0 V), at any volts per octave', () => {
+    expect([0, -1.5, 1 / 12, -2, 3, 0.04].map((v) => displayValue(v, pitch))).toEqual(['C4', 'F#2', 'C#4', 'C2', 'C7', 'C4']);
+    expect(noteName(1, 2)).toBe('F#4');
+    expect(noteName(-1 / 12, 1)).toBe('B3');
+  });
+
+  it('shows other inputs as the number in their own units', () => {
+    expect(displayValue(0.7, { ...pitch, k: 'normalized' })).toBe('0.70');
+    expect(displayValue(440, { ...pitch, k: 'raw' })).toBe('440.0');
+    expect(displayValue(-1.5, undefined)).toBe('-1.50');
   });
 });

@@ -23,6 +23,43 @@ export const MAX_NAME = 64;
  */
 export type WireVariable = [name: string, value: number, lo: number, hi: number];
 
+/** How chat gives a variable's value, as its control node declares it (`input`). */
+export type WireInput = 'normalized' | 'raw' | 'note';
+
+/**
+ * A variable as the control node that sets it declares it, so the page can show what the value
+ * means against its real range: `n` name, `r` declared range, `k` input kind (`note`: shown as
+ * a note name, C4 = 0 V), `d` default, `o` volts per octave (for `note`).
+ *
+ * ```json
+ * {"n":"pitch","r":[-2,3],"k":"note","d":0,"o":1}
+ * ```
+ */
+export interface WireDeclaration {
+  readonly n: string;
+  readonly r: readonly [lo: number, hi: number];
+  readonly k: WireInput;
+  readonly d: number;
+  readonly o: number;
+}
+
+const NOTE_NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'] as const;
+
+/** The nearest note to `volts` (C4 = 0 V, `voltsPerOctave` per octave): `C4`, `F#3`. */
+export function noteName(volts: number, voltsPerOctave: number): string {
+  const midi = Math.round(60 + (volts * 12) / voltsPerOctave);
+  return `${NOTE_NAMES[((midi % 12) + 12) % 12]}${Math.floor(midi / 12) - 1}`;
+}
+
+/** A value as the page shows it: a note name for `note` input, else the number in its units. */
+export function displayValue(value: number, declaration: WireDeclaration | undefined): string {
+  if (declaration?.k === 'note' && Number.isFinite(value)) return noteName(value, declaration.o);
+  const abs = Math.abs(value);
+  if (abs >= 1000) return value.toFixed(0);
+  if (abs >= 100) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
 /**
  * `c`: a control variable changed. `r` (the bar's range) is present when it changed since the
  * last message about the variable (always in the first). `u`/`p`: who moved it, for commands.
@@ -93,11 +130,12 @@ export interface WireForget {
 export type WireEntry = WireControl | WireChat | WireCommand;
 
 /**
- * `s`: the snapshot a client gets first, and again after it was resynced: every variable, and
- * the last `history` entries (oldest first).
+ * `s`: the snapshot a client gets first, and again after it was resynced: every variable, the
+ * last `history` entries (oldest first), and `d`, the declarations of the variables the
+ * upstream control nodes declare (absent when there are none).
  *
  * ```json
- * {"t":"s","pv":1,"v":[["cutoff",0.7,0,1]],"h":[{"t":"m",…}]}
+ * {"t":"s","pv":1,"v":[["cutoff",0.7,0,1]],"h":[{"t":"m",…}],"d":[{"n":"cutoff","r":[0,1],"k":"normalized","d":0.5,"o":1}]}
  * ```
  */
 export interface WireSnapshot {
@@ -105,6 +143,7 @@ export interface WireSnapshot {
   readonly pv: number;
   readonly v: readonly WireVariable[];
   readonly h: readonly WireEntry[];
+  readonly d?: readonly WireDeclaration[];
 }
 
 export type WireMessage = WireSnapshot | WireEntry | WireDelete | WireClear | WireForget;

@@ -226,6 +226,12 @@ describe('examples/all-platforms.yaml against the three fake platforms', () => {
         ['pitch', 0, -2, 3],
       ],
       h: [],
+      // What the control node declares: the page shows pitch as note names across [-2, 3] V.
+      d: [
+        { n: 'cutoff', r: [0, 1], k: 'normalized', d: 0.5, o: 1 },
+        { n: 'pitch', r: [-2, 3], k: 'note', d: 0, o: 1 },
+        { n: 'resonance', r: [0, 1], k: 'normalized', d: 0.2, o: 1 },
+      ],
     });
     expect(chatOf(overlay.messages, 'twitch')).toEqual(TWITCH_CHAT);
     expect(chatOf(overlay.messages, 'kick')).toEqual(KICK_CHAT);

@@ -71,8 +71,11 @@ operators:
   cv:
     type: control
     inputs: [fair]
+    control_rate: 20/s
     variables:
       cutoff: { range: [0, 1], default: 0.5 }
+      # Slews: the steps toward a viewer's target must still say who set it.
+      drift: { range: [0, 1], default: 0, slew: 1s }
   stats:
     type: sample_metrics
     inputs: ["*"]
@@ -148,6 +151,57 @@ async function chartsHavePoints(page: Page, n: number): Promise<void> {
     n,
     { timeout: WAIT_MS },
   );
+}
+
+/**
+ * The graph's visible edge labels: text, the port and the box each takes on screen; and
+ * every pair of labels whose boxes intersect (there must be none).
+ */
+async function graphLabels(page: Page) {
+  return page.evaluate(() => {
+    const labels = [...document.querySelectorAll<SVGGElement>('#graph .edge')]
+      .map((g) => ({ g, text: g.querySelector<SVGTextElement>('.count') }))
+      .filter((l): l is { g: SVGGElement; text: SVGTextElement } => l.text !== null && getComputedStyle(l.text).display !== 'none')
+      .map(({ g, text }) => {
+        const r = text.getBoundingClientRect();
+        return {
+          key: `${g.dataset.from}.${g.dataset.port}>${g.dataset.to}`,
+          port: g.dataset.port ?? '',
+          text: text.textContent ?? '',
+          title: g.querySelector('title')?.textContent ?? '',
+          box: { x: r.x, y: r.y, w: r.width, h: r.height },
+        };
+      });
+    const overlapping: string[] = [];
+    for (let i = 0; i < labels.length; i++) {
+      for (let j = i + 1; j < labels.length; j++) {
+        const a = (labels[i] as (typeof labels)[number]).box;
+        const b = (labels[j] as (typeof labels)[number]).box;
+        if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) {
+          overlapping.push(`${labels[i]?.key} / ${labels[j]?.key}`);
+        }
+      }
+    }
+    return { labels, overlapping };
+  });
+}
+
+/** Labels name their port, none overlaps another, and the text is not shrunk to fit. */
+async function graphReadable(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => (document.querySelector('.edge[data-from="cmds"][data-port="cv"] .count')?.textContent ?? '').startsWith('cv '),
+    undefined,
+    { timeout: WAIT_MS },
+  );
+  const { labels, overlapping } = await graphLabels(page);
+  expect(labels.length).toBeGreaterThanOrEqual(5);
+  expect(overlapping).toEqual([]);
+  for (const label of labels) {
+    if (label.port !== '') expect(label.text.startsWith(`${label.port} `), label.key).toBe(true);
+    // 11px text stays 11px: the panel scrolls rather than scaling the picture down.
+    expect(label.box.h, label.key).toBeGreaterThanOrEqual(10);
+  }
+  expect(labels.find((l) => l.key === 'cmds.cv>fair')?.title).toMatch(/^cmds\.cv → fair: \d+ events/);
 }
 
 async function noHorizontalScroll(page: Page): Promise<{ scroll: number; client: number }> {
@@ -388,6 +442,38 @@ describe('dashboard page in Chromium', () => {
     expect(await page.locator('#history-plot canvas').count()).toBe(1);
     expect(await page.textContent('#history-note')).toMatch(/^\d+ points/);
 
+    // Variables: a slewed value still says who set it, during and after the slew.
+    viewers.next(chat('!cv drift 1', { id: 'd1', user: 'dave', platform: 'twitch' }));
+    await page.waitForFunction(
+      () => document.querySelector('#variables li[data-var="drift"] .value')?.textContent === '1',
+      undefined,
+      { timeout: WAIT_MS },
+    );
+    expect(await page.textContent('#variables li[data-var="drift"] .meta')).toBe('by dave (twitch)');
+
+    // Drops: chat that is no command and the throttle are intended filtering, apart from losses.
+    await page.waitForFunction(
+      () => (document.querySelector<HTMLElement>('[data-chart="filtered"]')?.dataset.series ?? '').includes('no_consumer'),
+      undefined,
+      { timeout: WAIT_MS },
+    );
+    const drops = await page.evaluate(() => {
+      const at = (id: string) => document.querySelector<HTMLElement>(`[data-chart="${id}"]`);
+      return {
+        filtered: (at('filtered')?.dataset.series ?? '').split(','),
+        lost: at('lost')?.dataset.series ?? '',
+        lostPoints: at('lost')?.dataset.points,
+        lostEmpty: getComputedStyle(at('lost')?.querySelector('.empty') as Element).display,
+      };
+    });
+    expect(drops.filtered).toEqual(expect.arrayContaining(['no_consumer:_unmatched', 'throttled']));
+    expect(drops).toMatchObject({ lost: '', lostPoints: '0' });
+    expect(drops.lostEmpty).not.toBe('none');
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await graphReadable(page);
+    await page.locator('#graph').screenshot({ path: `${ARTIFACTS}dashboard-graph-1280.png`, animations: 'disabled' });
+
     const desktop = await noHorizontalScroll(page);
     expect(desktop.scroll).toBeLessThanOrEqual(desktop.client);
     await mkdir(ARTIFACTS, { recursive: true });
@@ -415,6 +501,9 @@ describe('dashboard page in Chromium', () => {
       expect(page.url()).toBe(`${base}/dashboard`);
       await chartsHavePoints(page, 2);
       await page.waitForFunction(() => document.querySelector('#graph svg.vertical') !== null, undefined, { timeout: WAIT_MS });
+      await graphReadable(page);
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.locator('#graph').screenshot({ path: `${ARTIFACTS}dashboard-graph-390.png`, animations: 'disabled' });
       await page.waitForSelector('#alerts-active li[data-rule="chat_flood"]', { timeout: WAIT_MS });
       // The verdict the desktop test stored: its long hostile row must wrap, not widen the page.
       await page.waitForSelector('#moderation li[data-verdict="delete"]', { timeout: WAIT_MS });
@@ -445,11 +534,22 @@ describe('dashboard page in Chromium', () => {
     // A new tab of the same browser: logged in by "Remember on this device".
     await page.goto(`${(running as Running).base}/dashboard`);
     await page.waitForSelector('html[data-view="app"][data-connection="live"]', { timeout: WAIT_MS });
+    await page.waitForSelector('#health li[data-node="demo"] .chip.ok', { timeout: WAIT_MS });
     await stop(running);
     running = undefined;
     await page.waitForSelector('html[data-connection="offline"]', { timeout: WAIT_MS });
     expect(await page.textContent('#connection-text')).toMatch(/^offline|^reconnecting/);
     expect(await page.isVisible('#retry')).toBe(true);
+    // Nothing claims the stopped instance is healthy: every node unknown, the graph greyed.
+    await page.waitForSelector('#health-status.unknown', { timeout: WAIT_MS });
+    const health = await page.evaluate(() => ({
+      statuses: [...new Set([...document.querySelectorAll<HTMLElement>('#health li')].map((li) => li.dataset.status))],
+      green: document.querySelectorAll('#health .chip.ok, #health-status.ok').length,
+      graph: document.querySelector<SVGElement>('#graph svg')?.dataset.stale,
+    }));
+    expect(health).toEqual({ statuses: ['unknown'], green: 0, graph: 'true' });
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-stopped.png`, animations: 'disabled', fullPage: true });
 
     running = await run(postgres as TestServer, `127.0.0.1:${port}`);
     await page.waitForFunction(

@@ -51,15 +51,16 @@ operators:
     prefix: "!"
     commands:
       cv: { args: [name, "value:number(0..1)"] }
+      pitch: { args: ["note:note(C2..C6)"] }
   cv:
     type: control
-    inputs: [cmds.cv]
+    inputs: [cmds.cv, cmds.pitch]
     variables:
       cutoff: { range: [0, 1], default: 0.5 }
       resonance: { range: [0, 1], default: 0.2 }
-      pitch: { range: [-2, 3], default: 0 }
+      pitch: { range: [-2, 3], quantize: semitone, input: note, default: 0 }
 sinks:
-  overlay: { type: overlay, inputs: [cv, clean], ranges: { pitch: [-2, 3] } }
+  overlay: { type: overlay, inputs: [cv, clean] }
 `;
 
 function graphFor(listen: string): PipelineGraph {
@@ -190,5 +191,81 @@ describe('overlay page in Chromium', () => {
 
     // Connection failures while the server was down are expected console errors; nothing else.
     expect(pageErrors.filter((e) => !/WebSocket connection to .* failed/.test(e))).toEqual([]);
+  });
+  it('shows a note variable as note names, with its bar across the range its control node declares', async () => {
+    await stop(running);
+    running = await run('127.0.0.1:0');
+    const page = await (browser as Browser).newPage({ viewport: { width: 520, height: 420 } });
+    await page.goto(`http://127.0.0.1:${running.port}/overlay?panels=variables,commands`);
+    await page.waitForSelector('html[data-connection="live"]', { timeout: WAIT_MS });
+    await shows(page, 'pitch', 0);
+    const row = (name: string) =>
+      page.evaluate((n) => {
+        const el = document.querySelector(`[data-var="${n}"]`);
+        return {
+          value: el?.querySelector('.value')?.textContent,
+          fill: (el?.querySelector('.fill') as HTMLElement | null)?.style.transform,
+          ends: [el?.querySelector('.low')?.textContent, el?.querySelector('.high')?.textContent],
+        };
+      }, name);
+    // 0 V is C4, 40 % of the way across [-2, 3] V.
+    expect(await row('pitch')).toEqual({ value: 'C4', fill: 'scaleX(0.4)', ends: ['C2', 'C7'] });
+    viewers.next(chat('!pitch F#2', { id: 'p1', user: 'alice', platform: 'twitch' }));
+    await shows(page, 'pitch', -1.5);
+    expect(await row('pitch')).toEqual({ value: 'F#2', fill: 'scaleX(0.1)', ends: ['C2', 'C7'] });
+    expect(await page.locator('#commands li').allTextContents()).toEqual(['alicetwitchpitch → F#2']);
+    // A normalized variable keeps its number, against its own range.
+    expect(await row('cutoff')).toEqual({ value: '0.50', fill: 'scaleX(0.5)', ends: ['0.00', '1.00'] });
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}overlay-notes.png`, animations: 'disabled', omitBackground: true });
+    await page.close();
+    await stop(running);
+    running = undefined;
+  });
+
+  it('dims the values once the server is gone, and shows the connection pill only with ?debug', async () => {
+    await stop(running);
+    running = await run('127.0.0.1:0');
+    const { port } = running;
+    const viewer = await (browser as Browser).newPage({ viewport: { width: 520, height: 420 } });
+    const setup = await (browser as Browser).newPage({ viewport: { width: 520, height: 420 } });
+    await viewer.goto(`http://127.0.0.1:${port}/overlay?panels=variables&stale=1`);
+    await setup.goto(`http://127.0.0.1:${port}/overlay?panels=variables&stale=1&debug`);
+    for (const page of [viewer, setup]) {
+      await page.waitForSelector('html[data-connection="live"]', { timeout: WAIT_MS });
+      await shows(page, 'cutoff', 0.5);
+    }
+    const opacity = (page: Page) =>
+      page.evaluate(() => Number(getComputedStyle(document.querySelector('[data-var="cutoff"]') as Element).opacity));
+    const pill = (page: Page) => page.evaluate(() => getComputedStyle(document.getElementById('status') as Element).display);
+    expect(await opacity(viewer)).toBe(1);
+    expect(await viewer.evaluate(() => document.documentElement.dataset.stale)).toBeUndefined();
+
+    await stop(running);
+    running = undefined;
+    for (const page of [viewer, setup]) {
+      await page.waitForSelector('html[data-stale="1"]', { timeout: WAIT_MS });
+      await page.waitForFunction(
+        () => Number(getComputedStyle(document.querySelector('[data-var="cutoff"]') as Element).opacity) < 0.5,
+        undefined,
+        { timeout: WAIT_MS },
+      );
+    }
+    expect(await opacity(viewer)).toBeLessThan(0.5);
+    expect(await pill(viewer)).toBe('none');
+    expect(await pill(setup)).toBe('block');
+    await mkdir(ARTIFACTS, { recursive: true });
+    await viewer.screenshot({ path: `${ARTIFACTS}overlay-stopped.png`, animations: 'disabled', omitBackground: true });
+
+    // Back: the next snapshot makes it live and bright again.
+    running = await run(`127.0.0.1:${port}`);
+    await viewer.waitForFunction(() => document.documentElement.dataset.stale === undefined, undefined, { timeout: 30_000 });
+    await viewer.waitForFunction(
+      () => Number(getComputedStyle(document.querySelector('[data-var="cutoff"]') as Element).opacity) === 1,
+      undefined,
+      { timeout: WAIT_MS },
+    );
+    await viewer.close();
+    await setup.close();
   });
 });
