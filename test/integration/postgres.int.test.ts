@@ -296,7 +296,7 @@ describe('postgres sink', () => {
       deadLetterPath: file,
     });
     await dead.deadLetter(changes, new Error('gone'));
-    expect(await reingestFile(file, server.url, { instance: 'reingest' })).toEqual({ events: 2, inserted: 0 });
+    expect(await reingestFile(file, server.url, { instance: 'reingest' })).toEqual({ events: 2, inserted: 0, malformed: [] });
     expect(await count('control_changes')).toBe(2);
   });
 
