@@ -14,6 +14,7 @@ import { NodeMetrics } from '../src/core/metrics.js';
 import { ClassifyConfig, classify } from '../src/operators/classify.js';
 import { NormalizeConfig, normalize } from '../src/operators/normalize.js';
 import { loadPipeline } from '../src/pipelines/graph.js';
+import { NodeState } from '../src/core/nodeState.js';
 import { createChatGenerator, SimulateConfig } from '../src/sources/simulate.js';
 import { median, runPipelineFile } from './pipelineRun.js';
 import { writeResult } from './results.js';
@@ -65,6 +66,7 @@ function chainOnly(file: string, events: readonly ChatflowEvent[]): number {
       metrics: new NodeMetrics(id, 'operator', node.type),
       resources: { baseDir: tmpdir(), instance: 'bench' },
       setHealth: () => {},
+      state: new NodeState(),
     };
     const op = node.definition.create(node.config, ctx) as OperatorFunction<ChatflowEvent, ChatflowEvent | Routed>;
     // Ported operators emit { port, event }: keep what the next node reads (cmds.cv/pitch, fair's default).

@@ -11,6 +11,7 @@ import type { ControlBus } from './controlBus.js';
 import type { ChatflowEvent } from './events.js';
 import type { Logger } from './logger.js';
 import type { NodeMetrics, NodeMetricsSnapshot, SourceHealth } from './metrics.js';
+import type { NodeState } from './nodeState.js';
 import type { SinkDriverSettings } from './sinkDriverConfig.js';
 
 /** Shared, process-wide services a component may use (filled in by the runtime). */
@@ -68,6 +69,11 @@ export interface ComponentContext {
   readonly resources: Resources;
   /** Sources report their connection state here. */
   readonly setHealth: (health: SourceHealth) => void;
+  /**
+   * State the runtime keeps for this node across restarts of its stream (`create` is called
+   * again on each restart): `ctx.state.get(key, init)`.
+   */
+  readonly state: NodeState;
 }
 
 /** An event sent to a named output port; `port: ''` is the node's default output. */

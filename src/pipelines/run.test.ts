@@ -63,6 +63,29 @@ function harness() {
         return feed(config.name);
       }),
   });
+  /** Like a platform source after a reconnect: the server replays recent ids, the node's window drops them. */
+  const windowedSource = defineSource({
+    type: 'windowed',
+    summary: 'Follows a feed, emitting each chat id once across restarts; errors on the text "drop".',
+    config: named,
+    examples: ['name: a'],
+    create: (config, ctx) => {
+      const seen = ctx.state.get('seen', () => new Set<string>());
+      return defer(() => {
+        subscriptions += 1;
+        return new Observable<ChatflowEvent>((subscriber) =>
+          feed(config.name).subscribe((event) => {
+            if (event.kind !== 'chat') return;
+            if (event.text === 'drop') subscriber.error(new Error('socket closed'));
+            else if (!seen.has(event.id)) {
+              seen.add(event.id);
+              subscriber.next(event);
+            }
+          }),
+        );
+      });
+    },
+  });
   const fatalSource = defineSource({
     type: 'fatal',
     summary: 'Fails for good.',
@@ -119,7 +142,7 @@ function harness() {
       };
     },
   });
-  const registry = buildRegistry([fatalSource, feedSource, flakySource], [boom, split], [collect]);
+  const registry = buildRegistry([fatalSource, feedSource, flakySource, windowedSource], [boom, split], [collect]);
   const graph = (yaml: string): PipelineGraph => {
     const result = buildGraph(loadText(yaml, { file: 'test.yaml', env: {} }), registry);
     if (!result.graph) throw new Error(result.issues.map((i) => i.message).join('\n'));
@@ -276,6 +299,31 @@ sinks:
     expect(metrics.errors).toBe(2);
     h.feed('f').next(chat('hi'));
     await until(() => h.written('out').length === 1);
+  });
+
+  it("keeps a source's state across its restarts, so its dedupe window spans the reconnect", async () => {
+    const h = harness();
+    const runtime = await start(
+      h.graph(`
+version: 1
+sources:
+  w: { type: windowed, name: w }
+sinks:
+  out: { type: collect, name: out, inputs: [w] }
+`),
+    );
+    h.feed('w').next(chat('one', { id: 'a' }));
+    h.feed('w').next(chat('two', { id: 'b' }));
+    await until(() => h.written('out').length === 2);
+    h.feed('w').next(chat('drop', { id: 'x' }));
+    await until(() => h.subscriptions() === 2);
+    expect(runtime.metrics.get('w')!.errors).toBe(1);
+    // The server replays what it sent before the reconnect, then something new.
+    h.feed('w').next(chat('two', { id: 'b' }));
+    h.feed('w').next(chat('three', { id: 'c' }));
+    await until(() => h.written('out').length >= 3);
+    await runtime.stop();
+    expect(h.written('out').map((e) => (e.kind === 'chat' ? e.id : e.kind))).toEqual(['a', 'b', 'c']);
   });
 
   it('does not restart a source that failed for good', async () => {

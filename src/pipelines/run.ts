@@ -16,6 +16,7 @@ import { SourceFatalError, toError } from '../core/errors.js';
 import type { ChatflowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { NodeMetrics, type NodeMetricsSnapshot } from '../core/metrics.js';
+import { NodeState } from '../core/nodeState.js';
 import { resolveSinkDriver } from '../core/sinkDriverConfig.js';
 import { type DrainResult, type SinkDriver, writeBatches } from '../sinks/writeBatches.js';
 import { type BackoffPolicy, SOURCE_BACKOFF, backoffDelay } from './backoff.js';
@@ -58,6 +59,8 @@ export class PipelineRuntime {
   readonly #sourceSubs = new Map<string, Subscription>();
   readonly #operatorSubs = new Map<string, Subscription>();
   readonly #sinks: RunningSink[] = [];
+  /** Each node's kept state, by node id: it outlives the node's restarts. */
+  readonly #states = new Map<string, NodeState>();
   readonly #scheduler: SchedulerLike;
   readonly #clock: () => number;
   readonly #backoff: BackoffPolicy;
@@ -153,6 +156,15 @@ export class PipelineRuntime {
     return { lostAtShutdown: lost, durationMs: this.#clock() - started };
   }
 
+  #stateOf(id: string): NodeState {
+    let state = this.#states.get(id);
+    if (state === undefined) {
+      state = new NodeState();
+      this.#states.set(id, state);
+    }
+    return state;
+  }
+
   /** @param onLive Called when a source reports `live` (its restart backoff starts over). */
   #context(node: GraphNode, metrics: NodeMetrics, onLive?: () => void): ComponentContext {
     return {
@@ -166,6 +178,7 @@ export class PipelineRuntime {
         metrics.status = health;
         if (health === 'live') onLive?.();
       },
+      state: this.#stateOf(node.id),
     };
   }
 

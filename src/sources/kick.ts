@@ -5,7 +5,7 @@
  */
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { z } from 'zod';
-import { type ComponentContext, defineSource } from '../core/component.js';
+import { defineSource } from '../core/component.js';
 import { type PipelineError, SourceDisconnectedError, SourceFatalError } from '../core/errors.js';
 import type { ChatEvent, PlatformEvent } from '../core/events.js';
 import { type Logger, silentLogger } from '../core/logger.js';
@@ -565,9 +565,6 @@ function lookupRefused(id: string, slug: string, url: string, status: number, cl
   return new SourceDisconnectedError(id, { cause });
 }
 
-/** Per-node state, created on the node's first connect and kept while the runtime restarts it. */
-const nodeStates = new WeakMap<ComponentContext, KickNodeState>();
-
 export const kickComponent = defineSource({
   type: 'kick',
   summary: 'Kick chat (Pusher protocol 7): chat, subs, gifts, hosts and moderation, with reconnects that follow Pusher\'s close codes.',
@@ -581,11 +578,8 @@ export const kickComponent = defineSource({
     'channel: test\nchatroom_id: 1\nws_url: ws://127.0.0.1:6001\napp_key: testkey123',
   ],
   create: (config, ctx) => {
-    let state = nodeStates.get(ctx);
-    if (state === undefined) {
-      state = createKickNodeState();
-      nodeStates.set(ctx, state);
-    }
+    // Kept by the runtime across restarts, so the dedupe window spans a reconnect.
+    const state = ctx.state.get('session', () => createKickNodeState());
     return kickChat(config, {
       id: ctx.id,
       logger: ctx.logger,

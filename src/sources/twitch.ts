@@ -4,7 +4,7 @@
  */
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { z } from 'zod';
-import { type ComponentContext, defineSource } from '../core/component.js';
+import { defineSource } from '../core/component.js';
 import { type PipelineError, SourceDisconnectedError, SourceFatalError } from '../core/errors.js';
 import type { ChatEvent, PlatformEvent } from '../core/events.js';
 import { type Logger, silentLogger } from '../core/logger.js';
@@ -519,9 +519,6 @@ function loginFailure(id: string, config: TwitchConfig, notice: string): SourceF
   );
 }
 
-/** Per-node state, created on the node's first connect and kept while the runtime restarts it. */
-const nodeStates = new WeakMap<ComponentContext, TwitchNodeState>();
-
 export const twitchComponent = defineSource({
   type: 'twitch',
   summary: 'Twitch chat (tmi.js): chat, subs, gifts, raids, cheers and moderation, with a connection that notices when it dies.',
@@ -534,11 +531,8 @@ export const twitchComponent = defineSource({
     'channels: [test]\nserver: ws://127.0.0.1:6667\nping_interval: 5s\nping_timeout: 2s',
   ],
   create: (config, ctx) => {
-    let state = nodeStates.get(ctx);
-    if (state === undefined) {
-      state = createTwitchNodeState();
-      nodeStates.set(ctx, state);
-    }
+    // Kept by the runtime across restarts, so the dedupe window spans a reconnect.
+    const state = ctx.state.get('session', () => createTwitchNodeState());
     return twitchChat(config, {
       id: ctx.id,
       logger: ctx.logger,

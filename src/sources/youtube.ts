@@ -5,7 +5,7 @@
  */
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { z } from 'zod';
-import { type ComponentContext, defineSource } from '../core/component.js';
+import { defineSource } from '../core/component.js';
 import { PipelineError, SourceDisconnectedError, SourceFatalError, toError } from '../core/errors.js';
 import type { ChatEvent, PlatformEvent } from '../core/events.js';
 import { type Logger, silentLogger } from '../core/logger.js';
@@ -612,9 +612,6 @@ function fatalMessage(failure: ApiFailure, config: YoutubeConfig): string {
   return `YouTube refused the request ${said}: check \`video_id\`/\`live_chat_id\` and \`base_url\` (${config.base_url}).`;
 }
 
-/** Per-node state, created on the node's first start and kept while the runtime restarts it. */
-const nodeStates = new WeakMap<ComponentContext, YoutubeNodeState>();
-
 export const youtubeComponent = defineSource({
   type: 'youtube',
   summary:
@@ -628,11 +625,8 @@ export const youtubeComponent = defineSource({
     'mode: innertube\nvideo_id: jfKfPfyJRdk',
   ],
   create: (config, ctx) => {
-    let state = nodeStates.get(ctx);
-    if (state === undefined) {
-      state = createYoutubeNodeState(config.daily_quota);
-      nodeStates.set(ctx, state);
-    }
+    // Kept by the runtime across restarts, so the dedupe window spans a reconnect.
+    const state = ctx.state.get('session', () => createYoutubeNodeState(config.daily_quota));
     return youtubeChat(config, {
       id: ctx.id,
       logger: ctx.logger,

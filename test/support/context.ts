@@ -2,6 +2,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { ComponentContext } from '../../src/core/component.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { NodeMetrics, type NodeKind, type SourceHealth } from '../../src/core/metrics.js';
+import { NodeState } from '../../src/core/nodeState.js';
 
 export interface TestContext extends ComponentContext {
   readonly metrics: NodeMetrics;
@@ -24,6 +25,7 @@ export function testContext(
     metrics: new NodeMetrics(id, options.kind ?? 'operator', options.type ?? 'test'),
     resources: { baseDir: options.baseDir ?? process.cwd(), instance: 'test' },
     setHealth: (health) => healths.push(health),
+    state: new NodeState(),
     healths,
   };
 }
