@@ -8,25 +8,35 @@ export interface Totals {
   readonly in: number;
   /** Events that reached sinks. */
   readonly out: number;
-  readonly dropped: number;
+  /** Drops the runtime counts as losses (a full buffer, a failed write). */
+  readonly lost: number;
+  /** Drops that are policy doing its job (throttled, chat that is no command, a line limit). */
+  readonly filtered: number;
   readonly atMs: number;
 }
 
 export function totals(nodes: readonly NodeMetricsSnapshot[], atMs: number): Totals {
   let inCount = 0;
   let outCount = 0;
-  let dropped = 0;
+  let lost = 0;
+  let filtered = 0;
   for (const node of nodes) {
     if (node.kind === 'source') for (const n of Object.values(node.eventsOut)) inCount += n;
     if (node.kind === 'sink') outCount += node.eventsIn;
-    for (const d of Object.values(node.dropped)) dropped += d.count;
+    for (const d of Object.values(node.dropped)) {
+      if (d.intentional) filtered += d.count;
+      else lost += d.count;
+    }
   }
-  return { in: inCount, out: outCount, dropped, atMs };
+  return { in: inCount, out: outCount, lost, filtered, atMs };
 }
 
 const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
-/** One line, e.g. `chatflow ▸ 20 ev/s in · 18 ev/s out · 2 dropped (filtered 2) · demo live · 0:42`. */
+/**
+ * One line, e.g. `chatflow ▸ 20 ev/s in · 18 ev/s out · 2 lost (buffer_full 2) · 140 filtered · demo live · 0:42`.
+ * Losses and intended filtering are apart, so a healthy show never reads as one losing events.
+ */
 export function renderStatusLine(
   nodes: readonly NodeMetricsSnapshot[],
   now: Totals,
@@ -38,7 +48,9 @@ export function renderStatusLine(
   const rateOut = (now.out - previous.out) / seconds;
   const reasons = new Map<string, number>();
   for (const node of nodes) {
-    for (const [reason, d] of Object.entries(node.dropped)) reasons.set(reason, (reasons.get(reason) ?? 0) + d.count);
+    for (const [reason, d] of Object.entries(node.dropped)) {
+      if (!d.intentional) reasons.set(reason, (reasons.get(reason) ?? 0) + d.count);
+    }
   }
   const top = [...reasons.entries()]
     .sort((a, b) => b[1] - a[1])
@@ -52,7 +64,8 @@ export function renderStatusLine(
   const parts = [
     `${fmt.format(rateIn)} ev/s in`,
     `${fmt.format(rateOut)} ev/s out`,
-    `${fmt.format(now.dropped)} dropped${top ? ` (${top})` : ''}`,
+    `${fmt.format(now.lost)} lost${top ? ` (${top})` : ''}`,
+    `${fmt.format(now.filtered)} filtered`,
     health,
     clock(now.atMs - startedAtMs),
   ];
@@ -69,13 +82,15 @@ function clock(ms: number): string {
 
 /** A table of every node's counts, printed when the pipeline stops. */
 export function renderSummary(nodes: readonly NodeMetricsSnapshot[]): string {
-  const header = ['node', 'type', 'status', 'in', 'out', 'dropped', 'errors'];
+  const header = ['node', 'type', 'status', 'in', 'out', 'filtered', 'lost', 'errors'];
+  const drops = (n: NodeMetricsSnapshot, intentional: boolean): string =>
+    Object.entries(n.dropped)
+      .filter(([, d]) => d.intentional === intentional)
+      .map(([reason, d]) => `${reason}=${d.count}`)
+      .join(' ') || '0';
   const rows = nodes.map((n) => {
     const out = Object.values(n.eventsOut).reduce((a, b) => a + b, 0);
-    const drops = Object.entries(n.dropped)
-      .map(([reason, d]) => `${reason}=${d.count}`)
-      .join(' ');
-    return [n.id, n.type, n.status, fmt.format(n.eventsIn), fmt.format(out), drops || '0', String(n.errors)];
+    return [n.id, n.type, n.status, fmt.format(n.eventsIn), fmt.format(out), drops(n, true), drops(n, false), String(n.errors)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
