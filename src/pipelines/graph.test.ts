@@ -7,6 +7,7 @@ import { ConfigError, type ConfigIssue, formatIssue } from '../core/errors.js';
 import { testRegistry } from '../../test/support/testRegistry.js';
 import { buildGraph, loadPipeline, validatePipeline } from './graph.js';
 import { formatPortRef, type PipelineGraph } from './ir.js';
+import { RATE_HELP } from '../core/units.js';
 import { loadText } from './load.js';
 
 const registry = testRegistry();
@@ -307,7 +308,7 @@ describe('buildGraph', () => {
     it('still validates a disabled node', () => {
       const text = `${HEAD}  more: { type: gen, rate: fast, enabled: false }\nsinks:\n  log: { type: out, inputs: [demo, more], path: x }\n`;
       expect(messages(check(text).issues)).toEqual([
-        'p.yaml:4:28: error: Expected a rate such as "20/s", "1/2s" or "300/m" (at sources.more.rate)',
+        `p.yaml:4:28: error: ${RATE_HELP} (at sources.more.rate)`,
       ]);
     });
   });
