@@ -1,6 +1,6 @@
 /**
  * One pass over a parsed pipeline document, in document order: resolves every alias to its
- * anchor, counts anchors and aliases, and finds keys written twice in one mapping. Linear in
+ * anchor and finds keys written twice in one mapping. Linear in
  * the number of nodes, where yaml's own duplicate-key check (`uniqueKeys`) compares each key
  * with every earlier one and `Alias.resolve` walks the whole document for each alias.
  */
@@ -20,8 +20,6 @@ export interface DocumentScan {
   readonly aliasTargets: Map<Alias, Node>;
   /** Aliases with no anchor of their name before them. */
   readonly unknownAliases: { readonly alias: Alias; readonly path: PathSegment[] }[];
-  /** Anchors and aliases, in document order. */
-  readonly references: { readonly node: Node; readonly visit: Visit }[];
   /** A key written again in the same mapping: where, and the first one. */
   readonly duplicates: { readonly path: PathSegment[]; readonly key: string; readonly at: Node; readonly first: Node }[];
 }
@@ -63,21 +61,17 @@ export function* visitNodes(doc: Document): Generator<Visit> {
 
 export function scanDocument(doc: Document): DocumentScan {
   const anchors = new Map<string, Node>();
-  const scan: DocumentScan = { aliasTargets: new Map(), unknownAliases: [], references: [], duplicates: [] };
+  const scan: DocumentScan = { aliasTargets: new Map(), unknownAliases: [], duplicates: [] };
   for (const visit of visitNodes(doc)) {
     const { node } = visit;
     if (isAlias(node)) {
-      scan.references.push({ node, visit });
       const target = anchors.get(node.source);
       if (target) scan.aliasTargets.set(node, target);
       else scan.unknownAliases.push({ alias: node, path: pathOf(visit) });
       continue;
     }
     const anchor = (node as Node | null)?.anchor;
-    if (anchor) {
-      anchors.set(anchor, node as Node);
-      scan.references.push({ node: node as Node, visit });
-    }
+    if (anchor) anchors.set(anchor, node as Node);
     if (isMap(node)) findDuplicates(scan, visit, node.items);
   }
   return scan;
