@@ -2,6 +2,7 @@
  * `npm run bench [name…]`: runs the benchmarks (all by default) and writes each one's figures
  * to bench/results/<name>.json with the machine they ran on.
  */
+import { configLoad } from './configLoad.js';
 import { controlPath } from './controlPath.js';
 import { engineOverhead } from './engineOverhead.js';
 import { moderateBench } from './moderate.js';
@@ -14,6 +15,7 @@ import { storageOsc } from './storageOsc.js';
 import { twitchThroughput } from './twitchThroughput.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
+  'config-load': configLoad,
   'engine-overhead': engineOverhead,
   'control-path': controlPath,
   moderate: moderateBench,

@@ -61,6 +61,8 @@ export function suggest(input: string, candidates: Iterable<string>): string | u
     if (candidate === input) continue;
     const candidateLower = candidate.toLowerCase();
     if (candidateLower === lower) return candidate;
+    // The distance is at least the difference in length: most candidates end here, cheaply.
+    if (Math.abs(candidateLower.length - lower.length) > Math.min(limit, bestDistance)) continue;
     const distance = editDistance(lower, candidateLower);
     if (distance <= limit && distance < bestDistance) {
       best = candidate;

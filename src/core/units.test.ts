@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { duration, formatDuration, parseDuration, parseRate, perSecond, rate } from './units.js';
+import type { z } from 'zod';
+import { DURATION_HELP, duration, formatDuration, parseDuration, parseRate, perSecond, RATE_HELP, rate } from './units.js';
 
 describe('durations', () => {
   it.each([
@@ -13,7 +14,7 @@ describe('durations', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['80', 'ms', '2 sec', '-1s', '1d', ''])('rejects %j', (text) => {
+  it.each(['80', 'ms', '2 sec', '-1s', '1d', '', `${'9'.repeat(400)}s`])('rejects %j', (text) => {
     expect(parseDuration(text)).toBeUndefined();
   });
 
@@ -41,12 +42,49 @@ describe('rates', () => {
     expect(perSecond(r!)).toBeCloseTo(eps);
   });
 
-  it.each(['20', '20/', '/s', '20/0s', 'fast'])('rejects %j', (text) => {
+  it.each(['20', '20/', '/s', '20/0s', '0/0s', '5/0m', '1/0.0ms', `1/${'9'.repeat(400)}s`, 'fast'])('rejects %j', (text) => {
     expect(parseRate(text)).toBeUndefined();
   });
 
   it('refuses a rate of zero events', () => {
     expect(rate().safeParse('0/s').success).toBe(false);
     expect(rate().parse('3/s')).toEqual({ count: 3, periodMs: 1000 });
+  });
+});
+
+describe('every duration and rate option refuses, never throws', () => {
+  const issues = (schema: z.ZodType, input: unknown) => {
+    const result = schema.safeParse(input);
+    expect(result.success).toBe(false);
+    return result.error?.issues.map((i) => i.message) ?? [];
+  };
+
+  it.each(['1/0s', '0/0s', '5/0m'])('refuses the zero period of %j as a zod issue naming the accepted forms', (text) => {
+    // A refinement after the rate (as components add) must not see a half-parsed value.
+    const schema = rate().refine((r) => r.count < 1000, 'at most 1000');
+    expect(() => schema.safeParse(text)).not.toThrow();
+    expect(issues(schema, text)).toEqual([`The period is zero. ${RATE_HELP}`]);
+  });
+
+  it('refuses numbers too large to be finite', () => {
+    const huge = '9'.repeat(400);
+    expect(issues(rate(), `${huge}/s`)).toEqual([`The number is too large. ${RATE_HELP}`]);
+    expect(issues(duration().refine((ms) => ms > 1), `${huge}s`)).toEqual([`The number is too large. ${DURATION_HELP}`]);
+  });
+
+  it('says the same for a malformed rate whatever the input, with the extra word when there is one', () => {
+    for (const input of ['20 per second', 'fast', 20, null]) {
+      expect(issues(rate(), input)).toEqual([RATE_HELP]);
+      expect(issues(rate({ or: 'max' }), input)).toEqual([`${RATE_HELP}, or "max"`]);
+    }
+    for (const input of ['2 seconds', 2, null]) expect(issues(duration(), input)).toEqual([DURATION_HELP]);
+    expect(RATE_HELP).toContain('"20/s", "1/2s" or "300/m"');
+  });
+
+  it('parses the extra word to itself and a rate beside it', () => {
+    expect(rate({ or: 'max' }).parse('max')).toBe('max');
+    expect(rate({ or: 'off' }).parse('50/100ms')).toEqual({ count: 50, periodMs: 100 });
+    expect(issues(rate({ or: 'max' }), 'off')).toEqual([`${RATE_HELP}, or "max"`]);
+    expect(issues(rate({ or: 'max' }), '1/0s')).toEqual([`The period is zero. ${RATE_HELP}, or "max"`]);
   });
 });

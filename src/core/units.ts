@@ -1,6 +1,8 @@
 /**
  * Durations (`80ms`, `2s`, `5m`, `1h`) and rates (`20/s`, `1/2s`, `300/m`) as written in
- * pipeline.yaml, parsed to milliseconds.
+ * pipeline.yaml, parsed to milliseconds. Every duration and rate option of every component
+ * goes through {@link duration} and {@link rate}, so they all accept the same forms and refuse
+ * the rest with the same message: a zod issue, never a throw.
  */
 import { z } from 'zod';
 
@@ -8,26 +10,46 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
 const RATE = /^(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)?\s*(ms|s|m|h)$/;
 
+/** What a duration option says when its value is not one. */
+export const DURATION_HELP = 'Expected a duration with a unit, such as "80ms", "2s", "5m" or "1h"';
+/** What a rate option says when its value is not one. */
+export const RATE_HELP =
+  'Expected a rate such as "20/s", "1/2s" or "300/m": a count, "/", and a period with a unit (ms, s, m or h)';
+
 /** A rate: `count` events per `periodMs` milliseconds. */
 export interface Rate {
   readonly count: number;
   readonly periodMs: number;
 }
 
-/** Parses `80ms`, `2s`, `1.5m`; returns milliseconds, or undefined when malformed. */
+/** Parses `80ms`, `2s`, `1.5m`; returns milliseconds, or undefined when malformed or too large. */
 export function parseDuration(text: string): number | undefined {
   const m = DURATION.exec(text.trim());
   if (!m) return undefined;
-  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** Parses `20/s`, `1/2s`, `300/m`; returns undefined when malformed. */
-export function parseRate(text: string): Rate | undefined {
+/** Why a rate's text is not a usable rate, or the rate. */
+type RateResult = { readonly rate: Rate } | { readonly problem: string };
+
+function readRate(text: string, help = RATE_HELP): RateResult {
   const m = RATE.exec(text.trim());
-  if (!m) return undefined;
+  if (!m) return { problem: help };
+  const count = Number(m[1]);
   const periodMs = Number(m[2] ?? 1) * UNIT_MS[m[3] as keyof typeof UNIT_MS];
-  if (periodMs <= 0) return undefined;
-  return { count: Number(m[1]), periodMs };
+  if (!Number.isFinite(count) || !Number.isFinite(periodMs)) {
+    return { problem: `The number is too large. ${help}` };
+  }
+  if (periodMs <= 0) return { problem: `The period is zero. ${help}` };
+  if (count <= 0) return { problem: 'A rate must let at least one event through' };
+  return { rate: { count, periodMs } };
+}
+
+/** Parses `20/s`, `1/2s`, `300/m`; undefined when malformed, of zero count or zero period. */
+export function parseRate(text: string): Rate | undefined {
+  const result = readRate(text);
+  return 'rate' in result ? result.rate : undefined;
 }
 
 /** Events per second of a rate. */
@@ -46,16 +68,37 @@ export function formatDuration(ms: number): string {
 /** A zod schema for a duration with units; parses to milliseconds. */
 export function duration() {
   return z
-    .string()
-    .regex(DURATION, 'Expected a duration with a unit, such as "80ms", "2s", "5m" or "1h"')
-    .transform((text) => parseDuration(text) as number);
+    .string({ error: DURATION_HELP })
+    .regex(DURATION, DURATION_HELP)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms !== undefined) return ms;
+      ctx.addIssue({ code: 'custom', message: `The number is too large. ${DURATION_HELP}`, input: text });
+      return z.NEVER;
+    });
 }
 
-/** A zod schema for a rate `N/period`; parses to a {@link Rate}. */
-export function rate() {
+/**
+ * A zod schema for a rate `N/period`; parses to a {@link Rate}. With `or`, that one word
+ * (`max`, `off`) is accepted too and parses to itself, in the same schema and message, so a
+ * mistake is never reported as "expected the word".
+ */
+export function rate(): z.ZodPipe<z.ZodString, z.ZodTransform<Rate, string>>;
+export function rate<Word extends string>(options: {
+  or: Word;
+}): z.ZodPipe<z.ZodString, z.ZodTransform<Rate | Word, string>>;
+export function rate(options: { or?: string } = {}) {
+  const word = options.or;
+  const help = word === undefined ? RATE_HELP : `${RATE_HELP}, or "${word}"`;
+  const pattern = word === undefined ? RATE : new RegExp(`^(?:${word}|${RATE.source.slice(1, -1)})$`);
   return z
-    .string()
-    .regex(RATE, 'Expected a rate such as "20/s", "1/2s" or "300/m"')
-    .transform((text) => parseRate(text) as Rate)
-    .refine((r) => r.count > 0, 'A rate must let at least one event through');
+    .string({ error: help })
+    .regex(pattern, help)
+    .transform((text, ctx) => {
+      if (word !== undefined && text === word) return word;
+      const result = readRate(text, help);
+      if ('rate' in result) return result.rate;
+      ctx.addIssue({ code: 'custom', message: result.problem, input: text });
+      return z.NEVER;
+    });
 }

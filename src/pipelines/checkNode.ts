@@ -45,8 +45,26 @@ const ID = /^[A-Za-z_][\w-]*$/;
 const TEMPLATE_KEY = /^(address|template|format|.+_template)$/;
 
 /**
+ * Each component's node schema, built once per check of a file: building one (and zod compiling
+ * its fast path on first use) costs far more than parsing a node with it.
+ */
+export class NodeSchemas {
+  private readonly schemas = new Map<ComponentDefinition, ReturnType<typeof nodeSchema>>();
+
+  of(definition: ComponentDefinition): ReturnType<typeof nodeSchema> {
+    let schema = this.schemas.get(definition);
+    if (!schema) {
+      schema = nodeSchema(definition);
+      this.schemas.set(definition, schema);
+    }
+    return schema;
+  }
+}
+
+/**
  * Checks the node `id` of `section`, reporting every problem to `list`.
  *
+ * @param schemas Where the node's schema comes from.
  * @param raw The node's value as plain data.
  * @param position Where the node's key is.
  * @param baseDir The pipeline file's folder, which the files a node names are relative to.
@@ -54,6 +72,7 @@ const TEMPLATE_KEY = /^(address|template|format|.+_template)$/;
 export function checkNode(
   list: IssueList,
   registry: Registry,
+  schemas: NodeSchemas,
   section: Section,
   id: string,
   raw: unknown,
@@ -85,7 +104,7 @@ export function checkNode(
   const definition = findDefinition(list, registry, section, path, node.type);
   if (!definition) return { ...draft, enabled, inputs };
 
-  const schema = nodeSchema(definition);
+  const schema = schemas.of(definition);
   const result = safeParse(schema, node);
   if (!result.success) {
     const issues = inputsReported ? withoutInputsIssues(result.error.issues, kind) : result.error.issues;

@@ -7,7 +7,9 @@ import { ConfigError, type ConfigIssue, formatIssue } from '../core/errors.js';
 import { testRegistry } from '../../test/support/testRegistry.js';
 import { buildGraph, loadPipeline, validatePipeline } from './graph.js';
 import { formatPortRef, type PipelineGraph } from './ir.js';
-import { loadText } from './load.js';
+import { RATE_HELP } from '../core/units.js';
+import { loadText, MAX_FILE_BYTES } from './load.js';
+import { MAX_CONNECTIONS } from './resolveInputs.js';
 
 const registry = testRegistry();
 const fixture = (name: string): string => `test/fixtures/config/${name}.yaml`;
@@ -307,7 +309,7 @@ describe('buildGraph', () => {
     it('still validates a disabled node', () => {
       const text = `${HEAD}  more: { type: gen, rate: fast, enabled: false }\nsinks:\n  log: { type: out, inputs: [demo, more], path: x }\n`;
       expect(messages(check(text).issues)).toEqual([
-        'p.yaml:4:28: error: Expected a rate such as "20/s", "1/2s" or "300/m" (at sources.more.rate)',
+        `p.yaml:4:28: error: ${RATE_HELP} (at sources.more.rate)`,
       ]);
     });
   });
@@ -426,5 +428,54 @@ describe('buildGraph', () => {
       const text = `${HEAD}operators:\n  cmds: { type: split, inputs: [demo], cases: { cv: { match: x } } }\n`;
       expect(check(text).issues.map((i) => `${i.rule} ${i.path}`)).toEqual(['orphan_node operators.cmds']);
     });
+  });
+});
+
+describe('large files', () => {
+  /** `version`, a `gen` source, the given operators, and an `out` sink reading `last`. */
+  const pipeline = (operators: readonly string[], last: string): string =>
+    [
+      'version: 1',
+      'sources:',
+      '  demo: { type: gen, rate: 20/s }',
+      'operators:',
+      ...operators,
+      'sinks:',
+      `  out: { type: out, inputs: [${last}], path: x }`,
+      '',
+    ].join('\n');
+
+  // The old checks took minutes here (a linear search per node, per position, per id); the
+  // timeout only guards against a hang, the assertions are about the outcome.
+  it('accepts a valid chain of 20,000 nodes, near a megabyte', { timeout: 60_000 }, () => {
+    const n = 20_000;
+    const operators = Array.from({ length: n }, (_, i) => `  n${i + 1}: { type: pass, inputs: [${i === 0 ? 'demo' : `n${i}`}] }`);
+    const text = pipeline(operators, `n${n}`);
+    expect(text.length).toBeLessThanOrEqual(MAX_FILE_BYTES);
+    const { graph, issues } = check(text);
+    expect(issues).toEqual([]);
+    expect(graph?.nodes.size).toBe(n + 2);
+    expect(graph?.order[0]).toBe('demo');
+    expect(graph?.order[n]).toBe(`n${n}`);
+    expect(inputsOf(graph, 'out')).toEqual([`n${n}`]);
+  });
+
+  it('reports 20,000 unknown inputs, with a "did you mean" for the first hundred only', { timeout: 60_000 }, () => {
+    const n = 20_000;
+    const operators = Array.from({ length: n }, (_, i) => `  n${i + 1}: { type: pass, inputs: [m${i + 2}] }`);
+    const { issues } = check(pipeline(operators, `n${n}`));
+    const unknown = issues.filter((i) => i.rule === 'unknown_input');
+    expect(unknown).toHaveLength(n);
+    expect(unknown.slice(0, 100).every((i) => i.suggestion !== undefined)).toBe(true);
+    expect(unknown.filter((i) => i.suggestion !== undefined)).toHaveLength(100);
+  });
+
+  it('refuses globs that would connect every node to every other', { timeout: 60_000 }, () => {
+    const n = 1000;
+    const operators = Array.from({ length: n }, (_, i) => `  n${i + 1}: { type: pass, inputs: ["*"] }`);
+    const { graph, issues } = check(pipeline(operators, 'n1'));
+    expect(graph).toBeUndefined();
+    expect(issues.filter((i) => i.rule === 'too_many_connections')).toHaveLength(1);
+    expect(issues.find((i) => i.rule === 'too_many_connections')?.message).toContain(`more than ${MAX_CONNECTIONS}`);
   });
 });

@@ -7,12 +7,11 @@ import type { z } from 'zod';
 import { type ConfigIssue, ConfigError } from '../core/errors.js';
 import { PipelineSettings, type Registry, SECTIONS } from '../core/registry.js';
 import { suggest } from '../core/suggest.js';
-import { checkNode, type NodeDraft } from './checkNode.js';
+import { checkNode, type NodeDraft, NodeSchemas } from './checkNode.js';
 import { warnCommandsNeverApplied } from './commandWarnings.js';
 import type { GraphNode, PipelineGraph, PipelineSettingsResolved, PortRef } from './ir.js';
 import { IssueList } from './issues.js';
 import { type Env, type LoadedPipeline, loadFile } from './load.js';
-import { positionAt } from './positions.js';
 import { resolveInputs } from './resolveInputs.js';
 import { findCycles, topologicalOrder } from './topology.js';
 import { warnUnusedOutputs } from './usageWarnings.js';
@@ -61,8 +60,10 @@ export function buildGraph(loaded: LoadedPipeline, registry: Registry): GraphRes
   const inputs = resolveInputs(list, drafts);
   const inputsOf = (id: string): string[] => (inputs.get(id) ?? []).map((ref) => ref.node);
   const ids = drafts.map((d) => d.id);
+  // Ids are unique here: checkNodes leaves repeated ones out.
+  const draftOf = new Map(drafts.map((d) => [d.id, d]));
   for (const cycle of findCycles(ids, inputsOf)) {
-    const first = drafts.find((d) => d.id === cycle[0]) as NodeDraft;
+    const first = draftOf.get(cycle[0] as string) as NodeDraft;
     list.error('cycle', [first.section, first.id], `Cycle: ${[...cycle, first.id].join(' → ')}`, { key: true });
   }
   warnUnusedOutputs(list, drafts, inputs);
@@ -73,7 +74,7 @@ export function buildGraph(loaded: LoadedPipeline, registry: Registry): GraphRes
   const order = topologicalOrder(ids, inputsOf);
   const nodes = new Map<string, GraphNode>();
   for (const id of order) {
-    const draft = drafts.find((d) => d.id === id) as NodeDraft;
+    const draft = draftOf.get(id) as NodeDraft;
     nodes.set(id, toGraphNode(draft, inputs.get(id) ?? []));
   }
   const warnings = issues.filter((i) => i.severity === 'warning');
@@ -132,6 +133,7 @@ function checkNodes(
   // Files a node names are relative to the pipeline file, as at run time.
   const baseDir = dirname(resolve(loaded.file));
   const firstOf = new Map<string, NodeDraft>();
+  const schemas = new NodeSchemas();
   for (const section of SECTIONS) {
     const nodes = root[section];
     if (nodes === undefined || nodes === null) continue;
@@ -140,7 +142,7 @@ function checkNodes(
       continue;
     }
     for (const [id, raw] of Object.entries(nodes)) {
-      const position = positionAt(loaded.doc, loaded.lineCounter, [section, id], { key: true });
+      const position = loaded.positions.positionAt([section, id], { key: true });
       const first = firstOf.get(id);
       if (first) {
         list.error(
@@ -151,7 +153,7 @@ function checkNodes(
         );
       }
       // A repeated node is still checked on its own, but only the first one joins the graph.
-      const draft = checkNode(list, registry, section, id, raw, position, baseDir);
+      const draft = checkNode(list, registry, schemas, section, id, raw, position, baseDir);
       if (first) continue;
       firstOf.set(id, draft);
       drafts.push(draft);

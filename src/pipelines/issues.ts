@@ -2,16 +2,14 @@
  * Collects the {@link ConfigIssue}s of one pipeline file, placing each at the YAML node of its
  * path so every check only has to say what is wrong and where in the tree.
  */
-import type { Document, LineCounter } from 'yaml';
 import type { ConfigIssue } from '../core/errors.js';
 import type { Position } from './ir.js';
-import { formatPath, type Path, positionAt } from './positions.js';
+import { formatPath, type Path, type Positions } from './positions.js';
 
 /** A parsed file that issues can point into. */
 export interface Located {
   readonly file: string;
-  readonly doc: Document;
-  readonly lineCounter: LineCounter;
+  readonly positions: Positions;
 }
 
 export interface IssueOptions {
@@ -56,8 +54,8 @@ export class IssueList {
     message: string,
     options: IssueOptions,
   ): void {
-    const { doc, lineCounter, file } = this.source;
-    const { line, col } = options.at ?? positionAt(doc, lineCounter, path, { key: options.key ?? false });
+    const { positions, file } = this.source;
+    const { line, col } = options.at ?? positions.positionAt(path, { key: options.key ?? false });
     const issue: ConfigIssue = { severity, rule, message, path: formatPath(path), file, line, col };
     this.issues.push(options.suggestion === undefined ? issue : { ...issue, suggestion: options.suggestion });
   }

@@ -1,7 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${VAR}` is the syntax under test, not a mistyped template literal.
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Alias } from 'yaml';
+import { defaultRegistry } from '../components.js';
 import { formatIssue, PipelineError } from '../core/errors.js';
-import { loadFile, loadText } from './load.js';
+import { buildGraph } from './graph.js';
+import { loadFile, loadText, MAX_FILE_BYTES, MAX_REFERENCES } from './load.js';
 
 const load = (text: string, env: Record<string, string | undefined> = {}) =>
   loadText(text, { file: 'pipeline.yaml', env });
@@ -95,7 +101,7 @@ describe('loadText', () => {
     it('reports a syntax error with its position and path, and no value', () => {
       const loaded = load('version: 1\nsources:\n  demo: type: gen\n');
       expect(loaded.issues.map(formatIssue)).toEqual([
-        'pipeline.yaml:3:9: error: Invalid YAML: Nested mappings are not allowed in compact mappings (at sources.demo.type)',
+        'pipeline.yaml:3:9: error: Invalid YAML: Nested mappings are not allowed in compact mappings; a value cannot hold a "key: value" on the same line; move it to its own line, indented under its key, or write it as { key: value } (at sources.demo.type)',
       ]);
       expect(loaded.value).toBeUndefined();
     });
@@ -154,5 +160,100 @@ describe('loadFile', () => {
       expect.objectContaining({ code: 'ERR_CONFIG_IO', name: 'PipelineError' }),
     );
     expect(() => loadFile('test/fixtures/config/nope.yaml', { env: {} })).toThrow(PipelineError);
+  });
+});
+
+describe('one YAML syntax error, the first, with what to do', () => {
+  const pipeline = readFileSync('pipeline.yaml', 'utf8');
+  const lines = pipeline.split('\n');
+  // A line of the default pipeline's throttle, indented by four spaces under its node.
+  const at = lines.indexOf('    rate: 1/2s');
+  const edited = (line: string): string => [...lines.slice(0, at), line, ...lines.slice(at + 1)].join('\n');
+  const validate = (text: string) => buildGraph(loadText(text, { file: 'pipeline.yaml', env: {} }), defaultRegistry());
+
+  it('finds the line it edits in the default pipeline', () => {
+    expect(at).toBeGreaterThan(0);
+    expect(validate(pipeline).issues.filter((i) => i.severity === 'error')).toEqual([]);
+  });
+
+  it('reports a line indented one space too deep once, at that line', () => {
+    const { graph, issues } = validate(edited('     rate: 1/2s'));
+    expect(graph).toBeUndefined();
+    expect(issues).toHaveLength(1);
+    expect(formatIssue(issues[0] as (typeof issues)[number])).toMatch(
+      new RegExp(`^pipeline\\.yaml:${at + 1}:6: error: Invalid YAML: .*check the indentation of this line against the one above`),
+    );
+  });
+
+  it('reports a line indented one space too shallow once, at that line', () => {
+    const { issues } = validate(edited('   rate: 1/2s'));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ rule: 'yaml_syntax', line: at + 1, col: 1 });
+    expect(issues[0]?.message).toContain('check the indentation of this line against the one above');
+  });
+
+  it('reports a tab once, saying YAML indents with spaces', () => {
+    const { issues } = validate(edited('\trate: 1/2s'));
+    expect(issues).toHaveLength(1);
+    expect(formatIssue(issues[0] as (typeof issues)[number])).toBe(
+      `pipeline.yaml:${at + 1}:1: error: Invalid YAML: YAML uses spaces for indentation, not tabs; replace the tabs at the start of this line with spaces`,
+    );
+  });
+});
+
+describe('hostile and huge files', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('refuses a file above the size limit without parsing it', () => {
+    const text = `version: 1\n# ${'x'.repeat(MAX_FILE_BYTES)}\n`;
+    const loaded = load(text);
+    expect(loaded.value).toBeUndefined();
+    expect(loaded.issues.map(formatIssue)).toEqual([
+      `pipeline.yaml: error: The file is ${text.length} bytes (1.0 MiB); a pipeline file may be at most 1 MiB (1048576 bytes). Is this the pipeline you meant?`,
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'chatflow-load-'));
+    const file = join(dir, 'big.yaml');
+    writeFileSync(file, text);
+    expect(loadFile(file, { env: {} }).issues.map((i) => i.rule)).toEqual(['file_too_large']);
+  });
+
+  it('accepts a file of exactly the size limit', () => {
+    const head = 'version: 1\n# ';
+    const loaded = load(`${head}${'x'.repeat(MAX_FILE_BYTES - head.length - 1)}\n`);
+    expect(loaded.issues).toEqual([]);
+    expect(loaded.value).toEqual({ version: 1 });
+  });
+
+  it('refuses a megabyte of aliases to one scalar, resolving none of them', { timeout: 60_000 }, () => {
+    const resolve = vi.spyOn(Alias.prototype, 'resolve');
+    const count = 300_000;
+    const text = `version: 1\nx: &s v\nlist: [${Array(count).fill('*s').join(',')}]\n`;
+    expect(text.length).toBeLessThanOrEqual(MAX_FILE_BYTES);
+    const loaded = load(text);
+    expect(loaded.value).toBeUndefined();
+    // The anchor &s is the first reference, so the alias past the limit is number MAX_REFERENCES.
+    const col = 'list: ['.length + (MAX_REFERENCES - 1) * '*s,'.length + 1;
+    expect(loaded.issues.map((i) => [i.rule, i.line, i.col])).toEqual([['too_many_aliases', 3, col]]);
+    expect(loaded.issues[0]?.message).toContain(`at most ${MAX_REFERENCES}`);
+    expect(resolve).not.toHaveBeenCalled();
+  });
+
+  it('refuses a chain of 2,000 merge keys, resolving none of them', { timeout: 60_000 }, () => {
+    const resolve = vi.spyOn(Alias.prototype, 'resolve');
+    const lines = ['version: 1', 'm0: &m0 { k0: 0 }'];
+    for (let i = 1; i < 2000; i++) lines.push(`m${i}: &m${i} { <<: *m${i - 1}, k${i}: ${i} }`);
+    const loaded = load(`${lines.join('\n')}\n`);
+    expect(loaded.value).toBeUndefined();
+    expect(loaded.issues.map((i) => i.rule)).toEqual(['too_many_aliases']);
+    expect(resolve).not.toHaveBeenCalled();
+  });
+
+  it('resolves the aliases of an ordinary file with yaml, and keeps their positions', () => {
+    const loaded = load('retry: &retry { attempts: 3 }\na: { retry: *retry }\nb: { retry: *retry }\n');
+    expect(loaded.issues).toEqual([]);
+    expect(loaded.value).toEqual({ retry: { attempts: 3 }, a: { retry: { attempts: 3 } }, b: { retry: { attempts: 3 } } });
+    expect(loaded.positions.positionAt(['b', 'retry', 'attempts'])).toEqual({ line: 1, col: 27 });
   });
 });

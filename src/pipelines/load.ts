@@ -2,28 +2,23 @@
  * Reads pipeline.yaml into a YAML document that keeps every node's position, resolves
  * `${VAR}` references once, and turns YAML's own errors into {@link ConfigIssue}s.
  */
-import { readFileSync } from 'node:fs';
-import {
-  type Alias,
-  type Document,
-  isAlias,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseDocument,
-  type Scalar,
-  type YAMLError,
-} from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import { type Document, isScalar, LineCounter, Lexer, parseDocument, type Scalar, type YAMLError } from 'yaml';
 import { type ConfigIssue, PipelineError } from '../core/errors.js';
 import { SECTIONS } from '../core/registry.js';
+import { type DocumentScan, pathOf, scanDocument, visitNodes } from './documentScan.js';
+import type { Position } from './ir.js';
 import { type Env, interpolate } from './interpolate.js';
 import { IssueList } from './issues.js';
-import { type Path, type PathSegment, pathAtOffset, positionOfOffset } from './positions.js';
+import { pathAtOffset, Positions, positionOfOffset } from './positions.js';
+import { firstSyntaxError } from './yamlSyntax.js';
 
 export type { Env } from './interpolate.js';
+
+/** The largest pipeline file read: 1 MiB, a hundred times a big hand-written pipeline. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+/** The most anchors (`&name`) and aliases (`*name`) one file may hold together. */
+export const MAX_REFERENCES = 1000;
 
 export interface LoadedPipeline {
   /** The file it was read from, as given (or the name passed with the text). */
@@ -31,6 +26,8 @@ export interface LoadedPipeline {
   /** The document with `${…}` already resolved; nodes keep their source ranges. */
   readonly doc: Document.Parsed;
   readonly lineCounter: LineCounter;
+  /** Where each path of the document is. */
+  readonly positions: Positions;
   /**
    * The document as plain values, or undefined when a syntax error leaves it unreliable
    * (then only {@link issues} are worth reporting). Duplicate keys are not such an error.
@@ -47,41 +44,67 @@ export interface LoadedPipeline {
  * @param options `file` names it in issues; `env` is what `${VAR}` reads (pass `process.env`).
  */
 export function loadText(text: string, options: { file: string; env: Env }): LoadedPipeline {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_FILE_BYTES) return refused(options.file, 'file_too_large', tooLargeMessage(bytes), { line: 0, col: 0 });
+  const overflow = referenceOverflow(text);
+  if (overflow !== undefined) return refused(options.file, 'too_many_aliases', TOO_MANY_REFERENCES, overflow);
   const lineCounter = new LineCounter();
   // prettyErrors off: we place errors ourselves, and want YAML's message without a code frame.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const located = { file: options.file, doc, lineCounter };
+  // uniqueKeys off: yaml's check compares each key with every earlier one of its mapping, which
+  // is quadratic in a mapping's size; scanDocument finds repeated keys in one pass instead.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const scan = scanDocument(doc);
+  const positions = new Positions(doc, lineCounter, scan.aliasTargets);
+  const located = { file: options.file, positions };
   const list = new IssueList(located);
+  const result = (value: unknown): LoadedPipeline => ({
+    file: options.file,
+    doc,
+    lineCounter,
+    positions,
+    value,
+    issues: list.sorted(),
+  });
 
-  for (const error of doc.errors) reportYamlError(list, located, error, 'error');
-  for (const warning of doc.warnings) reportYamlError(list, located, warning, 'warning');
-  reportUnknownAliases(list, doc);
+  // After one syntax error yaml reports a cascade about everything below it; only the first is
+  // the author's mistake, and the document's other problems would be guesses.
+  const syntax = firstSyntaxError(doc.errors, text, lineCounter);
+  if (syntax) {
+    list.error('yaml_syntax', pathAtOffset(doc, syntax.offset), syntax.message, { at: syntax.at });
+    return result(undefined);
+  }
+  for (const warning of doc.warnings) reportYamlWarning(list, lineCounter, doc, warning);
+  reportDuplicateKeys(list, lineCounter, scan);
+  for (const { alias, path } of scan.unknownAliases) {
+    list.error('yaml_syntax', path, `Invalid YAML: unknown alias *${alias.source}; define &${alias.source} before it`);
+  }
   interpolateScalars(list, doc, options.env);
 
   // Only duplicate keys leave a document whose every other part is still what was written.
   // An unresolved `${…}` is not: that scalar keeps its text and everything else is checked.
-  let fatal = doc.errors.some((e) => e.code !== 'DUPLICATE_KEY') || list.issues.some((i) => i.rule === 'yaml_syntax');
-  let value: unknown;
-  if (!fatal) {
-    try {
-      value = doc.toJS();
-    } catch (err) {
-      // toJS throws on alias bombs (maxAliasCount) and the like.
-      list.error('yaml_syntax', [], `Invalid YAML: ${(err as Error).message}`, { at: { line: 1, col: 1 } });
-      fatal = true;
-    }
+  if (scan.unknownAliases.length > 0) return result(undefined);
+  try {
+    return result(doc.toJS());
+  } catch (err) {
+    // yaml's maxAliasCount: aliases of collections that hold aliases, expanding out of bounds.
+    list.error('yaml_syntax', [], `Invalid YAML: ${(err as Error).message}; write the values out instead of nesting aliases`, {
+      at: { line: 1, col: 1 },
+    });
+    return result(undefined);
   }
-  return { file: options.file, doc, lineCounter, value: fatal ? undefined : value, issues: list.sorted() };
 }
 
 /**
- * Reads and parses a pipeline file (see {@link loadText}).
+ * Reads and parses a pipeline file (see {@link loadText}); a file above
+ * {@link MAX_FILE_BYTES} is refused without being read.
  *
  * @throws PipelineError `ERR_CONFIG_IO` when the file can't be read.
  */
 export function loadFile(file: string, options: { env: Env }): LoadedPipeline {
   let text: string;
   try {
+    const { size } = statSync(file);
+    if (size > MAX_FILE_BYTES) return refused(file, 'file_too_large', tooLargeMessage(size), { line: 0, col: 0 });
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new PipelineError('ERR_CONFIG_IO', 'config', `Cannot read pipeline file "${file}".`, { cause: err });
@@ -89,102 +112,98 @@ export function loadFile(file: string, options: { env: Env }): LoadedPipeline {
   return loadText(text, { file, env: options.env });
 }
 
-interface LocatedDoc {
-  readonly doc: Document;
-  readonly lineCounter: LineCounter;
+/** A file refused before it is parsed: an empty document with one issue. */
+function refused(file: string, rule: string, message: string, at: Position): LoadedPipeline {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument('', { lineCounter });
+  const positions = new Positions(doc, lineCounter, new Map());
+  const list = new IssueList({ file, positions });
+  list.error(rule, [], message, { at });
+  return { file, doc, lineCounter, positions, value: undefined, issues: list.sorted() };
 }
 
-/** YAML messages that speak to the library's user rather than to the file's author. */
-const REWORDED: Partial<Record<YAMLError['code'], string>> = {
-  MULTIPLE_DOCS: 'a pipeline file holds one document; remove the second "---"',
-};
-
-function reportYamlError(
-  list: IssueList,
-  located: LocatedDoc,
-  error: YAMLError,
-  severity: 'error' | 'warning',
-): void {
-  const at = positionOfOffset(located.lineCounter, error.pos[0]);
-  if (error.code === 'DUPLICATE_KEY' && reportDuplicateKey(list, located, error.pos[0])) return;
-  const message = REWORDED[error.code] ?? error.message;
-  const path = pathAtOffset(located.doc, error.pos[0]);
-  if (severity === 'error') list.error('yaml_syntax', path, `Invalid YAML: ${message}`, { at });
-  else list.warn('yaml_warning', path, `YAML: ${message}`, { at });
+function tooLargeMessage(bytes: number): string {
+  const mib = (bytes / MAX_FILE_BYTES).toFixed(1);
+  return `The file is ${bytes} bytes (${mib} MiB); a pipeline file may be at most 1 MiB (${MAX_FILE_BYTES} bytes). Is this the pipeline you meant?`;
 }
 
-/** Names the repeated key and where it was first written; false when the key isn't found. */
-function reportDuplicateKey(list: IssueList, located: LocatedDoc, offset: number): boolean {
-  const found = findKeyAt(located.doc.contents, [], offset);
-  if (!found) return false;
-  const { path, key, first } = found;
-  const firstLine = positionOfOffset(located.lineCounter, first.range?.[0] ?? 0).line;
-  const at = positionOfOffset(located.lineCounter, offset);
-  const [section] = path;
-  if (path.length === 2 && SECTIONS.some((s) => s === section)) {
-    list.error('duplicate_id', path, `Node id "${key}" is defined twice in ${section} (first at line ${firstLine})`, {
-      at,
-    });
-  } else {
-    list.error('duplicate_key', path, `Key "${key}" is written twice (first at line ${firstLine})`, { at });
-  }
-  return true;
-}
+const TOO_MANY_REFERENCES = `Too many anchors and aliases: a pipeline file may hold at most ${MAX_REFERENCES} (&name and *name together); write values out instead`;
 
-/** The map key starting at `offset`, with its path and the earlier key it repeats. */
-function findKeyAt(
-  node: unknown,
-  path: PathSegment[],
-  offset: number,
-): { path: PathSegment[]; key: string; first: Node } | undefined {
-  if (isMap(node)) {
-    for (const pair of node.items) {
-      if (!isScalar(pair.key)) continue;
-      const key = String(pair.key.value);
-      if (pair.key.range?.[0] === offset) {
-        const first = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key)?.key as Node;
-        return { path: [...path, key], key, first };
-      }
-      const inner = findKeyAt(pair.value, [...path, key], offset);
-      if (inner) return inner;
-    }
-  } else if (isSeq(node)) {
-    for (const [index, item] of node.items.entries()) {
-      const inner = findKeyAt(item, [...path, index], offset);
-      if (inner) return inner;
-    }
+/** The lexer's tokens that mark structure and are not text of the file. */
+const MARKERS: ReadonlySet<string> = new Set(['\x02', '\x18', '\x1f']);
+
+/**
+ * Where the anchor or alias past {@link MAX_REFERENCES} is, if there is one. yaml's
+ * maxAliasCount bounds how far aliases of collections expand, not how many aliases there are,
+ * and each one (of a scalar too) is a node to build and, in toJS, a scan of every anchor and
+ * alias before it; a megabyte of `*a` takes seconds to parse. So they are counted with yaml's
+ * lexer (which reads `"*a"` and `# *a` as text, not aliases) before anything is parsed, and
+ * only when the file holds more `*` and `&` characters than the limit.
+ */
+function referenceOverflow(text: string): Position | undefined {
+  if (countOf(text, '*') + countOf(text, '&') <= MAX_REFERENCES) return undefined;
+  let count = 0;
+  let offset = 0;
+  for (const token of new Lexer().lex(text)) {
+    if ((token[0] === '*' || token[0] === '&') && ++count > MAX_REFERENCES) return positionInText(text, offset);
+    if (!MARKERS.has(token)) offset += token.length;
   }
   return undefined;
 }
 
-/** YAML itself accepts `*name` before `&name`; toJS would then throw without a position. */
-function reportUnknownAliases(list: IssueList, doc: Document): void {
-  walk(doc.contents, [], {
-    alias: (alias, path) => {
-      if (alias.resolve(doc) === undefined) {
-        list.error('yaml_syntax', path, `Invalid YAML: unknown alias *${alias.source}; define &${alias.source} before it`);
-      }
-    },
-  });
+function countOf(text: string, char: string): number {
+  let count = 0;
+  for (let at = text.indexOf(char); at !== -1; at = text.indexOf(char, at + 1)) count++;
+  return count;
+}
+
+function positionInText(text: string, offset: number): Position {
+  let line = 1;
+  let start = 0;
+  for (let at = text.indexOf('\n'); at !== -1 && at < offset; at = text.indexOf('\n', at + 1)) {
+    line++;
+    start = at + 1;
+  }
+  return { line, col: offset - start + 1 };
+}
+
+function reportYamlWarning(list: IssueList, lineCounter: LineCounter, doc: Document, warning: YAMLError): void {
+  const at = positionOfOffset(lineCounter, warning.pos[0]);
+  list.warn('yaml_warning', pathAtOffset(doc, warning.pos[0]), `YAML: ${warning.message}`, { at });
+}
+
+/** Names each repeated key and where it was first written. */
+function reportDuplicateKeys(list: IssueList, lineCounter: LineCounter, scan: DocumentScan): void {
+  for (const { path, key, at, first } of scan.duplicates) {
+    const firstLine = positionOfOffset(lineCounter, first.range?.[0] ?? 0).line;
+    const where = { at: positionOfOffset(lineCounter, at.range?.[0] ?? 0) };
+    const [section] = path;
+    if (path.length === 2 && SECTIONS.some((s) => s === section)) {
+      list.error('duplicate_id', path, `Node id "${key}" is defined twice in ${section} (first at line ${firstLine})`, where);
+    } else {
+      list.error('duplicate_key', path, `Key "${key}" is written twice (first at line ${firstLine})`, where);
+    }
+  }
 }
 
 /** Resolves `${…}` in every string value (not in keys) and records what could not be. */
 function interpolateScalars(list: IssueList, doc: Document, env: Env): void {
-  walk(doc.contents, [], {
-    scalar: (scalar, path) => {
-      if (typeof scalar.value !== 'string') return;
-      const result = interpolate(scalar.value, env);
-      if (result.problems.length > 0) {
-        // Left as written, so the value's own checks don't pile a second error on this one.
-        for (const problem of result.problems) list.error(problem.rule, path, problem.message);
-        return;
-      }
-      if (result.value === scalar.value) return;
-      // `"${ENABLED:-false}"` means the boolean, `"${N:-20}"` the number: a value that is one
-      // reference is read again as a plain scalar. An explicit tag (`!!str`) keeps it a string.
-      scalar.value = result.whole && !scalar.tag ? plainScalar(doc, result.value) : result.value;
-    },
-  });
+  for (const visit of visitNodes(doc)) {
+    const scalar = visit.node;
+    // Keys (no segment, except the document itself) keep their text.
+    if (!isScalar(scalar) || typeof scalar.value !== 'string' || !isValue(visit)) continue;
+    const result = interpolate(scalar.value, env);
+    if (result.problems.length > 0) {
+      // Left as written, so the value's own checks don't pile a second error on this one.
+      const path = pathOf(visit);
+      for (const problem of result.problems) list.error(problem.rule, path, problem.message);
+      continue;
+    }
+    if (result.value === scalar.value) continue;
+    // `"${ENABLED:-false}"` means the boolean, `"${N:-20}"` the number: a value that is one
+    // reference is read again as a plain scalar. An explicit tag (`!!str`) keeps it a string.
+    (scalar as Scalar).value = result.whole && !scalar.tag ? plainScalar(doc, result.value) : result.value;
+  }
 }
 
 /** What YAML would make of `text` written unquoted: a boolean, number, null, or the string. */
@@ -199,24 +218,7 @@ function plainScalar(doc: Document, text: string): unknown {
   return text;
 }
 
-interface Visitor {
-  scalar?: (scalar: Scalar, path: Path) => void;
-  alias?: (alias: Alias, path: Path) => void;
-}
-
-/** Visits value nodes depth-first with their paths; keys and alias targets are not entered. */
-function walk(node: unknown, path: PathSegment[], visitor: Visitor): void {
-  if (isMap(node)) {
-    for (const pair of node.items) {
-      if (!isPair(pair)) continue;
-      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      walk(pair.value, [...path, key], visitor);
-    }
-  } else if (isSeq(node)) {
-    for (const [index, item] of node.items.entries()) walk(item, [...path, index], visitor);
-  } else if (isAlias(node)) {
-    visitor.alias?.(node, path);
-  } else if (isScalar(node)) {
-    visitor.scalar?.(node, path);
-  }
+/** Whether a visited node is a value (the document, an item, a pair's value), not a key. */
+function isValue(visit: { parent: unknown; segment: unknown }): boolean {
+  return visit.parent === undefined || visit.segment !== undefined;
 }

@@ -2,7 +2,18 @@
  * Where a path of pipeline.yaml (`['operators', 'cmds', 'commands', 'cv']`) is in the file,
  * so every issue can say file:line:col.
  */
-import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import type { Position } from './ir.js';
 
 export type PathSegment = string | number;
@@ -19,53 +30,81 @@ export function formatPath(path: Path): string {
 }
 
 /**
- * The YAML node at `path`: its value, or with `key: true` the key naming its last segment (a
- * sequence item has no key, so the item itself). When the path leaves the document (a missing
- * key), the deepest node on the way, preferring the key that named it.
+ * Finds the YAML node of a path in one parsed document. A mapping's keys are indexed the first
+ * time a path goes through it, so placing every issue of a file with thousands of nodes costs
+ * a lookup per path segment, not a scan of the mapping.
  */
-export function nodeAt(doc: Document, path: Path, options: { key?: boolean } = {}): Node | undefined {
-  let node: unknown = doc.contents;
-  let named: Node | undefined;
-  for (let i = 0; i < path.length; i++) {
-    const segment = path[i] as PathSegment;
-    const last = i === path.length - 1;
-    // An alias stands for its anchor's node; positions then point at the anchored text.
-    if (isAlias(node)) node = node.resolve(doc);
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
-      if (!pair) return named ?? (node as Node);
-      const key = pair.key as Node;
-      if (last && options.key) return key;
-      named = key;
-      // `key:` with nothing after it has no value (or an empty one); the key is the best place.
-      if (pair.value == null || isEmptyScalar(pair.value)) return key;
-      node = pair.value;
-    } else if (isSeq(node)) {
-      const item = typeof segment === 'number' ? node.items[segment] : undefined;
-      if (item == null) return named ?? (node as Node);
-      named = undefined;
-      node = item;
-    } else {
-      return named ?? (node as Node | undefined);
+export class Positions {
+  private readonly keysOf = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+  /**
+   * @param aliasTargets The anchored node each alias stands for (the loader resolves them all
+   *   in one pass; `Alias.resolve` would walk the whole document for each).
+   */
+  constructor(
+    readonly doc: Document,
+    readonly lineCounter: LineCounter,
+    private readonly aliasTargets: ReadonlyMap<Alias, Node>,
+  ) {}
+
+  /**
+   * The YAML node at `path`: its value, or with `key: true` the key naming its last segment (a
+   * sequence item has no key, so the item itself). When the path leaves the document (a
+   * missing key), the deepest node on the way, preferring the key that named it.
+   */
+  nodeAt(path: Path, options: { key?: boolean } = {}): Node | undefined {
+    let node: unknown = this.doc.contents;
+    let named: Node | undefined;
+    for (let i = 0; i < path.length; i++) {
+      const segment = path[i] as PathSegment;
+      const last = i === path.length - 1;
+      // An alias stands for its anchor's node; positions then point at the anchored text.
+      if (isAlias(node)) node = this.aliasTargets.get(node);
+      if (isMap(node)) {
+        const pair = this.pairOf(node, String(segment));
+        if (!pair) return named ?? (node as Node);
+        const key = pair.key as Node;
+        if (last && options.key) return key;
+        named = key;
+        // `key:` with nothing after it has no value (or an empty one); the key is the best place.
+        if (pair.value == null || isEmptyScalar(pair.value)) return key;
+        node = pair.value;
+      } else if (isSeq(node)) {
+        const item = typeof segment === 'number' ? node.items[segment] : undefined;
+        if (item == null) return named ?? (node as Node);
+        named = undefined;
+        node = item;
+      } else {
+        return named ?? (node as Node | undefined);
+      }
     }
+    return (node as Node | undefined) ?? named;
   }
-  return (node as Node | undefined) ?? named;
+
+  /** The 1-based line and column of the node at `path` (see {@link nodeAt}); 1:1 when unknown. */
+  positionAt(path: Path, options: { key?: boolean } = {}): Position {
+    const offset = this.nodeAt(path, options)?.range?.[0];
+    return offset === undefined ? { line: 1, col: 1 } : positionOfOffset(this.lineCounter, offset);
+  }
+
+  /** The first pair of `map` whose scalar key reads `key`. */
+  private pairOf(map: YAMLMap, key: string): Pair | undefined {
+    let keys = this.keysOf.get(map);
+    if (!keys) {
+      keys = new Map();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const name = String(pair.key.value);
+        if (!keys.has(name)) keys.set(name, pair);
+      }
+      this.keysOf.set(map, keys);
+    }
+    return keys.get(key);
+  }
 }
 
 function isEmptyScalar(node: unknown): boolean {
   return isScalar(node) && node.value === null && node.range !== undefined && node.range?.[0] === node.range?.[1];
-}
-
-/** The 1-based line and column of the node at `path` (see {@link nodeAt}); 1:1 when unknown. */
-export function positionAt(
-  doc: Document,
-  lineCounter: LineCounter,
-  path: Path,
-  options: { key?: boolean } = {},
-): Position {
-  const node = nodeAt(doc, path, options);
-  const offset = node?.range?.[0];
-  return offset === undefined ? { line: 1, col: 1 } : positionOfOffset(lineCounter, offset);
 }
 
 /** The 1-based line and column of a character offset. */

@@ -8,6 +8,18 @@ import { formatPortRef, type PortRef } from './ir.js';
 import type { IssueList } from './issues.js';
 
 /**
+ * The most connections (input port refs, after glob expansion) a pipeline may have: globs in
+ * every node could otherwise ask for a connection from every node to every other.
+ */
+export const MAX_CONNECTIONS = 100_000;
+
+/**
+ * Unknown inputs that get a "did you mean": each costs a comparison with every node id, so a
+ * file of thousands of misspelt inputs would otherwise cost thousands squared.
+ */
+const MAX_SUGGESTIONS = 100;
+
+/**
  * The port refs each node reads, after glob expansion, deduplicated, in file order.
  *
  * Glob rules: `*` and `?` never cross a `.`, so `"*"` matches the default outputs of every
@@ -18,7 +30,12 @@ export function resolveInputs(list: IssueList, drafts: readonly NodeDraft[]): Ma
   const byId = new Map<string, NodeDraft>();
   for (const draft of drafts) if (!byId.has(draft.id)) byId.set(draft.id, draft);
   const producers = drafts.filter((d) => d.kind !== 'sink');
+  const producerIds = producers.map((p) => p.id);
   const resolved = new Map<string, PortRef[]>();
+  // A glob written in many nodes (`"*"`) is matched against the producers once.
+  const globs = new Map<string, GlobMatch[]>();
+  let suggestionsLeft = MAX_SUGGESTIONS;
+  let connections = 0;
 
   for (const draft of drafts) {
     if (draft.kind === 'source') continue;
@@ -30,24 +47,43 @@ export function resolveInputs(list: IssueList, drafts: readonly NodeDraft[]): Ma
       seen.add(key);
       refs.push(ref);
     };
+    resolved.set(draft.id, refs);
     for (const { text, index } of draft.inputs) {
       const path = [draft.section, draft.id, 'inputs', index];
+      if (connections > MAX_CONNECTIONS) {
+        list.error(
+          'too_many_connections',
+          path,
+          `The pipeline connects more than ${MAX_CONNECTIONS} inputs; name fewer inputs or use narrower globs`,
+        );
+        return resolved;
+      }
       if (/[*?]/.test(text)) {
-        const matches = expandGlob(text, draft.id, producers);
-        if (matches === undefined) continue;
-        if (matches.length === 0) {
-          list.error('empty_glob', path, `Input "${text}" matches no output of any source or operator`);
+        let all = globs.get(text);
+        if (!all) {
+          all = expandGlob(text, producers);
+          globs.set(text, all);
         }
-        matches.forEach(add);
+        // A glob never matches the node that writes it.
+        const matches = all.filter((m) => m.producer !== draft.id);
+        const found = matches.flatMap((m) => (m.ref ? [m.ref] : []));
+        if (found.length === 0) {
+          if (!matches.some((m) => m.unknownPorts)) {
+            list.error('empty_glob', path, `Input "${text}" matches no output of any source or operator`);
+          }
+          continue;
+        }
+        found.forEach(add);
+        connections += found.length;
         continue;
       }
+      connections += 1;
       const ref = parsePortRef(text);
       const target = byId.get(ref.node);
       if (!target) {
-        const candidates = producers.filter((p) => p.id !== draft.id).map((p) => p.id);
-        list.error('unknown_input', path, `Input "${text}" names no source or operator`, {
-          suggestion: suggest(ref.node, candidates),
-        });
+        const suggestion =
+          suggestionsLeft-- > 0 ? suggest(ref.node, producerIds.filter((id) => id !== draft.id)) : undefined;
+        list.error('unknown_input', path, `Input "${text}" names no source or operator`, { suggestion });
         continue;
       }
       if (target.kind === 'sink') {
@@ -60,7 +96,6 @@ export function resolveInputs(list: IssueList, drafts: readonly NodeDraft[]): Ma
       }
       add(ref);
     }
-    resolved.set(draft.id, refs);
   }
   return resolved;
 }
@@ -72,26 +107,35 @@ export function parsePortRef(text: string): PortRef {
 }
 
 /**
- * The ports a glob matches; undefined when that can't be known because a node it might match
- * has unknown ports (its type or config is wrong, which is reported already).
+ * What a glob matches in one producer: a port ref, or (`unknownPorts`) that the producer's
+ * ports can't be known because its type or config is wrong (reported already), so the glob
+ * might have matched one of them.
  */
-function expandGlob(glob: string, self: string, producers: readonly NodeDraft[]): PortRef[] | undefined {
+interface GlobMatch {
+  readonly producer: string;
+  readonly ref?: PortRef;
+  readonly unknownPorts?: true;
+}
+
+/**
+ * Every port of every producer the glob matches, producer by producer. A glob matching
+ * nothing for a node is an error only when no producer other than that node has unknown ports.
+ */
+function expandGlob(glob: string, producers: readonly NodeDraft[]): GlobMatch[] {
   const pattern = globToRegExp(glob);
   const nodePattern = globToRegExp(parsePortRef(glob).node);
-  const matches: PortRef[] = [];
-  let unknown = false;
+  const matches: GlobMatch[] = [];
   for (const producer of producers) {
-    if (producer.id === self) continue;
-    if (pattern.test(producer.id)) matches.push({ node: producer.id, port: '' });
+    if (pattern.test(producer.id)) matches.push({ producer: producer.id, ref: { node: producer.id, port: '' } });
     if (producer.ports === undefined) {
-      if (glob.includes('.') && nodePattern.test(producer.id)) unknown = true;
+      if (glob.includes('.') && nodePattern.test(producer.id)) matches.push({ producer: producer.id, unknownPorts: true });
       continue;
     }
     for (const port of producer.ports) {
-      if (pattern.test(`${producer.id}.${port}`)) matches.push({ node: producer.id, port });
+      if (pattern.test(`${producer.id}.${port}`)) matches.push({ producer: producer.id, ref: { node: producer.id, port } });
     }
   }
-  return matches.length === 0 && unknown ? undefined : matches;
+  return matches;
 }
 
 function globToRegExp(glob: string): RegExp {

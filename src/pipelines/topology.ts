@@ -17,17 +17,22 @@ export function topologicalOrder(ids: readonly string[], inputsOf: (id: string) 
   for (const id of ids) {
     const inputs = new Set(inputsOf(id).filter((input) => rank.has(input)));
     waiting.set(id, inputs.size);
-    for (const input of inputs) consumers.set(input, [...(consumers.get(input) ?? []), id]);
+    for (const input of inputs) {
+      const list = consumers.get(input);
+      if (list) list.push(id);
+      else consumers.set(input, [id]);
+    }
   }
-  const ready = ids.filter((id) => waiting.get(id) === 0);
+  // Ready nodes by rank: a heap, so a graph of thousands of nodes orders in n log n.
+  const ready = new RankHeap(rank);
+  for (const id of ids) if (waiting.get(id) === 0) ready.push(id);
   const order: string[] = [];
-  while (ready.length > 0) {
-    const id = ready.shift() as string;
+  for (let id = ready.pop(); id !== undefined; id = ready.pop()) {
     order.push(id);
     for (const consumer of consumers.get(id) ?? []) {
       const left = (waiting.get(consumer) as number) - 1;
       waiting.set(consumer, left);
-      if (left === 0) insertByRank(ready, consumer, rank);
+      if (left === 0) ready.push(consumer);
     }
   }
   return order;
@@ -110,8 +115,8 @@ function stronglyConnected(ids: readonly string[], next: (id: string) => readonl
 function shortestCycle(start: string, members: ReadonlySet<string>, next: (id: string) => readonly string[]): string[] {
   const cameFrom = new Map<string, string>();
   const queue = [start];
-  while (queue.length > 0) {
-    const id = queue.shift() as string;
+  for (let head = 0; head < queue.length; head++) {
+    const id = queue[head] as string;
     for (const to of next(id)) {
       if (!members.has(to)) continue;
       if (to === start) {
@@ -131,9 +136,45 @@ function shortestCycle(start: string, members: ReadonlySet<string>, next: (id: s
   return [start];
 }
 
-function insertByRank(queue: string[], id: string, rank: ReadonlyMap<string, number>): void {
-  const r = rank.get(id) ?? 0;
-  const at = queue.findIndex((other) => (rank.get(other) ?? 0) > r);
-  if (at === -1) queue.push(id);
-  else queue.splice(at, 0, id);
+/** A min-heap of ids by their rank. */
+class RankHeap {
+  private readonly items: string[] = [];
+
+  constructor(private readonly rank: ReadonlyMap<string, number>) {}
+
+  push(id: string): void {
+    const items = this.items;
+    items.push(id);
+    for (let at = items.length - 1; at > 0; ) {
+      const parent = (at - 1) >> 1;
+      if (this.before(items[parent] as string, id)) break;
+      items[at] = items[parent] as string;
+      items[parent] = id;
+      at = parent;
+    }
+  }
+
+  pop(): string | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    items[0] = last;
+    for (let at = 0; ; ) {
+      const left = 2 * at + 1;
+      const right = left + 1;
+      let least = at;
+      if (left < items.length && this.before(items[left] as string, items[least] as string)) least = left;
+      if (right < items.length && this.before(items[right] as string, items[least] as string)) least = right;
+      if (least === at) break;
+      items[at] = items[least] as string;
+      items[least] = last;
+      at = least;
+    }
+    return top;
+  }
+
+  private before(a: string, b: string): boolean {
+    return (this.rank.get(a) ?? 0) < (this.rank.get(b) ?? 0);
+  }
 }

@@ -105,7 +105,8 @@ describe('OscConfig', () => {
     [{ heartbeat: { address: '/alive/{{ variable }}' } }, 'takes no'],
     [{ heartbeat: { interval: '0ms' } }, 'above 0'],
     [{ defaults: { 'Bad Name': 1 } }, 'A variable name is'],
-    [{ max_rate: 'fast' }, 'Expected a rate such as "200/s"'],
+    [{ max_rate: 'fast' }, 'Expected a rate such as "20/s", "1/2s" or "300/m"'],
+    [{ max_rate: '1/0s' }, 'The period is zero'],
     [{ port: 7400 }, 'Unrecognized key'],
   ])('rejects %j', (raw, message) => {
     const result = OscConfig.safeParse(raw);

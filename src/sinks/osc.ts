@@ -100,11 +100,7 @@ export const OscConfig = z
       .describe(
         'The arguments, in order. Default: one float, the control value (`/cv/cutoff 0.7`, the format of the original Twitch-to-CV bridge). Example: `[{ type: s, value: "{{ variable }}" }, { type: f, value: "{{ value }}" }]` with `address: /cv` sends `/cv cutoff 0.7`.',
       ),
-    max_rate: z
-      .union([z.literal('off'), rate()], {
-        error: (issue) =>
-          issue.code === 'invalid_union' ? 'Expected a rate such as "200/s" or "50/100ms", or "off"' : undefined,
-      })
+    max_rate: rate({ or: 'off' })
       .prefault('200/s')
       .describe(
         'Most messages per second per address (and string arguments), as `N/period`: the latest value wins. A value sooner than the pace waits, and a newer one replaces it (counted as `superseded`), so a burst goes out as its first value at once and its newest value one interval later, and stale values never queue. Panic and reset values go out at once. `off`: no pacing.',

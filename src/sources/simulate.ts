@@ -59,13 +59,7 @@ export type SimulateMix = z.output<typeof SimulateMix>;
 
 export const SimulateConfig = z
   .strictObject({
-    rate: z
-      .union([z.literal('max'), rate()], {
-        error: (issue) =>
-          issue.code === 'invalid_union'
-            ? 'Expected a rate such as "20/s", "1/2s" or "1000000/s", or "max"'
-            : undefined,
-      })
+    rate: rate({ or: 'max' })
       .prefault('20/s')
       .describe(
         'Messages per period (`20/s`, `1/2s`, `1000000/s`). High rates are emitted in batches every millisecond. `max`: as fast as possible, in chunks of 1000, yielding to the event loop every few milliseconds.',

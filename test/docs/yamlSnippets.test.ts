@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../src/components.js';
 import { type ConfigIssue, formatIssue } from '../../src/core/errors.js';
 import { type Registry, SECTIONS, type Section } from '../../src/core/registry.js';
-import { checkNode } from '../../src/pipelines/checkNode.js';
+import { checkNode, NodeSchemas } from '../../src/pipelines/checkNode.js';
 import { buildGraph } from '../../src/pipelines/graph.js';
 import { IssueList } from '../../src/pipelines/issues.js';
 import { type LoadedPipeline, loadText } from '../../src/pipelines/load.js';
@@ -108,7 +108,7 @@ function checkOne(list: IssueList, loaded: LoadedPipeline, section: Section, pai
   const id = isScalar(pair.key) ? String(pair.key.value) : '';
   const raw = isMap(pair.value) ? pair.value.toJS(loaded.doc) : pair.value;
   const position = positionOfOffset(loaded.lineCounter, (pair.key as { range?: [number] }).range?.[0] ?? 0);
-  checkNode(list, registry, section, id, raw, position, ROOT);
+  checkNode(list, registry, new NodeSchemas(), section, id, raw, position, ROOT);
 }
 
 /** A `${NAME}` without a default is the reader's to set (an API key): set, as they would. */
