@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from './commandIo.js';
 import { ControlBus } from '../core/controlBus.js';
 import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';

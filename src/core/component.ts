@@ -4,14 +4,14 @@
  */
 import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import type { z } from 'zod';
-import type { HttpServer } from '../server/httpServer.js';
-import type { PipelineGraph } from '../pipelines/ir.js';
 import type { CommandFlowHooks } from './commandFlow.js';
 import type { ControlBus } from './controlBus.js';
 import type { ChatflowEvent } from './events.js';
+import type { HttpHost } from './http.js';
 import type { Logger } from './logger.js';
 import type { NodeMetrics, NodeMetricsSnapshot, SourceHealth } from './metrics.js';
 import type { NodeState } from './nodeState.js';
+import type { PipelineView } from './pipelineView.js';
 import type { SinkDriverSettings } from './sinkDriverConfig.js';
 
 /** Shared, process-wide services a component may use (filled in by the runtime). */
@@ -24,7 +24,7 @@ export interface Resources {
    * The process's one HTTP server (`server` of pipeline.yaml), not listening yet while
    * components are created: add routes in `create()`. Absent in unit tests and benchmarks.
    */
-  readonly http?: HttpServer;
+  readonly http?: HttpHost;
   /** PostgreSQL for history (`resources.postgres`); absent when off or unavailable. */
   readonly postgres?: { readonly url: string };
   /** Redis for state and shared limits (`resources.redis`); absent when off or unavailable. */
@@ -43,15 +43,6 @@ export interface Resources {
    * CLI's terminal writer, so a line never shares the status line's row; default stdout.
    */
   readonly stdout?: NodeJS.WritableStream;
-}
-
-/** What components may read of the running pipeline. */
-export interface PipelineView {
-  readonly graph: PipelineGraph;
-  /** Every node's metrics now, in topological order. */
-  snapshot(): NodeMetricsSnapshot[];
-  /** `performance.now()` when the pipeline started. */
-  readonly startedAt: number;
 }
 
 /** Everything a factory gets besides its parsed config. */

@@ -4,7 +4,7 @@
  */
 import type { Document, LineCounter } from 'yaml';
 import type { ConfigIssue } from '../core/errors.js';
-import type { Position } from './ir.js';
+import type { Position } from '../core/pipelineGraph.js';
 import { formatPath, type Path, positionAt } from './positions.js';
 
 /** A parsed file that issues can point into. */

@@ -3,7 +3,7 @@
  * so every issue can say file:line:col.
  */
 import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
-import type { Position } from './ir.js';
+import type { Position } from '../core/pipelineGraph.js';
 
 export type PathSegment = string | number;
 export type Path = readonly PathSegment[];

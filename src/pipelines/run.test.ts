@@ -8,7 +8,7 @@ import { silentLogger } from '../core/logger.js';
 import { buildRegistry } from '../core/registry.js';
 import { chat } from '../../test/support/events.js';
 import { buildGraph } from './graph.js';
-import type { PipelineGraph } from './ir.js';
+import type { PipelineGraph } from '../core/pipelineGraph.js';
 import { loadText } from './load.js';
 import { type PipelineRuntime, startPipeline } from './run.js';
 

@@ -20,7 +20,7 @@ import { NodeState } from '../core/nodeState.js';
 import { resolveSinkDriver } from '../core/sinkDriverConfig.js';
 import { type DrainResult, type SinkDriver, writeBatches } from '../sinks/writeBatches.js';
 import { type BackoffPolicy, SOURCE_BACKOFF, backoffDelay } from './backoff.js';
-import type { GraphNode, PipelineGraph } from './ir.js';
+import type { GraphNode, PipelineGraph } from '../core/pipelineGraph.js';
 import { type Chain, planChains } from './chains.js';
 import { RoutedDispatch, SingleDispatch, SourceDispatch } from './dispatch.js';
 import { failedNode, LinkSubscriber, type LinkEnds, link } from './link.js';

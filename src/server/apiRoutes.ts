@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { HistogramSummary } from '../core/events.js';
 import pg from 'pg';
-import type { PipelineView } from '../core/component.js';
+import type { PipelineView } from '../core/pipelineView.js';
 import { BUS_VERBS, type BusVerb, type ControlBus } from '../core/controlBus.js';
 import type { Logger } from '../core/logger.js';
 import type { NodeMetricsSnapshot, NodeStatus } from '../core/metrics.js';
