@@ -48,6 +48,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
   try {
     runtime = await startPipeline(graph, {
       logger,
+      wallClock: Date.now,
       resources: {
         baseDir: dirname(resolve(file)),
         instance,
@@ -77,6 +78,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
         instance,
         controlBus,
         ...(storage.resources.postgres ? { postgresUrl: storage.resources.postgres.url } : {}),
+        wallClock: Date.now,
         logger,
       }),
     );

@@ -9,7 +9,7 @@ import type { ControlBus } from './controlBus.js';
 import type { ChatflowEvent } from './events.js';
 import type { HttpHost } from './http.js';
 import type { Logger } from './logger.js';
-import type { NodeMetrics, NodeMetricsSnapshot, SourceHealth } from './metrics.js';
+import type { NodeMetrics, SourceHealth } from './metrics.js';
 import type { NodeState } from './nodeState.js';
 import type { PipelineView } from './pipelineView.js';
 import type { SinkDriverSettings } from './sinkDriverConfig.js';
@@ -55,6 +55,11 @@ export interface ComponentContext {
   readonly scheduler: SchedulerLike;
   /** Monotonic clock in ms (performance.now) for `receivedAt` stamps. */
   readonly clock: () => number;
+  /**
+   * Wall time in epoch ms, for what is stored or shown as a date (a row's timestamp, an id's
+   * stem): the process's clock in a pipeline, the scheduler's in tests. Never the system clock directly.
+   */
+  readonly wallClock: () => number;
   /** This node's metrics: count drops with `metrics.drop(reason, intentional)`. */
   readonly metrics: NodeMetrics;
   readonly resources: Resources;

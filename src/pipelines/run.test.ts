@@ -1,4 +1,4 @@
-import { Observable, Subject, defer, map, throwError } from 'rxjs';
+import { NEVER, Observable, Subject, VirtualTimeScheduler, defer, map, throwError } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type Sink, defineOperator, defineSink, defineSource } from '../core/component.js';
@@ -86,6 +86,17 @@ function harness() {
       });
     },
   });
+  const wallTimes: number[] = [];
+  const clockedSource = defineSource({
+    type: 'clocked',
+    summary: 'Reads the wall clock once when created.',
+    config: empty,
+    examples: [''],
+    create: (_config, ctx) => {
+      wallTimes.push(ctx.wallClock());
+      return NEVER;
+    },
+  });
   const fatalSource = defineSource({
     type: 'fatal',
     summary: 'Fails for good.',
@@ -142,7 +153,7 @@ function harness() {
       };
     },
   });
-  const registry = buildRegistry([fatalSource, feedSource, flakySource, windowedSource], [boom, split], [collect]);
+  const registry = buildRegistry([clockedSource, fatalSource, feedSource, flakySource, windowedSource], [boom, split], [collect]);
   const graph = (yaml: string): PipelineGraph => {
     const result = buildGraph(loadText(yaml, { file: 'test.yaml', env: {} }), registry);
     if (!result.graph) throw new Error(result.issues.map((i) => i.message).join('\n'));
@@ -157,6 +168,7 @@ function harness() {
       flakyFailuresLeft = n;
     },
     subscriptions: () => subscriptions,
+    wallTimes,
   };
 }
 
@@ -324,6 +336,33 @@ sinks:
     await until(() => h.written('out').length >= 3);
     await runtime.stop();
     expect(h.written('out').map((e) => (e.kind === 'chat' ? e.id : e.kind))).toEqual(['a', 'b', 'c']);
+  });
+
+  it("gives components the wall clock it was given, and the scheduler's time when none is", async () => {
+    const h = harness();
+    const yaml = `
+version: 1
+sources:
+  c: { type: clocked }
+sinks:
+  out: { type: collect, name: out, inputs: [c] }
+`;
+    const given = await startPipeline(h.graph(yaml), {
+      logger: silentLogger(),
+      resources: { baseDir: '.', instance: 'test' },
+      wallClock: () => 1_700_000_000_000,
+    });
+    running.push(given);
+    const scheduler = new VirtualTimeScheduler();
+    scheduler.schedule(() => {}, 42_000);
+    scheduler.flush();
+    const virtual = await startPipeline(h.graph(yaml), {
+      logger: silentLogger(),
+      resources: { baseDir: '.', instance: 'test' },
+      scheduler,
+    });
+    running.push(virtual);
+    expect(h.wallTimes).toEqual([1_700_000_000_000, 42_000]);
   });
 
   it('does not restart a source that failed for good', async () => {

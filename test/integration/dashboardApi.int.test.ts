@@ -154,7 +154,7 @@ async function startApp(yaml = PIPELINE, options: { rateLimit?: { ratePerSec: nu
     postgres: { url: pgServer.url },
   };
   const runtime = await startPipeline(result.graph, { logger, resources });
-  http.register(apiRoutes({ pipeline: runtime, instance: 'alpha', controlBus, postgresUrl: pgServer.url, logger }));
+  http.register(apiRoutes({ pipeline: runtime, instance: 'alpha', controlBus, postgresUrl: pgServer.url, wallClock: Date.now, logger }));
   const address = await http.listen();
   cleanup.push(async () => {
     await runtime.stop();
