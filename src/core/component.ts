@@ -1,6 +1,17 @@
 /**
  * What a component is: its schema, its factory and its definition record (DESIGN.md §5).
  * `define…` functions only give the record its type; nothing registers itself.
+ *
+ * One clock story (STYLE.md §6, docs/architecture.md):
+ * - **Anything that waits, times out or measures an interval reads `ctx.scheduler`**
+ *   (`scheduler.now()`, `scheduler.schedule`, RxJS operators given the scheduler): virtual in
+ *   marble tests, so time is a value the test sets, never a sleep.
+ * - **Anything stored or shown as a date reads `ctx.wallClock()`** (epoch ms): the process's
+ *   clock in a pipeline, the scheduler's in tests. `ctx.clock()` is the monotonic clock for
+ *   `receivedAt` and latency only.
+ * - **Nothing in src/ reads the system clock** (`Date.now`, `new Date()`) except the process
+ *   edges: the CLI, which injects it, and the resources' watchdog process.
+ *   `scripts/clockRule.test.ts` enforces it.
  */
 import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import type { z } from 'zod';
