@@ -1,10 +1,11 @@
+import { Writable } from 'node:stream';
 import { NEVER, Observable, Subject, VirtualTimeScheduler, defer, map, throwError } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type Sink, defineOperator, defineSink, defineSource } from '../core/component.js';
 import { SourceFatalError } from '../core/errors.js';
 import type { ChatEvent, ChatflowEvent } from '../core/events.js';
-import { silentLogger } from '../core/logger.js';
+import { createLogger, silentLogger } from '../core/logger.js';
 import { buildRegistry } from '../core/registry.js';
 import { chat } from '../../test/support/events.js';
 import { buildGraph } from './graph.js';
@@ -336,6 +337,42 @@ sinks:
     await until(() => h.written('out').length >= 3);
     await runtime.stop();
     expect(h.written('out').map((e) => (e.kind === 'chat' ? e.id : e.kind))).toEqual(['a', 'b', 'c']);
+  });
+
+  it('starts the backoff of a source over once it delivers again, also when it never reports live', async () => {
+    const h = harness();
+    const records: { msg: string; attempt?: number }[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        records.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const runtime = await startPipeline(
+      h.graph(`
+version: 1
+sources:
+  w: { type: windowed, name: w }
+sinks:
+  out: { type: collect, name: out, inputs: [w] }
+`),
+      {
+        logger: createLogger({ level: 'warn', destination }),
+        resources: { baseDir: '.', instance: 'test' },
+        backoff: FAST_BACKOFF,
+      },
+    );
+    running.push(runtime);
+    h.feed('w').next(chat('drop', { id: 'x1' }));
+    await until(() => h.subscriptions() === 2);
+    h.feed('w').next(chat('drop', { id: 'x2' }));
+    await until(() => h.subscriptions() === 3);
+    h.feed('w').next(chat('delivered', { id: 'a' }));
+    await until(() => h.written('out').length === 1);
+    h.feed('w').next(chat('drop', { id: 'x3' }));
+    await until(() => h.subscriptions() === 4);
+    const attempts = records.filter((r) => r.msg === 'Source failed; restarting after backoff.').map((r) => r.attempt);
+    expect(attempts).toEqual([1, 2, 1]);
   });
 
   it("gives components the wall clock it was given, and the scheduler's time when none is", async () => {
