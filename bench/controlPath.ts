@@ -63,6 +63,7 @@ function chainOnly(file: string, events: readonly ChatflowEvent[]): number {
       logger: silentLogger(),
       scheduler: asyncScheduler,
       clock: () => performance.now(),
+      wallClock: () => asyncScheduler.now(),
       metrics: new NodeMetrics(id, 'operator', node.type),
       resources: { baseDir: tmpdir(), instance: 'bench' },
       setHealth: () => {},

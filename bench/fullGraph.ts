@@ -16,7 +16,7 @@ import { defaultRegistry } from '../src/components.js';
 import { silentLogger } from '../src/core/logger.js';
 import type { NodeMetricsSnapshot } from '../src/core/metrics.js';
 import { loadPipeline } from '../src/pipelines/graph.js';
-import type { PipelineGraph } from '../src/pipelines/ir.js';
+import type { PipelineGraph } from '../src/core/pipelineGraph.js';
 import { startPipeline } from '../src/pipelines/run.js';
 import { freePort } from '../src/resources/embedded.js';
 import { openStorage, type Storage } from '../src/resources/storage.js';

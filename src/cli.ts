@@ -2,6 +2,7 @@
  * `chatflow`: run | validate | graph | schema | migrate | reingest. Returns an exit code (src/cli/exitCodes.ts).
  */
 import { readFileSync } from 'node:fs';
+import type { CommandIo } from './cli/commandIo.js';
 import { EXIT } from './cli/exitCodes.js';
 import { graphCommand } from './cli/graphCommand.js';
 import { migrateCommand } from './cli/migrateCommand.js';
@@ -11,17 +12,6 @@ import { runCommand } from './cli/runCommand.js';
 import { schemaCommand } from './cli/schemaCommand.js';
 import { validateCommand } from './cli/validateCommand.js';
 import { suggest } from './core/suggest.js';
-
-export interface CommandIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /**
-   * Aborted by the first SIGINT/SIGTERM, with the signal's name as reason (bin/chatflow.js
-   * traps them before anything loads; a second one exits 130 at once). Absent in tests.
-   */
-  readonly shutdown?: AbortSignal;
-}
 
 interface Command {
   readonly summary: string;

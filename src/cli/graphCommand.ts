@@ -1,4 +1,4 @@
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from './commandIo.js';
 import { EXIT } from './exitCodes.js';
 import { toDot, toMermaid } from './graphFormat.js';
 import { loadForCli } from './loadForCli.js';

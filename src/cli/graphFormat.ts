@@ -1,5 +1,5 @@
 /** The pipeline graph as Mermaid or Graphviz dot, for `chatflow graph`. */
-import { formatPortRef, type GraphNode, type PipelineGraph } from '../pipelines/ir.js';
+import { formatPortRef, type GraphNode, type PipelineGraph } from '../core/pipelineGraph.js';
 
 const SHAPES = {
   source: (id: string, label: string) => `  ${id}([${label}])`,

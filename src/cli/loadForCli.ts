@@ -1,9 +1,9 @@
 /** Loads a pipeline for a CLI command, printing every problem; undefined when it has errors. */
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from './commandIo.js';
 import { defaultRegistry } from '../components.js';
 import { ConfigError, formatIssue, PipelineError } from '../core/errors.js';
 import { loadPipeline } from '../pipelines/graph.js';
-import type { PipelineGraph } from '../pipelines/ir.js';
+import type { PipelineGraph } from '../core/pipelineGraph.js';
 
 export async function loadForCli(file: string, io: CommandIo): Promise<PipelineGraph | undefined> {
   try {

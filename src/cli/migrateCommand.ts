@@ -4,7 +4,7 @@
  * or to `--url`. `--only 002_x.sql` applies one file. A second run applies nothing.
  */
 import { dirname, resolve } from 'node:path';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from './commandIo.js';
 import { toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { migrate } from '../resources/migrate.js';

@@ -7,7 +7,7 @@ import { constants, createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from './commandIo.js';
 import { toError } from '../core/errors.js';
 import type { ChatflowEvent } from '../core/events.js';
 import { createLogger } from '../core/logger.js';

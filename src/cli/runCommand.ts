@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from './commandIo.js';
 import { ControlBus } from '../core/controlBus.js';
 import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
@@ -48,6 +48,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
   try {
     runtime = await startPipeline(graph, {
       logger,
+      wallClock: Date.now,
       resources: {
         baseDir: dirname(resolve(file)),
         instance,
@@ -77,6 +78,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
         instance,
         controlBus,
         ...(storage.resources.postgres ? { postgresUrl: storage.resources.postgres.url } : {}),
+        wallClock: Date.now,
         logger,
       }),
     );

@@ -1,4 +1,4 @@
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from './commandIo.js';
 import { defaultRegistry } from '../components.js';
 import { renderPipelineSchema } from '../pipelines/reference.js';
 import { EXIT } from './exitCodes.js';

@@ -1,17 +1,28 @@
 /**
  * What a component is: its schema, its factory and its definition record (DESIGN.md §5).
  * `define…` functions only give the record its type; nothing registers itself.
+ *
+ * One clock story (STYLE.md §6, docs/architecture.md):
+ * - **Anything that waits, times out or measures an interval reads `ctx.scheduler`**
+ *   (`scheduler.now()`, `scheduler.schedule`, RxJS operators given the scheduler): virtual in
+ *   marble tests, so time is a value the test sets, never a sleep.
+ * - **Anything stored or shown as a date reads `ctx.wallClock()`** (epoch ms): the process's
+ *   clock in a pipeline, the scheduler's in tests. `ctx.clock()` is the monotonic clock for
+ *   `receivedAt` and latency only.
+ * - **Nothing in src/ reads the system clock** (`Date.now`, `new Date()`) except the process
+ *   edges: the CLI, which injects it, and the resources' watchdog process.
+ *   `scripts/clockRule.test.ts` enforces it.
  */
 import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import type { z } from 'zod';
-import type { HttpServer } from '../server/httpServer.js';
-import type { PipelineGraph } from '../pipelines/ir.js';
 import type { CommandFlowHooks } from './commandFlow.js';
 import type { ControlBus } from './controlBus.js';
 import type { ChatflowEvent } from './events.js';
+import type { HttpHost } from './http.js';
 import type { Logger } from './logger.js';
-import type { NodeMetrics, NodeMetricsSnapshot, SourceHealth } from './metrics.js';
+import type { NodeMetrics, SourceHealth } from './metrics.js';
 import type { NodeState } from './nodeState.js';
+import type { PipelineView } from './pipelineView.js';
 import type { SinkDriverSettings } from './sinkDriverConfig.js';
 
 /** Shared, process-wide services a component may use (filled in by the runtime). */
@@ -24,7 +35,7 @@ export interface Resources {
    * The process's one HTTP server (`server` of pipeline.yaml), not listening yet while
    * components are created: add routes in `create()`. Absent in unit tests and benchmarks.
    */
-  readonly http?: HttpServer;
+  readonly http?: HttpHost;
   /** PostgreSQL for history (`resources.postgres`); absent when off or unavailable. */
   readonly postgres?: { readonly url: string };
   /** Redis for state and shared limits (`resources.redis`); absent when off or unavailable. */
@@ -45,15 +56,6 @@ export interface Resources {
   readonly stdout?: NodeJS.WritableStream;
 }
 
-/** What components may read of the running pipeline. */
-export interface PipelineView {
-  readonly graph: PipelineGraph;
-  /** Every node's metrics now, in topological order. */
-  snapshot(): NodeMetricsSnapshot[];
-  /** `performance.now()` when the pipeline started. */
-  readonly startedAt: number;
-}
-
 /** Everything a factory gets besides its parsed config. */
 export interface ComponentContext {
   /** The node id from pipeline.yaml. */
@@ -64,6 +66,11 @@ export interface ComponentContext {
   readonly scheduler: SchedulerLike;
   /** Monotonic clock in ms (performance.now) for `receivedAt` stamps. */
   readonly clock: () => number;
+  /**
+   * Wall time in epoch ms, for what is stored or shown as a date (a row's timestamp, an id's
+   * stem): the process's clock in a pipeline, the scheduler's in tests. Never the system clock directly.
+   */
+  readonly wallClock: () => number;
   /** This node's metrics: count drops with `metrics.drop(reason, intentional)`. */
   readonly metrics: NodeMetrics;
   readonly resources: Resources;

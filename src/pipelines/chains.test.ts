@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testRegistry } from '../../test/support/testRegistry.js';
 import { planChains } from './chains.js';
 import { buildGraph } from './graph.js';
-import type { PipelineGraph } from './ir.js';
+import type { PipelineGraph } from '../core/pipelineGraph.js';
 import { loadText } from './load.js';
 
 function graph(yaml: string): PipelineGraph {

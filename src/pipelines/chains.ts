@@ -4,7 +4,7 @@
  * one's only consumer). Fusing skips the port hop between such nodes, which is most of the
  * engine's per-event cost; the nodes still count their own metrics (src/pipelines/link.ts).
  */
-import type { GraphNode, PipelineGraph } from './ir.js';
+import type { GraphNode, PipelineGraph } from '../core/pipelineGraph.js';
 
 export interface Chain {
   /** The operators, in order; the first one reads from ports. */

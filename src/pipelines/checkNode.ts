@@ -11,7 +11,7 @@ import type { SinkDriverConfig } from '../core/sinkDriverConfig.js';
 import { suggest } from '../core/suggest.js';
 import { checkTemplate } from '../core/template.js';
 import { checkFiles } from './checkFiles.js';
-import type { Position } from './ir.js';
+import type { Position } from '../core/pipelineGraph.js';
 import type { IssueList } from './issues.js';
 import type { Path } from './positions.js';
 import { reportZodIssues, safeParse } from './zodIssues.js';

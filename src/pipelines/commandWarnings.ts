@@ -6,7 +6,7 @@
  */
 import type { CommandShape } from '../core/commandFlow.js';
 import type { NodeDraft } from './checkNode.js';
-import type { PortRef } from './ir.js';
+import type { PortRef } from '../core/pipelineGraph.js';
 import type { IssueList } from './issues.js';
 
 /**

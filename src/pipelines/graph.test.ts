@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, type ConfigIssue, formatIssue } from '../core/errors.js';
 import { testRegistry } from '../../test/support/testRegistry.js';
 import { buildGraph, loadPipeline, validatePipeline } from './graph.js';
-import { formatPortRef, type PipelineGraph } from './ir.js';
+import { formatPortRef, type PipelineGraph } from '../core/pipelineGraph.js';
 import { RATE_HELP } from '../core/units.js';
 import { loadText, MAX_FILE_BYTES } from './load.js';
 import { MAX_CONNECTIONS } from './resolveInputs.js';

@@ -9,7 +9,7 @@ import { PipelineSettings, type Registry, SECTIONS } from '../core/registry.js';
 import { suggest } from '../core/suggest.js';
 import { checkNode, type NodeDraft, NodeSchemas } from './checkNode.js';
 import { warnCommandsNeverApplied } from './commandWarnings.js';
-import type { GraphNode, PipelineGraph, PipelineSettingsResolved, PortRef } from './ir.js';
+import type { GraphNode, PipelineGraph, PipelineSettingsResolved, PortRef } from '../core/pipelineGraph.js';
 import { IssueList } from './issues.js';
 import { type Env, type LoadedPipeline, loadFile } from './load.js';
 import { resolveInputs } from './resolveInputs.js';

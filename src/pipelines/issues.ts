@@ -3,7 +3,7 @@
  * path so every check only has to say what is wrong and where in the tree.
  */
 import type { ConfigIssue } from '../core/errors.js';
-import type { Position } from './ir.js';
+import type { Position } from '../core/pipelineGraph.js';
 import { formatPath, type Path, type Positions } from './positions.js';
 
 /** A parsed file that issues can point into. */

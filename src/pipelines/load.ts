@@ -7,7 +7,7 @@ import { type Document, isScalar, LineCounter, Lexer, parseDocument, type Scalar
 import { type ConfigIssue, PipelineError } from '../core/errors.js';
 import { SECTIONS } from '../core/registry.js';
 import { type DocumentScan, pathOf, scanDocument, visitNodes } from './documentScan.js';
-import type { Position } from './ir.js';
+import type { Position } from '../core/pipelineGraph.js';
 import { type Env, interpolate } from './interpolate.js';
 import { IssueList } from './issues.js';
 import { pathAtOffset, Positions, positionOfOffset } from './positions.js';

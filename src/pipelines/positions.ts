@@ -14,7 +14,7 @@ import {
   type Pair,
   type YAMLMap,
 } from 'yaml';
-import type { Position } from './ir.js';
+import type { Position } from '../core/pipelineGraph.js';
 
 export type PathSegment = string | number;
 export type Path = readonly PathSegment[];

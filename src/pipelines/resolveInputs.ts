@@ -4,7 +4,7 @@
  */
 import { suggest } from '../core/suggest.js';
 import type { NodeDraft } from './checkNode.js';
-import { formatPortRef, type PortRef } from './ir.js';
+import { formatPortRef, type PortRef } from '../core/pipelineGraph.js';
 import type { IssueList } from './issues.js';
 
 /**

@@ -1,14 +1,15 @@
-import { Observable, Subject, defer, map, throwError } from 'rxjs';
+import { Writable } from 'node:stream';
+import { NEVER, Observable, Subject, VirtualTimeScheduler, defer, map, throwError } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type Sink, defineOperator, defineSink, defineSource } from '../core/component.js';
 import { SourceFatalError } from '../core/errors.js';
 import type { ChatEvent, ChatflowEvent } from '../core/events.js';
-import { silentLogger } from '../core/logger.js';
+import { createLogger, silentLogger } from '../core/logger.js';
 import { buildRegistry } from '../core/registry.js';
 import { chat } from '../../test/support/events.js';
 import { buildGraph } from './graph.js';
-import type { PipelineGraph } from './ir.js';
+import type { PipelineGraph } from '../core/pipelineGraph.js';
 import { loadText } from './load.js';
 import { type PipelineRuntime, startPipeline } from './run.js';
 
@@ -86,6 +87,17 @@ function harness() {
       });
     },
   });
+  const wallTimes: number[] = [];
+  const clockedSource = defineSource({
+    type: 'clocked',
+    summary: 'Reads the wall clock once when created.',
+    config: empty,
+    examples: [''],
+    create: (_config, ctx) => {
+      wallTimes.push(ctx.wallClock());
+      return NEVER;
+    },
+  });
   const fatalSource = defineSource({
     type: 'fatal',
     summary: 'Fails for good.',
@@ -142,7 +154,7 @@ function harness() {
       };
     },
   });
-  const registry = buildRegistry([fatalSource, feedSource, flakySource, windowedSource], [boom, split], [collect]);
+  const registry = buildRegistry([clockedSource, fatalSource, feedSource, flakySource, windowedSource], [boom, split], [collect]);
   const graph = (yaml: string): PipelineGraph => {
     const result = buildGraph(loadText(yaml, { file: 'test.yaml', env: {} }), registry);
     if (!result.graph) throw new Error(result.issues.map((i) => i.message).join('\n'));
@@ -157,6 +169,7 @@ function harness() {
       flakyFailuresLeft = n;
     },
     subscriptions: () => subscriptions,
+    wallTimes,
   };
 }
 
@@ -326,6 +339,69 @@ sinks:
     expect(h.written('out').map((e) => (e.kind === 'chat' ? e.id : e.kind))).toEqual(['a', 'b', 'c']);
   });
 
+  it('starts the backoff of a source over once it delivers again, also when it never reports live', async () => {
+    const h = harness();
+    const records: { msg: string; attempt?: number }[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        records.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const runtime = await startPipeline(
+      h.graph(`
+version: 1
+sources:
+  w: { type: windowed, name: w }
+sinks:
+  out: { type: collect, name: out, inputs: [w] }
+`),
+      {
+        logger: createLogger({ level: 'warn', destination }),
+        resources: { baseDir: '.', instance: 'test' },
+        backoff: FAST_BACKOFF,
+      },
+    );
+    running.push(runtime);
+    h.feed('w').next(chat('drop', { id: 'x1' }));
+    await until(() => h.subscriptions() === 2);
+    h.feed('w').next(chat('drop', { id: 'x2' }));
+    await until(() => h.subscriptions() === 3);
+    h.feed('w').next(chat('delivered', { id: 'a' }));
+    await until(() => h.written('out').length === 1);
+    h.feed('w').next(chat('drop', { id: 'x3' }));
+    await until(() => h.subscriptions() === 4);
+    const attempts = records.filter((r) => r.msg === 'Source failed; restarting after backoff.').map((r) => r.attempt);
+    expect(attempts).toEqual([1, 2, 1]);
+  });
+
+  it("gives components the wall clock it was given, and the scheduler's time when none is", async () => {
+    const h = harness();
+    const yaml = `
+version: 1
+sources:
+  c: { type: clocked }
+sinks:
+  out: { type: collect, name: out, inputs: [c] }
+`;
+    const given = await startPipeline(h.graph(yaml), {
+      logger: silentLogger(),
+      resources: { baseDir: '.', instance: 'test' },
+      wallClock: () => 1_700_000_000_000,
+    });
+    running.push(given);
+    const scheduler = new VirtualTimeScheduler();
+    scheduler.schedule(() => {}, 42_000);
+    scheduler.flush();
+    const virtual = await startPipeline(h.graph(yaml), {
+      logger: silentLogger(),
+      resources: { baseDir: '.', instance: 'test' },
+      scheduler,
+    });
+    running.push(virtual);
+    expect(h.wallTimes).toEqual([1_700_000_000_000, 42_000]);
+  });
+
   it('does not restart a source that failed for good', async () => {
     const h = harness();
     const runtime = await start(
@@ -410,9 +486,9 @@ sinks:
     await until(() => h.written('out').length === 1);
   });
 
-  it('records end-to-end latency at sinks from receivedAt', async () => {
+  it('records end-to-end latency at sinks from receivedAt, on the runtime clock', async () => {
     const h = harness();
-    const runtime = await start(
+    const runtime = await startPipeline(
       h.graph(`
 version: 1
 sources:
@@ -420,11 +496,13 @@ sources:
 sinks:
   out: { type: collect, name: out, inputs: [a] }
 `),
+      { logger: silentLogger(), resources: { baseDir: '.', instance: 'test' }, clock: () => 1000 },
     );
-    h.feed('a').next(chat('x', { receivedAt: performance.now() - 5 }));
+    running.push(runtime);
+    h.feed('a').next(chat('x', { receivedAt: 995 }));
     await until(() => h.written('out').length === 1);
     const latency = runtime.metrics.get('out')!.latency.summary();
     expect(latency.count).toBe(1);
-    expect(latency.max).toBeGreaterThanOrEqual(5);
+    expect(latency.max).toBe(5);
   });
 });

@@ -20,7 +20,7 @@ import { NodeState } from '../core/nodeState.js';
 import { resolveSinkDriver } from '../core/sinkDriverConfig.js';
 import { type DrainResult, type SinkDriver, writeBatches } from '../sinks/writeBatches.js';
 import { type BackoffPolicy, SOURCE_BACKOFF, backoffDelay } from './backoff.js';
-import type { GraphNode, PipelineGraph } from './ir.js';
+import type { GraphNode, PipelineGraph } from '../core/pipelineGraph.js';
 import { type Chain, planChains } from './chains.js';
 import { RoutedDispatch, SingleDispatch, SourceDispatch } from './dispatch.js';
 import { failedNode, LinkSubscriber, type LinkEnds, link } from './link.js';
@@ -34,6 +34,11 @@ export interface RuntimeOptions {
   readonly scheduler?: SchedulerLike;
   /** Monotonic clock for `receivedAt` and latency; defaults to `performance.now`. */
   readonly clock?: () => number;
+  /**
+   * Wall time in epoch ms for components (`ctx.wallClock`); the CLI passes `Date.now`. Defaults
+   * to the scheduler's time, so a test on a virtual scheduler gets virtual wall time too.
+   */
+  readonly wallClock?: () => number;
   /** Restart policy of failed sources and operators. */
   readonly backoff?: BackoffPolicy;
   /** Fuse runs of single-output operators into one pipe (default true; off to compare). */
@@ -63,6 +68,7 @@ export class PipelineRuntime {
   readonly #states = new Map<string, NodeState>();
   readonly #scheduler: SchedulerLike;
   readonly #clock: () => number;
+  readonly #wallClock: () => number;
   readonly #backoff: BackoffPolicy;
   readonly #log: Logger;
   /** The options' resources plus a read-only view of this runtime (`resources.pipeline`). */
@@ -80,6 +86,7 @@ export class PipelineRuntime {
   ) {
     this.#scheduler = options.scheduler ?? asyncScheduler;
     this.#clock = options.clock ?? (() => performance.now());
+    this.#wallClock = options.wallClock ?? (() => this.#scheduler.now());
     this.#backoff = options.backoff ?? SOURCE_BACKOFF;
     this.#log = options.logger.child({ component: 'runtime' });
     this.startedAt = this.#clock();
@@ -172,6 +179,7 @@ export class PipelineRuntime {
       logger: this.options.logger.child({ component: node.id, kind: node.kind, type: node.type }),
       scheduler: this.#scheduler,
       clock: this.#clock,
+      wallClock: this.#wallClock,
       metrics,
       resources: this.#resources,
       setHealth: (health) => {

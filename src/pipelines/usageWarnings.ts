@@ -5,7 +5,7 @@
  * they carry is counted as dropped when unread, and leaving them open is no mistake.
  */
 import type { NodeDraft } from './checkNode.js';
-import type { PortRef } from './ir.js';
+import type { PortRef } from '../core/pipelineGraph.js';
 import type { IssueList } from './issues.js';
 
 /**

@@ -4,7 +4,7 @@
  * only the first is the streamer's mistake.
  */
 import type { LineCounter, YAMLError } from 'yaml';
-import type { Position } from './ir.js';
+import type { Position } from '../core/pipelineGraph.js';
 import { positionOfOffset } from './positions.js';
 
 export const CHECK_INDENT = 'check the indentation of this line against the one above';

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { Resources } from '../core/component.js';
 import type { Logger } from '../core/logger.js';
-import type { PipelineGraph } from '../pipelines/ir.js';
+import type { PipelineGraph } from '../core/pipelineGraph.js';
 import { readStoredVariables } from '../sinks/redisState.js';
 import { embeddedAvailable, type EmbeddedServer, startEmbeddedPostgres, startEmbeddedRedis } from './embedded.js';
 import { migrate } from './migrate.js';

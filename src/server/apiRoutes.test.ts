@@ -33,6 +33,12 @@ describe('healthView', () => {
     expect(healthView('i', 0, [node('tw', 'source', 'twitch', status)]).status).toBe('degraded');
   });
 
+  it('is degraded when a sink has failed while every source is live', () => {
+    const view = healthView('i', 0, [node('tw', 'source', 'twitch', 'live'), node('db', 'sink', 'postgres', 'failed')]);
+    expect(view.status).toBe('degraded');
+    expect(view.sinks).toEqual([{ id: 'db', type: 'postgres', status: 'failed', bufferDepth: 0 }]);
+  });
+
   it('ignores operators', () => {
     expect(healthView('i', 0, [node('cv', 'operator', 'control', 'failed')]).status).toBe('ok');
   });

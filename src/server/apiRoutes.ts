@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { HistogramSummary } from '../core/events.js';
 import pg from 'pg';
-import type { PipelineView } from '../core/component.js';
+import type { PipelineView } from '../core/pipelineView.js';
 import { BUS_VERBS, type BusVerb, type ControlBus } from '../core/controlBus.js';
 import type { Logger } from '../core/logger.js';
 import type { NodeMetricsSnapshot, NodeStatus } from '../core/metrics.js';
@@ -50,6 +50,8 @@ export interface ApiDeps {
   readonly postgresUrl?: string;
   /** Monotonic clock (ms), the runtime's (`startedAt` is on it). */
   readonly clock?: () => number;
+  /** Wall time in epoch ms, for the history queries' default window (the CLI passes `Date.now`). */
+  readonly wallClock: () => number;
   readonly logger: Logger;
 }
 
@@ -178,7 +180,7 @@ export function apiRoutes(deps: ApiDeps) {
     });
 
     app.get('/api/metrics/historical', async (request, reply) => {
-      const parsed = parseHistoricalQuery(request.query as Record<string, unknown>, Date.now());
+      const parsed = parseHistoricalQuery(request.query as Record<string, unknown>, deps.wallClock());
       if (!parsed.ok) return apiError(reply, 400, 'bad_request', parsed.message);
       const pool = db();
       if (!pool) return noDatabase(reply);
@@ -259,7 +261,7 @@ export function apiRoutes(deps: ApiDeps) {
     });
 
     app.get('/api/moderation', async (request, reply) => {
-      const parsed = parseModerationQuery(request.query as Record<string, unknown>, Date.now());
+      const parsed = parseModerationQuery(request.query as Record<string, unknown>, deps.wallClock());
       if (!parsed.ok) return apiError(reply, 400, 'bad_request', parsed.message);
       const pool = db();
       if (!pool) return noDatabase(reply);

@@ -3,7 +3,7 @@
  * its live metrics, and every edge with the events its upstream port has sent. Pure.
  */
 import type { NodeMetricsSnapshot } from '../core/metrics.js';
-import type { PipelineGraph } from '../pipelines/ir.js';
+import type { GraphShape } from '../core/pipelineView.js';
 import type { GraphEdgeView, GraphNodeView, GraphView } from './dashboardWire.js';
 
 /**
@@ -11,7 +11,7 @@ import type { GraphEdgeView, GraphNodeView, GraphView } from './dashboardWire.js
  * without a snapshot are left out, as are edges from them. An edge's `count` is its upstream
  * node's count for that port (shared by every edge leaving the same port).
  */
-export function graphView(graph: PipelineGraph, snapshots: readonly NodeMetricsSnapshot[]): GraphView {
+export function graphView(graph: GraphShape, snapshots: readonly NodeMetricsSnapshot[]): GraphView {
   const byId = new Map<string, NodeMetricsSnapshot>();
   for (const snapshot of snapshots) byId.set(snapshot.id, snapshot);
   const nodes: GraphNodeView[] = [];

@@ -9,18 +9,12 @@ import type { AddressInfo } from 'node:net';
 import fastifyWebsocket from '@fastify/websocket';
 import { fastify, type FastifyInstance, LogController } from 'fastify';
 import { PipelineError } from '../core/errors.js';
+import type { HttpHost, HttpRoutes, RegisterOptions } from '../core/http.js';
 import type { Logger } from '../core/logger.js';
 import { dashboardPageRoutes } from './dashboardPage.js';
 import { overlayPageRoutes } from './overlayPage.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rateLimit.js';
 import { requestAuthorized } from './token.js';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Served without `server.token` (only the overlay page and the overlay WebSocket). */
-    public?: boolean;
-  }
-}
 
 /** `server` of pipeline.yaml, resolved. */
 export interface HttpServerSettings {
@@ -34,17 +28,6 @@ export interface HttpServerSettings {
 export interface BoundAddress {
   readonly host: string;
   readonly port: number;
-}
-
-/** A function that adds routes to the app (a fastify plugin without options). */
-export type HttpRoutes = (app: FastifyInstance) => void | Promise<void>;
-
-export interface RegisterOptions {
-  /**
-   * Offer permessage-deflate on the process's WebSocket server. Routes that don't want it
-   * still send uncompressed frames (`send(…, { compress: false })`).
-   */
-  readonly wsCompression?: boolean;
 }
 
 export interface HttpServerOptions {
@@ -74,7 +57,7 @@ type State = 'new' | 'listening' | 'closed';
  * at {@link HttpServer.listen}, after `@fastify/websocket` (whose options depend on what the
  * routes asked for) and the token check. Create with {@link createHttpServer}.
  */
-export class HttpServer {
+export class HttpServer implements HttpHost {
   readonly #settings: HttpServerSettings;
   readonly #log: Logger;
   readonly #options: HttpServerOptions;

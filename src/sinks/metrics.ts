@@ -25,7 +25,7 @@ import {
   type VariableView,
 } from '../server/dashboardWire.js';
 import { graphView } from '../server/graphView.js';
-import type { HttpServer } from '../server/httpServer.js';
+import type { HttpHost } from '../core/http.js';
 import { metricsRoutes } from '../server/metricsRoutes.js';
 import type { FanoutStats, WsFanout } from '../server/wsFanout.js';
 import { type MetricsState, MetricsHub } from './metricsHub.js';
@@ -131,7 +131,7 @@ export type MetricsConfig = z.output<typeof MetricsConfig>;
 /** Collaborators of {@link MetricsSink}. */
 export interface MetricsDeps {
   /** The process's HTTP server, not listening yet. */
-  readonly http: HttpServer;
+  readonly http: HttpHost;
   /** Instance id when the config has none. */
   readonly instance: string;
   /** The pipeline with live counts; an empty graph when absent (unit tests). */

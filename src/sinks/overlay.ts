@@ -12,7 +12,7 @@ import type { ChatflowEvent } from '../core/events.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 import { duration } from '../core/units.js';
-import type { HttpServer } from '../server/httpServer.js';
+import type { HttpHost } from '../core/http.js';
 import { upstreamDeclarations } from './overlayDeclarations.js';
 import { OverlayHub, type OverlayStats } from './overlayHub.js';
 import type { WireDeclaration } from './overlayWire.js';
@@ -99,7 +99,7 @@ export type OverlayConfig = z.output<typeof OverlayConfig>;
 /** Collaborators of {@link OverlaySink}. */
 export interface OverlayDeps {
   /** The process's HTTP server, not listening yet. */
-  readonly http: HttpServer;
+  readonly http: HttpHost;
   /** Ping and drain-check timers and the clock of `stuck_timeout`. */
   readonly scheduler?: SchedulerLike;
   /** The node's metrics: `slow_client`, `not_shown`, `invalid_value` drops; `slow_client_closed`. */

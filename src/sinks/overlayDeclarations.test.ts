@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildRegistry } from '../core/registry.js';
 import { operatorComponents } from '../operators/index.js';
 import { buildGraph } from '../pipelines/graph.js';
-import type { PipelineGraph } from '../pipelines/ir.js';
+import type { PipelineGraph } from '../core/pipelineGraph.js';
 import { loadText } from '../pipelines/load.js';
 import { sourceComponents } from '../sources/index.js';
 import { sinkComponents } from './index.js';

@@ -5,7 +5,7 @@
  * so the parsed control config is read through the few fields used here.
  */
 import { z } from 'zod';
-import type { PipelineGraph } from '../pipelines/ir.js';
+import type { GraphShape } from '../core/pipelineView.js';
 import type { WireDeclaration } from './overlayWire.js';
 
 /** The fields of one parsed `control` variable the overlay reads (the rest are ignored). */
@@ -23,7 +23,7 @@ const ControlVariables = z.object({ variables: z.record(z.string(), z.unknown())
  * what lies above them reaches the overlay only through them. Empty when the sink is fed by
  * no control node, or the graph is not known.
  */
-export function upstreamDeclarations(graph: PipelineGraph | undefined, sink: string): WireDeclaration[] {
+export function upstreamDeclarations(graph: GraphShape | undefined, sink: string): WireDeclaration[] {
   if (!graph) return [];
   const out = new Map<string, WireDeclaration>();
   const seen = new Set<string>([sink]);

@@ -130,11 +130,12 @@ sinks:
     await new Promise((r) => setTimeout(r, 1000));
     child.kill('SIGTERM');
     await until(() => stderr.includes('Stopping'));
-    const firstAt = Date.now();
     child.kill('SIGTERM');
+    // The flush cannot finish (flush_timeout 60s, stdout never drained): exiting with 130 and
+    // without the stop report shows the second signal did not wait for it.
     expect(await exited).toBe(130);
-    expect(Date.now() - firstAt).toBeLessThan(10_000);
     expect(stderr).toContain('second SIGTERM; exiting without flushing');
+    expect(stderr).not.toContain('Pipeline stopped.');
     child.stdout.destroy();
   });
 });

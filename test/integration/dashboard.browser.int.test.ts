@@ -122,7 +122,7 @@ async function run(postgres: TestServer, listen = '127.0.0.1:0'): Promise<Runnin
     logger,
     resources: { baseDir: '.', instance: 'dash-test', http, controlBus, postgres: { url: postgres.url } },
   });
-  http.register(apiRoutes({ pipeline: runtime, instance: 'dash-test', controlBus, postgresUrl: postgres.url, logger }));
+  http.register(apiRoutes({ pipeline: runtime, instance: 'dash-test', controlBus, postgresUrl: postgres.url, wallClock: Date.now, logger }));
   const address = await http.listen();
   if (!address) throw new Error('the metrics sink did not register its routes');
   return { http, runtime, base: `http://127.0.0.1:${address.port}`, port: address.port };

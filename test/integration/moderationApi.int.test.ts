@@ -103,6 +103,7 @@ async function startApp(options: { postgres?: boolean } = {}): Promise<App> {
       instance: 'alpha',
       controlBus,
       ...(withPostgres ? { postgresUrl: pgServer.url } : {}),
+      wallClock: Date.now,
       logger,
     }),
   );

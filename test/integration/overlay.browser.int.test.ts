@@ -14,7 +14,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { buildRegistry } from '../../src/core/registry.js';
 import { operatorComponents } from '../../src/operators/index.js';
 import { buildGraph } from '../../src/pipelines/graph.js';
-import type { PipelineGraph } from '../../src/pipelines/ir.js';
+import type { PipelineGraph } from '../../src/core/pipelineGraph.js';
 import { loadText } from '../../src/pipelines/load.js';
 import { type PipelineRuntime, startPipeline } from '../../src/pipelines/run.js';
 import { createHttpServer, type HttpServer } from '../../src/server/httpServer.js';

@@ -22,6 +22,7 @@ export function testContext(
     logger: silentLogger(),
     scheduler,
     clock: () => scheduler.now(),
+    wallClock: () => scheduler.now(),
     metrics: new NodeMetrics(id, options.kind ?? 'operator', options.type ?? 'test'),
     resources: { baseDir: options.baseDir ?? process.cwd(), instance: 'test' },
     setHealth: (health) => healths.push(health),

@@ -1,19 +1,15 @@
 /**
- * The validated graph IR that `graph.ts` builds from a loaded file and `run.ts` compiles to
+ * The validated graph IR that `pipelines/graph.ts` builds from a loaded file and `pipelines/run.ts` compiles to
  * RxJS. Everything here has been checked: types exist, configs parse, inputs resolve to real
  * ports, there is no cycle.
  */
-import type { ComponentDefinition } from '../core/component.js';
-import type { ConfigIssue } from '../core/errors.js';
-import type { NodeKind } from '../core/metrics.js';
-import type { Section } from '../core/registry.js';
-import type { SinkDriverConfig } from '../core/sinkDriverConfig.js';
+import type { ComponentDefinition } from './component.js';
+import type { ConfigIssue } from './errors.js';
+import type { Section } from './registry.js';
+import type { GraphShape, NodeShape, PortRef } from './pipelineView.js';
+import type { SinkDriverConfig } from './sinkDriverConfig.js';
 
-/** A reference to one output port of a node; `port: ''` is the default output. */
-export interface PortRef {
-  readonly node: string;
-  readonly port: string;
-}
+export type { PortRef } from './pipelineView.js';
 
 /** Where something is in the pipeline file (1-based). */
 export interface Position {
@@ -21,21 +17,11 @@ export interface Position {
   readonly col: number;
 }
 
-export interface GraphNode {
-  readonly id: string;
-  readonly kind: NodeKind;
+export interface GraphNode extends NodeShape {
   readonly section: Section;
-  readonly type: string;
   readonly definition: ComponentDefinition;
-  /** The component's own parsed config (without `type`, `inputs`, `enabled`, driver keys). */
-  readonly config: Readonly<Record<string, unknown>>;
   /** Sinks only: the parsed driver keys (`buffer`, `batch`, `retry`, `flush_timeout`). */
   readonly driver: SinkDriverConfig | undefined;
-  readonly enabled: boolean;
-  /** Inputs after glob expansion, deduplicated, in file order. */
-  readonly inputs: readonly PortRef[];
-  /** Named output ports (ported operators); empty for the rest. */
-  readonly ports: readonly string[];
   /** The node's key in the file. */
   readonly position: Position;
 }
@@ -48,13 +34,11 @@ export interface PipelineSettingsResolved {
   };
 }
 
-export interface PipelineGraph {
+export interface PipelineGraph extends GraphShape {
   /** The file it was loaded from (as given). */
   readonly file: string;
   readonly settings: PipelineSettingsResolved;
   readonly nodes: ReadonlyMap<string, GraphNode>;
-  /** Node ids, every node after all of its inputs. */
-  readonly order: readonly string[];
   /** Warnings (orphan node, dead-end port); errors never reach a graph. */
   readonly warnings: readonly ConfigIssue[];
 }

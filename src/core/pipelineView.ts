@@ -1,0 +1,42 @@
+/**
+ * What a component may read of the running pipeline (`resources.pipeline`): the shape of its
+ * graph and every node's live metrics. The runtime's full graph (`pipelineGraph.ts`) extends
+ * these shapes; a component never sees the definitions or the file's positions.
+ */
+import type { NodeKind, NodeMetricsSnapshot } from './metrics.js';
+
+/** A reference to one output port of a node; `port: ''` is the default output. */
+export interface PortRef {
+  readonly node: string;
+  readonly port: string;
+}
+
+/** One node as a component may see it. */
+export interface NodeShape {
+  readonly id: string;
+  readonly kind: NodeKind;
+  readonly type: string;
+  /** The component's own parsed config (without `type`, `inputs`, `enabled`, driver keys). */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly enabled: boolean;
+  /** Inputs after glob expansion, deduplicated, in file order. */
+  readonly inputs: readonly PortRef[];
+  /** Named output ports (ported operators); empty for the rest. */
+  readonly ports: readonly string[];
+}
+
+/** The graph as a component may see it. */
+export interface GraphShape {
+  readonly nodes: ReadonlyMap<string, NodeShape>;
+  /** Node ids, every node after all of its inputs. */
+  readonly order: readonly string[];
+}
+
+/** What components may read of the running pipeline. */
+export interface PipelineView {
+  readonly graph: GraphShape;
+  /** Every node's metrics now, in topological order. */
+  snapshot(): NodeMetricsSnapshot[];
+  /** `performance.now()` when the pipeline started. */
+  readonly startedAt: number;
+}
