@@ -17,8 +17,8 @@ import { NodeMetrics } from '../../src/core/metrics.js';
 import { DEFAULT_SINK_DRIVER } from '../../src/core/sinkDriverConfig.js';
 import { loadPipeline } from '../../src/pipelines/graph.js';
 import { startPipeline } from '../../src/pipelines/run.js';
-import { OscConfig, OscSink, oscComponent } from '../../src/sinks/osc.js';
-import { writeBatches } from '../../src/sinks/writeBatches.js';
+import { OscConfig, OscSink, oscComponent } from '../../src/sinks/osc/index.js';
+import { writeBatches } from '../../src/pipelines/sinkDriver/writeBatches.js';
 import { chatflow } from '../support/cli.js';
 import { type OscDump, startOscDump, until } from './oscSupport.js';
 
