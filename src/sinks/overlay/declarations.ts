@@ -5,8 +5,22 @@
  * so the parsed control config is read through the few fields used here.
  */
 import { z } from 'zod';
-import type { PipelineGraph } from '../../pipelines/ir.js';
 import type { WireDeclaration } from './wire.js';
+
+/**
+ * The part of the pipeline graph the walk reads. The runtime's `PipelineGraph` fits it; a sink
+ * does not import the runtime (pipelines/ sits above the components).
+ */
+export interface UpstreamGraph {
+  readonly nodes: ReadonlyMap<
+    string,
+    {
+      readonly type: string;
+      readonly config: Readonly<Record<string, unknown>>;
+      readonly inputs: readonly { readonly node: string }[];
+    }
+  >;
+}
 
 /** The fields of one parsed `control` variable the overlay reads (the rest are ignored). */
 const DeclaredVariable = z.object({
@@ -23,7 +37,7 @@ const ControlVariables = z.object({ variables: z.record(z.string(), z.unknown())
  * what lies above them reaches the overlay only through them. Empty when the sink is fed by
  * no control node, or the graph is not known.
  */
-export function upstreamDeclarations(graph: PipelineGraph | undefined, sink: string): WireDeclaration[] {
+export function upstreamDeclarations(graph: UpstreamGraph | undefined, sink: string): WireDeclaration[] {
   if (!graph) return [];
   const out = new Map<string, WireDeclaration>();
   const seen = new Set<string>([sink]);
