@@ -236,6 +236,21 @@ describe('Coalescer (properties)', () => {
     );
   });
 
+  it('lets a value through at once when exactly one interval has passed since its key last went out', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const out: string[] = [];
+    const coalescer = new Coalescer<string>({ intervalMs: 10, keyOf: () => 'k' }, scheduler, (v) => out.push(v));
+    coalescer.offer('a');
+    scheduler.schedule(() => {
+      coalescer.offer('b');
+      // Sent from offer itself, not held for a timer: the pace is "at least one interval apart".
+      expect(out).toEqual(['a', 'b']);
+      expect(coalescer.waiting).toBe(0);
+    }, 10);
+    scheduler.flush();
+    expect(out).toEqual(['a', 'b']);
+  });
+
   it('cancel() stops every timer and returns what was waiting', () => {
     const scheduler = new VirtualTimeScheduler();
     const out: string[] = [];
