@@ -1,12 +1,12 @@
 import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { chat } from '../../../test/support/events.js';
-import type { ChatflowEvent, CommandEvent, HistogramSummary, ModerationEvent } from '../../core/events.js';
-import { NodeMetrics } from '../../core/metrics.js';
-import { SampleMetricsConfig, sampleMetrics } from '../../operators/sampleMetrics.js';
-import type { ProcessProbe } from '../../operators/sampleMetricsProcessInternals.js';
-import { sinkInput } from '../../pipelines/measure.js';
-import { METRIC_HELP } from './help.js';
+import { chat } from '../support/events.js';
+import type { ChatflowEvent, CommandEvent, HistogramSummary, ModerationEvent } from '../../src/core/events.js';
+import { NodeMetrics } from '../../src/core/metrics.js';
+import { SampleMetricsConfig, sampleMetrics } from '../../src/operators/sampleMetrics.js';
+import type { ProcessProbe } from '../../src/operators/sampleMetricsProcessInternals.js';
+import { sinkInput } from '../../src/pipelines/measure.js';
+import { METRIC_HELP } from '../../src/sinks/metrics/help.js';
 
 const summary: HistogramSummary = { count: 1, sum: 1, p50: 1, p95: 1, p99: 1, max: 1 };
 
