@@ -32,7 +32,7 @@ import { operatorComponents } from '../src/operators/index.js';
 import { loadPipeline } from '../src/pipelines/graph.js';
 import { startPipeline } from '../src/pipelines/run.js';
 import { sinkComponents } from '../src/sinks/index.js';
-import { OscSink, oscComponent } from '../src/sinks/osc.js';
+import { OscSink, oscComponent } from '../src/sinks/osc/index.js';
 import { sourceComponents } from '../src/sources/index.js';
 import { writeResult } from './results.js';
 

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChatEvent, ChatflowEvent, ControlEvent } from '../src/core/events.js';
 import { silentLogger } from '../src/core/logger.js';
 import { createHttpServer } from '../src/server/httpServer.js';
-import { OverlayConfig, OverlaySink } from '../src/sinks/overlay.js';
+import { OverlayConfig, OverlaySink } from '../src/sinks/overlay/index.js';
 import { writeResult } from './results.js';
 
 const CLIENT_SCRIPT = fileURLToPath(new URL('./overlayFanoutClients.ts', import.meta.url));

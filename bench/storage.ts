@@ -14,8 +14,8 @@ import type { ChatEvent } from '../src/core/events.js';
 import { startEmbeddedPostgres } from '../src/resources/embedded.js';
 import { migrate } from '../src/resources/migrate.js';
 import { from as copyFrom } from 'pg-copy-streams';
-import { connectPostgres, PostgresConfig, PostgresSink, postgresComponent } from '../src/sinks/postgres.js';
-import { CopyEncoder, copySql, eventRows, TABLES, type TableLines } from '../src/sinks/postgresRows.js';
+import { connectPostgres, PostgresConfig, PostgresSink, postgresComponent } from '../src/sinks/postgres/index.js';
+import { CopyEncoder, copySql, eventRows, TABLES, type TableLines } from '../src/sinks/postgres/rows.js';
 import { writeResult } from './results.js';
 
 const COPY_ROWS = 200_000;

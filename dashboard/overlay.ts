@@ -24,7 +24,7 @@ import {
   type WireEntry,
   type WireMessage,
   type WireSnapshot,
-} from '../src/sinks/overlayWire.js';
+} from '../src/sinks/overlay/wire.js';
 
 const THEMES = ['dark', 'light', 'neon', 'minimal'] as const;
 const PANELS = ['variables', 'commands', 'chat'] as const;

@@ -12,7 +12,7 @@ import { toError } from '../core/errors.js';
 import type { ChatflowEvent } from '../core/events.js';
 import { createLogger } from '../core/logger.js';
 import { openStorage } from '../resources/storage.js';
-import { connectPostgres, PostgresConfig, PostgresSink } from '../sinks/postgres.js';
+import { connectPostgres, PostgresConfig, PostgresSink } from '../sinks/postgres/index.js';
 import { EXIT } from './exitCodes.js';
 import { loadForCli } from './loadForCli.js';
 

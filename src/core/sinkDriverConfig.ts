@@ -1,6 +1,6 @@
 /**
  * Settings every sink node accepts besides its own: the bounded buffer, batching, retry and
- * the flush deadline of the generic sink driver (`src/sinks/writeBatches.ts`).
+ * the flush deadline of the generic sink driver (`src/pipelines/sinkDriver/writeBatches.ts`).
  */
 import { z } from 'zod';
 import { duration } from './units.js';

@@ -18,7 +18,7 @@ import type { Logger } from '../core/logger.js';
 import { NodeMetrics, type NodeMetricsSnapshot } from '../core/metrics.js';
 import { NodeState } from '../core/nodeState.js';
 import { resolveSinkDriver } from '../core/sinkDriverConfig.js';
-import { type DrainResult, type SinkDriver, writeBatches } from '../sinks/writeBatches.js';
+import { type DrainResult, type SinkDriver, writeBatches } from './sinkDriver/writeBatches.js';
 import { type BackoffPolicy, SOURCE_BACKOFF, backoffDelay } from './backoff.js';
 import type { GraphNode, PipelineGraph } from '../core/pipelineGraph.js';
 import { type Chain, planChains } from './chains.js';

@@ -4,7 +4,7 @@
  * client past it is skipped until it drains, then resynced with a fresh snapshot), a bound on
  * how far behind a client may fall (one that has not read, `stuckTimeoutMs` later, what it was
  * sent is closed), and frames serialized once for every client. Shared by the overlay
- * (src/sinks/overlayHub.ts) and the dashboard stream (src/sinks/metricsHub.ts).
+ * (src/sinks/overlay/hub.ts) and the dashboard stream (src/sinks/metrics/hub.ts).
  *
  * How far behind a client is cannot be read from its socket: `bufferedAmount` counts only what
  * Node still holds, while the kernel's send and receive buffers (megabytes on loopback) take a

@@ -7,7 +7,7 @@ import { NodeMetrics } from '../core/metrics.js';
 import { DEFAULT_SINK_DRIVER } from '../core/sinkDriverConfig.js';
 import { chat } from '../../test/support/events.js';
 import { BlackholeConfig, BlackholeSink, blackholeComponent } from './blackhole.js';
-import { writeBatches } from './writeBatches.js';
+import { writeBatches } from '../pipelines/sinkDriver/writeBatches.js';
 
 describe('BlackholeSink', () => {
   it('counts every event and batch, synchronously, and keeps nothing', () => {

@@ -17,7 +17,7 @@ import { NodeMetrics } from '../core/metrics.js';
 import { DEFAULT_SINK_DRIVER } from '../core/sinkDriverConfig.js';
 import { chat } from '../../test/support/events.js';
 import { ConsoleConfig, ConsoleSink, consoleComponent, formatLine, sanitize } from './console.js';
-import { writeBatches } from './writeBatches.js';
+import { writeBatches } from '../pipelines/sinkDriver/writeBatches.js';
 
 /** A writable that keeps what it is given. */
 class Capture extends Writable {

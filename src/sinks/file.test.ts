@@ -10,7 +10,7 @@ import { NodeMetrics } from '../core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../core/sinkDriverConfig.js';
 import { chat } from '../../test/support/events.js';
 import { FileConfig, FileSink, fileComponent } from './file.js';
-import { writeBatches } from './writeBatches.js';
+import { writeBatches } from '../pipelines/sinkDriver/writeBatches.js';
 
 const settings: SinkDriverSettings = { ...DEFAULT_SINK_DRIVER, ...fileComponent.driver, initialBackoffMs: 1 };
 

@@ -2,10 +2,10 @@ import type { SinkDefinition } from '../core/component.js';
 import { blackholeComponent } from './blackhole.js';
 import { consoleComponent } from './console.js';
 import { fileComponent } from './file.js';
-import { metricsComponent } from './metrics.js';
-import { oscComponent } from './osc.js';
-import { overlayComponent } from './overlay.js';
-import { postgresComponent } from './postgres.js';
+import { metricsComponent } from './metrics/index.js';
+import { oscComponent } from './osc/index.js';
+import { overlayComponent } from './overlay/index.js';
+import { postgresComponent } from './postgres/index.js';
 import { redisStateComponent } from './redisState.js';
 
 /** Every sink, alphabetically. */

@@ -9,8 +9,8 @@ import { NotConnectedError } from '../core/errors.js';
 import type { ChatflowEvent, CommandEvent } from '../core/events.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { type ChatflowRedis, createRedis, whenReady } from '../resources/redisClient.js';
-import { ResourceOffSink } from './postgres.js';
-import { defaultEventKey } from './writeBatches.js';
+import { ResourceOffSink } from './shared/resourceOff.js';
+import { defaultEventKey } from '../core/eventKey.js';
 
 export const RedisStateConfig = z
   .strictObject({

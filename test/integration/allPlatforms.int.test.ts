@@ -13,7 +13,7 @@ import { buildGraph } from '../../src/pipelines/graph.js';
 import { loadFile } from '../../src/pipelines/load.js';
 import { startPipeline } from '../../src/pipelines/run.js';
 import { createHttpServer } from '../../src/server/httpServer.js';
-import type { WireControl, WireFrame, WireMessage, WireSnapshot } from '../../src/sinks/overlayWire.js';
+import type { WireControl, WireFrame, WireMessage, WireSnapshot } from '../../src/sinks/overlay/wire.js';
 import { FakeKickServer } from '../fakes/kickServer.js';
 import { loadTwitchSamples } from '../fakes/twitchSamples.js';
 import { FakeTwitchServer } from '../fakes/twitchServer.js';

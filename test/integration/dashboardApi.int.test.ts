@@ -39,7 +39,7 @@ import type {
   VariableView,
 } from '../../src/server/dashboardWire.js';
 import { createHttpServer } from '../../src/server/httpServer.js';
-import { MetricsConfig, MetricsSink } from '../../src/sinks/metrics.js';
+import { MetricsConfig, MetricsSink } from '../../src/sinks/metrics/index.js';
 import { sinkComponents } from '../../src/sinks/index.js';
 import { sourceComponents } from '../../src/sources/index.js';
 import { chat } from '../support/events.js';

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Subject } from 'rxjs';
+import { Subject, VirtualTimeScheduler } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../src/components.js';
 import type { ControlEvent } from '../../src/core/events.js';
@@ -17,8 +17,8 @@ import { NodeMetrics } from '../../src/core/metrics.js';
 import { DEFAULT_SINK_DRIVER } from '../../src/core/sinkDriverConfig.js';
 import { loadPipeline } from '../../src/pipelines/graph.js';
 import { startPipeline } from '../../src/pipelines/run.js';
-import { OscConfig, OscSink, oscComponent } from '../../src/sinks/osc.js';
-import { writeBatches } from '../../src/sinks/writeBatches.js';
+import { OscConfig, OscSink, oscComponent } from '../../src/sinks/osc/index.js';
+import { writeBatches } from '../../src/pipelines/sinkDriver/writeBatches.js';
 import { chatflow } from '../support/cli.js';
 import { type OscDump, startOscDump, until } from './oscSupport.js';
 
@@ -164,61 +164,77 @@ describe('max_rate over real UDP (oscdump)', () => {
     receivedAt: 0,
   });
 
+  /**
+   * Moves the sink's virtual clock `ms` on, running the timers due on the way. The pace is
+   * checked in virtual time, so the counts below hold however loaded the machine is; only the
+   * datagrams are real.
+   */
+  function advance(clock: VirtualTimeScheduler, ms: number): void {
+    const to = clock.frame + ms;
+    clock.maxFrames = to;
+    clock.flush();
+    clock.frame = to;
+  }
+
   async function drive(port: number) {
     const metrics = new NodeMetrics('synth', 'sink', 'osc');
-    const sink = new OscSink('synth', OscConfig.parse({ target: `127.0.0.1:${port}`, max_rate: '100/s' }), { metrics });
+    const clock = new VirtualTimeScheduler();
+    const sink = new OscSink('synth', OscConfig.parse({ target: `127.0.0.1:${port}`, max_rate: '100/s' }), {
+      metrics,
+      scheduler: clock,
+    });
     const events$ = new Subject<ControlEvent>();
     const done = writeBatches(sink, { ...DEFAULT_SINK_DRIVER, ...oscComponent.driver }, { metrics }).run(events$);
     // The first value goes out once the socket is connected; wait for it.
     events$.next(control(0));
     await until(() => sink.sent > 0, 'the socket to connect');
     // Let the address's interval (10 ms) pass, so the next value is fresh.
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    return { sink, metrics, events$, done };
+    advance(clock, 25);
+    /** Sends `values` and waits until the sink has taken every one of them. */
+    const send = async (values: readonly number[]) => {
+      const before = metrics.out('').value;
+      for (const v of values) events$.next(control(v));
+      await until(() => metrics.out('').value >= before + values.length, 'the sink to take the values');
+    };
+    return { sink, metrics, events$, done, clock, send };
   }
 
   const valuesOf = (lines: readonly string[]) => lines.map((l) => Number(l.split(' ')[2]));
 
   it('turns a burst of 1000 values to one address into its first and its newest value', async () => {
     const dump = await oscdump();
-    const { metrics, events$, done } = await drive(dump.port);
-    const started = performance.now();
-    for (let i = 1; i <= 1000; i++) events$.next(control(i / 1000));
-    const burstMs = performance.now() - started;
+    const { metrics, events$, done, clock, send } = await drive(dump.port);
+    await send(Array.from({ length: 1000 }, (_, i) => (i + 1) / 1000));
+    await until(() => dump.lines().length === 2, "the burst's first value, at once");
+    advance(clock, 10);
     await until(() => dump.lines().at(-1) === '/cv/cutoff f 1.000000', 'the newest value, one interval later');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    // The value before the burst, the burst's first value at once, its newest 10 ms later. (Only a
-    // burst slower than 10 ms, on a very loaded machine, lets one more through per 10 ms.)
-    const lines = dump.lines();
-    expect(lines.slice(0, 2)).toEqual(['/cv/cutoff f 0.000000', '/cv/cutoff f 0.001000']);
-    expect(lines.at(-1)).toBe('/cv/cutoff f 1.000000');
-    // (Date.now has 1 ms steps, so count one per 9 ms to be safe.)
-    expect(lines.length).toBeLessThanOrEqual(3 + Math.ceil(burstMs / 9));
-    const values = valuesOf(lines);
-    for (let i = 1; i < values.length; i++) expect(values[i]).toBeGreaterThan(values[i - 1] as number);
-    expect(metrics.snapshot().dropped).toEqual({ superseded: { count: 1001 - lines.length, intentional: true } });
+    // The value before the burst, the burst's first value at once, its newest 10 ms later.
+    expect(dump.lines()).toEqual(['/cv/cutoff f 0.000000', '/cv/cutoff f 0.001000', '/cv/cutoff f 1.000000']);
+    expect(metrics.snapshot().dropped).toEqual({ superseded: { count: 998, intentional: true } });
     events$.complete();
     await done;
   });
 
   it('paces a stream of 1000 values spread over time: few messages, never a stale one, the newest last', async () => {
     const dump = await oscdump();
-    const { events$, done } = await drive(dump.port);
-    const started = performance.now();
+    const { metrics, events$, done, clock, send } = await drive(dump.port);
     for (let chunk = 0; chunk < 50; chunk++) {
-      for (let i = 1; i <= 20; i++) events$.next(control((chunk * 20 + i) / 1000));
-      await new Promise((resolve) => setTimeout(resolve, 4));
+      await send(Array.from({ length: 20 }, (_, i) => (chunk * 20 + i + 1) / 1000));
+      advance(clock, 4);
     }
-    const elapsedMs = performance.now() - started;
+    advance(clock, 10);
     await until(() => valuesOf(dump.lines()).at(-1) === 1, 'the newest value');
     await new Promise((resolve) => setTimeout(resolve, 50));
     const values = valuesOf(dump.lines());
-    // At 100/s: at most one message per 10 ms (plus the first and the last), however slow the
-    // machine. (Date.now has 1 ms steps, so count one per 9 ms to be safe.)
-    expect(values.length).toBeLessThanOrEqual(Math.ceil(elapsedMs / 9) + 3);
-    expect(values.length).toBeLessThan(200);
+    // 200 ms of virtual time at 100/s: one message per 10 ms (the first at once, the last one
+    // interval after the stream), after the value sent before it.
+    expect(values.length - 1).toBeLessThanOrEqual(200 / 10 + 2);
+    expect(values.length - 1).toBeGreaterThanOrEqual(200 / 10 - 1);
     for (let i = 1; i < values.length; i++) expect(values[i]).toBeGreaterThan(values[i - 1] as number);
     expect(values.at(-1)).toBe(1);
+    // Every value either went out or was superseded: none lost, none queued.
+    expect(metrics.snapshot().dropped.superseded?.count).toBe(1000 - (values.length - 1));
     events$.complete();
     await done;
   });

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../src/components.js';
 import { loadPipeline } from '../../src/pipelines/graph.js';
-import { DEFAULT_TARGET, OscConfig } from '../../src/sinks/osc.js';
+import { DEFAULT_TARGET, OscConfig } from '../../src/sinks/osc/index.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 

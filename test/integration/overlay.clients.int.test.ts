@@ -15,7 +15,7 @@ import type { ChatflowEvent } from '../../src/core/events.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
 import { createHttpServer } from '../../src/server/httpServer.js';
-import { OverlayConfig, OverlaySink } from '../../src/sinks/overlay.js';
+import { OverlayConfig, OverlaySink } from '../../src/sinks/overlay/index.js';
 import { chat } from '../support/events.js';
 
 const CLIENTS = 1000;

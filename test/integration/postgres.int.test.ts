@@ -18,8 +18,8 @@ import { reingestCommand, reingestFile } from '../../src/cli/reingestCommand.js'
 import { restartEmbeddedPostgres } from '../../src/resources/embedded.js';
 import { ControlConfig, control as controlOperator } from '../../src/operators/control.js';
 import { migrate } from '../../src/resources/migrate.js';
-import { connectPostgres, PostgresConfig, PostgresSink, postgresComponent } from '../../src/sinks/postgres.js';
-import { writeBatches } from '../../src/sinks/writeBatches.js';
+import { connectPostgres, PostgresConfig, PostgresSink, postgresComponent } from '../../src/sinks/postgres/index.js';
+import { writeBatches } from '../../src/pipelines/sinkDriver/writeBatches.js';
 import { chat } from '../support/events.js';
 import { startTestPostgres, type TestServer } from '../support/servers.js';
 

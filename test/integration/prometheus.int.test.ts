@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/resources/embedded.js';
-import { METRIC_HELP } from '../../src/sinks/metricsHelp.js';
+import { METRIC_HELP } from '../../src/sinks/metrics/help.js';
 import { chatflow } from '../support/cli.js';
 import { udpReceiver } from './oscSupport.js';
 

@@ -12,7 +12,7 @@ import { defaultRegistry } from '../../src/components.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { loadPipeline } from '../../src/pipelines/graph.js';
 import { startPipeline } from '../../src/pipelines/run.js';
-import { OscConfig, OscSink } from '../../src/sinks/osc.js';
+import { OscConfig, OscSink } from '../../src/sinks/osc/index.js';
 import { freeUdpPort, until } from './oscSupport.js';
 
 /** The Pd binary: `pd` (Debian `puredata-core` installs it as an alternative for `puredata`). */

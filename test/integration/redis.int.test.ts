@@ -26,7 +26,7 @@ import {
   RedisStateSink,
   redisStateComponent,
 } from '../../src/sinks/redisState.js';
-import { writeBatches } from '../../src/sinks/writeBatches.js';
+import { writeBatches } from '../../src/pipelines/sinkDriver/writeBatches.js';
 import { defaultRegistry } from '../../src/components.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { buildGraph } from '../../src/pipelines/graph.js';
