@@ -70,7 +70,8 @@ export function loadText(text: string, options: { file: string; env: Env }): Loa
   // the author's mistake, and the document's other problems would be guesses.
   const syntax = firstSyntaxError(doc.errors, text, lineCounter);
   if (syntax) {
-    list.error('yaml_syntax', pathAtOffset(doc, syntax.offset), syntax.message, { at: syntax.at });
+    const path = pathAtOffset(doc, syntax.offset);
+    list.error('yaml_syntax', syntax.misreadKey ? path.slice(0, -1) : path, syntax.message, { at: syntax.at });
     return result(undefined);
   }
   for (const warning of doc.warnings) reportYamlWarning(list, lineCounter, doc, warning);
