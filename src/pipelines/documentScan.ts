@@ -1,8 +1,8 @@
 /**
  * One pass over a parsed pipeline document, in document order: resolves every alias to its
- * anchor and finds keys written twice in one mapping. Linear in
- * the number of nodes, where yaml's own duplicate-key check (`uniqueKeys`) compares each key
- * with every earlier one and `Alias.resolve` walks the whole document for each alias.
+ * anchor and finds keys written twice in one mapping. Linear in the number of nodes, where
+ * yaml's own duplicate-key check (`uniqueKeys`) compares each key with every earlier one and
+ * `Alias.resolve` walks the whole document for each alias.
  */
 import { type Alias, type Document, isAlias, isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { PathSegment } from './positions.js';

@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Alias } from 'yaml';
+import { Alias, Composer } from 'yaml';
 import { defaultRegistry } from '../components.js';
 import { formatIssue, PipelineError } from '../core/errors.js';
 import { buildGraph } from './graph.js';
-import { loadFile, loadText, MAX_FILE_BYTES, MAX_REFERENCES } from './load.js';
+import { loadFile, loadText, MAX_FILE_BYTES, MAX_REFERENCES, MAX_VALUES } from './load.js';
 
 const load = (text: string, env: Record<string, string | undefined> = {}) =>
   loadText(text, { file: 'pipeline.yaml', env });
@@ -238,6 +238,20 @@ describe('hostile and huge files', () => {
     expect(loaded.issues.map((i) => [i.rule, i.line, i.col])).toEqual([['too_many_aliases', 3, col]]);
     expect(loaded.issues[0]?.message).toContain(`at most ${MAX_REFERENCES}`);
     expect(resolve).not.toHaveBeenCalled();
+  });
+
+  it('refuses a megabyte of values before yaml builds any of them', { timeout: 60_000 }, () => {
+    const compose = vi.spyOn(Composer.prototype, 'compose');
+    const flat = `a: [${Array(500_000).fill('1').join(',')}]\n`;
+    const deep = `a: ${'['.repeat(500_000)}${']'.repeat(500_000)}\n`;
+    for (const text of [flat, deep]) {
+      expect(text.length).toBeLessThanOrEqual(MAX_FILE_BYTES);
+      const loaded = load(text);
+      expect(loaded.value).toBeUndefined();
+      expect(loaded.issues.map((i) => i.rule)).toEqual(['too_many_values']);
+      expect(loaded.issues[0]?.message).toContain(`at most ${MAX_VALUES}`);
+    }
+    expect(compose).not.toHaveBeenCalled();
   });
 
   it('refuses a chain of 2,000 merge keys, resolving none of them', { timeout: 60_000 }, () => {

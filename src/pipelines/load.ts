@@ -3,22 +3,19 @@
  * `${VAR}` references once, and turns YAML's own errors into {@link ConfigIssue}s.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { type Document, isScalar, LineCounter, Lexer, parseDocument, type Scalar, type YAMLError } from 'yaml';
+import { Document, isScalar, LineCounter, parseDocument, type Scalar, type YAMLError } from 'yaml';
 import { type ConfigIssue, PipelineError } from '../core/errors.js';
 import { SECTIONS } from '../core/registry.js';
 import { type DocumentScan, pathOf, scanDocument, visitNodes } from './documentScan.js';
-import type { Position } from '../core/pipelineGraph.js';
 import { type Env, interpolate } from './interpolate.js';
 import { IssueList } from './issues.js';
 import { pathAtOffset, Positions, positionOfOffset } from './positions.js';
+import { type LimitProblem, lexicalProblem, sizeProblem } from './yamlLimits.js';
 import { firstSyntaxError } from './yamlSyntax.js';
 
 export type { Env } from './interpolate.js';
 
-/** The largest pipeline file read: 1 MiB, a hundred times a big hand-written pipeline. */
-export const MAX_FILE_BYTES = 1024 * 1024;
-/** The most anchors (`&name`) and aliases (`*name`) one file may hold together. */
-export const MAX_REFERENCES = 1000;
+export { MAX_FILE_BYTES, MAX_REFERENCES, MAX_VALUES } from './yamlLimits.js';
 
 export interface LoadedPipeline {
   /** The file it was read from, as given (or the name passed with the text). */
@@ -44,10 +41,8 @@ export interface LoadedPipeline {
  * @param options `file` names it in issues; `env` is what `${VAR}` reads (pass `process.env`).
  */
 export function loadText(text: string, options: { file: string; env: Env }): LoadedPipeline {
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_FILE_BYTES) return refused(options.file, 'file_too_large', tooLargeMessage(bytes), { line: 0, col: 0 });
-  const overflow = referenceOverflow(text);
-  if (overflow !== undefined) return refused(options.file, 'too_many_aliases', TOO_MANY_REFERENCES, overflow);
+  const limit = sizeProblem(Buffer.byteLength(text, 'utf8')) ?? lexicalProblem(text);
+  if (limit) return refused(options.file, limit);
   const lineCounter = new LineCounter();
   // prettyErrors off: we place errors ourselves, and want YAML's message without a code frame.
   // uniqueKeys off: yaml's check compares each key with every earlier one of its mapping, which
@@ -70,7 +65,8 @@ export function loadText(text: string, options: { file: string; env: Env }): Loa
   // the author's mistake, and the document's other problems would be guesses.
   const syntax = firstSyntaxError(doc.errors, text, lineCounter);
   if (syntax) {
-    list.error('yaml_syntax', pathAtOffset(doc, syntax.offset), syntax.message, { at: syntax.at });
+    const path = pathAtOffset(doc, syntax.offset);
+    list.error('yaml_syntax', syntax.misreadKey ? path.slice(0, -1) : path, syntax.message, { at: syntax.at });
     return result(undefined);
   }
   for (const warning of doc.warnings) reportYamlWarning(list, lineCounter, doc, warning);
@@ -104,7 +100,8 @@ export function loadFile(file: string, options: { env: Env }): LoadedPipeline {
   let text: string;
   try {
     const { size } = statSync(file);
-    if (size > MAX_FILE_BYTES) return refused(file, 'file_too_large', tooLargeMessage(size), { line: 0, col: 0 });
+    const tooLarge = sizeProblem(size);
+    if (tooLarge) return refused(file, tooLarge);
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new PipelineError('ERR_CONFIG_IO', 'config', `Cannot read pipeline file "${file}".`, { cause: err });
@@ -113,58 +110,14 @@ export function loadFile(file: string, options: { env: Env }): LoadedPipeline {
 }
 
 /** A file refused before it is parsed: an empty document with one issue. */
-function refused(file: string, rule: string, message: string, at: Position): LoadedPipeline {
+function refused(file: string, { rule, message, at }: LimitProblem): LoadedPipeline {
   const lineCounter = new LineCounter();
-  const doc = parseDocument('', { lineCounter });
+  // Nothing of the file is parsed: an empty document stands for it.
+  const doc = new Document(null) as Document.Parsed;
   const positions = new Positions(doc, lineCounter, new Map());
   const list = new IssueList({ file, positions });
   list.error(rule, [], message, { at });
   return { file, doc, lineCounter, positions, value: undefined, issues: list.sorted() };
-}
-
-function tooLargeMessage(bytes: number): string {
-  const mib = (bytes / MAX_FILE_BYTES).toFixed(1);
-  return `The file is ${bytes} bytes (${mib} MiB); a pipeline file may be at most 1 MiB (${MAX_FILE_BYTES} bytes). Is this the pipeline you meant?`;
-}
-
-const TOO_MANY_REFERENCES = `Too many anchors and aliases: a pipeline file may hold at most ${MAX_REFERENCES} (&name and *name together); write values out instead`;
-
-/** The lexer's tokens that mark structure and are not text of the file. */
-const MARKERS: ReadonlySet<string> = new Set(['\x02', '\x18', '\x1f']);
-
-/**
- * Where the anchor or alias past {@link MAX_REFERENCES} is, if there is one. yaml's
- * maxAliasCount bounds how far aliases of collections expand, not how many aliases there are,
- * and each one (of a scalar too) is a node to build and, in toJS, a scan of every anchor and
- * alias before it; a megabyte of `*a` takes seconds to parse. So they are counted with yaml's
- * lexer (which reads `"*a"` and `# *a` as text, not aliases) before anything is parsed, and
- * only when the file holds more `*` and `&` characters than the limit.
- */
-function referenceOverflow(text: string): Position | undefined {
-  if (countOf(text, '*') + countOf(text, '&') <= MAX_REFERENCES) return undefined;
-  let count = 0;
-  let offset = 0;
-  for (const token of new Lexer().lex(text)) {
-    if ((token[0] === '*' || token[0] === '&') && ++count > MAX_REFERENCES) return positionInText(text, offset);
-    if (!MARKERS.has(token)) offset += token.length;
-  }
-  return undefined;
-}
-
-function countOf(text: string, char: string): number {
-  let count = 0;
-  for (let at = text.indexOf(char); at !== -1; at = text.indexOf(char, at + 1)) count++;
-  return count;
-}
-
-function positionInText(text: string, offset: number): Position {
-  let line = 1;
-  let start = 0;
-  for (let at = text.indexOf('\n'); at !== -1 && at < offset; at = text.indexOf('\n', at + 1)) {
-    line++;
-    start = at + 1;
-  }
-  return { line, col: offset - start + 1 };
 }
 
 function reportYamlWarning(list: IssueList, lineCounter: LineCounter, doc: Document, warning: YAMLError): void {

@@ -30,6 +30,8 @@ export interface SyntaxProblem {
   readonly at: Position;
   /** Where yaml put it, for the path. */
   readonly offset: number;
+  /** The innermost key at `offset` is the misread one (`user rate`), not a key of the file. */
+  readonly misreadKey?: true;
 }
 
 /** The first of `errors` in the file, reworded with what to do; undefined when there is none. */
@@ -54,6 +56,7 @@ export function firstSyntaxError(
         message: `Invalid YAML: this line is indented deeper than a new key would be, so it reads as part of line ${from.line}; ${CHECK_INDENT}`,
         at: positionOfOffset(lineCounter, start + indent),
         offset: start + indent,
+        misreadKey: true,
       };
     }
   }
