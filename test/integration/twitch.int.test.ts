@@ -18,11 +18,11 @@ import type { ChatEvent, ChatflowEvent, PlatformEvent } from '../../src/core/eve
 import { silentLogger } from '../../src/core/logger.js';
 import { NodeMetrics, type NodeStatus, type SourceHealth } from '../../src/core/metrics.js';
 import { buildRegistry, type Registry } from '../../src/core/registry.js';
-import type { BackoffPolicy } from '../../src/pipelines/backoff.js';
+import type { BackoffPolicy } from '../../src/core/backoff.js';
 import { buildGraph, loadPipeline } from '../../src/pipelines/graph.js';
 import { loadText } from '../../src/pipelines/load.js';
 import { type PipelineRuntime, startPipeline } from '../../src/pipelines/run.js';
-import { TwitchConfig, twitchChat, twitchComponent } from '../../src/sources/twitch.js';
+import { TwitchConfig, twitchChat, twitchComponent } from '../../src/sources/twitch/twitch.js';
 import { FakeTwitchServer, type FakeConnection, type FakeTwitchOptions, privmsgLine } from '../fakes/twitchServer.js';
 import { loadTwitchSamples } from '../fakes/twitchSamples.js';
 
