@@ -8,8 +8,9 @@
  */
 import { silentLogger } from '../src/core/logger.js';
 import { NodeMetrics } from '../src/core/metrics.js';
-import { KickConfig, kickChat } from '../src/sources/kick/kick.js';
-import { createKickNodeState, decodePusherFrame, gateKickEvent } from '../src/sources/kick/pusher.js';
+import { KickConfig, kickChat } from '../src/sources/kick/index.js';
+import { decodePusherFrame } from '../src/sources/kick/pusher.js';
+import { createKickNodeState, gateKickEvent } from '../src/sources/kick/session.js';
 import { normalizeKickEvent } from '../src/sources/kick/normalize.js';
 import { type FakeKickConnection, FakeKickServer } from '../test/fakes/kickServer.js';
 import { kickFrame } from '../test/fakes/kickSamples.js';

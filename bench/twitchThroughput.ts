@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import tmi from 'tmi.js';
 import { silentLogger } from '../src/core/logger.js';
 import { NodeMetrics } from '../src/core/metrics.js';
-import { TwitchConfig, twitchChat } from '../src/sources/twitch/twitch.js';
+import { TwitchConfig, twitchChat } from '../src/sources/twitch/index.js';
 import { parseIrcLine } from '../src/sources/twitch/client.js';
 import { createTwitchNodeState, gateTwitchEvent } from '../src/sources/twitch/session.js';
 import { normalizeTwitchLine } from '../src/sources/twitch/normalize.js';

@@ -19,8 +19,8 @@ import { defaultRegistry } from '../../src/components.js';
 import { buildGraph, validatePipeline } from '../../src/pipelines/graph.js';
 import { loadText } from '../../src/pipelines/load.js';
 import { type PipelineRuntime, startPipeline } from '../../src/pipelines/run.js';
-import { KickConfig, kickChat, kickComponent } from '../../src/sources/kick/kick.js';
-import { createKickNodeState } from '../../src/sources/kick/pusher.js';
+import { KickConfig, kickChat, kickComponent } from '../../src/sources/kick/index.js';
+import { createKickNodeState } from '../../src/sources/kick/session.js';
 import { FAKE_KICK_APP_KEY, type FakeKickConnection, type FakeKickOptions, FakeKickServer } from '../fakes/kickServer.js';
 import { KICK_GOLDEN_NOW, type KickGoldenEntry } from '../fakes/kickSamples.js';
 

@@ -22,7 +22,7 @@ import type { BackoffPolicy } from '../../src/core/backoff.js';
 import { buildGraph, loadPipeline } from '../../src/pipelines/graph.js';
 import { loadText } from '../../src/pipelines/load.js';
 import { type PipelineRuntime, startPipeline } from '../../src/pipelines/run.js';
-import { TwitchConfig, twitchChat, twitchComponent } from '../../src/sources/twitch/twitch.js';
+import { TwitchConfig, twitchChat, twitchComponent } from '../../src/sources/twitch/index.js';
 import { FakeTwitchServer, type FakeConnection, type FakeTwitchOptions, privmsgLine } from '../fakes/twitchServer.js';
 import { loadTwitchSamples } from '../fakes/twitchSamples.js';
 

@@ -18,7 +18,7 @@ import { buildRegistry } from '../../src/core/registry.js';
 import { buildGraph } from '../../src/pipelines/graph.js';
 import { loadText } from '../../src/pipelines/load.js';
 import { type PipelineRuntime, startPipeline } from '../../src/pipelines/run.js';
-import { YoutubeConfig, youtubeChat, youtubeComponent } from '../../src/sources/youtube/youtube.js';
+import { YoutubeConfig, youtubeChat, youtubeComponent } from '../../src/sources/youtube/index.js';
 import type { ApiChatItem } from '../../src/sources/youtube/normalize.js';
 import { apiChatItems, loadDocumentedItems, SUPER_CHAT_SAMPLE_ID } from '../fakes/youtubeSamples.js';
 import { FakeYoutubeServer, type FakeYoutubeOptions } from '../fakes/youtubeServer.js';

@@ -4,9 +4,9 @@ import { parse as parseYaml } from 'yaml';
 import { SourceDisconnectedError, SourceFatalError } from '../../core/errors.js';
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import { NodeMetrics, type SourceHealth } from '../../core/metrics.js';
-import { KickConfig, kickChat, kickComponent } from './kick.js';
+import { KickConfig, kickChat, kickComponent } from './index.js';
 import type { KickConnector, KickLookup, KickLookupResult, KickSocketHandlers } from './client.js';
-import { createKickNodeState, type KickNodeState } from './pusher.js';
+import { createKickNodeState, type KickNodeState } from './session.js';
 
 /** Wall clock at virtual time 0. */
 const EPOCH = Date.parse('2025-07-17T08:44:56Z');

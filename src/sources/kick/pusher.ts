@@ -1,12 +1,8 @@
 /**
  * The `kick` source's protocol helpers (Pusher Channels protocol 7, platform-protocols.md §2.2):
- * the socket URL, frames in and out, what a close code asks for, the channel lookup's answer,
- * and the state a node keeps across connections (recent ids, the looked-up chatroom).
+ * the socket URL, frames in and out, what a close code asks for, the channel lookup's answer.
  */
-import type { ChatEvent, PlatformEvent } from '../../core/events.js';
-import type { DropCounter } from '../../core/metrics.js';
 import { kickId } from './normalize.js';
-import { RECENT_IDS, RecentIds } from '../shared/recentIds.js';
 
 /** Kick's public Pusher app key (scraped from its web client; it has changed before). */
 export const KICK_APP_KEY = '32cbd69e4b950bf97679';
@@ -186,37 +182,4 @@ export function parseChannelLookup(body: unknown, slug: string): KickChannelInfo
   const channelId = kickId(id);
   const name = typeof realSlug === 'string' && realSlug !== '' ? realSlug : slug;
   return channelId === undefined ? { slug: name, chatroomId } : { slug: name, chatroomId, channelId };
-}
-
-/** What a `kick` node keeps from one connection to the next. */
-export interface KickNodeState {
-  /** Ids of chat messages emitted lately. */
-  readonly recent: RecentIds;
-  /** `type:id` of platform events emitted lately. */
-  readonly recentPlatform: RecentIds;
-  /** The channel lookup's answer, so a restart does not ask again. */
-  lookup: KickChannelInfo | undefined;
-  /** How many times the source has been subscribed (1 on the first connect). */
-  subscriptions: number;
-}
-
-export function createKickNodeState(capacity: number = RECENT_IDS): KickNodeState {
-  return { recent: new RecentIds(capacity), recentPlatform: new RecentIds(capacity), lookup: undefined, subscriptions: 0 };
-}
-
-/**
- * Passes an event the node has not emitted lately; drops a repeat (`duplicate`: the same
- * message delivered twice, or again after a reconnect).
- */
-export function gateKickEvent(
-  event: ChatEvent | PlatformEvent,
-  state: KickNodeState,
-  drops: DropCounter,
-): ChatEvent | PlatformEvent | undefined {
-  const fresh = event.kind === 'chat' ? state.recent.add(event.id) : state.recentPlatform.add(`${event.type}:${event.id}`);
-  if (!fresh) {
-    drops.drop('duplicate');
-    return undefined;
-  }
-  return event;
 }

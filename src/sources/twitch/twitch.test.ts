@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type PipelineError, SourceDisconnectedError, SourceFatalError } from '../../core/errors.js';
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import { NodeMetrics, type SourceHealth } from '../../core/metrics.js';
-import { TwitchConfig, twitchChat, twitchComponent } from './twitch.js';
+import { TwitchConfig, twitchChat, twitchComponent } from './index.js';
 import {
   parseIrcLine,
   type TwitchConnectionHandlers,

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import { NodeMetrics, type SourceHealth } from '../../core/metrics.js';
-import { videoIdOf, YoutubeConfig, youtubeChat, youtubeComponent } from './youtube.js';
+import { videoIdOf } from './config.js';
+import { YoutubeConfig, youtubeChat, youtubeComponent } from './index.js';
 
 describe('youtube config', () => {
   it('has documented defaults: Data API mode, history skipped, the default project quota over 4 hours', () => {

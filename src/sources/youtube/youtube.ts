@@ -4,13 +4,11 @@
  * platform events.
  */
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { z } from 'zod';
-import { defineSource } from '../../core/component.js';
 import { PipelineError, SourceDisconnectedError, SourceFatalError, toError } from '../../core/errors.js';
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import type { DropCounter, SourceHealth } from '../../core/metrics.js';
-import { duration, formatDuration } from '../../core/units.js';
+import { formatDuration } from '../../core/units.js';
 import { type BackoffPolicy, backoffDelay } from '../../core/backoff.js';
 import {
   type ApiFailure,
@@ -23,131 +21,21 @@ import {
   parseJson,
   videoState,
   videosUrl,
-  YOUTUBE_API_URL,
 } from './apiClient.js';
 import {
   getLiveChatBody,
   getLiveChatUrl,
   INNERTUBE_HEADERS,
-  INNERTUBE_URL,
   readLiveChatPage,
   scrapeWatchPage,
   watchPageUrl,
 } from './innertubeClient.js';
+import type { YoutubeConfig } from './config.js';
 import { normalizeInnertubeAction } from './innertubeNormalize.js';
 import { createYoutubeNodeState, gateYoutubeEvent, type YoutubeNodeState } from './session.js';
 import { type ItemOutcome, normalizeYoutubeItem, type YoutubeItemContext } from './normalize.js';
 import { msUntilQuotaReset, planPolling, QUOTA_COST } from './quota.js';
 
-const VIDEO_ID = /^[A-Za-z0-9_-]{6,20}$/;
-
-/**
- * A video id from an id or a URL (`watch?v=`, `youtu.be/`, `/live/`); undefined for an empty
- * value; the input unchanged when nothing matches (the schema then rejects it).
- */
-export function videoIdOf(input: string): string | undefined {
-  const text = input.trim();
-  if (text === '') return undefined;
-  if (VIDEO_ID.test(text)) return text;
-  try {
-    const url = new URL(text);
-    const v = url.searchParams.get('v');
-    if (v !== null && VIDEO_ID.test(v)) return v;
-    const last = url.pathname.split('/').filter(Boolean).pop();
-    if (last !== undefined && VIDEO_ID.test(last)) return last;
-  } catch {
-    // not a URL
-  }
-  return text;
-}
-
-const httpUrl = (what: string) =>
-  z.string().regex(/^https?:\/\/[^/\s]+/, `Expected an http:// or https:// URL of ${what}`);
-
-export const YoutubeConfig = z
-  .strictObject({
-    mode: z
-      .enum(['api', 'innertube'])
-      .default('api')
-      .describe(
-        '`api`: the official Data API v3 (needs `api_key`, costs quota). `innertube`: the unofficial API of YouTube\'s own web chat (no key, no quota, may break when YouTube changes its pages).',
-      ),
-    video_id: z
-      .string()
-      .optional()
-      .transform((value) => (value === undefined ? undefined : videoIdOf(value)))
-      .refine((value) => value === undefined || VIDEO_ID.test(value), 'Expected a YouTube video id (such as "jfKfPfyJRdk") or a watch URL')
-      .describe(
-        `The live stream's video id, or its URL (\`https://www.youtube.com/watch?v=…\`, \`youtu.be/…\`, \`/live/…\`). Empty is allowed, so \`"\${YOUTUBE_VIDEO_ID:-}"\` may stay unset while the node is disabled.`,
-      ),
-    live_chat_id: z
-      .string()
-      .optional()
-      .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()))
-      .describe('`api` mode: poll this live chat id directly instead of looking it up from `video_id` (saves 1 unit).'),
-    api_key: z
-      .string()
-      .default('')
-      .describe(
-        `Data API key (\`api\` mode). Keep it out of the file: write \`api_key: "\${YOUTUBE_API_KEY}"\` and export the variable.`,
-      ),
-    base_url: httpUrl('the Data API')
-      .default(YOUTUBE_API_URL)
-      .describe('Data API base URL; a local server for tests.'),
-    innertube_url: httpUrl('YouTube')
-      .default(INNERTUBE_URL)
-      .describe('`innertube` mode: where the watch page and `youtubei/v1` live; a local server for tests.'),
-    backfill: z
-      .enum(['skip', 'emit'])
-      .default('skip')
-      .describe(
-        'The first page is recent history, not live chat. `skip` drops it (counted as `backfill`, intentional); `emit` passes it on with `backfill: true`.',
-      ),
-    daily_quota: z
-      .number()
-      .int()
-      .positive()
-      .default(10_000)
-      .describe(
-        "Quota units chatflow may spend per day (YouTube's default project quota is 10,000; it resets at midnight Pacific). A `liveChatMessages.list` costs 5, a `videos.list` 1.",
-      ),
-    stream_hours: z
-      .number()
-      .positive()
-      .max(48)
-      .default(4)
-      .describe(
-        'How long you expect to read chat, in hours from the start. Polling slows down when needed so that `daily_quota` lasts that long; past it, polling runs at the pace YouTube asks for.',
-      ),
-    max_results: z
-      .number()
-      .int()
-      .min(200)
-      .max(2000)
-      .optional()
-      .describe('`maxResults` of each poll (200–2000; YouTube defaults to 500).'),
-    min_poll_interval: duration()
-      .prefault('1s')
-      .describe("Never poll faster than this, whatever the server's `pollingIntervalMillis` (or innertube's `timeoutMs`) says."),
-    live_check_interval: duration()
-      .prefault('1m')
-      .describe('While the video has no live chat yet (not started, chat off), look again this often (1 unit each in `api` mode).'),
-    quota_retry: duration()
-      .prefault('30m')
-      .describe('After YouTube says the quota is exhausted, try again this long later (or at the midnight-Pacific reset, if sooner).'),
-    request_timeout: duration()
-      .prefault('10s')
-      .describe('Longest wait for one HTTP answer; longer counts as a failed poll.'),
-    retry: z
-      .strictObject({
-        initial_backoff: duration().prefault('1s').describe('Wait after the first failed poll (429, 5xx, network); doubles per failure.'),
-        max_backoff: duration().prefault('1m').describe('Longest wait between retries.'),
-      })
-      .prefault({})
-      .describe('Backoff of failed polls (the page token is kept, so nothing is missed or read twice).'),
-  })
-  .describe('YouTube live chat.');
-export type YoutubeConfig = z.output<typeof YoutubeConfig>;
 
 /** What the source reports besides drops; a node's `NodeMetrics` fits. */
 export interface YoutubeMetrics extends DropCounter {
@@ -611,30 +499,3 @@ function fatalMessage(failure: ApiFailure, config: YoutubeConfig): string {
   }
   return `YouTube refused the request ${said}: check \`video_id\`/\`live_chat_id\` and \`base_url\` (${config.base_url}).`;
 }
-
-export const youtubeComponent = defineSource({
-  type: 'youtube',
-  summary:
-    'YouTube live chat: the Data API v3 with a quota budget that lasts the stream, or innertube without a key; chat, Super Chats, memberships and moderation.',
-  description:
-    `\`api\` mode (default) needs an API key (\`api_key: "\${YOUTUBE_API_KEY}"\`) and looks up the live chat of \`video_id\`, then polls it at the pace YouTube asks for, slower when \`daily_quota\` would not last \`stream_hours\`; quota used, remaining and the forecast of when it runs out are node metrics (\`quota_used\`, \`quota_remaining\`, \`quota_exhausted_in_s\`), with warnings at 80% and 95%. \`innertube\` mode reads the chat the way YouTube's web page does: no key and no quota, but unofficial. Emits \`chat\` (roles broadcaster/mod/member/verified) and \`platform\` events (\`super_chat\` with amount and currency, \`membership\`, \`gift\`, \`message_deleted\`, \`user_banned\`, \`user_timed_out\`). The first page is history (\`backfill\`). A chat that ends completes the source; a bad key or a disabled chat fails it with a message naming what to fix. See docs/youtube.md.`,
-  config: YoutubeConfig,
-  examples: [
-    `video_id: jfKfPfyJRdk\napi_key: "\${YOUTUBE_API_KEY}"`,
-    `video_id: "https://www.youtube.com/watch?v=jfKfPfyJRdk"\napi_key: "\${YOUTUBE_API_KEY}"\ndaily_quota: 10000\nstream_hours: 6\nbackfill: emit`,
-    'mode: innertube\nvideo_id: jfKfPfyJRdk',
-  ],
-  create: (config, ctx) => {
-    // Kept by the runtime across restarts, so the dedupe window spans a reconnect.
-    const state = ctx.state.get('session', () => createYoutubeNodeState(config.daily_quota));
-    return youtubeChat(config, {
-      id: ctx.id,
-      logger: ctx.logger,
-      scheduler: ctx.scheduler,
-      clock: ctx.clock,
-      metrics: ctx.metrics,
-      setHealth: ctx.setHealth,
-      state,
-    });
-  },
-});
