@@ -148,7 +148,7 @@ function perLine(): { parseMicros: number; tmiHandleMicros: number; normalizeMic
     for (const message of messages) {
       normalizeTwitchLine(message, 0, Date.now, (event, sharedId) => {
         if (gateTwitchEvent(event, sharedId, state, 'all', metricsSink) !== undefined) emitted += 1;
-      });
+      }, state.badges);
     }
     normalizeRuns.push(((performance.now() - started) * 1000) / count);
     if (emitted !== count) throw new Error(`normalized ${emitted} of ${count}`);

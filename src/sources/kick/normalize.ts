@@ -148,8 +148,8 @@ export function parseKickEmotes(content: string): KickText {
   let text = '';
   let points = 0;
   let last = 0;
-  EMOTE_TOKEN.lastIndex = 0;
-  for (let match = EMOTE_TOKEN.exec(content); match !== null; match = EMOTE_TOKEN.exec(content)) {
+  // matchAll iterates a copy of the regex, so the module's constant keeps no lastIndex between calls.
+  for (const match of content.matchAll(EMOTE_TOKEN)) {
     const before = content.slice(last, match.index);
     text += before;
     points += codePointLength(before);

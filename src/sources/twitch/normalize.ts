@@ -9,7 +9,7 @@ import {
   BADGE_MOD,
   BADGE_SUBSCRIBER,
   BADGE_VIP,
-  badgeSet,
+  BadgeCache,
   type IrcMessage,
   parseEmotes,
   rawTag,
@@ -63,12 +63,13 @@ export function normalizeTwitchLine(
   receivedAt: number,
   now: () => number,
   emit: TwitchEmit,
+  badges: BadgeCache = new BadgeCache(),
 ): LineOutcome {
   switch (msg.command) {
     case 'PRIVMSG':
-      return privmsg(msg, receivedAt, now, emit);
+      return privmsg(msg, receivedAt, now, emit, badges);
     case 'USERNOTICE':
-      return usernotice(msg, receivedAt, now, emit);
+      return usernotice(msg, receivedAt, now, emit, badges);
     case 'CLEARCHAT':
       return clearchat(msg, receivedAt, now, emit);
     case 'CLEARMSG':
@@ -133,8 +134,8 @@ function isColor(value: string): boolean {
 }
 
 /** The author a line's tags describe; `login` comes from the prefix or the `login` tag. */
-function authorOf(tags: IrcMessage['tags'], login: string, roomId: string | undefined): Author {
-  const set = badgeSet(rawTag(tags, 'badges'));
+function authorOf(tags: IrcMessage['tags'], login: string, roomId: string | undefined, badgeCache: BadgeCache): Author {
+  const set = badgeCache.get(rawTag(tags, 'badges'));
   const id = rawTag(tags, 'user-id') ?? '';
   // The badges decide most roles; the tags fill in what they leave out.
   let mask = set.roles;
@@ -162,7 +163,7 @@ function fallbackId(kind: string, tags: IrcMessage['tags'], ts: number): string 
   return `${kind}:${rawTag(tags, 'room-id') ?? ''}:${rawTag(tags, 'user-id') ?? ''}:${ts}`;
 }
 
-function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: TwitchEmit): LineOutcome {
+function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: TwitchEmit, badges: BadgeCache): LineOutcome {
   const channel = channelOf(msg.params[0]);
   let text = msg.params[1];
   if (channel === undefined || text === undefined) return 'malformed';
@@ -172,7 +173,7 @@ function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: T
   const { tags } = msg;
   const ts = tsOf(tags, now);
   const roomId = rawTag(tags, 'room-id');
-  const author = authorOf(tags, nickOf(msg.prefix) || (rawTag(tags, 'login') ?? ''), roomId);
+  const author = authorOf(tags, nickOf(msg.prefix) || (rawTag(tags, 'login') ?? ''), roomId, badges);
   const event: Writable<ChatEvent> = {
     kind: 'chat',
     id: rawTag(tags, 'id') || fallbackId('privmsg', tags, ts),
@@ -236,7 +237,7 @@ function putText(data: Data, key: string, tags: IrcMessage['tags'], tagKey: stri
   if (value) data[key] = value;
 }
 
-function usernotice(msg: IrcMessage, receivedAt: number, now: () => number, emit: TwitchEmit): LineOutcome {
+function usernotice(msg: IrcMessage, receivedAt: number, now: () => number, emit: TwitchEmit, badges: BadgeCache): LineOutcome {
   const channel = channelOf(msg.params[0]);
   const { tags } = msg;
   const msgId = rawTag(tags, 'msg-id');
@@ -311,7 +312,7 @@ function usernotice(msg: IrcMessage, receivedAt: number, now: () => number, emit
     data.message = body ?? text;
     if (body !== undefined) data.action = true;
   }
-  const author = anonymous ? undefined : authorOf(tags, login, rawTag(tags, 'room-id'));
+  const author = anonymous ? undefined : authorOf(tags, login, rawTag(tags, 'room-id'), badges);
   emit(platformEvent('twitch', type, id, channel, author, ts, data, receivedAt));
   return 'events';
 }

@@ -7,6 +7,7 @@ import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import type { DropCounter } from '../../core/metrics.js';
 import { RECENT_IDS, RecentIds } from '../shared/recentIds.js';
 import { roomStateId } from './normalize.js';
+import { BadgeCache } from './tags.js';
 
 type Settings = Record<string, string | number | boolean | null>;
 
@@ -55,6 +56,8 @@ export interface TwitchNodeState {
   /** Shared Chat `source-id`s emitted lately. */
   readonly recentShared: RecentIds;
   readonly rooms: RoomStates;
+  /** Parsed `badges` tags, so a chatter's badges are parsed once. */
+  readonly badges: BadgeCache;
   /** How many times the source has been subscribed (1 on the first connect). */
   subscriptions: number;
 }
@@ -65,6 +68,7 @@ export function createTwitchNodeState(capacity: number = RECENT_IDS): TwitchNode
     recentPlatform: new RecentIds(capacity),
     recentShared: new RecentIds(capacity),
     rooms: new RoomStates(),
+    badges: new BadgeCache(),
     subscriptions: 0,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_EMOTE_RANGES, parseBadges, parseEmotes, rawTag, tag, unescapeTag } from './tags.js';
+import { BadgeCache, MAX_EMOTE_RANGES, parseBadges, parseEmotes, rawTag, tag, unescapeTag } from './tags.js';
 
 describe('unescapeTag', () => {
   it('decodes every IRCv3 escape', () => {
@@ -46,6 +46,29 @@ describe('parseBadges', () => {
     expect(parseBadges('')).toEqual({});
     expect(parseBadges(undefined)).toEqual({});
     expect(parseBadges(',,noversion,/5,__proto__/1')).toEqual({ noversion: '' });
+  });
+});
+
+describe('BadgeCache', () => {
+  it('is owned by whoever creates it: one cache filling up leaves another empty', () => {
+    const mine = new BadgeCache();
+    const theirs = new BadgeCache();
+    const first = mine.get('moderator/1,subscriber/12');
+    expect(mine.get('moderator/1,subscriber/12')).toBe(first);
+    expect(mine.size).toBe(1);
+    expect(theirs.size).toBe(0);
+    expect(parseBadges('vip/1', theirs)).toEqual({ vip: '1' });
+    expect(theirs.size).toBe(1);
+    expect(mine.size).toBe(1);
+  });
+
+  it('stays bounded: at capacity it starts over', () => {
+    const cache = new BadgeCache(3);
+    for (let i = 0; i < 3; i++) cache.get(`subscriber/${i}`);
+    expect(cache.size).toBe(3);
+    cache.get('subscriber/3');
+    expect(cache.size).toBe(1);
+    expect(cache.get('subscriber/0')).toEqual({ badges: { subscriber: '0' }, roles: expect.any(Number) });
   });
 });
 

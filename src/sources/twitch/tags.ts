@@ -86,35 +86,51 @@ export interface BadgeSet {
 }
 
 const NO_BADGES: BadgeSet = Object.freeze({ badges: EMPTY_BADGES, roles: 0 });
-/** Parsed badge sets by raw tag: chatters keep the same badges, so most lines hit. */
-const badgeCache = new Map<string, BadgeSet>();
 const BADGE_CACHE_SIZE = 2048;
+
+/**
+ * Parsed badge sets by raw tag: chatters keep the same badges, so most lines hit. One per node
+ * (in its {@link TwitchNodeState}), never shared through the module.
+ */
+export class BadgeCache {
+  readonly #sets = new Map<string, BadgeSet>();
+
+  constructor(readonly capacity: number = BADGE_CACHE_SIZE) {}
+
+  get size(): number {
+    return this.#sets.size;
+  }
+
+  /** {@link parseBadges} plus the roles the badges imply (broadcaster, moderator or lead moderator, VIP, subscriber or founder, partner). */
+  get(raw: string | undefined): BadgeSet {
+    if (!raw) return NO_BADGES;
+    let set = this.#sets.get(raw);
+    if (set === undefined) {
+      set = readBadgeSet(raw);
+      if (this.#sets.size >= this.capacity) this.#sets.clear();
+      this.#sets.set(raw, set);
+    }
+    return set;
+  }
+}
 
 /**
  * `moderator/1,subscriber/12` → `{ moderator: '1', subscriber: '12' }`; a badge without
  * version maps to `''`. The result is frozen and shared between lines with the same tag.
  */
-export function parseBadges(raw: string | undefined): Readonly<Record<string, string>> {
-  return badgeSet(raw).badges;
+export function parseBadges(raw: string | undefined, cache: BadgeCache = new BadgeCache()): Readonly<Record<string, string>> {
+  return cache.get(raw).badges;
 }
 
-/** {@link parseBadges} plus the roles the badges imply (broadcaster, moderator or lead moderator, VIP, subscriber or founder, partner). */
-export function badgeSet(raw: string | undefined): BadgeSet {
-  if (!raw) return NO_BADGES;
-  let set = badgeCache.get(raw);
-  if (set === undefined) {
-    const badges = Object.freeze(readBadges(raw));
-    let roles = 0;
-    if (badges.broadcaster !== undefined) roles |= BADGE_BROADCASTER;
-    if (badges.moderator !== undefined || badges.lead_moderator !== undefined) roles |= BADGE_MOD;
-    if (badges.vip !== undefined) roles |= BADGE_VIP;
-    if (badges.subscriber !== undefined || badges.founder !== undefined) roles |= BADGE_SUBSCRIBER;
-    if (badges.partner !== undefined) roles |= BADGE_VERIFIED;
-    set = Object.freeze({ badges, roles });
-    if (badgeCache.size >= BADGE_CACHE_SIZE) badgeCache.clear();
-    badgeCache.set(raw, set);
-  }
-  return set;
+function readBadgeSet(raw: string): BadgeSet {
+  const badges = Object.freeze(readBadges(raw));
+  let roles = 0;
+  if (badges.broadcaster !== undefined) roles |= BADGE_BROADCASTER;
+  if (badges.moderator !== undefined || badges.lead_moderator !== undefined) roles |= BADGE_MOD;
+  if (badges.vip !== undefined) roles |= BADGE_VIP;
+  if (badges.subscriber !== undefined || badges.founder !== undefined) roles |= BADGE_SUBSCRIBER;
+  if (badges.partner !== undefined) roles |= BADGE_VERIFIED;
+  return Object.freeze({ badges, roles });
 }
 
 function readBadges(raw: string): Record<string, string> {

@@ -330,7 +330,7 @@ export function twitchChat(config: TwitchConfig, deps: TwitchDeps): Observable<C
             checkJoined(session);
           }
         }
-        outcome = normalizeTwitchLine(msg, receivedAt, now, emit);
+        outcome = normalizeTwitchLine(msg, receivedAt, now, emit, state.badges);
       } catch (err) {
         metrics.drop('malformed_line', false);
         log.debug({ err, event: { line: msg.raw.slice(0, LOGGED_LINE) } }, 'Twitch line could not be normalized; dropped.');
