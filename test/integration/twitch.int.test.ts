@@ -25,6 +25,7 @@ import { type PipelineRuntime, startPipeline } from '../../src/pipelines/run.js'
 import { TwitchConfig, twitchChat, twitchComponent } from '../../src/sources/twitch/index.js';
 import { FakeTwitchServer, type FakeConnection, type FakeTwitchOptions, privmsgLine } from '../fakes/twitchServer.js';
 import { loadTwitchSamples } from '../fakes/twitchSamples.js';
+import { testContext } from '../support/context.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -505,3 +506,31 @@ function comparable(event: ChatEvent | PlatformEvent): unknown {
   const { receivedAt: _received, ...rest } = event;
   return rest;
 }
+
+describe('twitch component: state across a restart', () => {
+  it('keeps its dedupe window in ctx.state: created again on the same context (a restart), it drops what it already emitted', async () => {
+    const server = await fakeServer();
+    const ctx = testContext({ id: 'chat', kind: 'source', type: 'twitch' });
+    const config = TwitchConfig.parse({ channels: ['alpha'], server: server.url });
+    const ids: string[] = [];
+    const collect = (e: ChatflowEvent) => {
+      if (e.kind === 'chat') ids.push(e.id);
+    };
+    const lives = () => ctx.healths.filter((h) => h === 'live').length;
+    const first = twitchComponent.create(config, ctx).subscribe(collect);
+    cleanups.push(() => first.unsubscribe());
+    await until(() => lives() === 1, 5000, 'first connection live');
+    server.broadcast('alpha', [privmsgLine('alpha', { id: 'm1', text: 'one' })]);
+    await until(() => ids.length === 1, 5000, 'm1');
+    first.unsubscribe();
+
+    const second = twitchComponent.create(config, ctx).subscribe(collect);
+    cleanups.push(() => second.unsubscribe());
+    await until(() => lives() === 2, 5000, 'second connection live');
+    // The same message again after the restart (a reconnect overlap) is emitted once.
+    server.broadcast('alpha', [privmsgLine('alpha', { id: 'm1', text: 'one' }), privmsgLine('alpha', { id: 'm2', text: 'two' })]);
+    await until(() => ids.includes('m2'), 5000, 'm2');
+    expect(ids).toEqual(['m1', 'm2']);
+    expect(ctx.metrics.snapshot().dropped.duplicate?.count).toBe(1);
+  });
+});
