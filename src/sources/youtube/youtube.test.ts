@@ -150,6 +150,23 @@ describe('youtubeChat on a virtual clock', () => {
     h.sub.unsubscribe();
   });
 
+  it('starts the backoff over at 1 s once a poll succeeds again', async () => {
+    const h = harness({ stream_hours: 0.0001 }, [
+      live,
+      page(1),
+      googleError(429, 'rateLimitExceeded'),
+      googleError(429, 'rateLimitExceeded'),
+      page(2),
+      googleError(429, 'rateLimitExceeded'),
+      page(3),
+    ]);
+    await h.advance(30_000);
+    // 1 s, 2 s, success (server pace 5 s), then 1 s again, not 4 s.
+    expect(h.calls.map((c) => c.at).slice(0, 7)).toEqual([0, 0, 5000, 6000, 8000, 13_000, 14_000]);
+    expect(h.healths).toEqual(['connecting', 'live', 'stale', 'live']);
+    h.sub.unsubscribe();
+  });
+
   it('caps the backoff at retry.max_backoff', async () => {
     const failures = Array.from({ length: 6 }, () => googleError(503, 'backendError'));
     const h = harness({ stream_hours: 0.0001, retry: { initial_backoff: '1s', max_backoff: '3s' } }, [live, page(1), ...failures, page(2)]);
