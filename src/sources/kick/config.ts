@@ -1,7 +1,8 @@
 /** `kick`'s configuration: channel slug or ids, Pusher endpoint and keepalive. */
 import { z } from 'zod';
 import { duration } from '../../core/units.js';
-import { KICK_API_BASE, KICK_APP_KEY, KICK_CLUSTER, originProblem } from './pusher.js';
+import { KICK_API_BASE } from './lookup.js';
+import { KICK_APP_KEY, KICK_CLUSTER, originProblem } from './pusher.js';
 
 export const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
 

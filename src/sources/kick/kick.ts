@@ -17,8 +17,6 @@ import {
   type CloseClass,
   connectionEstablished,
   decodePusherFrame,
-  type KickChannelInfo,
-  parseChannelLookup,
   PING_FRAME,
   PONG_FRAME,
   pusherError,
@@ -26,6 +24,7 @@ import {
   reconnectDelay,
   subscribeFrame,
 } from './pusher.js';
+import { type KickChannelInfo, parseChannelLookup } from './lookup.js';
 import { type KickOutcome, normalizeKickEvent } from './normalize.js';
 import { createKickNodeState, gateKickEvent, type KickNodeState } from './session.js';
 

@@ -11,7 +11,8 @@ import {
   loadKickSamplesFile,
 } from '../../../test/fakes/kickSamples.js';
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
-import { decodePusherFrame, parseChannelLookup } from './pusher.js';
+import { parseChannelLookup } from './lookup.js';
+import { decodePusherFrame } from './pusher.js';
 import { codePointLength, kickEventName, type KickOutcome, normalizeKickEvent, parseKickEmotes } from './normalize.js';
 
 const golden = JSON.parse(readFileSync(new URL('../../../test/fixtures/kick-golden.json', import.meta.url), 'utf8')) as {

@@ -4,7 +4,6 @@ import {
   connectionEstablished,
   decodePusherFrame,
   originProblem,
-  parseChannelLookup,
   pusherError,
   pusherUrl,
   reconnectDelay,
@@ -95,14 +94,5 @@ describe('reconnectDelay', () => {
   it('spreads by ±jitter', () => {
     expect(reconnectDelay('abnormal', 3, policy, () => 0)).toBe(1600);
     expect(reconnectDelay('abnormal', 3, policy, () => 1)).toBe(2400);
-  });
-});
-
-describe('parseChannelLookup', () => {
-  it('takes ids as numbers or strings; needs chatroom.id', () => {
-    expect(parseChannelLookup({ id: 1, slug: 'A', chatroom: { id: 2 } }, 'a')).toEqual({ slug: 'A', chatroomId: '2', channelId: '1' });
-    expect(parseChannelLookup({ chatroom: { id: '2' } }, 'a')).toEqual({ slug: 'a', chatroomId: '2' });
-    expect(parseChannelLookup({ id: 1, chatroom: null }, 'a')).toBeUndefined();
-    expect(parseChannelLookup('<html>', 'a')).toBeUndefined();
   });
 });

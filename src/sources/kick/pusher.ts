@@ -1,15 +1,13 @@
 /**
  * The `kick` source's protocol helpers (Pusher Channels protocol 7, platform-protocols.md §2.2):
- * the socket URL, frames in and out, what a close code asks for, the channel lookup's answer.
+ * the socket URL, frames in and out, what a close code asks for.
  */
-import { kickId } from './normalize.js';
 
 /** Kick's public Pusher app key (scraped from its web client; it has changed before). */
 export const KICK_APP_KEY = '32cbd69e4b950bf97679';
 /** The key captures of 2023–2024 used, for the docs. */
 export const KICK_OLD_APP_KEY = 'eb1d5f283081a78b932c';
 export const KICK_CLUSTER = 'us2';
-export const KICK_API_BASE = 'https://kick.com';
 /** The pusher-js version the URL claims (the one Kick's web client ships). */
 export const PUSHER_CLIENT_VERSION = '8.4.0';
 
@@ -162,24 +160,4 @@ export function reconnectDelay(
     default:
       return step(attempt);
   }
-}
-
-/** What the channel API (`GET /api/v2/channels/<slug>`) told us. */
-export interface KickChannelInfo {
-  readonly slug: string;
-  /** `chatroom.id`: the chat channel is `chatrooms.<id>.v2`. */
-  readonly chatroomId: string;
-  /** Top-level `id`: the events channel is `channel.<id>`. */
-  readonly channelId?: string;
-}
-
-/** Reads the channel API's answer; undefined when it holds no chatroom id. */
-export function parseChannelLookup(body: unknown, slug: string): KickChannelInfo | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const { id, slug: realSlug, chatroom } = body as { id?: unknown; slug?: unknown; chatroom?: unknown };
-  const chatroomId = typeof chatroom === 'object' && chatroom !== null ? kickId((chatroom as { id?: unknown }).id) : undefined;
-  if (chatroomId === undefined) return undefined;
-  const channelId = kickId(id);
-  const name = typeof realSlug === 'string' && realSlug !== '' ? realSlug : slug;
-  return channelId === undefined ? { slug: name, chatroomId } : { slug: name, chatroomId, channelId };
 }

@@ -2,7 +2,7 @@
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import type { DropCounter } from '../../core/metrics.js';
 import { RECENT_IDS, RecentIds } from '../shared/recentIds.js';
-import type { KickChannelInfo } from './pusher.js';
+import type { KickChannelInfo } from './lookup.js';
 
 /** What a `kick` node keeps from one connection to the next. */
 export interface KickNodeState {
