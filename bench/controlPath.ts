@@ -15,7 +15,7 @@ import { ClassifyConfig, classify } from '../src/operators/classify.js';
 import { NormalizeConfig, normalize } from '../src/operators/normalize.js';
 import { loadPipeline } from '../src/pipelines/graph.js';
 import { NodeState } from '../src/core/nodeState.js';
-import { createChatGenerator, SimulateConfig } from '../src/sources/simulate.js';
+import { createChatGenerator, SimulateConfig } from '../src/sources/simulate/simulate.js';
 import { median, runPipelineFile } from './pipelineRun.js';
 import { writeResult } from './results.js';
 

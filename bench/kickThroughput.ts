@@ -8,9 +8,10 @@
  */
 import { silentLogger } from '../src/core/logger.js';
 import { NodeMetrics } from '../src/core/metrics.js';
-import { KickConfig, kickChat } from '../src/sources/kick.js';
-import { createKickNodeState, decodePusherFrame, gateKickEvent } from '../src/sources/kickInternals.js';
-import { normalizeKickEvent } from '../src/sources/kickNormalize.js';
+import { KickConfig, kickChat } from '../src/sources/kick/index.js';
+import { decodePusherFrame } from '../src/sources/kick/pusher.js';
+import { createKickNodeState, gateKickEvent } from '../src/sources/kick/session.js';
+import { normalizeKickEvent } from '../src/sources/kick/normalize.js';
 import { type FakeKickConnection, FakeKickServer } from '../test/fakes/kickServer.js';
 import { kickFrame } from '../test/fakes/kickSamples.js';
 import { writeResult } from './results.js';

@@ -12,7 +12,7 @@ import type { ChatflowEvent } from '../src/core/events.js';
 import { NodeMetrics } from '../src/core/metrics.js';
 import { ModerateConfig, moderate } from '../src/operators/moderate.js';
 import { NormalizeConfig, normalize } from '../src/operators/normalize.js';
-import { createChatGenerator, SimulateConfig } from '../src/sources/simulate.js';
+import { createChatGenerator, SimulateConfig } from '../src/sources/simulate/simulate.js';
 import { writeResult } from './results.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300_000);

@@ -12,6 +12,7 @@ import { oscLatency } from './oscLatency.js';
 import { overlayFanout } from './overlayFanout.js';
 import { storage } from './storage.js';
 import { storageOsc } from './storageOsc.js';
+import { twitchRecovery } from './twitchRecovery.js';
 import { twitchThroughput } from './twitchThroughput.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'control-path': controlPath,
   moderate: moderateBench,
   'twitch-throughput': twitchThroughput,
+  'twitch-recovery': twitchRecovery,
   'kick-throughput': kickThroughput,
   'osc-latency': oscLatency,
   'overlay-fanout': overlayFanout,

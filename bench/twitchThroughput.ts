@@ -12,11 +12,11 @@ import { Worker } from 'node:worker_threads';
 import tmi from 'tmi.js';
 import { silentLogger } from '../src/core/logger.js';
 import { NodeMetrics } from '../src/core/metrics.js';
-import { TwitchConfig, twitchChat } from '../src/sources/twitch.js';
-import { parseIrcLine } from '../src/sources/twitchClient.js';
-import { createTwitchNodeState, gateTwitchEvent } from '../src/sources/twitchInternals.js';
-import { normalizeTwitchLine } from '../src/sources/twitchNormalize.js';
-import type { IrcMessage } from '../src/sources/twitchTags.js';
+import { TwitchConfig, twitchChat } from '../src/sources/twitch/index.js';
+import { parseIrcLine } from '../src/sources/twitch/client.js';
+import { createTwitchNodeState, gateTwitchEvent } from '../src/sources/twitch/session.js';
+import { normalizeTwitchLine } from '../src/sources/twitch/normalize.js';
+import type { IrcMessage } from '../src/sources/twitch/tags.js';
 import { writeResult } from './results.js';
 import { benchLine } from './twitchLines.js';
 
@@ -148,7 +148,7 @@ function perLine(): { parseMicros: number; tmiHandleMicros: number; normalizeMic
     for (const message of messages) {
       normalizeTwitchLine(message, 0, Date.now, (event, sharedId) => {
         if (gateTwitchEvent(event, sharedId, state, 'all', metricsSink) !== undefined) emitted += 1;
-      });
+      }, state.badges);
     }
     normalizeRuns.push(((performance.now() - started) * 1000) / count);
     if (emitted !== count) throw new Error(`normalized ${emitted} of ${count}`);

@@ -1,6 +1,6 @@
 import { defer, NEVER, Subscriber, throwError, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../core/backoff.js';
 import { keepAlive } from './restart.js';
 
 const POLICY = { initialMs: 100, maxMs: 1000, jitter: 0 };

@@ -19,7 +19,7 @@ import { NodeMetrics, type NodeMetricsSnapshot } from '../core/metrics.js';
 import { NodeState } from '../core/nodeState.js';
 import { resolveSinkDriver } from '../core/sinkDriverConfig.js';
 import { type DrainResult, type SinkDriver, writeBatches } from './sinkDriver/writeBatches.js';
-import { type BackoffPolicy, SOURCE_BACKOFF, backoffDelay } from './backoff.js';
+import { type BackoffPolicy, SOURCE_BACKOFF, backoffDelay } from '../core/backoff.js';
 import type { GraphNode, PipelineGraph } from '../core/pipelineGraph.js';
 import { type Chain, planChains } from './chains.js';
 import { RoutedDispatch, SingleDispatch, SourceDispatch } from './dispatch.js';

@@ -10,7 +10,7 @@ import { testContext } from '../../test/support/context.js';
 import { type PipelineError, SourceFatalError } from '../core/errors.js';
 import type { ChatflowEvent } from '../core/events.js';
 import { ReplayConfig, replay, replayComponent } from './replay.js';
-import { createChatGenerator, SimulateConfig } from './simulate.js';
+import { createChatGenerator, SimulateConfig } from './simulate/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/replay/', import.meta.url));
 const CLOCK_BASE = 1_000_000;

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ChatEvent, PlatformEvent } from '../../src/core/events.js';
-import { decodePusherFrame } from '../../src/sources/kickInternals.js';
-import { normalizeKickEvent } from '../../src/sources/kickNormalize.js';
+import { decodePusherFrame } from '../../src/sources/kick/pusher.js';
+import { normalizeKickEvent } from '../../src/sources/kick/normalize.js';
 
 export const KICK_SAMPLES_FILE = new URL('../fixtures/kick-samples.json', import.meta.url);
 

@@ -4,7 +4,7 @@
  * test/fixtures/youtube-documented-items.json, as Data API items a fake can serve.
  */
 import { readFileSync } from 'node:fs';
-import type { ApiChatItem } from '../../src/sources/youtubeNormalize.js';
+import type { ApiChatItem } from '../../src/sources/youtube/normalize.js';
 
 export interface YoutubeSample {
   readonly id: string;

@@ -24,7 +24,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ApiChatItem } from '../../src/sources/youtubeNormalize.js';
+import type { ApiChatItem } from '../../src/sources/youtube/normalize.js';
 
 export type YoutubeFault =
   | 'quotaExceeded'

@@ -19,9 +19,10 @@ import { defaultRegistry } from '../../src/components.js';
 import { buildGraph, validatePipeline } from '../../src/pipelines/graph.js';
 import { loadText } from '../../src/pipelines/load.js';
 import { type PipelineRuntime, startPipeline } from '../../src/pipelines/run.js';
-import { KickConfig, kickChat, kickComponent } from '../../src/sources/kick.js';
-import { createKickNodeState } from '../../src/sources/kickInternals.js';
+import { KickConfig, kickChat, kickComponent } from '../../src/sources/kick/index.js';
+import { createKickNodeState } from '../../src/sources/kick/session.js';
 import { FAKE_KICK_APP_KEY, type FakeKickConnection, type FakeKickOptions, FakeKickServer } from '../fakes/kickServer.js';
+import { testContext } from '../support/context.js';
 import { KICK_GOLDEN_NOW, type KickGoldenEntry } from '../fakes/kickSamples.js';
 
 const CHATROOM = 'chatrooms.668.v2';
@@ -467,5 +468,34 @@ describe('examples/all-platforms.yaml', () => {
     expect(kick?.enabled).toBe(true);
     expect(kick?.config).toMatchObject({ channel: 'samplechannel', chatroom_id: '668' });
     expect(graph?.nodes.get('clean')?.inputs.map((i) => i.node)).toEqual(['twitch', 'youtube', 'kick']);
+  });
+});
+
+describe('kick component: state across a restart', () => {
+  it('keeps its dedupe window in ctx.state: created again on the same context (a restart), it drops what it already emitted', async () => {
+    const server = await fakeServer();
+    const ctx = testContext({ id: 'kick', kind: 'source', type: 'kick' });
+    const config = KickConfig.parse({ chatroom_id: 668, ws_url: server.wsUrl, api_base_url: server.apiUrl });
+    const ids: string[] = [];
+    const collect = (e: ChatflowEvent) => {
+      if (e.kind === 'chat') ids.push(e.id);
+    };
+    const subscribedOn = (n: number) => () => (server.connections[n]?.subscribed.size ?? 0) > 0;
+    const first = kickComponent.create(config, ctx).subscribe(collect);
+    cleanups.push(() => first.unsubscribe());
+    await until(subscribedOn(0), 5000, 'first connection subscribed');
+    server.publish(CHATROOM, 'App\\Events\\ChatMessageEvent', message('m1'));
+    await until(() => ids.length === 1, 5000, 'm1');
+    first.unsubscribe();
+
+    const second = kickComponent.create(config, ctx).subscribe(collect);
+    cleanups.push(() => second.unsubscribe());
+    await until(subscribedOn(1), 5000, 'second connection subscribed');
+    // Kick has no replay, but a message delivered again after the restart must not be doubled.
+    server.publish(CHATROOM, 'App\\Events\\ChatMessageEvent', message('m1'));
+    server.publish(CHATROOM, 'App\\Events\\ChatMessageEvent', message('m2'));
+    await until(() => ids.includes('m2'), 5000, 'm2');
+    expect(ids).toEqual(['m1', 'm2']);
+    expect(ctx.metrics.snapshot().dropped.duplicate?.count).toBe(1);
   });
 });

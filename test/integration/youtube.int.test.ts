@@ -18,11 +18,12 @@ import { buildRegistry } from '../../src/core/registry.js';
 import { buildGraph } from '../../src/pipelines/graph.js';
 import { loadText } from '../../src/pipelines/load.js';
 import { type PipelineRuntime, startPipeline } from '../../src/pipelines/run.js';
-import { YoutubeConfig, youtubeChat, youtubeComponent } from '../../src/sources/youtube.js';
-import type { ApiChatItem } from '../../src/sources/youtubeNormalize.js';
+import { YoutubeConfig, youtubeChat, youtubeComponent } from '../../src/sources/youtube/index.js';
+import type { ApiChatItem } from '../../src/sources/youtube/normalize.js';
 import { apiChatItems, loadDocumentedItems, SUPER_CHAT_SAMPLE_ID } from '../fakes/youtubeSamples.js';
 import { FakeYoutubeServer, type FakeYoutubeOptions } from '../fakes/youtubeServer.js';
 import type { GoldenEntry } from '../fixtures/youtubeGolden.js';
+import { testContext } from '../support/context.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -525,5 +526,41 @@ sources:
     await sleep(200);
     expect(server.requests).toHaveLength(1);
     expect(runtime.metrics.get('yt')?.snapshot().lastError).toMatch(/`api_key`/);
+  });
+});
+
+describe('youtube component: state across a restart', () => {
+  it('keeps its chat, page token and seen ids in ctx.state: created again on the same context (a restart), it neither looks up nor re-reads', async () => {
+    const server = await fakeServer();
+    const chatId = server.addVideo('vid00000009');
+    server.push(chatId, HISTORY);
+    const ctx = testContext({ id: 'yt', kind: 'source', type: 'youtube' });
+    const config = YoutubeConfig.parse({
+      api_key: 'test-key',
+      base_url: server.apiUrl,
+      video_id: 'vid00000009',
+      min_poll_interval: '10ms',
+      stream_hours: 0.0001,
+      backfill: 'emit',
+    });
+    const seen: string[] = [];
+    const collect = (e: ChatflowEvent) => {
+      if (e.kind === 'chat') seen.push(e.id);
+    };
+    const first = youtubeComponent.create(config, ctx).subscribe(collect);
+    cleanups.push(() => first.unsubscribe());
+    await until(() => seen.length === HISTORY.length, 5000, 'history');
+    first.unsubscribe();
+    const pollsBefore = server.calls('/liveChat/messages').length;
+
+    const second = youtubeComponent.create(config, ctx).subscribe(collect);
+    cleanups.push(() => second.unsubscribe());
+    server.push(chatId, [ONE]);
+    await until(() => seen.includes(ONE.id as string), 5000, 'the live message after the restart');
+    // One lookup in all; the restarted node's first poll carries the page token it had.
+    expect(server.calls('/videos')).toHaveLength(1);
+    expect(server.calls('/liveChat/messages')[pollsBefore]?.query.pageToken).toBeDefined();
+    expect(seen).toEqual([...HISTORY.map((i) => i.id), ONE.id]);
+    expect(ctx.healths.filter((h) => h === 'reconnecting')).toHaveLength(1);
   });
 });

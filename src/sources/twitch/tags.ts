@@ -1,0 +1,235 @@
+/**
+ * IRCv3 tag helpers for the `twitch` source: unescaping, badges and emote ranges, read from
+ * the raw tag strings (not from tmi.js's interpretation of them).
+ */
+import type { EmoteRange } from '../../core/events.js';
+
+/**
+ * A line's tags by key (client-only `+` and vendor prefixes kept), values still escaped; a tag
+ * without `=` or with an empty value is `''` (IRCv3 message-tags). Built by `parseTags`.
+ */
+export type IrcTags = Readonly<Record<string, string>>;
+
+/** One IRC line, split by `parseIrcLine` (line.ts). */
+export interface IrcMessage {
+  readonly raw: string;
+  readonly tags: IrcTags;
+  readonly prefix: string | null;
+  readonly command: string | null;
+  readonly params: readonly string[];
+}
+
+/** Most emote ranges read from one line; a hostile line cannot make more objects than this. */
+export const MAX_EMOTE_RANGES = 1000;
+
+/** A tag's raw (still escaped) value: `''` when empty or without `=`, `undefined` when absent. */
+export function rawTag(tags: IrcTags, key: string): string | undefined {
+  return tags[key];
+}
+
+/** A tag's value, unescaped; `undefined` when absent. */
+export function tag(tags: IrcTags, key: string): string | undefined {
+  const value = rawTag(tags, key);
+  return value === undefined ? undefined : unescapeTag(value);
+}
+
+/**
+ * Unescapes an IRCv3 tag value: `\s` space, `\:` `;`, `\\` `\`, `\r` CR, `\n` LF, a backslash
+ * before any other character is dropped, and a trailing lone backslash is dropped.
+ */
+export function unescapeTag(value: string): string {
+  if (value.indexOf('\\') === -1) return value;
+  let out = '';
+  let from = 0;
+  for (let i = value.indexOf('\\'); i !== -1; i = value.indexOf('\\', from)) {
+    out += value.slice(from, i);
+    const next = value.charCodeAt(i + 1);
+    switch (next) {
+      case 115 /* s */:
+        out += ' ';
+        break;
+      case 58 /* : */:
+        out += ';';
+        break;
+      case 92 /* \ */:
+        out += '\\';
+        break;
+      case 114 /* r */:
+        out += '\r';
+        break;
+      case 110 /* n */:
+        out += '\n';
+        break;
+      default:
+        // `\` + another character is that character; a trailing `\` is dropped (NaN).
+        if (!Number.isNaN(next)) out += value.charAt(i + 1);
+    }
+    from = i + 2;
+  }
+  return out + value.slice(from);
+}
+
+const EMPTY_BADGES: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Role bits a badge set implies (the order of `ROLE_BITS` in normalize.ts). */
+export const BADGE_BROADCASTER = 1;
+export const BADGE_MOD = 2;
+export const BADGE_VIP = 4;
+export const BADGE_SUBSCRIBER = 8;
+export const BADGE_VERIFIED = 16;
+
+/** A parsed `badges` tag and the roles its badges imply. */
+export interface BadgeSet {
+  readonly badges: Readonly<Record<string, string>>;
+  /** `BADGE_*` bits. */
+  readonly roles: number;
+}
+
+const NO_BADGES: BadgeSet = Object.freeze({ badges: EMPTY_BADGES, roles: 0 });
+const BADGE_CACHE_SIZE = 2048;
+
+/**
+ * Parsed badge sets by raw tag: chatters keep the same badges, so most lines hit. One per node
+ * (in its {@link TwitchNodeState}), never shared through the module.
+ */
+export class BadgeCache {
+  readonly #sets = new Map<string, BadgeSet>();
+
+  constructor(readonly capacity: number = BADGE_CACHE_SIZE) {}
+
+  get size(): number {
+    return this.#sets.size;
+  }
+
+  /** {@link parseBadges} plus the roles the badges imply (broadcaster, moderator or lead moderator, VIP, subscriber or founder, partner). */
+  get(raw: string | undefined): BadgeSet {
+    if (!raw) return NO_BADGES;
+    let set = this.#sets.get(raw);
+    if (set === undefined) {
+      set = readBadgeSet(raw);
+      if (this.#sets.size >= this.capacity) this.#sets.clear();
+      this.#sets.set(raw, set);
+    }
+    return set;
+  }
+}
+
+/**
+ * `moderator/1,subscriber/12` → `{ moderator: '1', subscriber: '12' }`; a badge without
+ * version maps to `''`. The result is frozen and shared between lines with the same tag.
+ */
+export function parseBadges(raw: string | undefined, cache: BadgeCache = new BadgeCache()): Readonly<Record<string, string>> {
+  return cache.get(raw).badges;
+}
+
+function readBadgeSet(raw: string): BadgeSet {
+  const badges = Object.freeze(readBadges(raw));
+  let roles = 0;
+  if (badges.broadcaster !== undefined) roles |= BADGE_BROADCASTER;
+  if (badges.moderator !== undefined || badges.lead_moderator !== undefined) roles |= BADGE_MOD;
+  if (badges.vip !== undefined) roles |= BADGE_VIP;
+  if (badges.subscriber !== undefined || badges.founder !== undefined) roles |= BADGE_SUBSCRIBER;
+  if (badges.partner !== undefined) roles |= BADGE_VERIFIED;
+  return Object.freeze({ badges, roles });
+}
+
+function readBadges(raw: string): Record<string, string> {
+  const badges: Record<string, string> = {};
+  let from = 0;
+  while (from <= raw.length) {
+    let end = raw.indexOf(',', from);
+    if (end === -1) end = raw.length;
+    if (end > from) {
+      const slash = raw.indexOf('/', from);
+      const hasVersion = slash !== -1 && slash < end;
+      const name = raw.slice(from, hasVersion ? slash : end);
+      if (name !== '' && name !== '__proto__') badges[name] = hasVersion ? unescapeTag(raw.slice(slash + 1, end)) : '';
+    }
+    from = end + 1;
+  }
+  return badges;
+}
+
+const NO_EMOTES: readonly EmoteRange[] = Object.freeze([]);
+const SURROGATE = /[\uD800-\uDFFF]/;
+/** Longest number accepted in a range; Twitch's messages are at most 500 characters. */
+const MAX_DIGITS = 7;
+
+/**
+ * Parses the `emotes` tag (`id:s-e,s-e/id2:s-e`, inclusive code-point offsets) into ranges
+ * sorted by start, each with the emote's text as `name`. Ranges that are malformed (`25:04`),
+ * reversed (`25:4-0`) or past the end of `text` (Twitch sends those) are left out, so the text
+ * stays plain there. Emote ids may contain `/` (`80481_/3`): an id runs to the next `:`.
+ *
+ * @param raw The raw tag value.
+ * @param text The message text the offsets point into (after removing a `/me` wrapper).
+ */
+export function parseEmotes(raw: string | undefined, text: string): readonly EmoteRange[] {
+  if (!raw) return NO_EMOTES;
+  // Offsets count code points; only text with astral characters needs the slow path.
+  let points: string[] | undefined;
+  let length = -1;
+  let emotes: EmoteRange[] | undefined;
+  let sorted = true;
+  let lastStart = -1;
+  let seen = 0;
+  const n = raw.length;
+  let at = 0;
+  while (at < n && seen < MAX_EMOTE_RANGES) {
+    const colon = raw.indexOf(':', at);
+    if (colon === -1) break;
+    const id = unescapeTag(raw.slice(at, colon));
+    at = colon + 1;
+    // Ranges `s-e` separated by `,`, up to `/` (the next emote) or the end.
+    for (;;) {
+      seen += 1;
+      let start = 0;
+      let end = 0;
+      let digits = 0;
+      let c = raw.charCodeAt(at);
+      while (c >= 48 && c <= 57 && digits < MAX_DIGITS) {
+        start = start * 10 + (c - 48);
+        digits += 1;
+        c = raw.charCodeAt(++at);
+      }
+      let valid = digits > 0 && c === 45; /* - */
+      if (valid) {
+        digits = 0;
+        c = raw.charCodeAt(++at);
+        while (c >= 48 && c <= 57 && digits < MAX_DIGITS) {
+          end = end * 10 + (c - 48);
+          digits += 1;
+          c = raw.charCodeAt(++at);
+        }
+        valid = digits > 0 && (c === 44 /* , */ || c === 47 /* / */ || Number.isNaN(c));
+      }
+      if (!valid) {
+        // Skip the rest of this range.
+        while (at < n && c !== 44 && c !== 47) c = raw.charCodeAt(++at);
+      } else if (start <= end) {
+        if (length < 0) {
+          if (SURROGATE.test(text)) {
+            points = Array.from(text);
+            length = points.length;
+          } else length = text.length;
+        }
+        if (end < length && id !== '') {
+          const name = points === undefined ? text.slice(start, end + 1) : points.slice(start, end + 1).join('');
+          if (emotes === undefined) emotes = [];
+          emotes.push({ id, name, start, end });
+          if (start < lastStart) sorted = false;
+          lastStart = start;
+        }
+      }
+      if (c === 44 && seen < MAX_EMOTE_RANGES) {
+        at += 1;
+        continue;
+      }
+      if (c === 47) at += 1;
+      break;
+    }
+  }
+  if (emotes === undefined) return NO_EMOTES;
+  if (!sorted) emotes.sort((a, b) => a.start - b.start);
+  return emotes;
+}
