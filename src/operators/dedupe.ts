@@ -5,7 +5,7 @@ import { defineOperator } from '../core/component.js';
 import type { ChatflowEvent } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 import { duration } from '../core/units.js';
-import { GenerationMap } from './limitInternals.js';
+import { GenerationMap } from './shared/limits.js';
 
 export const DedupeConfig = z
   .strictObject({

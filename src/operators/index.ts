@@ -1,15 +1,15 @@
 import type { OperatorDefinition } from '../core/component.js';
-import { classifyComponent } from './classify.js';
-import { controlComponent } from './control.js';
-import { cooldownComponent } from './cooldown.js';
+import { classifyComponent } from './classify/classify.js';
+import { controlComponent } from './control/control.js';
+import { cooldownComponent } from './cooldown/cooldown.js';
 import { dedupeComponent } from './dedupe.js';
 import { filterComponent } from './filter.js';
-import { moderateComponent } from './moderate.js';
+import { moderateComponent } from './moderate/moderate.js';
 import { normalizeComponent } from './normalize.js';
-import { parseCommandComponent } from './parseCommand.js';
+import { parseCommandComponent } from './parseCommand/parseCommand.js';
 import { routeComponent } from './route.js';
-import { sampleMetricsComponent } from './sampleMetrics.js';
-import { throttleComponent } from './throttle.js';
+import { sampleMetricsComponent } from './sampleMetrics/sampleMetrics.js';
+import { throttleComponent } from './throttle/throttle.js';
 import { voteComponent } from './vote.js';
 
 /** Every operator, alphabetically by type. */
