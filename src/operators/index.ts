@@ -9,7 +9,7 @@ import { normalizeComponent } from './normalize.js';
 import { parseCommandComponent } from './parseCommand/parseCommand.js';
 import { routeComponent } from './route.js';
 import { sampleMetricsComponent } from './sampleMetrics/sampleMetrics.js';
-import { throttleComponent } from './throttle/throttle.js';
+import { throttleComponent } from './throttle/index.js';
 import { voteComponent } from './vote.js';
 
 /** Every operator, alphabetically by type. */

@@ -16,7 +16,7 @@ import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sin
 import { control, ControlConfig } from '../../src/operators/control/control.js';
 import { cooldown, CooldownConfig } from '../../src/operators/cooldown/cooldown.js';
 import { RedisCooldownStore } from '../../src/operators/cooldown/redisStore.js';
-import { throttle, ThrottleConfig } from '../../src/operators/throttle/throttle.js';
+import { throttle, ThrottleConfig } from '../../src/operators/throttle/index.js';
 import { RedisBucketStore } from '../../src/operators/throttle/redisStore.js';
 import { type EmbeddedServer, freePort, startEmbeddedRedis } from '../../src/resources/embedded.js';
 import { createRedis, whenReady } from '../../src/resources/redisClient.js';

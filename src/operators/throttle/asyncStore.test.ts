@@ -11,7 +11,7 @@ import { chat } from '../../../test/support/events.js';
 import type { Routed } from '../../core/component.js';
 import type { ChatflowEvent, CommandEvent } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
-import { LIMITED_PORT, ThrottleConfig, throttle } from './throttle.js';
+import { LIMITED_PORT, ThrottleConfig, throttle } from './index.js';
 import type { BucketLimits } from './bucket.js';
 
 const config = (raw: Record<string, unknown>): ThrottleConfig =>

@@ -8,7 +8,7 @@ import { chat } from '../../../test/support/events.js';
 import type { Routed } from '../../core/component.js';
 import type { ChatEvent, ChatflowEvent, CommandEvent } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
-import { LIMITED_PORT, ThrottleConfig, throttle, throttleComponent } from './throttle.js';
+import { LIMITED_PORT, ThrottleConfig, throttle, throttleComponent } from './index.js';
 import { type BucketLimits, LocalBucketStore } from './bucket.js';
 
 const config = (raw: Record<string, unknown>): ThrottleConfig => ThrottleConfig.parse(raw);

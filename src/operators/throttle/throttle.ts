@@ -6,76 +6,15 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import { z } from 'zod';
-import { PASSES_COMMANDS } from '../../core/commandFlow.js';
-import { defineOperator, type Routed } from '../../core/component.js';
+import type { Routed } from '../../core/component.js';
 import type { ChatflowEvent } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
-import { duration, rate } from '../../core/units.js';
-import { exemptRolesField, isExempt, keyOf, maxKeysField, perField } from '../shared/limits.js';
-import {
-  type AsyncBucketStore,
-  type BucketLimits,
-  type BucketStore,
-  DENIED,
-  LocalBucketStore,
-} from './bucket.js';
-import { RedisBucketStore } from './redisStore.js';
-
-export const ThrottleConfig = z
-  .strictObject({
-    rate: rate().describe('Tokens added back to each bucket, as `N/period` (`1/2s`, `20/m`).'),
-    burst: z
-      .number()
-      .int()
-      .min(1)
-      .default(1)
-      .describe('Tokens a full bucket holds: the most events a key can send at once.'),
-    per: perField('user').describe(
-      'What gets its own bucket: `global`, `user` (platform and login; `anonymous` without an author), `command` (the command name), `platform` or `channel`, or a list of them combined into one key (`[user, command]`).',
-    ),
-    on_limit: z
-      .enum(['drop', 'delay', 'reroute'])
-      .default('drop')
-      .describe(
-        'What happens to an event that finds its bucket empty: `drop` it (counted as `throttled`), `delay` it until a token arrives (within `max_delay` and `max_queue`), or `reroute` it to the `_limited` port.',
-      ),
-    max_delay: duration()
-      .prefault('5s')
-      .describe(
-        'With `on_limit: delay`: the longest an event may wait for its token; an event that would wait longer is dropped (`delay_exceeded`).',
-      ),
-    max_queue: z
-      .number()
-      .int()
-      .min(1)
-      .default(1000)
-      .describe(
-        'With `on_limit: delay`: the most events waiting at once, across all keys; an event that would wait beyond it is dropped (`queue_full`).',
-      ),
-    exempt_roles: exemptRolesField(),
-    max_keys: maxKeysField(10_000, 'its bucket comes back full'),
-    scope: z
-      .enum(['local', 'redis'])
-      .default('local')
-      .describe(
-        '`local`: buckets in this process. `redis`: buckets in `resources.redis` (an atomic Lua script per event), shared by every instance running this node id; without Redis configured, local buckets are used and a warning says so.',
-      ),
-    on_redis_down: z
-      .enum(['allow', 'deny'])
-      .default('allow')
-      .describe(
-        'With `scope: redis`, while Redis cannot be reached: `allow` lets events through unlimited (fail-open), `deny` drops them (`redis_down`, fail-closed).',
-      ),
-  })
-  .describe('Token-bucket rate limit.');
-export type ThrottleConfig = z.output<typeof ThrottleConfig>;
+import { isExempt, keyOf } from '../shared/limits.js';
+import { type AsyncBucketStore, type BucketLimits, type BucketStore, DENIED, LocalBucketStore } from './bucket.js';
+import { LIMITED_PORT, type ThrottleConfig } from './config.js';
 
 /** An async store's answer when it could not be reached. */
 const REDIS_DOWN = -2;
-
-/** The side port `on_limit: reroute` sends limited events to. */
-export const LIMITED_PORT = '_limited';
 
 /** Collaborators of {@link throttle}. */
 export interface ThrottleDeps {
@@ -225,31 +164,3 @@ export function throttle(config: ThrottleConfig, deps: ThrottleDeps = {}): Opera
       };
     });
 }
-
-export const throttleComponent = defineOperator({
-  type: 'throttle',
-  commandFlow: PASSES_COMMANDS,
-  summary: 'Rate-limits events with a token bucket per user, command, channel, platform or globally.',
-  description:
-    'Every key gets a bucket of `burst` tokens refilled at `rate`. An event without a token is dropped (`throttled`), delayed until one arrives (`on_limit: delay`; `delay_exceeded` and `queue_full` count what cannot wait), or sent to the `_limited` port (`on_limit: reroute`). Authors with an `exempt_roles` role are never limited.',
-  config: ThrottleConfig,
-  ports: (config) => (config.on_limit === 'reroute' ? [LIMITED_PORT] : []),
-  examples: [
-    'rate: 1/2s\nburst: 3\nper: user',
-    'rate: 10/s\nburst: 20\nper: [user, command]\non_limit: delay\nmax_delay: 2s\nmax_queue: 500',
-    'rate: 30/m\nper: global\non_limit: reroute\nexempt_roles: [broadcaster]',
-  ],
-  create: (config, ctx) => {
-    const url = ctx.resources.redis?.url;
-    if (config.scope === 'redis' && url === undefined) {
-      ctx.logger.warn({}, 'Redis is not available; throttle uses local buckets.');
-    }
-    return throttle(config, {
-      scheduler: ctx.scheduler,
-      drops: ctx.metrics,
-      ...(config.scope === 'redis' && url !== undefined
-        ? { store: (limits: BucketLimits) => new RedisBucketStore(url, `chatflow:throttle:${ctx.id}:`, limits) }
-        : {}),
-    });
-  },
-});
