@@ -1,7 +1,7 @@
 import type { OperatorDefinition } from '../core/component.js';
 import { classifyComponent } from './classify/classify.js';
 import { controlComponent } from './control/control.js';
-import { cooldownComponent } from './cooldown/cooldown.js';
+import { cooldownComponent } from './cooldown/index.js';
 import { dedupeComponent } from './dedupe.js';
 import { filterComponent } from './filter.js';
 import { moderateComponent } from './moderate/moderate.js';

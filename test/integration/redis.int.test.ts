@@ -14,7 +14,7 @@ import type { ChatflowEvent, CommandEvent, ControlEvent } from '../../src/core/e
 import { NodeMetrics } from '../../src/core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sinkDriverConfig.js';
 import { control, ControlConfig } from '../../src/operators/control/control.js';
-import { cooldown, CooldownConfig } from '../../src/operators/cooldown/cooldown.js';
+import { cooldown, CooldownConfig } from '../../src/operators/cooldown/index.js';
 import { RedisCooldownStore } from '../../src/operators/cooldown/redisStore.js';
 import { throttle, ThrottleConfig } from '../../src/operators/throttle/index.js';
 import { RedisBucketStore } from '../../src/operators/throttle/redisStore.js';

@@ -11,7 +11,7 @@ import { chat } from '../../../test/support/events.js';
 import type { Routed } from '../../core/component.js';
 import type { ChatEvent, ChatflowEvent, CommandEvent, ReplyEvent } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
-import { COOLING_PORT, CooldownConfig, cooldown } from './cooldown.js';
+import { COOLING_PORT, CooldownConfig, cooldown } from './index.js';
 
 const config = (raw: Record<string, unknown>): CooldownConfig =>
   CooldownConfig.parse({ duration: '3s', scope: 'redis', ...raw });

@@ -7,7 +7,7 @@ import { chat } from '../../../test/support/events.js';
 import type { Routed } from '../../core/component.js';
 import type { ChatEvent, ChatflowEvent, CommandEvent, ControlEvent, ReplyEvent } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
-import { COOLING_PORT, CooldownConfig, cooldown, cooldownComponent } from './cooldown.js';
+import { COOLING_PORT, CooldownConfig, cooldown, cooldownComponent } from './index.js';
 
 const config = (raw: Record<string, unknown>): CooldownConfig => CooldownConfig.parse(raw);
 const pass = (event: ChatflowEvent): Routed => ({ port: '', event });

@@ -6,84 +6,13 @@ import {
   type Subscriber,
   type TeardownLogic,
 } from 'rxjs';
-import { z } from 'zod';
-import { PASSES_COMMANDS } from '../../core/commandFlow.js';
-import { defineOperator, type Routed } from '../../core/component.js';
+import type { Routed } from '../../core/component.js';
 import { type ChatflowEvent, chatOf, type Platform, type ReplyEvent, type Role } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
-import { compileTemplate, type Template, templatePaths } from '../../core/template.js';
-import { duration } from '../../core/units.js';
-import {
-  authorOf,
-  exemptRolesField,
-  GenerationMap,
-  isExempt,
-  keyOf,
-  maxKeysField,
-  perField,
-} from '../shared/limits.js';
-import { type CooldownAnswer, type CooldownStore, RedisCooldownStore } from './redisStore.js';
-
-/** The fields a `reply` template may use. */
-export const COOLDOWN_REPLY_FIELDS = ['user', 'login', 'command', 'left', 'left_ms', 'platform', 'channel'] as const;
-const REPLY_FIELDS: ReadonlySet<string> = new Set(COOLDOWN_REPLY_FIELDS);
-const STRAY_BRACES = /\{\{|\}\}/;
-const PLACEHOLDERS = /\{\{\s*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\s*\}\}/g;
-
-export const CooldownConfig = z
-  .strictObject({
-    duration: duration().describe(
-      'How long a key stays cooling after an event passes; events during it go to `_cooling`. The cooldown is not extended by them.',
-    ),
-    per: perField(['user', 'command']).describe(
-      'What cools down on its own: `global`, `user` (platform and login; `anonymous` without an author), `command` (the command name), `platform` or `channel`, or a list of them combined into one key.',
-    ),
-    exempt_roles: exemptRolesField(),
-    reply: z
-      .string()
-      .min(1)
-      .default('@{{ user }}, {{ command }} is cooling down ({{ left }}s left).')
-      .superRefine((template, ctx) => {
-        if (STRAY_BRACES.test(template.replace(PLACEHOLDERS, ''))) {
-          ctx.addIssue({ code: 'custom', message: `Unbalanced "{{ }}" in template "${template}"` });
-        }
-        for (const path of templatePaths(template)) {
-          if (!REPLY_FIELDS.has(path)) {
-            ctx.addIssue({
-              code: 'custom',
-              message: `Unknown reply field "${path}"; use one of ${COOLDOWN_REPLY_FIELDS.join(', ')}`,
-            });
-          }
-        }
-      })
-      .describe(
-        'Text of the reply sent to `_cooling`. Fields: `{{ user }}` (display name), `{{ login }}`, `{{ command }}` (the command name, or the event kind for other events), `{{ left }}` (seconds left, rounded up), `{{ left_ms }}`, `{{ platform }}`, `{{ channel }}`.',
-      ),
-    reply_once: z
-      .boolean()
-      .default(true)
-      .describe(
-        'Reply at most once per key and cooldown, so a user who keeps trying is not answered every time; later events are only counted.',
-      ),
-    max_keys: maxKeysField(10_000, 'a forgotten key can pass again before its cooldown ends'),
-    scope: z
-      .enum(['local', 'redis'])
-      .default('local')
-      .describe(
-        '`local`: cooldowns in this process. `redis`: keys with a TTL in `resources.redis` (an atomic Lua script per event), shared by every instance running this node id; without Redis configured, local cooldowns are used and a warning says so.',
-      ),
-    on_redis_down: z
-      .enum(['allow', 'deny'])
-      .default('allow')
-      .describe(
-        'With `scope: redis`, while Redis cannot be reached: `allow` lets events through (fail-open), `deny` drops them (`redis_down`, fail-closed).',
-      ),
-  })
-  .describe('Per-key cooldown.');
-export type CooldownConfig = z.output<typeof CooldownConfig>;
-
-/** The side port replies about cooling keys go to. */
-export const COOLING_PORT = '_cooling';
+import { compileTemplate, type Template } from '../../core/template.js';
+import { authorOf, GenerationMap, isExempt, keyOf } from '../shared/limits.js';
+import { type CooldownConfig, COOLING_PORT } from './config.js';
+import type { CooldownAnswer, CooldownStore } from './redisStore.js';
 
 /** Collaborators of {@link cooldown}. */
 export interface CooldownDeps {
@@ -287,31 +216,3 @@ function replyFor(event: ChatflowEvent, leftMs: number, render: Template): Reply
   };
   return reply;
 }
-
-export const cooldownComponent = defineOperator({
-  type: 'cooldown',
-  commandFlow: PASSES_COMMANDS,
-  summary: 'Lets one event per key through, then cools the key down for a while, replying to who must wait.',
-  description:
-    'The first event of a key passes and starts its cooldown. Events of the key during the cooldown are counted as `cooling` and, for the first of them (or every one with `reply_once: false`), a reply event built from `reply` goes to the `_cooling` port, for a chat-reply sink. Authors with an `exempt_roles` role are never cooled down.',
-  config: CooldownConfig,
-  ports: () => [COOLING_PORT],
-  examples: [
-    'duration: 10s',
-    'duration: 30s\nper: [user, command]\nreply: "@{{ user }} wait {{ left }}s"',
-    'duration: 5m\nper: command\nexempt_roles: []\nreply_once: false',
-  ],
-  create: (config, ctx) => {
-    const url = ctx.resources.redis?.url;
-    if (config.scope === 'redis' && url === undefined) {
-      ctx.logger.warn({}, 'Redis is not available; cooldown uses local cooldowns.');
-    }
-    return cooldown(config, {
-      scheduler: ctx.scheduler,
-      drops: ctx.metrics,
-      ...(config.scope === 'redis' && url !== undefined
-        ? { shared: () => new RedisCooldownStore(url, `chatflow:cooldown:${ctx.id}:`) }
-        : {}),
-    });
-  },
-});
