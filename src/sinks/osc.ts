@@ -13,7 +13,7 @@ import { type Logger, silentLogger } from '../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 import { checkTemplate, compileTemplate, type Template, templatePaths } from '../core/template.js';
 import { duration, rate } from '../core/units.js';
-import { VARIABLE_NAME } from '../operators/control/control.js';
+import { VARIABLE_NAME } from '../core/variables.js';
 import { isRefused, ReceiverWatch } from './oscReceiverWatch.js';
 import {
   Coalescer,

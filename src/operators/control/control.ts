@@ -18,6 +18,7 @@ import {
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
 import { renamedOption } from '../../core/renamedOption.js';
 import { duration, rate } from '../../core/units.js';
+import { VARIABLE_NAME } from '../../core/variables.js';
 import {
   type By,
   byOf,
@@ -30,14 +31,11 @@ import {
   newState,
   numberKey,
   quantizeValue,
-  VARIABLE_NAME,
   type VariableState,
   variableName,
 } from './variables.js';
 import { controlCommandWarnings } from './flow.js';
 import { parsePitchClass, SCALE_NAMES } from '../shared/music.js';
-
-export { VARIABLE_NAME } from './variables.js';
 
 /** The moderator subcommands `control` understands (`args.subcommand` of the admin command). */
 export const ADMIN_VERBS = ['pause', 'resume', 'panic', 'reset', 'lock', 'unlock'] as const;

@@ -5,11 +5,10 @@
  */
 import type { Subscription } from 'rxjs';
 import type { ChatEvent, CommandArg, Platform, Role } from '../../core/events.js';
+import { VARIABLE_NAME } from '../../core/variables.js';
 import type { ControlConfig, Curve, InputMode, VariableConfig } from './control.js';
 import { MIDDLE_C, parsePitchClass, SCALES, type ScaleName } from '../shared/music.js';
 
-/** What a variable name from chat must look like, after lower-casing. */
-export const VARIABLE_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 /** The ratio of an exponential or logarithmic curve over a range that is not all positive. */
 const CURVE_RATIO = 100;
 /** The largest ratio a geometric curve uses (a range of [1e-12, 1] is not worth more). */
