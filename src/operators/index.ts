@@ -1,6 +1,6 @@
 import type { OperatorDefinition } from '../core/component.js';
 import { classifyComponent } from './classify/classify.js';
-import { controlComponent } from './control/control.js';
+import { controlComponent } from './control/index.js';
 import { cooldownComponent } from './cooldown/index.js';
 import { dedupeComponent } from './dedupe.js';
 import { filterComponent } from './filter.js';

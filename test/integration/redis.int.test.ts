@@ -13,7 +13,7 @@ import type { Routed } from '../../src/core/component.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent } from '../../src/core/events.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sinkDriverConfig.js';
-import { control, ControlConfig } from '../../src/operators/control/control.js';
+import { control, ControlConfig } from '../../src/operators/control/index.js';
 import { cooldown, CooldownConfig } from '../../src/operators/cooldown/index.js';
 import { RedisCooldownStore } from '../../src/operators/cooldown/redisStore.js';
 import { throttle, ThrottleConfig } from '../../src/operators/throttle/index.js';

@@ -7,7 +7,7 @@ import { testContext } from '../../../test/support/context.js';
 import { chat } from '../../../test/support/events.js';
 import type { CommandArg, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
-import { ControlConfig, control, controlComponent, type InputMode, VariableConfig } from './control.js';
+import { ControlConfig, control, controlComponent, type InputMode, VariableConfig } from './index.js';
 import { compileVariable, mapValue } from './variables.js';
 import { SCALES } from '../shared/music.js';
 import { ParseCommandConfig, parseCommand } from '../parseCommand/parseCommand.js';

@@ -6,7 +6,7 @@
  */
 import type { CommandShape, FlowWarning } from '../../core/commandFlow.js';
 import { suggest } from '../../core/suggest.js';
-import type { ControlConfig } from './control.js';
+import type { ControlConfig } from './config.js';
 import { variableName } from './variables.js';
 
 /**

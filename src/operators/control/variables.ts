@@ -6,7 +6,6 @@
 import type { Subscription } from 'rxjs';
 import type { ChatEvent, CommandArg, Platform, Role } from '../../core/events.js';
 import { VARIABLE_NAME } from '../../core/variables.js';
-import type { ControlConfig, Curve, InputMode, VariableConfig } from './control.js';
 import { MIDDLE_C, parsePitchClass, SCALES, type ScaleName } from '../shared/music.js';
 
 /** The ratio of an exponential or logarithmic curve over a range that is not all positive. */
@@ -18,6 +17,27 @@ export const EPSILON = 1e-9;
 
 // ---------------------------------------------------------------------------------------------
 // The value mapping.
+
+/** How a command's number is read: 0–1, output units, or a MIDI note. */
+export const INPUT_MODES = ['normalized', 'raw', 'note'] as const;
+export type InputMode = (typeof INPUT_MODES)[number];
+export const CURVES = ['linear', 'exponential', 'logarithmic'] as const;
+export type Curve = (typeof CURVES)[number];
+
+/**
+ * What the mapping reads of a parsed `VariableConfig` (config.ts), declared here so that the
+ * schema can validate with the mapping without the two importing each other.
+ */
+export interface VariableSpec {
+  readonly range: readonly [number, number];
+  readonly default?: number | undefined;
+  readonly curve: Curve;
+  readonly quantize: 'none' | 'semitone' | ScaleName | number;
+  readonly root?: string | undefined;
+  readonly volts_per_octave: number;
+  readonly slew: number;
+  readonly input: InputMode;
+}
 
 /** A variable's settings, compiled for the hot path. */
 export interface CompiledVariable {
@@ -40,8 +60,8 @@ export interface CompiledVariable {
   readonly input: InputMode;
 }
 
-/** Compiles a parsed {@link VariableConfig}. */
-export function compileVariable(config: VariableConfig): CompiledVariable {
+/** Compiles a parsed `VariableConfig`. */
+export function compileVariable(config: VariableSpec): CompiledVariable {
   const [min, max] = config.range;
   const q = config.quantize;
   const scaleName: ScaleName | undefined =
@@ -152,17 +172,6 @@ export function newState(name: string, spec: CompiledVariable, dynamic: boolean)
   return { name, spec, dynamic, value: spec.default, locked: false, ramp: undefined };
 }
 
-/** The configured mappings, plus one per declared variable for a command of its name. */
-export function compileMappings(config: ControlConfig): ReadonlyMap<string, Mapping> {
-  const out = new Map<string, Mapping>();
-  for (const name of Object.keys(config.variables)) {
-    out.set(name, { variable: name, variableArg: 'name', valueArg: undefined, input: undefined });
-  }
-  for (const [command, m] of Object.entries(config.commands)) {
-    out.set(command, { variable: m.fixed_variable, variableArg: m.variable_arg, valueArg: m.value_arg, input: m.input });
-  }
-  return out;
-}
 
 /** `value` when it is a number, else the first number among the args (never `voters`). */
 export function numberKey(args: Readonly<Record<string, CommandArg>>): string | undefined {
