@@ -11,7 +11,7 @@ import type { ComponentContext, Routed } from '../src/core/component.js';
 import type { ChatflowEvent } from '../src/core/events.js';
 import { silentLogger } from '../src/core/logger.js';
 import { NodeMetrics } from '../src/core/metrics.js';
-import { ClassifyConfig, classify } from '../src/operators/classify/classify.js';
+import { ClassifyConfig, classify } from '../src/operators/classify/index.js';
 import { NormalizeConfig, normalize } from '../src/operators/normalize.js';
 import { loadPipeline } from '../src/pipelines/graph.js';
 import { NodeState } from '../src/core/nodeState.js';

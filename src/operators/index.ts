@@ -1,5 +1,5 @@
 import type { OperatorDefinition } from '../core/component.js';
-import { classifyComponent } from './classify/classify.js';
+import { classifyComponent } from './classify/index.js';
 import { controlComponent } from './control/index.js';
 import { cooldownComponent } from './cooldown/index.js';
 import { dedupeComponent } from './dedupe.js';

@@ -7,7 +7,7 @@ import { chat } from '../../../test/support/events.js';
 import type { Routed } from '../../core/component.js';
 import type { ChatEvent, ChatflowEvent, CommandEvent } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
-import { type Category, ClassifyConfig, classify, classifyComponent, classifyPorts } from './classify.js';
+import { type Category, ClassifyConfig, classify, classifyComponent, classifyPorts } from './index.js';
 
 const a = chat('!cv cutoff 0.7');
 const b = chat('what song is this');
