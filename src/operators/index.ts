@@ -6,7 +6,7 @@ import { dedupeComponent } from './dedupe.js';
 import { filterComponent } from './filter.js';
 import { moderateComponent } from './moderate/moderate.js';
 import { normalizeComponent } from './normalize.js';
-import { parseCommandComponent } from './parseCommand/parseCommand.js';
+import { parseCommandComponent } from './parseCommand/index.js';
 import { routeComponent } from './route.js';
 import { sampleMetricsComponent } from './sampleMetrics/sampleMetrics.js';
 import { throttleComponent } from './throttle/index.js';

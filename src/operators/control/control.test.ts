@@ -10,7 +10,7 @@ import { NodeMetrics } from '../../core/metrics.js';
 import { ControlConfig, control, controlComponent, type InputMode, VariableConfig } from './index.js';
 import { compileVariable, mapValue } from './variables.js';
 import { SCALES } from '../shared/music.js';
-import { ParseCommandConfig, parseCommand } from '../parseCommand/parseCommand.js';
+import { ParseCommandConfig, parseCommand } from '../parseCommand/index.js';
 
 interface CmdOptions {
   readonly user?: string;

@@ -10,7 +10,7 @@ import type { ChatEvent, ChatflowEvent, CommandArg, CommandEvent, ReplyEvent, Ro
 import { NodeMetrics } from '../../core/metrics.js';
 import { formatDuration } from '../../core/units.js';
 import { formatNote } from '../shared/music.js';
-import { PARSE_COMMAND_PORTS, ParseCommandConfig, parseCommand, parseCommandComponent } from './parseCommand.js';
+import { PARSE_COMMAND_PORTS, ParseCommandConfig, parseCommand, parseCommandComponent } from './index.js';
 
 const { invalid: INVALID, reply: REPLY, unmatched: UNMATCHED } = PARSE_COMMAND_PORTS;
 

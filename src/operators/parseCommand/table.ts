@@ -8,7 +8,7 @@ import { type ChatEvent, type CommandArg, ROLES, type ReplyEvent, type Role } fr
 import { suggest } from '../../core/suggest.js';
 import { formatDuration, parseDuration } from '../../core/units.js';
 import { formatNote } from '../shared/music.js';
-import type { ParseCommandConfig } from './parseCommand.js';
+import type { ParseCommandConfig } from './config.js';
 import {
   ARG_TYPES,
   type ArgType,
