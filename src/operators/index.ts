@@ -8,7 +8,7 @@ import { moderateComponent } from './moderate/moderate.js';
 import { normalizeComponent } from './normalize.js';
 import { parseCommandComponent } from './parseCommand/index.js';
 import { routeComponent } from './route.js';
-import { sampleMetricsComponent } from './sampleMetrics/sampleMetrics.js';
+import { sampleMetricsComponent } from './sampleMetrics/index.js';
 import { throttleComponent } from './throttle/index.js';
 import { voteComponent } from './vote.js';
 

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { chat } from '../../test/support/events.js';
 import type { ChatflowEvent, CommandEvent, HistogramSummary, ModerationEvent } from '../core/events.js';
 import { NodeMetrics } from '../core/metrics.js';
-import { SampleMetricsConfig, sampleMetrics } from '../operators/sampleMetrics/sampleMetrics.js';
-import type { ProcessProbe } from '../operators/sampleMetrics/process.js';
+import { SampleMetricsConfig, sampleMetrics } from '../operators/sampleMetrics/index.js';
+import type { ProcessProbe } from '../operators/sampleMetrics/index.js';
 import { sinkInput } from '../pipelines/measure.js';
 import { METRIC_HELP } from './metricsHelp.js';
 

@@ -3,7 +3,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AlertEvent, ChatflowEvent, HistogramSummary, MetricEvent } from '../../core/events.js';
 import type { NodeMetricsSnapshot } from '../../core/metrics.js';
-import { ALERTS_PORT, SampleMetricsConfig, sampleMetrics } from './sampleMetrics.js';
+import { ALERTS_PORT, SampleMetricsConfig, sampleMetrics } from './index.js';
 import { AlertRule, AlertRuleConfig } from './alerts.js';
 
 const EMPTY = { count: 0, sum: 0, p50: 0, p95: 0, p99: 0, max: 0 };

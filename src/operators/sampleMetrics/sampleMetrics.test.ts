@@ -8,7 +8,7 @@ import type { Routed } from '../../core/component.js';
 import type { AlertEvent, ChatEvent, ChatflowEvent, CommandEvent, ControlEvent, HistogramSummary, MetricEvent, ModerationEvent } from '../../core/events.js';
 import { NodeMetrics, type NodeMetricsSnapshot } from '../../core/metrics.js';
 import { sinkInput } from '../../pipelines/measure.js';
-import { SampleMetricsConfig, sampleMetrics, sampleMetricsComponent } from './sampleMetrics.js';
+import { SampleMetricsConfig, sampleMetrics, sampleMetricsComponent } from './index.js';
 import type { ProcessProbe, ProcessSample } from './process.js';
 
 const config = (raw: Record<string, unknown> = {}): SampleMetricsConfig =>

@@ -1,47 +1,14 @@
 import { asyncScheduler, interval, Observable, type OperatorFunction, type SchedulerLike, Subscriber } from 'rxjs';
-import { z } from 'zod';
-import { defineOperator, type Routed } from '../../core/component.js';
+import type { Routed } from '../../core/component.js';
 import type { ChatflowEvent } from '../../core/events.js';
 import { type DropCounter, NO_DROPS, type NodeMetricsSnapshot } from '../../core/metrics.js';
-import { duration, formatDuration } from '../../core/units.js';
-import { AlertRule, AlertRuleConfig } from './alerts.js';
+import { formatDuration } from '../../core/units.js';
+import { AlertRule } from './alerts.js';
 import { MetricBatch } from './batch.js';
+import { ALERTS_PORT, type SampleMetricsConfig } from './config.js';
 import { EventTap } from './events.js';
 import { NodeSampler, processMetrics } from './nodes.js';
 import { type ProcessProbeFactory, realProcessProbe } from './process.js';
-
-export const SampleMetricsConfig = z
-  .strictObject({
-    every: duration()
-      .prefault('1s')
-      .refine((ms) => ms >= 10, 'Sample at most every 10ms')
-      .describe('How often a sample of every metric is emitted.'),
-    window: duration()
-      .prefault('5m')
-      .describe('The window of `chatflow_active_chatters`: authors who wrote within it count as active.'),
-    max_chatters: z
-      .number()
-      .int()
-      .positive()
-      .default(100_000)
-      .describe('Most authors remembered per platform for `chatflow_active_chatters`; beyond it the least recent are forgotten (bounded memory).'),
-    process: z
-      .boolean()
-      .default(true)
-      .describe('Also sample the process: memory, CPU, event-loop lag and garbage-collection pauses.'),
-    alerts: z
-      .record(
-        z.string().regex(/^[a-z][a-z0-9_]*$/, 'Alert ids are snake_case'),
-        AlertRuleConfig,
-      )
-      .default({})
-      .describe('Alert rules by id: each watches one metric and emits `alert` events when it fires, changes severity or resolves.'),
-  })
-  .describe('Samples every node’s metrics, the process and the chat itself, and evaluates alert rules.');
-export type SampleMetricsConfig = z.output<typeof SampleMetricsConfig>;
-
-/** The port alerts are sent to (and, mirrored, the default output with the metrics). */
-export const ALERTS_PORT = 'alerts';
 
 /** Collaborators of {@link sampleMetrics}. */
 export interface SampleMetricsDeps {
@@ -200,44 +167,3 @@ class TapSubscriber extends Subscriber<ChatflowEvent> {
     }
   }
 }
-
-export const sampleMetricsComponent = defineOperator({
-  type: 'sample_metrics',
-  summary: 'Emits metric events for every node, the process and the chat every `every`, and alerts from rules.',
-  description:
-    'Typically `inputs: [<deduplicated chat>, <parse_command nodes>]` (or `["*"]`), feeding the `metrics` sink (and `postgres`, which stores alerts). Each sample carries every node’s events in/out, drops, errors, processing time, sink latency and buffer depth, status, counts and gauges; the process’s memory, CPU, event-loop lag and GC pauses; and, from the events it sees, messages per second per channel, active chatters, commands accepted and rejected, throttled per minute, moderation reasons; and the end-to-end latency of the interval at each sink (from the runtime, whatever is wired), with the intended delay of slew steps and vote windows apart (`chatflow_intended_delay_ms`). Input events are not passed on. Alert rules compare one metric with a `warning` and a `critical` threshold, with `for`, hysteresis and `clear_after`; their `alert` events go to the `alerts` port and, mirrored, to the default output. Every metric is listed in docs/metrics.md.',
-  config: SampleMetricsConfig,
-  ports: () => [ALERTS_PORT],
-  mirrorToDefault: true,
-  examples: [
-    'every: 1s',
-    [
-      'every: 1s',
-      'window: 5m',
-      'alerts:',
-      '  latency:',
-      '    metric: chatflow_end_to_end_latency_ms',
-      '    stat: p99',
-      '    warning: 50',
-      '    critical: 250',
-      '    for: 10s',
-      '    clear_after: 30s',
-      '  commands_failing:',
-      '    metric: chatflow_command_success_rate',
-      '    below: true',
-      '    warning: 0.5',
-      '    critical: 0.2',
-      '    for: 30s',
-    ].join('\n'),
-  ],
-  create: (config, ctx) => {
-    const pipeline = ctx.resources.pipeline;
-    return sampleMetrics(config, {
-      scheduler: ctx.scheduler,
-      clock: ctx.clock,
-      instance: ctx.resources.instance,
-      drops: ctx.metrics,
-      ...(pipeline ? { nodeMetrics: () => pipeline.snapshot() } : {}),
-    });
-  },
-});
