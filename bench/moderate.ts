@@ -10,7 +10,7 @@ import { from, type OperatorFunction, type SchedulerLike, VirtualTimeScheduler }
 import type { Routed } from '../src/core/component.js';
 import type { ChatflowEvent } from '../src/core/events.js';
 import { NodeMetrics } from '../src/core/metrics.js';
-import { ModerateConfig, moderate } from '../src/operators/moderate/moderate.js';
+import { ModerateConfig, moderate } from '../src/operators/moderate/index.js';
 import { NormalizeConfig, normalize } from '../src/operators/normalize.js';
 import { createChatGenerator, SimulateConfig } from '../src/sources/simulate.js';
 import { writeResult } from './results.js';

@@ -4,7 +4,7 @@ import { controlComponent } from './control/index.js';
 import { cooldownComponent } from './cooldown/index.js';
 import { dedupeComponent } from './dedupe.js';
 import { filterComponent } from './filter.js';
-import { moderateComponent } from './moderate/moderate.js';
+import { moderateComponent } from './moderate/index.js';
 import { normalizeComponent } from './normalize.js';
 import { parseCommandComponent } from './parseCommand/index.js';
 import { routeComponent } from './route.js';

@@ -10,7 +10,7 @@ import { from, lastValueFrom, toArray, VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { chat } from '../../../test/support/events.js';
 import type { Routed } from '../../core/component.js';
-import { MODERATE_PORTS, ModerateConfig, moderate } from './moderate.js';
+import { MODERATE_PORTS, ModerateConfig, moderate } from './index.js';
 import { NormalizeConfig, normalize } from '../normalize.js';
 
 const FIXTURES = join(import.meta.dirname, '../../../test/fixtures/moderation');

@@ -15,7 +15,7 @@ import { PipelineError } from '../../core/errors.js';
 import { NodeMetrics } from '../../core/metrics.js';
 import { defaultRegistry } from '../../components.js';
 import { validatePipeline } from '../../pipelines/graph.js';
-import { MODERATE_PORTS, ModerateConfig, moderate, moderateComponent } from './moderate.js';
+import { MODERATE_PORTS, ModerateConfig, moderate, moderateComponent } from './index.js';
 
 const config = (raw: Record<string, unknown>): ModerateConfig => ModerateConfig.parse(raw);
 const pass = (event: ChatflowEvent): Routed => ({ port: MODERATE_PORTS.clean, event });

@@ -7,133 +7,24 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  asyncScheduler,
-  Observable,
-  type OperatorFunction,
-  type SchedulerLike,
-  type Subscription,
-} from 'rxjs';
-import { z } from 'zod';
-import { defineOperator, type Routed } from '../../core/component.js';
-import type { ChatEvent, ChatflowEvent, ModerationEvent, Role, Verdict } from '../../core/events.js';
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Routed } from '../../core/component.js';
 import { PipelineError } from '../../core/errors.js';
+import type { ChatEvent, ChatflowEvent, ModerationEvent, Role, Verdict } from '../../core/events.js';
 import type { Logger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
 import { GenerationMap } from '../shared/limits.js';
-import { ActiveNukes, NukeConfig, parseModCommand, RecentMessages } from './commands.js';
-import { addPoints, EscalationConfig, escalated, type Points } from './escalation.js';
-import { FirstTimeConfig, FloodConfig, SpikeDetector } from './flood.js';
 import { findLink } from '../shared/links.js';
-import { linksField } from './links.js';
-import { RegexRuleConfig } from './regex.js';
-import {
-  CopypastaIndex,
-  CopypastaRuleConfig,
-  newRepeatHistory,
-  type RepeatHistory,
-  RepetitionRuleConfig,
-  recordRepeat,
-  textHash,
-} from './repeat.js';
-import {
-  isExemptChat,
-  type RuleBase,
-  roleMask,
-  ruleBase,
-  scaled,
-  scaledCount,
-  severer,
-} from './rule.js';
-import {
-  CapsRuleConfig,
-  EmotesRuleConfig,
-  isZalgo,
-  LengthRuleConfig,
-  measureShape,
-  SymbolsRuleConfig,
-  tooManyCapsIn,
-  tooManySymbolsIn,
-  ZalgoRuleConfig,
-} from './shape.js';
-import { oneAsLFolded, visualFolded } from './variants.js';
-import { compileWords, entryProblem, parseWordFile, type WordMatcher, WordsRuleConfig } from './words.js';
 import { codePointLength, foldText } from '../shared/text.js';
-
-export const ModerateConfig = z
-  .strictObject({
-    shadow: z
-      .boolean()
-      .default(false)
-      .describe(
-        'Shadow mode: decide and count as usual, but let every message through on `clean`. Verdicts still go to `flagged`, as `allow` with the reasons followed by `shadow` and `would_<verdict>`, so nothing acts on them while you tune the rules.',
-      ),
-    on_flag: z
-      .enum(['hold', 'pass'])
-      .default('hold')
-      .describe(
-        'What a message whose verdict is `flag` does besides its verdict on `flagged`: `hold` keeps it off `clean`, `pass` lets it through on `clean` too.',
-      ),
-    command_prefix: z
-      .string()
-      .regex(/^\S{1,8}$/, 'A prefix is 1 to 8 characters without spaces')
-      .default('!')
-      .describe('What moderator commands (`!permit`, `!nuke`) start with.'),
-    words: WordsRuleConfig.optional().describe('Banned words and phrases (off when left out).'),
-    regex: z
-      .array(RegexRuleConfig)
-      .default([])
-      .describe('Regular-expression rules, each with its own `name` (its reason), action and points.'),
-    regex_max_input: z
-      .number()
-      .int()
-      .min(1)
-      .max(5000)
-      .default(500)
-      .describe('Regex rules only ever see the first this many characters of a message, which bounds what a pattern can cost.'),
-    links: linksField(),
-    caps: CapsRuleConfig.optional().describe('Too many capitals (off when left out; `caps: {}` turns it on with defaults).'),
-    symbols: SymbolsRuleConfig.optional().describe('Symbol and ASCII-art spam (off when left out).'),
-    zalgo: ZalgoRuleConfig.optional().describe('Zalgo text (off when left out).'),
-    emotes: EmotesRuleConfig.optional().describe('Emote spam (off when left out).'),
-    length: LengthRuleConfig.optional().describe('Walls of text (off when left out).'),
-    repetition: RepetitionRuleConfig.optional().describe('One user repeating themselves (off when left out).'),
-    copypasta: CopypastaRuleConfig.optional().describe('Many users sending the same long text (off when left out).'),
-    first_time: FirstTimeConfig.optional().describe('Stricter limits for first-time chatters (off when left out).'),
-    flood: FloodConfig.optional().describe('Strict mode during a spike of first-time chatters (off when left out).'),
-    escalation: EscalationConfig.optional().describe('Points that decay, and the totals that escalate verdicts (off when left out).'),
-    nuke: NukeConfig.optional().describe('The `!nuke` moderator command (off when left out).'),
-    max_users: z
-      .number()
-      .int()
-      .min(1)
-      .default(10_000)
-      .describe(
-        'Most authors per platform whose state (points, recent messages, first-seen) is kept; beyond it the least recently active are forgotten a generation at a time.',
-      ),
-  })
-  .superRefine((config, ctx) => {
-    config.words?.list.forEach((entry, i) => {
-      const problem = entryProblem(entry);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['words', 'list', i], message: problem });
-    });
-    if (config.nuke && config.links && config.nuke.command === config.links.permit.command) {
-      ctx.addIssue({ code: 'custom', path: ['nuke', 'command'], message: '`nuke.command` must differ from `links.permit.command`' });
-    }
-  })
-  .describe('Chat moderation rules, escalation, flood protection and moderator commands.');
-export type ModerateConfig = z.output<typeof ModerateConfig>;
-
-/** The output ports of `moderate`. */
-export const MODERATE_PORTS = {
-  /** Chat that passed, unchanged (every other event kind passes here too). */
-  clean: 'clean',
-  /** ModerationEvents: every verdict other than `allow` (and, in shadow mode, what it would be). */
-  flagged: 'flagged',
-} as const;
-
-/** Reason markers added in shadow mode. */
-export const SHADOW_REASON = 'shadow';
+import { ActiveNukes, parseModCommand, RecentMessages } from './commands.js';
+import { MODERATE_PORTS, type ModerateConfig, SHADOW_REASON } from './config.js';
+import { addPoints, escalated, type Points } from './escalation.js';
+import { type FloodConfig, SpikeDetector } from './flood.js';
+import { CopypastaIndex, newRepeatHistory, type RepeatHistory, recordRepeat, textHash } from './repeat.js';
+import { isExemptChat, type RuleBase, roleMask, ruleBase, scaled, scaledCount, severer } from './rule.js';
+import { isZalgo, measureShape, tooManyCapsIn, tooManySymbolsIn } from './shape.js';
+import { oneAsLFolded, visualFolded } from './variants.js';
+import { compileWords, parseWordFile, type WordMatcher } from './words.js';
 
 const NUKE_REASON = 'nuke';
 const NUKE_REASONS: readonly string[] = [NUKE_REASON];
@@ -564,36 +455,3 @@ export function moderate(config: ModerateConfig, deps: ModerateDeps = {}): Opera
       };
     });
 }
-
-export const moderateComponent = defineOperator({
-  type: 'moderate',
-  summary:
-    'Moderates chat: banned words, regexes, links, caps, symbols, zalgo, emotes, length, repetition and copypasta, with escalation, flood protection, `!permit` and `!nuke`.',
-  description:
-    'Chat that passes goes to `mod.clean` unchanged (with every other event kind); every other verdict (`flag`, `delete`, `timeout`, `ban`) goes to `mod.flagged` as a moderation event with its reasons and points. Text rules match the folded text `normalize` adds: put `normalize` first. Rules are off until configured (`caps: {}` turns caps on with its defaults). `shadow: true` lets everything through while still reporting what would have happened. Counts: `moderated_<reason>`, `verdict_<verdict>`, `shadowed`, `strict_mode_on`/`_off`. See docs/moderation.md.',
-  config: ModerateConfig,
-  ports: () => [MODERATE_PORTS.clean, MODERATE_PORTS.flagged],
-  examples: [
-    'links: block\ncaps: { max_ratio: 0.7 }',
-    [
-      'words: { list: [badword, "free followers", "scam*"], action: delete, points: 2 }',
-      'links: { allow: [youtube.com, twitch.tv], permit: { duration: 2m } }',
-      'caps: {}',
-      'zalgo: {}',
-      'repetition: { count: 3, window: 30s }',
-      'copypasta: { similarity: 0.8, users: 4 }',
-      'first_time: { multiplier: 0.5 }',
-      'flood: { first_timers: 15, window: 30s, duration: 5m }',
-      'escalation: { half_life: 10m, delete: 3, timeout: 6, ban: 12 }',
-      'nuke: { lookback: 60s, duration: 5m }',
-    ].join('\n'),
-    'shadow: true\nwords: { file: banned.txt }\nregex:\n  - { name: phone_number, pattern: "\\\\d{3}[ .-]?\\\\d{3}[ .-]?\\\\d{4}", on: text, action: flag }',
-  ],
-  create: (config, ctx) =>
-    moderate(config, {
-      scheduler: ctx.scheduler,
-      metrics: ctx.metrics,
-      logger: ctx.logger,
-      baseDir: ctx.resources.baseDir,
-    }),
-});

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { chat } from '../../../test/support/events.js';
 import type { Routed } from '../../core/component.js';
 import type { ChatflowEvent } from '../../core/events.js';
-import { ModerateConfig, moderate } from './moderate.js';
+import { ModerateConfig, moderate } from './index.js';
 import { NormalizeConfig, normalize } from '../normalize.js';
 
 /** Most CPU milliseconds the fastest of five runs of one message may take. */
