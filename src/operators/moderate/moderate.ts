@@ -335,11 +335,11 @@ export function moderate(config: ModerateConfig, deps: ModerateDeps = {}): Opera
         const capsOn = applies(capsRule) && caps !== undefined;
         const symbolsOn = applies(symbolsRule) && symbols !== undefined;
         if (capsOn || symbolsOn) {
-          measureShape(text);
-          if (capsOn && caps && tooManyCapsIn(scaled(caps.max_ratio, strictness), caps.min_letters)) {
+          const shape = measureShape(text);
+          if (capsOn && caps && tooManyCapsIn(shape, scaled(caps.max_ratio, strictness), caps.min_letters)) {
             caught(capsRule as RuleBase);
           }
-          if (symbolsOn && symbols && tooManySymbolsIn(scaled(symbols.max_ratio, strictness), symbols.min_length)) {
+          if (symbolsOn && symbols && tooManySymbolsIn(shape, scaled(symbols.max_ratio, strictness), symbols.min_length)) {
             caught(symbolsRule as RuleBase);
           }
         }

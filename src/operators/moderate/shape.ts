@@ -105,14 +105,19 @@ for (let c = 0x21; c < 0x7f; c++) {
   else if (!(c >= 0x30 && c <= 0x39)) ASCII_CLASS[c] = 4;
 }
 
-/** What {@link measureShape} counts; one object, reused. */
-export const shape = { upper: 0, cased: 0, symbols: 0, visible: 0 };
+/** What {@link measureShape} counts in a text. */
+export interface Shape {
+  readonly upper: number;
+  readonly cased: number;
+  readonly symbols: number;
+  readonly visible: number;
+}
 
 /**
- * Counts, in one pass over `text`, into {@link shape}: upper-case and cased letters, symbols
- * and punctuation (emoji are not symbols here), and characters that are not spaces.
+ * Counts, in one pass over `text`: upper-case and cased letters, symbols and punctuation (emoji
+ * are not symbols here), and characters that are not spaces.
  */
-export function measureShape(text: string): void {
+export function measureShape(text: string): Shape {
   let upper = 0;
   let cased = 0;
   let symbols = 0;
@@ -143,19 +148,16 @@ export function measureShape(text: string): void {
       symbols++;
     }
   }
-  shape.upper = upper;
-  shape.cased = cased;
-  shape.symbols = symbols;
-  shape.visible = visible;
+  return { upper, cased, symbols, visible };
 }
 
-/** True when {@link shape} has more than `maxRatio` capitals among at least `minLetters` cased letters. */
-export function tooManyCapsIn(maxRatio: number, minLetters: number): boolean {
+/** True when `shape` has more than `maxRatio` capitals among at least `minLetters` cased letters. */
+export function tooManyCapsIn(shape: Shape, maxRatio: number, minLetters: number): boolean {
   return shape.cased >= minLetters && shape.upper > maxRatio * shape.cased;
 }
 
-/** True when more than `maxRatio` of the {@link shape}'s non-space characters are symbols. */
-export function tooManySymbolsIn(maxRatio: number, minLength: number): boolean {
+/** True when more than `maxRatio` of `shape`'s non-space characters are symbols. */
+export function tooManySymbolsIn(shape: Shape, maxRatio: number, minLength: number): boolean {
   return shape.visible >= minLength && shape.symbols > maxRatio * shape.visible;
 }
 
