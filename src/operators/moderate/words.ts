@@ -93,13 +93,27 @@ function wordCharAt(s: string, i: number, star: boolean): number {
   return WORD_CHAR_NON_ASCII.test(s[i] as string) ? 1 : 0;
 }
 
-/** Tokens of the last {@link tokenize} call (reused, so matching allocates only the words). */
-const tokens: string[] = [];
-/** Whether whitespace separated token `i` from token `i - 1`. */
-const spaced: boolean[] = [];
+/**
+ * A token buffer, refilled by each {@link tokenize} into it (so matching allocates only the
+ * words). Each matcher owns one; nothing is shared between matchers or calls.
+ */
+interface TokenBuffer {
+  /** The tokens of the last {@link tokenize}; entries past its count are stale. */
+  readonly tokens: string[];
+  /** Whether whitespace separated token `i` from token `i - 1`. */
+  readonly spaced: boolean[];
+}
 
-/** Splits `s` into words (letters, digits, marks; with `star`, also `*`); returns the count. */
-function tokenize(s: string, star: boolean): number {
+function tokenBuffer(): TokenBuffer {
+  return { tokens: [], spaced: [] };
+}
+
+/**
+ * Splits `s` into words (letters, digits, marks; with `star`, also `*`) into `buffer`; returns
+ * the count.
+ */
+function tokenize(s: string, star: boolean, buffer: TokenBuffer): number {
+  const { tokens, spaced } = buffer;
   let n = 0;
   let space = true;
   let i = 0;
@@ -125,8 +139,9 @@ function tokenize(s: string, star: boolean): number {
 }
 
 function tokenizeEntry(entry: string): string[] {
-  const n = tokenize(foldText(entry.normalize('NFKC')), true);
-  return tokens.slice(0, n);
+  const buffer = tokenBuffer();
+  const n = tokenize(foldText(entry.normalize('NFKC')), true, buffer);
+  return buffer.tokens.slice(0, n);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,6 +248,8 @@ const MAX_GLUED = 40;
  * {@link entryProblem} has something to say are skipped (the schema rejects them first).
  */
 export function compileWords(entries: readonly string[]): WordMatcher {
+  const buffer = tokenBuffer();
+  const { tokens, spaced } = buffer;
   const exact = new Map<string, string>();
   const stretched = new Map<string, { word: string; entry: string }[]>();
   const globs: { pattern: string; first: number; literal: string; entry: string }[] = [];
@@ -349,7 +366,7 @@ export function compileWords(entries: readonly string[]): WordMatcher {
 
   return {
     match(folded: string): string | undefined {
-      const n = tokenize(folded, false);
+      const n = tokenize(folded, false, buffer);
       let hit: string | undefined;
       let runStart = -1;
       let chunkStart = 0;

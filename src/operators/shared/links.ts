@@ -82,8 +82,8 @@ export function isAllowedHost(host: string, allowed: readonly string[]): boolean
 export function findLink(text: string, allowed: readonly string[], obfuscated: boolean): string | undefined {
   if (!MAYBE_LINK.test(text)) return undefined;
   const s = obfuscated ? deobfuscate(text) : text;
-  LINK.lastIndex = 0;
-  for (let m = LINK.exec(s); m !== null; m = LINK.exec(s)) {
+  // matchAll works on a copy of LINK, so its `lastIndex` is never shared between calls.
+  for (const m of s.matchAll(LINK)) {
     const labels = m[2];
     if (labels === undefined) return ''; // a scheme with no host after it
     const tld = m[3] as string;

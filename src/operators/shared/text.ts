@@ -200,40 +200,43 @@ function cut(text: string, options: CleanOptions): string {
 // ---------------------------------------------------------------------------------------------
 // Folding
 
-/** Look-alikes NFKD does not map, to lower-case ASCII. */
-const CONFUSABLES = new Map<string, string>();
-
-function addPairs(pairs: string): void {
+function addPairs(map: Map<string, string>, pairs: string): void {
   for (const pair of pairs.split(' ')) {
     const chars = Array.from(pair);
     const from = chars[0];
-    if (from !== undefined && chars.length > 1) CONFUSABLES.set(from, chars.slice(1).join(''));
+    if (from !== undefined && chars.length > 1) map.set(from, chars.slice(1).join(''));
   }
 }
 
-function addRange(first: number, ascii: string): void {
+function addRange(map: Map<string, string>, first: number, ascii: string): void {
   Array.from(ascii).forEach((letter, i) => {
-    CONFUSABLES.set(String.fromCodePoint(first + i), letter);
+    map.set(String.fromCodePoint(first + i), letter);
   });
 }
 
-// Cyrillic.
-addPairs('Аa Вb Еe Ѕs Іi Јj Кk Мm Нh Оo Рp Сc Тt Хx Уy Үy Ԛq Ԝw Ӏl Ԁd');
-addPairs('аa вb еe кk мm нh оo пn рp гr сc тt уy хx іi ѕs јj ԁd һh ԛq ԝw ӏl үy');
-// Greek.
-addPairs('Αa Βb Εe Ζz Ηh Ιi Κk Μm Νn Οo Ρp Τt Υy Χx');
-addPairs('αa οo ρp ιi κk νv υu τt χx εe ωw ηn γy ϲc ϳj');
-// Armenian.
-addPairs('ոn օo սu ցg հh զq');
-// Latin letters NFKD keeps.
-addPairs('ɡg ıi ȷj ɑa ɩi ßss ẞss æae Æae œoe Œoe øo Øo đd Đd łl Łl ħh Ħh ŧt Ŧt ƀb ɨi ʉu ƶz');
-// Latin small capitals.
-addPairs('ᴀa ʙb ᴄc ᴅd ᴇe ꜰf ɢg ʜh ɪi ᴊj ᴋk ʟl ᴍm ɴn ᴏo ᴘp ʀr ꜱs ᴛt ᴜu ᴠv ᴡw ʏy ᴢz');
-// Regional indicators, negative circled and negative squared letters.
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz';
-addRange(0x1f1e6, ALPHABET);
-addRange(0x1f150, ALPHABET);
-addRange(0x1f170, ALPHABET);
+
+/** Look-alikes NFKD does not map, to lower-case ASCII. */
+const CONFUSABLES: ReadonlyMap<string, string> = (() => {
+  const map = new Map<string, string>();
+  // Cyrillic.
+  addPairs(map, 'Аa Вb Еe Ѕs Іi Јj Кk Мm Нh Оo Рp Сc Тt Хx Уy Үy Ԛq Ԝw Ӏl Ԁd');
+  addPairs(map, 'аa вb еe кk мm нh оo пn рp гr сc тt уy хx іi ѕs јj ԁd һh ԛq ԝw ӏl үy');
+  // Greek.
+  addPairs(map, 'Αa Βb Εe Ζz Ηh Ιi Κk Μm Νn Οo Ρp Τt Υy Χx');
+  addPairs(map, 'αa οo ρp ιi κk νv υu τt χx εe ωw ηn γy ϲc ϳj');
+  // Armenian.
+  addPairs(map, 'ոn օo սu ցg հh զq');
+  // Latin letters NFKD keeps.
+  addPairs(map, 'ɡg ıi ȷj ɑa ɩi ßss ẞss æae Æae œoe Œoe øo Øo đd Đd łl Łl ħh Ħh ŧt Ŧt ƀb ɨi ʉu ƶz');
+  // Latin small capitals.
+  addPairs(map, 'ᴀa ʙb ᴄc ᴅd ᴇe ꜰf ɢg ʜh ɪi ᴊj ᴋk ʟl ᴍm ɴn ᴏo ᴘp ʀr ꜱs ᴛt ᴜu ᴠv ᴡw ʏy ᴢz');
+  // Regional indicators, negative circled and negative squared letters.
+  addRange(map, 0x1f1e6, ALPHABET);
+  addRange(map, 0x1f150, ALPHABET);
+  addRange(map, 0x1f170, ALPHABET);
+  return map;
+})();
 
 const CONFUSABLE = new RegExp(`[${[...CONFUSABLES.keys()].join('')}]`, 'gu');
 const replaceConfusable = (c: string): string => CONFUSABLES.get(c) ?? c;
