@@ -267,6 +267,22 @@ describe('throttle', () => {
       });
     });
 
+    it('remembers a bucket that still owes delayed events, however idle the other keys make it look', () => {
+      // alice reserves tokens up to 21ms; carol and eve arrive after a bucket's plain refill time
+      // (10ms), which would age alice's bucket out. Forgotten, it would come back full and let x
+      // pass at 27, three of alice's events within 10ms; remembered, x waits for its token.
+      const e = chat('e', { user: 'eve' });
+      const x = chat('x', { user: 'alice' });
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot('  -abd 11ms c 10ms ex|', { ...events, e, x });
+        const expected = '    -a 9ms b 3ms c 5ms d 4ms e 4ms (x|)';
+
+        expectObservable(
+          source.pipe(throttle(config({ rate: '1/10ms', on_limit: 'delay', max_delay: '1s' }), { scheduler: testScheduler })),
+        ).toBe(expected, { ...passed, e: pass(e), x: pass(x) });
+      });
+    });
+
     it('drops what finds the queue full', () => {
       const metrics = new NodeMetrics('fair', 'operator', 'throttle');
       testScheduler.run(({ hot, expectObservable }) => {
