@@ -633,6 +633,15 @@ variables:
       expect(compileVariable(VariableConfig.parse({ range: [-5, 5] })).default).toBe(0);
     });
 
+    it('snaps a value halfway between two notes of the scale to the lower one', () => {
+      // C major, 1 V/oct: C# (1/12 V) lies halfway between C (0 V) and D (2/12 V).
+      const v = compileVariable(VariableConfig.parse({ range: [-1, 1], quantize: 'major', input: 'raw' }));
+      expect(mapValue(v, 1 / 12)).toBe(0);
+      expect(mapValue(v, 1.1 / 12)).toBeCloseTo(2 / 12, 12);
+      // A#3 (-2/12 V) lies halfway between A3 and B3: below zero too, the lower one.
+      expect(mapValue(v, -2 / 12)).toBeCloseTo(-3 / 12, 12);
+    });
+
     it.each([
       [{ variables: { x: { range: [1, 0] } } }, 'variables.x.range: The low end of `range` must be below the high end'],
       [{ variables: { x: { default: 2 } } }, 'variables.x.default: `default` must lie within range [0, 1]'],

@@ -124,8 +124,8 @@ export function mapValue(variable: CompiledVariable, input: number, mode: InputM
 }
 
 /**
- * Snaps a value within the range to the variable's grid or scale, staying within the range.
- * Returns NaN only for a scale with no note in range (rejected by the config schema).
+ * Snaps a value within the range to the variable's grid or scale, staying within the range; a
+ * value halfway between two notes of the scale goes to the lower one. Returns NaN only for a scale with no note in range (rejected by the config schema).
  */
 export function quantizeValue(variable: CompiledVariable, value: number): number {
   const { min, max, step, kMin, kMax } = variable;
