@@ -8,7 +8,6 @@ import { type ChatEvent, type CommandArg, ROLES, type ReplyEvent, type Role } fr
 import { suggest } from '../../core/suggest.js';
 import { formatDuration, parseDuration } from '../../core/units.js';
 import { formatNote } from '../shared/music.js';
-import type { ParseCommandConfig } from './config.js';
 import {
   ARG_TYPES,
   type ArgType,
@@ -19,6 +18,7 @@ import {
   spaceLength,
   trimEnd,
 } from './args.js';
+import { type CommandSpec, MAX_REPLY } from './spec.js';
 
 /**
  * Arg names downstream operators give a meaning to, so chat can never set them: `control`
@@ -26,8 +26,6 @@ import {
  */
 const RESERVED_ARGS: ReadonlySet<string> = new Set(['subcommand', 'origin', 'voters']);
 const ARG_NAME = /^[a-z][a-z0-9_]{0,31}$/;
-/** Longest reply template, and longest rendered reply (longer renders are cut). */
-export const MAX_REPLY = 500;
 
 /** One command or subcommand, ready for matching. */
 export interface CompiledCommand {
@@ -56,12 +54,19 @@ export interface CompiledTable {
 }
 
 type Report = (path: (string | number)[], message: string) => void;
-type CommandSpec = ParseCommandConfig['commands'][string];
+/**
+ * What the table reads of a parsed `ParseCommandConfig` (config.ts), which validates through
+ * {@link compileTable}.
+ */
+export interface TableConfig {
+  readonly prefix: string | readonly string[];
+  readonly commands: Readonly<Record<string, CommandSpec>>;
+}
 type SubcommandSpec = NonNullable<CommandSpec['subcommands']>[string];
 type ArgSpec = CommandSpec['args'][number];
 
 /** Compiles (and validates, through `report`) a whole config. */
-export function compileTable(config: ParseCommandConfig, report: Report): CompiledTable {
+export function compileTable(config: TableConfig, report: Report): CompiledTable {
   const prefixList = typeof config.prefix === 'string' ? [config.prefix] : [...config.prefix];
   const shown = prefixList[0] ?? '!';
   const commands = new Map<string, CompiledCommand>();
