@@ -11,13 +11,16 @@ import type { ComponentContext, Routed } from '../src/core/component.js';
 import type { ChatflowEvent } from '../src/core/events.js';
 import { silentLogger } from '../src/core/logger.js';
 import { NodeMetrics } from '../src/core/metrics.js';
-import { ClassifyConfig, classify } from '../src/operators/classify.js';
+import { ClassifyConfig, classify } from '../src/operators/classify/index.js';
 import { NormalizeConfig, normalize } from '../src/operators/normalize.js';
+import { ParseCommandConfig, parseCommand } from '../src/operators/parseCommand/index.js';
 import { loadPipeline } from '../src/pipelines/graph.js';
 import { NodeState } from '../src/core/nodeState.js';
 import { createChatGenerator, SimulateConfig } from '../src/sources/simulate/simulate.js';
 import { median, runPipelineFile } from './pipelineRun.js';
 import { writeResult } from './results.js';
+import { HUGE_COMMAND_LINES, HUGE_LINE_COMMANDS } from '../test/fixtures/adversarial.js';
+import { chat } from '../test/support/events.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 500_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -114,6 +117,31 @@ export function classifyOnly(events: readonly ChatflowEvent[]): { eventsPerSec: 
   return { eventsPerSec: Math.round((events.length / elapsed) * 1000), ports };
 }
 
+/** Most milliseconds parse_command may spend on the six million-character lines. */
+const HUGE_LINES_CEILING_MS = 1000;
+
+/**
+ * Milliseconds parse_command takes over test/fixtures/adversarial.ts's million-character lines
+ * (the fastest of three runs): a scan that is not linear would take minutes.
+ */
+export function hugeCommandLines(): number {
+  const config = ParseCommandConfig.parse(HUGE_LINE_COMMANDS);
+  const events = HUGE_COMMAND_LINES.map((t) => chat(t, { roles: ['vip'] }));
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 3; round++) {
+    let out = 0;
+    const started = performance.now();
+    from(events)
+      .pipe(parseCommand(config))
+      .subscribe(() => {
+        out++;
+      });
+    best = Math.min(best, performance.now() - started);
+    if (out !== events.length) throw new Error(`parse_command answered ${out} of ${events.length} huge lines`);
+  }
+  return Math.round(best);
+}
+
 export async function controlPath(): Promise<Record<string, unknown>> {
   const results: Record<string, unknown> = { events: EVENTS, rounds: ROUNDS };
   const commandsOnly = { chat: 0, command: 1, emote: 0, link: 0, caps: 0, unicode: 0 };
@@ -157,6 +185,12 @@ export async function controlPath(): Promise<Record<string, unknown>> {
       'eventsPerSec: the runtime with simulate generating live on the same core; chainOnlyEventsPerSec: the same four operators fed from events simulate generated beforehand; classifyOnlyEventsPerSec: normalize → classify (all categories and languages) fed the same way',
     pass: defaultMix.chainOnlyEventsPerSec >= 250_000,
     passWithLiveGenerator: defaultMix.eventsPerSec >= 250_000,
+  });
+  const hugeLinesMs = hugeCommandLines();
+  Object.assign(results, {
+    hugeCommandLinesMs: hugeLinesMs,
+    hugeCommandLinesGoal: `<= ${HUGE_LINES_CEILING_MS} ms for parse_command over six million-character lines (linear scanning)`,
+    hugeCommandLinesPass: hugeLinesMs <= HUGE_LINES_CEILING_MS,
   });
   await writeResult('control-path', results);
   return results;

@@ -6,13 +6,15 @@
  * beforehand (the default mix: chat, commands, emotes, links, caps, Unicode tricks). Goal: at
  * least 100k messages/s.
  */
-import { from, type OperatorFunction, type SchedulerLike, VirtualTimeScheduler } from 'rxjs';
+import { from, type OperatorFunction, type SchedulerLike, Subject, VirtualTimeScheduler } from 'rxjs';
 import type { Routed } from '../src/core/component.js';
 import type { ChatflowEvent } from '../src/core/events.js';
 import { NodeMetrics } from '../src/core/metrics.js';
-import { ModerateConfig, moderate } from '../src/operators/moderate.js';
+import { ModerateConfig, moderate } from '../src/operators/moderate/index.js';
 import { NormalizeConfig, normalize } from '../src/operators/normalize.js';
 import { createChatGenerator, SimulateConfig } from '../src/sources/simulate/simulate.js';
+import { ADVERSARIAL_MESSAGES, ADVERSARIAL_POLICY } from '../test/fixtures/adversarial.js';
+import { chat } from '../test/support/events.js';
 import { writeResult } from './results.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300_000);
@@ -121,6 +123,47 @@ function perCpuSecOf(rounds: readonly { perCpuSec: number }[]): number {
   return median(rounds.map((r) => r.perCpuSec));
 }
 
+/** Most CPU milliseconds one adversarial message may take (about ten times the slowest today). */
+const ADVERSARIAL_CEILING_MS = 10;
+
+/**
+ * The worst CPU time one adversarial message (test/fixtures/adversarial.ts) takes through
+ * normalize → moderate, each the fastest of five runs (a pathological pattern is slow every
+ * time, a GC pause only once): the guard against catastrophic backtracking.
+ */
+function adversarialWorst(): { worstCpuMs: number; slowest: string } {
+  const input = new Subject<ChatflowEvent>();
+  let out = 0;
+  input
+    .pipe(
+      normalize(NormalizeConfig.parse({})),
+      moderate(ModerateConfig.parse(ADVERSARIAL_POLICY), { scheduler: new VirtualTimeScheduler() }),
+    )
+    .subscribe(() => {
+      out++;
+    });
+  const send = (text: string, i: number): number => {
+    const before = out;
+    const started = process.cpuUsage();
+    input.next(chat(text, { user: `u${i % 50}`, id: `m${i}`, firstMessage: i % 7 === 0 }));
+    const used = process.cpuUsage(started);
+    if (out === before) throw new Error(`nothing came out for ${JSON.stringify(text.slice(0, 40))}`);
+    return (used.user + used.system) / 1000;
+  };
+  for (let i = 0; i < 3; i++) send('warm up the chain', i);
+  let worstCpuMs = 0;
+  let slowest = '';
+  ADVERSARIAL_MESSAGES.forEach((text, m) => {
+    let best = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < 5; k++) best = Math.min(best, send(text, 10 + m * 5 + k));
+    if (best > worstCpuMs) {
+      worstCpuMs = best;
+      slowest = `${JSON.stringify(text.slice(0, 20))}…`;
+    }
+  });
+  return { worstCpuMs: Math.round(worstCpuMs * 100) / 100, slowest };
+}
+
 export async function moderateBench(): Promise<Record<string, unknown>> {
   const next = createChatGenerator(SimulateConfig.parse({ rate: 'max', users: 5000, seed: 11 }));
   const events = Array.from({ length: EVENTS }, () => next() as ChatflowEvent);
@@ -131,6 +174,7 @@ export async function moderateBench(): Promise<Record<string, unknown>> {
   const last = rounds[rounds.length - 1] as ReturnType<typeof run>;
   const perSec = Math.round(median(rounds.map((r) => r.perSec)));
   const perCpuSec = Math.round(median(rounds.map((r) => r.perCpuSec)));
+  const adversarial = adversarialWorst();
   const results = {
     events: EVENTS,
     rounds: ROUNDS,
@@ -149,6 +193,10 @@ export async function moderateBench(): Promise<Record<string, unknown>> {
     note: 'messagesPerSec is wall-clock time; messagesPerCpuSec divides by the CPU time the process used (one thread), which a busy shared machine disturbs less',
     pass: perSec >= 100_000,
     passOnCpuTime: perCpuSec >= 100_000,
+    adversarialWorstCpuMs: adversarial.worstCpuMs,
+    adversarialSlowest: adversarial.slowest,
+    adversarialGoal: `<= ${ADVERSARIAL_CEILING_MS} CPU ms for the worst adversarial message (fastest of five runs): no catastrophic backtracking`,
+    adversarialPass: adversarial.worstCpuMs <= ADVERSARIAL_CEILING_MS,
   };
   await writeResult('moderate', results);
   return results;

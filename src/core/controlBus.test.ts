@@ -2,7 +2,7 @@ import { map, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { chat } from '../../test/support/events.js';
-import { control, ControlConfig } from '../operators/control.js';
+import { control, ControlConfig } from '../operators/control/index.js';
 import { type ControlAction, ControlBus } from './controlBus.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent } from './events.js';
 import { NodeMetrics } from './metrics.js';

@@ -167,6 +167,21 @@ describe('dedupe', () => {
       });
     });
 
+    it('remembers an id for exactly `window`: a repeat 1ms short of it is dropped, one at it passes', () => {
+      // The window is half-open, [first sighting, first sighting + window), as ids that old are
+      // forgotten (GenerationMap.expire drops what is at least `window` old). The repeat at 5ms
+      // passes and starts a new window, so the one at 6ms is dropped.
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot('  a 3ms b b b', values);
+        const expected = '    a 3ms - b -';
+
+        expectObservable(source.pipe(dedupe(config({ window: '5ms' }), { scheduler: testScheduler }))).toBe(
+          expected,
+          values,
+        );
+      });
+    });
+
     it('forgets the oldest id beyond max_keys', () => {
       testScheduler.run(({ hot, expectObservable }) => {
         const source = hot('  -a-c-d-b-d-|', values);

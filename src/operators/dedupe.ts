@@ -5,7 +5,7 @@ import { defineOperator } from '../core/component.js';
 import type { ChatflowEvent } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 import { duration } from '../core/units.js';
-import { GenerationMap } from './limitInternals.js';
+import { GenerationMap } from './shared/limits.js';
 
 export const DedupeConfig = z
   .strictObject({
@@ -64,9 +64,10 @@ export function dedupeKey(event: ChatflowEvent): string | undefined {
  *
  * Every platform can deliver a message twice: Twitch during a RECONNECT overlap and through
  * Shared Chat, Kick on resubscribe, YouTube on its first page and on token resume. The window
- * runs from the first sighting. Memory is bounded by `max_keys` ids, forgotten oldest first a
- * generation at a time (at least the `max_keys / 2` newest are always kept), and ids older
- * than the window are forgotten as time passes.
+ * runs from the first sighting and is half-open: a repeat exactly `window` later passes. Memory
+ * is bounded by `max_keys` ids, forgotten oldest first a generation at a time (at least the
+ * `max_keys / 2` newest are always kept), and ids older than the window are forgotten as time
+ * passes.
  *
  * @param config The parsed {@link DedupeConfig}.
  * @param deps Scheduler (clock) and drop counter.

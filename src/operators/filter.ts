@@ -8,7 +8,7 @@ import { defineOperator } from '../core/component.js';
 import type { ChatflowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
-import { compileMatch, MATCH_ALL, MATCH_NONE, MatchConfig, type Matcher } from './matchInternals.js';
+import { compileMatch, MATCH_ALL, MATCH_NONE, MatchConfig, type Matcher } from './shared/match.js';
 
 export const FilterConfig = z
   .strictObject({

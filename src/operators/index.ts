@@ -1,15 +1,15 @@
 import type { OperatorDefinition } from '../core/component.js';
-import { classifyComponent } from './classify.js';
-import { controlComponent } from './control.js';
-import { cooldownComponent } from './cooldown.js';
+import { classifyComponent } from './classify/index.js';
+import { controlComponent } from './control/index.js';
+import { cooldownComponent } from './cooldown/index.js';
 import { dedupeComponent } from './dedupe.js';
 import { filterComponent } from './filter.js';
-import { moderateComponent } from './moderate.js';
+import { moderateComponent } from './moderate/index.js';
 import { normalizeComponent } from './normalize.js';
-import { parseCommandComponent } from './parseCommand.js';
+import { parseCommandComponent } from './parseCommand/index.js';
 import { routeComponent } from './route.js';
-import { sampleMetricsComponent } from './sampleMetrics.js';
-import { throttleComponent } from './throttle.js';
+import { sampleMetricsComponent } from './sampleMetrics/index.js';
+import { throttleComponent } from './throttle/index.js';
 import { voteComponent } from './vote.js';
 
 /** Every operator, alphabetically by type. */

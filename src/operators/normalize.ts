@@ -12,7 +12,7 @@ import {
   foldText,
   isCleanAscii,
   validEmotes,
-} from './normalizeInternals.js';
+} from './shared/text.js';
 
 export const NormalizeConfig = z
   .strictObject({

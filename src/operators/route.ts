@@ -8,7 +8,7 @@ import { defineOperator, type Routed } from '../core/component.js';
 import type { ChatflowEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
-import { compileMatch, MatchConfig, type Matcher } from './matchInternals.js';
+import { compileMatch, MatchConfig, type Matcher } from './shared/match.js';
 
 /** The port that gets the events no case matched. */
 export const UNMATCHED_PORT = '_unmatched';

@@ -7,7 +7,7 @@ import { testContext } from '../../test/support/context.js';
 import { chat } from '../../test/support/events.js';
 import type { ChatflowEvent, CommandArg, CommandEvent, ControlEvent } from '../core/events.js';
 import { NodeMetrics } from '../core/metrics.js';
-import { ControlConfig, control } from './control.js';
+import { ControlConfig, control } from './control/index.js';
 import { REDUCERS, reduceVotes, VoteConfig, vote, voteComponent } from './vote.js';
 
 /** A vote command as parse_command would make it (`!vote <name> <value>`). */

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 
 /**
  * One token bucket, atomically, in Redis time (so every instance shares one clock). Credits are
- * tokens × periodMs, as in the local store (src/operators/throttleInternals.ts).
+ * tokens × periodMs, as in the local store (src/operators/throttle/bucket.ts).
  * KEYS[1]: the bucket; ARGV: capacity, cost, per-ms refill, max wait (ms).
  * Returns 0 (taken), a positive wait in ms (reserved), or -1 (denied).
  */

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { chat } from '../support/events.js';
 import type { ChatflowEvent, CommandEvent, HistogramSummary, ModerationEvent } from '../../src/core/events.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
-import { SampleMetricsConfig, sampleMetrics } from '../../src/operators/sampleMetrics.js';
-import type { ProcessProbe } from '../../src/operators/sampleMetricsProcessInternals.js';
+import { SampleMetricsConfig, sampleMetrics } from '../../src/operators/sampleMetrics/index.js';
+import type { ProcessProbe } from '../../src/operators/sampleMetrics/index.js';
 import { sinkInput } from '../../src/pipelines/measure.js';
 import { METRIC_HELP } from '../../src/sinks/metrics/help.js';
 

@@ -8,8 +8,8 @@
  * scheduler action that settles them, so what the operator emits then carries that frame.
  */
 import type { SchedulerLike } from 'rxjs';
-import type { CooldownAnswer, CooldownStore } from '../../src/operators/cooldownRedisInternals.js';
-import { type AsyncBucketStore, type BucketLimits, LocalBucketStore } from '../../src/operators/throttleInternals.js';
+import type { CooldownAnswer, CooldownStore } from '../../src/operators/cooldown/redisStore.js';
+import { type AsyncBucketStore, type BucketLimits, LocalBucketStore } from '../../src/operators/throttle/bucket.js';
 
 type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 

@@ -16,7 +16,7 @@ import { NodeMetrics } from '../../src/core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sinkDriverConfig.js';
 import { reingestCommand, reingestFile } from '../../src/cli/reingestCommand.js';
 import { restartEmbeddedPostgres } from '../../src/resources/embedded.js';
-import { ControlConfig, control as controlOperator } from '../../src/operators/control.js';
+import { ControlConfig, control as controlOperator } from '../../src/operators/control/index.js';
 import { migrate } from '../../src/resources/migrate.js';
 import { connectPostgres, PostgresConfig, PostgresSink, postgresComponent } from '../../src/sinks/postgres/index.js';
 import { writeBatches } from '../../src/pipelines/sinkDriver/writeBatches.js';

@@ -13,11 +13,11 @@ import type { Routed } from '../../src/core/component.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent } from '../../src/core/events.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sinkDriverConfig.js';
-import { control, ControlConfig } from '../../src/operators/control.js';
-import { cooldown, CooldownConfig } from '../../src/operators/cooldown.js';
-import { RedisCooldownStore } from '../../src/operators/cooldownRedisInternals.js';
-import { throttle, ThrottleConfig } from '../../src/operators/throttle.js';
-import { RedisBucketStore } from '../../src/operators/throttleRedisInternals.js';
+import { control, ControlConfig } from '../../src/operators/control/index.js';
+import { cooldown, CooldownConfig } from '../../src/operators/cooldown/index.js';
+import { RedisCooldownStore } from '../../src/operators/cooldown/redisStore.js';
+import { throttle, ThrottleConfig } from '../../src/operators/throttle/index.js';
+import { RedisBucketStore } from '../../src/operators/throttle/redisStore.js';
 import { type EmbeddedServer, freePort, startEmbeddedRedis } from '../../src/resources/embedded.js';
 import { createRedis, whenReady } from '../../src/resources/redisClient.js';
 import {

@@ -1,0 +1,791 @@
+import fc from 'fast-check';
+import { filter, from, map, Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { testContext } from '../../../test/support/context.js';
+import { chat } from '../../../test/support/events.js';
+import type { CommandArg, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
+import { NodeMetrics } from '../../core/metrics.js';
+import { ControlConfig, control, controlComponent, type InputMode, VariableConfig } from './index.js';
+import { compileVariable, mapValue } from './variables.js';
+import { SCALES } from '../shared/music.js';
+import { ParseCommandConfig, parseCommand } from '../parseCommand/index.js';
+
+interface CmdOptions {
+  readonly user?: string;
+  readonly roles?: readonly Role[];
+  readonly receivedAt?: number;
+}
+
+/** A command event as parse_command would make it. */
+function cmd(name: string, args: Record<string, CommandArg>, options: CmdOptions = {}): CommandEvent {
+  const c = chat(`!${name}`, { user: options.user ?? 'viewer', roles: options.roles ?? [], receivedAt: options.receivedAt ?? 0 });
+  return { kind: 'command', name, args, chat: c, receivedAt: c.receivedAt };
+}
+const mod = (args: Record<string, CommandArg>, name = 'cv') => cmd(name, args, { user: 'moddy', roles: ['mod'] });
+
+/** The ControlEvent `control` should emit. */
+function ctl(
+  variable: string,
+  value: number,
+  previous: number,
+  origin: ControlOrigin,
+  ts: number,
+  receivedAt: number,
+  login?: string,
+): ControlEvent {
+  // Ids are checked on their own ('gives every change its own id'); here any id will do.
+  const base = { kind: 'control' as const, variable, value, previous, origin, ts, receivedAt, id: expect.any(String) as string };
+  return login === undefined ? base : { ...base, by: { login, platform: 'twitch' } };
+}
+
+/** `event` with an intended delay (a slew step's place on its ramp). */
+function held(event: ControlEvent, heldMs: number): ControlEvent {
+  return { ...event, heldMs };
+}
+
+/** A slew step toward a target set by `login` (or, without one, by `towards` alone), `heldMs` into its ramp. */
+function step(
+  variable: string,
+  value: number,
+  previous: number,
+  ts: number,
+  receivedAt: number,
+  heldMs: number,
+  login?: string,
+  towards: ControlOrigin = 'command',
+): ControlEvent {
+  return { ...ctl(variable, value, previous, 'slew', ts, receivedAt, login), heldMs, towards };
+}
+
+/** Runs events through `control` synchronously (no slew) and returns the events out. */
+function run(config: ControlConfig, events: readonly CommandEvent[], drops?: NodeMetrics): ControlEvent[] {
+  const out: ControlEvent[] = [];
+  const scheduler = new VirtualTimeScheduler();
+  from(events)
+    .pipe(control(config, { scheduler, ...(drops ? { drops } : {}) }))
+    .subscribe((e) => out.push(e));
+  scheduler.flush();
+  return out;
+}
+
+const jumpyInput = {
+  variables: {
+    cutoff: { range: [0, 1] as [number, number], default: 0.5 },
+    pitch: { range: [-5, 5] as [number, number], quantize: 'semitone' as const, default: 0 },
+  },
+};
+const slewedInput = { variables: { cutoff: { range: [0, 1] as [number, number], default: 0.5, slew: '40ms' } } };
+const slewed = ControlConfig.parse(slewedInput);
+const jumpy = ControlConfig.parse(jumpyInput);
+const single = ControlConfig.parse({ variables: { cutoff: jumpyInput.variables.cutoff } });
+
+describe('control', () => {
+  let testScheduler: TestScheduler;
+
+  beforeEach(() => {
+    testScheduler = new TestScheduler((actual, expected) => {
+      expect(actual).toEqual(expected);
+    });
+  });
+
+  describe('marbles', () => {
+    it('starts from the defaults and slews to a target in steps at the control rate', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const a = cmd('cv', { name: 'cutoff', value: 1 }, { receivedAt: 1 });
+        const source = hot('  -a 48ms |', { a });
+        const sourceSubs = '  ^ 49ms  !';
+        const expected = '    d 10ms a 9ms b 9ms c 9ms e 8ms |';
+
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 1, 'viewer'), 10),
+          b: step('cutoff', 0.75, 0.625, 21, 1, 20, 'viewer'),
+          c: step('cutoff', 0.875, 0.75, 31, 1, 30, 'viewer'),
+          e: step('cutoff', 1, 0.875, 41, 1, 40, 'viewer'),
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('emits only the defaults and never completes when the source never does', () => {
+      testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const source = cold<CommandEvent>(' -');
+        const sourceSubs = '               ^';
+        const expected = '                 (dp)';
+
+        expectObservable(source.pipe(control(jumpy, { scheduler: testScheduler }))).toBe(expected, {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          p: ctl('pitch', 0, 0, 'default', 0, 0),
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('emits the defaults and completes when the source is empty', () => {
+      testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const source = cold<CommandEvent>(' |');
+        const sourceSubs = '               (^!)';
+        const expected = '                 (d|)';
+
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('emits nothing at all for an empty source with emit_defaults: false', () => {
+      testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const source = cold<CommandEvent>(' |');
+        const sourceSubs = '               (^!)';
+        const expected = '                 |';
+
+        const config = ControlConfig.parse({ ...jumpyInput, emit_defaults: false });
+        expectObservable(source.pipe(control(config, { scheduler: testScheduler }))).toBe(expected);
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('forwards a source error at once, cancelling slews', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const a = cmd('cv', { name: 'cutoff', value: 1 });
+        const source = hot('  -a 14ms #', { a }, new Error('boom'));
+        const sourceSubs = '  ^ 15ms  !';
+        const expected = '    d 10ms a 4ms #';
+
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(
+          expected,
+          { d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0), a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10) },
+          new Error('boom'),
+        );
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('keeps applying commands from an infinite source', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const a = cmd('cv', { name: 'cutoff', value: 0.25 });
+        const b = cmd('cv', { name: 'cutoff', value: 0.75 });
+        const source = hot('  -a-b-a-', { a, b });
+        const sourceSubs = '  ^';
+        const expected = '    dA-B-C-';
+
+        expectObservable(source.pipe(control(single, { scheduler: testScheduler }))).toBe(
+          expected,
+          {
+            d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+            A: ctl('cutoff', 0.25, 0.5, 'command', 1, 0, 'viewer'),
+            B: ctl('cutoff', 0.75, 0.25, 'command', 3, 0, 'viewer'),
+            C: ctl('cutoff', 0.25, 0.75, 'command', 5, 0, 'viewer'),
+          },
+        );
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('stops slewing when the result is unsubscribed', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const a = cmd('cv', { name: 'cutoff', value: 1 });
+        const source = hot('  -a 48ms |', { a });
+        const sourceSubs = '  ^ 24ms !  ';
+        const unsub = '       - 24ms !  ';
+        const expected = '    d 10ms a 9ms b ';
+
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler })), unsub).toBe(expected, {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10),
+          b: step('cutoff', 0.75, 0.625, 21, 0, 20, 'viewer'),
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('keeps values, defaults and slews per subscription', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const a = cmd('cv', { name: 'cutoff', value: 0.25 });
+        const b = cmd('cv', { name: 'cutoff', value: 0.75 });
+        const config = single;
+        const source = hot('   -a---b---|', { a, b });
+        const sourceSubs = [' ^--------!', ' ---^-----!'];
+        const sub1 = '         ^';
+        const sub2 = '         ---^';
+        const expected1 = '    dA---B---|';
+        const expected2 = '    ---d-C---|';
+
+        const result = source.pipe(control(config, { scheduler: testScheduler }));
+        expectObservable(result, sub1).toBe(expected1, {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          A: ctl('cutoff', 0.25, 0.5, 'command', 1, 0, 'viewer'),
+          B: ctl('cutoff', 0.75, 0.25, 'command', 5, 0, 'viewer'),
+        });
+        expectObservable(result, sub2).toBe(expected2, {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 3, 3),
+          C: ctl('cutoff', 0.75, 0.5, 'command', 5, 0, 'viewer'),
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('completes only after the slews in flight have reached their targets', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const a = cmd('cv', { name: 'cutoff', value: 1 });
+        const source = hot('  -a|', { a });
+        const sourceSubs = '  ^-!';
+        const expected = '    d 10ms a 9ms b 9ms c 9ms (e|)';
+
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10),
+          b: step('cutoff', 0.75, 0.625, 21, 0, 20, 'viewer'),
+          c: step('cutoff', 0.875, 0.75, 31, 0, 30, 'viewer'),
+          e: step('cutoff', 1, 0.875, 41, 0, 40, 'viewer'),
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('restarts a slew from where it is when a new command arrives', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const a = cmd('cv', { name: 'cutoff', value: 1 });
+        const b = cmd('cv', { name: 'cutoff', value: 0 });
+        const source = hot('  -a 14ms b', { a, b });
+        const sourceSubs = '  ^';
+        const expected = '    d 10ms a 14ms b 9ms c 9ms e 9ms f';
+
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10),
+          b: held(ctl('cutoff', 0.46875, 0.625, 'command', 26, 0, 'viewer'), 10),
+          c: step('cutoff', 0.3125, 0.46875, 36, 0, 20, 'viewer'),
+          e: step('cutoff', 0.15625, 0.3125, 46, 0, 30, 'viewer'),
+          f: step('cutoff', 0, 0.15625, 56, 0, 40, 'viewer'),
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('carries the viewer (or the vote) who set the target on every slew step toward it', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const a = cmd('cv', { name: 'cutoff', value: 1 }, { user: 'alice' });
+        const b = cmd('cv', { name: 'cutoff', value: 0 }, { user: 'bob' });
+        const v = cmd('cv', { name: 'cutoff', value: 1, voters: 3, origin: 'vote' });
+        const source = hot('  -a 23ms b 44ms v', { a, b, v });
+        const sourceSubs = '  ^';
+        const expected = '    d 10ms A 9ms B 13ms C 9ms D 9ms E 9ms F 14ms G 9ms H 9ms I 9ms J';
+
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler }))).toBe(expected, {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          A: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'alice'), 10),
+          B: step('cutoff', 0.75, 0.625, 21, 0, 20, 'alice'),
+          C: held(ctl('cutoff', 0.5625, 0.75, 'command', 35, 0, 'bob'), 10),
+          D: step('cutoff', 0.375, 0.5625, 45, 0, 20, 'bob'),
+          E: step('cutoff', 0.1875, 0.375, 55, 0, 30, 'bob'),
+          F: step('cutoff', 0, 0.1875, 65, 0, 40, 'bob'),
+          G: held(ctl('cutoff', 0.25, 0, 'vote', 80, 0), 10),
+          H: step('cutoff', 0.5, 0.25, 90, 0, 20, undefined, 'vote'),
+          I: step('cutoff', 0.75, 0.5, 100, 0, 30, undefined, 'vote'),
+          J: step('cutoff', 1, 0.75, 110, 0, 40, undefined, 'vote'),
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('panic puts every variable at its default at once and cancels slews', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const config = ControlConfig.parse({
+          variables: { cutoff: slewedInput.variables.cutoff, pitch: { range: [-5, 5], default: 0 } },
+          emit_defaults: false,
+        });
+        const a = cmd('cv', { name: 'cutoff', value: 1 });
+        const p = cmd('cv', { name: 'pitch', value: 1 });
+        const x = mod({ subcommand: 'panic' });
+        const source = hot('  -ap 12ms x', { a, p, x });
+        const sourceSubs = '  ^';
+        const expected = '    --P 8ms a 3ms (yz)';
+
+        expectObservable(source.pipe(control(config, { scheduler: testScheduler }))).toBe(expected, {
+          P: ctl('pitch', 5, 0, 'command', 2, 0, 'viewer'),
+          a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 0, 'viewer'), 10),
+          y: ctl('cutoff', 0.5, 0.625, 'panic', 15, 0, 'moddy'),
+          z: ctl('pitch', 0, 5, 'panic', 15, 0, 'moddy'),
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+  });
+
+  describe('moderator controls', () => {
+    const config = jumpy;
+    const set = (value: number, options: CmdOptions = {}) => cmd('cv', { name: 'cutoff', value }, options);
+
+    it('pause drops viewer commands (counted) until resume; moderators still pass', () => {
+      const drops = new NodeMetrics('cv', 'operator', 'control');
+      const out = run(
+        config,
+        [
+          mod({ subcommand: 'pause' }),
+          set(0.1),
+          set(0.2, { user: 'moddy', roles: ['mod'] }),
+          { ...set(0.3), args: { name: 'cutoff', value: 0.3, origin: 'vote' } },
+          mod({ subcommand: 'resume' }),
+          set(0.4),
+        ],
+        drops,
+      );
+      expect(out.slice(2).map((e) => [e.value, e.by?.login])).toEqual([
+        [0.2, 'moddy'],
+        [0.4, 'viewer'],
+      ]);
+      expect(drops.snapshot().dropped).toEqual({ paused: { count: 2, intentional: true } });
+    });
+
+    it('lock drops viewer commands for one variable until unlock', () => {
+      const drops = new NodeMetrics('cv', 'operator', 'control');
+      const out = run(
+        config,
+        [
+          mod({ subcommand: 'lock', name: 'Cutoff' }),
+          set(0.1),
+          cmd('cv', { name: 'pitch', value: 1 }),
+          set(0.2, { user: 'boss', roles: ['broadcaster'] }),
+          mod({ subcommand: 'unlock', name: 'cutoff' }),
+          set(0.3),
+        ],
+        drops,
+      );
+      expect(out.slice(2).map((e) => [e.variable, e.value])).toEqual([
+        ['pitch', 5],
+        ['cutoff', 0.2],
+        ['cutoff', 0.3],
+      ]);
+      expect(drops.snapshot().dropped).toEqual({ locked: { count: 1, intentional: true } });
+    });
+
+    it('reset puts one variable at its default, cancelling its slew', () => {
+      const out = run(config, [set(0.9), mod({ subcommand: 'reset', name: 'cutoff' })]);
+      expect(out.at(-1)).toEqual(ctl('cutoff', 0.5, 0.9, 'reset', 0, 0, 'moddy'));
+    });
+
+    it('drops moderator actions from viewers, unknown subcommands and unknown targets', () => {
+      const drops = new NodeMetrics('cv', 'operator', 'control');
+      const out = run(
+        config,
+        [
+          cmd('cv', { subcommand: 'panic' }),
+          mod({ subcommand: 'dance' }),
+          mod({ subcommand: 'reset', name: 'nothing' }),
+          mod({ subcommand: 'lock', name: '$$$' }),
+          mod({ subcommand: 'reset' }),
+        ],
+        drops,
+      );
+      expect(out).toHaveLength(2); // the defaults
+      expect(drops.snapshot().dropped).toEqual({
+        not_admin: { count: 1, intentional: true },
+        unknown_subcommand: { count: 1, intentional: true },
+        unknown_variable: { count: 1, intentional: true },
+        invalid_name: { count: 2, intentional: true },
+      });
+    });
+
+    it('honours admin_roles and admin_command', () => {
+      const custom = ControlConfig.parse({ ...jumpyInput, admin_roles: ['vip'], admin_command: 'cvmod' });
+      const out = run(custom, [
+        cmd('cvmod', { subcommand: 'pause' }, { roles: ['mod'] }),
+        cmd('cvmod', { subcommand: 'pause' }, { roles: ['vip'] }),
+        set(0.1),
+      ]);
+      expect(out).toHaveLength(2);
+    });
+  });
+
+  describe('change ids', () => {
+    it('gives every change its own id: two viewers, same value, same millisecond; slew steps; defaults', () => {
+      const scheduler = new VirtualTimeScheduler(VirtualAction, 1000);
+      scheduler.schedule(() => undefined, 7); // subscribed at 7 ms
+      scheduler.flush();
+      const out: ControlEvent[] = [];
+      const slewy = ControlConfig.parse({
+        variables: { cutoff: { range: [0, 1], default: 0.5 }, wobble: { range: [0, 1], slew: '20ms' } },
+      });
+      const ann = cmd('cv', { name: 'cutoff', value: 0.9 }, { user: 'ann' });
+      const bob = cmd('cv', { name: 'cutoff', value: 0.9 }, { user: 'bob' });
+      from([ann, bob, cmd('cv', { name: 'wobble', value: 1 })])
+        .pipe(control(slewy, { scheduler, idPrefix: 'studio/cv' }))
+        .subscribe((e) => out.push(e));
+      scheduler.flush();
+      // Two defaults, ann's and bob's changes (alike but for `by`, at the same ms), two slew steps.
+      expect(out.map((e) => [e.variable, e.origin, e.ts])).toEqual([
+        ['cutoff', 'default', 7],
+        ['wobble', 'default', 7],
+        ['cutoff', 'command', 7],
+        ['cutoff', 'command', 7],
+        ['wobble', 'command', 17],
+        ['wobble', 'slew', 27],
+      ]);
+      expect(out.map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `studio/cv/7/${n}`));
+    });
+
+    it('starts ids with the instance and node in a pipeline', () => {
+      const scheduler = new VirtualTimeScheduler();
+      const ctx = testContext({ id: 'cv', type: 'control', scheduler });
+      const out: ControlEvent[] = [];
+      from([]).pipe(controlComponent.create(single, ctx)).subscribe((e) => out.push(e as ControlEvent));
+      scheduler.flush();
+      expect(out.map((e) => e.id)).toEqual(['test/cv/0/1']);
+    });
+  });
+
+  describe('mapping commands', () => {
+    it('reads cv name/value, commands named like a variable, and arg `note` as a MIDI note', () => {
+      const config = ControlConfig.parse({
+        variables: {
+          cutoff: { range: [0, 10] },
+          pitch: { range: [-5, 5], quantize: 'semitone' },
+          level: { range: [0, 10], input: 'raw' },
+        },
+      });
+      const out = run(config, [
+        cmd('cv', { name: 'cutoff', value: 0.5 }),
+        cmd('pitch', { note: 67 }),
+        cmd('pitch', { value: 0.75 }),
+        cmd('level', { amount: 3.3 }),
+        cmd('cv', { name: 'LEVEL', value: 12 }),
+      ]);
+      expect(out.slice(3).map((e) => [e.variable, e.value])).toEqual([
+        ['cutoff', 5],
+        ['pitch', expect.closeTo(7 / 12, 12)],
+        ['pitch', expect.closeTo(2.5, 12)],
+        ['level', 3.3],
+        ['level', 10],
+      ]);
+    });
+
+    it('follows explicit command mappings', () => {
+      const config = ControlConfig.parse({
+        variables: { pitch: { range: [-5, 5], quantize: 'semitone' } },
+        commands: { play: { fixed_variable: 'pitch', value_arg: 'n', input: 'note' }, set: { variable_arg: 'v' } },
+      });
+      const out = run(config, [cmd('play', { n: 72, x: 1 }), cmd('set', { v: 'pitch', value: 0 }), cmd('cv', { name: 'pitch', value: 1 })]);
+      expect(out.slice(1).map((e) => e.value)).toEqual([expect.closeTo(1, 12), expect.closeTo(-5, 12)]);
+    });
+
+    it('drops invalid and undeclared names, missing values and unknown commands, counted', () => {
+      const drops = new NodeMetrics('cv', 'operator', 'control');
+      const out = run(
+        jumpy,
+        [
+          cmd('cv', { name: '9lives', value: 1 }),
+          cmd('cv', { name: 'a-b', value: 1 }),
+          cmd('cv', { name: 'x'.repeat(40), value: 1 }),
+          cmd('cv', { value: 1 }),
+          cmd('cv', { name: 'cutoff', value: 'high' }),
+          cmd('cv', { name: 'wobble', value: 1 }),
+          cmd('hello', {}),
+          { ...cmd('cv', {}), args: undefined } as unknown as CommandEvent,
+        ],
+        drops,
+      );
+      expect(out).toHaveLength(2);
+      expect(drops.snapshot().dropped).toEqual({
+        invalid_name: { count: 4, intentional: true },
+        invalid_value: { count: 1, intentional: true },
+        undeclared: { count: 1, intentional: true },
+        unknown_command: { count: 1, intentional: true },
+        error: { count: 1, intentional: false },
+      });
+    });
+
+    it('applies vote results with origin vote and no author', () => {
+      const v = { ...cmd('cv', { name: 'cutoff', value: 0.25, voters: 3, origin: 'vote' }, { roles: ['mod'] }) };
+      expect(run(jumpy, [v]).at(-1)).toEqual(ctl('cutoff', 0.25, 0.5, 'vote', 0, 0));
+    });
+
+    it('drops events that are not commands', () => {
+      const drops = new NodeMetrics('cv', 'operator', 'control');
+      const out: ControlEvent[] = [];
+      from([chat('!cv cutoff 1')])
+        .pipe(control(jumpy, { drops }))
+        .subscribe((e) => out.push(e));
+      expect(out).toHaveLength(2);
+      expect(drops.snapshot().dropped).toEqual({ not_a_command: { count: 1, intentional: true } });
+    });
+  });
+
+  describe('behind parse_command', () => {
+    it('runs the cmds and cv nodes of the example pipeline, with moderator subcommands', () => {
+      const cmds = ParseCommandConfig.parse(
+        parseYaml(`
+prefix: "!"
+commands:
+  cv:
+    args: [name, value:number]
+    subcommands:
+      panic: { roles: [mod] }
+      reset: { args: [name], roles: [mod] }
+  pitch: { args: [note:note] }
+`),
+      );
+      const cv = ControlConfig.parse(
+        parseYaml(`
+variables:
+  cutoff: { range: [0, 1], slew: 80ms, default: 0.5 }
+  pitch:  { range: [-5, 5], quantize: semitone, default: 0 }
+`),
+      );
+      const scheduler = new VirtualTimeScheduler();
+      const out: ControlEvent[] = [];
+      from([
+        chat('!cv pitch 0.75'),
+        chat('!pitch F#4'),
+        chat('!cv cutoff 1'),
+        chat('!cv panic'),
+        chat('!cv panic', { user: 'moddy', roles: ['mod'] }),
+      ])
+        .pipe(
+          parseCommand(cmds),
+          filter((r) => r.port === 'cv' || r.port === 'pitch'),
+          map((r) => r.event),
+          control(cv, { scheduler }),
+        )
+        .subscribe((e) => out.push(e));
+      scheduler.flush();
+      expect(out.map((e) => [e.variable, e.value, e.origin, e.ts])).toEqual([
+        ['cutoff', 0.5, 'default', 0],
+        ['pitch', 0, 'default', 0],
+        ['pitch', expect.closeTo(2.5, 12), 'command', 0],
+        ['pitch', expect.closeTo(0.5, 12), 'command', 0],
+        ['cutoff', 0.5, 'panic', 0],
+        ['pitch', 0, 'panic', 0],
+      ]);
+    });
+  });
+
+  describe('undeclared variables', () => {
+    const config = ControlConfig.parse({
+      variables: { cutoff: { range: [0, 1] } },
+      max_active: 3,
+      allow_undeclared: { range: [0, 1], default: 0.5 },
+    });
+    const set = (name: string, value: number) => cmd('cv', { name, value });
+
+    it('creates them from chat and evicts the least recently set one past max_active', () => {
+      const out = run(config, [set('a', 0.1), set('b', 0.2), set('a', 0.3), set('c', 0.4), set('b', 0.6)]);
+      expect(out.map((e) => [e.variable, e.value, e.previous, e.origin])).toEqual([
+        ['cutoff', 0, 0, 'default'],
+        ['a', 0.1, 0.5, 'command'],
+        ['b', 0.2, 0.5, 'command'],
+        ['a', 0.3, 0.1, 'command'],
+        ['b', 0.5, 0.2, 'reset'],
+        ['c', 0.4, 0.5, 'command'],
+        ['a', 0.5, 0.3, 'reset'],
+        ['b', 0.6, 0.5, 'command'],
+      ]);
+    });
+
+    it('never evicts a locked variable, and drops new names when every one is locked', () => {
+      const drops = new NodeMetrics('cv', 'operator', 'control');
+      const out = run(
+        config,
+        [set('a', 0.1), set('b', 0.2), mod({ subcommand: 'lock', name: 'a' }), set('c', 0.3), mod({ subcommand: 'lock', name: 'c' }), set('d', 0.4)],
+        drops,
+      );
+      expect(out.map((e) => [e.variable, e.origin])).toEqual([
+        ['cutoff', 'default'],
+        ['a', 'command'],
+        ['b', 'command'],
+        ['b', 'reset'],
+        ['c', 'command'],
+      ]);
+      expect(drops.snapshot().dropped).toEqual({ max_active: { count: 1, intentional: true } });
+    });
+
+    it('resets undeclared variables on panic too', () => {
+      const out = run(config, [set('a', 0.1), mod({ subcommand: 'panic' })]);
+      expect(out.slice(2).map((e) => [e.variable, e.value, e.origin])).toEqual([
+        ['cutoff', 0, 'panic'],
+        ['a', 0.5, 'panic'],
+      ]);
+    });
+  });
+
+  describe('config', () => {
+    const issues = (input: unknown) => {
+      const result = ControlConfig.safeParse(input);
+      return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+
+    it('fills in the defaults', () => {
+      const config = ControlConfig.parse({});
+      expect(config).toMatchObject({
+        variables: {},
+        commands: { cv: { variable_arg: 'name' } },
+        admin_command: 'cv',
+        admin_roles: ['broadcaster', 'mod'],
+        control_rate: { count: 100, periodMs: 1000 },
+        max_active: 200,
+        emit_defaults: true,
+      });
+      expect(compileVariable(VariableConfig.parse({ range: [2, 5] })).default).toBe(2);
+      expect(compileVariable(VariableConfig.parse({ range: [-5, -1] })).default).toBe(-1);
+      expect(compileVariable(VariableConfig.parse({ range: [-5, 5] })).default).toBe(0);
+    });
+
+    it('snaps a value halfway between two notes of the scale to the lower one', () => {
+      // C major, 1 V/oct: C# (1/12 V) lies halfway between C (0 V) and D (2/12 V).
+      const v = compileVariable(VariableConfig.parse({ range: [-1, 1], quantize: 'major', input: 'raw' }));
+      expect(mapValue(v, 1 / 12)).toBe(0);
+      expect(mapValue(v, 1.1 / 12)).toBeCloseTo(2 / 12, 12);
+      // A#3 (-2/12 V) lies halfway between A3 and B3: below zero too, the lower one.
+      expect(mapValue(v, -2 / 12)).toBeCloseTo(-3 / 12, 12);
+    });
+
+    it.each([
+      [{ variables: { x: { range: [1, 0] } } }, 'variables.x.range: The low end of `range` must be below the high end'],
+      [{ variables: { x: { default: 2 } } }, 'variables.x.default: `default` must lie within range [0, 1]'],
+      [{ variables: { x: { root: 'C' } } }, 'variables.x.root: `root` only applies when `quantize` is a scale (major, minor, …)'],
+      [{ variables: { x: { quantize: 'major', root: 'H' } } }, 'variables.x.root: `root` must be a note name such as C, F# or Bb'],
+      [{ variables: { x: { range: [0.1, 0.2], quantize: 0.5 } } }, 'variables.x.quantize: No multiple of 0.5 lies within range [0.1, 0.2]'],
+      [{ variables: { x: { range: [0.01, 0.02], quantize: 'major' } } }, 'variables.x.quantize: No note of major lies within range [0.01, 0.02]'],
+      [{ variables: { reset: {} } }, 'variables.reset: "reset" is a moderator subcommand (`!cv reset`); pick another variable name'],
+      [{ variables: { Bad: {} } }, 'variables.Bad: A variable name is a lower-case letter, then letters, digits or `_` (at most 32)'],
+      [{ variables: { a: {}, b: {} }, max_active: 1 }, 'max_active: 2 variables are declared but `max_active` is 1'],
+      [{ commands: { p: { fixed_variable: 'pitch' } } }, 'commands.p.fixed_variable: Variable "pitch" is not declared under `variables` (nor is `allow_undeclared` set)'],
+      [{ control_rate: '2000/s' }, 'control_rate: `control_rate` is at most 1000/s'],
+      [
+        { commands: { cv: { variable: 'name' } } },
+        'commands.cv.variable: `variable` is gone: it was a fixed variable, easily mistaken for an arg name. For the one variable "name", write `fixed_variable: name`; to take it from the arg "name", write `variable_arg: name`',
+      ],
+    ])('rejects %j', (input, message) => {
+      expect(issues(input)).toContain(message);
+    });
+  });
+
+  describe('component', () => {
+    it('parses its examples and reads time from the context scheduler', () => {
+      for (const example of controlComponent.examples) controlComponent.config.parse(parseYaml(example));
+      const scheduler = new VirtualTimeScheduler();
+      const ctx = testContext({ type: 'control', scheduler });
+      const out: ControlEvent[] = [];
+      from([cmd('cv', { name: 'cutoff', value: 1 }), cmd('cv', { name: 'nope', value: 1 })])
+        .pipe(controlComponent.create(slewed, ctx))
+        .subscribe((e) => out.push(e as ControlEvent));
+      scheduler.flush();
+      expect(out.map((e) => [e.value, e.ts])).toEqual([
+        [0.5, 0],
+        [0.625, 10],
+        [0.75, 20],
+        [0.875, 30],
+        [1, 40],
+      ]);
+      expect(ctx.metrics.snapshot().dropped).toEqual({ undeclared: { count: 1, intentional: true } });
+    });
+  });
+
+  describe('properties', () => {
+    const scaleNames = Object.keys(SCALES) as (keyof typeof SCALES)[];
+    const variableInput = fc
+      .record({
+        lo: fc.double({ min: -100, max: 100, noNaN: true }),
+        span: fc.double({ min: 0.5, max: 200, noNaN: true }),
+        curve: fc.constantFrom('linear' as const, 'exponential' as const, 'logarithmic' as const),
+        quantize: fc.oneof(
+          fc.constantFrom('none' as const, 'semitone' as const, ...scaleNames),
+          fc.double({ min: 0.01, max: 0.5, noNaN: true }),
+        ),
+        root: fc.constantFrom('C', 'F#', 'Bb', 'A'),
+        vpo: fc.constantFrom(1, 1.2, 0.5),
+      })
+      .map((r) => ({
+        range: [r.lo, r.lo + r.span] as [number, number],
+        curve: r.curve,
+        quantize: r.quantize,
+        volts_per_octave: r.vpo,
+        ...(typeof r.quantize === 'string' && r.quantize !== 'none' && r.quantize !== 'semitone' ? { root: r.root } : {}),
+      }));
+    const input = fc.oneof(fc.double({ noNaN: false }), fc.double({ min: -2, max: 2 }), fc.integer({ min: 0, max: 127 }));
+    const mode = fc.constantFrom<InputMode>('normalized', 'raw', 'note');
+
+    it('always maps into the range', () => {
+      fc.assert(
+        fc.property(variableInput, input, mode, (raw, x, m) => {
+          const v = compileVariable(VariableConfig.parse(raw));
+          const out = mapValue(v, x, m);
+          expect(out).toBeGreaterThanOrEqual(v.min);
+          expect(out).toBeLessThanOrEqual(v.max);
+        }),
+        { numRuns: 3000 },
+      );
+    });
+
+    it('always lands quantized values on the grid or scale', () => {
+      fc.assert(
+        fc.property(variableInput, input, mode, (raw, x, m) => {
+          const v = compileVariable(VariableConfig.parse(raw));
+          const out = mapValue(v, x, m);
+          if (v.quantize === 'none' || !Number.isFinite(x)) return;
+          const k = out / v.step;
+          expect(Math.abs(k - Math.round(k))).toBeLessThan(1e-6);
+          if (v.quantize === 'scale') {
+            const pc = ((Math.round(k) % 12) + 12) % 12;
+            expect(v.pitchClasses[pc]).toBe(true);
+          }
+        }),
+        { numRuns: 3000 },
+      );
+    });
+
+    it('maps normalized input monotonically through every curve', () => {
+      fc.assert(
+        fc.property(variableInput, fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (raw, x, y) => {
+          const v = compileVariable(VariableConfig.parse({ ...raw, quantize: 'none', root: undefined }));
+          const [lo, hi] = x <= y ? [x, y] : [y, x];
+          expect(mapValue(v, lo, 'normalized')).toBeLessThanOrEqual(mapValue(v, hi, 'normalized') + 1e-9);
+        }),
+      );
+    });
+
+    it('slews monotonically toward the target and reaches it exactly after `slew`', () => {
+      fc.assert(
+        fc.property(
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          fc.integer({ min: 1, max: 500 }),
+          fc.integer({ min: 1, max: 1000 }),
+          (from0, to1, slew, perSecond) => {
+            const config = ControlConfig.parse({
+              variables: { x: { range: [0, 1], default: from0, slew: `${slew}ms` } },
+              control_rate: `${perSecond}/s`,
+            });
+            const scheduler = new VirtualTimeScheduler();
+            const source = new Subject<CommandEvent>();
+            const out: ControlEvent[] = [];
+            source.pipe(control(config, { scheduler })).subscribe((e) => out.push(e));
+            source.next(cmd('cv', { name: 'x', value: to1 }));
+            scheduler.flush();
+            const steps = out.slice(1);
+            expect(steps.at(-1)?.value).toBe(to1);
+            if (from0 === to1) return;
+            expect(steps.at(-1)?.ts).toBeCloseTo(slew, 6);
+            const direction = Math.sign(to1 - from0);
+            let last = from0;
+            for (const step of steps) {
+              expect(direction * (step.value - last)).toBeGreaterThanOrEqual(0);
+              expect(direction * (to1 - step.value)).toBeGreaterThanOrEqual(0);
+              last = step.value;
+            }
+            // One step per control period, the last one (within a microsecond) at `slew`.
+            const stepMs = 1000 / perSecond;
+            let n = 1;
+            while (n * stepMs < slew - 1e-3) n++;
+            expect(steps.length).toBe(n);
+          },
+        ),
+        { numRuns: 500 },
+      );
+    });
+  });
+});
+

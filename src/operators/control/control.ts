@@ -1,0 +1,371 @@
+/**
+ * `control`: turns commands (`!cv cutoff 0.7`, `!pitch C4`) and vote results into control
+ * variable changes, in the output's units (volts for CV), with curves, quantizers, slew and the
+ * moderator controls `pause`, `resume`, `panic`, `reset`, `lock` and `unlock`.
+ */
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import type { ControlAction } from '../../core/controlBus.js';
+import type { ChatflowEvent, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
+import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
+import { ADMIN_VERBS, type ControlConfig } from './config.js';
+import {
+  type By,
+  type Mapping,
+  byOf,
+  type CompiledVariable,
+  compileVariable,
+  hasRole,
+  mapValue,
+  newState,
+  numberKey,
+  type VariableState,
+  variableName,
+} from './variables.js';
+
+/** Collaborators of {@link control}. */
+export interface ControlDeps {
+  /** Clock of slew steps and `ts`; defaults to {@link asyncScheduler}. */
+  readonly scheduler?: SchedulerLike;
+  /** Where drops are counted; the node's metrics in a pipeline. */
+  readonly drops?: DropCounter;
+  /**
+   * `receivedAt` for events the node makes up itself (defaults at start, slew steps after the
+   * first): `performance.now()` in a pipeline. Defaults to `scheduler.now()`.
+   */
+  readonly clock?: () => number;
+  /**
+   * Values (output units) declared variables start from instead of their defaults, sent with
+   * origin `restore`: the last stored values (`redis_state` with `restore: true`, read by the
+   * runtime into `resources.restoredVariables`). Values outside a variable's range are ignored.
+   */
+  readonly initial?: ReadonlyMap<string, number>;
+  /**
+   * Moderator actions from outside chat (`resources.controlBus`: the dashboard's
+   * `POST /api/control/pause|resume|panic`), applied like an admin's `!cv pause|resume|panic`
+   * (without a `by`). Subscribed for as long as the operator is.
+   */
+  readonly actions?: Observable<ControlAction>;
+  /**
+   * The start of every change's `id` (`<instance>/<node>` in a pipeline), followed by the time
+   * the node was subscribed and a sequence number. Defaults to `control`.
+   */
+  readonly idPrefix?: string;
+}
+
+/**
+ * Sets control variables from commands and vote results, and emits one {@link ControlEvent} per
+ * change, in the output's units, each with its own `id` (`deps.idPrefix`, the time of
+ * subscription, a sequence number) so that storage tells apart changes alike in every field.
+ *
+ * ```text
+ * variables: { cutoff: { range: [0, 1], default: 0.5, slew: 40ms } }, control_rate: 100/s
+ * a: !cv cutoff 1 by a viewer
+ * source:   -a 48ms |
+ * result:   d 10ms a 9ms b 9ms c 9ms e 8ms |
+ *           d: 0.5 (default)   a: 0.625 (command, by viewer)   b: 0.75, c: 0.875, e: 1 (slew)
+ * ```
+ *
+ * A value is read by the variable's `input` (or the command mapping's): `normalized` 0–1
+ * through `curve`, `raw` in range units, or `note` (MIDI, C4 = 0 V); then clamped to `range`
+ * and snapped by `quantize`; see {@link mapValue}. With `slew`, the change is sampled at
+ * `control_rate` along a straight line that reaches the target exactly `slew` after the
+ * command; the first step carries the command's origin and `by`, the rest are origin `slew`
+ * with the same `by` and `towards` naming the command's origin, so whoever shows a slewing value
+ * can still say who set it. Every step carries the command's `receivedAt` and its place on the
+ * ramp as `heldMs` (intended delay, which sinks report apart from latency), plus any `heldMs`
+ * the command came with. A vote result's change carries its latest ballot's `receivedAt`, and
+ * the wait for the window as `heldMs`. Vote results (`args.origin: 'vote'`, from `vote`) have origin `vote` and no
+ * `by`.
+ *
+ * The admin command (`!cv`) with `args.subcommand` is a moderator action, for `admin_roles`
+ * only: `pause`/`resume` viewer control (dropped as `paused` meanwhile), `panic` (every
+ * variable jumps to its default, slews cancelled, origin `panic`), `reset <name>` (origin
+ * `reset`), `lock`/`unlock <name>` (viewer commands for it dropped as `locked`). Moderators
+ * are exempt from pause and locks; votes never are. `deps.actions` (the control bus) brings
+ * `pause`, `resume` and `panic` from outside chat (the dashboard), applied the same way.
+ *
+ * Names from chat are lower-cased and must match {@link VARIABLE_NAME}. Only declared
+ * variables can be set unless `allow_undeclared` is given; then at most `max_active` variables
+ * live at once and the least recently set undeclared one (that is not locked) is reset to its
+ * default (origin `reset`) and forgotten to make room. Every drop is counted: `invalid_name`,
+ * `invalid_value`, `undeclared`, `max_active`, `paused`, `locked`, `not_admin`,
+ * `unknown_variable`, `unknown_subcommand`, `unknown_command`, `not_a_command`, `error`.
+ *
+ * State (values, locks, pause, slews) is per subscription.
+ *
+ * @param config Parsed config.
+ * @param deps Scheduler, drop counter and clock.
+ * @see parseCommand, which makes the command events.
+ * @see vote, whose results this node applies.
+ */
+export function control(config: ControlConfig, deps: ControlDeps = {}): OperatorFunction<ChatflowEvent, ControlEvent> {
+  const scheduler = deps.scheduler ?? asyncScheduler;
+  const drops = deps.drops ?? NO_DROPS;
+  const clock = deps.clock ?? (() => scheduler.now());
+  const declared = new Map<string, CompiledVariable>();
+  for (const [name, spec] of Object.entries(config.variables)) declared.set(name, compileVariable(spec));
+  const undeclared = config.allow_undeclared ? compileVariable(config.allow_undeclared) : undefined;
+  const mappings = compileMappings(config);
+  const adminCommand = config.admin_command;
+  const adminTargetArg = config.commands[adminCommand]?.variable_arg ?? 'name';
+  const adminRoles: ReadonlySet<Role> = new Set(config.admin_roles);
+  const stepMs = config.control_rate.periodMs / config.control_rate.count;
+  const capacity = config.max_active - declared.size;
+  const emitDefaults = config.emit_defaults;
+  const idPrefix = deps.idPrefix ?? 'control';
+
+  return (source) =>
+    new Observable<ControlEvent>((subscriber) => {
+      // Per-subscription state.
+      const vars = new Map<string, VariableState>();
+      /** Undeclared variables, least recently set first. */
+      const lru = new Map<string, VariableState>();
+      let paused = false;
+      /** Slews in flight; completion waits for them, as `delay` waits for its values. */
+      let ramps = 0;
+      let sourceDone = false;
+      /** Every change gets its own id, so storage keeps changes alike in every other field apart. */
+      const idStem = `${idPrefix}/${scheduler.now()}/`;
+      let sequence = 0;
+
+      /** `towards`: on a slew step, the origin of the change it moves toward (`by` is that change's). */
+      const emit = (
+        st: VariableState,
+        value: number,
+        origin: ControlOrigin,
+        by: By | undefined,
+        receivedAt: number,
+        heldMs = 0,
+        towards?: ControlOrigin,
+      ) => {
+        const previous = st.value;
+        st.value = value;
+        const ts = scheduler.now();
+        const id = idStem + ++sequence;
+        const event: ControlEvent =
+          by === undefined
+            ? { kind: 'control', variable: st.name, value, previous, origin, ts, receivedAt, id }
+            : { kind: 'control', variable: st.name, value, previous, origin, by, ts, receivedAt, id };
+        if (heldMs <= 0 && towards === undefined) subscriber.next(event);
+        else if (towards === undefined) subscriber.next({ ...event, heldMs });
+        else subscriber.next(heldMs > 0 ? { ...event, heldMs, towards } : { ...event, towards });
+      };
+
+      const cancel = (st: VariableState) => {
+        if (st.ramp) {
+          st.ramp.unsubscribe();
+          st.ramp = undefined;
+          ramps -= 1;
+        }
+      };
+
+      /** `held`: what the command was already held on purpose (a vote window). */
+      const set = (
+        st: VariableState,
+        target: number,
+        origin: ControlOrigin,
+        by: By | undefined,
+        receivedAt: number,
+        held: number,
+      ) => {
+        cancel(st);
+        const slew = st.spec.slewMs;
+        const start = st.value;
+        if (slew <= 0 || target === start) return emit(st, target, origin, by, receivedAt, held);
+        let k = 0;
+        ramps += 1;
+        st.ramp = scheduler.schedule(
+          function step(this: SchedulerAction<undefined>) {
+            k += 1;
+            // A step within a microsecond of the end is the end (k * stepMs is inexact).
+            const done = k * stepMs >= slew - 1e-3;
+            const elapsed = done ? slew : k * stepMs;
+            if (done) {
+              st.ramp = undefined;
+              ramps -= 1;
+            }
+            const value = done ? target : start + (target - start) * (elapsed / slew);
+            // Every step carries the command's `receivedAt` and, as intended delay, its place on
+            // the ramp: sinks count the wait for the ramp apart from latency.
+            if (k === 1) emit(st, value, origin, by, receivedAt, held + elapsed);
+            else emit(st, value, 'slew', by, receivedAt, held + elapsed, origin);
+            if (!done) this.schedule(undefined, Math.min((k + 1) * stepMs, slew) - elapsed);
+            else if (sourceDone && ramps === 0) subscriber.complete();
+          },
+          Math.min(stepMs, slew),
+        );
+      };
+
+      /** Makes room for and creates an undeclared variable; undefined (counted) when it can't. */
+      const activate = (name: string, receivedAt: number): VariableState | undefined => {
+        if (!undeclared) {
+          drops.drop('undeclared', true);
+          return undefined;
+        }
+        if (lru.size >= capacity) {
+          let victim: VariableState | undefined;
+          for (const st of lru.values()) {
+            if (!st.locked) {
+              victim = st;
+              break;
+            }
+          }
+          if (!victim) {
+            drops.drop('max_active', true);
+            return undefined;
+          }
+          cancel(victim);
+          lru.delete(victim.name);
+          vars.delete(victim.name);
+          emit(victim, victim.spec.default, 'reset', undefined, receivedAt);
+        }
+        const st = newState(name, undeclared, true);
+        vars.set(name, st);
+        return st;
+      };
+
+      /** `pause`, `resume`, `panic`: from an admin's command, or from the control bus. */
+      const busAction = (verb: ControlAction['verb'], by: By | undefined, receivedAt: number) => {
+        switch (verb) {
+          case 'pause':
+            paused = true;
+            return;
+          case 'resume':
+            paused = false;
+            return;
+          case 'panic':
+            for (const st of vars.values()) {
+              cancel(st);
+              emit(st, st.spec.default, 'panic', by, receivedAt);
+            }
+            return;
+        }
+      };
+
+      const admin = (event: CommandEvent, verb: string, isAdmin: boolean) => {
+        if (!(ADMIN_VERBS as readonly string[]).includes(verb)) return drops.drop('unknown_subcommand', true);
+        if (!isAdmin) return drops.drop('not_admin', true);
+        const by = byOf(event.chat);
+        const receivedAt = event.receivedAt;
+        switch (verb) {
+          case 'pause':
+          case 'resume':
+          case 'panic':
+            return busAction(verb, by, receivedAt);
+          case 'reset':
+          case 'lock':
+          case 'unlock': {
+            const raw = event.args[adminTargetArg];
+            const name = typeof raw === 'string' ? variableName(raw) : undefined;
+            if (name === undefined) return drops.drop('invalid_name', true);
+            const st = vars.get(name);
+            if (!st) return drops.drop('unknown_variable', true);
+            if (verb === 'reset') {
+              cancel(st);
+              emit(st, st.spec.default, 'reset', by, receivedAt);
+            } else {
+              st.locked = verb === 'lock';
+            }
+            return;
+          }
+        }
+      };
+
+      const onCommand = (event: CommandEvent) => {
+        const args = event.args;
+        const vote = args.origin === 'vote';
+        const isAdmin = !vote && hasRole(event.chat.author.roles, adminRoles);
+        if (event.name === adminCommand && typeof args.subcommand === 'string') {
+          return admin(event, args.subcommand, isAdmin);
+        }
+        const mapping = mappings.get(event.name);
+        if (!mapping) return drops.drop('unknown_command', true);
+
+        let st: VariableState | undefined;
+        let name = mapping.variable;
+        if (name === undefined) {
+          const raw = args[mapping.variableArg];
+          if (typeof raw !== 'string') return drops.drop('invalid_name', true);
+          st = vars.get(raw);
+          name = st ? raw : variableName(raw);
+          if (name === undefined) return drops.drop('invalid_name', true);
+        }
+        const valueKey = mapping.valueArg ?? numberKey(args);
+        const value = valueKey === undefined ? undefined : args[valueKey];
+        if (typeof value !== 'number' || !Number.isFinite(value)) return drops.drop('invalid_value', true);
+        if (paused && !isAdmin) return drops.drop('paused', true);
+
+        st ??= vars.get(name);
+        if (st) {
+          if (st.locked && !isAdmin) return drops.drop('locked', true);
+          if (st.dynamic) lru.delete(name);
+        } else {
+          st = activate(name, event.receivedAt);
+          if (!st) return;
+        }
+        if (st.dynamic) lru.set(name, st);
+
+        const mode = mapping.input ?? (valueKey === 'note' ? 'note' : st.spec.input);
+        const target = mapValue(st.spec, value, mode);
+        // A vote result is made when its window ends: from the latest ballot's bytes, the wait
+        // for the window is intended delay, not latency.
+        const receivedAt = vote ? Math.min(event.chat.receivedAt, event.receivedAt) : event.receivedAt;
+        const held = (event.heldMs ?? 0) + (event.receivedAt - receivedAt);
+        if (vote) set(st, target, 'vote', undefined, receivedAt, held);
+        else set(st, target, 'command', byOf(event.chat), receivedAt, held);
+      };
+
+      for (const [name, spec] of declared) {
+        const st = newState(name, spec, false);
+        vars.set(name, st);
+        const restored = deps.initial?.get(name);
+        if (restored !== undefined && restored >= spec.min && restored <= spec.max) {
+          emit(st, restored, 'restore', undefined, clock());
+        } else if (emitDefaults) emit(st, spec.default, 'default', undefined, clock());
+      }
+
+      const subscription = source.subscribe({
+        next: (event) => {
+          try {
+            if (event.kind === 'command') onCommand(event);
+            else drops.drop('not_a_command', true);
+          } catch {
+            // Only a malformed event (no chat, no args) gets here; it must not stop control.
+            drops.drop('error', false);
+          }
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          sourceDone = true;
+          if (ramps === 0) subscriber.complete();
+        },
+      });
+      if (deps.actions) {
+        subscription.add(
+          deps.actions.subscribe((action) => {
+            try {
+              busAction(action.verb, undefined, clock());
+            } catch {
+              drops.drop('error', false);
+            }
+          }),
+        );
+      }
+      return () => {
+        subscription.unsubscribe();
+        for (const st of vars.values()) cancel(st);
+      };
+    });
+}
+
+/** The configured mappings, plus one per declared variable for a command of its name. */
+export function compileMappings(config: ControlConfig): ReadonlyMap<string, Mapping> {
+  const out = new Map<string, Mapping>();
+  for (const name of Object.keys(config.variables)) {
+    out.set(name, { variable: name, variableArg: 'name', valueArg: undefined, input: undefined });
+  }
+  for (const [command, m] of Object.entries(config.commands)) {
+    out.set(command, { variable: m.fixed_variable, variableArg: m.variable_arg, valueArg: m.value_arg, input: m.input });
+  }
+  return out;
+}

@@ -1,0 +1,40 @@
+import { defineOperator } from '../../core/component.js';
+import { ControlConfig } from './config.js';
+import { control } from './control.js';
+import { controlCommandWarnings } from './flow.js';
+
+export const controlComponent = defineOperator({
+  type: 'control',
+  summary: 'Turns commands and vote results into control-variable changes (control voltages).',
+  description:
+    'Declared variables have a range, curve, quantizer, slew and safe default; `!cv pause|resume|panic|reset|lock|unlock` (parse_command subcommands) are moderator controls. Emits `control` events for the osc, overlay and redis_state sinks.',
+  config: ControlConfig,
+  commandFlow: { check: controlCommandWarnings },
+  examples: [
+    'variables:\n  cutoff: { range: [0, 1], slew: 80ms, default: 0.5 }\n  pitch: { range: [-5, 5], quantize: semitone, default: 0 }',
+    [
+      'control_rate: 200/s',
+      'max_active: 50',
+      'allow_undeclared: { range: [0, 1], default: 0 }',
+      'commands:',
+      '  cv: { variable_arg: name, value_arg: value }',
+      '  note: { fixed_variable: pitch, input: note }',
+      'variables:',
+      '  pitch: { range: [-2, 3], quantize: pentatonic_minor, root: A, slew: 40ms }',
+      '  freq: { range: [20, 20000], curve: exponential, default: 440 }',
+    ].join('\n'),
+  ],
+  create: (config, ctx) =>
+    control(config, {
+      scheduler: ctx.scheduler,
+      drops: ctx.metrics,
+      clock: ctx.clock,
+      idPrefix: `${ctx.resources.instance}/${ctx.id}`,
+      ...(ctx.resources.restoredVariables ? { initial: ctx.resources.restoredVariables } : {}),
+      ...(ctx.resources.controlBus ? { actions: ctx.resources.controlBus.actions } : {}),
+    }),
+});
+
+export { ADMIN_VERBS, ControlConfig, VariableConfig } from './config.js';
+export { control, type ControlDeps } from './control.js';
+export { type Curve, CURVES, INPUT_MODES, type InputMode } from './variables.js';
