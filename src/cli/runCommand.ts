@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { CommandIo } from './commandIo.js';
-import { ControlBus } from '../core/controlBus.js';
+import { CONTROL_BUS, ControlBus } from '../core/controlBus.js';
+import { provide, Services } from '../core/services.js';
 import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { type PipelineRuntime, startPipeline } from '../pipelines/run.js';
@@ -53,8 +54,8 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
         baseDir: dirname(resolve(file)),
         instance,
         http,
-        controlBus,
         ...storage.resources,
+        services: new Services([...storage.provided, provide(CONTROL_BUS, controlBus)]),
         ...(terminal ? { stdout: terminal.stdout } : {}),
       },
     });

@@ -16,14 +16,15 @@
 import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import type { z } from 'zod';
 import type { CommandFlowHooks } from './commandFlow.js';
-import type { ControlBus } from './controlBus.js';
 import type { ChatflowEvent } from './events.js';
 import type { HttpHost } from './http.js';
 import type { Logger } from './logger.js';
-import type { NodeMetrics, SourceHealth } from './metrics.js';
+import type { MetricRoles, NodeMetrics, SourceHealth } from './metrics.js';
 import type { NodeState } from './nodeState.js';
 import type { PipelineView } from './pipelineView.js';
+import type { Provided, Services } from './services.js';
 import type { SinkDriverSettings } from './sinkDriverConfig.js';
+import type { VariableDeclaration } from './variables.js';
 
 /** Shared, process-wide services a component may use (filled in by the runtime). */
 export interface Resources {
@@ -40,15 +41,17 @@ export interface Resources {
   readonly postgres?: { readonly url: string };
   /** Redis for state and shared limits (`resources.redis`); absent when off or unavailable. */
   readonly redis?: { readonly url: string };
-  /** Last stored variable values for `control` (when a `redis_state` sink has `restore: true`). */
-  readonly restoredVariables?: ReadonlyMap<string, number>;
   /**
    * The running pipeline, read-only (filled by the runtime): its graph and every node's live
    * metrics, for the dashboard's graph view and `/health`.
    */
   readonly pipeline?: PipelineView;
-  /** Moderator actions from outside chat (the dashboard's control API) for `control` nodes. */
-  readonly controlBus?: ControlBus;
+  /**
+   * Services only some components use, by typed key (core/services.ts): e.g. `CONTROL_BUS`
+   * (the dashboard's moderator actions) and `RESTORED_VARIABLES` (a definition's `prepare`),
+   * both read by `control`.
+   */
+  readonly services?: Services;
   /**
    * Where readable output lines go (the `console` sink): in a terminal with a status line, the
    * CLI's terminal writer, so a line never shares the status line's row; default stdout.
@@ -93,6 +96,16 @@ export interface Routed {
 // biome-ignore lint/suspicious/noExplicitAny: components' own config types vary.
 export type ConfigSchema = z.ZodObject<any, z.core.$strict>;
 
+/** A storage server (`resources.redis`, `resources.postgres`). */
+export type ResourceKind = 'redis' | 'postgres';
+
+/** What a definition's `prepare` gets: the storage servers that are available. */
+export interface PrepareContext {
+  readonly redis?: { readonly url: string };
+  readonly postgres?: { readonly url: string };
+  readonly logger: Logger;
+}
+
 interface DefinitionBase<S extends ConfigSchema> {
   /** YAML `type`, snake_case, written out literally. */
   readonly type: string;
@@ -103,6 +116,18 @@ interface DefinitionBase<S extends ConfigSchema> {
   readonly config: S;
   /** YAML snippets of the node's own keys; each must parse through `config`. */
   readonly examples: readonly string[];
+  // Facts the runtime, the server and other components read instead of knowing type names:
+  /** The storage servers a node with this config uses; a run starts or connects only those. */
+  readonly needs?: (config: z.output<S>) => readonly ResourceKind[];
+  /**
+   * Runs once per enabled node when storage is up, before any component is created (they are
+   * created synchronously): what it returns goes into `resources.services`.
+   */
+  readonly prepare?: (config: z.output<S>, ctx: PrepareContext) => Promise<readonly Provided[]>;
+  /** What some of its counters mean (rate-limited drops, refused commands, command ports). */
+  readonly metricRoles?: MetricRoles;
+  /** The control variables a node with this config declares (shown by the overlay). */
+  readonly variables?: (config: z.output<S>) => readonly VariableDeclaration[];
 }
 
 export interface SourceDefinition<S extends ConfigSchema = ConfigSchema> extends DefinitionBase<S> {

@@ -1,10 +1,11 @@
 /**
  * The per-process control bus: moderator actions that do not come from chat (the dashboard's
  * `POST /api/control/pause|resume|panic`) reach every running `control` operator through it.
- * The CLI makes one per runtime and puts it in `resources.controlBus`; each `control` node
+ * The CLI makes one per runtime and provides it as `resources.services` {@link CONTROL_BUS}; each `control` node
  * subscribes to {@link ControlBus.actions} for as long as it runs.
  */
 import { Observable } from 'rxjs';
+import { serviceKey } from './services.js';
 
 /** Actions the bus carries; the same verbs as `!cv pause|resume|panic`. */
 export const BUS_VERBS = ['pause', 'resume', 'panic'] as const;
@@ -52,3 +53,6 @@ export class ControlBus {
     return listeners.length;
   }
 }
+
+/** The process's control bus in `resources.services` (provided by the CLI, used by `control`). */
+export const CONTROL_BUS = serviceKey<ControlBus>('controlBus');

@@ -46,10 +46,28 @@ export interface Counter {
   value: number;
 }
 
+/**
+ * What some of a node's counters mean, declared by its component (`metricRoles` of its
+ * definition) and carried on its metrics, so readers of the counters (`sample_metrics`,
+ * `/api/stats`) need not know component types.
+ */
+export interface MetricRoles {
+  /** Drop reasons that count events a rate limit held back (`chatflow_throttled_per_minute`). */
+  readonly limitedDrops?: readonly string[];
+  /** Side ports that limited events are rerouted to (counted as throttled too). */
+  readonly limitedPorts?: readonly string[];
+  /** The port refused commands go to (`chatflow_commands_rejected_per_second`). */
+  readonly rejectedPort?: string;
+  /** Its named ports that do not start with `_` are command names (`/api/stats` commands). */
+  readonly commandPorts?: boolean;
+}
+
 export interface NodeMetricsSnapshot {
   readonly id: string;
   readonly kind: NodeKind;
   readonly type: string;
+  /** What its counters mean, when its component declares it. */
+  readonly roles?: MetricRoles;
   readonly status: NodeStatus;
   readonly eventsIn: number;
   readonly eventsOut: Readonly<Record<string, number>>;
@@ -163,6 +181,8 @@ export class NodeMetrics implements DropCounter {
     readonly id: string,
     readonly kind: NodeKind,
     readonly type: string,
+    /** The component's `metricRoles`, copied into every snapshot. */
+    readonly roles?: MetricRoles,
   ) {}
 
   /** The counter of events out of `port` ('' is the default port). */
@@ -224,6 +244,7 @@ export class NodeMetrics implements DropCounter {
       id: this.id,
       kind: this.kind,
       type: this.type,
+      ...(this.roles === undefined ? {} : { roles: this.roles }),
       status: this.status,
       eventsIn: this.eventsIn,
       eventsOut,

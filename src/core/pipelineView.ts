@@ -4,6 +4,7 @@
  * these shapes; a component never sees the definitions or the file's positions.
  */
 import type { NodeKind, NodeMetricsSnapshot } from './metrics.js';
+import type { VariableDeclaration } from './variables.js';
 
 /** A reference to one output port of a node; `port: ''` is the default output. */
 export interface PortRef {
@@ -23,6 +24,11 @@ export interface NodeShape {
   readonly inputs: readonly PortRef[];
   /** Named output ports (ported operators); empty for the rest. */
   readonly ports: readonly string[];
+  /**
+   * The control variables the node declares (its definition's `variables`, e.g. `control`'s);
+   * absent for a node whose component declares none.
+   */
+  readonly variables?: readonly VariableDeclaration[];
 }
 
 /** The graph as a component may see it. */

@@ -177,6 +177,7 @@ function toGraphNode(draft: NodeDraft, inputs: readonly PortRef[]): GraphNode {
     enabled: draft.enabled,
     inputs,
     ports: draft.ports ?? [],
+    ...(definition.variables ? { variables: definition.variables(parsed.config) } : {}),
     position: draft.position,
   };
 }

@@ -123,6 +123,7 @@ function harness() {
     examples: [''],
     ports: () => ['cmd', '_other'],
     mirrorToDefault: true,
+    metricRoles: { commandPorts: true, limitedPorts: ['_other'] },
     create: () =>
       map((event: ChatflowEvent) => ({
         port: event.kind === 'chat' && event.text.startsWith('!') ? 'cmd' : '_other',
@@ -244,6 +245,21 @@ sinks:
     const s = runtime.metrics.get('s')!.snapshot();
     expect(s.eventsOut).toMatchObject({ '': 2, cmd: 2, _other: 1 });
     expect(s.dropped['no_consumer:_other']).toEqual({ count: 1, intentional: true });
+  });
+
+  it("carries what a definition declares its counters mean into its node's snapshots", async () => {
+    const h = harness();
+    const runtime = await start(
+      h.graph('version: 1\nsources:\n  a: { type: feed, name: a }\noperators:\n  s: { type: split, inputs: [a] }\nsinks:\n  all: { type: collect, name: all, inputs: [s] }\n'),
+    );
+    const roles = new Map(runtime.snapshot().map((n) => [n.id, n.roles]));
+    expect(roles).toEqual(
+      new Map([
+        ['a', undefined],
+        ['s', { commandPorts: true, limitedPorts: ['_other'] }],
+        ['all', undefined],
+      ]),
+    );
   });
 
   it('restarts an operator that errors, counting the error, and keeps the rest of the stream', async () => {

@@ -95,7 +95,7 @@ export class PipelineRuntime {
       this.#resolveFinished = resolve;
     });
     for (const node of graph.nodes.values()) {
-      const metrics = new NodeMetrics(node.id, node.kind, node.type);
+      const metrics = new NodeMetrics(node.id, node.kind, node.type, node.definition.metricRoles);
       if (!node.enabled) metrics.status = 'disabled';
       this.metrics.set(node.id, metrics);
       this.#ports.set(node.id, new NodePorts(metrics, node.ports));

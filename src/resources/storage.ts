@@ -5,34 +5,31 @@
  * pipeline runs on. Postgres migrations are applied before the sinks start.
  */
 import { join } from 'node:path';
-import type { Resources } from '../core/component.js';
+import type { PrepareContext, ResourceKind, Resources } from '../core/component.js';
 import type { Logger } from '../core/logger.js';
 import type { PipelineGraph } from '../core/pipelineGraph.js';
-import { readStoredVariables } from '../sinks/redisState.js';
+import type { Provided } from '../core/services.js';
 import { embeddedAvailable, type EmbeddedServer, startEmbeddedPostgres, startEmbeddedRedis } from './embedded.js';
 import { migrate } from './migrate.js';
 
-export type ResourceKind = 'redis' | 'postgres';
+export type { ResourceKind } from '../core/component.js';
 
 /** The storage servers of one run. */
 export interface Storage {
   /** To spread into {@link Resources}: only the servers that are available. */
-  readonly resources: Pick<Resources, 'redis' | 'postgres' | 'restoredVariables'>;
+  readonly resources: Pick<Resources, 'redis' | 'postgres'>;
+  /** What the nodes' `prepare` hooks returned, for `resources.services`. */
+  readonly provided: readonly Provided[];
   /** Stops the embedded servers this run started; idempotent. */
   close(): Promise<void>;
 }
 
-const REDIS_SINKS = new Set(['redis_state', 'metrics']);
-const POSTGRES_SINKS = new Set(['postgres']);
-
-/** Which servers the enabled nodes of a graph use. */
+/** Which servers the enabled nodes of a graph use (each definition's `needs`). */
 export function resourcesNeeded(graph: PipelineGraph): Record<ResourceKind, boolean> {
   const needs = { redis: false, postgres: false };
   for (const node of graph.nodes.values()) {
     if (!node.enabled) continue;
-    if (node.kind === 'sink' && POSTGRES_SINKS.has(node.type)) needs.postgres = true;
-    if (node.kind === 'sink' && REDIS_SINKS.has(node.type)) needs.redis = true;
-    if (node.kind === 'operator' && node.config.scope === 'redis') needs.redis = true;
+    for (const kind of node.definition.needs?.(node.config) ?? []) needs[kind] = true;
   }
   return needs;
 }
@@ -58,11 +55,7 @@ export async function openStorage(graph: PipelineGraph, options: OpenStorageOpti
   const log = options.logger.child({ component: 'resources' });
   const needs = options.needs ?? resourcesNeeded(graph);
   const started: EmbeddedServer[] = [];
-  const resources: {
-    redis?: { url: string };
-    postgres?: { url: string };
-    restoredVariables?: ReadonlyMap<string, number>;
-  } = {};
+  const resources: { redis?: { url: string }; postgres?: { url: string } } = {};
 
   const resolveUrl = async (kind: ResourceKind): Promise<string | undefined> => {
     const setting = graph.settings.resources[kind].url;
@@ -96,21 +89,9 @@ export async function openStorage(graph: PipelineGraph, options: OpenStorageOpti
   const [redisUrl, postgresUrl] = await Promise.all([resolveUrl('redis'), resolveUrl('postgres')]);
   if (options.signal?.aborted) {
     await stopStarted();
-    return { resources: {}, close: async () => {} };
+    return { resources: {}, provided: [], close: async () => {} };
   }
-  if (redisUrl !== undefined) {
-    resources.redis = { url: redisUrl };
-    // `restore: true`: control operators start from the last stored values (read once, here,
-    // because components are created synchronously).
-    const restoring = [...graph.nodes.values()].find(
-      (n) => n.enabled && n.kind === 'sink' && n.type === 'redis_state' && n.config.restore === true,
-    );
-    if (restoring) {
-      const prefix = typeof restoring.config.prefix === 'string' ? restoring.config.prefix : 'chatflow:';
-      resources.restoredVariables = await readStoredVariables(redisUrl, prefix);
-      log.info({ variables: resources.restoredVariables.size }, 'Variables restored from Redis.');
-    }
-  }
+  if (redisUrl !== undefined) resources.redis = { url: redisUrl };
   if (postgresUrl !== undefined) {
     try {
       const result = await migrate(postgresUrl);
@@ -121,12 +102,30 @@ export async function openStorage(graph: PipelineGraph, options: OpenStorageOpti
     }
   }
 
+  const provided = await prepareNodes(graph, { ...resources, logger: options.logger });
+
   let closing: Promise<void> | undefined;
   return {
     resources,
+    provided,
     close: () => {
       closing ??= stopStarted();
       return closing;
     },
   };
+}
+
+/**
+ * Runs the `prepare` hook of every enabled node that declares one (e.g. `redis_state`'s
+ * `restore: true` reads the stored variables), once storage is up: components are created
+ * synchronously, so what they need read from storage is read here.
+ */
+async function prepareNodes(graph: PipelineGraph, ctx: PrepareContext): Promise<Provided[]> {
+  const provided: Provided[] = [];
+  for (const node of graph.nodes.values()) {
+    if (!node.enabled || !node.definition.prepare) continue;
+    const logger = ctx.logger.child({ component: node.id, kind: node.kind, type: node.type });
+    provided.push(...(await node.definition.prepare(node.config, { ...ctx, logger })));
+  }
+  return provided;
 }

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { NodeMetrics, type NodeKind, type NodeStatus } from '../core/metrics.js';
+import { type MetricRoles, NodeMetrics, type NodeKind, type NodeStatus } from '../core/metrics.js';
 import { healthView, statsCounts } from './apiRoutes.js';
 
-function node(id: string, kind: NodeKind, type: string, status: NodeStatus, out: Record<string, number> = {}) {
-  const m = new NodeMetrics(id, kind, type);
+function node(
+  id: string,
+  kind: NodeKind,
+  type: string,
+  status: NodeStatus,
+  out: Record<string, number> = {},
+  roles?: MetricRoles,
+) {
+  const m = new NodeMetrics(id, kind, type, roles);
   m.status = status;
   for (const [port, n] of Object.entries(out)) m.out(port).value = n;
   return m.snapshot();
@@ -45,16 +52,26 @@ describe('healthView', () => {
 });
 
 describe('statsCounts', () => {
+  const COMMANDS: MetricRoles = { commandPorts: true };
+
   it('counts messages per source type and commands per command port', () => {
     const counts = statsCounts([
       node('tw', 'source', 'twitch', 'live', { '': 10 }),
       node('tw2', 'source', 'twitch', 'live', { '': 5 }),
       node('k', 'source', 'kick', 'live', { '': 2 }),
-      node('cmds', 'operator', 'parse_command', 'running', { '': 9, cv: 6, pitch: 3, _unmatched: 8, _invalid: 1 }),
+      node('cmds', 'operator', 'parse_command', 'running', { '': 9, cv: 6, pitch: 3, _unmatched: 8, _invalid: 1 }, COMMANDS),
     ]);
     expect(counts).toEqual({
       messages: { total: 17, byPlatform: { twitch: 15, kick: 2 } },
       commands: { total: 9, byName: { cv: 6, pitch: 3 } },
     });
+  });
+
+  it('counts the ports of any node whose component declares command ports, and of no other', () => {
+    const counts = statsCounts([
+      node('bot', 'operator', 'my_parser', 'running', { '': 4, hello: 4, _unmatched: 2 }, COMMANDS),
+      node('split', 'operator', 'route', 'running', { '': 7, loud: 7 }),
+    ]);
+    expect(counts.commands).toEqual({ total: 4, byName: { hello: 4 } });
   });
 });

@@ -86,7 +86,7 @@ export function statsCounts(nodes: readonly NodeMetricsSnapshot[]): Pick<StatsVi
       const n = node.eventsOut[''] ?? 0;
       messages += n;
       byPlatform[node.type] = (byPlatform[node.type] ?? 0) + n;
-    } else if (node.type === 'parse_command') {
+    } else if (node.roles?.commandPorts) {
       for (const [port, n] of Object.entries(node.eventsOut)) {
         if (port === '' || port.startsWith('_')) continue;
         commands += n;

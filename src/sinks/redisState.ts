@@ -11,6 +11,8 @@ import { type Logger, silentLogger } from '../core/logger.js';
 import { type ChatflowRedis, createRedis, whenReady } from '../resources/redisClient.js';
 import { ResourceOffSink } from './shared/resourceOff.js';
 import { defaultEventKey } from '../core/eventKey.js';
+import { provide } from '../core/services.js';
+import { RESTORED_VARIABLES } from '../core/variables.js';
 
 export const RedisStateConfig = z
   .strictObject({
@@ -277,6 +279,15 @@ export const redisStateComponent = defineSink({
     flushTimeoutMs: 3_000,
   },
   examples: ['max_variables: 200', 'prefix: "show1:"\nchannel: cv\nrestore: true'],
+  needs: () => ['redis'],
+  // `restore: true`: control variables start from the last stored values, read once before
+  // the components are created.
+  prepare: async (config, ctx) => {
+    if (!config.restore || ctx.redis === undefined) return [];
+    const values = await readStoredVariables(ctx.redis.url, config.prefix);
+    ctx.logger.info({ variables: values.size }, 'Variables restored from Redis.');
+    return [provide(RESTORED_VARIABLES, values)];
+  },
   create: (config, ctx) => {
     const url = ctx.resources.redis?.url;
     if (url === undefined) return new ResourceOffSink(ctx.metrics);

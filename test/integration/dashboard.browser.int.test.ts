@@ -15,7 +15,8 @@ import { Observable, Subject } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSource } from '../../src/core/component.js';
-import { ControlBus } from '../../src/core/controlBus.js';
+import { CONTROL_BUS, ControlBus } from '../../src/core/controlBus.js';
+import { provide, Services } from '../../src/core/services.js';
 import type { ChatflowEvent } from '../../src/core/events.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { buildRegistry } from '../../src/core/registry.js';
@@ -120,7 +121,13 @@ async function run(postgres: TestServer, listen = '127.0.0.1:0'): Promise<Runnin
   const controlBus = new ControlBus();
   const runtime = await startPipeline(graph, {
     logger,
-    resources: { baseDir: '.', instance: 'dash-test', http, controlBus, postgres: { url: postgres.url } },
+    resources: {
+      baseDir: '.',
+      instance: 'dash-test',
+      http,
+      services: new Services([provide(CONTROL_BUS, controlBus)]),
+      postgres: { url: postgres.url },
+    },
   });
   http.register(apiRoutes({ pipeline: runtime, instance: 'dash-test', controlBus, postgresUrl: postgres.url, wallClock: Date.now, logger }));
   const address = await http.listen();

@@ -15,7 +15,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
 import { type Resources, defineSource } from '../../src/core/component.js';
-import { ControlBus } from '../../src/core/controlBus.js';
+import { CONTROL_BUS, ControlBus } from '../../src/core/controlBus.js';
+import { provide, Services } from '../../src/core/services.js';
 import type { ChatflowEvent, MetricEvent } from '../../src/core/events.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
@@ -149,7 +150,7 @@ async function startApp(yaml = PIPELINE, options: { rateLimit?: { ratePerSec: nu
     baseDir: tmpdir(),
     instance: 'alpha',
     http,
-    controlBus,
+    services: new Services([provide(CONTROL_BUS, controlBus)]),
     redis: { url: redisServer.url },
     postgres: { url: pgServer.url },
   };

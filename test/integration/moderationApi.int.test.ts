@@ -11,7 +11,8 @@ import { Observable, Subject } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSource } from '../../src/core/component.js';
-import { ControlBus } from '../../src/core/controlBus.js';
+import { CONTROL_BUS, ControlBus } from '../../src/core/controlBus.js';
+import { provide, Services } from '../../src/core/services.js';
 import type { ChatflowEvent, ModerationEvent, Verdict } from '../../src/core/events.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { buildRegistry } from '../../src/core/registry.js';
@@ -93,7 +94,7 @@ async function startApp(options: { postgres?: boolean } = {}): Promise<App> {
       baseDir: tmpdir(),
       instance: 'alpha',
       http,
-      controlBus,
+      services: new Services([provide(CONTROL_BUS, controlBus)]),
       ...(withPostgres ? { postgres: { url: pgServer.url } } : {}),
     },
   });

@@ -12,6 +12,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Routed } from '../../src/core/component.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent } from '../../src/core/events.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
+import { Services } from '../../src/core/services.js';
+import { RESTORED_VARIABLES } from '../../src/core/variables.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sinkDriverConfig.js';
 import { control, ControlConfig } from '../../src/operators/control/index.js';
 import { cooldown, CooldownConfig } from '../../src/operators/cooldown/index.js';
@@ -354,7 +356,7 @@ sinks:
     try {
       expect(storage.resources.redis).toEqual({ url: server.url });
       expect(storage.resources.postgres).toBeUndefined();
-      expect([...(storage.resources.restoredVariables ?? [])]).toEqual([['cutoff', 0.25]]);
+      expect([...(new Services(storage.provided).get(RESTORED_VARIABLES) ?? [])]).toEqual([['cutoff', 0.25]]);
     } finally {
       await storage.close();
     }

@@ -5,8 +5,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { testContext } from '../../../test/support/context.js';
 import { chat } from '../../../test/support/events.js';
-import type { CommandArg, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
+import { CONTROL_BUS, ControlBus } from '../../core/controlBus.js';
+import type { ChatflowEvent, CommandArg, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
+import { provide, Services } from '../../core/services.js';
+import { RESTORED_VARIABLES } from '../../core/variables.js';
 import { ControlConfig, control, controlComponent, type InputMode, VariableConfig } from './index.js';
 import { compileVariable, mapValue } from './variables.js';
 import { SCALES } from '../shared/music.js';
@@ -681,6 +684,35 @@ variables:
         [1, 40],
       ]);
       expect(ctx.metrics.snapshot().dropped).toEqual({ undeclared: { count: 1, intentional: true } });
+    });
+
+    it('starts from the restored values and follows the control bus it finds among the services', () => {
+      const bus = new ControlBus();
+      const base = testContext({ type: 'control' });
+      const ctx = {
+        ...base,
+        resources: {
+          ...base.resources,
+          services: new Services([provide(RESTORED_VARIABLES, new Map([['cutoff', 0.25]])), provide(CONTROL_BUS, bus)]),
+        },
+      };
+      const out: ControlEvent[] = [];
+      new Subject<ChatflowEvent>().pipe(controlComponent.create(slewed, ctx)).subscribe((e) => out.push(e as ControlEvent));
+      expect(bus.send({ verb: 'panic', source: 'test' })).toBe(1);
+      expect(out.map((e) => [e.origin, e.value])).toEqual([
+        ['restore', 0.25],
+        ['panic', 0.5],
+      ]);
+    });
+
+    it('declares its variables as the overlay shows them', () => {
+      const config = ControlConfig.parse({
+        variables: { cutoff: { range: [0, 1], default: 0.5 }, pitch: { range: [-2, 3], input: 'note', volts_per_octave: 1.2 } },
+      });
+      expect(controlComponent.variables?.(config)).toEqual([
+        { name: 'cutoff', range: [0, 1], input: 'normalized', default: 0.5, voltsPerOctave: 1 },
+        { name: 'pitch', range: [-2, 3], input: 'note', default: 0, voltsPerOctave: 1.2 },
+      ]);
     });
   });
 

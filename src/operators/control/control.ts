@@ -36,11 +36,12 @@ export interface ControlDeps {
   /**
    * Values (output units) declared variables start from instead of their defaults, sent with
    * origin `restore`: the last stored values (`redis_state` with `restore: true`, read by the
-   * runtime into `resources.restoredVariables`). Values outside a variable's range are ignored.
+   * run before the components start, as the `RESTORED_VARIABLES` service). Values outside a
+   * variable's range are ignored.
    */
   readonly initial?: ReadonlyMap<string, number>;
   /**
-   * Moderator actions from outside chat (`resources.controlBus`: the dashboard's
+   * Moderator actions from outside chat (the `CONTROL_BUS` service: the dashboard's
    * `POST /api/control/pause|resume|panic`), applied like an admin's `!cv pause|resume|panic`
    * (without a `by`). Subscribed for as long as the operator is.
    */

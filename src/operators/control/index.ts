@@ -1,7 +1,10 @@
 import { defineOperator } from '../../core/component.js';
+import { CONTROL_BUS } from '../../core/controlBus.js';
+import { RESTORED_VARIABLES } from '../../core/variables.js';
 import { ControlConfig } from './config.js';
 import { control } from './control.js';
 import { controlCommandWarnings } from './flow.js';
+import { compileVariable } from './variables.js';
 
 export const controlComponent = defineOperator({
   type: 'control',
@@ -10,6 +13,11 @@ export const controlComponent = defineOperator({
     'Declared variables have a range, curve, quantizer, slew and safe default; `!cv pause|resume|panic|reset|lock|unlock` (parse_command subcommands) are moderator controls. Emits `control` events for the osc, overlay and redis_state sinks.',
   config: ControlConfig,
   commandFlow: { check: controlCommandWarnings },
+  variables: (config) =>
+    Object.entries(config.variables).map(([name, spec]) => {
+      const v = compileVariable(spec);
+      return { name, range: [v.min, v.max], input: v.input, default: v.default, voltsPerOctave: v.voltsPerOctave };
+    }),
   examples: [
     'variables:\n  cutoff: { range: [0, 1], slew: 80ms, default: 0.5 }\n  pitch: { range: [-5, 5], quantize: semitone, default: 0 }',
     [
@@ -24,15 +32,18 @@ export const controlComponent = defineOperator({
       '  freq: { range: [20, 20000], curve: exponential, default: 440 }',
     ].join('\n'),
   ],
-  create: (config, ctx) =>
-    control(config, {
+  create: (config, ctx) => {
+    const restored = ctx.resources.services?.get(RESTORED_VARIABLES);
+    const bus = ctx.resources.services?.get(CONTROL_BUS);
+    return control(config, {
       scheduler: ctx.scheduler,
       drops: ctx.metrics,
       clock: ctx.clock,
       idPrefix: `${ctx.resources.instance}/${ctx.id}`,
-      ...(ctx.resources.restoredVariables ? { initial: ctx.resources.restoredVariables } : {}),
-      ...(ctx.resources.controlBus ? { actions: ctx.resources.controlBus.actions } : {}),
-    }),
+      ...(restored ? { initial: restored } : {}),
+      ...(bus ? { actions: bus.actions } : {}),
+    });
+  },
 });
 
 export { ADMIN_VERBS, ControlConfig, VariableConfig } from './config.js';

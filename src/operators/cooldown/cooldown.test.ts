@@ -301,6 +301,22 @@ describe('cooldown', () => {
       expect(ctx.metrics.snapshot().dropped).toEqual({ cooling: { count: 1, intentional: true } });
     });
 
+    it('declares what it holds back so a cooled event counts once as limited (its drop, not its reply)', () => {
+      const ctx = testContext({ type: 'cooldown' });
+      of(a, b)
+        .pipe(cooldownComponent.create(config({ duration: '1s' }), ctx))
+        .subscribe((routed) => {
+          ctx.metrics.out(routed.port).value += 1;
+        });
+      const { dropped, eventsOut } = ctx.metrics.snapshot();
+      expect(eventsOut[COOLING_PORT]).toBe(1);
+      const roles = cooldownComponent.metricRoles ?? {};
+      const limited =
+        (roles.limitedDrops ?? []).reduce((n, reason) => n + (dropped[reason]?.count ?? 0), 0) +
+        (roles.limitedPorts ?? []).reduce((n, port) => n + (eventsOut[port] ?? 0), 0);
+      expect(limited).toBe(1);
+    });
+
     it('has examples that parse', () => {
       for (const example of cooldownComponent.examples) expect(() => CooldownConfig.parse(parse(example))).not.toThrow();
     });

@@ -12,6 +12,9 @@ export const cooldownComponent = defineOperator({
     'The first event of a key passes and starts its cooldown. Events of the key during the cooldown are counted as `cooling` and, for the first of them (or every one with `reply_once: false`), a reply event built from `reply` goes to the `_cooling` port, for a chat-reply sink. Authors with an `exempt_roles` role are never cooled down.',
   config: CooldownConfig,
   ports: () => [COOLING_PORT],
+  needs: (config) => (config.scope === 'redis' ? ['redis'] : []),
+  // `_cooling` carries replies to who must wait, not the cooled events (those are the drops).
+  metricRoles: { limitedDrops: ['cooling'] },
   examples: [
     'duration: 10s',
     'duration: 30s\nper: [user, command]\nreply: "@{{ user }} wait {{ left }}s"',

@@ -16,6 +16,7 @@ export const parseCommandComponent = defineOperator({
     PARSE_COMMAND_PORTS.unmatched,
   ],
   mirrorToDefault: true,
+  metricRoles: { rejectedPort: PARSE_COMMAND_PORTS.invalid, commandPorts: true },
   commandFlow: { emits: (config, _arriving, port, node) => commandShapes(config, node, port) },
   examples: [
     'commands:\n  cv: { args: [name, value:number] }',

@@ -450,6 +450,17 @@ describe('parseCommand', () => {
         .subscribe();
       expect(ctx.metrics.snapshot().dropped).toEqual({ invalid_args: { count: 1, intentional: true } });
     });
+
+    it('declares the port it sends refused commands to, and that its other ports are command names', () => {
+      const ports: string[] = [];
+      from([chat('!cv x 5'), chat('!cv cutoff 0.5'), chat('hello')])
+        .pipe(parseCommandComponent.create(cvOnly, testContext({ type: 'parse_command' })))
+        .subscribe((routed) => ports.push(routed.port));
+      expect(ports).toEqual([PARSE_COMMAND_PORTS.invalid, 'cv', PARSE_COMMAND_PORTS.unmatched]);
+      expect(parseCommandComponent.metricRoles).toEqual({ rejectedPort: ports[0], commandPorts: true });
+      const named = parseCommandComponent.ports(cvOnly).filter((port) => !port.startsWith('_'));
+      expect(named).toEqual(Object.keys(cvOnly.commands));
+    });
   });
 
   describe('properties', () => {

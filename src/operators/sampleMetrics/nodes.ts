@@ -8,33 +8,21 @@ import type { IntervalReader, NodeMetricsSnapshot, NodeStatus } from '../../core
 import type { MetricBatch } from './batch.js';
 import type { ProcessSample } from './process.js';
 
-/** Drop reasons of events a rate limit held back (`throttle`, `cooldown`). */
-export const THROTTLE_REASONS: ReadonlySet<string> = new Set([
-  'throttled',
-  'delay_exceeded',
-  'queue_full',
-  'cooling',
-]);
-/** Side ports limited events are rerouted to (`throttle` `on_limit: reroute`, `cooldown`). */
-export const THROTTLE_PORTS: readonly string[] = ['_limited', '_cooling'];
-/** The port `parse_command` sends commands it refuses to (bad arguments, missing role). */
-export const REJECTED_PORT = '_invalid';
-/** Node types whose `_invalid` output counts as rejected commands. */
-const COMMAND_PARSERS: ReadonlySet<string> = new Set(['parse_command']);
 /** Source statuses that count as down for `chatflow_source_down_seconds`. */
 const DOWN: ReadonlySet<NodeStatus> = new Set(['connecting', 'stale', 'reconnecting', 'failed']);
 
+/** Events a rate limit held back: the drops and side ports the node's component declares (`roles`). */
 function throttledOf(node: NodeMetricsSnapshot): number {
   let n = 0;
-  for (const reason in node.dropped) {
-    if (THROTTLE_REASONS.has(reason)) n += (node.dropped[reason] as { count: number }).count;
-  }
-  for (const port of THROTTLE_PORTS) n += node.eventsOut[port] ?? 0;
+  for (const reason of node.roles?.limitedDrops ?? []) n += node.dropped[reason]?.count ?? 0;
+  for (const port of node.roles?.limitedPorts ?? []) n += node.eventsOut[port] ?? 0;
   return n;
 }
 
+/** Commands refused: the events out of the port the node's component declares for them. */
 function rejectedOf(node: NodeMetricsSnapshot): number {
-  return COMMAND_PARSERS.has(node.type) ? (node.eventsOut[REJECTED_PORT] ?? 0) : 0;
+  const port = node.roles?.rejectedPort;
+  return port === undefined ? 0 : (node.eventsOut[port] ?? 0);
 }
 
 function totals(nodes: readonly NodeMetricsSnapshot[]): { throttled: number; rejected: number } {

@@ -220,9 +220,13 @@ describe('sample_metrics', () => {
       });
     });
 
-    it('rates commands, rejected commands (from parse_command nodes) and the success rate', () => {
+    it('rates commands, rejected commands (from the port a node declares for them) and the success rate', () => {
       let invalid = 5;
-      const nodes = () => [node('cmds', { type: 'parse_command', eventsOut: { _invalid: invalid } })];
+      const nodes = () => [
+        node('cmds', { type: 'parse_command', roles: { rejectedPort: '_invalid' }, eventsOut: { _invalid: invalid } }),
+        // The same port on a node that declares no rejected port is not counted.
+        node('other', { eventsOut: { _invalid: 100 } }),
+      ];
       testScheduler.run(({ hot, expectObservable }) => {
         const source = hot<ChatflowEvent>('xy 1s z', { x: command(a), y: command(b), z: command(c) });
         testScheduler.schedule(() => {
@@ -418,8 +422,13 @@ describe('sample_metrics', () => {
       let throttled = 100;
       let limited = 0;
       const nodes = () => [
-        node('fair', { dropped: { throttled: { count: throttled, intentional: true }, filtered: { count: 50, intentional: true } } }),
-        node('slow', { eventsOut: { _limited: limited } }),
+        node('fair', {
+          roles: { limitedDrops: ['throttled'] },
+          dropped: { throttled: { count: throttled, intentional: true }, filtered: { count: 50, intentional: true } },
+        }),
+        node('slow', { roles: { limitedPorts: ['_limited'] }, eventsOut: { _limited: limited } }),
+        // Drops and ports of those names count only where a node's component declares them.
+        node('plain', { dropped: { throttled: { count: throttled, intentional: true } }, eventsOut: { _limited: limited } }),
       ];
       testScheduler.run(({ cold, expectObservable }) => {
         testScheduler.schedule(() => {
@@ -431,6 +440,29 @@ describe('sample_metrics', () => {
           metric('chatflow_throttled_per_minute'),
         );
         expectObservable(result, '- 2s !').toBe('1s x 999ms y', { x: 180, y: 0 });
+      });
+    });
+
+    it('counts what any node declares as limited and rejected, whatever its type', () => {
+      let held = 0;
+      const nodes = () => [
+        node('gate', {
+          type: 'my_gate',
+          roles: { limitedDrops: ['held'], limitedPorts: ['_over'], rejectedPort: '_refused' },
+          dropped: { held: { count: held, intentional: true } },
+          eventsOut: { _over: held, _refused: held },
+        }),
+      ];
+      testScheduler.run(({ cold, expectObservable }) => {
+        testScheduler.schedule(() => {
+          held = 1;
+        }, 500);
+        const run = cold<ChatflowEvent>('-').pipe(sampleMetrics(config(), { ...deps(), nodeMetrics: nodes }));
+        expectObservable(run.pipe(metric('chatflow_throttled_per_minute')), '- 2s !').toBe('1s x 999ms y', { x: 120, y: 0 });
+        expectObservable(run.pipe(metric('chatflow_commands_rejected_per_second')), '- 2s !').toBe('1s x 999ms y', {
+          x: 1,
+          y: 0,
+        });
       });
     });
 

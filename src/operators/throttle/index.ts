@@ -13,6 +13,8 @@ export const throttleComponent = defineOperator({
     'Every key gets a bucket of `burst` tokens refilled at `rate`. An event without a token is dropped (`throttled`), delayed until one arrives (`on_limit: delay`; `delay_exceeded` and `queue_full` count what cannot wait), or sent to the `_limited` port (`on_limit: reroute`). Authors with an `exempt_roles` role are never limited.',
   config: ThrottleConfig,
   ports: (config) => (config.on_limit === 'reroute' ? [LIMITED_PORT] : []),
+  needs: (config) => (config.scope === 'redis' ? ['redis'] : []),
+  metricRoles: { limitedDrops: ['throttled', 'delay_exceeded', 'queue_full'], limitedPorts: [LIMITED_PORT] },
   examples: [
     'rate: 1/2s\nburst: 3\nper: user',
     'rate: 10/s\nburst: 20\nper: [user, command]\non_limit: delay\nmax_delay: 2s\nmax_queue: 500',

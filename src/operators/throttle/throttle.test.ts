@@ -370,6 +370,31 @@ describe('throttle', () => {
       expect(ctx.metrics.snapshot().dropped).toEqual({ throttled: { count: 1, intentional: true } });
     });
 
+    it('declares every drop and port of what it holds back as limited, so sample_metrics counts them', () => {
+      const metrics = new NodeMetrics('fair', 'operator', 'throttle');
+      const modes = [
+        config({ rate: '1/s' }),
+        config({ rate: '1/10ms', per: 'global', on_limit: 'delay', max_delay: '5ms' }),
+        config({ rate: '1/10ms', per: 'global', on_limit: 'delay', max_delay: '1s', max_queue: 1 }),
+        config({ rate: '1/s', on_limit: 'reroute' }),
+      ];
+      for (const mode of modes) {
+        testScheduler.run(({ hot }) => {
+          hot('-abd|', events)
+            .pipe(throttle(mode, { scheduler: testScheduler, drops: metrics }))
+            .subscribe((routed) => {
+              metrics.out(routed.port).value += 1;
+            });
+        });
+      }
+      const { dropped, eventsOut } = metrics.snapshot();
+      const roles = throttleComponent.metricRoles ?? {};
+      expect(Object.keys(dropped).sort()).toEqual(['delay_exceeded', 'queue_full', 'throttled']);
+      expect([...(roles.limitedDrops ?? [])].sort()).toEqual(Object.keys(dropped).sort());
+      expect(eventsOut[LIMITED_PORT]).toBeGreaterThan(0);
+      expect(roles.limitedPorts).toEqual([LIMITED_PORT]);
+    });
+
     it('has examples that parse', () => {
       for (const example of throttleComponent.examples) expect(() => ThrottleConfig.parse(parse(example))).not.toThrow();
     });

@@ -14,6 +14,7 @@ export const metricsComponent = defineSink({
   config: MetricsConfig,
   driver: { batchTimeoutMs: 0, whenFull: 'latest_per_key', bufferMax: 20_000, batchMax: 1000 },
   examples: ['stream_every: 1s', 'instance: studio-a\nheartbeat: 1s\ninstance_ttl: 5s\nprometheus: false'],
+  needs: () => ['redis'],
   create: (config, ctx) => {
     const http = ctx.resources.http;
     if (!http) {

@@ -6,7 +6,7 @@ import type { PipelineGraph } from '../../core/pipelineGraph.js';
 import { loadText } from '../../pipelines/load.js';
 import { sourceComponents } from '../../sources/index.js';
 import { sinkComponents } from '../index.js';
-import { upstreamDeclarations } from './declarations.js';
+import { type UpstreamGraph, upstreamDeclarations } from './declarations.js';
 
 function graphOf(yaml: string): PipelineGraph {
   const registry = buildRegistry(sourceComponents, operatorComponents, sinkComponents);
@@ -64,5 +64,19 @@ describe('upstreamDeclarations', () => {
   it('is empty without a control node upstream, or without a graph', () => {
     expect(upstreamDeclarations(graph, 'chat')).toEqual([]);
     expect(upstreamDeclarations(undefined, 'overlay')).toEqual([]);
+  });
+
+  it('reads the variables any upstream node declares, whatever its type, and stops there', () => {
+    const grain = { name: 'grain', range: [0, 8], input: 'raw', default: 2, voltsPerOctave: 1 } as const;
+    const hidden = { ...grain, name: 'hidden' };
+    const custom: UpstreamGraph = {
+      nodes: new Map<string, UpstreamGraph['nodes'] extends ReadonlyMap<string, infer N> ? N : never>([
+        ['above', { inputs: [], variables: [hidden] }],
+        ['sampler', { inputs: [{ node: 'above' }], variables: [grain] }],
+        ['relay', { inputs: [{ node: 'sampler' }] }],
+        ['view', { inputs: [{ node: 'relay' }] }],
+      ]),
+    };
+    expect(upstreamDeclarations(custom, 'view')).toEqual([{ n: 'grain', r: [0, 8], k: 'raw', d: 2, o: 1 }]);
   });
 });

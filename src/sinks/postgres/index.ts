@@ -24,6 +24,7 @@ export const postgresComponent = defineSink({
     flushTimeoutMs: 10_000,
   },
   examples: ['kinds: [chat, command, control]', 'question_commands: [ask]\ndead_letter: .chatflow/history-dead.jsonl'],
+  needs: () => ['postgres'],
   create: (config, ctx) => {
     const url = ctx.resources.postgres?.url;
     if (url === undefined) return new ResourceOffSink(ctx.metrics);
