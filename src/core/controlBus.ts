@@ -1,8 +1,8 @@
 /**
  * The per-process control bus: moderator actions that do not come from chat (the dashboard's
  * `POST /api/control/pause|resume|panic`) reach every running `control` operator through it.
- * The CLI makes one per runtime and provides it as `resources.services` {@link CONTROL_BUS}; each `control` node
- * subscribes to {@link ControlBus.actions} for as long as it runs.
+ * The CLI makes one per runtime and provides it in `resources.services` under {@link CONTROL_BUS};
+ * each `control` node subscribes to {@link ControlBus.actions} for as long as it runs.
  */
 import { Observable } from 'rxjs';
 import { serviceKey } from './services.js';

@@ -20,10 +20,14 @@ function testRegistry(prepared: PrepareContext[]): Registry {
   const stash = defineSink({
     type: 'stash',
     summary: 'Keeps events in Redis or not.',
-    config: z.strictObject({ store: z.enum(['redis', 'memory']).default('memory').describe('Where.') }),
+    config: z.strictObject({
+      store: z.enum(['redis', 'memory']).default('memory').describe('Where.'),
+      broken: z.boolean().default(false).describe('Its prepare fails.'),
+    }),
     examples: [''],
     needs: (config) => (config.store === 'redis' ? ['redis'] : []),
     prepare: async (config, ctx) => {
+      if (config.broken) throw new Error('cannot prepare');
       prepared.push(ctx);
       return [provide(SEEN, `${config.store} ${ctx.redis?.url ?? 'none'}`)];
     },
@@ -103,6 +107,21 @@ describe('openStorage', () => {
     try {
       expect(prepared.map((ctx) => [ctx.redis, ctx.postgres])).toEqual([[{ url }, undefined]]);
       expect(new Services(storage.provided).get(SEEN)).toBe(`redis ${url}`);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('goes on without what a failing prepare would provide', async () => {
+    const prepared: PrepareContext[] = [];
+    const graph = graphOf(
+      'sources:\n  g: { type: gen }\nsinks:\n  bad: { type: stash, inputs: [g], broken: true }\n  good: { type: stash, inputs: [g] }\n',
+      testRegistry(prepared),
+    );
+    const storage = await openStorage(graph, { baseDir: '.', logger: silentLogger() });
+    try {
+      expect(prepared).toHaveLength(1);
+      expect(new Services(storage.provided).get(SEEN)).toBe('memory none');
     } finally {
       await storage.close();
     }

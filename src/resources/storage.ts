@@ -118,14 +118,19 @@ export async function openStorage(graph: PipelineGraph, options: OpenStorageOpti
 /**
  * Runs the `prepare` hook of every enabled node that declares one (e.g. `redis_state`'s
  * `restore: true` reads the stored variables), once storage is up: components are created
- * synchronously, so what they need read from storage is read here.
+ * synchronously, so what they need read from storage is read here. A hook that fails is
+ * logged and provides nothing; the run goes on.
  */
 async function prepareNodes(graph: PipelineGraph, ctx: PrepareContext): Promise<Provided[]> {
   const provided: Provided[] = [];
   for (const node of graph.nodes.values()) {
     if (!node.enabled || !node.definition.prepare) continue;
     const logger = ctx.logger.child({ component: node.id, kind: node.kind, type: node.type });
-    provided.push(...(await node.definition.prepare(node.config, { ...ctx, logger })));
+    try {
+      provided.push(...(await node.definition.prepare(node.config, { ...ctx, logger })));
+    } catch (err) {
+      logger.warn({ err }, 'Preparing the node failed; it starts without what it would provide.');
+    }
   }
   return provided;
 }
