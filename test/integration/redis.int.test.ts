@@ -3,7 +3,7 @@
  * started by the embedded launcher: state and eviction, pub/sub, resync after a Redis restart
  * without stalling the event loop, and one bucket shared by two runtimes.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -36,6 +36,7 @@ import { loadText } from '../../src/pipelines/load.js';
 import { openStorage } from '../../src/resources/storage.js';
 import { startPipeline } from '../../src/pipelines/run.js';
 import { chat } from '../support/events.js';
+import { chatflow } from '../support/cli.js';
 import { udpReceiver } from './oscSupport.js';
 
 let dir: string;
@@ -360,6 +361,45 @@ sinks:
     } finally {
       await storage.close();
     }
+  });
+});
+
+describe('chatflow run with restore: true', () => {
+  it('starts the control variables from what Redis holds, through the CLI', async () => {
+    const sink = newSink({ prefix: 'cli:' });
+    await sink.start();
+    await sink.write([cv('cutoff', 0.25)]);
+    await sink.stop();
+    const file = join(dir, 'restore.yaml');
+    const out = join(dir, 'restore-changes.jsonl');
+    await writeFile(
+      file,
+      `version: 1
+server: { listen: "127.0.0.1:0" }
+resources: { redis: { url: "${server.url}" }, postgres: { url: "off" } }
+sources:
+  demo: { type: simulate, rate: 1/s }
+operators:
+  cmds: { type: parse_command, inputs: [demo], commands: { cv: { args: [name, "value:number(0..1)"] } } }
+  cv: { type: control, inputs: [cmds.cv], variables: { cutoff: { range: [0, 1], default: 0.5 }, drift: { range: [0, 1], default: 0.1 } } }
+sinks:
+  state: { type: redis_state, inputs: [cv], prefix: "cli:", restore: true }
+  changes: { type: file, inputs: [cv], path: "${out}" }
+`,
+    );
+    const run = chatflow(['run', file, '--quiet']);
+    const lines = async () => (await readFile(out, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    try {
+      await until(async () => (await lines()).length >= 2, 20_000);
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+    expect((await run.finished).code).toBe(0);
+    const first = (await lines()).slice(0, 2).map((l) => JSON.parse(l) as ControlEvent);
+    expect(first.map((e) => [e.variable, e.value, e.origin])).toEqual([
+      ['cutoff', 0.25, 'restore'],
+      ['drift', 0.1, 'default'],
+    ]);
   });
 });
 
