@@ -15,7 +15,7 @@ import { ClassifyConfig, classify } from '../src/operators/classify.js';
 import { NormalizeConfig, normalize } from '../src/operators/normalize.js';
 import { loadPipeline } from '../src/pipelines/graph.js';
 import { NodeState } from '../src/core/nodeState.js';
-import { createChatGenerator, SimulateConfig } from '../src/sources/simulate/simulate.js';
+import { createChatGenerator, SimulateConfig } from '../src/sources/simulate/index.js';
 import { median, runPipelineFile } from './pipelineRun.js';
 import { writeResult } from './results.js';
 
@@ -132,7 +132,7 @@ export async function controlPath(): Promise<Record<string, unknown>> {
     }
     const cv = last?.nodes.find((n) => n.id === 'cv');
     const config = SimulateConfig.parse({ rate: 'max', users: 5000, seed: 11, ...(mix ? { mix } : {}) });
-    const next = createChatGenerator(config);
+    const next = createChatGenerator(config, { now: Date.now });
     const events = Array.from({ length: EVENTS }, () => next() as ChatflowEvent);
     chainOnly(file, events); // warm-up
     const chainRates = Array.from({ length: ROUNDS }, () => chainOnly(file, events));

@@ -66,6 +66,7 @@ function newSink(config: Partial<RedisStateConfig> = {}, url = server.url): Redi
     client: () => createRedis(url, 'chatflow-test-state'),
     instance: 'test-1',
     clock: () => performance.now(),
+    now: Date.now,
   });
 }
 

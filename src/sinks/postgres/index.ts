@@ -34,6 +34,7 @@ export const postgresComponent = defineSink({
       drops: ctx.metrics,
       counts: ctx.metrics,
       logger: ctx.logger,
+      now: ctx.wallClock,
     });
   },
 });

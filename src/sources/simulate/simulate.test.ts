@@ -4,7 +4,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { testContext } from '../../../test/support/context.js';
 import type { ChatEvent } from '../../core/events.js';
-import { createChatGenerator, SimulateConfig, simulate, simulateComponent } from './simulate.js';
+import { SimulateConfig } from './config.js';
+import { simulateComponent } from './index.js';
+import { createChatGenerator, simulate } from './simulate.js';
 import { BIDI_CONTROLS, HOMOGLYPHS, TAG_CHARACTER, ZERO_WIDTH } from './text.js';
 
 const fixedClocks = { now: () => 1_700_000_000_000, clock: () => 42 };

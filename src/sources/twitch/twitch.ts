@@ -28,7 +28,7 @@ export interface TwitchDeps {
   readonly scheduler?: SchedulerLike;
   /** Monotonic clock for `receivedAt` and for measuring silence. */
   readonly clock?: () => number;
-  /** Wall clock (epoch ms) for lines without `tmi-sent-ts`. */
+  /** Wall clock (epoch ms) for lines without `tmi-sent-ts`. The context's `wallClock`; the scheduler's `now()` when absent. */
   readonly now?: () => number;
   /** Counts dropped lines and events by reason. */
   readonly metrics?: DropCounter;
@@ -105,7 +105,7 @@ export function twitchChat(config: TwitchConfig, deps: TwitchDeps): Observable<C
     logger: log = silentLogger(),
     scheduler = asyncScheduler,
     clock = () => performance.now(),
-    now = Date.now,
+    now = () => scheduler.now(),
     metrics = NO_DROPS,
     setHealth = () => undefined,
     env = process.env,
