@@ -333,6 +333,18 @@ describe('simulate', () => {
     });
   });
 
+  it('stamps ts from the context\'s wall clock through the component, on the scheduler\'s schedule', () => {
+    testScheduler.run(({ expectObservable }) => {
+      const wallClock = () => 1_700_000_000_000 + testScheduler.now();
+      const ctx = { ...testContext({ kind: 'source', type: 'simulate', scheduler: testScheduler }), wallClock };
+      const config = simulateComponent.config.parse({ rate: '1/s', count: 2 });
+      expectObservable(simulateComponent.create(config, ctx).pipe(map((e) => e.ts))).toBe('1s a 999ms (b|)', {
+        a: 1_700_000_001_000,
+        b: 1_700_000_002_000,
+      });
+    });
+  });
+
   it('parses every example', () => {
     for (const example of simulateComponent.examples) {
       expect(SimulateConfig.safeParse(parseYaml(example)).error).toBeUndefined();
