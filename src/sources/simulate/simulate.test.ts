@@ -338,7 +338,7 @@ describe('simulate', () => {
       const wallClock = () => 1_700_000_000_000 + testScheduler.now();
       const ctx = { ...testContext({ kind: 'source', type: 'simulate', scheduler: testScheduler }), wallClock };
       const config = simulateComponent.config.parse({ rate: '1/s', count: 2 });
-      expectObservable(simulateComponent.create(config, ctx).pipe(map((e) => e.ts))).toBe('1s a 999ms (b|)', {
+      expectObservable(simulateComponent.create(config, ctx).pipe(map((e) => (e as ChatEvent).ts))).toBe('1s a 999ms (b|)', {
         a: 1_700_000_001_000,
         b: 1_700_000_002_000,
       });
