@@ -34,6 +34,7 @@ import { buildGraph } from '../../src/pipelines/graph.js';
 import { loadText } from '../../src/pipelines/load.js';
 import { openStorage } from '../../src/resources/storage.js';
 import { startPipeline } from '../../src/pipelines/run.js';
+import { testContext } from '../support/context.js';
 import { chat } from '../support/events.js';
 import { udpReceiver } from './oscSupport.js';
 
@@ -316,6 +317,23 @@ sinks:
       await runtime.stop();
       await synth.close();
     }
+  });
+
+  it("stamps the state's updated_at with the context's wall clock", async () => {
+    const base = testContext({ kind: 'sink', type: 'redis_state' });
+    const ctx = { ...base, wallClock: () => 1_234_567, resources: { ...base.resources, redis: { url: server.url } } };
+    const sink = redisStateComponent.create(RedisStateConfig.parse({}), ctx) as RedisStateSink;
+    await sink.start();
+    const pause: CommandEvent = {
+      kind: 'command',
+      name: 'cv',
+      args: { subcommand: 'pause' },
+      chat: chat('!cv pause', { user: 'modder', roles: ['mod'], ts: 42 }),
+      receivedAt: 0,
+    };
+    await sink.write([pause]);
+    await sink.stop();
+    expect(await redis.hget('chatflow:state', 'updated_at')).toBe('1234567');
   });
 
   it('restore: control starts from the stored values instead of its defaults', async () => {
