@@ -45,9 +45,9 @@ export interface KickDeps {
   readonly clock?: () => number;
   /**
    * Wall clock (epoch ms): event times without a timestamp, and the lag of chat behind
-   * `created_at`. The context's `wallClock`; the scheduler's `now()` when absent.
+   * `created_at`. The context's `wallClock`.
    */
-  readonly now?: () => number;
+  readonly now: () => number;
   /** Counts dropped frames and events by reason; `lag_ms` goes to its gauge. */
   readonly metrics?: KickMetrics;
   readonly setHealth?: (health: SourceHealth) => void;
@@ -136,7 +136,7 @@ export function kickChat(config: KickConfig, deps: KickDeps): Observable<ChatEve
     logger: log = silentLogger(),
     scheduler = asyncScheduler,
     clock = () => performance.now(),
-    now = () => scheduler.now(),
+    now,
     metrics = NO_DROPS as KickMetrics,
     setHealth = () => undefined,
     connector = wsConnector,
