@@ -16,7 +16,7 @@ import { NormalizeConfig, normalize } from '../src/operators/normalize.js';
 import { ParseCommandConfig, parseCommand } from '../src/operators/parseCommand/index.js';
 import { loadPipeline } from '../src/pipelines/graph.js';
 import { NodeState } from '../src/core/nodeState.js';
-import { createChatGenerator, SimulateConfig } from '../src/sources/simulate/simulate.js';
+import { createChatGenerator, SimulateConfig } from '../src/sources/simulate/index.js';
 import { median, runPipelineFile } from './pipelineRun.js';
 import { writeResult } from './results.js';
 import { HUGE_COMMAND_LINES, HUGE_LINE_COMMANDS } from '../test/fixtures/adversarial.js';
@@ -160,7 +160,7 @@ export async function controlPath(): Promise<Record<string, unknown>> {
     }
     const cv = last?.nodes.find((n) => n.id === 'cv');
     const config = SimulateConfig.parse({ rate: 'max', users: 5000, seed: 11, ...(mix ? { mix } : {}) });
-    const next = createChatGenerator(config);
+    const next = createChatGenerator(config, { now: Date.now });
     const events = Array.from({ length: EVENTS }, () => next() as ChatflowEvent);
     chainOnly(file, events); // warm-up
     const chainRates = Array.from({ length: ROUNDS }, () => chainOnly(file, events));

@@ -13,7 +13,7 @@ import { silentLogger } from '../src/core/logger.js';
 import { filter, FilterConfig } from '../src/operators/filter.js';
 import { loadPipeline } from '../src/pipelines/graph.js';
 import { startPipeline } from '../src/pipelines/run.js';
-import { SimulateConfig, simulate } from '../src/sources/simulate/simulate.js';
+import { SimulateConfig, simulate } from '../src/sources/simulate/index.js';
 import { writeResult } from './results.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);

@@ -90,6 +90,7 @@ async function overTheWire(server: FakeKickServer, run: number): Promise<number>
   });
   const sub = kickChat(KickConfig.parse({ chatroom_id: 668, channel: 'bench', ws_url: server.wsUrl }), {
     id: 'kick',
+    now: Date.now,
     logger: silentLogger(),
     metrics,
     setHealth: (h) => {

@@ -12,7 +12,7 @@ import type { ChatflowEvent } from '../src/core/events.js';
 import { NodeMetrics } from '../src/core/metrics.js';
 import { ModerateConfig, moderate } from '../src/operators/moderate/index.js';
 import { NormalizeConfig, normalize } from '../src/operators/normalize.js';
-import { createChatGenerator, SimulateConfig } from '../src/sources/simulate/simulate.js';
+import { createChatGenerator, SimulateConfig } from '../src/sources/simulate/index.js';
 import { ADVERSARIAL_MESSAGES, ADVERSARIAL_POLICY } from '../test/fixtures/adversarial.js';
 import { chat } from '../test/support/events.js';
 import { writeResult } from './results.js';
@@ -165,7 +165,7 @@ function adversarialWorst(): { worstCpuMs: number; slowest: string } {
 }
 
 export async function moderateBench(): Promise<Record<string, unknown>> {
-  const next = createChatGenerator(SimulateConfig.parse({ rate: 'max', users: 5000, seed: 11 }));
+  const next = createChatGenerator(SimulateConfig.parse({ rate: 'max', users: 5000, seed: 11 }), { now: Date.now });
   const events = Array.from({ length: EVENTS }, () => next() as ChatflowEvent);
   run(events); // warm-up
   normalizeOnly(events); // warm-up

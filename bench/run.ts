@@ -10,6 +10,7 @@ import { fullGraph } from './fullGraph.js';
 import { kickThroughput } from './kickThroughput.js';
 import { oscLatency } from './oscLatency.js';
 import { overlayFanout } from './overlayFanout.js';
+import { redisOutage } from './redisOutage.js';
 import { storage } from './storage.js';
 import { storageOsc } from './storageOsc.js';
 import { twitchRecovery } from './twitchRecovery.js';
@@ -27,6 +28,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'overlay-fanout': overlayFanout,
   storage,
   'storage-osc': storageOsc,
+  'redis-outage': redisOutage,
   'full-graph': fullGraph,
 };
 

@@ -103,6 +103,7 @@ export async function storage(): Promise<Record<string, unknown>> {
       connect: connectPostgres(server.url, 'chatflow-bench'),
       instance: 'bench',
       deadLetterPath: join(root, 'dead.jsonl'),
+      now: Date.now,
     });
     await sink.start();
     const copyEvents = events(COPY_ROWS, 'c');

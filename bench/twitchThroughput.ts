@@ -106,6 +106,7 @@ async function twitchSource(server: ServerWorker, url: string, run: number): Pro
   let seen = 0;
   const sub = twitchChat(TwitchConfig.parse({ channels: [CHANNEL], server: url, ping_interval: '60s' }), {
     id: 'twitch',
+    now: Date.now,
     logger: silentLogger(),
     metrics,
     setHealth: (health) => {

@@ -56,6 +56,7 @@ export async function reingestFile(file: string, url: string, options: { instanc
     connect: connectPostgres(url, 'chatflow-reingest'),
     instance: options.instance,
     deadLetterPath: `${file}.failed`,
+    now: Date.now,
   });
   await sink.start();
   let events = 0;

@@ -76,8 +76,8 @@ export interface RedisStateDeps {
   readonly instance: string;
   /** Monotonic clock (ms) for latency from `receivedAt`. */
   readonly clock: () => number;
-  /** Wall clock (ms). */
-  readonly now?: () => number;
+  /** Wall clock (ms) for `updated_at`: the context's `wallClock`. */
+  readonly now: () => number;
   readonly logger?: Logger;
 }
 
@@ -151,7 +151,7 @@ export class RedisStateSink implements Sink<ChatflowEvent> {
   async write(batch: readonly ChatflowEvent[]): Promise<void> {
     const client = this.#client;
     if (client?.status !== 'ready') throw new NotConnectedError(this.#id);
-    const now = this.#deps.now ?? Date.now;
+    const now = this.#deps.now;
     const k = this.#keys;
     const pending: Promise<unknown>[] = [];
     const state: Record<string, string> = {};
@@ -295,6 +295,7 @@ export const redisStateComponent = defineSink({
       client: () => createRedis(url, `chatflow-${ctx.id}`),
       instance: ctx.resources.instance,
       clock: ctx.clock,
+      now: ctx.wallClock,
       logger: ctx.logger,
     });
   },

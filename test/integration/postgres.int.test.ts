@@ -57,6 +57,7 @@ function newSink(overrides: Partial<PostgresConfig> = {}): PostgresSink {
     connect: connectPostgres(server.url, 'chatflow-test'),
     instance: 'test-1',
     deadLetterPath: join(scratch, 'dead.jsonl'),
+    now: Date.now,
   });
 }
 
@@ -170,6 +171,7 @@ describe('postgres sink', () => {
       connect: connectPostgres(server.url, 'chatflow-test'),
       instance: 'test-1',
       deadLetterPath: join(scratch, 'dead.jsonl'),
+      now: Date.now,
       counts: metrics,
     });
     await sink.start();
@@ -246,6 +248,7 @@ describe('postgres sink', () => {
       connect: connectPostgres(server.url, 'chatflow-parts'),
       instance: 'test-1',
       deadLetterPath: join(scratch, 'dead.jsonl'),
+      now: Date.now,
     });
     await sink.start();
     const sessions = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'chatflow-parts'");
@@ -294,6 +297,7 @@ describe('postgres sink', () => {
       connect: connectPostgres(server.url, 'chatflow-test'),
       instance: 'test-1',
       deadLetterPath: file,
+      now: Date.now,
     });
     await dead.deadLetter(changes, new Error('gone'));
     expect(await reingestFile(file, server.url, { instance: 'reingest' })).toEqual({ events: 2, inserted: 0, malformed: [] });

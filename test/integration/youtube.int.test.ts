@@ -67,6 +67,7 @@ function direct(server: FakeYoutubeServer, input: Record<string, unknown>) {
   });
   const sub: Subscription = youtubeChat(config, {
     id: 'yt',
+    now: Date.now,
     logger,
     metrics,
     setHealth: (h) => healths.push(h),

@@ -34,7 +34,7 @@ export interface MetricsHubDeps {
   readonly graph: () => GraphView;
   /** Timers (stream ticks, pings) and the clock of `stuck_timeout`. */
   readonly scheduler?: SchedulerLike;
-  /** Wall clock (ms) for the `metrics` message's `ts`. */
+  /** Wall clock (ms) for the `metrics` message's `ts`; the scheduler's `now()` when absent. */
   readonly now?: () => number;
   /** `max_series`, `slow_client`, `not_shown` drops; `slow_client_closed` (`count`). */
   readonly drops?: DropCounter & { count?(name: string, n?: number): void };
@@ -124,7 +124,7 @@ export class MetricsHub {
     this.#o = options;
     this.#deps = deps;
     this.#scheduler = deps.scheduler ?? asyncScheduler;
-    this.#now = deps.now ?? Date.now;
+    this.#now = deps.now ?? (() => this.#scheduler.now());
     this.#drops = deps.drops ?? NO_DROPS;
     this.#log = deps.logger ?? silentLogger();
     this.#fanout = new WsFanout(

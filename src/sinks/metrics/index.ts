@@ -30,6 +30,7 @@ export const metricsComponent = defineSink({
       ...(pipeline ? { graph: () => graphView(pipeline.graph, pipeline.snapshot()) } : {}),
       ...(url === undefined ? {} : { redis: () => createRedis(url, `chatflow-${ctx.id}`) }),
       scheduler: ctx.scheduler,
+      now: ctx.wallClock,
       drops: ctx.metrics,
       logger: ctx.logger,
     });

@@ -288,6 +288,19 @@ describe('metrics component', () => {
     expect(() => metricsComponent.create(MetricsConfig.parse({}), ctx)).toThrow(/needs the HTTP server/);
   });
 
+  it("stamps a variable's change with the context's wall clock", async () => {
+    const http = createHttpServer({ listen: '127.0.0.1:0', token: '' }, silentLogger());
+    const base = testContext({ kind: 'sink', type: 'metrics' });
+    const ctx = { ...base, wallClock: () => 1_234_567, resources: { ...base.resources, http } };
+    const sink = metricsComponent.create(MetricsConfig.parse({}), ctx) as MetricsSink;
+    cleanup.push(async () => {
+      await sink.stop();
+      await http.close();
+    });
+    sink.write([control('cutoff', 0.7)]);
+    expect(sink.state().variables).toEqual([expect.objectContaining({ name: 'cutoff', at: 1_234_567 })]);
+  });
+
   it('rejects an instance_ttl shorter than two heartbeats', () => {
     expect(MetricsConfig.safeParse({ heartbeat: '2s', instance_ttl: '3s' }).success).toBe(false);
     expect(MetricsConfig.safeParse({ heartbeat: '2s', instance_ttl: '4s' }).success).toBe(true);

@@ -44,7 +44,7 @@ export interface MetricsDeps {
   readonly redis?: () => ReturnType<typeof createRedis>;
   /** Timers (stream, heartbeat, pings). */
   readonly scheduler?: SchedulerLike;
-  /** Wall clock (ms). */
+  /** Wall clock (ms): the context's `wallClock`; the scheduler's `now()` when absent (unit tests). */
   readonly now?: () => number;
   /** The node's metrics: drops (`slow_client`, `max_series`, `not_shown`) and counts (`redis_failed`). */
   readonly drops?: DropCounter & { count?(name: string, n?: number): void };
@@ -75,7 +75,7 @@ export class MetricsSink implements Sink<ChatflowEvent> {
     this.instance = config.instance ?? deps.instance;
     this.#config = config;
     this.#scheduler = deps.scheduler ?? asyncScheduler;
-    this.#now = deps.now ?? Date.now;
+    this.#now = deps.now ?? (() => this.#scheduler.now());
     this.#log = deps.logger ?? silentLogger();
     const graph = deps.graph ?? (() => EMPTY_GRAPH);
     this.#hub = new MetricsHub(

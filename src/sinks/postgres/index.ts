@@ -35,6 +35,7 @@ export const postgresComponent = defineSink({
       drops: ctx.metrics,
       counts: ctx.metrics,
       logger: ctx.logger,
+      now: ctx.wallClock,
     });
   },
 });

@@ -45,8 +45,8 @@ export interface PostgresDeps {
   /** Where `cleaned_text` is counted (values cleaned, not dropped); the node's metrics. */
   readonly counts?: { count(name: string, n: number): void };
   readonly logger?: Logger;
-  /** Wall clock (ms) for rows without a time of their own. */
-  readonly now?: () => number;
+  /** Wall clock (ms) for rows without a time of their own: the context's `wallClock`. */
+  readonly now: () => number;
 }
 
 /** SQLSTATE classes that mean the connection or server is gone: reconnect and retry. */
@@ -114,7 +114,7 @@ export class PostgresSink implements Sink<ChatflowEvent> {
     this.#rows = {
       instance: deps.instance,
       questionCommands: new Set(config.question_commands),
-      now: deps.now ?? Date.now,
+      now: deps.now,
     };
   }
 

@@ -43,8 +43,11 @@ export interface KickDeps {
   readonly scheduler?: SchedulerLike;
   /** Monotonic clock for `receivedAt` and for measuring silence. */
   readonly clock?: () => number;
-  /** Wall clock (epoch ms): event times without a timestamp, and the lag of chat behind `created_at`. */
-  readonly now?: () => number;
+  /**
+   * Wall clock (epoch ms): event times without a timestamp, and the lag of chat behind
+   * `created_at`. The context's `wallClock`.
+   */
+  readonly now: () => number;
   /** Counts dropped frames and events by reason; `lag_ms` goes to its gauge. */
   readonly metrics?: KickMetrics;
   readonly setHealth?: (health: SourceHealth) => void;
@@ -133,7 +136,7 @@ export function kickChat(config: KickConfig, deps: KickDeps): Observable<ChatEve
     logger: log = silentLogger(),
     scheduler = asyncScheduler,
     clock = () => performance.now(),
-    now = Date.now,
+    now,
     metrics = NO_DROPS as KickMetrics,
     setHealth = () => undefined,
     connector = wsConnector,

@@ -4,7 +4,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { testContext } from '../../../test/support/context.js';
 import type { ChatEvent } from '../../core/events.js';
-import { createChatGenerator, SimulateConfig, simulate, simulateComponent } from './simulate.js';
+import { SimulateConfig } from './config.js';
+import { simulateComponent } from './index.js';
+import { createChatGenerator, simulate } from './simulate.js';
 import { BIDI_CONTROLS, HOMOGLYPHS, TAG_CHARACTER, ZERO_WIDTH } from './text.js';
 
 const fixedClocks = { now: () => 1_700_000_000_000, clock: () => 42 };
@@ -328,6 +330,18 @@ describe('simulate', () => {
       expect(ctx.healths).toEqual([]);
       testScheduler.flush();
       expect(ctx.healths).toEqual(['live']);
+    });
+  });
+
+  it('stamps ts from the context\'s wall clock through the component, on the scheduler\'s schedule', () => {
+    testScheduler.run(({ expectObservable }) => {
+      const wallClock = () => 1_700_000_000_000 + testScheduler.now();
+      const ctx = { ...testContext({ kind: 'source', type: 'simulate', scheduler: testScheduler }), wallClock };
+      const config = simulateComponent.config.parse({ rate: '1/s', count: 2 });
+      expectObservable(simulateComponent.create(config, ctx).pipe(map((e) => (e as ChatEvent).ts))).toBe('1s a 999ms (b|)', {
+        a: 1_700_000_001_000,
+        b: 1_700_000_002_000,
+      });
     });
   });
 

@@ -2,18 +2,9 @@
  * `simulate`: deterministic synthetic chat for demos, tests and load generation.
  */
 import { asyncScheduler, Observable, type SchedulerAction, type SchedulerLike } from 'rxjs';
-import { z } from 'zod';
-import { defineSource } from '../../core/component.js';
-import {
-  type Author,
-  type ChatEvent,
-  type EmoteRange,
-  PLATFORMS,
-  type Platform,
-  type Role,
-} from '../../core/events.js';
+import type { Author, ChatEvent, EmoteRange, Platform, Role } from '../../core/events.js';
 import type { SourceHealth } from '../../core/metrics.js';
-import { rate } from '../../core/units.js';
+import type { SimulateConfig, SimulateMix } from './config.js';
 import {
   ADJECTIVES,
   between,
@@ -23,9 +14,7 @@ import {
   COMMAND_NOISES,
   type CommandNoise,
   type CommandRenderer,
-  checkCommandTemplate,
   compileCommandTemplate,
-  DEFAULT_COMMANDS,
   emoteLine,
   LINK_LINES,
   mix32,
@@ -37,93 +26,6 @@ import {
   unicodeTrick,
 } from './text.js';
 
-const weight = (fallback: number, what: string) =>
-  z.number().nonnegative().default(fallback).describe(`Relative weight of ${what}.`);
-
-export const SimulateMix = z
-  .strictObject({
-    chat: weight(50, 'plain chat lines (with the odd `/me`, cheer or reply)'),
-    command: weight(25, 'commands rendered from `commands`'),
-    emote: weight(12, 'emote lines (emote ranges filled in)'),
-    link: weight(3, 'messages with links, some obfuscated'),
-    caps: weight(5, 'caps and repeated-letter spam'),
-    unicode: weight(5, 'Unicode tricks: zero-width characters, homoglyphs, zalgo, bidi controls, full-width and astral letters, tag characters, emoji before emotes'),
-  })
-  .superRefine((mix, ctx) => {
-    if (Object.values(mix).every((w) => w === 0)) {
-      ctx.addIssue({ code: 'custom', message: 'At least one weight of `mix` must be above 0' });
-    }
-  })
-  .describe('What the messages are, as relative weights (they need not add up to 100).');
-export type SimulateMix = z.output<typeof SimulateMix>;
-
-export const SimulateConfig = z
-  .strictObject({
-    rate: rate({ or: 'max' })
-      .prefault('20/s')
-      .describe(
-        'Messages per period (`20/s`, `1/2s`, `1000000/s`). High rates are emitted in batches every millisecond. `max`: as fast as possible, in chunks of 1000, yielding to the event loop every few milliseconds.',
-      ),
-    users: z
-      .number()
-      .int()
-      .min(1)
-      .max(1_000_000)
-      .default(200)
-      .describe(
-        'Distinct chatters, including one broadcaster per platform. A few talk a lot, most rarely, as in real chat.',
-      ),
-    seed: z.number().int().default(1).describe('Seed of the random sequence: the same seed gives the same messages.'),
-    platforms: z
-      .array(z.enum(PLATFORMS))
-      .min(1)
-      .default([...PLATFORMS])
-      .refine((list) => new Set(list).size === list.length, 'List each platform once')
-      .describe('Platforms the users chat from; users are spread evenly across them.'),
-    channel: z
-      .string()
-      .min(1)
-      .default('sim')
-      .describe("Channel name on every platform; the broadcasters' login is derived from it."),
-    count: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe('Stop after this many messages and complete. Left out: run until stopped.'),
-    mix: SimulateMix.prefault({}).describe('What the messages are, as relative weights (they need not add up to 100).'),
-    commands: z
-      .array(z.string().min(1))
-      .min(1)
-      .default([...DEFAULT_COMMANDS])
-      .describe(
-        'Command templates. Placeholders: `{0..100}` an integer, `{0.0..1.0}` a number with two decimals, `{note}` a note such as `C4` or `F#3`, `{a|b|c}` one of the words.',
-      ),
-    command_noise: z
-      .number()
-      .min(0)
-      .max(1)
-      .default(0.1)
-      .describe(
-        'Share of commands that come out wrong, as viewers type them: upper case, out of range, garbage arguments, or missing arguments.',
-      ),
-  })
-  .superRefine((config, ctx) => {
-    if (config.users < config.platforms.length) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['users'],
-        message: 'Need at least one user per platform (each platform has a broadcaster)',
-      });
-    }
-    config.commands.forEach((template, index) => {
-      for (const problem of checkCommandTemplate(template)) {
-        ctx.addIssue({ code: 'custom', path: ['commands', index], message: `Invalid command template: ${problem}` });
-      }
-    });
-  })
-  .describe('Synthetic chat.');
-export type SimulateConfig = z.output<typeof SimulateConfig>;
 
 /**
  * Makes the next synthetic chat message. `ts` (platform time, epoch ms) and `receivedAt`
@@ -133,8 +35,8 @@ export type SimulateConfig = z.output<typeof SimulateConfig>;
 export type ChatGenerator = (ts?: number, receivedAt?: number) => ChatEvent;
 
 export interface ChatGeneratorOptions {
-  /** Platform time for `ts`, epoch ms; defaults to `Date.now`. */
-  readonly now?: () => number;
+  /** Platform time for `ts`, epoch ms (a wall clock, or a scheduler's `now()`). */
+  readonly now: () => number;
   /** Monotonic clock for `receivedAt`; defaults to `performance.now`. */
   readonly clock?: () => number;
 }
@@ -247,8 +149,8 @@ function userId(seed: number, index: number, platform: Platform): string {
  * @param config Parsed config (`rate` and `count` are ignored here).
  * @param options Clocks for `ts` and `receivedAt` when the caller passes none.
  */
-export function createChatGenerator(config: SimulateConfig, options: ChatGeneratorOptions = {}): ChatGenerator {
-  const now = options.now ?? Date.now;
+export function createChatGenerator(config: SimulateConfig, options: ChatGeneratorOptions): ChatGenerator {
+  const { now } = options;
   const clock = options.clock ?? (() => performance.now());
   const seed = config.seed >>> 0;
   const rand: Rand = mulberry32(mix32(seed ^ 0x5eed5eed));
@@ -370,7 +272,8 @@ export function createChatGenerator(config: SimulateConfig, options: ChatGenerat
 
 /**
  * Synthetic chat at a steady rate on the given scheduler: message `n` is due `n` intervals
- * after subscribe, its `ts` is that due time and its `receivedAt` the clock when it is emitted.
+ * after subscribe, its `ts` is that due time on the wall clock `now` and its `receivedAt` the
+ * clock when it is emitted.
  * Every subscription gets its own generator, so every subscriber sees the same messages.
  *
  * ```text
@@ -388,6 +291,8 @@ export function createChatGenerator(config: SimulateConfig, options: ChatGenerat
  * @param scheduler Time and timers; a TestScheduler in marble tests.
  * @param clock Monotonic clock for `receivedAt`.
  * @param setHealth Told `live` on subscribe.
+ * @param now Wall clock (epoch ms) for `ts`: the context's `wallClock`; the scheduler's `now()`
+ *   when absent, so marble tests read virtual time.
  * @see replay, which plays back recorded events instead.
  */
 export function simulate(
@@ -395,9 +300,10 @@ export function simulate(
   scheduler: SchedulerLike = asyncScheduler,
   clock: () => number = () => performance.now(),
   setHealth?: (health: SourceHealth) => void,
+  now: () => number = () => scheduler.now(),
 ): Observable<ChatEvent> {
   return new Observable<ChatEvent>((subscriber) => {
-    const next = createChatGenerator(config);
+    const next = createChatGenerator(config, { now, clock });
     const limit = config.count ?? Number.POSITIVE_INFINITY;
     let emitted = 0;
     setHealth?.('live');
@@ -405,7 +311,7 @@ export function simulate(
     const { rate: pace } = config;
     if (pace === 'max') {
       return scheduler.schedule(function (this: SchedulerAction<undefined>) {
-        const ts = scheduler.now();
+        const ts = now();
         const turnStart = clock();
         let receivedAt = turnStart;
         for (let chunk = 0; chunk < MAX_CHUNKS_PER_TURN; chunk++) {
@@ -425,39 +331,26 @@ export function simulate(
 
     const interval = pace.periodMs / pace.count;
     const start = scheduler.now();
+    const wallStart = now();
     return scheduler.schedule(
       function (this: SchedulerAction<undefined>) {
-        const now = scheduler.now();
+        const at = scheduler.now();
         const receivedAt = clock();
-        const due = Math.min(limit, Math.floor((now - start) / interval + EPSILON));
+        const due = Math.min(limit, Math.floor((at - start) / interval + EPSILON));
         const end = Math.min(due, emitted + MAX_BATCH);
         while (emitted < end && !subscriber.closed) {
           emitted += 1;
-          subscriber.next(next(Math.floor(start + emitted * interval), receivedAt));
+          subscriber.next(next(Math.floor(wallStart + emitted * interval), receivedAt));
         }
         if (emitted >= limit) {
           subscriber.complete();
           return;
         }
         if (subscriber.closed) return;
-        const delay = emitted < due ? 0 : Math.max(MIN_TICK_MS, start + (emitted + 1) * interval - now);
+        const delay = emitted < due ? 0 : Math.max(MIN_TICK_MS, start + (emitted + 1) * interval - at);
         this.schedule(undefined, delay);
       },
       Math.max(MIN_TICK_MS, interval),
     );
   });
 }
-
-export const simulateComponent = defineSource({
-  type: 'simulate',
-  summary: 'Deterministic synthetic chat (commands, emotes, links, spam, Unicode tricks) for demos, tests and load.',
-  description:
-    'The same `seed` always gives the same messages from the same users (a broadcaster per platform, a few mods and VIPs, subscribers or members). Message ids are `sim-<seed>-<n>`. With `rate: max` or a high rate and `count`, it doubles as a load generator.',
-  config: SimulateConfig,
-  examples: [
-    'rate: 20/s\nusers: 200\nseed: 1',
-    'rate: max\ncount: 1000000\nplatforms: [twitch]',
-    'rate: 5/s\nplatforms: [twitch, kick]\nmix: { command: 80, unicode: 0 }\ncommands: ["!cv cutoff {0.0..1.0}", "!pitch {note}", "!mode {saw|square|sine}"]',
-  ],
-  create: (config, ctx) => simulate(config, ctx.scheduler, ctx.clock, ctx.setHealth),
-});

@@ -26,6 +26,7 @@ export const twitchComponent = defineSource({
       logger: ctx.logger,
       scheduler: ctx.scheduler,
       clock: ctx.clock,
+      now: ctx.wallClock,
       metrics: ctx.metrics,
       setHealth: ctx.setHealth,
       state,

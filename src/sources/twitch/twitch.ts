@@ -28,8 +28,8 @@ export interface TwitchDeps {
   readonly scheduler?: SchedulerLike;
   /** Monotonic clock for `receivedAt` and for measuring silence. */
   readonly clock?: () => number;
-  /** Wall clock (epoch ms) for lines without `tmi-sent-ts`. */
-  readonly now?: () => number;
+  /** Wall clock (epoch ms) for lines without `tmi-sent-ts`. The context's `wallClock`. */
+  readonly now: () => number;
   /** Counts dropped lines and events by reason. */
   readonly metrics?: DropCounter;
   readonly setHealth?: (health: SourceHealth) => void;
@@ -105,7 +105,7 @@ export function twitchChat(config: TwitchConfig, deps: TwitchDeps): Observable<C
     logger: log = silentLogger(),
     scheduler = asyncScheduler,
     clock = () => performance.now(),
-    now = Date.now,
+    now,
     metrics = NO_DROPS,
     setHealth = () => undefined,
     env = process.env,

@@ -27,6 +27,7 @@ export const youtubeComponent = defineSource({
       logger: ctx.logger,
       scheduler: ctx.scheduler,
       clock: ctx.clock,
+      now: ctx.wallClock,
       metrics: ctx.metrics,
       setHealth: ctx.setHealth,
       state,

@@ -55,8 +55,8 @@ export interface YoutubeDeps {
   readonly scheduler?: SchedulerLike;
   /** Monotonic clock for `receivedAt`. */
   readonly clock?: () => number;
-  /** Wall clock (epoch ms): quota day, stream length, lag. */
-  readonly now?: () => number;
+  /** Wall clock (epoch ms): quota day, stream length, lag. The context's `wallClock`. */
+  readonly now: () => number;
   readonly metrics?: YoutubeMetrics;
   readonly setHealth?: (health: SourceHealth) => void;
   /** HTTP; defaults to global fetch. */
@@ -109,7 +109,7 @@ export function youtubeChat(config: YoutubeConfig, deps: YoutubeDeps): Observabl
     logger: log = silentLogger(),
     scheduler = asyncScheduler,
     clock = () => performance.now(),
-    now = Date.now,
+    now,
     metrics = NO_METRICS,
     setHealth = () => undefined,
     fetch: fetchImpl = globalThis.fetch,
