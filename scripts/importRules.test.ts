@@ -64,6 +64,28 @@ describe('checkImports on a fixture tree', () => {
     ]);
   });
 
+  it('keeps every layer off the ones above it: server and resources off components, components off the runtime, the runtime off the CLI', () => {
+    root = tree({
+      'src/server/routes.ts': "import { osc } from '../sinks/osc/index.js';\n",
+      'src/resources/storage.ts': "import { run } from '../pipelines/run.js';\n",
+      'src/sources/demo.ts': "import { parse } from '../operators/parse.js';\nimport { tick } from '../pipelines/clock.js';\n",
+      'src/operators/parse.ts': "import { io } from '../cli/io.js';\n",
+      'src/pipelines/run.ts': "import { io } from '../cli/io.js';\nimport { list } from '../components.js';\n",
+      'src/pipelines/clock.ts': 'export const tick = 1;\n',
+      'src/components.ts': "import { parse } from './operators/parse.js';\n",
+      'src/cli/io.ts': "import { run } from '../pipelines/run.js';\nimport { routes } from '../server/routes.js';\n",
+      'src/sinks/osc/index.ts': 'export const osc = 1;\n',
+    });
+    expect(checkImports(root).layerViolations).toEqual([
+      'src/operators/parse.ts -> src/cli/io.ts',
+      'src/pipelines/run.ts -> src/cli/io.ts',
+      'src/resources/storage.ts -> src/pipelines/run.ts',
+      'src/server/routes.ts -> src/sinks/osc/index.ts',
+      'src/sources/demo.ts -> src/operators/parse.ts',
+      'src/sources/demo.ts -> src/pipelines/clock.ts',
+    ]);
+  });
+
   it('finds a cycle through three files and a file importing itself', () => {
     root = tree({
       'src/pipelines/a.ts': "import './b.js';\n",
