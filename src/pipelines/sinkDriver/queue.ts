@@ -2,23 +2,29 @@
  * The sink driver's buffer: a bounded FIFO that can also conflate by key (`when_full:
  * latest_per_key`; the default key is core/eventKey.ts).
  */
+import { LatestPerKey } from '../../core/latestPerKey.js';
+
 /**
- * A bounded FIFO on a growable ring. With keys, it remembers where each key's event waits so
- * `replace` is O(1) and the replaced event keeps its place in line.
+ * A bounded FIFO on a growable ring. With keys, a keyed event's place in line holds only its
+ * key, and the event itself waits in a {@link LatestPerKey}, so `replace` is O(1), goes through
+ * the one "latest value wins" implementation, and the newer event keeps the older one's place.
  */
 export class EventQueue<E> {
   readonly #capacity: number;
-  readonly #slots: Map<string, number> | undefined;
+  readonly #latest: LatestPerKey<E> | undefined;
+  /** An unkeyed event, or undefined where `#keys` names the key whose event waits in `#latest`. */
   #items: Array<E | undefined>;
   #keys: Array<string | undefined>;
   #head = 0;
   #size = 0;
-  /** Sequence number of the event at `#head`; an event's sequence never changes. */
-  #headSeq = 0;
 
-  constructor(capacity: number, keyed: boolean) {
+  /**
+   * @param keyed Whether events pushed with a key can be replaced by a newer one of that key.
+   * @param onSuperseded Receives each event replaced before it was taken.
+   */
+  constructor(capacity: number, keyed: boolean, onSuperseded: (event: E) => void = () => {}) {
     this.#capacity = capacity;
-    this.#slots = keyed ? new Map() : undefined;
+    this.#latest = keyed ? new LatestPerKey<E>(onSuperseded) : undefined;
     this.#items = new Array<E | undefined>(Math.min(capacity, 64));
     this.#keys = keyed ? new Array<string | undefined>(this.#items.length) : [];
   }
@@ -27,23 +33,22 @@ export class EventQueue<E> {
     return this.#size;
   }
 
+  /** Appends `event`; with a key, only when no event of that key waits (else `replace` it). */
   push(event: E, key: string | undefined): void {
     if (this.#size === this.#items.length) this.#grow();
     const i = (this.#head + this.#size) % this.#items.length;
-    this.#items[i] = event;
-    if (this.#slots && key !== undefined) {
+    if (this.#latest && key !== undefined) {
       this.#keys[i] = key;
-      this.#slots.set(key, this.#headSeq + this.#size);
+      this.#latest.hold(key, event);
+    } else {
+      this.#items[i] = event;
     }
     this.#size += 1;
   }
 
   /** Puts `event` in place of the waiting event with the same key; false when there is none. */
   replace(key: string, event: E): boolean {
-    const seq = this.#slots?.get(key);
-    if (seq === undefined) return false;
-    this.#items[(this.#head + seq - this.#headSeq) % this.#items.length] = event;
-    return true;
+    return this.#latest?.replace(key, event) ?? false;
   }
 
   /** Removes the oldest event. */
@@ -62,25 +67,23 @@ export class EventQueue<E> {
   clear(): void {
     this.#items.fill(undefined);
     this.#keys.fill(undefined);
-    this.#slots?.clear();
-    this.#headSeq += this.#size;
+    this.#latest?.clear();
     this.#head = 0;
     this.#size = 0;
   }
 
   #removeHead(): E {
     const i = this.#head;
-    const event = this.#items[i] as E;
+    let event = this.#items[i] as E;
     this.#items[i] = undefined;
-    if (this.#slots) {
+    if (this.#latest) {
       const key = this.#keys[i];
       if (key !== undefined) {
         this.#keys[i] = undefined;
-        if (this.#slots.get(key) === this.#headSeq) this.#slots.delete(key);
+        event = this.#latest.take(key) as E;
       }
     }
     this.#head = (i + 1) % this.#items.length;
-    this.#headSeq += 1;
     this.#size -= 1;
     return event;
   }
@@ -88,11 +91,11 @@ export class EventQueue<E> {
   #grow(): void {
     const length = Math.min(this.#capacity, this.#items.length * 2);
     const items = new Array<E | undefined>(length);
-    const keys = this.#slots ? new Array<string | undefined>(length) : [];
+    const keys = this.#latest ? new Array<string | undefined>(length) : [];
     for (let j = 0; j < this.#size; j++) {
       const from = (this.#head + j) % this.#items.length;
       items[j] = this.#items[from];
-      if (this.#slots) keys[j] = this.#keys[from];
+      if (this.#latest) keys[j] = this.#keys[from];
     }
     this.#items = items;
     this.#keys = keys;

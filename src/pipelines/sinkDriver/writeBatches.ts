@@ -267,7 +267,10 @@ class DriverRun<E> {
     this.#o = options;
     this.#out = out;
     this.#log = options.logger;
-    this.#queue = new EventQueue<E>(settings.bufferMax, settings.whenFull === 'latest_per_key');
+    const metrics = options.metrics;
+    this.#queue = new EventQueue<E>(settings.bufferMax, settings.whenFull === 'latest_per_key', () =>
+      metrics.drop('superseded', true),
+    );
     this.#written = options.metrics.out();
   }
 
@@ -358,10 +361,8 @@ class DriverRun<E> {
     const metrics = this.#o.metrics;
     if (this.#s.whenFull === 'latest_per_key') {
       const key = this.#keyOf(event);
-      if (key !== undefined && queue.replace(key, event)) {
-        metrics.drop('superseded', true);
-        return;
-      }
+      // Counted as `superseded` by the queue's LatestPerKey (core/latestPerKey.ts).
+      if (key !== undefined && queue.replace(key, event)) return;
       if (queue.length >= this.#s.bufferMax) {
         queue.shift();
         metrics.drop('buffer_full', false);

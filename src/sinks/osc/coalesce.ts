@@ -1,6 +1,8 @@
 /**
- * The per-key coalescing behind the `osc` sink's `max_rate` (a class the sink drives directly,
- * and the same logic as an RxJS operator for marble tests).
+ * The per-key pacing behind the `osc` sink's `max_rate` (a class the sink drives directly, and
+ * the same logic as an RxJS operator for marble tests). Which value waits is not decided here:
+ * the newest value per key replaces the waiting one in core's {@link LatestPerKey}, the same
+ * structure the sink driver's `latest_per_key` buffer uses; this file adds only the pace.
  */
 import {
   asyncScheduler,
@@ -9,6 +11,7 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
+import { LatestPerKey } from '../../core/latestPerKey.js';
 
 
 /** How {@link Coalescer} and {@link coalesceLatest} pace values. */
@@ -24,12 +27,12 @@ export interface CoalesceOptions<T> {
   readonly urgent?: (value: T) => boolean;
 }
 
-interface KeyState<T> {
+/** A key's pace; its waiting value, if any, is in the coalescer's {@link LatestPerKey}. */
+interface KeyState {
+  readonly key: string;
   /** Scheduler time of the last value let through; -Infinity before the first. */
   last: number;
-  /** The newest value waiting for the key's pace, if any. */
-  pending: T | undefined;
-  hasPending: boolean;
+  /** Releases the key's waiting value once its interval has passed. */
   timer: Subscription | undefined;
 }
 
@@ -51,9 +54,9 @@ export class Coalescer<T> {
   readonly #urgent: ((value: T) => boolean) | undefined;
   readonly #scheduler: SchedulerLike;
   readonly #emit: (value: T) => void;
-  readonly #superseded: (value: T) => void;
-  readonly #keys = new Map<string, KeyState<T>>();
-  #waiting = 0;
+  readonly #keys = new Map<string, KeyState>();
+  /** The newest value per key waiting for its pace. */
+  readonly #pending: LatestPerKey<T>;
   /** Called when the last waiting value has gone out. */
   onIdle: (() => void) | undefined;
 
@@ -74,12 +77,12 @@ export class Coalescer<T> {
     this.#urgent = options.urgent;
     this.#scheduler = scheduler;
     this.#emit = emit;
-    this.#superseded = superseded;
+    this.#pending = new LatestPerKey<T>(superseded);
   }
 
   /** Values waiting for their key's pace. */
   get waiting(): number {
-    return this.#waiting;
+    return this.#pending.size;
   }
 
   /** Lets `value` through now, or holds it as its key's newest value. May throw from `keyOf`/`urgent`. */
@@ -94,19 +97,20 @@ export class Coalescer<T> {
     let state = this.#keys.get(key);
     if (state === undefined) {
       if (this.#keys.size >= PRUNE_AT) this.#prune(now);
-      state = { last: Number.NEGATIVE_INFINITY, pending: undefined, hasPending: false, timer: undefined };
+      state = { key, last: Number.NEGATIVE_INFINITY, timer: undefined };
       this.#keys.set(key, state);
     }
-    if (urgent || (!state.hasPending && now - state.last >= this.#interval)) {
-      if (state.hasPending) this.#dropPending(state);
+    const pending = this.#pending;
+    if (urgent || (!pending.has(key) && now - state.last >= this.#interval)) {
+      if (pending.supersede(key)) {
+        state.timer?.unsubscribe();
+        state.timer = undefined;
+      }
       state.last = now;
       this.#emit(value);
       return;
     }
-    if (state.hasPending) this.#superseded(state.pending as T);
-    else this.#waiting += 1;
-    state.pending = value;
-    state.hasPending = true;
+    pending.hold(key, value);
     if (state.timer === undefined) {
       const s = state;
       // Clamped to one interval: a wall clock set back must not hold a value for long.
@@ -117,44 +121,28 @@ export class Coalescer<T> {
 
   /** Cancels every timer and forgets every key; returns the values that were waiting. */
   cancel(): T[] {
-    const dropped: T[] = [];
     for (const state of this.#keys.values()) {
       state.timer?.unsubscribe();
       state.timer = undefined;
-      if (state.hasPending) dropped.push(state.pending as T);
-      state.pending = undefined;
-      state.hasPending = false;
     }
     this.#keys.clear();
-    this.#waiting = 0;
-    return dropped;
+    return this.#pending.clear();
   }
 
-  #release(state: KeyState<T>): void {
+  #release(state: KeyState): void {
     state.timer = undefined;
-    if (!state.hasPending) return;
-    const value = state.pending as T;
-    state.pending = undefined;
-    state.hasPending = false;
+    const pending = this.#pending;
+    if (!pending.has(state.key)) return;
+    const value = pending.take(state.key) as T;
     state.last = this.#scheduler.now();
-    this.#waiting -= 1;
     this.#emit(value);
-    if (this.#waiting === 0) this.onIdle?.();
-  }
-
-  #dropPending(state: KeyState<T>): void {
-    state.timer?.unsubscribe();
-    state.timer = undefined;
-    this.#superseded(state.pending as T);
-    state.pending = undefined;
-    state.hasPending = false;
-    this.#waiting -= 1;
+    if (pending.size === 0) this.onIdle?.();
   }
 
   /** Forgets keys with nothing waiting whose interval has passed. */
   #prune(now: number): void {
     for (const [key, state] of this.#keys) {
-      if (!state.hasPending && now - state.last >= this.#interval) this.#keys.delete(key);
+      if (!this.#pending.has(key) && now - state.last >= this.#interval) this.#keys.delete(key);
     }
   }
 }
