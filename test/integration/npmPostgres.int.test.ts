@@ -15,6 +15,7 @@ import { findBinary, startEmbeddedPostgres } from '../../src/resources/embedded.
 import { migrate } from '../../src/resources/migrate.js';
 import { findPostgresTools, npmPostgresTools, toolsMajor } from '../../src/resources/npmPostgres.js';
 import { chatflow, pipelinesStarted, stop } from '../support/cli.js';
+import { storedChat } from '../support/storedChat.js';
 import { tempDirs } from '../support/tempDirs.js';
 
 const temp = tempDirs();
@@ -87,19 +88,9 @@ sinks:
     const shipped = npmPostgresTools();
     expect((await readFile(join(data, 'PG_VERSION'), 'utf8')).trim()).toBe(toolsMajor(shipped as NonNullable<typeof shipped>));
     expect(findPostgresTools(findBinary, { dataDir: data, preference: 'auto' })).toEqual(shipped);
-    const server = await startEmbeddedPostgres(join(dir, '.chatflow', 'postgres'));
-    const db = new pg.Client({ connectionString: server.url });
-    try {
-      await db.connect();
-      const { rows } = await db.query<{ n: string; d: string }>(
-        'SELECT count(*) AS n, count(DISTINCT message_id) AS d FROM chat_messages',
-      );
-      expect(Number(rows[0]?.n)).toBeGreaterThan(100);
-      expect(rows[0]?.d).toBe(rows[0]?.n);
-    } finally {
-      await db.end();
-      await server.stop();
-    }
+    const stored = await storedChat(join(dir, '.chatflow', 'postgres'));
+    expect(stored.rows).toBeGreaterThan(100);
+    expect(stored.distinctIds).toBe(stored.rows);
     expect(existsSync(join(data, 'postmaster.pid'))).toBe(false);
     expect(processesUsing(dir)).toEqual([]);
   });

@@ -17,6 +17,7 @@ import { findBinary } from '../../src/resources/embedded.js';
 import { chatflow, pipelinesStarted, stop } from '../support/cli.js';
 import { until } from '../support/poll.js';
 import { tempDirs } from '../support/tempDirs.js';
+import { storagePipeline } from '../fixtures/storagePipeline.js';
 
 const temp = tempDirs();
 afterAll(async () => {
@@ -26,26 +27,7 @@ afterAll(async () => {
 
 async function project(): Promise<string> {
   const dir = await temp.make('chatflow-startup-', { traversable: true });
-  await writeFile(
-    join(dir, 'pipeline.yaml'),
-    `version: 1
-sources:
-  demo: { type: simulate, rate: 50/s, users: 5, seed: 3 }
-operators:
-  cmds:
-    type: parse_command
-    inputs: [demo]
-    commands:
-      cv: { args: [name, "value:number(0..1)"] }
-  cv:
-    type: control
-    inputs: [cmds.cv]
-    allow_undeclared: { range: [0, 1], default: 0 }
-sinks:
-  history: { type: postgres, inputs: [demo] }
-  state: { type: redis_state, inputs: [cv] }
-`,
-  );
+  await writeFile(join(dir, 'pipeline.yaml'), storagePipeline({ rate: '50/s', users: 5 }));
   return dir;
 }
 

@@ -7,10 +7,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres } from '../../src/resources/embedded.js';
 import { chatflow, pipelinesStarted, stop } from '../support/cli.js';
+import { storedChat } from '../support/storedChat.js';
+import { storagePipeline } from '../fixtures/storagePipeline.js';
 import { startTestRedis } from '../support/servers.js';
 import { tempDirs } from '../support/tempDirs.js';
 
@@ -26,27 +26,7 @@ return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), #redis.call('
 
 async function project(resources: string): Promise<string> {
   const dir = await temp.make('chatflow-storage-run-', { traversable: true });
-  await writeFile(
-    join(dir, 'pipeline.yaml'),
-    `version: 1
-resources: ${resources}
-sources:
-  demo: { type: simulate, rate: 300/s, users: 50, seed: 3 }
-operators:
-  cmds:
-    type: parse_command
-    inputs: [demo]
-    commands:
-      cv: { args: [name, "value:number(0..1)"] }
-  cv:
-    type: control
-    inputs: [cmds.cv]
-    allow_undeclared: { range: [0, 1], default: 0 }
-sinks:
-  history: { type: postgres, inputs: [demo] }
-  state: { type: redis_state, inputs: [cv] }
-`,
-  );
+  await writeFile(join(dir, 'pipeline.yaml'), storagePipeline({ resources, rate: '300/s', users: 50 }));
   return dir;
 }
 
@@ -66,19 +46,9 @@ describe('chatflow run with storage', () => {
     expect(migrated.code).toBe(0);
     expect(migrated.stdout).toContain('Migrations: 0 applied, 2 already applied.');
 
-    const server = await startEmbeddedPostgres(join(dir, '.chatflow', 'postgres'));
-    const db = new pg.Client({ connectionString: server.url });
-    try {
-      await db.connect();
-      const { rows } = await db.query<{ n: string; d: string }>(
-        'SELECT count(*) AS n, count(DISTINCT message_id) AS d FROM chat_messages',
-      );
-      expect(Number(rows[0]?.n)).toBeGreaterThan(100);
-      expect(rows[0]?.d).toBe(rows[0]?.n);
-    } finally {
-      await db.end();
-      await server.stop();
-    }
+    const stored = await storedChat(join(dir, '.chatflow', 'postgres'));
+    expect(stored.rows).toBeGreaterThan(100);
+    expect(stored.distinctIds).toBe(stored.rows);
   });
 
   it('with resources off, the storage sinks are off and the run goes on', async () => {
