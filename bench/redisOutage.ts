@@ -26,6 +26,7 @@ import { writeBatches } from '../src/pipelines/sinkDriver/writeBatches.js';
 import { freePort, startEmbeddedRedis } from '../src/resources/embedded.js';
 import { createRedis } from '../src/resources/redisClient.js';
 import { RedisStateConfig, RedisStateSink, redisStateComponent } from '../src/sinks/redisState.js';
+import { redisOutagePipeline } from '../test/fixtures/redisOutage.js';
 import { udpReceiver } from '../test/integration/oscSupport.js';
 import { writeResult } from './results.js';
 
@@ -107,27 +108,7 @@ async function resync(dir: string): Promise<Record<string, unknown>> {
 async function osc(dir: string): Promise<Record<string, unknown>> {
   const own = await startEmbeddedRedis(join(dir, 'osc'), { persist: false, port: await freePort() });
   const synth = await udpReceiver();
-  const yaml = `version: 1
-resources: { redis: { url: "${own.url}" } }
-sources:
-  demo:
-    type: simulate
-    rate: 200/s
-    users: 100000
-    seed: 9
-    mix: { chat: 0, command: 1, emote: 0, link: 0, caps: 0, unicode: 0 }
-    commands: ["!cv cutoff {0.0..1.0}", "!cv wobble {0.0..1.0}"]
-    command_noise: 0
-operators:
-  cmds: { type: parse_command, inputs: [demo], commands: { cv: { args: [name, "value:number(0..1)"] } } }
-  cv:
-    type: control
-    inputs: [cmds.cv]
-    variables: { cutoff: { range: [0, 1], default: 0.5 }, wobble: { range: [0, 1], default: 0 } }
-sinks:
-  synth: { type: osc, inputs: [cv], target: "127.0.0.1:${synth.port}", address: "/cv/{{ variable }}", max_rate: "off" }
-  state: { type: redis_state, inputs: [cv] }
-`;
+  const yaml = redisOutagePipeline(own.url, synth.port);
   const built = buildGraph(loadText(yaml, { file: 'bench.yaml', env: {} }), defaultRegistry());
   if (!built.graph) throw new Error(built.issues.map((issue) => issue.message).join('; '));
   const runtime = await startPipeline(built.graph, {

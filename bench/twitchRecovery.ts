@@ -8,18 +8,14 @@
  * what happens (statuses, nothing lost or doubled), this bench how fast.
  */
 import { defaultRegistry } from '../src/components.js';
-import type { BackoffPolicy } from '../src/core/backoff.js';
 import { silentLogger } from '../src/core/logger.js';
 import { buildGraph } from '../src/pipelines/graph.js';
 import { loadText } from '../src/pipelines/load.js';
 import { startPipeline } from '../src/pipelines/run.js';
 import { type FakeConnection, FakeTwitchServer, privmsgLine } from '../test/fakes/twitchServer.js';
+import { PING_INTERVAL_MS, PING_TIMEOUT_MS, RECOVERY_BACKOFF as BACKOFF, twitchRecoveryPipeline } from '../test/fixtures/twitchRecovery.js';
 import { writeResult } from './results.js';
 
-/** The same settings as the integration test, so the figures compare with its old bounds. */
-const BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 400, jitter: 0 };
-const PING_INTERVAL_MS = 300;
-const PING_TIMEOUT_MS = 400;
 const ROUNDS = 5;
 
 type Fault = 'terminate' | 'reconnect';
@@ -36,19 +32,7 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
 async function once(fault: Fault): Promise<{ joinedMs: number; liveMs: number }> {
   const server = await FakeTwitchServer.start({ roomStateDelayMs: 5, linesPerFrame: 1 });
   const result = buildGraph(
-    loadText(
-      `
-version: 1
-sources:
-  chat:
-    type: twitch
-    channels: [live]
-    server: "${server.url}"
-    ping_interval: ${PING_INTERVAL_MS}ms
-    ping_timeout: ${PING_TIMEOUT_MS}ms
-sinks:
-  out: { type: blackhole, inputs: [chat] }
-`,
+    loadText(twitchRecoveryPipeline(server.url, 'blackhole'),
       { file: 'twitch-recovery.yaml', env: {} },
     ),
     defaultRegistry(),

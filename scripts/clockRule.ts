@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { blankComments } from './sourceText.js';
 
 /** Where reading the system clock is allowed: the CLI and the process watchdog. */
 const EDGES = [/^src\/cli\.ts$/, /^src\/cli\//, /^src\/resources\/watchdog\.ts$/];
@@ -21,17 +22,12 @@ function tsFiles(root: string, dir: string): string[] {
   return out;
 }
 
-/** The code with its comments blanked, lines kept where they were (docs may name the clock). */
-function withoutComments(source: string): string {
-  return source.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/^(\s*)\/\/.*$/gm, '$1');
-}
-
 /** `file:line: text` of every read of the system clock under `root/src` outside the edges. */
 export function systemClockReads(root: string): string[] {
   const out: string[] = [];
   for (const file of tsFiles(root, 'src')) {
     if (EDGES.some((edge) => edge.test(file))) continue;
-    withoutComments(readFileSync(path.join(root, file), 'utf8'))
+    blankComments(readFileSync(path.join(root, file), 'utf8'))
       .split('\n')
       .forEach((line, i) => {
         if (SYSTEM_CLOCK.test(line)) out.push(`${file}:${i + 1}: ${line.trim()}`);

@@ -113,4 +113,15 @@ describe('checkImports on a fixture tree', () => {
     ].join('\n');
     expect(specifiers(text)).toEqual(['./a.js', './b.js', './c.js', './e.js', './f.js', './g.js', './h.js']);
   });
+
+  it('reads a string holding "/*" or "//" as a string, not as the start of a comment', () => {
+    const text = [
+      "const glob = '/cv/*';",
+      'const url = "http://x";',
+      "const late = await import('./late.js'); // a comment after code",
+      '/** The doc comment that closes nothing. */',
+      "import { after } from './after.js';",
+    ].join('\n');
+    expect(specifiers(text)).toEqual(['./late.js', './after.js']);
+  });
 });

@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { blankComments } from './sourceText.js';
 
 /** Kinds whose folders `src/<kind>/<name>/` are components (`shared/` is not one). */
 const COMPONENT_KINDS = ['sources', 'operators', 'sinks'] as const;
@@ -28,7 +29,7 @@ export interface ImportReport {
 
 /** The specifiers a file imports, in order (comments dropped). */
 export function specifiers(source: string): string[] {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const code = blankComments(source);
   const out: string[] = [];
   for (const m of code.matchAll(SPECIFIER)) out.push((m[1] ?? m[2] ?? m[3]) as string);
   return out;

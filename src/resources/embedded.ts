@@ -295,6 +295,9 @@ export async function startEmbeddedPostgres(
       await server.stop();
       throw aborted(signal);
     }
+    // pg_ctl gives up waiting (`-t`) while the server it launched may still come up: stop it,
+    // or it would outlive this run with nothing left to stop it.
+    if (existsSync(join(data, 'postmaster.pid'))) await runAsync(asPostgres, pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
     watchdog.disarm();
     lastOutput = `${started.output}\n${await readFile(log, 'utf8').catch(() => '')}`;
     if (!/already in use|could not bind|could not create any TCP/i.test(lastOutput)) break;

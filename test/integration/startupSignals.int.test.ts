@@ -9,46 +9,25 @@
  * into its `--dir`, PostgreSQL into its data directory), and "signal handlers installed" is
  * read from /proc/<pid>/status.
  */
-import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/resources/embedded.js';
-import { chatflow } from '../support/cli.js';
+import { chatflow, pipelinesStarted, stop } from '../support/cli.js';
+import { until } from '../support/poll.js';
+import { tempDirs } from '../support/tempDirs.js';
+import { storagePipeline } from '../fixtures/storagePipeline.js';
 
-const dirs: string[] = [];
+const temp = tempDirs();
 afterAll(async () => {
-  for (const d of dirs) {
-    for (const pid of await serversOn(d)) process.kill(pid, 'SIGKILL');
-    await rm(d, { recursive: true, force: true });
-  }
+  for (const d of temp.made) for (const pid of await serversOn(d)) process.kill(pid, 'SIGKILL');
+  await temp.removeAll();
 });
 
 async function project(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'chatflow-startup-'));
-  await chmod(dir, 0o711);
-  dirs.push(dir);
-  await writeFile(
-    join(dir, 'pipeline.yaml'),
-    `version: 1
-sources:
-  demo: { type: simulate, rate: 50/s, users: 5, seed: 3 }
-operators:
-  cmds:
-    type: parse_command
-    inputs: [demo]
-    commands:
-      cv: { args: [name, "value:number(0..1)"] }
-  cv:
-    type: control
-    inputs: [cmds.cv]
-    allow_undeclared: { range: [0, 1], default: 0 }
-sinks:
-  history: { type: postgres, inputs: [demo] }
-  state: { type: redis_state, inputs: [cv] }
-`,
-  );
+  const dir = await temp.make('chatflow-startup-', { traversable: true });
+  await writeFile(join(dir, 'pipeline.yaml'), storagePipeline({ rate: '50/s', users: 5 }));
   return dir;
 }
 
@@ -62,15 +41,6 @@ async function serversOn(dir: string): Promise<number[]> {
     if (cwd === root || cwd.startsWith(`${root}/`)) pids.push(Number(entry));
   }
   return pids;
-}
-
-/** Polls `check` every 100 ms until it holds; throws with `what` if it never does within 60 s. */
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`never: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /**
@@ -89,8 +59,7 @@ async function trapsSignals(pid: number): Promise<boolean> {
  * one: a window in which chatflow is certainly starting that server.
  */
 async function slowServers(delaySeconds: number): Promise<{ path: string; marker: (name: string) => string }> {
-  const bin = await mkdtemp(join(tmpdir(), 'chatflow-slow-bin-'));
-  dirs.push(bin);
+  const bin = await temp.make('chatflow-slow-bin-');
   const markers = join(bin, 'markers');
   await mkdir(markers);
   // The postgres user (as root) runs the pg_ctl wrapper and writes its marker.
@@ -118,8 +87,7 @@ describe('a signal during start-up', () => {
     const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir });
     const pid = run.child.pid as number;
     await until('chatflow traps signals', () => trapsSignals(pid));
-    run.child.kill('SIGTERM');
-    const done = await run.finished;
+    const done = await stop(run);
     expect(done.code).toBe(0);
     expect(done.stderr).not.toContain('Embedded server started.');
     expect(await serversOn(dir)).toEqual([]);
@@ -130,8 +98,7 @@ describe('a signal during start-up', () => {
     const slow = await slowServers(2);
     const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir, env: { PATH: slow.path } });
     await until('redis-server is being started', () => existsSync(slow.marker('redis-server')));
-    run.child.kill('SIGTERM');
-    const done = await run.finished;
+    const done = await stop(run);
     expect(done.code).toBe(0);
     expect(done.stderr).toContain('Stopped during start-up.');
     expect(done.stderr).not.toContain('Embedded server failed');
@@ -144,8 +111,7 @@ describe('a signal during start-up', () => {
     const slow = await slowServers(1);
     const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir, env: { PATH: slow.path } });
     await until('pg_ctl start is running', () => existsSync(slow.marker('pg_ctl')));
-    run.child.kill('SIGTERM');
-    const done = await run.finished;
+    const done = await stop(run);
     expect(done.code).toBe(0);
     expect(done.stderr).toContain('Stopped during start-up.');
     // chatflow waited for its stops, so nothing is left the moment it has exited.
@@ -156,7 +122,7 @@ describe('a signal during start-up', () => {
 /** Starts `chatflow run` in `dir` and resolves once the pipeline runs. */
 async function started(dir: string) {
   const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir });
-  await until('the pipeline started', () => run.output().includes('Pipeline started.'));
+  await pipelinesStarted([run]);
   return run;
 }
 
@@ -183,8 +149,7 @@ describe('after kill -9', () => {
     await until('no server left after kill -9', async () => (await serversOn(dir)).length === 0);
 
     const second = await started(dir);
-    second.child.kill('SIGTERM');
-    const done = await second.finished;
+    const done = await stop(second);
     expect(done.code).toBe(0);
     expect(done.stderr).not.toContain('Embedded server failed');
     expect(await serversOn(dir)).toEqual([]);
@@ -203,8 +168,7 @@ describe('after kill -9', () => {
     expect(left.length).toBeGreaterThan(0);
 
     const second = await started(dir);
-    second.child.kill('SIGTERM');
-    const done = await second.finished;
+    const done = await stop(second);
     expect(done.code).toBe(0);
     expect(done.stderr).not.toContain('Embedded server failed');
     // The leftovers were stopped by the second start, and its own servers by its stop.

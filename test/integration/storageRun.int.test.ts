@@ -4,20 +4,18 @@
  * the pipeline; the data directory is reused by `chatflow migrate` (nothing to apply) and by a
  * later launcher start (history persisted). `off` turns the sinks off with one warning.
  */
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres } from '../../src/resources/embedded.js';
-import { chatflow } from '../support/cli.js';
+import { chatflow, pipelinesStarted, stop } from '../support/cli.js';
+import { storedChat } from '../support/storedChat.js';
+import { storagePipeline } from '../fixtures/storagePipeline.js';
 import { startTestRedis } from '../support/servers.js';
+import { tempDirs } from '../support/tempDirs.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const temp = tempDirs();
+afterAll(() => temp.removeAll());
 
 /**
  * Redis's clock (ms; the clock of its throttle buckets) and how many keys match `ARGV[1]`,
@@ -27,30 +25,8 @@ const TIME_AND_KEYS = `local t = redis.call('TIME')
 return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), #redis.call('KEYS', ARGV[1])}`;
 
 async function project(resources: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'chatflow-storage-run-'));
-  await chmod(dir, 0o711);
-  dirs.push(dir);
-  await writeFile(
-    join(dir, 'pipeline.yaml'),
-    `version: 1
-resources: ${resources}
-sources:
-  demo: { type: simulate, rate: 300/s, users: 50, seed: 3 }
-operators:
-  cmds:
-    type: parse_command
-    inputs: [demo]
-    commands:
-      cv: { args: [name, "value:number(0..1)"] }
-  cv:
-    type: control
-    inputs: [cmds.cv]
-    allow_undeclared: { range: [0, 1], default: 0 }
-sinks:
-  history: { type: postgres, inputs: [demo] }
-  state: { type: redis_state, inputs: [cv] }
-`,
-  );
+  const dir = await temp.make('chatflow-storage-run-', { traversable: true });
+  await writeFile(join(dir, 'pipeline.yaml'), storagePipeline({ resources, rate: '300/s', users: 50 }));
   return dir;
 }
 
@@ -58,14 +34,9 @@ describe('chatflow run with storage', () => {
   it('starts embedded servers, stores history, stops them, and keeps the data for the next run', async () => {
     const dir = await project('{}');
     const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir });
-    const deadline = Date.now() + 40_000;
-    while (!run.output().includes('Pipeline started.')) {
-      if (Date.now() > deadline) throw new Error(`not started: ${run.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await pipelinesStarted([run], 40_000);
     await new Promise((r) => setTimeout(r, 1500));
-    run.child.kill('SIGTERM');
-    const done = await run.finished;
+    const done = await stop(run);
     expect(done.code).toBe(0);
     expect(done.stderr).toContain('Embedded server started.');
     expect(done.stderr).not.toContain('Embedded server failed');
@@ -75,32 +46,17 @@ describe('chatflow run with storage', () => {
     expect(migrated.code).toBe(0);
     expect(migrated.stdout).toContain('Migrations: 0 applied, 2 already applied.');
 
-    const server = await startEmbeddedPostgres(join(dir, '.chatflow', 'postgres'));
-    const db = new pg.Client({ connectionString: server.url });
-    try {
-      await db.connect();
-      const { rows } = await db.query<{ n: string; d: string }>(
-        'SELECT count(*) AS n, count(DISTINCT message_id) AS d FROM chat_messages',
-      );
-      expect(Number(rows[0]?.n)).toBeGreaterThan(100);
-      expect(rows[0]?.d).toBe(rows[0]?.n);
-    } finally {
-      await db.end();
-      await server.stop();
-    }
+    const stored = await storedChat(join(dir, '.chatflow', 'postgres'));
+    expect(stored.rows).toBeGreaterThan(100);
+    expect(stored.distinctIds).toBe(stored.rows);
   });
 
   it('with resources off, the storage sinks are off and the run goes on', async () => {
     const dir = await project('{ redis: { url: "off" }, postgres: { url: "off" } }');
     const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir });
-    const deadline = Date.now() + 20_000;
-    while (!run.output().includes('Pipeline started.')) {
-      if (Date.now() > deadline) throw new Error(`not started: ${run.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await pipelinesStarted([run], 20_000);
     await new Promise((r) => setTimeout(r, 500));
-    run.child.kill('SIGTERM');
-    const done = await run.finished;
+    const done = await stop(run);
     expect(done.code).toBe(0);
     expect(done.stderr).not.toContain('Embedded server started.');
     expect(done.stderr).toMatch(/resource_off/);
@@ -111,14 +67,9 @@ describe('chatflow run with storage', () => {
     // /usr/lib/postgresql/NN/bin, whatever PATH says).
     const dir = await project('{ postgres: { url: "off" } }');
     const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir, env: { PATH: '/nonexistent' } });
-    const deadline = Date.now() + 20_000;
-    while (!run.output().includes('Pipeline started.')) {
-      if (Date.now() > deadline) throw new Error(`not started: ${run.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await pipelinesStarted([run], 20_000);
     await new Promise((r) => setTimeout(r, 500));
-    run.child.kill('SIGTERM');
-    const done = await run.finished;
+    const done = await stop(run);
     expect(done.code).toBe(0);
     const warnings = done.stderr.split('\n').filter((l) => l.includes('Embedded server binaries not found'));
     expect(warnings).toHaveLength(1);
@@ -129,8 +80,7 @@ describe('chatflow run with storage', () => {
   it('two chatflow processes sharing one Redis bucket never exceed its rate together', async () => {
     const redisServer = await startTestRedis();
     try {
-      const dir = await mkdtemp(join(tmpdir(), 'chatflow-shared-bucket-'));
-      dirs.push(dir);
+      const dir = await temp.make('chatflow-shared-bucket-');
       const pipeline = (seed: number) => `version: 1
 resources: { redis: { url: "${redisServer.url}" }, postgres: { url: "off" } }
 sources:
@@ -160,15 +110,10 @@ sinks:
       })();
       try {
         const runs = ['a.yaml', 'b.yaml'].map((f) => chatflow(['run', f, '--quiet'], { cwd: dir }));
-        const deadline = Date.now() + 20_000;
-        while (!runs.every((r) => r.output().includes('Pipeline started.'))) {
-          if (Date.now() > deadline) throw new Error(`not started: ${runs.map((r) => r.output()).join('\n')}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
+        await pipelinesStarted(runs, 20_000);
         await firstTake;
         await new Promise((r) => setTimeout(r, 2500));
-        for (const r of runs) r.child.kill('SIGTERM');
-        const done = await Promise.all(runs.map((r) => r.finished));
+        const done = await Promise.all(runs.map(stop));
         expect(done.map((d) => d.code)).toEqual([0, 0]);
       } finally {
         watching = false;

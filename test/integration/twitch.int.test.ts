@@ -18,7 +18,6 @@ import type { ChatEvent, ChatflowEvent, PlatformEvent } from '../../src/core/eve
 import { silentLogger } from '../../src/core/logger.js';
 import { NodeMetrics, type NodeStatus, type SourceHealth } from '../../src/core/metrics.js';
 import { buildRegistry, type Registry } from '../../src/core/registry.js';
-import type { BackoffPolicy } from '../../src/core/backoff.js';
 import { buildGraph, loadPipeline } from '../../src/pipelines/graph.js';
 import { loadText } from '../../src/pipelines/load.js';
 import { type PipelineRuntime, startPipeline } from '../../src/pipelines/run.js';
@@ -26,6 +25,7 @@ import { TwitchConfig, twitchChat, twitchComponent } from '../../src/sources/twi
 import { FakeTwitchServer, type FakeConnection, type FakeTwitchOptions, privmsgLine } from '../fakes/twitchServer.js';
 import { loadTwitchSamples } from '../fakes/twitchSamples.js';
 import { testContext } from '../support/context.js';
+import { PING_INTERVAL_MS, PING_TIMEOUT_MS, RECOVERY_BACKOFF as BACKOFF, twitchRecoveryPipeline } from '../fixtures/twitchRecovery.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -303,7 +303,6 @@ function collector() {
 
 let sinkEvents: ChatflowEvent[] = [];
 /** Restarts that show up fast: 100 ms, then 200, 400 (no jitter, so bounds are exact). */
-const BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 400, jitter: 0 };
 
 async function run(yaml: string, env: Record<string, string> = {}, registry?: Registry, baseDir = tmpdir()): Promise<PipelineRuntime> {
   let reg = registry;
@@ -325,9 +324,6 @@ async function run(yaml: string, env: Record<string, string> = {}, registry?: Re
   return runtime;
 }
 
-const PING_INTERVAL_MS = 300;
-const PING_TIMEOUT_MS = 400;
-
 interface Scenario {
   readonly runtime: PipelineRuntime;
   readonly server: FakeTwitchServer;
@@ -341,18 +337,7 @@ interface Scenario {
 /** A live pipeline `twitch → collect` with the server publishing a numbered message every 5 ms. */
 async function scenario(): Promise<Scenario> {
   const server = await fakeServer({ roomStateDelayMs: 5, linesPerFrame: 1 });
-  const runtime = await run(`
-version: 1
-sources:
-  chat:
-    type: twitch
-    channels: [live]
-    server: "${server.url}"
-    ping_interval: ${PING_INTERVAL_MS}ms
-    ping_timeout: ${PING_TIMEOUT_MS}ms
-sinks:
-  out: { type: collect, inputs: [chat] }
-`);
+  const runtime = await run(twitchRecoveryPipeline(server.url, 'collect'));
   const statuses: NodeStatus[] = [];
   const sampler = setInterval(() => {
     const status = runtime.metrics.get('chat')?.status;

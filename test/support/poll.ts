@@ -1,0 +1,15 @@
+/**
+ * Polls `check` every 100 ms until it holds; throws naming `what` (and `detail()`, such as a
+ * process's output) if it never does within `timeoutMs`. A wait, not a timing assertion.
+ */
+export async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  options: { timeoutMs?: number; detail?: () => string } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`never: ${what}${options.detail ? `\n${options.detail()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
