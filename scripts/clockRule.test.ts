@@ -20,6 +20,7 @@ describe('the system clock', () => {
         'src/resources/watchdog.ts': 'const until = Date.now() + 1;\n',
         'src/sinks/postgres.ts': '/**\n * Not `Date.now()`.\n */\nconst at = Date.now();\n// Date.now()\n',
         'src/operators/vote.ts': 'const stamp = new Date();\nconst parsed = new Date(0);\n',
+        'src/sources/feed.ts': 'const epoch = () => performance.timeOrigin + performance.now();\n',
         // A string holding `/*` opens no comment; a comment after code is still a comment.
         'src/sinks/osc.ts': "const glob = '/cv/*';\nconst sent = Date.now(); // stamped\n/** Doc. */\nconst n = 1; // Date.now()\n",
       };
@@ -31,6 +32,7 @@ describe('the system clock', () => {
         'src/operators/vote.ts:1: const stamp = new Date();',
         'src/sinks/osc.ts:2: const sent = Date.now();',
         'src/sinks/postgres.ts:4: const at = Date.now();',
+        'src/sources/feed.ts:1: const epoch = () => performance.timeOrigin + performance.now();',
       ]);
     } finally {
       rmSync(root, { recursive: true, force: true });

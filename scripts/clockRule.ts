@@ -10,7 +10,7 @@ import { blankComments } from './sourceText.js';
 /** Where reading the system clock is allowed: the CLI and the process watchdog. */
 const EDGES = [/^src\/cli\.ts$/, /^src\/cli\//, /^src\/resources\/watchdog\.ts$/];
 
-const SYSTEM_CLOCK = /\bDate\.now\b|\bnew Date\(\s*\)/;
+const SYSTEM_CLOCK = /\bDate\.now\b|\bnew Date\(\s*\)|\bperformance\.timeOrigin\b/;
 
 function tsFiles(root: string, dir: string): string[] {
   const out: string[] = [];

@@ -28,7 +28,7 @@ export const oscComponent = defineSink({
     ].join('\n'),
   ],
   create: (config, ctx) =>
-    new OscSink(ctx.id, config, { scheduler: ctx.scheduler, metrics: ctx.metrics, logger: ctx.logger }),
+    new OscSink(ctx.id, config, { scheduler: ctx.scheduler, metrics: ctx.metrics, logger: ctx.logger, wallClock: ctx.wallClock }),
 });
 
 export { DEFAULT_TARGET, OscArg, OscConfig } from './config.js';

@@ -36,7 +36,7 @@ export interface OscDeps {
    */
   readonly metrics?: OscMetrics;
   readonly logger?: Logger;
-  /** Epoch milliseconds for bundle timetags; default `performance.timeOrigin + performance.now()`. */
+  /** Epoch milliseconds for bundle timetags (the context's wall clock); default the scheduler's `now()`. */
   readonly wallClock?: () => number;
   /** Makes one target's UDP socket; default `dgram.createSocket`. */
   readonly createSocket?: (family: 'udp4' | 'udp6') => Socket;
@@ -148,7 +148,7 @@ export class OscSink implements Sink<ChatflowEvent> {
     this.#scheduler = deps.scheduler ?? asyncScheduler;
     this.#metrics = deps.metrics ?? { ...NO_DROPS, error: () => {}, gauge: () => {} };
     this.#log = deps.logger ?? silentLogger();
-    this.#wallClock = deps.wallClock ?? (() => performance.timeOrigin + performance.now());
+    this.#wallClock = deps.wallClock ?? (() => this.#scheduler.now());
     this.#createSocket = deps.createSocket ?? ((family) => createSocket(family));
     const texts = config.targets ?? [config.target ?? DEFAULT_TARGET];
     const unique = [...new Set(texts.map((t) => t.trim()))];
