@@ -139,4 +139,32 @@ export class NodePorts {
   completeAll(): void {
     for (const port of this.#ports.values()) port.complete();
   }
+
+  /** Every port, the default one first. */
+  all(): OutputPort[] {
+    return [...this.#ports.values()];
+  }
+
+  /** Whether any port has ended (the node was disabled, or its stream completed). */
+  get ended(): boolean {
+    for (const port of this.#ports.values()) if (port.completed) return true;
+    return false;
+  }
+
+  /**
+   * Adds the named ports of `names` it lacks and forgets the ones not in it (a node rebuilt by a
+   * reload with other ports); returns those, for the caller to complete once their consumers
+   * have moved.
+   */
+  reshape(metrics: NodeMetrics, names: readonly string[]): OutputPort[] {
+    const keep = new Set(['', ...names]);
+    const gone: OutputPort[] = [];
+    for (const [name, port] of this.#ports) {
+      if (keep.has(name)) continue;
+      gone.push(port);
+      this.#ports.delete(name);
+    }
+    for (const name of names) if (!this.#ports.has(name)) this.#ports.set(name, new OutputPort(metrics, name));
+    return gone;
+  }
 }

@@ -3,7 +3,7 @@
  * sinks first, then operators, sources last (so nothing is emitted before it can be consumed);
  * at stop, the reverse: sources end, operators drain, sinks flush within their deadline.
  */
-import { Observable, type OperatorFunction, type SchedulerLike, Subscription, asyncScheduler } from 'rxjs';
+import { type Observable, type OperatorFunction, type SchedulerLike, Subscription, asyncScheduler } from 'rxjs';
 import type {
   ComponentContext,
   OperatorDefinition,
@@ -25,8 +25,11 @@ import { type Chain, planChains } from './chains.js';
 import { RoutedDispatch, SingleDispatch, SourceDispatch } from './dispatch.js';
 import { failedNode, LinkSubscriber, type LinkEnds, link } from './link.js';
 import { ProcessingTimer, sinkInput } from './measure.js';
-import { type InputWrapper, NodePorts, portsInput } from './ports.js';
+import { NodePorts, type OutputPort } from './ports.js';
+import { type ReloadReport, reloadReport } from './reloadReport.js';
+import { type GraphDiff, diffGraphs } from './reloadDiff.js';
 import { keepAlive } from './restart.js';
+import { SinkRelay, SwitchInput } from './switchInput.js';
 
 export interface RuntimeOptions {
   readonly logger: Logger;
@@ -55,15 +58,34 @@ interface RunningSink {
   readonly node: GraphNode;
   readonly driver: SinkDriver<ChatflowEvent>;
   readonly done: Promise<DrainResult>;
+  /** What the driver is subscribed to for its whole life; its feed changes under it on reload. */
+  readonly relay: SinkRelay;
+  /** Its input when it reads from ports (not fused onto a chain). */
+  portInput: SwitchInput | undefined;
 }
+
+interface RunningChain {
+  readonly chain: Chain;
+  /** The head's merged input, re-pointed when the head is rewired. */
+  readonly input: SwitchInput;
+  readonly sub: Subscription;
+}
+
+/** Identifies a chain by its members, so a reload can tell whether a planned chain runs already. */
+const chainKey = (chain: Chain): string =>
+  `${chain.operators.map((n) => n.id).join('\u0000')}>${chain.sink?.id ?? ''}`;
 
 /** A pipeline compiled to RxJS. Create with {@link startPipeline}. */
 export class PipelineRuntime {
   readonly metrics = new Map<string, NodeMetrics>();
   readonly #ports = new Map<string, NodePorts>();
   readonly #sourceSubs = new Map<string, Subscription>();
-  readonly #operatorSubs = new Map<string, Subscription>();
-  readonly #sinks: RunningSink[] = [];
+  readonly #chains = new Map<string, RunningChain>();
+  readonly #sinks = new Map<string, RunningSink>();
+  /** Drains of sinks a reload removed or rebuilt; stop waits for them too. */
+  readonly #retiring = new Set<Promise<number>>();
+  #graph: PipelineGraph;
+  #reloads: Promise<unknown> = Promise.resolve();
   /** Each node's kept state, by node id: it outlives the node's restarts. */
   readonly #states = new Map<string, NodeState>();
   readonly #scheduler: SchedulerLike;
@@ -81,9 +103,10 @@ export class PipelineRuntime {
   #resolveFinished!: () => void;
 
   constructor(
-    readonly graph: PipelineGraph,
+    graph: PipelineGraph,
     private readonly options: RuntimeOptions,
   ) {
+    this.#graph = graph;
     this.#scheduler = options.scheduler ?? asyncScheduler;
     this.#clock = options.clock ?? (() => performance.now());
     this.#wallClock = options.wallClock ?? (() => this.#scheduler.now());
@@ -94,12 +117,19 @@ export class PipelineRuntime {
     this.#finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;
     });
-    for (const node of graph.nodes.values()) {
-      const metrics = new NodeMetrics(node.id, node.kind, node.type, node.definition.metricRoles);
-      if (!node.enabled) metrics.status = 'disabled';
-      this.metrics.set(node.id, metrics);
-      this.#ports.set(node.id, new NodePorts(metrics, node.ports));
-    }
+    for (const node of graph.nodes.values()) this.#addNode(node);
+  }
+
+  /** The running graph; a reload replaces it. */
+  get graph(): PipelineGraph {
+    return this.#graph;
+  }
+
+  #addNode(node: GraphNode): void {
+    const metrics = new NodeMetrics(node.id, node.kind, node.type, node.definition.metricRoles);
+    if (!node.enabled) metrics.status = 'disabled';
+    this.metrics.set(node.id, metrics);
+    this.#ports.set(node.id, new NodePorts(metrics, node.ports));
   }
 
   /** Resolves when every source has ended by itself and the sinks have written everything. */
@@ -124,7 +154,8 @@ export class PipelineRuntime {
   #start(): void {
     const nodes = this.graph.order.map((id) => this.graph.nodes.get(id) as GraphNode);
     const plan = planChains(this.graph, this.options.fuse ?? true);
-    for (const node of plan.sinks) this.#startSink(node, this.#input(node, sinkInput(this.metrics.get(node.id) as NodeMetrics, this.#clock)));
+    for (const node of nodes) if (node.kind === 'sink' && node.enabled) this.#startSink(node);
+    for (const node of plan.sinks) this.#feedFromPorts(node);
     // Chains subscribe downstream-first so an upstream's output has its consumers attached.
     for (const chain of [...plan.chains].reverse()) this.#startChain(chain);
     for (const node of nodes) {
@@ -153,14 +184,177 @@ export class PipelineRuntime {
       this.#endSource(id, 'stopped');
     }
     this.#sourceSubs.clear();
-    const lost = await this.#drainSinks();
-    for (const sub of this.#operatorSubs.values()) sub.unsubscribe();
-    this.#operatorSubs.clear();
+    const lost = (await this.#drainSinks()) + (await this.#retired());
+    for (const running of this.#chains.values()) running.sub.unsubscribe();
+    this.#chains.clear();
     for (const metrics of this.metrics.values()) {
       if (metrics.status !== 'disabled' && metrics.status !== 'failed') metrics.status = 'stopped';
     }
     this.#resolveFinished();
     return { lostAtShutdown: lost, durationMs: this.#clock() - started };
+  }
+
+  /**
+   * Applies `next` to the running pipeline, node by node (src/pipelines/reloadDiff.ts):
+   * unchanged nodes keep running untouched (a source stays connected); a changed node is stopped
+   * and rebuilt with the same `ctx.state` and metrics, on the same output ports, so its consumers
+   * keep receiving without re-subscribing; a rewired node's input is re-pointed; removed nodes
+   * stop (a removed sink drains through its driver) and leave the metrics; added ones start.
+   * Chains are re-planned for `next`: an unchanged operator fused with a changed one is
+   * re-subscribed with it (listed in `restarted`). The wiring swaps synchronously, so no event
+   * between unchanged nodes is lost or duplicated; a rebuilt node loses only what it held in
+   * its stream. Settings that apply only at start are reported in `needsRestart`.
+   * Reloads run one after another; `runtime.graph` is `next` once this resolves.
+   *
+   * @param next A validated graph (build it with the same registry).
+   */
+  reload(next: PipelineGraph): Promise<ReloadReport> {
+    const run = this.#reloads.then(() => this.#reload(next));
+    this.#reloads = run.catch(() => undefined);
+    return run;
+  }
+
+  async #reload(next: PipelineGraph): Promise<ReloadReport> {
+    const started = this.#clock();
+    const diff = diffGraphs(this.#graph, next);
+    if (this.#stopping) {
+      return reloadReport(diff, { applied: false, restarted: [], lostInRetiredSinks: 0, durationMs: 0 });
+    }
+    const retiring: Promise<number>[] = [];
+    const restarted = this.#swap(next, diff, retiring);
+    const lost = (await Promise.all(retiring)).reduce((a, b) => a + b, 0);
+    const report = reloadReport(diff, {
+      applied: true,
+      restarted,
+      lostInRetiredSinks: lost,
+      durationMs: this.#clock() - started,
+    });
+    this.#log.info(
+      {
+        changed: report.changed,
+        rewired: report.rewired,
+        added: report.added,
+        removed: report.removed,
+        restarted: report.restarted,
+        needsRestart: report.needsRestart.map((c) => c.setting),
+      },
+      'Pipeline reloaded.',
+    );
+    return report;
+  }
+
+  /**
+   * The synchronous part of a reload: stop what goes, move what stays, start what comes, in an
+   * order where every consumer is attached before its producer starts. Returns the nodes whose
+   * stream was (re)started; pushes the drains of retired sinks onto `retiring`.
+   */
+  #swap(next: PipelineGraph, diff: GraphDiff, retiring: Promise<number>[]): string[] {
+    const old = this.#graph;
+    const change = (id: string) => diff.nodes.get(id);
+    const touched = (id: string) => {
+      const c = change(id);
+      return c === 'changed' || c === 'added' || c === 'removed';
+    };
+    const plan = planChains(next, this.options.fuse ?? true);
+    const kept = new Set<string>();
+    for (const chain of plan.chains) {
+      const key = chainKey(chain);
+      const members = [...chain.operators, ...(chain.sink ? [chain.sink] : [])];
+      if (this.#chains.has(key) && !members.some((n) => touched(n.id))) kept.add(key);
+    }
+    const restarted = new Set<string>();
+
+    // 1. Stop what goes: chains not kept, changed and removed sources, changed and removed sinks.
+    for (const [key, running] of this.#chains) {
+      if (kept.has(key)) continue;
+      running.sub.unsubscribe();
+      this.#chains.delete(key);
+    }
+    for (const [id, sub] of [...this.#sourceSubs]) {
+      if (change(id) !== 'changed' && change(id) !== 'removed') continue;
+      this.#sourceSubs.delete(id);
+      sub.unsubscribe();
+      this.#sourcesLeft -= 1;
+    }
+    for (const [id, running] of [...this.#sinks]) {
+      if (change(id) !== 'changed' && change(id) !== 'removed') continue;
+      running.relay.detach();
+      this.#sinks.delete(id);
+      retiring.push(this.#retire(running));
+    }
+
+    // 2. Nodes: forget removed ones, make added ones, keep a changed one's metrics, ports and
+    // state unless its type changed. Ports that go are completed only once nobody reads them.
+    this.#graph = next;
+    const goneports: OutputPort[] = [];
+    for (const [id, c] of diff.nodes) {
+      if (c === 'removed') {
+        goneports.push(...(this.#ports.get(id) as NodePorts).all());
+        this.#ports.delete(id);
+        this.metrics.delete(id);
+        this.#states.get(id)?.clear();
+        this.#states.delete(id);
+        continue;
+      }
+      const node = next.nodes.get(id) as GraphNode;
+      if (c === 'added') {
+        this.#addNode(node);
+        continue;
+      }
+      if (c !== 'changed') continue;
+      const was = old.nodes.get(id) as GraphNode;
+      const ports = this.#ports.get(id) as NodePorts;
+      if (was.type !== node.type || was.kind !== node.kind) {
+        // Another component: its counters and its state would mean something else.
+        goneports.push(...ports.all());
+        this.#states.get(id)?.clear();
+        this.#states.delete(id);
+        this.#addNode(node);
+        continue;
+      }
+      const metrics = this.metrics.get(id) as NodeMetrics;
+      metrics.status = node.enabled ? 'starting' : 'disabled';
+      if (ports.ended) {
+        goneports.push(...ports.all());
+        this.#ports.set(id, new NodePorts(metrics, node.ports));
+      } else {
+        goneports.push(...ports.reshape(metrics, node.ports));
+      }
+    }
+
+    // 3. Move what stays onto the current ports, then start sinks and chains, consumers first.
+    for (const key of kept) {
+      const running = this.#chains.get(key) as RunningChain;
+      const head = next.nodes.get(running.chain.operators[0]?.id as string) as GraphNode;
+      running.input.setPorts(this.#inputPorts(head));
+    }
+    for (const id of next.order) {
+      const node = next.nodes.get(id) as GraphNode;
+      if (node.kind !== 'sink' || !node.enabled || this.#sinks.has(id)) continue;
+      this.#startSink(node);
+      restarted.add(id);
+    }
+    for (const node of plan.sinks) this.#feedFromPorts(node);
+    for (const chain of [...plan.chains].reverse()) {
+      if (kept.has(chainKey(chain))) continue;
+      this.#startChain(chain);
+      for (const node of chain.operators) restarted.add(node.id);
+    }
+    for (const port of goneports) port.complete();
+    for (const [id, c] of diff.nodes) {
+      if (c === 'changed' && !(next.nodes.get(id) as GraphNode).enabled) (this.#ports.get(id) as NodePorts).completeAll();
+    }
+
+    // 4. Sources last, so that what they emit at once has somewhere to go.
+    for (const id of next.order) {
+      const node = next.nodes.get(id) as GraphNode;
+      if (node.kind !== 'source' || !node.enabled || !touched(id)) continue;
+      this.#sourcesLeft += 1;
+      this.#startSource(node);
+      restarted.add(id);
+    }
+    if (this.#sourcesLeft === 0) void this.#whenSinksDone().then(this.#resolveFinished);
+    return [...restarted];
   }
 
   #stateOf(id: string): NodeState {
@@ -190,10 +384,9 @@ export class PipelineRuntime {
     };
   }
 
-  /** The merged input of a node, each event passed through `wrap` (counting, timing). */
-  #input(node: GraphNode, wrap: InputWrapper): Observable<ChatflowEvent> {
-    const ports = node.inputs.map((ref) => (this.#ports.get(ref.node) as NodePorts).get(ref.port));
-    return portsInput(ports, wrap);
+  /** The ports a node reads from, as the runtime holds them now. */
+  #inputPorts(node: GraphNode): OutputPort[] {
+    return node.inputs.map((ref) => (this.#ports.get(ref.node) as NodePorts).get(ref.port));
   }
 
   /**
@@ -297,7 +490,8 @@ export class PipelineRuntime {
       return { node, metrics, ctx, def, timer: new ProcessingTimer(metrics, this.#clock), operator: def.create(node.config, ctx) };
     });
     const first = stages[0] as (typeof stages)[number];
-    let stream$: Observable<unknown> = this.#input(head, first.timer.wrapInput).pipe(
+    const input = new SwitchInput(this.#inputPorts(head), first.timer.wrapInput);
+    let stream$: Observable<unknown> = input.events$.pipe(
       first.operator as OperatorFunction<ChatflowEvent, ChatflowEvent>,
     );
     for (let i = 1; i < stages.length; i++) {
@@ -330,10 +524,12 @@ export class PipelineRuntime {
         clock: this.#clock,
       };
       const ops$ = stream$ as Observable<ChatflowEvent>;
-      const input$ = new Observable<ChatflowEvent>((subscriber) =>
+      const running = this.#sinks.get(chain.sink.id) as RunningSink;
+      running.portInput = undefined;
+      const sub = running.relay.attach((subscriber) =>
         keepAlive(ops$, (chainEnd) => new LinkSubscriber(subscriber, ends, chainEnd), onError, this.#scheduler, onComplete),
       );
-      this.#startSink(chain.sink, input$);
+      this.#chains.set(chainKey(chain), { chain, input, sub });
       return;
     }
     const ports = this.#ports.get(last.id) as NodePorts;
@@ -354,10 +550,24 @@ export class PipelineRuntime {
             this.#scheduler,
             onComplete,
           );
-    for (const id of ids) this.#operatorSubs.set(id, sub);
+    this.#chains.set(chainKey(chain), { chain, input, sub });
   }
 
-  #startSink(node: GraphNode, input$: Observable<ChatflowEvent>): void {
+  /** Feeds a sink from its input ports (attaching them, or re-pointing the ones it reads). */
+  #feedFromPorts(node: GraphNode): void {
+    const running = this.#sinks.get(node.id) as RunningSink;
+    const ports = this.#inputPorts(node);
+    if (running.portInput) {
+      running.portInput.setPorts(ports);
+      return;
+    }
+    const input = new SwitchInput(ports, sinkInput(this.metrics.get(node.id) as NodeMetrics, this.#clock));
+    running.portInput = input;
+    running.relay.attach((subscriber) => input.attach(subscriber));
+  }
+
+  /** Starts a sink's driver on its relay, which feeds it nothing until a chain or its ports attach. */
+  #startSink(node: GraphNode): void {
     const metrics = this.metrics.get(node.id) as NodeMetrics;
     const def = node.definition as SinkDefinition;
     const ctx = this.#context(node, metrics);
@@ -373,19 +583,39 @@ export class PipelineRuntime {
       ...(sink.deadLetter ? { onDeadLetter: sink.deadLetter.bind(sink) } : {}),
     });
     metrics.status = 'running';
-    const done = driver.run(input$);
-    this.#sinks.push({ node, driver, done });
+    const relay = new SinkRelay();
+    const done = driver.run(relay.events$);
+    this.#sinks.set(node.id, { node, driver, done, relay, portInput: undefined });
   }
 
   /** Resolves when every sink has consumed its (completed) input and written it all. */
   async #whenSinksDone(): Promise<void> {
-    await Promise.all(this.#sinks.map((s) => s.done));
+    await Promise.all([...this.#sinks.values()].map((s) => s.done));
     await this.#drainSinks();
+  }
+
+  async #retired(): Promise<number> {
+    const results = await Promise.all(this.#retiring);
+    return results.reduce((a, b) => a + b, 0);
+  }
+
+  /** Drains one sink taken out of the pipeline; resolves with the events it dropped. */
+  #retire(running: RunningSink): Promise<number> {
+    const done = running.driver.drain().then(
+      (result) => result.dropped,
+      (err: unknown) => {
+        this.#log.error({ err: toError(err), node: running.node.id }, 'Sink failed to drain.');
+        return 0;
+      },
+    );
+    this.#retiring.add(done);
+    void done.then(() => this.#retiring.delete(done));
+    return done;
   }
 
   async #drainSinks(): Promise<number> {
     const results = await Promise.all(
-      this.#sinks.map(async ({ node, driver }) => {
+      [...this.#sinks.values()].map(async ({ node, driver }) => {
         try {
           return (await driver.drain()).dropped;
         } catch (err) {

@@ -7,6 +7,7 @@ import { asyncScheduler, Observable, type OperatorFunction, type SchedulerAction
 import type { ControlAction } from '../../core/controlBus.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
+import type { NodeState } from '../../core/nodeState.js';
 import { ADMIN_VERBS, type ControlConfig } from './config.js';
 import {
   type By,
@@ -51,7 +52,23 @@ export interface ControlDeps {
    * the node was subscribed and a sequence number. Defaults to `control`.
    */
   readonly idPrefix?: string;
+  /**
+   * Where values outlive a subscription (the node's `ctx.state` in a pipeline): a declared
+   * variable's value and lock, kept under its name and range, and the moderator pause. A
+   * re-subscribed control (a restart after an error, a rebuild by a live reload) starts from
+   * what is kept and sends nothing for it (the value is already out); a variable whose range
+   * changed starts over from its default. Without it, all of that is per subscription.
+   */
+  readonly state?: NodeState;
 }
+
+/** What {@link ControlDeps.state} keeps besides the variables. */
+interface KeptControl {
+  paused: boolean;
+}
+
+/** The key a declared variable is kept under: a value means the same only in the same range. */
+const keptKey = (name: string, spec: CompiledVariable): string => `variable:${name}:${spec.min}:${spec.max}`;
 
 /**
  * Sets control variables from commands and vote results, and emits one {@link ControlEvent} per
@@ -92,7 +109,8 @@ export interface ControlDeps {
  * `invalid_value`, `undeclared`, `max_active`, `paused`, `locked`, `not_admin`,
  * `unknown_variable`, `unknown_subcommand`, `unknown_command`, `not_a_command`, `error`.
  *
- * State (values, locks, pause, slews) is per subscription.
+ * State (values, locks, pause, slews) is per subscription, except what `deps.state` keeps
+ * (declared variables' values and locks, by name and range, and the pause).
  *
  * @param config Parsed config.
  * @param deps Scheduler, drop counter and clock.
@@ -121,7 +139,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       const vars = new Map<string, VariableState>();
       /** Undeclared variables, least recently set first. */
       const lru = new Map<string, VariableState>();
-      let paused = false;
+      const kept = deps.state?.get<KeptControl>('control', () => ({ paused: false })) ?? { paused: false };
       /** Slews in flight; completion waits for them, as `delay` waits for its values. */
       let ramps = 0;
       let sourceDone = false;
@@ -229,10 +247,10 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       const busAction = (verb: ControlAction['verb'], by: By | undefined, receivedAt: number) => {
         switch (verb) {
           case 'pause':
-            paused = true;
+            kept.paused = true;
             return;
           case 'resume':
-            paused = false;
+            kept.paused = false;
             return;
           case 'panic':
             for (const st of vars.values()) {
@@ -294,7 +312,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         const valueKey = mapping.valueArg ?? numberKey(args);
         const value = valueKey === undefined ? undefined : args[valueKey];
         if (typeof value !== 'number' || !Number.isFinite(value)) return drops.drop('invalid_value', true);
-        if (paused && !isAdmin) return drops.drop('paused', true);
+        if (kept.paused && !isAdmin) return drops.drop('paused', true);
 
         st ??= vars.get(name);
         if (st) {
@@ -319,6 +337,14 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       for (const [name, spec] of declared) {
         const st = newState(name, spec, false);
         vars.set(name, st);
+        const previous = deps.state?.get<VariableState | undefined>(keptKey(name, spec), () => undefined);
+        deps.state?.set(keptKey(name, spec), st);
+        if (previous !== undefined) {
+          // Already sent by the previous subscription: carry on from it, silently.
+          st.value = previous.value;
+          st.locked = previous.locked;
+          continue;
+        }
         const restored = deps.initial?.get(name);
         if (restored !== undefined && restored >= spec.min && restored <= spec.max) {
           emit(st, restored, 'restore', undefined, clock());
