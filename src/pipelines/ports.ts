@@ -89,34 +89,6 @@ export interface Downstream {
 /** Builds a node's per-event input handler around the subscriber that hands an event on. */
 export type InputWrapper = (downstream: Downstream) => (event: ChatflowEvent) => void;
 
-const unwrapped: InputWrapper = (downstream) => (event) => downstream.next(event);
-
-/**
- * The merged input of a node, as one Observable: each event goes through `wrap` (counting,
- * timing) to the subscriber, with one function call per hop. Completes when every input port
- * has completed.
- */
-export function portsInput(ports: readonly OutputPort[], wrap: InputWrapper = unwrapped): Observable<ChatflowEvent> {
-  return new Observable<ChatflowEvent>((subscriber) => {
-    if (ports.length === 0) {
-      subscriber.complete();
-      return;
-    }
-    let open = ports.length;
-    const listener: PortListener = {
-      next: wrap(subscriber),
-      complete: () => {
-        open -= 1;
-        if (open === 0) subscriber.complete();
-      },
-    };
-    const removers = ports.map((port) => port.listen(listener));
-    return () => {
-      for (const remove of removers) remove();
-    };
-  });
-}
-
 /** The ports of one node: the default one ('') and its named ones. */
 export class NodePorts {
   readonly #ports = new Map<string, OutputPort>();

@@ -17,9 +17,9 @@ interface Attachment {
 }
 
 /**
- * The merged input of a node, as {@link portsInput} makes it, except that {@link setPorts}
- * moves every live subscriber to other ports: one function call per event per hop, as before.
- * Completes a subscriber when every port it listens to has completed.
+ * The merged input of a node: each event goes through `wrap` (counting, timing) to the
+ * subscriber, with one function call per hop; {@link setPorts} moves every live subscriber to
+ * other ports. Completes a subscriber when every port it listens to has completed.
  */
 export class SwitchInput {
   #ports: readonly OutputPort[];

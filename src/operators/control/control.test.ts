@@ -8,6 +8,7 @@ import { chat } from '../../../test/support/events.js';
 import { CONTROL_BUS, ControlBus } from '../../core/controlBus.js';
 import type { ChatflowEvent, CommandArg, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
+import { NodeState } from '../../core/nodeState.js';
 import { provide, Services } from '../../core/services.js';
 import { RESTORED_VARIABLES } from '../../core/variables.js';
 import { ControlConfig, control, controlComponent, type InputMode, VariableConfig } from './index.js';
@@ -94,6 +95,45 @@ describe('control', () => {
   });
 
   describe('marbles', () => {
+    it('starts a re-subscription from what deps.state keeps, sending nothing for it', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const state = new NodeState();
+        const a = cmd('cv', { name: 'cutoff', value: 0.8 }, { receivedAt: 1 });
+        const b = cmd('cv', { name: 'cutoff', value: 1 }, { receivedAt: 12 });
+        const source = hot('-a----------b-|', { a, b });
+        const op = control(single, { scheduler: testScheduler, state });
+        expectObservable(source.pipe(op), '^-----!').toBe('da', {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          a: ctl('cutoff', 0.8, 0.5, 'command', 1, 1, 'viewer'),
+        });
+        // A rebuild with another default but the same range (a live reload) carries on from 0.8.
+        const rebuilt = control(ControlConfig.parse({ variables: { cutoff: { range: [0, 1], default: 0.1 } } }), {
+          scheduler: testScheduler,
+          state,
+        });
+        expectObservable(source.pipe(rebuilt), '----------^---').toBe('------------b-|', {
+          b: ctl('cutoff', 1, 0.8, 'command', 12, 12, 'viewer'),
+        });
+      });
+    });
+
+    it('starts a variable whose range changed from its default, whatever deps.state keeps', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const state = new NodeState();
+        const a = cmd('cv', { name: 'cutoff', value: 0.8 }, { receivedAt: 1 });
+        const source = hot('-a----------|', { a });
+        expectObservable(source.pipe(control(single, { scheduler: testScheduler, state })), '^-----!').toBe('da', {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          a: ctl('cutoff', 0.8, 0.5, 'command', 1, 1, 'viewer'),
+        });
+        const wider = ControlConfig.parse({ variables: { cutoff: { range: [0, 2], default: 0.5 } } });
+        expectObservable(source.pipe(control(wider, { scheduler: testScheduler, state })), '----------^-').toBe(
+          '----------d-|',
+          { d: ctl('cutoff', 0.5, 0.5, 'default', 10, 10) },
+        );
+      });
+    });
+
     it('starts from the defaults and slews to a target in steps at the control rate', () => {
       testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
         const a = cmd('cv', { name: 'cutoff', value: 1 }, { receivedAt: 1 });
