@@ -52,8 +52,12 @@ function harness() {
     summary: 'Prefixes chat text with its label.',
     config: z.strictObject({ label: z.string().describe('The prefix.') }),
     examples: ['label: x'],
-    create: (config) =>
-      map((event: ChatflowEvent) => (event.kind === 'chat' ? { ...event, text: `${config.label}:${event.text}` } : event)),
+    create: (config) => {
+      if (config.label === 'explode') throw new Error('cannot build');
+      return map((event: ChatflowEvent) =>
+        event.kind === 'chat' ? { ...event, text: `${config.label}:${event.text}` } : event,
+      );
+    },
   });
   const remember = defineOperator({
     type: 'remember',
@@ -313,6 +317,68 @@ sinks:
     expect(h.texts('out')).toEqual(['0', '2']);
     expect(h.lifecycle).toContain('unsubscribe a');
     expect(h.lifecycle.filter((l) => l.startsWith('stop') || l.startsWith('flush'))).toEqual([]);
+  });
+});
+
+describe('PipelineRuntime.reload, more changes', () => {
+  const counted = (middle: string) => `
+sources:
+  a: { type: feed, name: a }
+operators:
+  middle: ${middle}
+  last: { type: tag, label: l, inputs: [middle] }
+sinks:
+  out: { type: collect, name: out, inputs: [last] }
+`;
+
+  it.each([true, false])(
+    'replaces a node whose type changed, with fresh metrics, its consumers moved to it (fuse: %s)',
+    async (fuse) => {
+      const h = harness();
+      const runtime = await start(h.graph(counted('{ type: tag, label: m, inputs: [a] }')), fuse);
+      send(h, 'a', 0, 2);
+      const report = await runtime.reload(h.graph(counted('{ type: remember, step: 1, inputs: [a] }')));
+      expect(report.changed).toEqual(['middle']);
+      send(h, 'a', 2, 3);
+      await until(() => h.texts('out').length === 3);
+      expect(h.texts('out')).toEqual(['l:m:0', 'l:m:1', 'l:2#1']);
+      const middle = runtime.snapshot().find((s) => s.id === 'middle');
+      expect(middle).toMatchObject({ type: 'remember', eventsIn: 1 });
+      expect(runtime.snapshot().find((s) => s.id === 'last')?.eventsIn).toBe(3);
+    },
+  );
+
+  it('reports a node that fails to build, applies the rest, and builds it on the next reload', async () => {
+    const h = harness();
+    const runtime = await start(h.graph(line('m')));
+    const broken = `${line('explode')}  late: { type: collect, name: late, inputs: [a] }\n`;
+    const report = await runtime.reload(h.graph(broken));
+    expect(report.failed).toContainEqual({ node: 'middle', error: 'cannot build' });
+    expect(report.added).toEqual(['late']);
+    expect(runtime.snapshot().find((s) => s.id === 'middle')).toMatchObject({ status: 'failed', errors: 1 });
+    send(h, 'a', 0, 1);
+    await until(() => h.texts('late').length === 1);
+    const fixed = await runtime.reload(h.graph(`${line('m2')}  late: { type: collect, name: late, inputs: [a] }\n`));
+    expect(fixed.failed).toEqual([]);
+    send(h, 'a', 1, 2);
+    await until(() => h.texts('out').length === 1 && h.texts('late').length === 2);
+    expect(h.texts('out')).toEqual(['l:m2:f:1']);
+    expect(h.subscriptions.get('a')).toBe(1);
+  });
+
+  it('silences a node disabled by a reload without ending its consumers, and hears it again once enabled', async () => {
+    const h = harness();
+    const toggled = (enabled: boolean) => counted(`{ type: tag, label: m, enabled: ${enabled}, inputs: [a] }`);
+    const runtime = await start(h.graph(toggled(true)), false);
+    send(h, 'a', 0, 1);
+    await runtime.reload(h.graph(toggled(false)));
+    expect(runtime.snapshot().find((s) => s.id === 'middle')?.status).toBe('disabled');
+    send(h, 'a', 1, 2);
+    await runtime.reload(h.graph(toggled(true)));
+    send(h, 'a', 2, 3);
+    await until(() => h.texts('out').length === 2);
+    expect(h.texts('out')).toEqual(['l:m:0', 'l:m:2']);
+    expect(h.lifecycle.filter((l) => l.startsWith('start') || l.startsWith('stop'))).toEqual(['start out']);
   });
 });
 

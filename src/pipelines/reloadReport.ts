@@ -16,6 +16,11 @@ export interface ReloadReport {
    * and metrics; what they held in their stream (a pending `delay`) did not survive.
    */
   readonly restarted: readonly string[];
+  /**
+   * Nodes that could not be built (their component threw): left stopped, status `failed`,
+   * while the rest of the reload applied. The next reload tries them again.
+   */
+  readonly failed: readonly ReloadFailure[];
   /** Settings that changed but apply only at the next start; everything else was applied. */
   readonly needsRestart: readonly SettingChange[];
   /** Events that sinks taken out (removed or rebuilt) could not write before their `flush_timeout`. */
@@ -23,11 +28,14 @@ export interface ReloadReport {
   readonly durationMs: number;
 }
 
-export type ReloadCounts = Pick<ReloadReport, 'unchanged' | 'changed' | 'rewired' | 'added' | 'removed'>;
+export interface ReloadFailure {
+  readonly node: string;
+  readonly error: string;
+}
 
 export function reloadReport(
   diff: GraphDiff,
-  rest: Pick<ReloadReport, 'applied' | 'restarted' | 'lostInRetiredSinks' | 'durationMs'>,
+  rest: Pick<ReloadReport, 'applied' | 'restarted' | 'failed' | 'lostInRetiredSinks' | 'durationMs'>,
 ): ReloadReport {
   const of = (change: NodeChange) =>
     [...diff.nodes]
@@ -42,6 +50,7 @@ export function reloadReport(
     added: of('added'),
     removed: of('removed'),
     restarted: [...rest.restarted].sort(),
+    failed: rest.failed,
     needsRestart: diff.needsRestart,
     lostInRetiredSinks: rest.lostInRetiredSinks,
     durationMs: rest.durationMs,

@@ -23,10 +23,10 @@ import { type BackoffPolicy, SOURCE_BACKOFF, backoffDelay } from '../core/backof
 import type { GraphNode, PipelineGraph } from '../core/pipelineGraph.js';
 import { type Chain, planChains } from './chains.js';
 import { RoutedDispatch, SingleDispatch, SourceDispatch } from './dispatch.js';
-import { failedNode, LinkSubscriber, type LinkEnds, link } from './link.js';
+import { failedNode, LinkSubscriber, type LinkEnds, link, NodeFailure } from './link.js';
 import { ProcessingTimer, sinkInput } from './measure.js';
 import { NodePorts, type OutputPort } from './ports.js';
-import { type ReloadReport, reloadReport } from './reloadReport.js';
+import { type ReloadFailure, type ReloadReport, reloadReport } from './reloadReport.js';
 import { type GraphDiff, diffGraphs } from './reloadDiff.js';
 import { keepAlive } from './restart.js';
 import { SinkRelay, SwitchInput } from './switchInput.js';
@@ -147,7 +147,8 @@ export class PipelineRuntime {
       this.#start();
     } catch (err) {
       await this.stop();
-      throw err;
+      // What the component threw, not the runtime's note of which node threw it.
+      throw err instanceof NodeFailure ? err.cause : err;
     }
   }
 
@@ -218,14 +219,16 @@ export class PipelineRuntime {
     const started = this.#clock();
     const diff = diffGraphs(this.#graph, next);
     if (this.#stopping) {
-      return reloadReport(diff, { applied: false, restarted: [], lostInRetiredSinks: 0, durationMs: 0 });
+      return reloadReport(diff, { applied: false, restarted: [], failed: [], lostInRetiredSinks: 0, durationMs: 0 });
     }
     const retiring: Promise<number>[] = [];
-    const restarted = this.#swap(next, diff, retiring);
+    const failed: ReloadFailure[] = [];
+    const restarted = this.#swap(next, diff, retiring, failed);
     const lost = (await Promise.all(retiring)).reduce((a, b) => a + b, 0);
     const report = reloadReport(diff, {
       applied: true,
       restarted,
+      failed,
       lostInRetiredSinks: lost,
       durationMs: this.#clock() - started,
     });
@@ -236,6 +239,7 @@ export class PipelineRuntime {
         added: report.added,
         removed: report.removed,
         restarted: report.restarted,
+        failed: report.failed.map((f) => f.node),
         needsRestart: report.needsRestart.map((c) => c.setting),
       },
       'Pipeline reloaded.',
@@ -248,7 +252,7 @@ export class PipelineRuntime {
    * order where every consumer is attached before its producer starts. Returns the nodes whose
    * stream was (re)started; pushes the drains of retired sinks onto `retiring`.
    */
-  #swap(next: PipelineGraph, diff: GraphDiff, retiring: Promise<number>[]): string[] {
+  #swap(next: PipelineGraph, diff: GraphDiff, retiring: Promise<number>[], failed: ReloadFailure[]): string[] {
     const old = this.#graph;
     const change = (id: string) => diff.nodes.get(id);
     const touched = (id: string) => {
@@ -263,6 +267,29 @@ export class PipelineRuntime {
       if (this.#chains.has(key) && !members.some((n) => touched(n.id))) kept.add(key);
     }
     const restarted = new Set<string>();
+    /** A node that fails to build is reported and left stopped; the rest of the reload goes on. */
+    const build = (nodes: readonly GraphNode[], start: () => void): boolean => {
+      try {
+        start();
+        for (const node of nodes) restarted.add(node.id);
+        return true;
+      } catch (err) {
+        const cause = failedNode(err, (nodes[0] as GraphNode).id);
+        const message = toError(cause.cause).message;
+        for (const node of nodes) {
+          const metrics = this.metrics.get(node.id) as NodeMetrics;
+          metrics.status = 'failed';
+          if (node.id === cause.node) {
+            metrics.error(cause.cause);
+            failed.push({ node: node.id, error: message });
+          } else {
+            failed.push({ node: node.id, error: `Fused with "${cause.node}", which failed to start: ${message}` });
+          }
+        }
+        this.#log.error({ err: toError(cause.cause), nodes: nodes.map((n) => n.id) }, 'Node failed to start on reload.');
+        return false;
+      }
+    };
 
     // 1. Stop what goes: chains not kept, changed and removed sources, changed and removed sinks.
     for (const [key, running] of this.#chains) {
@@ -331,19 +358,21 @@ export class PipelineRuntime {
     for (const id of next.order) {
       const node = next.nodes.get(id) as GraphNode;
       if (node.kind !== 'sink' || !node.enabled || this.#sinks.has(id)) continue;
-      this.#startSink(node);
-      restarted.add(id);
+      build([node], () => this.#startSink(node));
     }
-    for (const node of plan.sinks) this.#feedFromPorts(node);
+    for (const node of plan.sinks) if (this.#sinks.has(node.id)) this.#feedFromPorts(node);
     for (const chain of [...plan.chains].reverse()) {
       if (kept.has(chainKey(chain))) continue;
-      this.#startChain(chain);
-      for (const node of chain.operators) restarted.add(node.id);
+      if (chain.sink && !this.#sinks.has(chain.sink.id)) {
+        // Its sink failed to start: run the operators on their own ports instead.
+        build(chain.operators, () => this.#startChain({ operators: chain.operators, sink: undefined }));
+        continue;
+      }
+      build(chain.operators, () => this.#startChain(chain));
     }
+    // A node disabled by a reload keeps its ports open (unlike one disabled at start): its
+    // consumers go quiet rather than end, and hear it again once it is enabled again.
     for (const port of goneports) port.complete();
-    for (const [id, c] of diff.nodes) {
-      if (c === 'changed' && !(next.nodes.get(id) as GraphNode).enabled) (this.#ports.get(id) as NodePorts).completeAll();
-    }
 
     // 4. Sources last, so that what they emit at once has somewhere to go.
     for (const id of next.order) {
@@ -487,7 +516,13 @@ export class PipelineRuntime {
       const ctx = this.#context(node, metrics);
       const def = node.definition as OperatorDefinition;
       metrics.status = 'running';
-      return { node, metrics, ctx, def, timer: new ProcessingTimer(metrics, this.#clock), operator: def.create(node.config, ctx) };
+      let operator: OperatorFunction<ChatflowEvent, unknown>;
+      try {
+        operator = def.create(node.config, ctx);
+      } catch (err) {
+        throw new NodeFailure(node.id, err);
+      }
+      return { node, metrics, ctx, def, timer: new ProcessingTimer(metrics, this.#clock), operator };
     });
     const first = stages[0] as (typeof stages)[number];
     const input = new SwitchInput(this.#inputPorts(head), first.timer.wrapInput);
