@@ -18,11 +18,6 @@ export class NodeState {
     return value;
   }
 
-  /** Keeps `value` under `key`, replacing what was there. */
-  set<T>(key: string, value: T): void {
-    this.#values.set(key, value);
-  }
-
   /** Whether a value is kept under `key`. */
   has(key: string): boolean {
     return this.#values.has(key);

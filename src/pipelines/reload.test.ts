@@ -383,11 +383,11 @@ sinks:
 });
 
 describe('PipelineRuntime.reload with control', () => {
-  const controlGraph = (cutoff: string, pitch: string) => `
+  const controlGraph = (cutoff: string, pitch?: string) => `
 sources:
   a: { type: feed, name: a }
 operators:
-  cv: { type: control, inputs: [a], variables: { cutoff: ${cutoff}, pitch: ${pitch} } }
+  cv: { type: control, inputs: [a], variables: { cutoff: ${cutoff}${pitch ? `, pitch: ${pitch}` : ''} } }
 sinks:
   out: { type: collect, name: out, inputs: [cv] }
 `;
@@ -398,7 +398,7 @@ sinks:
   const controls = (h: ReturnType<typeof harness>) =>
     h.written('out').filter((e): e is ControlEvent => e.kind === 'control');
 
-  it('keeps the values of variables whose range did not change, and defaults the one whose range did', async () => {
+  it('keeps the values of variables whose range did not change, defaults the one whose range did, resets a removed one', async () => {
     const h = harness();
     const runtime = await start(
       h.graph(controlGraph('{ range: [0, 1], default: 0.5 }', '{ range: [-5, 5], default: 0, input: raw }')),
@@ -418,5 +418,13 @@ sinks:
     await until(() => controls(h).length === 6);
     expect(controls(h)[5]).toMatchObject({ variable: 'cutoff', value: 1, previous: 0.8, origin: 'command' });
     expect(controls(h).filter((e) => e.variable === 'cutoff' && e.origin === 'default')).toHaveLength(1);
+    // A variable taken out of the file is sent its safe default once, and nothing else moves.
+    await runtime.reload(h.graph(controlGraph('{ range: [0, 1], default: 0.2 }')));
+    h.feed('a').next(command('cutoff', 0.5));
+    await until(() => controls(h).length === 8);
+    expect(controls(h).slice(6)).toMatchObject([
+      { variable: 'pitch', value: 1, origin: 'reset' },
+      { variable: 'cutoff', value: 0.5, previous: 1, origin: 'command' },
+    ]);
   });
 });

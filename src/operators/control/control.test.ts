@@ -117,6 +117,26 @@ describe('control', () => {
       });
     });
 
+    it('sends a variable no longer declared its default once, from what deps.state keeps', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const state = new NodeState();
+        const a = cmd('cv', { name: 'pitch', value: 0.75 }, { receivedAt: 5 });
+        const source = hot('-----a------|', { a });
+        expectObservable(source.pipe(control(jumpy, { scheduler: testScheduler, state })), '^------!').toBe('(cp)-a', {
+          c: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          p: ctl('pitch', 0, 0, 'default', 0, 0),
+          a: ctl('pitch', 2.5, 0, 'command', 5, 5, 'viewer'),
+        });
+        expectObservable(source.pipe(control(single, { scheduler: testScheduler, state })), '----------^-').toBe(
+          '----------r-|',
+          { r: ctl('pitch', 0, 2.5, 'reset', 10, 10) },
+        );
+        expectObservable(source.pipe(control(single, { scheduler: testScheduler, state })), '-----------^').toBe(
+          '------------|',
+        );
+      });
+    });
+
     it('starts a variable whose range changed from its default, whatever deps.state keeps', () => {
       testScheduler.run(({ hot, expectObservable }) => {
         const state = new NodeState();

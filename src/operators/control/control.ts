@@ -53,22 +53,24 @@ export interface ControlDeps {
    */
   readonly idPrefix?: string;
   /**
-   * Where values outlive a subscription (the node's `ctx.state` in a pipeline): a declared
-   * variable's value and lock, kept under its name and range, and the moderator pause. A
-   * re-subscribed control (a restart after an error, a rebuild by a live reload) starts from
-   * what is kept and sends nothing for it (the value is already out); a variable whose range
-   * changed starts over from its default. Without it, all of that is per subscription.
+   * Where values outlive a subscription (the node's `ctx.state` in a pipeline): each declared
+   * variable's value and lock, and the moderator pause. A re-subscribed control (a restart
+   * after an error, a rebuild by a live reload) starts a variable from what is kept and sends
+   * nothing for it (the value is already out), unless its range changed: then it starts over
+   * from its default. A variable no longer declared is sent its default once (origin `reset`)
+   * and forgotten. Without it, all of that is per subscription.
    */
   readonly state?: NodeState;
 }
 
-/** What {@link ControlDeps.state} keeps besides the variables. */
+/** What {@link ControlDeps.state} keeps. */
 interface KeptControl {
   paused: boolean;
+  /** The declared variables of the latest subscription, by name. */
+  readonly declared: Map<string, VariableState>;
 }
 
-/** The key a declared variable is kept under: a value means the same only in the same range. */
-const keptKey = (name: string, spec: CompiledVariable): string => `variable:${name}:${spec.min}:${spec.max}`;
+const newKept = (): KeptControl => ({ paused: false, declared: new Map() });
 
 /**
  * Sets control variables from commands and vote results, and emits one {@link ControlEvent} per
@@ -139,7 +141,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       const vars = new Map<string, VariableState>();
       /** Undeclared variables, least recently set first. */
       const lru = new Map<string, VariableState>();
-      const kept = deps.state?.get<KeptControl>('control', () => ({ paused: false })) ?? { paused: false };
+      const kept = deps.state?.get('control', newKept) ?? newKept();
       /** Slews in flight; completion waits for them, as `delay` waits for its values. */
       let ramps = 0;
       let sourceDone = false;
@@ -334,12 +336,18 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         else set(st, target, 'command', byOf(event.chat), receivedAt, held);
       };
 
+      for (const [name, old] of kept.declared) {
+        if (declared.has(name)) continue;
+        kept.declared.delete(name);
+        emit(old, old.spec.default, 'reset', undefined, clock());
+      }
       for (const [name, spec] of declared) {
         const st = newState(name, spec, false);
         vars.set(name, st);
-        const previous = deps.state?.get<VariableState | undefined>(keptKey(name, spec), () => undefined);
-        deps.state?.set(keptKey(name, spec), st);
-        if (previous !== undefined) {
+        const previous = kept.declared.get(name);
+        kept.declared.set(name, st);
+        // A value means the same only in the same range.
+        if (previous !== undefined && previous.spec.min === spec.min && previous.spec.max === spec.max) {
           // Already sent by the previous subscription: carry on from it, silently.
           st.value = previous.value;
           st.locked = previous.locked;
