@@ -137,6 +137,30 @@ describe('control', () => {
       });
     });
 
+    it('finishes a slew the previous subscription began, in the time it had left', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const state = new NodeState();
+        const a = cmd('cv', { name: 'cutoff', value: 1 }, { receivedAt: 1 });
+        const source = hot('-a 48ms |', { a });
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler, state })), '^ 24ms !').toBe(
+          'd 10ms a 9ms b',
+          {
+            d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+            a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 1, 'viewer'), 10),
+            b: step('cutoff', 0.75, 0.625, 21, 1, 20, 'viewer'),
+          },
+        );
+        // Re-subscribed at 30, 29ms into the 40ms ramp: 11ms left, from 0.75 to 1.
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler, state })), '30ms ^').toBe(
+          '40ms s e 8ms |',
+          {
+            s: step('cutoff', 0.75 + 0.25 * (10 / 11), 0.75, 40, 1, 39, 'viewer'),
+            e: step('cutoff', 1, 0.75 + 0.25 * (10 / 11), 41, 1, 40, 'viewer'),
+          },
+        );
+      });
+    });
+
     it('starts a variable whose range changed from its default, whatever deps.state keeps', () => {
       testScheduler.run(({ hot, expectObservable }) => {
         const state = new NodeState();

@@ -56,7 +56,8 @@ export interface ControlDeps {
    * Where values outlive a subscription (the node's `ctx.state` in a pipeline): each declared
    * variable's value and lock, and the moderator pause. A re-subscribed control (a restart
    * after an error, a rebuild by a live reload) starts a variable from what is kept and sends
-   * nothing for it (the value is already out), unless its range changed: then it starts over
+   * nothing for it (the value is already out) but the rest of a slew it was in, unless its
+   * range changed: then it starts over
    * from its default. A variable no longer declared is sent its default once (origin `reset`)
    * and forgotten. Without it, all of that is per subscription.
    */
@@ -172,15 +173,24 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         else subscriber.next(heldMs > 0 ? { ...event, heldMs, towards } : { ...event, towards });
       };
 
-      const cancel = (st: VariableState) => {
+      /** Stops the slew of `st` where it is; `st.slewing` still says where it was going. */
+      const halt = (st: VariableState) => {
         if (st.ramp) {
           st.ramp.unsubscribe();
           st.ramp = undefined;
           ramps -= 1;
         }
       };
+      const cancel = (st: VariableState) => {
+        halt(st);
+        st.slewing = undefined;
+      };
 
-      /** `held`: what the command was already held on purpose (a vote window). */
+      /**
+       * `held`: what the command was already held on purpose (a vote window). `resumed`: the
+       * rest of a slew a previous subscription began (`slew` is what is left of it, `held`
+       * includes the part done); every step is then origin `slew`.
+       */
       const set = (
         st: VariableState,
         target: number,
@@ -188,13 +198,18 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         by: By | undefined,
         receivedAt: number,
         held: number,
+        slew = st.spec.slewMs,
+        resumed = false,
       ) => {
         cancel(st);
-        const slew = st.spec.slewMs;
         const start = st.value;
-        if (slew <= 0 || target === start) return emit(st, target, origin, by, receivedAt, held);
+        if (slew <= 0 || target === start) {
+          if (resumed) return emit(st, target, 'slew', by, receivedAt, held, origin);
+          return emit(st, target, origin, by, receivedAt, held);
+        }
         let k = 0;
         ramps += 1;
+        st.slewing = { target, origin, by, receivedAt, held, startedAt: scheduler.now(), slewMs: slew };
         st.ramp = scheduler.schedule(
           function step(this: SchedulerAction<undefined>) {
             k += 1;
@@ -203,12 +218,13 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
             const elapsed = done ? slew : k * stepMs;
             if (done) {
               st.ramp = undefined;
+              st.slewing = undefined;
               ramps -= 1;
             }
             const value = done ? target : start + (target - start) * (elapsed / slew);
             // Every step carries the command's `receivedAt` and, as intended delay, its place on
             // the ramp: sinks count the wait for the ramp apart from latency.
-            if (k === 1) emit(st, value, origin, by, receivedAt, held + elapsed);
+            if (k === 1 && !resumed) emit(st, value, origin, by, receivedAt, held + elapsed);
             else emit(st, value, 'slew', by, receivedAt, held + elapsed, origin);
             if (!done) this.schedule(undefined, Math.min((k + 1) * stepMs, slew) - elapsed);
             else if (sourceDone && ramps === 0) subscriber.complete();
@@ -348,9 +364,16 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         kept.declared.set(name, st);
         // A value means the same only in the same range.
         if (previous !== undefined && previous.spec.min === spec.min && previous.spec.max === spec.max) {
-          // Already sent by the previous subscription: carry on from it, silently.
+          // Already sent by the previous subscription: carry on from it, silently, finishing
+          // the slew it was in (in the time that slew had left).
           st.value = previous.value;
           st.locked = previous.locked;
+          const slewing = previous.slewing;
+          if (slewing) {
+            const done = scheduler.now() - slewing.startedAt;
+            const { target, origin, by, receivedAt, held, slewMs } = slewing;
+            set(st, target, origin, by, receivedAt, held + done, Math.max(0, slewMs - done), true);
+          }
           continue;
         }
         const restored = deps.initial?.get(name);
@@ -388,7 +411,8 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       }
       return () => {
         subscription.unsubscribe();
-        for (const st of vars.values()) cancel(st);
+        // `halt`, not `cancel`: a re-subscription that kept the state finishes the slews.
+        for (const st of vars.values()) halt(st);
       };
     });
 }
