@@ -57,9 +57,9 @@ export interface ControlDeps {
    * variable's value and lock, and the moderator pause. A re-subscribed control (a restart
    * after an error, a rebuild by a live reload) starts a variable from what is kept and sends
    * nothing for it (the value is already out) but the rest of a slew it was in, unless its
-   * range changed: then it starts over
-   * from its default. A variable no longer declared is sent its default once (origin `reset`)
-   * and forgotten. Without it, all of that is per subscription.
+   * range changed: then it starts over from its default. A variable no longer declared is sent
+   * its default once (origin `reset`) and forgotten. Without it, all of that is per
+   * subscription.
    */
   readonly state?: NodeState;
 }
