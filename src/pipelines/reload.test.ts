@@ -208,6 +208,31 @@ describe('PipelineRuntime.reload', () => {
     expect(h.texts('gone')).toHaveLength(3);
   });
 
+  it('rebuilds a changed sink: the old one writes what it held, the new one the rest, none twice', async () => {
+    const h = harness();
+    const to = (name: string) => `
+sources:
+  a: { type: feed, name: a }
+sinks:
+  out: { type: collect, name: ${name}, inputs: [a] }
+`;
+    const runtime = await start(h.graph(to('one')));
+    send(h, 'a', 0, 3);
+    const reloaded = runtime.reload(h.graph(to('two')));
+    send(h, 'a', 3, 4);
+    const report = await reloaded;
+    expect(report).toMatchObject({ changed: ['out'], restarted: ['out'], lostInRetiredSinks: 0 });
+    send(h, 'a', 4, 6);
+    await until(() => h.texts('two').length === 2);
+    expect(h.texts('one')).toEqual(['0', '1', '2', '3']);
+    expect(h.texts('two')).toEqual(['4', '5']);
+    // The new sink starts while the old one drains.
+    const life = h.lifecycle.filter((l) => !l.includes('subscribe'));
+    expect([...life].sort()).toEqual(['flush one', 'start one', 'start two', 'stop one']);
+    expect(life.indexOf('flush one')).toBeLessThan(life.indexOf('stop one'));
+    expect(runtime.snapshot().find((s) => s.id === 'out')?.eventsIn).toBe(6);
+  });
+
   it('starts an added sink, which receives what comes after the reload', async () => {
     const h = harness();
     const runtime = await start(h.graph(line('m')));
