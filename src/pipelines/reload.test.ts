@@ -373,6 +373,25 @@ sinks:
     },
   );
 
+  it.each([true, false])(
+    'brings back consumers that ended when a node disabled at start is enabled (fuse: %s)',
+    async (fuse) => {
+      const h = harness();
+      const toggled = (enabled: boolean) => counted(`{ type: tag, label: m, enabled: ${enabled}, inputs: [a] }`);
+      const runtime = await start(h.graph(toggled(false)), fuse);
+      // Disabled at start, `middle` ended its consumers: the sink drained and stopped.
+      await until(() => h.lifecycle.includes('stop out'));
+      const report = await runtime.reload(h.graph(toggled(true)));
+      expect(report.changed).toEqual(['middle']);
+      expect(report.restarted).toEqual(['last', 'middle', 'out']);
+      send(h, 'a', 0, 2);
+      await until(() => h.texts('out').length === 2);
+      expect(h.texts('out')).toEqual(['l:m:0', 'l:m:1']);
+      expect(h.subscriptions.get('a')).toBe(1);
+      expect(runtime.snapshot().find((s) => s.id === 'last')?.status).toBe('running');
+    },
+  );
+
   it('reports a node that fails to build, applies the rest, and builds it on the next reload', async () => {
     const h = harness();
     const runtime = await start(h.graph(line('m')));

@@ -68,7 +68,9 @@ interface RunningChain {
   readonly chain: Chain;
   /** The head's merged input, re-pointed when the head is rewired. */
   readonly input: SwitchInput;
-  readonly sub: Subscription;
+  sub: Subscription;
+  /** Its input completed (every upstream ended, or was disabled at start). */
+  ended: boolean;
 }
 
 /** Identifies a chain by its members, so a reload can tell whether a planned chain runs already. */
@@ -349,6 +351,39 @@ export class PipelineRuntime {
       }
     }
 
+    // 2b. What ended (its input completed: a node disabled at start, sources that finished)
+    // starts again when the new graph gives it an open input; in node order, so that a node
+    // brought back gives its consumers an open input in turn. A node that starts with ended
+    // ports gets fresh ones (same metrics), which its consumers move to below.
+    const keptByHead = new Map<string, string>();
+    for (const key of kept) keptByHead.set((this.#chains.get(key) as RunningChain).chain.operators[0]?.id as string, key);
+    const starting = new Set<string>();
+    for (const chain of plan.chains) {
+      if (!kept.has(chainKey(chain))) for (const node of chain.operators) starting.add(node.id);
+    }
+    const hasOpenInput = (node: GraphNode) => this.#inputPorts(node).some((port) => !port.completed);
+    for (const id of next.order) {
+      const node = next.nodes.get(id) as GraphNode;
+      if (!node.enabled) continue;
+      const sink = this.#sinks.get(id);
+      if (sink && !sink.relay.open && hasOpenInput(node)) {
+        this.#sinks.delete(id);
+        retiring.push(this.#retire(sink));
+      }
+      const key = keptByHead.get(id);
+      const chain = key === undefined ? undefined : this.#chains.get(key);
+      if (key !== undefined && chain?.ended && hasOpenInput(node)) {
+        kept.delete(key);
+        this.#chains.delete(key);
+        chain.sub.unsubscribe();
+        for (const member of chain.chain.operators) starting.add(member.id);
+      }
+      const ports = this.#ports.get(id) as NodePorts;
+      if (ports.ended && (starting.has(id) || (node.kind === 'source' && touched(id)))) {
+        this.#ports.set(id, new NodePorts(this.metrics.get(id) as NodeMetrics, node.ports));
+      }
+    }
+
     // 3. Move what stays onto the current ports, then start sinks and chains, consumers first.
     for (const key of kept) {
       const running = this.#chains.get(key) as RunningChain;
@@ -526,6 +561,7 @@ export class PipelineRuntime {
     });
     const first = stages[0] as (typeof stages)[number];
     const input = new SwitchInput(this.#inputPorts(head), first.timer.wrapInput);
+    const entry: RunningChain = { chain, input, sub: Subscription.EMPTY, ended: false };
     let stream$: Observable<unknown> = input.events$.pipe(
       first.operator as OperatorFunction<ChatflowEvent, ChatflowEvent>,
     );
@@ -540,6 +576,7 @@ export class PipelineRuntime {
     const end = stages.at(-1) as (typeof stages)[number];
     const ids = chain.operators.map((n) => n.id);
     const onComplete = (): void => {
+      entry.ended = true;
       for (const stage of stages) {
         stage.metrics.status = 'stopped';
         (this.#ports.get(stage.node.id) as NodePorts).completeAll();
@@ -561,15 +598,15 @@ export class PipelineRuntime {
       const ops$ = stream$ as Observable<ChatflowEvent>;
       const running = this.#sinks.get(chain.sink.id) as RunningSink;
       running.portInput = undefined;
-      const sub = running.relay.attach((subscriber) =>
+      entry.sub = running.relay.attach((subscriber) =>
         keepAlive(ops$, (chainEnd) => new LinkSubscriber(subscriber, ends, chainEnd), onError, this.#scheduler, onComplete),
       );
-      this.#chains.set(chainKey(chain), { chain, input, sub });
+      this.#chains.set(chainKey(chain), entry);
       return;
     }
     const ports = this.#ports.get(last.id) as NodePorts;
     const mirror = end.def.ports !== undefined && end.def.mirrorToDefault === true;
-    const sub =
+    entry.sub =
       end.def.ports === undefined
         ? keepAlive(
             stream$ as Observable<ChatflowEvent>,
@@ -585,7 +622,7 @@ export class PipelineRuntime {
             this.#scheduler,
             onComplete,
           );
-    this.#chains.set(chainKey(chain), { chain, input, sub });
+    this.#chains.set(chainKey(chain), entry);
   }
 
   /** Feeds a sink from its input ports (attaching them, or re-pointing the ones it reads). */

@@ -111,6 +111,11 @@ export class SinkRelay {
     };
   });
 
+  /** Whether the sink is subscribed and its input has not ended. */
+  get open(): boolean {
+    return this.#subscriber !== undefined && !this.#subscriber.closed;
+  }
+
   /**
    * Makes `feed` the one feeding the sink (stopping the previous one first).
    * @returns What detaches `feed`, if it is still the one attached.
