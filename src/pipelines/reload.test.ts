@@ -73,6 +73,15 @@ function harness() {
       });
     },
   });
+  const route = defineOperator({
+    type: 'route',
+    summary: 'Sends chat to the port named by its first character, when it has one.',
+    config: z.strictObject({ ports: z.array(z.string()).describe('The named ports.') }),
+    examples: ['ports: [x]'],
+    ports: (config) => config.ports,
+    create: () =>
+      map((event: ChatflowEvent) => ({ port: event.kind === 'chat' ? (event.text[0] as string) : '', event })),
+  });
   const collect = defineSink({
     type: 'collect',
     summary: 'Keeps what it is given.',
@@ -98,7 +107,7 @@ function harness() {
       };
     },
   });
-  const registry = buildRegistry([feedSource], [tag, remember, controlComponent], [collect]);
+  const registry = buildRegistry([feedSource], [tag, remember, route, controlComponent], [collect]);
   const graph = (yaml: string): PipelineGraph => {
     const result = buildGraph(loadText(`version: 1\n${yaml}`, { file: 'test.yaml', env: {} }), registry);
     if (!result.graph) throw new Error(result.issues.map((i) => i.message).join('\n'));
@@ -391,6 +400,30 @@ sinks:
       expect(runtime.snapshot().find((s) => s.id === 'last')?.status).toBe('running');
     },
   );
+
+  it('rebuilds a ported operator with other ports, keeping the consumers of the ports it still has', async () => {
+    const h = harness();
+    const routed = (ports: string, extra = '') => `
+sources:
+  a: { type: feed, name: a }
+operators:
+  r: { type: route, ports: [${ports}], inputs: [a] }
+sinks:
+  xs: { type: collect, name: xs, inputs: [r.x] }
+${extra}`;
+    const runtime = await start(h.graph(routed('x, y')));
+    h.feed('a').next(chat('x1', { id: '1' }));
+    const report = await runtime.reload(h.graph(routed('x, z', '  zs: { type: collect, name: zs, inputs: [r.z] }')));
+    expect(report).toMatchObject({ changed: ['r'], added: ['zs'], unchanged: ['a', 'xs'] });
+    h.feed('a').next(chat('x2', { id: '2' }));
+    h.feed('a').next(chat('z1', { id: '3' }));
+    h.feed('a').next(chat('y1', { id: '4' }));
+    await until(() => h.texts('xs').length === 2 && h.texts('zs').length === 1);
+    expect(h.texts('xs')).toEqual(['x1', 'x2']);
+    expect(h.texts('zs')).toEqual(['z1']);
+    expect(runtime.snapshot().find((s) => s.id === 'r')?.dropped['unknown_port:y']?.count).toBe(1);
+    expect(h.lifecycle.filter((l) => l.startsWith('start') || l.startsWith('stop'))).toEqual(['start xs', 'start zs']);
+  });
 
   it('reports a node that fails to build, applies the rest, and builds it on the next reload', async () => {
     const h = harness();
