@@ -89,34 +89,6 @@ export interface Downstream {
 /** Builds a node's per-event input handler around the subscriber that hands an event on. */
 export type InputWrapper = (downstream: Downstream) => (event: ChatflowEvent) => void;
 
-const unwrapped: InputWrapper = (downstream) => (event) => downstream.next(event);
-
-/**
- * The merged input of a node, as one Observable: each event goes through `wrap` (counting,
- * timing) to the subscriber, with one function call per hop. Completes when every input port
- * has completed.
- */
-export function portsInput(ports: readonly OutputPort[], wrap: InputWrapper = unwrapped): Observable<ChatflowEvent> {
-  return new Observable<ChatflowEvent>((subscriber) => {
-    if (ports.length === 0) {
-      subscriber.complete();
-      return;
-    }
-    let open = ports.length;
-    const listener: PortListener = {
-      next: wrap(subscriber),
-      complete: () => {
-        open -= 1;
-        if (open === 0) subscriber.complete();
-      },
-    };
-    const removers = ports.map((port) => port.listen(listener));
-    return () => {
-      for (const remove of removers) remove();
-    };
-  });
-}
-
 /** The ports of one node: the default one ('') and its named ones. */
 export class NodePorts {
   readonly #ports = new Map<string, OutputPort>();
@@ -138,5 +110,33 @@ export class NodePorts {
 
   completeAll(): void {
     for (const port of this.#ports.values()) port.complete();
+  }
+
+  /** Every port, the default one first. */
+  all(): OutputPort[] {
+    return [...this.#ports.values()];
+  }
+
+  /** Whether any port has ended (the node was disabled, or its stream completed). */
+  get ended(): boolean {
+    for (const port of this.#ports.values()) if (port.completed) return true;
+    return false;
+  }
+
+  /**
+   * Adds the named ports of `names` it lacks and forgets the ones not in it (a node rebuilt by a
+   * reload with other ports); returns those, for the caller to complete once their consumers
+   * have moved.
+   */
+  reshape(metrics: NodeMetrics, names: readonly string[]): OutputPort[] {
+    const keep = new Set(['', ...names]);
+    const gone: OutputPort[] = [];
+    for (const [name, port] of this.#ports) {
+      if (keep.has(name)) continue;
+      gone.push(port);
+      this.#ports.delete(name);
+    }
+    for (const name of names) if (!this.#ports.has(name)) this.#ports.set(name, new OutputPort(metrics, name));
+    return gone;
   }
 }

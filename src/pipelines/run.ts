@@ -3,7 +3,7 @@
  * sinks first, then operators, sources last (so nothing is emitted before it can be consumed);
  * at stop, the reverse: sources end, operators drain, sinks flush within their deadline.
  */
-import { Observable, type OperatorFunction, type SchedulerLike, Subscription, asyncScheduler } from 'rxjs';
+import { type Observable, type OperatorFunction, type SchedulerLike, Subscription, asyncScheduler } from 'rxjs';
 import type {
   ComponentContext,
   OperatorDefinition,
@@ -23,10 +23,13 @@ import { type BackoffPolicy, SOURCE_BACKOFF, backoffDelay } from '../core/backof
 import type { GraphNode, PipelineGraph } from '../core/pipelineGraph.js';
 import { type Chain, planChains } from './chains.js';
 import { RoutedDispatch, SingleDispatch, SourceDispatch } from './dispatch.js';
-import { failedNode, LinkSubscriber, type LinkEnds, link } from './link.js';
+import { failedNode, LinkSubscriber, type LinkEnds, link, NodeFailure } from './link.js';
 import { ProcessingTimer, sinkInput } from './measure.js';
-import { type InputWrapper, NodePorts, portsInput } from './ports.js';
+import { NodePorts, type OutputPort } from './ports.js';
+import { type ReloadFailure, type ReloadReport, reloadReport } from './reloadReport.js';
+import { type GraphDiff, diffGraphs } from './reloadDiff.js';
 import { keepAlive } from './restart.js';
+import { SinkRelay, SwitchInput } from './switchInput.js';
 
 export interface RuntimeOptions {
   readonly logger: Logger;
@@ -55,15 +58,36 @@ interface RunningSink {
   readonly node: GraphNode;
   readonly driver: SinkDriver<ChatflowEvent>;
   readonly done: Promise<DrainResult>;
+  /** What the driver is subscribed to for its whole life; its feed changes under it on reload. */
+  readonly relay: SinkRelay;
+  /** Its input when it reads from ports (not fused onto a chain). */
+  portInput: SwitchInput | undefined;
 }
+
+interface RunningChain {
+  readonly chain: Chain;
+  /** The head's merged input, re-pointed when the head is rewired. */
+  readonly input: SwitchInput;
+  sub: Subscription;
+  /** Its input completed (every upstream ended, or was disabled at start). */
+  ended: boolean;
+}
+
+/** Identifies a chain by its members, so a reload can tell whether a planned chain runs already. */
+const chainKey = (chain: Chain): string =>
+  `${chain.operators.map((n) => n.id).join('\u0000')}>${chain.sink?.id ?? ''}`;
 
 /** A pipeline compiled to RxJS. Create with {@link startPipeline}. */
 export class PipelineRuntime {
   readonly metrics = new Map<string, NodeMetrics>();
   readonly #ports = new Map<string, NodePorts>();
   readonly #sourceSubs = new Map<string, Subscription>();
-  readonly #operatorSubs = new Map<string, Subscription>();
-  readonly #sinks: RunningSink[] = [];
+  readonly #chains = new Map<string, RunningChain>();
+  readonly #sinks = new Map<string, RunningSink>();
+  /** Drains of sinks a reload removed or rebuilt; stop waits for them too. */
+  readonly #retiring = new Set<Promise<number>>();
+  #graph: PipelineGraph;
+  #reloads: Promise<unknown> = Promise.resolve();
   /** Each node's kept state, by node id: it outlives the node's restarts. */
   readonly #states = new Map<string, NodeState>();
   readonly #scheduler: SchedulerLike;
@@ -81,9 +105,10 @@ export class PipelineRuntime {
   #resolveFinished!: () => void;
 
   constructor(
-    readonly graph: PipelineGraph,
+    graph: PipelineGraph,
     private readonly options: RuntimeOptions,
   ) {
+    this.#graph = graph;
     this.#scheduler = options.scheduler ?? asyncScheduler;
     this.#clock = options.clock ?? (() => performance.now());
     this.#wallClock = options.wallClock ?? (() => this.#scheduler.now());
@@ -94,12 +119,19 @@ export class PipelineRuntime {
     this.#finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;
     });
-    for (const node of graph.nodes.values()) {
-      const metrics = new NodeMetrics(node.id, node.kind, node.type, node.definition.metricRoles);
-      if (!node.enabled) metrics.status = 'disabled';
-      this.metrics.set(node.id, metrics);
-      this.#ports.set(node.id, new NodePorts(metrics, node.ports));
-    }
+    for (const node of graph.nodes.values()) this.#addNode(node);
+  }
+
+  /** The running graph; a reload replaces it. */
+  get graph(): PipelineGraph {
+    return this.#graph;
+  }
+
+  #addNode(node: GraphNode): void {
+    const metrics = new NodeMetrics(node.id, node.kind, node.type, node.definition.metricRoles);
+    if (!node.enabled) metrics.status = 'disabled';
+    this.metrics.set(node.id, metrics);
+    this.#ports.set(node.id, new NodePorts(metrics, node.ports));
   }
 
   /** Resolves when every source has ended by itself and the sinks have written everything. */
@@ -117,14 +149,16 @@ export class PipelineRuntime {
       this.#start();
     } catch (err) {
       await this.stop();
-      throw err;
+      // What the component threw, not the runtime's note of which node threw it.
+      throw err instanceof NodeFailure ? err.cause : err;
     }
   }
 
   #start(): void {
     const nodes = this.graph.order.map((id) => this.graph.nodes.get(id) as GraphNode);
     const plan = planChains(this.graph, this.options.fuse ?? true);
-    for (const node of plan.sinks) this.#startSink(node, this.#input(node, sinkInput(this.metrics.get(node.id) as NodeMetrics, this.#clock)));
+    for (const node of nodes) if (node.kind === 'sink' && node.enabled) this.#startSink(node);
+    for (const node of plan.sinks) this.#feedFromPorts(node);
     // Chains subscribe downstream-first so an upstream's output has its consumers attached.
     for (const chain of [...plan.chains].reverse()) this.#startChain(chain);
     for (const node of nodes) {
@@ -153,14 +187,238 @@ export class PipelineRuntime {
       this.#endSource(id, 'stopped');
     }
     this.#sourceSubs.clear();
-    const lost = await this.#drainSinks();
-    for (const sub of this.#operatorSubs.values()) sub.unsubscribe();
-    this.#operatorSubs.clear();
+    const lost = (await this.#drainSinks()) + (await this.#retired());
+    for (const running of this.#chains.values()) running.sub.unsubscribe();
+    this.#chains.clear();
     for (const metrics of this.metrics.values()) {
       if (metrics.status !== 'disabled' && metrics.status !== 'failed') metrics.status = 'stopped';
     }
     this.#resolveFinished();
     return { lostAtShutdown: lost, durationMs: this.#clock() - started };
+  }
+
+  /**
+   * Applies `next` to the running pipeline, node by node (src/pipelines/reloadDiff.ts):
+   * unchanged nodes keep running untouched (a source stays connected); a changed node is stopped
+   * and rebuilt with the same `ctx.state` and metrics, on the same output ports, so its consumers
+   * keep receiving without re-subscribing; a rewired node's input is re-pointed; removed nodes
+   * stop (a removed sink drains through its driver) and leave the metrics; added ones start.
+   * Chains are re-planned for `next`: an unchanged operator fused with a changed one is
+   * re-subscribed with it (listed in `restarted`). The wiring swaps synchronously, so no event
+   * between unchanged nodes is lost or duplicated; a rebuilt node loses only what it held in
+   * its stream. Settings that apply only at start are reported in `needsRestart`.
+   * Reloads run one after another; `runtime.graph` is `next` once this resolves.
+   *
+   * @param next A validated graph (build it with the same registry).
+   */
+  reload(next: PipelineGraph): Promise<ReloadReport> {
+    const run = this.#reloads.then(() => this.#reload(next));
+    this.#reloads = run.catch(() => undefined);
+    return run;
+  }
+
+  async #reload(next: PipelineGraph): Promise<ReloadReport> {
+    const started = this.#clock();
+    const diff = diffGraphs(this.#graph, next);
+    if (this.#stopping) {
+      return reloadReport(diff, { applied: false, restarted: [], failed: [], lostInRetiredSinks: 0, durationMs: 0 });
+    }
+    const retiring: Promise<number>[] = [];
+    const failed: ReloadFailure[] = [];
+    const restarted = this.#swap(next, diff, retiring, failed);
+    const lost = (await Promise.all(retiring)).reduce((a, b) => a + b, 0);
+    const report = reloadReport(diff, {
+      applied: true,
+      restarted,
+      failed,
+      lostInRetiredSinks: lost,
+      durationMs: this.#clock() - started,
+    });
+    this.#log.info(
+      {
+        changed: report.changed,
+        rewired: report.rewired,
+        added: report.added,
+        removed: report.removed,
+        restarted: report.restarted,
+        failed: report.failed.map((f) => f.node),
+        needsRestart: report.needsRestart.map((c) => c.setting),
+      },
+      'Pipeline reloaded.',
+    );
+    return report;
+  }
+
+  /**
+   * The synchronous part of a reload: stop what goes, move what stays, start what comes, in an
+   * order where every consumer is attached before its producer starts. Returns the nodes whose
+   * stream was (re)started; pushes the drains of retired sinks onto `retiring`.
+   */
+  #swap(next: PipelineGraph, diff: GraphDiff, retiring: Promise<number>[], failed: ReloadFailure[]): string[] {
+    const old = this.#graph;
+    const change = (id: string) => diff.nodes.get(id);
+    const touched = (id: string) => {
+      const c = change(id);
+      return c === 'changed' || c === 'added' || c === 'removed';
+    };
+    const plan = planChains(next, this.options.fuse ?? true);
+    const kept = new Set<string>();
+    for (const chain of plan.chains) {
+      const key = chainKey(chain);
+      const members = [...chain.operators, ...(chain.sink ? [chain.sink] : [])];
+      if (this.#chains.has(key) && !members.some((n) => touched(n.id))) kept.add(key);
+    }
+    const restarted = new Set<string>();
+    /** A node that fails to build is reported and left stopped; the rest of the reload goes on. */
+    const build = (nodes: readonly GraphNode[], start: () => void): boolean => {
+      try {
+        start();
+        for (const node of nodes) restarted.add(node.id);
+        return true;
+      } catch (err) {
+        const cause = failedNode(err, (nodes[0] as GraphNode).id);
+        const message = toError(cause.cause).message;
+        for (const node of nodes) {
+          const metrics = this.metrics.get(node.id) as NodeMetrics;
+          metrics.status = 'failed';
+          if (node.id === cause.node) {
+            metrics.error(cause.cause);
+            failed.push({ node: node.id, error: message });
+          } else {
+            failed.push({ node: node.id, error: `Fused with "${cause.node}", which failed to start: ${message}` });
+          }
+        }
+        this.#log.error({ err: toError(cause.cause), nodes: nodes.map((n) => n.id) }, 'Node failed to start on reload.');
+        return false;
+      }
+    };
+
+    // 1. Stop what goes: chains not kept, changed and removed sources, changed and removed sinks.
+    for (const [key, running] of this.#chains) {
+      if (kept.has(key)) continue;
+      running.sub.unsubscribe();
+      this.#chains.delete(key);
+    }
+    for (const [id, sub] of [...this.#sourceSubs]) {
+      if (change(id) !== 'changed' && change(id) !== 'removed') continue;
+      this.#sourceSubs.delete(id);
+      sub.unsubscribe();
+      this.#sourcesLeft -= 1;
+    }
+    for (const [id, running] of [...this.#sinks]) {
+      if (change(id) !== 'changed' && change(id) !== 'removed') continue;
+      running.relay.detach();
+      this.#sinks.delete(id);
+      retiring.push(this.#retire(running));
+    }
+
+    // 2. Nodes: forget removed ones, make added ones, keep a changed one's metrics, ports and
+    // state unless its type changed. Ports that go are completed only once nobody reads them.
+    this.#graph = next;
+    const goneports: OutputPort[] = [];
+    for (const [id, c] of diff.nodes) {
+      if (c === 'removed') {
+        goneports.push(...(this.#ports.get(id) as NodePorts).all());
+        this.#ports.delete(id);
+        this.metrics.delete(id);
+        this.#states.get(id)?.clear();
+        this.#states.delete(id);
+        continue;
+      }
+      const node = next.nodes.get(id) as GraphNode;
+      if (c === 'added') {
+        this.#addNode(node);
+        continue;
+      }
+      if (c !== 'changed') continue;
+      const was = old.nodes.get(id) as GraphNode;
+      const ports = this.#ports.get(id) as NodePorts;
+      if (was.type !== node.type || was.kind !== node.kind) {
+        // Another component: its counters and its state would mean something else.
+        goneports.push(...ports.all());
+        this.#states.get(id)?.clear();
+        this.#states.delete(id);
+        this.#addNode(node);
+        continue;
+      }
+      const metrics = this.metrics.get(id) as NodeMetrics;
+      metrics.status = node.enabled ? 'starting' : 'disabled';
+      if (ports.ended) {
+        goneports.push(...ports.all());
+        this.#ports.set(id, new NodePorts(metrics, node.ports));
+      } else {
+        goneports.push(...ports.reshape(metrics, node.ports));
+      }
+    }
+
+    // 2b. What ended (its input completed: a node disabled at start, sources that finished)
+    // starts again when the new graph gives it an open input; in node order, so that a node
+    // brought back gives its consumers an open input in turn. A node that starts with ended
+    // ports gets fresh ones (same metrics), which its consumers move to below.
+    const keptByHead = new Map<string, string>();
+    for (const key of kept) keptByHead.set((this.#chains.get(key) as RunningChain).chain.operators[0]?.id as string, key);
+    const starting = new Set<string>();
+    for (const chain of plan.chains) {
+      if (!kept.has(chainKey(chain))) for (const node of chain.operators) starting.add(node.id);
+    }
+    const hasOpenInput = (node: GraphNode) => this.#inputPorts(node).some((port) => !port.completed);
+    for (const id of next.order) {
+      const node = next.nodes.get(id) as GraphNode;
+      if (!node.enabled) continue;
+      const sink = this.#sinks.get(id);
+      if (sink && !sink.relay.open && hasOpenInput(node)) {
+        this.#sinks.delete(id);
+        retiring.push(this.#retire(sink));
+      }
+      const key = keptByHead.get(id);
+      const chain = key === undefined ? undefined : this.#chains.get(key);
+      if (key !== undefined && chain?.ended && hasOpenInput(node)) {
+        kept.delete(key);
+        this.#chains.delete(key);
+        chain.sub.unsubscribe();
+        for (const member of chain.chain.operators) starting.add(member.id);
+      }
+      const ports = this.#ports.get(id) as NodePorts;
+      if (ports.ended && (starting.has(id) || (node.kind === 'source' && touched(id)))) {
+        this.#ports.set(id, new NodePorts(this.metrics.get(id) as NodeMetrics, node.ports));
+      }
+    }
+
+    // 3. Move what stays onto the current ports, then start sinks and chains, consumers first.
+    for (const key of kept) {
+      const running = this.#chains.get(key) as RunningChain;
+      const head = next.nodes.get(running.chain.operators[0]?.id as string) as GraphNode;
+      running.input.setPorts(this.#inputPorts(head));
+    }
+    for (const id of next.order) {
+      const node = next.nodes.get(id) as GraphNode;
+      if (node.kind !== 'sink' || !node.enabled || this.#sinks.has(id)) continue;
+      build([node], () => this.#startSink(node));
+    }
+    for (const node of plan.sinks) if (this.#sinks.has(node.id)) this.#feedFromPorts(node);
+    for (const chain of [...plan.chains].reverse()) {
+      if (kept.has(chainKey(chain))) continue;
+      if (chain.sink && !this.#sinks.has(chain.sink.id)) {
+        // Its sink failed to start: run the operators on their own ports instead.
+        build(chain.operators, () => this.#startChain({ operators: chain.operators, sink: undefined }));
+        continue;
+      }
+      build(chain.operators, () => this.#startChain(chain));
+    }
+    // A node disabled by a reload keeps its ports open (unlike one disabled at start): its
+    // consumers go quiet rather than end, and hear it again once it is enabled again.
+    for (const port of goneports) port.complete();
+
+    // 4. Sources last, so that what they emit at once has somewhere to go.
+    for (const id of next.order) {
+      const node = next.nodes.get(id) as GraphNode;
+      if (node.kind !== 'source' || !node.enabled || !touched(id)) continue;
+      this.#sourcesLeft += 1;
+      this.#startSource(node);
+      restarted.add(id);
+    }
+    if (this.#sourcesLeft === 0) void this.#whenSinksDone().then(this.#resolveFinished);
+    return [...restarted];
   }
 
   #stateOf(id: string): NodeState {
@@ -190,10 +448,9 @@ export class PipelineRuntime {
     };
   }
 
-  /** The merged input of a node, each event passed through `wrap` (counting, timing). */
-  #input(node: GraphNode, wrap: InputWrapper): Observable<ChatflowEvent> {
-    const ports = node.inputs.map((ref) => (this.#ports.get(ref.node) as NodePorts).get(ref.port));
-    return portsInput(ports, wrap);
+  /** The ports a node reads from, as the runtime holds them now. */
+  #inputPorts(node: GraphNode): OutputPort[] {
+    return node.inputs.map((ref) => (this.#ports.get(ref.node) as NodePorts).get(ref.port));
   }
 
   /**
@@ -294,10 +551,18 @@ export class PipelineRuntime {
       const ctx = this.#context(node, metrics);
       const def = node.definition as OperatorDefinition;
       metrics.status = 'running';
-      return { node, metrics, ctx, def, timer: new ProcessingTimer(metrics, this.#clock), operator: def.create(node.config, ctx) };
+      let operator: OperatorFunction<ChatflowEvent, unknown>;
+      try {
+        operator = def.create(node.config, ctx);
+      } catch (err) {
+        throw new NodeFailure(node.id, err);
+      }
+      return { node, metrics, ctx, def, timer: new ProcessingTimer(metrics, this.#clock), operator };
     });
     const first = stages[0] as (typeof stages)[number];
-    let stream$: Observable<unknown> = this.#input(head, first.timer.wrapInput).pipe(
+    const input = new SwitchInput(this.#inputPorts(head), first.timer.wrapInput);
+    const entry: RunningChain = { chain, input, sub: Subscription.EMPTY, ended: false };
+    let stream$: Observable<unknown> = input.events$.pipe(
       first.operator as OperatorFunction<ChatflowEvent, ChatflowEvent>,
     );
     for (let i = 1; i < stages.length; i++) {
@@ -311,6 +576,7 @@ export class PipelineRuntime {
     const end = stages.at(-1) as (typeof stages)[number];
     const ids = chain.operators.map((n) => n.id);
     const onComplete = (): void => {
+      entry.ended = true;
       for (const stage of stages) {
         stage.metrics.status = 'stopped';
         (this.#ports.get(stage.node.id) as NodePorts).completeAll();
@@ -330,15 +596,17 @@ export class PipelineRuntime {
         clock: this.#clock,
       };
       const ops$ = stream$ as Observable<ChatflowEvent>;
-      const input$ = new Observable<ChatflowEvent>((subscriber) =>
+      const running = this.#sinks.get(chain.sink.id) as RunningSink;
+      running.portInput = undefined;
+      entry.sub = running.relay.attach((subscriber) =>
         keepAlive(ops$, (chainEnd) => new LinkSubscriber(subscriber, ends, chainEnd), onError, this.#scheduler, onComplete),
       );
-      this.#startSink(chain.sink, input$);
+      this.#chains.set(chainKey(chain), entry);
       return;
     }
     const ports = this.#ports.get(last.id) as NodePorts;
     const mirror = end.def.ports !== undefined && end.def.mirrorToDefault === true;
-    const sub =
+    entry.sub =
       end.def.ports === undefined
         ? keepAlive(
             stream$ as Observable<ChatflowEvent>,
@@ -354,10 +622,24 @@ export class PipelineRuntime {
             this.#scheduler,
             onComplete,
           );
-    for (const id of ids) this.#operatorSubs.set(id, sub);
+    this.#chains.set(chainKey(chain), entry);
   }
 
-  #startSink(node: GraphNode, input$: Observable<ChatflowEvent>): void {
+  /** Feeds a sink from its input ports (attaching them, or re-pointing the ones it reads). */
+  #feedFromPorts(node: GraphNode): void {
+    const running = this.#sinks.get(node.id) as RunningSink;
+    const ports = this.#inputPorts(node);
+    if (running.portInput) {
+      running.portInput.setPorts(ports);
+      return;
+    }
+    const input = new SwitchInput(ports, sinkInput(this.metrics.get(node.id) as NodeMetrics, this.#clock));
+    running.portInput = input;
+    running.relay.attach((subscriber) => input.attach(subscriber));
+  }
+
+  /** Starts a sink's driver on its relay, which feeds it nothing until a chain or its ports attach. */
+  #startSink(node: GraphNode): void {
     const metrics = this.metrics.get(node.id) as NodeMetrics;
     const def = node.definition as SinkDefinition;
     const ctx = this.#context(node, metrics);
@@ -373,19 +655,39 @@ export class PipelineRuntime {
       ...(sink.deadLetter ? { onDeadLetter: sink.deadLetter.bind(sink) } : {}),
     });
     metrics.status = 'running';
-    const done = driver.run(input$);
-    this.#sinks.push({ node, driver, done });
+    const relay = new SinkRelay();
+    const done = driver.run(relay.events$);
+    this.#sinks.set(node.id, { node, driver, done, relay, portInput: undefined });
   }
 
   /** Resolves when every sink has consumed its (completed) input and written it all. */
   async #whenSinksDone(): Promise<void> {
-    await Promise.all(this.#sinks.map((s) => s.done));
+    await Promise.all([...this.#sinks.values()].map((s) => s.done));
     await this.#drainSinks();
+  }
+
+  async #retired(): Promise<number> {
+    const results = await Promise.all(this.#retiring);
+    return results.reduce((a, b) => a + b, 0);
+  }
+
+  /** Drains one sink taken out of the pipeline; resolves with the events it dropped. */
+  #retire(running: RunningSink): Promise<number> {
+    const done = running.driver.drain().then(
+      (result) => result.dropped,
+      (err: unknown) => {
+        this.#log.error({ err: toError(err), node: running.node.id }, 'Sink failed to drain.');
+        return 0;
+      },
+    );
+    this.#retiring.add(done);
+    void done.then(() => this.#retiring.delete(done));
+    return done;
   }
 
   async #drainSinks(): Promise<number> {
     const results = await Promise.all(
-      this.#sinks.map(async ({ node, driver }) => {
+      [...this.#sinks.values()].map(async ({ node, driver }) => {
         try {
           return (await driver.drain()).dropped;
         } catch (err) {

@@ -8,6 +8,7 @@ import { chat } from '../../../test/support/events.js';
 import { CONTROL_BUS, ControlBus } from '../../core/controlBus.js';
 import type { ChatflowEvent, CommandArg, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
+import { NodeState } from '../../core/nodeState.js';
 import { provide, Services } from '../../core/services.js';
 import { RESTORED_VARIABLES } from '../../core/variables.js';
 import { ControlConfig, control, controlComponent, type InputMode, VariableConfig } from './index.js';
@@ -94,6 +95,89 @@ describe('control', () => {
   });
 
   describe('marbles', () => {
+    it('starts a re-subscription from what deps.state keeps, sending nothing for it', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const state = new NodeState();
+        const a = cmd('cv', { name: 'cutoff', value: 0.8 }, { receivedAt: 1 });
+        const b = cmd('cv', { name: 'cutoff', value: 1 }, { receivedAt: 12 });
+        const source = hot('-a----------b-|', { a, b });
+        const op = control(single, { scheduler: testScheduler, state });
+        expectObservable(source.pipe(op), '^-----!').toBe('da', {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          a: ctl('cutoff', 0.8, 0.5, 'command', 1, 1, 'viewer'),
+        });
+        // A rebuild with another default but the same range (a live reload) carries on from 0.8.
+        const rebuilt = control(ControlConfig.parse({ variables: { cutoff: { range: [0, 1], default: 0.1 } } }), {
+          scheduler: testScheduler,
+          state,
+        });
+        expectObservable(source.pipe(rebuilt), '----------^---').toBe('------------b-|', {
+          b: ctl('cutoff', 1, 0.8, 'command', 12, 12, 'viewer'),
+        });
+      });
+    });
+
+    it('sends a variable no longer declared its default once, from what deps.state keeps', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const state = new NodeState();
+        const a = cmd('cv', { name: 'pitch', value: 0.75 }, { receivedAt: 5 });
+        const source = hot('-----a------|', { a });
+        expectObservable(source.pipe(control(jumpy, { scheduler: testScheduler, state })), '^------!').toBe('(cp)-a', {
+          c: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          p: ctl('pitch', 0, 0, 'default', 0, 0),
+          a: ctl('pitch', 2.5, 0, 'command', 5, 5, 'viewer'),
+        });
+        expectObservable(source.pipe(control(single, { scheduler: testScheduler, state })), '----------^-').toBe(
+          '----------r-|',
+          { r: ctl('pitch', 0, 2.5, 'reset', 10, 10) },
+        );
+        expectObservable(source.pipe(control(single, { scheduler: testScheduler, state })), '-----------^').toBe(
+          '------------|',
+        );
+      });
+    });
+
+    it('finishes a slew the previous subscription began, in the time it had left', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const state = new NodeState();
+        const a = cmd('cv', { name: 'cutoff', value: 1 }, { receivedAt: 1 });
+        const source = hot('-a 48ms |', { a });
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler, state })), '^ 24ms !').toBe(
+          'd 10ms a 9ms b',
+          {
+            d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+            a: held(ctl('cutoff', 0.625, 0.5, 'command', 11, 1, 'viewer'), 10),
+            b: step('cutoff', 0.75, 0.625, 21, 1, 20, 'viewer'),
+          },
+        );
+        // Re-subscribed at 30, 29ms into the 40ms ramp: 11ms left, from 0.75 to 1.
+        expectObservable(source.pipe(control(slewed, { scheduler: testScheduler, state })), '30ms ^').toBe(
+          '40ms s e 8ms |',
+          {
+            s: step('cutoff', 0.75 + 0.25 * (10 / 11), 0.75, 40, 1, 39, 'viewer'),
+            e: step('cutoff', 1, 0.75 + 0.25 * (10 / 11), 41, 1, 40, 'viewer'),
+          },
+        );
+      });
+    });
+
+    it('starts a variable whose range changed from its default, whatever deps.state keeps', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const state = new NodeState();
+        const a = cmd('cv', { name: 'cutoff', value: 0.8 }, { receivedAt: 1 });
+        const source = hot('-a----------|', { a });
+        expectObservable(source.pipe(control(single, { scheduler: testScheduler, state })), '^-----!').toBe('da', {
+          d: ctl('cutoff', 0.5, 0.5, 'default', 0, 0),
+          a: ctl('cutoff', 0.8, 0.5, 'command', 1, 1, 'viewer'),
+        });
+        const wider = ControlConfig.parse({ variables: { cutoff: { range: [0, 2], default: 0.5 } } });
+        expectObservable(source.pipe(control(wider, { scheduler: testScheduler, state })), '----------^-').toBe(
+          '----------d-|',
+          { d: ctl('cutoff', 0.5, 0.5, 'default', 10, 10) },
+        );
+      });
+    });
+
     it('starts from the defaults and slews to a target in steps at the control rate', () => {
       testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
         const a = cmd('cv', { name: 'cutoff', value: 1 }, { receivedAt: 1 });

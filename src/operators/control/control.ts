@@ -7,6 +7,7 @@ import { asyncScheduler, Observable, type OperatorFunction, type SchedulerAction
 import type { ControlAction } from '../../core/controlBus.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
+import type { NodeState } from '../../core/nodeState.js';
 import { ADMIN_VERBS, type ControlConfig } from './config.js';
 import {
   type By,
@@ -51,7 +52,26 @@ export interface ControlDeps {
    * the node was subscribed and a sequence number. Defaults to `control`.
    */
   readonly idPrefix?: string;
+  /**
+   * Where values outlive a subscription (the node's `ctx.state` in a pipeline): each declared
+   * variable's value and lock, and the moderator pause. A re-subscribed control (a restart
+   * after an error, a rebuild by a live reload) starts a variable from what is kept and sends
+   * nothing for it (the value is already out) but the rest of a slew it was in, unless its
+   * range changed: then it starts over from its default. A variable no longer declared is sent
+   * its default once (origin `reset`) and forgotten. Without it, all of that is per
+   * subscription.
+   */
+  readonly state?: NodeState;
 }
+
+/** What {@link ControlDeps.state} keeps. */
+interface KeptControl {
+  paused: boolean;
+  /** The declared variables of the latest subscription, by name. */
+  readonly declared: Map<string, VariableState>;
+}
+
+const newKept = (): KeptControl => ({ paused: false, declared: new Map() });
 
 /**
  * Sets control variables from commands and vote results, and emits one {@link ControlEvent} per
@@ -92,7 +112,8 @@ export interface ControlDeps {
  * `invalid_value`, `undeclared`, `max_active`, `paused`, `locked`, `not_admin`,
  * `unknown_variable`, `unknown_subcommand`, `unknown_command`, `not_a_command`, `error`.
  *
- * State (values, locks, pause, slews) is per subscription.
+ * State (values, locks, pause, slews) is per subscription, except what `deps.state` keeps
+ * (declared variables' values and locks, by name and range, and the pause).
  *
  * @param config Parsed config.
  * @param deps Scheduler, drop counter and clock.
@@ -121,7 +142,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       const vars = new Map<string, VariableState>();
       /** Undeclared variables, least recently set first. */
       const lru = new Map<string, VariableState>();
-      let paused = false;
+      const kept = deps.state?.get('control', newKept) ?? newKept();
       /** Slews in flight; completion waits for them, as `delay` waits for its values. */
       let ramps = 0;
       let sourceDone = false;
@@ -152,15 +173,24 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         else subscriber.next(heldMs > 0 ? { ...event, heldMs, towards } : { ...event, towards });
       };
 
-      const cancel = (st: VariableState) => {
+      /** Stops the slew of `st` where it is; `st.slewing` still says where it was going. */
+      const halt = (st: VariableState) => {
         if (st.ramp) {
           st.ramp.unsubscribe();
           st.ramp = undefined;
           ramps -= 1;
         }
       };
+      const cancel = (st: VariableState) => {
+        halt(st);
+        st.slewing = undefined;
+      };
 
-      /** `held`: what the command was already held on purpose (a vote window). */
+      /**
+       * `held`: what the command was already held on purpose (a vote window). `resumed`: the
+       * rest of a slew a previous subscription began (`slew` is what is left of it, `held`
+       * includes the part done); every step is then origin `slew`.
+       */
       const set = (
         st: VariableState,
         target: number,
@@ -168,13 +198,18 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         by: By | undefined,
         receivedAt: number,
         held: number,
+        slew = st.spec.slewMs,
+        resumed = false,
       ) => {
         cancel(st);
-        const slew = st.spec.slewMs;
         const start = st.value;
-        if (slew <= 0 || target === start) return emit(st, target, origin, by, receivedAt, held);
+        if (slew <= 0 || target === start) {
+          if (resumed) return emit(st, target, 'slew', by, receivedAt, held, origin);
+          return emit(st, target, origin, by, receivedAt, held);
+        }
         let k = 0;
         ramps += 1;
+        st.slewing = { target, origin, by, receivedAt, held, startedAt: scheduler.now(), slewMs: slew };
         st.ramp = scheduler.schedule(
           function step(this: SchedulerAction<undefined>) {
             k += 1;
@@ -183,12 +218,13 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
             const elapsed = done ? slew : k * stepMs;
             if (done) {
               st.ramp = undefined;
+              st.slewing = undefined;
               ramps -= 1;
             }
             const value = done ? target : start + (target - start) * (elapsed / slew);
             // Every step carries the command's `receivedAt` and, as intended delay, its place on
             // the ramp: sinks count the wait for the ramp apart from latency.
-            if (k === 1) emit(st, value, origin, by, receivedAt, held + elapsed);
+            if (k === 1 && !resumed) emit(st, value, origin, by, receivedAt, held + elapsed);
             else emit(st, value, 'slew', by, receivedAt, held + elapsed, origin);
             if (!done) this.schedule(undefined, Math.min((k + 1) * stepMs, slew) - elapsed);
             else if (sourceDone && ramps === 0) subscriber.complete();
@@ -229,10 +265,10 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       const busAction = (verb: ControlAction['verb'], by: By | undefined, receivedAt: number) => {
         switch (verb) {
           case 'pause':
-            paused = true;
+            kept.paused = true;
             return;
           case 'resume':
-            paused = false;
+            kept.paused = false;
             return;
           case 'panic':
             for (const st of vars.values()) {
@@ -294,7 +330,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         const valueKey = mapping.valueArg ?? numberKey(args);
         const value = valueKey === undefined ? undefined : args[valueKey];
         if (typeof value !== 'number' || !Number.isFinite(value)) return drops.drop('invalid_value', true);
-        if (paused && !isAdmin) return drops.drop('paused', true);
+        if (kept.paused && !isAdmin) return drops.drop('paused', true);
 
         st ??= vars.get(name);
         if (st) {
@@ -316,9 +352,30 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         else set(st, target, 'command', byOf(event.chat), receivedAt, held);
       };
 
+      for (const [name, old] of kept.declared) {
+        if (declared.has(name)) continue;
+        kept.declared.delete(name);
+        emit(old, old.spec.default, 'reset', undefined, clock());
+      }
       for (const [name, spec] of declared) {
         const st = newState(name, spec, false);
         vars.set(name, st);
+        const previous = kept.declared.get(name);
+        kept.declared.set(name, st);
+        // A value means the same only in the same range.
+        if (previous !== undefined && previous.spec.min === spec.min && previous.spec.max === spec.max) {
+          // Already sent by the previous subscription: carry on from it, silently, finishing
+          // the slew it was in (in the time that slew had left).
+          st.value = previous.value;
+          st.locked = previous.locked;
+          const slewing = previous.slewing;
+          if (slewing) {
+            const done = scheduler.now() - slewing.startedAt;
+            const { target, origin, by, receivedAt, held, slewMs } = slewing;
+            set(st, target, origin, by, receivedAt, held + done, Math.max(0, slewMs - done), true);
+          }
+          continue;
+        }
         const restored = deps.initial?.get(name);
         if (restored !== undefined && restored >= spec.min && restored <= spec.max) {
           emit(st, restored, 'restore', undefined, clock());
@@ -354,7 +411,8 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       }
       return () => {
         subscription.unsubscribe();
-        for (const st of vars.values()) cancel(st);
+        // `halt`, not `cancel`: a re-subscription that kept the state finishes the slews.
+        for (const st of vars.values()) halt(st);
       };
     });
 }

@@ -40,6 +40,7 @@ export const controlComponent = defineOperator({
       drops: ctx.metrics,
       clock: ctx.clock,
       idPrefix: `${ctx.resources.instance}/${ctx.id}`,
+      state: ctx.state,
       ...(restored ? { initial: restored } : {}),
       ...(bus ? { actions: bus.actions } : {}),
     });

@@ -4,7 +4,7 @@
  * RxJS or a clock, so property tests drive the mapping directly.
  */
 import type { Subscription } from 'rxjs';
-import type { ChatEvent, CommandArg, Platform, Role } from '../../core/events.js';
+import type { ChatEvent, CommandArg, ControlOrigin, Platform, Role } from '../../core/events.js';
 import { VARIABLE_NAME } from '../../core/variables.js';
 import { MIDDLE_C, parsePitchClass, SCALES, type ScaleName } from '../shared/music.js';
 
@@ -159,6 +159,19 @@ export interface VariableState {
   value: number;
   locked: boolean;
   ramp: Subscription | undefined;
+  /** The slew in progress, if any: where it goes and how, for a re-subscription to finish it. */
+  slewing: Slewing | undefined;
+}
+
+export interface Slewing {
+  readonly target: number;
+  readonly origin: ControlOrigin;
+  readonly by: By | undefined;
+  readonly receivedAt: number;
+  readonly held: number;
+  /** Scheduler time the ramp began, and its length. */
+  readonly startedAt: number;
+  readonly slewMs: number;
 }
 
 export interface Mapping {
@@ -169,7 +182,7 @@ export interface Mapping {
 }
 
 export function newState(name: string, spec: CompiledVariable, dynamic: boolean): VariableState {
-  return { name, spec, dynamic, value: spec.default, locked: false, ramp: undefined };
+  return { name, spec, dynamic, value: spec.default, locked: false, ramp: undefined, slewing: undefined };
 }
 
 
