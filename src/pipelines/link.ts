@@ -7,6 +7,7 @@ import { Observable, type MonoTypeOperatorFunction, Subscriber } from 'rxjs';
 import type { ChatflowEvent } from '../core/events.js';
 import type { Counter, NodeMetrics } from '../core/metrics.js';
 import { LatencySampler, type ProcessingTimer, SAMPLE_MASK } from './measure.js';
+import type { OutputPort } from './ports.js';
 import type { ChainEnd } from './restart.js';
 
 /** An error an operator raised, with the node it came from (inside a fused chain). */
@@ -26,7 +27,13 @@ export function failedNode(err: unknown, fallback: string): { node: string; caus
 }
 
 export interface LinkEnds {
-  readonly from: { readonly id: string; readonly timer: ProcessingTimer; readonly out: Counter };
+  readonly from: {
+    readonly id: string;
+    readonly timer: ProcessingTimer;
+    readonly out: Counter;
+    /** The node's default port: events skip it, but a tap set on it must see them. */
+    readonly port: OutputPort;
+  };
   readonly to: { readonly metrics: NodeMetrics; readonly timer?: ProcessingTimer };
   readonly clock: () => number;
 }
@@ -53,6 +60,8 @@ export class LinkSubscriber extends Subscriber<ChatflowEvent> {
     const { from, to } = this.ends;
     if (from.timer.start >= 0) from.timer.outputSeen();
     from.out.value += 1;
+    const tap = from.port.tap;
+    if (tap !== undefined) tap(event);
     const n = ++to.metrics.eventsIn;
     const timer = to.timer;
     if (timer === undefined) {

@@ -18,6 +18,8 @@ export interface PortListener {
 export class OutputPort {
   #listeners: readonly PortListener[] = [];
   #completed = false;
+  /** A tap's copy of what leaves (src/pipelines/tap.ts): one branch per event when none is set. */
+  #tap: ((event: ChatflowEvent) => void) | undefined;
   readonly #sent: Counter;
   readonly #unconsumed: string;
 
@@ -32,6 +34,7 @@ export class OutputPort {
   /** Sends one event to every consumer; an event nobody consumes is counted as a drop. */
   emit(event: ChatflowEvent): void {
     this.#sent.value += 1;
+    if (this.#tap !== undefined) this.#tap(event);
     const listeners = this.#listeners;
     if (listeners.length === 1) {
       (listeners[0] as PortListener).next(event);
@@ -49,6 +52,16 @@ export class OutputPort {
     const listeners = this.#listeners;
     this.#listeners = [];
     for (const listener of listeners) listener.complete();
+  }
+
+  /** Sets (or clears) the tap; it sees every event and is not a consumer (drops count as before). */
+  setTap(tap: ((event: ChatflowEvent) => void) | undefined): void {
+    this.#tap = tap;
+  }
+
+  /** The tap, for a fused hop (src/pipelines/link.ts) that passes events by this port's node without emit(). */
+  get tap(): ((event: ChatflowEvent) => void) | undefined {
+    return this.#tap;
   }
 
   get completed(): boolean {

@@ -425,6 +425,75 @@ ${extra}`;
     expect(h.lifecycle.filter((l) => l.startsWith('start') || l.startsWith('stop'))).toEqual(['start xs', 'start zs']);
   });
 
+  it.each([true, false])(
+    'keeps a tap on a node rebuilt by a reload: events after the reload still reach it (fuse: %s)',
+    async (fuse) => {
+      const h = harness();
+      const runtime = await start(h.graph(line('m0')), fuse);
+      const seen: string[] = [];
+      const tap = runtime.tap('middle', '', (e) => seen.push(e.kind === 'chat' ? e.text : e.kind));
+      send(h, 'a', 0, 2);
+      await until(() => seen.length === 2);
+      const report = await runtime.reload(h.graph(line('m1')));
+      expect(report.changed).toEqual(['middle']);
+      send(h, 'a', 2, 4);
+      await until(() => h.texts('out').length === 4 && seen.length === 4);
+      expect(seen).toEqual(['m0:f:0', 'm0:f:1', 'm1:f:2', 'm1:f:3']);
+      expect(tap.dropped).toBe(0);
+      // The tap is not a consumer: what the sink got is unchanged, and the node counts no drop.
+      expect(h.texts('out')).toEqual(['l:m0:f:0', 'l:m0:f:1', 'l:m1:f:2', 'l:m1:f:3']);
+      expect(runtime.snapshot().find((s) => s.id === 'middle')?.dropped).toEqual({});
+      tap.close();
+      send(h, 'a', 4, 5);
+      await until(() => h.texts('out').length === 5);
+      expect(seen).toHaveLength(4);
+    },
+  );
+
+  it('keeps a tap on a node a reload removes, and hears it again once a later reload adds it back', async () => {
+    const h = harness();
+    const runtime = await start(h.graph(line('m0')));
+    const seen: string[] = [];
+    runtime.tap('middle', '', (e) => seen.push(e.kind === 'chat' ? e.text : e.kind));
+    const without = line('m0').replace(/ {2}middle:.*\n/, '').replace('inputs: [middle]', 'inputs: [first]');
+    expect((await runtime.reload(h.graph(without))).removed).toEqual(['middle']);
+    send(h, 'a', 0, 1);
+    await until(() => h.texts('out').length === 1);
+    expect((await runtime.reload(h.graph(line('m1')))).added).toEqual(['middle']);
+    send(h, 'a', 1, 2);
+    await until(() => h.texts('out').length === 2 && seen.length === 1);
+    expect(seen).toEqual(['m1:f:1']);
+  });
+
+  it('keeps a tap on a named port of a ported operator rebuilt with other ports', async () => {
+    const h = harness();
+    const routed = (ports: string) => `
+sources:
+  a: { type: feed, name: a }
+operators:
+  r: { type: route, ports: [${ports}], inputs: [a] }
+sinks:
+  xs: { type: collect, name: xs, inputs: [r.x] }
+`;
+    const runtime = await start(h.graph(routed('x, y')));
+    const seen: string[] = [];
+    runtime.tap('r', 'x', (e) => seen.push(e.kind === 'chat' ? e.text : e.kind));
+    h.feed('a').next(chat('x1', { id: '1' }));
+    h.feed('a').next(chat('y1', { id: '2' }));
+    await runtime.reload(h.graph(routed('x, z')));
+    h.feed('a').next(chat('x2', { id: '3' }));
+    h.feed('a').next(chat('z1', { id: '4' }));
+    await until(() => h.texts('xs').length === 2 && seen.length === 2);
+    expect(seen).toEqual(['x1', 'x2']);
+  });
+
+  it('refuses a tap on a node or port the graph does not have', async () => {
+    const h = harness();
+    const runtime = await start(h.graph(line('m0')));
+    expect(() => runtime.tap('nope', '', () => {})).toThrow('Node "nope" has no port ""');
+    expect(() => runtime.tap('middle', 'x', () => {})).toThrow('Node "middle" has no port "x"');
+  });
+
   it('reports a node that fails to build, applies the rest, and builds it on the next reload', async () => {
     const h = harness();
     const runtime = await start(h.graph(line('m')));

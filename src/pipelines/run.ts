@@ -28,6 +28,7 @@ import { ProcessingTimer, sinkInput } from './measure.js';
 import { NodePorts, type OutputPort } from './ports.js';
 import { type ReloadFailure, type ReloadReport, reloadReport } from './reloadReport.js';
 import { type GraphDiff, diffGraphs } from './reloadDiff.js';
+import { type Tap, type TapListener, type TapOptions, TapRegistry } from './tap.js';
 import { keepAlive } from './restart.js';
 import { SinkRelay, SwitchInput } from './switchInput.js';
 
@@ -88,6 +89,7 @@ export class PipelineRuntime {
   readonly #retiring = new Set<Promise<number>>();
   #graph: PipelineGraph;
   #reloads: Promise<unknown> = Promise.resolve();
+  readonly #taps: TapRegistry;
   /** Each node's kept state, by node id: it outlives the node's restarts. */
   readonly #states = new Map<string, NodeState>();
   readonly #scheduler: SchedulerLike;
@@ -113,6 +115,7 @@ export class PipelineRuntime {
     this.#clock = options.clock ?? (() => performance.now());
     this.#wallClock = options.wallClock ?? (() => this.#scheduler.now());
     this.#backoff = options.backoff ?? SOURCE_BACKOFF;
+    this.#taps = new TapRegistry(this.#scheduler);
     this.#log = options.logger.child({ component: 'runtime' });
     this.startedAt = this.#clock();
     this.#resources = { ...options.resources, pipeline: this };
@@ -132,6 +135,28 @@ export class PipelineRuntime {
     if (!node.enabled) metrics.status = 'disabled';
     this.metrics.set(node.id, metrics);
     this.#ports.set(node.id, new NodePorts(metrics, node.ports));
+  }
+
+  /**
+   * Watches what leaves `node`'s `port` ('' is the default one) without consuming it. The tap
+   * follows the node through reloads (src/pipelines/tap.ts). Throws for a node or port the
+   * running graph does not have.
+   */
+  tap(node: string, port: string, listener: TapListener, options?: TapOptions): Tap {
+    if (this.#ports.get(node)?.find(port) === undefined) {
+      throw new Error(`Node "${node}" has no port "${port}"`);
+    }
+    const tap = this.#taps.add(node, port, listener, options);
+    this.#attachTaps();
+    return tap;
+  }
+
+  #defaultPort(node: string): OutputPort {
+    return (this.#ports.get(node) as NodePorts).get('');
+  }
+
+  #attachTaps(): void {
+    this.#taps.attach((node, port) => this.#ports.get(node)?.find(port));
   }
 
   /** Resolves when every source has ended by itself and the sinks have written everything. */
@@ -408,6 +433,7 @@ export class PipelineRuntime {
     // A node disabled by a reload keeps its ports open (unlike one disabled at start): its
     // consumers go quiet rather than end, and hear it again once it is enabled again.
     for (const port of goneports) port.complete();
+    this.#attachTaps();
 
     // 4. Sources last, so that what they emit at once has somewhere to go.
     for (const id of next.order) {
@@ -569,7 +595,11 @@ export class PipelineRuntime {
       const from = stages[i - 1] as (typeof stages)[number];
       const to = stages[i] as (typeof stages)[number];
       stream$ = (stream$ as Observable<ChatflowEvent>).pipe(
-        link({ from: { id: from.node.id, timer: from.timer, out: from.metrics.out('') }, to, clock: this.#clock }),
+        link({
+          from: { id: from.node.id, timer: from.timer, out: from.metrics.out(''), port: this.#defaultPort(from.node.id) },
+          to,
+          clock: this.#clock,
+        }),
         to.operator as OperatorFunction<ChatflowEvent, ChatflowEvent>,
       );
     }
@@ -591,7 +621,7 @@ export class PipelineRuntime {
     };
     if (chain.sink) {
       const ends: LinkEnds = {
-        from: { id: end.node.id, timer: end.timer, out: end.metrics.out('') },
+        from: { id: end.node.id, timer: end.timer, out: end.metrics.out(''), port: this.#defaultPort(end.node.id) },
         to: { metrics: this.metrics.get(chain.sink.id) as NodeMetrics },
         clock: this.#clock,
       };
