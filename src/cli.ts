@@ -1,5 +1,5 @@
 /**
- * `chatflow`: run | validate | graph | schema | migrate | reingest. Returns an exit code (src/cli/exitCodes.ts).
+ * `chatflow`: run | validate | graph | schema | migrate | reingest | tap | top. Returns an exit code (src/cli/exitCodes.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { CommandIo } from './cli/commandIo.js';
@@ -11,6 +11,10 @@ import { reingestCommand } from './cli/reingestCommand.js';
 import { runCommand } from './cli/runCommand.js';
 import { schemaCommand } from './cli/schemaCommand.js';
 import { validateCommand } from './cli/validateCommand.js';
+import { apiTarget } from './cli/apiClient.js';
+import { tapCommand } from './cli/tapCommand.js';
+import { topCommand } from './cli/topCommand.js';
+import { TOP_SORTS, type TopSort } from './cli/topTable.js';
 import { suggest } from './core/suggest.js';
 
 interface Command {
@@ -98,6 +102,85 @@ Exit codes: 0 re-ingested, 64 no file given or the file cannot be read (nothing 
         return EXIT.usage;
       }
       return reingestCommand(p[0], { pipeline: String(v.pipeline), url: typeof v.url === 'string' ? v.url : undefined }, io);
+    },
+  },
+  tap: {
+    summary: 'Stream the events leaving nodes of a running instance (pretty in a terminal, else JSON lines).',
+    usage: `chatflow tap <node[.port]>… [--url URL] [--token T] [--match RE] [--rate N/s] [--sample F] [--json]
+
+  node[.port]  what to watch: a node's default output, or one of its named ports (cmds.cv)
+  --url        the instance (default: http://127.0.0.1:8080, its server.listen)
+  --token      server.token, when set (default: $CHATFLOW_TOKEN)
+  --match      only events whose text matches this regular expression
+  --rate       at most N events per second (50/s); the rest are dropped and counted
+  --sample     keep this fraction of events, evenly spread (0.1: every tenth)
+  --json       JSON lines even in a terminal
+
+A tap follows its node through reloads. Drops (over --rate, a terminal that fell behind, the tap's
+full queue) are counted on stderr; the pipeline never waits for a tap.
+
+Exit codes: 0 stopped with Ctrl-C, 64 no node given, an unknown node or port (with a did-you-mean) or a bad
+option, 69 no instance answers at --url (or it stopped), 77 the instance refused the token.`,
+    options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      match: { type: 'string' },
+      rate: { type: 'string' },
+      sample: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    stopsOnShutdown: true,
+    run: async (p, v, io) => {
+      if (p.length === 0) {
+        io.stderr.write('chatflow tap: which node? (chatflow tap <node[.port]>…)\n');
+        return EXIT.usage;
+      }
+      const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+      return tapCommand(
+        p,
+        { target: apiTarget(v, io.env), match: str('match'), rate: str('rate'), sample: str('sample'), json: v.json === true },
+        io,
+      );
+    },
+  },
+  top: {
+    summary: 'A live table of every node of a running instance: status, rates, drops, p99, buffers.',
+    usage: `chatflow top [--url URL] [--token T] [--sort in|out|drops|p99] [--interval MS] [--once]
+
+  --url       the instance (default: http://127.0.0.1:8080, its server.listen)
+  --token     server.token, when set (default: $CHATFLOW_TOKEN)
+  --sort      highest first by events in/s, out/s, drops or processing p99 (default: graph order)
+  --interval  refresh period in ms (default: 1000); rates are over one period
+  --once      print one table (after one period) and exit
+
+Follows reloads: the table is re-read from /api/graph at every refresh.
+
+Exit codes: 0 stopped with Ctrl-C (or --once printed), 64 bad option, 69 no instance answers at --url,
+77 the instance refused the token.`,
+    options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      sort: { type: 'string' },
+      interval: { type: 'string', default: '1000' },
+      once: { type: 'boolean' },
+    },
+    stopsOnShutdown: true,
+    run: async (_p, v, io) => {
+      const sort = typeof v.sort === 'string' ? v.sort : undefined;
+      if (sort !== undefined && !(TOP_SORTS as readonly string[]).includes(sort)) {
+        const guess = suggest(sort, TOP_SORTS);
+        io.stderr.write(`chatflow top: --sort is one of ${TOP_SORTS.join(', ')}.${guess ? ` Did you mean ${guess}?` : ''}\n`);
+        return EXIT.usage;
+      }
+      const intervalMs = Number(v.interval);
+      if (!(Number.isInteger(intervalMs) && intervalMs >= 100)) {
+        io.stderr.write('chatflow top: --interval is a whole number of milliseconds, at least 100.\n');
+        return EXIT.usage;
+      }
+      return topCommand(
+        { target: apiTarget(v, io.env), sort: sort as TopSort | undefined, once: v.once === true, intervalMs },
+        io,
+      );
     },
   },
 };

@@ -7,8 +7,12 @@ export const EXIT = {
   usage: 64,
   /** `reingest`: some lines were not events and were skipped (the rest was stored). */
   dataErrors: 65,
+  /** `tap`/`top`: no chatflow instance answers at the URL. */
+  unavailable: 69,
   /** Something unexpected broke inside chatflow. */
   internal: 70,
+  /** `tap`/`top`: the instance refused the token. */
+  noPermission: 77,
   /** The pipeline file is invalid or unreadable. */
   config: 78,
   /** A second SIGINT/SIGTERM: exited at once, without flushing. */

@@ -11,6 +11,7 @@ import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { type PipelineRuntime, startPipeline } from '../pipelines/run.js';
 import { openStorage } from '../resources/storage.js';
+import { tapRoute } from '../server/tapRoute.js';
 import { apiRoutes } from '../server/apiRoutes.js';
 import { createHttpServer } from '../server/httpServer.js';
 import { EXIT } from './exitCodes.js';
@@ -83,6 +84,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
         logger,
       }),
     );
+    http.register(tapRoute({ pipeline: runtime, clock: () => performance.now(), logger }));
   }
   const listenFailure = await http.listen().then(
     () => undefined,
