@@ -13,10 +13,17 @@ import { type PipelineRuntime, startPipeline } from '../pipelines/run.js';
 import { openStorage } from '../resources/storage.js';
 import { apiRoutes } from '../server/apiRoutes.js';
 import { createHttpServer } from '../server/httpServer.js';
+import { reloadRoutes } from '../server/reloadRoutes.js';
 import { EXIT } from './exitCodes.js';
+import { watchFiles } from './fileWatcher.js';
 import { loadForCli } from './loadForCli.js';
+import { PipelineReloader } from './pipelineReloader.js';
 import { renderStatusLine, renderSummary, totals } from './statusLine.js';
 import { Terminal } from './terminal.js';
+import { watchedFiles } from './watchedFiles.js';
+
+/** How long the pipeline's files must be quiet before a change reloads (an editor saves in bursts). */
+const RELOAD_DEBOUNCE_MS = 300;
 
 export async function runCommand(file: string, options: { quiet: boolean }, io: CommandIo): Promise<number> {
   // The first SIGINT/SIGTERM (caught by bin/chatflow.js before anything loads) stops the run,
@@ -70,6 +77,25 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     if (error instanceof PipelineError && error.stage === 'config') return EXIT.config;
     throw error;
   }
+  // Reloads: on a change of the pipeline file or a file it reads, SIGHUP, or POST /api/reload.
+  const reloadLog = logger.child({ component: 'reload' });
+  const requestReload = (trigger: 'file' | 'signal') => {
+    reloader.request(trigger).catch((err: unknown) => reloadLog.error({ err: toError(err), trigger }, 'Reload failed.'));
+  };
+  const watcher = watchFiles(
+    () => requestReload('file'),
+    RELOAD_DEBOUNCE_MS,
+    (err) => reloadLog.warn({ err }, 'Cannot watch the pipeline files; edits will not reload by themselves.'),
+  );
+  const reloader = new PipelineReloader({
+    file,
+    env: io.env,
+    runtime,
+    logger,
+    stderr,
+    wallClock: Date.now,
+    onApplied: (next) => watcher.setFiles(watchedFiles(file, next)),
+  });
   // The runtime's API (/health, /api/graph, /api/control/…) comes with the server: a pipeline
   // with no HTTP node opens no port, so several can run side by side.
   if (http.needed) {
@@ -83,12 +109,14 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
         logger,
       }),
     );
+    http.register(reloadRoutes(reloader));
   }
   const listenFailure = await http.listen().then(
     () => undefined,
     (err: unknown) => toError(err),
   );
   if (listenFailure) {
+    watcher.close();
     await runtime.stop();
     await http.close();
     await storage.close();
@@ -97,6 +125,8 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     return listenFailure instanceof PipelineError && listenFailure.stage === 'config' ? EXIT.config : EXIT.internal;
   }
   logger.info({ file, nodes: graph.nodes.size }, 'Pipeline started.');
+  watcher.setFiles(watchedFiles(file, graph));
+  const stopReloadSignal = io.onReloadSignal?.(() => requestReload('signal'));
 
   const startedAt = performance.now();
   let previous = totals(runtime.snapshot(), startedAt);
@@ -117,6 +147,8 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
   });
 
   const reason = await stopped;
+  watcher.close();
+  stopReloadSignal?.();
   if (ticker) clearInterval(ticker);
   terminal?.clearStatus();
   logger.info({ reason }, 'Stopping: draining operators and flushing sinks.');
