@@ -16,16 +16,22 @@ export interface FileWatcher {
 /** Editors' swap, backup and temporary files (vim, emacs, JetBrains, VS Code's atomic save). */
 const EDITOR_TEMP = /(^\.#|^#.*#$|~$|\.swp$|\.swx$|\.tmp$|___jb_\w+___$|^4913$)/;
 
+/**
+ * Whether a change `fs.watch` reported for `name` in `dir` is one of `wanted`. Some platforms
+ * give no name; then any change in the folder counts.
+ */
+export function isWatchedChange(wanted: ReadonlySet<string>, dir: string, name: string | null): boolean {
+  if (name === null) return true;
+  const base = basename(name);
+  return !EDITOR_TEMP.test(base) && wanted.has(join(dir, base));
+}
+
 export function watchFiles(onChange: () => void, debounceMs: number, onError: (err: Error) => void): FileWatcher {
   const watchers = new Map<string, FSWatcher>();
   let wanted = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const changed = (dir: string, name: string | null) => {
-    // Some platforms give no name; then any change in the folder counts.
-    if (name !== null) {
-      const base = basename(name);
-      if (EDITOR_TEMP.test(base) || !wanted.has(join(dir, base))) return;
-    }
+    if (!isWatchedChange(wanted, dir, name)) return;
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;

@@ -11,11 +11,16 @@ import type { PipelineGraph } from '../core/pipelineGraph.js';
 import { loadPipeline } from '../pipelines/graph.js';
 import type { ReloadReport } from '../pipelines/reloadReport.js';
 import type { ReloadOutcome, ReloadState, ReloadTrigger } from '../pipelines/reloadState.js';
+import { contentsOf, filesRead } from './watchedFiles.js';
 
 export interface ReloaderDeps {
   readonly file: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly runtime: { reload(next: PipelineGraph): Promise<ReloadReport> };
+  readonly runtime: {
+    reload(next: PipelineGraph, options?: { readonly rebuild?: ReadonlySet<string> }): Promise<ReloadReport>;
+  };
+  /** The graph running now (the one `chatflow run` started). */
+  readonly running: PipelineGraph;
   readonly logger: Logger;
   /** The terminal (through the CLI's writer, above the status line). */
   readonly stderr: NodeJS.WritableStream;
@@ -30,9 +35,12 @@ export class PipelineReloader {
   #running: Promise<ReloadOutcome> | undefined;
   #queued: { promise: Promise<ReloadOutcome>; trigger: ReloadTrigger } | undefined;
   #state: ReloadState = { last: undefined, configValid: true, reloads: 0, failures: 0 };
+  /** What the running nodes read from their files, by node id (see {@link contentsOf}). */
+  #contents: Map<string, string>;
 
   constructor(deps: ReloaderDeps) {
     this.#deps = deps;
+    this.#contents = contentsOf(filesRead(deps.file, deps.running));
     this.#log = deps.logger.child({ component: 'reload' });
   }
 
@@ -83,7 +91,12 @@ export class PipelineReloader {
       return this.#record({ status: 'invalid', trigger, issues });
     }
     for (const warning of graph.warnings) stderr.write(`${formatIssue(warning)}\n`);
-    const report = await this.#deps.runtime.reload(graph);
+    // A node whose config is the same but whose file (a word list) changed is rebuilt: it
+    // reads the file at start.
+    const contents = contentsOf(filesRead(file, graph));
+    const rebuild = new Set([...contents].filter(([id, digest]) => this.#contents.get(id) !== digest).map(([id]) => id));
+    const report = await this.#deps.runtime.reload(graph, { rebuild });
+    this.#contents = contents;
     this.#deps.onApplied?.(graph);
     this.#log.info(
       {

@@ -91,6 +91,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     file,
     env: io.env,
     runtime,
+    running: graph,
     logger,
     stderr,
     wallClock: Date.now,
