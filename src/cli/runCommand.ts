@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { CommandIo } from './commandIo.js';
 import { CONTROL_BUS, ControlBus } from '../core/controlBus.js';
+import { RELOAD_STATUS } from '../core/reloadStatus.js';
 import { provide, Services } from '../core/services.js';
 import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
@@ -52,6 +53,9 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
   // The dashboard's control API reaches the control nodes through this (docs/api.md).
   const controlBus = new ControlBus();
   const instance = io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8);
+  // Read by sample_metrics (chatflow_config_valid); the reloader exists once the pipeline runs.
+  let reloads: PipelineReloader | undefined;
+  const reloadStatus = () => reloads?.state ?? { configValid: true, failures: 0 };
   let runtime: PipelineRuntime;
   try {
     runtime = await startPipeline(graph, {
@@ -62,7 +66,11 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
         instance,
         http,
         ...storage.resources,
-        services: new Services([...storage.provided, provide(CONTROL_BUS, controlBus)]),
+        services: new Services([
+          ...storage.provided,
+          provide(CONTROL_BUS, controlBus),
+          provide(RELOAD_STATUS, reloadStatus),
+        ]),
         ...(terminal ? { stdout: terminal.stdout } : {}),
       },
     });
@@ -97,6 +105,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     wallClock: Date.now,
     onApplied: (next) => watcher.setFiles(watchedFiles(file, next)),
   });
+  reloads = reloader;
   // The runtime's API (/health, /api/graph, /api/control/…) comes with the server: a pipeline
   // with no HTTP node opens no port, so several can run side by side.
   if (http.needed) {

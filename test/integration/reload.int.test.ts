@@ -152,6 +152,16 @@ describe('chatflow run reloads its pipeline file', () => {
     });
     expect(banner.status).toBe(200);
     expect(await banner.json()).toMatchObject({ configValid: false, last: { status: 'invalid' } });
+    // …and by the metric, on /metrics (sample_metrics → metrics sink).
+    const configValid = async () => {
+      const text = await (
+        await fetch(`http://127.0.0.1:${shape.listen}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).text();
+      return /^chatflow_config_valid(?:\{[^}]*\})? (\d)$/m.exec(text)?.[1];
+    };
+    await until('/metrics says the file is invalid', async () => (await configValid()) === '0', {
+      detail: () => run.output(),
+    });
     await oscFlows('while the file is broken');
     // POST /api/reload on the broken file: 422 with the issues; without the token: 401.
     const refused = await fetch(`http://127.0.0.1:${shape.listen}/api/reload`, {
@@ -165,6 +175,7 @@ describe('chatflow run reloads its pipeline file', () => {
 
     // 6. Fixed: applies (nothing changed against the running graph).
     expect(await edit({}, 'the fixed file applies')).toMatchObject({ added: 0, removed: 0, changed: 0 });
+    await until('/metrics says the file is valid again', async () => (await configValid()) === '1');
 
     // 7. SIGHUP reloads (Linux here; the code is portable) and does not stop the run.
     if (process.platform !== 'win32') {
