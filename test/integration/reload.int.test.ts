@@ -3,14 +3,18 @@
  * source on the fake IRC server, parse_command → throttle → control (with slew) → osc to a real
  * `oscdump`. The file is edited several times (a node added, a throttle rate changed, a
  * variable's range changed, an OSC variable removed, the YAML broken then fixed), and reloads
- * are also asked for by SIGHUP and `POST /api/reload`.
+ * are also asked for by SIGHUP and `POST /api/reload`. Every chat message goes to PostgreSQL and
+ * the variables to Redis (real servers), through sinks the edits leave alone.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeTwitchServer, privmsgLine } from '../fakes/twitchServer.js';
 import { chatflow, pipelinesStarted, stop } from '../support/cli.js';
 import { until } from '../support/poll.js';
+import { startTestPostgres, startTestRedis } from '../support/servers.js';
 import { tempDirs } from '../support/tempDirs.js';
 import { freePort } from '../../src/resources/embedded.js';
 import { type OscDump, startOscDump } from './oscSupport.js';
@@ -24,6 +28,8 @@ afterAll(async () => {
 });
 
 interface Shape {
+  readonly redis: string;
+  readonly postgres: string;
   readonly twitch: string;
   readonly osc: number;
   readonly listen: number;
@@ -36,6 +42,7 @@ interface Shape {
 function pipeline(s: Shape): string {
   return `version: 1
 server: { listen: "127.0.0.1:${s.listen}", token: "\${CHATFLOW_TOKEN}" }
+resources: { redis: { url: "${s.redis}" }, postgres: { url: "${s.postgres}" } }
 sources:
   chat: { type: twitch, channels: [live], server: "${s.twitch}" }
 operators:
@@ -56,6 +63,8 @@ ${s.drive ? '      drive: { range: [0, 1], default: 0.1 }\n' : ''}  stats: { typ
 sinks:
   synth: { type: osc, inputs: [cv], target: "127.0.0.1:${s.osc}" }
   metrics: { type: metrics, inputs: [stats] }
+  history: { type: postgres, inputs: [chat], kinds: [chat] }
+  state: { type: redis_state, inputs: [cv] }
 ${s.echo ? '  echo: { type: file, inputs: [chat], path: echo.jsonl }\n' : ''}`;
 }
 
@@ -73,6 +82,10 @@ const INVALID = 'Pipeline file is invalid; the running pipeline was kept.';
 
 describe('chatflow run reloads its pipeline file', () => {
   it('keeps the Twitch connection and the OSC values through edits, a broken file, SIGHUP and POST /api/reload', async () => {
+    const redisServer = await startTestRedis();
+    cleanups.push(() => redisServer.destroy());
+    const postgresServer = await startTestPostgres();
+    cleanups.push(() => postgresServer.destroy());
     const twitch = await FakeTwitchServer.start();
     cleanups.push(() => twitch.close());
     const synth: OscDump = await startOscDump();
@@ -80,6 +93,8 @@ describe('chatflow run reloads its pipeline file', () => {
     const dir = await temp.make('chatflow-reload-');
     const file = join(dir, 'pipeline.yaml');
     let shape: Shape = {
+      redis: redisServer.url,
+      postgres: postgresServer.url,
       twitch: twitch.url,
       osc: synth.port,
       listen: await freePort(),
@@ -197,6 +212,21 @@ describe('chatflow run reloads its pipeline file', () => {
     clearInterval(chat);
     const done = await stop(run);
     expect(done.code).toBe(0);
+
+    // Every message sent was stored: none lost through the reloads (one row per message id).
+    const db = new pg.Client({ connectionString: postgresServer.url });
+    await db.connect();
+    const stored = await db.query<{ message_id: string }>('SELECT message_id FROM chat_messages');
+    await db.end();
+    const ids = stored.rows.map((r) => r.message_id).sort();
+    expect(ids).toHaveLength(sent);
+    expect(ids).toEqual(Array.from({ length: sent }, (_, i) => `m${i + 1}`).sort());
+    // Redis kept the variables through the reloads; drive, removed, is at its default.
+    const redis = new Redis(redisServer.url);
+    const variables = await redis.hgetall('chatflow:variables');
+    await redis.quit();
+    expect(JSON.parse(variables.drive ?? '{}')).toMatchObject({ value: 0.1 });
+    expect(Object.keys(variables).sort()).toEqual(['cutoff', 'drive', 'resonance']);
 
     // The source was never reconnected: one connection, for the whole run.
     expect(twitch.connections).toHaveLength(1);
