@@ -124,4 +124,16 @@ describe('PipelineReloader', () => {
     expect([...(t.runtime.applied[1]?.rebuild ?? [])]).toEqual(['mod']);
     expect(outcome).toMatchObject({ status: 'ok', report: { changed: ['mod'] } });
   });
+
+  it('says once, plainly, what applies only at the next start, and applies the rest', async () => {
+    const t = await setUp(`server: { listen: "127.0.0.1:8080" }\n${yaml('10/s')}`);
+    writeFileSync(t.file, `server: { listen: "127.0.0.1:9090" }\n${yaml('20/s')}`);
+    const outcome = await t.reloader.request('file');
+    expect(outcome).toMatchObject({ status: 'ok', report: { changed: ['fair'], needsRestart: [{ setting: 'server.listen' }] } });
+    expect(t.err().match(/applies at the next start/g)).toHaveLength(1);
+    expect(t.err()).toContain('changed server.listen; this applies at the next start (restart chatflow).');
+    // Applied: the next reload of the same file has nothing left to say.
+    await t.reloader.request('file');
+    expect(t.err().match(/applies at the next start/g)).toHaveLength(1);
+  });
 });
