@@ -2,9 +2,10 @@
 // Runs the TypeScript sources directly (tsx), so a fresh clone needs no build step.
 
 // Signals are caught before anything loads: a SIGTERM while chatflow starts must let it stop
-// what it has started (embedded servers), not kill it halfway. SIGHUP (the terminal closed) is
-// one too. The first asks the command to stop (io.shutdown); a second exits at once, without
-// flushing.
+// what it has started (embedded servers), not kill it halfway. The first asks the command to
+// stop (io.shutdown); a second exits at once, without flushing. SIGHUP asks a running
+// `chatflow run` to reload its pipeline file (io.onReloadSignal); before the run listens (while
+// it starts) and for the other commands, it stops like SIGTERM (the terminal closed).
 const shutdown = new AbortController();
 const onSignal = (signal) => {
   if (!shutdown.signal.aborted) {
@@ -14,7 +15,15 @@ const onSignal = (signal) => {
   process.stderr.write(`\nchatflow: second ${signal}; exiting without flushing.\n`);
   process.exit(130);
 };
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
+let reloadListener;
+const onHangup = (signal) => {
+  if (reloadListener && !shutdown.signal.aborted) reloadListener();
+  else onSignal(signal);
+};
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, onSignal);
+// Windows has no SIGHUP (Node emulates it for a closed console window, which must stop).
+if (process.platform !== 'win32') process.on('SIGHUP', onHangup);
+else process.on('SIGHUP', onSignal);
 
 const { register } = await import('tsx/esm/api');
 register();
@@ -24,6 +33,12 @@ process.exitCode = await main(process.argv.slice(2), {
   stderr: process.stderr,
   env: process.env,
   shutdown: shutdown.signal,
+  onReloadSignal: (listener) => {
+    reloadListener = listener;
+    return () => {
+      if (reloadListener === listener) reloadListener = undefined;
+    };
+  },
 });
 // A command cut short by a signal may still have work in flight; it is not waited for.
 if (shutdown.signal.aborted) process.exit();

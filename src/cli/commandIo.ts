@@ -8,4 +8,10 @@ export interface CommandIo {
    * traps them before anything loads; a second one exits 130 at once). Absent in tests.
    */
   readonly shutdown?: AbortSignal;
+  /**
+   * Subscribes to SIGHUP, which asks a running `chatflow run` to reload its pipeline file
+   * (bin/chatflow.js; absent on Windows, which has no SIGHUP, and in tests). Returns the
+   * unsubscribe; while nobody listens, SIGHUP stops the command like SIGTERM.
+   */
+  readonly onReloadSignal?: (listener: () => void) => () => void;
 }

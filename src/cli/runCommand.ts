@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { CommandIo } from './commandIo.js';
 import { CONTROL_BUS, ControlBus } from '../core/controlBus.js';
+import { RELOAD_STATUS } from '../core/reloadStatus.js';
 import { provide, Services } from '../core/services.js';
 import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
@@ -14,10 +15,17 @@ import { openStorage } from '../resources/storage.js';
 import { tapRoute } from '../server/tapRoute.js';
 import { apiRoutes } from '../server/apiRoutes.js';
 import { createHttpServer } from '../server/httpServer.js';
+import { reloadRoutes } from '../server/reloadRoutes.js';
 import { EXIT } from './exitCodes.js';
+import { watchFiles } from './fileWatcher.js';
 import { loadForCli } from './loadForCli.js';
+import { PipelineReloader } from './pipelineReloader.js';
 import { renderStatusLine, renderSummary, totals } from './statusLine.js';
 import { Terminal } from './terminal.js';
+import { watchedFiles } from './watchedFiles.js';
+
+/** How long the pipeline's files must be quiet before a change reloads (an editor saves in bursts). */
+const RELOAD_DEBOUNCE_MS = 300;
 
 export async function runCommand(file: string, options: { quiet: boolean }, io: CommandIo): Promise<number> {
   // The first SIGINT/SIGTERM (caught by bin/chatflow.js before anything loads) stops the run,
@@ -46,6 +54,9 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
   // The dashboard's control API reaches the control nodes through this (docs/api.md).
   const controlBus = new ControlBus();
   const instance = io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8);
+  // Read by sample_metrics (chatflow_config_valid); the reloader exists once the pipeline runs.
+  let reloads: PipelineReloader | undefined;
+  const reloadStatus = () => reloads?.state ?? { configValid: true, failures: 0 };
   let runtime: PipelineRuntime;
   try {
     runtime = await startPipeline(graph, {
@@ -56,7 +67,11 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
         instance,
         http,
         ...storage.resources,
-        services: new Services([...storage.provided, provide(CONTROL_BUS, controlBus)]),
+        services: new Services([
+          ...storage.provided,
+          provide(CONTROL_BUS, controlBus),
+          provide(RELOAD_STATUS, reloadStatus),
+        ]),
         ...(terminal ? { stdout: terminal.stdout } : {}),
       },
     });
@@ -71,6 +86,27 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     if (error instanceof PipelineError && error.stage === 'config') return EXIT.config;
     throw error;
   }
+  // Reloads: on a change of the pipeline file or a file it reads, SIGHUP, or POST /api/reload.
+  const reloadLog = logger.child({ component: 'reload' });
+  const requestReload = (trigger: 'file' | 'signal') => {
+    reloader.request(trigger).catch((err: unknown) => reloadLog.error({ err: toError(err), trigger }, 'Reload failed.'));
+  };
+  const watcher = watchFiles(
+    () => requestReload('file'),
+    RELOAD_DEBOUNCE_MS,
+    (err) => reloadLog.warn({ err }, 'Cannot watch the pipeline files; edits will not reload by themselves.'),
+  );
+  const reloader = new PipelineReloader({
+    file,
+    env: io.env,
+    runtime,
+    running: graph,
+    logger,
+    stderr,
+    wallClock: Date.now,
+    onApplied: (next) => watcher.setFiles(watchedFiles(file, next)),
+  });
+  reloads = reloader;
   // The runtime's API (/health, /api/graph, /api/control/…) comes with the server: a pipeline
   // with no HTTP node opens no port, so several can run side by side.
   if (http.needed) {
@@ -85,12 +121,14 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
       }),
     );
     http.register(tapRoute({ pipeline: runtime, clock: () => performance.now(), logger }));
+    http.register(reloadRoutes(reloader));
   }
   const listenFailure = await http.listen().then(
     () => undefined,
     (err: unknown) => toError(err),
   );
   if (listenFailure) {
+    watcher.close();
     await runtime.stop();
     await http.close();
     await storage.close();
@@ -99,6 +137,8 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     return listenFailure instanceof PipelineError && listenFailure.stage === 'config' ? EXIT.config : EXIT.internal;
   }
   logger.info({ file, nodes: graph.nodes.size }, 'Pipeline started.');
+  watcher.setFiles(watchedFiles(file, graph));
+  const stopReloadSignal = io.onReloadSignal?.(() => requestReload('signal'));
 
   const startedAt = performance.now();
   let previous = totals(runtime.snapshot(), startedAt);
@@ -119,6 +159,8 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
   });
 
   const reason = await stopped;
+  watcher.close();
+  stopReloadSignal?.();
   if (ticker) clearInterval(ticker);
   terminal?.clearStatus();
   logger.info({ reason }, 'Stopping: draining operators and flushing sinks.');

@@ -146,7 +146,11 @@ export interface CommandEvent extends EventBase {
   readonly chat: ChatEvent;
 }
 
-export type ControlOrigin = 'command' | 'vote' | 'slew' | 'panic' | 'reset' | 'default' | 'restore';
+/**
+ * Why a control value changed. `retired`: a live reload removed the variable; this is its safe
+ * default, sent once, after which the variable is gone (a sink must not send it again later).
+ */
+export type ControlOrigin = 'command' | 'vote' | 'slew' | 'panic' | 'reset' | 'default' | 'restore' | 'retired';
 
 /** A control variable changed. */
 export interface ControlEvent extends EventBase {

@@ -569,7 +569,7 @@ sinks:
     h.feed('a').next(command('cutoff', 0.5));
     await until(() => controls(h).length === 8);
     expect(controls(h).slice(6)).toMatchObject([
-      { variable: 'pitch', value: 1, origin: 'reset' },
+      { variable: 'pitch', value: 1, origin: 'retired' },
       { variable: 'cutoff', value: 0.5, previous: 1, origin: 'command' },
     ]);
   });

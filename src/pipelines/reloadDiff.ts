@@ -26,11 +26,15 @@ export interface GraphDiff {
   readonly needsRestart: readonly SettingChange[];
 }
 
-export function diffGraphs(running: PipelineGraph, next: PipelineGraph): GraphDiff {
+/**
+ * @param rebuild Nodes to rebuild even if their config is the same: a file they read at start
+ *   (a word list) changed on disk.
+ */
+export function diffGraphs(running: PipelineGraph, next: PipelineGraph, rebuild: ReadonlySet<string> = new Set()): GraphDiff {
   const nodes = new Map<string, NodeChange>();
   for (const [id, node] of next.nodes) {
     const old = running.nodes.get(id);
-    nodes.set(id, old === undefined ? 'added' : classify(old, node));
+    nodes.set(id, old === undefined ? 'added' : rebuild.has(id) ? 'changed' : classify(old, node));
   }
   for (const id of running.nodes.keys()) if (!next.nodes.has(id)) nodes.set(id, 'removed');
   return { nodes, needsRestart: settingChanges(running.settings, next.settings) };

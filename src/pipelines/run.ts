@@ -235,16 +235,18 @@ export class PipelineRuntime {
    * Reloads run one after another; `runtime.graph` is `next` once this resolves.
    *
    * @param next A validated graph (build it with the same registry).
+   * @param options.rebuild Nodes to rebuild even when their config is unchanged (a file they
+   *   read at start changed on disk).
    */
-  reload(next: PipelineGraph): Promise<ReloadReport> {
-    const run = this.#reloads.then(() => this.#reload(next));
+  reload(next: PipelineGraph, options: { readonly rebuild?: ReadonlySet<string> } = {}): Promise<ReloadReport> {
+    const run = this.#reloads.then(() => this.#reload(next, options.rebuild));
     this.#reloads = run.catch(() => undefined);
     return run;
   }
 
-  async #reload(next: PipelineGraph): Promise<ReloadReport> {
+  async #reload(next: PipelineGraph, rebuild: ReadonlySet<string> | undefined): Promise<ReloadReport> {
     const started = this.#clock();
-    const diff = diffGraphs(this.#graph, next);
+    const diff = diffGraphs(this.#graph, next, rebuild);
     if (this.#stopping) {
       return reloadReport(diff, { applied: false, restarted: [], failed: [], lostInRetiredSinks: 0, durationMs: 0 });
     }

@@ -36,6 +36,7 @@ describe('METRIC_HELP', () => {
           clock,
           probe,
           nodeMetrics: () => [source.snapshot(), parser.snapshot(), sink.snapshot()],
+          reloadStatus: () => ({ configValid: false, failures: 1 }),
         }),
       )
       .subscribe(({ event }) => {

@@ -45,7 +45,8 @@ async function serversOn(dir: string): Promise<number[]> {
 
 /**
  * Whether chatflow has installed its signal handlers: SIGHUP (bit 0 of SigCgt), which Node
- * itself does not catch, is trapped together with SIGINT and SIGTERM by bin/chatflow.js.
+ * itself does not catch, is trapped together with SIGINT and SIGTERM by bin/chatflow.js (to
+ * stop a run that is starting, and to reload one that runs).
  */
 async function trapsSignals(pid: number): Promise<boolean> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
@@ -102,6 +103,19 @@ describe('a signal during start-up', () => {
     expect(done.code).toBe(0);
     expect(done.stderr).toContain('Stopped during start-up.');
     expect(done.stderr).not.toContain('Embedded server failed');
+    await until('the servers started are gone', async () => (await serversOn(dir)).length === 0);
+    expect(await serversOn(dir)).toEqual([]);
+  });
+
+  it('SIGHUP while redis-server starts stops it like SIGTERM (only a running pipeline reloads on SIGHUP)', async () => {
+    const dir = await project();
+    const slow = await slowServers(2);
+    const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir, env: { PATH: slow.path } });
+    await until('redis-server is being started', () => existsSync(slow.marker('redis-server')));
+    run.child.kill('SIGHUP');
+    const done = await run.finished;
+    expect(done.code).toBe(0);
+    expect(done.stderr).toContain('Stopped during start-up.');
     await until('the servers started are gone', async () => (await serversOn(dir)).length === 0);
     expect(await serversOn(dir)).toEqual([]);
   });

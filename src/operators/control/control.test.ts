@@ -129,7 +129,7 @@ describe('control', () => {
         });
         expectObservable(source.pipe(control(single, { scheduler: testScheduler, state })), '----------^-').toBe(
           '----------r-|',
-          { r: ctl('pitch', 0, 2.5, 'reset', 10, 10) },
+          { r: ctl('pitch', 0, 2.5, 'retired', 10, 10) },
         );
         expectObservable(source.pipe(control(single, { scheduler: testScheduler, state })), '-----------^').toBe(
           '------------|',

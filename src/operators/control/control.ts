@@ -58,7 +58,7 @@ export interface ControlDeps {
    * after an error, a rebuild by a live reload) starts a variable from what is kept and sends
    * nothing for it (the value is already out) but the rest of a slew it was in, unless its
    * range changed: then it starts over from its default. A variable no longer declared is sent
-   * its default once (origin `reset`) and forgotten. Without it, all of that is per
+   * its default once (origin `retired`) and forgotten. Without it, all of that is per
    * subscription.
    */
   readonly state?: NodeState;
@@ -355,7 +355,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       for (const [name, old] of kept.declared) {
         if (declared.has(name)) continue;
         kept.declared.delete(name);
-        emit(old, old.spec.default, 'reset', undefined, clock());
+        emit(old, old.spec.default, 'retired', undefined, clock());
       }
       for (const [name, spec] of declared) {
         const st = newState(name, spec, false);

@@ -1,4 +1,5 @@
 import { defineOperator } from '../../core/component.js';
+import { RELOAD_STATUS } from '../../core/reloadStatus.js';
 import { ALERTS_PORT, SampleMetricsConfig } from './config.js';
 import { sampleMetrics } from './sampleMetrics.js';
 
@@ -33,12 +34,14 @@ export const sampleMetricsComponent = defineOperator({
   ],
   create: (config, ctx) => {
     const pipeline = ctx.resources.pipeline;
+    const reloadStatus = ctx.resources.services?.get(RELOAD_STATUS);
     return sampleMetrics(config, {
       scheduler: ctx.scheduler,
       clock: ctx.clock,
       instance: ctx.resources.instance,
       drops: ctx.metrics,
       ...(pipeline ? { nodeMetrics: () => pipeline.snapshot() } : {}),
+      ...(reloadStatus ? { reloadStatus } : {}),
     });
   },
 });

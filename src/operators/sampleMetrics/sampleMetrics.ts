@@ -2,6 +2,7 @@ import { asyncScheduler, interval, Observable, type OperatorFunction, type Sched
 import type { Routed } from '../../core/component.js';
 import type { ChatflowEvent } from '../../core/events.js';
 import { type DropCounter, NO_DROPS, type NodeMetricsSnapshot } from '../../core/metrics.js';
+import type { ReloadStatus } from '../../core/reloadStatus.js';
 import { formatDuration } from '../../core/units.js';
 import { AlertRule } from './alerts.js';
 import { MetricBatch } from './batch.js';
@@ -23,6 +24,8 @@ export interface SampleMetricsDeps {
    * nor `chatflow_end_to_end_latency_ms`, which is read from the sinks.
    */
   readonly nodeMetrics?: () => readonly NodeMetricsSnapshot[];
+  /** How `chatflow run`'s reloads went (core/reloadStatus.ts); without it, no reload metrics. */
+  readonly reloadStatus?: () => ReloadStatus;
   /** Makes the process probe of a subscription; defaults to the real one. */
   readonly probe?: ProcessProbeFactory;
   /** Where a failed sample is counted (`sample_error`). */
@@ -61,7 +64,7 @@ export function sampleMetrics(
   config: SampleMetricsConfig,
   deps: SampleMetricsDeps = {},
 ): OperatorFunction<ChatflowEvent, Routed> {
-  const { scheduler = asyncScheduler, instance = 'local', nodeMetrics, drops = NO_DROPS } = deps;
+  const { scheduler = asyncScheduler, instance = 'local', nodeMetrics, reloadStatus, drops = NO_DROPS } = deps;
   const clock = deps.clock ?? (() => performance.now());
   const createProbe = deps.probe ?? realProcessProbe;
   const windowLabel = formatDuration(config.window);
@@ -95,6 +98,11 @@ export function sampleMetrics(
             batch.value('chatflow_command_success_rate', undefined, accepted / (accepted + rejected));
           }
           if (probe) processMetrics(batch, probe.sample());
+          if (reloadStatus) {
+            const status = reloadStatus();
+            batch.value('chatflow_config_valid', undefined, status.configValid ? 1 : 0);
+            batch.value('chatflow_reload_failures_total', undefined, status.failures);
+          }
         } catch {
           drops.drop('sample_error', false);
           return;

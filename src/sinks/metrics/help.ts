@@ -28,6 +28,8 @@ export const METRIC_HELP: Readonly<Record<string, string>> = Object.freeze({
   chatflow_command_success_rate: 'Accepted over all commands in the last sample interval (0 to 1).',
   chatflow_throttled_per_minute: 'Events held back by rate limits (throttle, cooldown) per minute over the last sample interval.',
   chatflow_moderated_total: 'Moderation verdicts other than allow, per reason, since the sampling node started.',
+  chatflow_config_valid: 'Whether the pipeline file was valid when last read (1), or is invalid and the running pipeline is the previous one (0).',
+  chatflow_reload_failures_total: 'Reloads of the pipeline file that found it invalid (and kept the running pipeline), since start.',
   chatflow_process_rss_bytes: 'Resident memory of the process.',
   chatflow_process_heap_used_bytes: 'V8 heap in use.',
   chatflow_process_cpu_percent: 'CPU time (user and system) over wall time in the last sample interval, as a fraction of one core.',

@@ -251,6 +251,18 @@ describe('OscSink', () => {
     expect(() => sink.write([control('cutoff', 0.1)])).toThrow(NotConnectedError);
   });
 
+  it('sends a retired variable its default once and not again on stop (a reload removed it)', async () => {
+    const r = await receiver();
+    const { sink } = sinkFor({ target: `127.0.0.1:${r.port}`, max_rate: 'off' });
+    await sink.start();
+    sink.write([control('cutoff', 0.5, 'default'), control('drive', 0.1, 'default')]);
+    sink.write([control('drive', 0.1, 'retired')]);
+    await sink.stop();
+    expect(await received(r, 4)).toEqual(['/cv/cutoff f 0.5', '/cv/drive f 0.1', '/cv/drive f 0.1', '/cv/cutoff f 0.5']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(r.messages()).toHaveLength(4);
+  });
+
   it('learns defaults from panic and reset too, keyed by address', async () => {
     const r = await receiver();
     const { sink } = sinkFor({ target: `127.0.0.1:${r.port}`, max_rate: 'off' });

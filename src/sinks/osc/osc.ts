@@ -223,6 +223,8 @@ export class OscSink implements Sink<ChatflowEvent> {
           continue;
         }
         if (event.kind === 'control' && DEFAULT_ORIGINS.has(event.origin)) this.#learn(outgoing);
+        // A variable a reload removed got its default now; at shutdown it is no longer there.
+        if (event.kind === 'control' && event.origin === 'retired') this.#learned.delete(outgoing.key);
         this.#coalescer.offer(outgoing);
       }
     } finally {
@@ -281,7 +283,8 @@ export class OscSink implements Sink<ChatflowEvent> {
       else if (!Number.isFinite(value)) return undefined;
       values[i] = value;
     }
-    const urgent = event.kind === 'control' && (event.origin === 'panic' || event.origin === 'reset');
+    const urgent =
+      event.kind === 'control' && (event.origin === 'panic' || event.origin === 'reset' || event.origin === 'retired');
     return { key, message: { address, values }, urgent };
   }
 
