@@ -3,11 +3,15 @@
  * (reload the pipeline file now): docs/api.md. Behind the token like the rest of `/api`.
  */
 import type { FastifyInstance } from 'fastify';
-import type { ReloadOutcome, ReloadState, ReloadTrigger } from '../pipelines/reloadState.js';
 
+/**
+ * What the routes need of whoever reloads (the CLI's `PipelineReloader`). Declared here, with
+ * the outcome as plain JSON, so the server never imports the runtime (docs/architecture.md).
+ */
 export interface ReloadTarget {
-  readonly state: ReloadState;
-  request(trigger: ReloadTrigger): Promise<ReloadOutcome>;
+  /** The last reload's result and the counts since start (sent as it is). */
+  readonly state: unknown;
+  request(trigger: 'api'): Promise<{ readonly status: 'ok' | 'invalid' }>;
 }
 
 export function reloadRoutes(target: ReloadTarget) {
