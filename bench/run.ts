@@ -11,6 +11,7 @@ import { kickThroughput } from './kickThroughput.js';
 import { oscLatency } from './oscLatency.js';
 import { overlayFanout } from './overlayFanout.js';
 import { redisOutage } from './redisOutage.js';
+import { reloadBench } from './reload.js';
 import { storage } from './storage.js';
 import { storageOsc } from './storageOsc.js';
 import { twitchRecovery } from './twitchRecovery.js';
@@ -30,6 +31,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'storage-osc': storageOsc,
   'redis-outage': redisOutage,
   'full-graph': fullGraph,
+  reload: reloadBench,
 };
 
 const wanted = process.argv.slice(2);
