@@ -170,7 +170,7 @@ describe('the dashboard while the pipeline is edited', () => {
       timeout: WAIT_MS,
     });
     expect(await page.locator('#reload-issues li').count()).toBe(0);
-    // The tapped node's panel works on a node the reload added.
+    // A tap opens on the redrawn graph.
     await page.locator('#graph [data-node="cmds"]').click();
     await page.waitForFunction(() => Number(document.getElementById('tap-panel')?.dataset.events ?? 0) > 0, undefined, { timeout: WAIT_MS });
     await page.screenshot({ path: `${ARTIFACTS}dashboard-after-reload.png`, animations: 'disabled', fullPage: true });
