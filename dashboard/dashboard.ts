@@ -21,6 +21,7 @@ import type {
 import { Api, ApiError, forgetToken, saveToken, Stream, type StreamState, storedToken } from './dashboardApi.js';
 import { HistoryChart, LiveChart } from './dashboardCharts.js';
 import { GraphPanel } from './dashboardGraph.js';
+import { TapPanel } from './dashboardTap.js';
 import {
   AlertsPanel,
   byId,
@@ -33,6 +34,7 @@ import {
   refreshTimes,
   VariablesPanel,
 } from './dashboardPanels.js';
+import { ReloadPanel } from './dashboardReload.js';
 import { CHARTS, HISTORICAL_METRICS, historicalSeries, latestTick } from './dashboardSeries.js';
 
 /** How often the panels that are not on the stream are fetched again. */
@@ -41,6 +43,10 @@ const INSTANCES_EVERY_MS = 10_000;
 const QUESTIONS_EVERY_MS = 15_000;
 const MODERATION_EVERY_MS = 10_000;
 const TIMES_EVERY_MS = 5000;
+/** How often the file's validity is read again (also on every stream hello). */
+const RELOAD_EVERY_MS = 3000;
+/** How long the nodes a reload added or changed stay highlighted. */
+const HIGHLIGHT_MS = 6000;
 
 const root = document.documentElement;
 
@@ -86,6 +92,8 @@ class Dashboard {
   readonly #health = new HealthPanel();
   readonly #instances = new InstancesPanel();
   readonly #history = new HistoryChart(byId('history-plot'));
+  readonly #tap: TapPanel;
+  readonly #reload: ReloadPanel;
   readonly #timers: number[] = [];
   readonly #resize: ResizeObserver;
   #stream: Stream | undefined;
@@ -96,6 +104,12 @@ class Dashboard {
     this.#api = api;
     this.#questions = new QuestionsPanel(api);
     this.#moderation = new ModerationPanel(api);
+    this.#tap = new TapPanel(api.token);
+    this.#graph.onSelect((node, ports) => this.#tap.open(node, ports));
+    // The graph on the stream follows the running pipeline; reading it now redraws at once.
+    this.#reload = new ReloadPanel(api, (nodes) => {
+      void this.#loadGraph().then(() => this.#graph.highlight(nodes, HIGHLIGHT_MS));
+    });
     for (const def of CHARTS) {
       const section = document.querySelector<HTMLElement>(`[data-chart="${def.id}"]`);
       if (section) this.#charts.push(new LiveChart(def, section));
@@ -126,12 +140,14 @@ class Dashboard {
     this.#every(INSTANCES_EVERY_MS, () => this.#loadInstances());
     this.#every(QUESTIONS_EVERY_MS, () => this.#questions.load());
     this.#every(MODERATION_EVERY_MS, () => this.#moderation.load());
+    this.#every(RELOAD_EVERY_MS, () => this.#reload.poll());
     this.#timers.push(window.setInterval(() => refreshTimes(byId('app')), TIMES_EVERY_MS));
   }
 
   stop(): void {
     this.#stopped = true;
     this.#stream?.close();
+    this.#tap.close();
     for (const t of this.#timers) clearInterval(t);
     this.#resize.disconnect();
   }
@@ -185,6 +201,7 @@ class Dashboard {
         for (const alert of message.alerts) this.#alerts.receive(alert, false);
         this.#variables.show(message.variables);
         this.#note('');
+        void this.#reload.poll();
         return;
       case 'metrics':
         this.#metrics(message.metrics);

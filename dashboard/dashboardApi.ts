@@ -82,6 +82,17 @@ export class Api {
     }
   }
 
+  /** POST that also accepts a non-2xx answer with a JSON body (`/api/reload` answers 422 with the issues). */
+  async postAny<T>(path: string): Promise<T> {
+    const response = await fetch(path, { method: 'POST', headers: this.#headers(), cache: 'no-store' });
+    if (response.status === 401) throw new ApiError(401, 'The token was not accepted.');
+    try {
+      return (await response.json()) as T;
+    } catch {
+      throw new ApiError(response.status, `${path} answered ${response.status}.`);
+    }
+  }
+
   #headers(json = false): Record<string, string> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token !== '') headers.authorization = `Bearer ${this.token}`;

@@ -77,9 +77,35 @@ export class GraphPanel {
   #size: { readonly width: number; readonly height: number } | undefined;
   /** Layouts of the current shape, by orientation (a resize must not lay it out again). */
   readonly #layouts = new Map<Orientation, Layout>();
+  /** Nodes a reload added or changed, highlighted until their timer ends. */
+  readonly #highlighted = new Map<string, number>();
+  #onSelect: ((node: string, ports: readonly string[]) => void) | undefined;
 
   constructor(host: HTMLElement) {
     this.#host = host;
+  }
+
+  /**
+   * Calls `select` with a node's id and the ports its edges leave from ('' the default) when
+   * it is clicked (or tapped, or Enter on it).
+   */
+  onSelect(select: (node: string, ports: readonly string[]) => void): void {
+    this.#onSelect = select;
+  }
+
+  /** Highlights `nodes` (`data-highlight` and the `fresh` class) for `ms`. */
+  highlight(nodes: readonly string[], ms: number): void {
+    for (const id of nodes) {
+      clearTimeout(this.#highlighted.get(id));
+      this.#highlighted.set(
+        id,
+        window.setTimeout(() => {
+          this.#highlighted.delete(id);
+          if (this.#graph) this.#update(this.#graph);
+        }, ms),
+      );
+    }
+    if (this.#graph) this.#update(this.#graph);
   }
 
   /** Draws or updates the graph. */
@@ -198,6 +224,14 @@ export class GraphPanel {
     if (!box) return undefined;
     const group = svg('g', { class: `node kind-${node.kind}`, transform: `translate(${box.x},${box.y})` });
     group.dataset.node = node.id;
+    group.setAttribute('tabindex', '0');
+    group.setAttribute('role', 'button');
+    group.setAttribute('aria-label', `Tap ${node.id}`);
+    const select = () => this.#onSelect?.(node.id, this.#portsOf(node.id));
+    group.addEventListener('click', select);
+    group.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ' ') select();
+    });
     const title = svg('title');
     const rect = svg('rect', { width: layout.nodeWidth, height: layout.nodeHeight, rx: node.kind === 'operator' ? 6 : 14 });
     const name = svg('text', { x: 10, y: 17, class: 'name' });
@@ -205,6 +239,11 @@ export class GraphPanel {
     const detail = svg('text', { x: 10, y: 33, class: 'detail' });
     group.append(title, rect, name, detail);
     return { group, detail, title };
+  }
+
+  #portsOf(node: string): string[] {
+    const ports = new Set((this.#graph?.edges ?? []).filter((e) => e.from === node).map((e) => e.port));
+    return ports.size === 0 ? [''] : [...ports].sort();
   }
 
   #edge(edge: GraphEdgeView, layout: Layout, tap: boolean): EdgeParts | undefined {
@@ -241,7 +280,9 @@ export class GraphPanel {
       const parts = this.#nodes.get(node.id);
       if (!parts) continue;
       const cls = statusClass(node.status);
-      parts.group.setAttribute('class', `node kind-${node.kind} st-${cls}`);
+      const fresh = this.#highlighted.has(node.id);
+      parts.group.setAttribute('class', `node kind-${node.kind} st-${cls}${fresh ? ' fresh' : ''}`);
+      parts.group.dataset.highlight = String(fresh);
       parts.group.dataset.status = node.status;
       const dropped = Object.values(node.metrics?.dropped ?? {}).reduce((sum, d) => sum + d.count, 0);
       parts.detail.textContent = clip(`${node.type} · ${node.status}`, DETAIL_CHARS);
