@@ -60,6 +60,11 @@ export class TapPanel {
   #node: string | undefined;
   #paused = false;
   #missed = 0;
+  /**
+   * The lines shown, by their event's JSON. A ported operator mirrors each event of a named
+   * port to its default one (`mirrorToDefault`): the same event, shown once, under its port.
+   */
+  readonly #shown = new Map<string, HTMLElement>();
 
   constructor(token: string) {
     this.#token = token;
@@ -75,6 +80,7 @@ export class TapPanel {
     this.#missed = 0;
     this.#pause.textContent = 'Pause';
     this.#list.replaceChildren();
+    this.#shown.clear();
     this.#panel.dataset.events = '0';
     this.#panel.dataset.node = node;
     byId('tap-node').textContent = node;
@@ -132,11 +138,25 @@ export class TapPanel {
           this.#status.textContent = `paused; ${this.#missed} events not shown.`;
           return;
         }
+        const key = JSON.stringify(message.event);
+        const twin = this.#shown.get(key);
+        if (twin?.isConnected) {
+          if (twin.dataset.port === '' && message.port !== '') {
+            twin.textContent = tapLine(message.port, message.event);
+            twin.dataset.port = message.port;
+          }
+          return;
+        }
         const seq = Number(this.#panel.dataset.events ?? 0) + 1;
         const line = element('li', '', tapLine(message.port, message.event));
         line.dataset.seq = String(seq);
+        line.dataset.port = message.port;
+        this.#shown.set(key, line);
         this.#list.prepend(line);
         while (this.#list.childElementCount > TAP_KEEP) this.#list.lastElementChild?.remove();
+        if (this.#shown.size > TAP_KEEP * 2) {
+          for (const [k, el] of this.#shown) if (!el.isConnected) this.#shown.delete(k);
+        }
         this.#panel.dataset.events = String(seq);
         return;
       }
