@@ -23,6 +23,9 @@ import {
   variableName,
 } from './variables.js';
 
+/** A control change while it is being put together, before it is emitted. */
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Collaborators of {@link control}. */
 export interface ControlDeps {
   /** Clock of slew steps and `ts`; defaults to {@link asyncScheduler}. */
@@ -164,13 +167,12 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         st.value = value;
         const ts = scheduler.now();
         const id = idStem + ++sequence;
-        const event: ControlEvent =
-          by === undefined
-            ? { kind: 'control', variable: st.name, value, previous, origin, ts, receivedAt, id }
-            : { kind: 'control', variable: st.name, value, previous, origin, by, ts, receivedAt, id };
-        if (heldMs <= 0 && towards === undefined) subscriber.next(event);
-        else if (towards === undefined) subscriber.next({ ...event, heldMs });
-        else subscriber.next(heldMs > 0 ? { ...event, heldMs, towards } : { ...event, towards });
+        // One object per change, its optional fields set only when present (exactOptionalPropertyTypes).
+        const event: Writable<ControlEvent> = { kind: 'control', variable: st.name, value, previous, origin, ts, receivedAt, id };
+        if (by !== undefined) event.by = by;
+        if (heldMs > 0) event.heldMs = heldMs;
+        if (towards !== undefined) event.towards = towards;
+        subscriber.next(event);
       };
 
       /** Stops the slew of `st` where it is; `st.slewing` still says where it was going. */
