@@ -150,6 +150,11 @@ export class NodeMetrics implements DropCounter {
   bufferDepth = 0;
   /** Sinks: the driver's buffer size (`buffer.max_events`), set by the runtime at start. */
   bufferCapacity: number | undefined;
+  /**
+   * Called on every unintentional drop. The runtime's loss monitor sets it to wake itself up;
+   * it then reads the counters on its own schedule, so a drop costs one call here.
+   */
+  onLoss: (() => void) | undefined;
   status: NodeStatus = 'starting';
   lastError: string | undefined;
   /** Time spent per event inside the node (sampled). */
@@ -199,6 +204,14 @@ export class NodeMetrics implements DropCounter {
     const entry = this.#dropped.get(reason);
     if (entry) entry.count += count;
     else this.#dropped.set(reason, { count, intentional });
+    if (!intentional) this.onLoss?.();
+  }
+
+  /** The unintentional drops so far, by reason (what the loss monitor reads). */
+  losses(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [reason, entry] of this.#dropped) if (!entry.intentional) out.set(reason, entry.count);
+    return out;
   }
 
   /**

@@ -3,6 +3,7 @@
  * graph and every node's live metrics. The runtime's full graph (`pipelineGraph.ts`) extends
  * these shapes; a component never sees the definitions or the file's positions.
  */
+import type { AlertEvent } from './events.js';
 import type { NodeKind, NodeMetricsSnapshot } from './metrics.js';
 import type { VariableDeclaration } from './variables.js';
 
@@ -38,6 +39,18 @@ export interface GraphShape {
   readonly order: readonly string[];
 }
 
+/**
+ * Alerts the runtime raises by itself, whatever the pipeline's `sample_metrics` rules say: a
+ * node losing events (rule `data_loss:<node id>`, src/pipelines/lossMonitor.ts). The `metrics`
+ * sink shows them on the dashboard beside the rules' alerts.
+ */
+export interface RuntimeAlerts {
+  /** The runtime's alerts firing now (the latest event of each). */
+  active(): readonly AlertEvent[];
+  /** Calls `listener` with every alert event the runtime raises from now on; returns the unsubscribe. */
+  subscribe(listener: (alert: AlertEvent) => void): () => void;
+}
+
 /** What components may read of the running pipeline. */
 export interface PipelineView {
   readonly graph: GraphShape;
@@ -45,4 +58,6 @@ export interface PipelineView {
   snapshot(): NodeMetricsSnapshot[];
   /** `performance.now()` when the pipeline started. */
   readonly startedAt: number;
+  /** The runtime's own alerts (loss); absent outside a runtime. */
+  readonly alerts?: RuntimeAlerts;
 }

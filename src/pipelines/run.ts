@@ -21,6 +21,7 @@ import { resolveSinkDriver } from '../core/sinkDriverConfig.js';
 import { type DrainResult, type SinkDriver, writeBatches } from './sinkDriver/writeBatches.js';
 import { type BackoffPolicy, SOURCE_BACKOFF, backoffDelay } from '../core/backoff.js';
 import type { GraphNode, PipelineGraph } from '../core/pipelineGraph.js';
+import type { RuntimeAlerts } from '../core/pipelineView.js';
 import { type Chain, planChains } from './chains.js';
 import { RoutedDispatch, SingleDispatch, SourceDispatch } from './dispatch.js';
 import { failedNode, LinkSubscriber, type LinkEnds, link, NodeFailure } from './link.js';
@@ -30,6 +31,7 @@ import { type ReloadFailure, type ReloadReport, reloadReport } from './reloadRep
 import { type GraphDiff, diffGraphs } from './reloadDiff.js';
 import { type Tap, type TapListener, type TapOptions, TapRegistry } from './tap.js';
 import { keepAlive } from './restart.js';
+import { type LossReport, LossMonitor } from './lossMonitor.js';
 import { SinkRelay, SwitchInput } from './switchInput.js';
 
 export interface RuntimeOptions {
@@ -52,6 +54,11 @@ export interface RuntimeOptions {
 export interface StopReport {
   /** Events still buffered in sinks when their flush deadline passed (counted as drops). */
   readonly lostAtShutdown: number;
+  /**
+   * Everything lost since start (every unintentional drop, shutdown included), by node and
+   * reason, nodes a reload removed included.
+   */
+  readonly lost: LossReport;
   readonly durationMs: number;
 }
 
@@ -97,6 +104,8 @@ export class PipelineRuntime {
   readonly #wallClock: () => number;
   readonly #backoff: BackoffPolicy;
   readonly #log: Logger;
+  /** Makes every unintentional drop loud: log, dashboard alert, the stop report's ledger. */
+  readonly #loss: LossMonitor;
   /** The options' resources plus a read-only view of this runtime (`resources.pipeline`). */
   readonly #resources: Resources;
   /** `performance.now()` (the runtime's clock) when the pipeline was built. */
@@ -117,12 +126,24 @@ export class PipelineRuntime {
     this.#backoff = options.backoff ?? SOURCE_BACKOFF;
     this.#taps = new TapRegistry(this.#scheduler);
     this.#log = options.logger.child({ component: 'runtime' });
+    this.#loss = new LossMonitor({
+      scheduler: this.#scheduler,
+      wallClock: this.#wallClock,
+      clock: this.#clock,
+      logger: this.#log,
+      instance: options.resources.instance,
+    });
     this.startedAt = this.#clock();
     this.#resources = { ...options.resources, pipeline: this };
     this.#finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;
     });
     for (const node of graph.nodes.values()) this.#addNode(node);
+  }
+
+  /** The runtime's own alerts: a node losing events (`data_loss:<node>`, src/pipelines/lossMonitor.ts). */
+  get alerts(): RuntimeAlerts {
+    return this.#loss;
   }
 
   /** The running graph; a reload replaces it. */
@@ -134,6 +155,7 @@ export class PipelineRuntime {
     const metrics = new NodeMetrics(node.id, node.kind, node.type, node.definition.metricRoles);
     if (!node.enabled) metrics.status = 'disabled';
     this.metrics.set(node.id, metrics);
+    this.#loss.watch(metrics);
     this.#ports.set(node.id, new NodePorts(metrics, node.ports));
   }
 
@@ -219,7 +241,7 @@ export class PipelineRuntime {
       if (metrics.status !== 'disabled' && metrics.status !== 'failed') metrics.status = 'stopped';
     }
     this.#resolveFinished();
-    return { lostAtShutdown: lost, durationMs: this.#clock() - started };
+    return { lostAtShutdown: lost, lost: this.#loss.stop(), durationMs: this.#clock() - started };
   }
 
   /**
@@ -332,11 +354,15 @@ export class PipelineRuntime {
       sub.unsubscribe();
       this.#sourcesLeft -= 1;
     }
+    /** Drains of the sinks retired here, by node: a node's old metrics are watched until it ends. */
+    const drains = new Map<string, Promise<number>>();
     for (const [id, running] of [...this.#sinks]) {
       if (change(id) !== 'changed' && change(id) !== 'removed') continue;
       running.relay.detach();
       this.#sinks.delete(id);
-      retiring.push(this.#retire(running));
+      const drain = this.#retire(running);
+      drains.set(id, drain);
+      retiring.push(drain);
     }
 
     // 2. Nodes: forget removed ones, make added ones, keep a changed one's metrics, ports and
@@ -347,6 +373,7 @@ export class PipelineRuntime {
       if (c === 'removed') {
         goneports.push(...(this.#ports.get(id) as NodePorts).all());
         this.#ports.delete(id);
+        this.#loss.unwatch(this.metrics.get(id) as NodeMetrics, drains.get(id));
         this.metrics.delete(id);
         this.#states.get(id)?.clear();
         this.#states.delete(id);
@@ -363,6 +390,7 @@ export class PipelineRuntime {
       if (was.type !== node.type || was.kind !== node.kind) {
         // Another component: its counters and its state would mean something else.
         goneports.push(...ports.all());
+        this.#loss.unwatch(this.metrics.get(id) as NodeMetrics, drains.get(id));
         this.#states.get(id)?.clear();
         this.#states.delete(id);
         this.#addNode(node);
