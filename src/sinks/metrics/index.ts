@@ -10,7 +10,7 @@ export const metricsComponent = defineSink({
   type: 'metrics',
   summary: 'Streams metrics, alerts and variables to the dashboard, serves /api/metrics and Prometheus /metrics, and registers the instance in Redis.',
   description:
-    'Wire `sample_metrics` into it (and `control` nodes, for the dashboard\'s variables). Serves the dashboard\'s WebSocket (`/api/stream`: `hello`, then `metrics` at most every `stream_every`, `alert` and `variables` as they happen), `/api/metrics/realtime`, `/api/metrics/aggregated`, `/api/alerts`, `/api/variables` and `/metrics` (Prometheus text, `chatflow_` names). With `resources.redis`, every `heartbeat` it writes its latest metrics to `<prefix>metrics:<instance>` (expiring after `instance_ttl`) and refreshes `<prefix>instances`, so the aggregate shows every live instance; alerts are published on `<prefix>alerts`. Redis down: counted as `redis_failed`, everything else goes on, and the next heartbeat after it is back rewrites the state. History is the job of a `postgres` sink: feed it a `sample_metrics` node (the default pipeline samples every 10 s for it) and `/api/metrics/historical` reads it back. See docs/api.md.',
+    'Wire `sample_metrics` into it (and `control` nodes, for the dashboard\'s variables). Serves the dashboard\'s WebSocket (`/api/stream`: `hello`, then `metrics` at most every `stream_every`, `alert` and `variables` as they happen), `/api/metrics/realtime`, `/api/metrics/aggregated`, `/api/alerts`, `/api/variables` and `/metrics` (Prometheus text, `chatflow_` names). With `resources.redis`, every `heartbeat` it writes its latest metrics to `<prefix>metrics:<instance>` (expiring after `instance_ttl`) and refreshes `<prefix>instances`, so the aggregate shows every live instance; alerts are published on `<prefix>alerts`. Alerts the runtime raises by itself (`data_loss:<node>`: a node losing events, whatever the `sample_metrics` rules say) are shown and published the same way. Redis down: counted as `redis_failed`, everything else goes on, and the next heartbeat after it is back rewrites the state. History is the job of a `postgres` sink: feed it a `sample_metrics` node (the default pipeline samples every 10 s for it) and `/api/metrics/historical` reads it back. See docs/api.md.',
   config: MetricsConfig,
   driver: { batchTimeoutMs: 0, whenFull: 'latest_per_key', bufferMax: 20_000, batchMax: 1000 },
   examples: ['stream_every: 1s', 'instance: studio-a\nheartbeat: 1s\ninstance_ttl: 5s\nprometheus: false'],
@@ -28,6 +28,7 @@ export const metricsComponent = defineSink({
       http,
       instance: ctx.resources.instance,
       ...(pipeline ? { graph: () => graphView(pipeline.graph, pipeline.snapshot()) } : {}),
+      ...(pipeline?.alerts ? { runtimeAlerts: pipeline.alerts } : {}),
       ...(url === undefined ? {} : { redis: () => createRedis(url, `chatflow-${ctx.id}`) }),
       scheduler: ctx.scheduler,
       now: ctx.wallClock,

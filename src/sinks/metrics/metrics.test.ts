@@ -6,6 +6,7 @@ import { testContext } from '../../../test/support/context.js';
 import type { AlertEvent, ControlEvent, MetricEvent } from '../../core/events.js';
 import { silentLogger } from '../../core/logger.js';
 import { NodeMetrics } from '../../core/metrics.js';
+import type { RuntimeAlerts } from '../../core/pipelineView.js';
 import type { DashboardMessage } from '../../server/dashboardWire.js';
 import { createHttpServer } from '../../server/httpServer.js';
 import { MetricsConfig, MetricsSink, metricsComponent } from './index.js';
@@ -25,13 +26,14 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-async function serve(config: Record<string, unknown> = {}) {
+async function serve(config: Record<string, unknown> = {}, extra: { runtimeAlerts?: RuntimeAlerts } = {}) {
   const http = createHttpServer({ listen: '127.0.0.1:0', token: '' }, silentLogger());
   const metrics = new NodeMetrics('metrics', 'sink', 'metrics');
   const sink = new MetricsSink('metrics', MetricsConfig.parse({ instance: 'unit', ...config }), {
     http,
     instance: 'fallback',
     drops: metrics,
+    ...extra,
   });
   await sink.start();
   const address = await http.listen();
@@ -158,6 +160,33 @@ describe('metrics sink: dashboard stream', () => {
     ]);
     expect(sink.alerts().active).toEqual([]);
     expect(sink.alerts().recent.map((a) => a.state)).toEqual(['firing', 'resolved']);
+  });
+
+  it("shows the runtime's own alerts (data loss) from start, without any sample_metrics, and stops following them at stop", async () => {
+    const listeners = new Set<(a: AlertEvent) => void>();
+    const already = alert('data_loss:history', 'firing', 'history lost 5 events: buffer_full 5.');
+    const runtimeAlerts: RuntimeAlerts = {
+      active: () => [already],
+      subscribe: (listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    };
+    const { sink, port } = await serve({ stream_every: '1h' }, { runtimeAlerts });
+    // Firing before the sink started (a reload rebuilt it): shown at once.
+    expect(sink.alerts().active.map((a) => a.rule)).toEqual(['data_loss:history']);
+    await sink.start();
+    expect(listeners.size).toBe(1);
+    const c = await client(port);
+    const hello = c.messages[0];
+    expect(hello?.type === 'hello' ? hello.alerts.map((a) => a.message) : []).toEqual(['history lost 5 events: buffer_full 5.']);
+    for (const listener of listeners) listener(alert('data_loss:history', 'resolved', 'history has lost nothing for 1 min.'));
+    await until(() => c.messages.length >= 2);
+    const live = c.messages[1];
+    expect(live?.type === 'alert' ? [live.alert.rule, live.alert.state] : []).toEqual(['data_loss:history', 'resolved']);
+    expect(sink.alerts().active).toEqual([]);
+    await sink.stop();
+    expect(listeners.size).toBe(0);
   });
 
   it('bounds a stalled client by its buffered bytes and resyncs it with a fresh hello once it drains', async () => {

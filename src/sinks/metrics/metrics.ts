@@ -11,6 +11,7 @@ import type { Sink } from '../../core/component.js';
 import type { ChatflowEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
+import type { RuntimeAlerts } from '../../core/pipelineView.js';
 import type { createRedis } from '../../resources/redisClient.js';
 import {
   type AggregatedResponse,
@@ -40,6 +41,11 @@ export interface MetricsDeps {
   readonly instance: string;
   /** The pipeline with live counts; an empty graph when absent (unit tests). */
   readonly graph?: () => GraphView;
+  /**
+   * The runtime's own alerts (a node losing events), shown and published like the rules'
+   * alerts from the moment the sink starts, whatever `sample_metrics` nodes feed it.
+   */
+  readonly runtimeAlerts?: RuntimeAlerts;
   /** A Redis client for the registry and alerts; absent: local only. */
   readonly redis?: () => ReturnType<typeof createRedis>;
   /** Timers (stream, heartbeat, pings). */
@@ -67,6 +73,8 @@ export class MetricsSink implements Sink<ChatflowEvent> {
   readonly #now: () => number;
   readonly #log: Logger;
   readonly prometheus: PromExport | undefined;
+  readonly #runtimeAlerts: RuntimeAlerts | undefined;
+  #unsubscribeAlerts: (() => void) | undefined;
   #heartbeat: Subscription | undefined;
   #inflight: Promise<void> | undefined;
   #stopped = false;
@@ -77,6 +85,7 @@ export class MetricsSink implements Sink<ChatflowEvent> {
     this.#scheduler = deps.scheduler ?? asyncScheduler;
     this.#now = deps.now ?? (() => this.#scheduler.now());
     this.#log = deps.logger ?? silentLogger();
+    this.#runtimeAlerts = deps.runtimeAlerts;
     const graph = deps.graph ?? (() => EMPTY_GRAPH);
     this.#hub = new MetricsHub(
       {
@@ -122,6 +131,7 @@ export class MetricsSink implements Sink<ChatflowEvent> {
    * Redis that is down delays nothing). Never throws.
    */
   async start(): Promise<void> {
+    this.#followRuntimeAlerts();
     if (!this.#redis || this.#heartbeat) return;
     await this.#redis.connect(2000);
     if (this.#heartbeat || this.#stopped) return;
@@ -148,9 +158,19 @@ export class MetricsSink implements Sink<ChatflowEvent> {
     }
   }
 
+  /** Shows the runtime's alerts firing now, then every one it raises (once, however often `start` runs). */
+  #followRuntimeAlerts(): void {
+    const feed = this.#runtimeAlerts;
+    if (!feed || this.#unsubscribeAlerts || this.#stopped) return;
+    for (const alert of feed.active()) this.write([alert]);
+    this.#unsubscribeAlerts = feed.subscribe((alert) => this.write([alert]));
+  }
+
   /** Closes the dashboard clients, stops the heartbeat and leaves the Redis registry. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#unsubscribeAlerts?.();
+    this.#unsubscribeAlerts = undefined;
     this.#heartbeat?.unsubscribe();
     this.#heartbeat = undefined;
     await this.#hub.close();
