@@ -131,7 +131,7 @@ describe('chatflow CLI corners', () => {
     const t = io();
     expect(await main(['run', '--quiett'], t.io)).toBe(64);
     expect(t.err()).toBe(
-      'chatflow run: unknown option --quiett. Did you mean --quiet? Options: --quiet, --help.\n(chatflow run --help for usage)\n',
+      'chatflow run: unknown option --quiett. Did you mean --quiet? Options: --quiet, --strict, --help.\n(chatflow run --help for usage)\n',
     );
     const v = io();
     expect(await main(['graph', '--format'], v.io)).toBe(64);

@@ -33,15 +33,19 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   run: {
     summary: 'Run a pipeline until SIGINT/SIGTERM (or until every source has ended).',
-    usage: `chatflow run [file] [--quiet]
+    usage: `chatflow run [file] [--quiet] [--strict]
 
   file      the pipeline (default: ./pipeline.yaml)
   --quiet   no live status line
+  --strict  exit 74 if any event was lost (a full buffer, retries exhausted, the flush deadline…)
 
-Exit codes: 0 stopped cleanly (also by a signal during start-up: what had started is stopped), 78 invalid\npipeline (or server.listen in use, or a component refusing its config at start), 130 second signal (no\nflush), 70 internal error.`,
-    options: { quiet: { type: 'boolean' } },
+The last line says what the run lost, by node and reason ("Lost 12 events: history buffer_full 12."),
+or "Nothing lost.".
+
+Exit codes: 0 stopped cleanly (also by a signal during start-up: what had started is stopped; also when\nevents were lost, without --strict), 74 events were lost (--strict), 78 invalid pipeline (or server.listen\nin use, or a component refusing its config at start), 130 second signal (no flush), 70 internal error.`,
+    options: { quiet: { type: 'boolean' }, strict: { type: 'boolean' } },
     stopsOnShutdown: true,
-    run: (p, v, io) => runCommand(p[0] ?? 'pipeline.yaml', { quiet: v.quiet === true }, io),
+    run: (p, v, io) => runCommand(p[0] ?? 'pipeline.yaml', { quiet: v.quiet === true, strict: v.strict === true }, io),
   },
   validate: {
     summary: 'Check a pipeline and report every problem with its position.',

@@ -9,6 +9,12 @@ export const EXIT = {
   dataErrors: 65,
   /** `tap`/`top`: no chatflow instance answers at the URL. */
   unavailable: 69,
+  /**
+   * `run --strict`: the run lost events (unintentional drops: a full buffer, retries exhausted,
+   * the flush deadline at stop, …); the last line says which. EX_IOERR: output it was to write
+   * was not written.
+   */
+  lost: 74,
   /** Something unexpected broke inside chatflow. */
   internal: 70,
   /** `tap`/`top`: the instance refused the token. */

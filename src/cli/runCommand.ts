@@ -17,6 +17,7 @@ import { apiRoutes } from '../server/apiRoutes.js';
 import { createHttpServer } from '../server/httpServer.js';
 import { reloadRoutes } from '../server/reloadRoutes.js';
 import { EXIT } from './exitCodes.js';
+import { lossLine } from './lossLine.js';
 import { watchFiles } from './fileWatcher.js';
 import { loadForCli } from './loadForCli.js';
 import { PipelineReloader } from './pipelineReloader.js';
@@ -27,7 +28,16 @@ import { watchedFiles } from './watchedFiles.js';
 /** How long the pipeline's files must be quiet before a change reloads (an editor saves in bursts). */
 const RELOAD_DEBOUNCE_MS = 300;
 
-export async function runCommand(file: string, options: { quiet: boolean }, io: CommandIo): Promise<number> {
+/**
+ * @param options.quiet No live status line.
+ * @param options.strict Exit with {@link EXIT.lost} when the run lost events (without it, 0;
+ *   the last line says what was lost either way).
+ */
+export async function runCommand(
+  file: string,
+  options: { quiet: boolean; strict?: boolean },
+  io: CommandIo,
+): Promise<number> {
   // The first SIGINT/SIGTERM (caught by bin/chatflow.js before anything loads) stops the run,
   // whenever it comes: a start-up in progress is cancelled and what it started is stopped.
   const shutdown = io.shutdown ?? new AbortController().signal;
@@ -170,9 +180,16 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
   const nodes = runtime.snapshot();
   stderr.write(`${renderSummary(nodes)}\n`);
   logger.info(
-    { reason, lostAtShutdown: report.lostAtShutdown, durationMs: Math.round(report.durationMs) },
+    {
+      reason,
+      lost: report.lost.total,
+      lostAtShutdown: report.lostAtShutdown,
+      durationMs: Math.round(report.durationMs),
+    },
     'Pipeline stopped.',
   );
   logger.flush();
-  return EXIT.ok;
+  // The last line, after every log line: what was lost, by node and reason, or "Nothing lost."
+  stderr.write(`${lossLine(report.lost)}\n`);
+  return options.strict === true && report.lost.total > 0 ? EXIT.lost : EXIT.ok;
 }
