@@ -13,6 +13,7 @@ import type {
   VariableView,
 } from '../src/server/dashboardWire.js';
 import type { Api } from './dashboardApi.js';
+import { alertMeta } from './alertMeta.js';
 import { statusClass } from './dashboardLayout.js';
 import { METRIC } from './dashboardSeries.js';
 
@@ -198,7 +199,7 @@ function row(a: AlertView): HTMLLIElement {
   li.append(
     chip(a.state === 'firing' ? a.severity : 'resolved', a.state === 'firing' ? a.severity : 'resolved'),
     element('span', 'main', a.rule),
-    element('span', 'meta', `${formatValue(a.value)} / ${formatValue(a.threshold)}`),
+    element('span', 'meta', alertMeta(a, formatValue)),
     timeEl(a.ts),
     element('span', 'text', a.message),
   );

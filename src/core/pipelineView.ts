@@ -39,6 +39,9 @@ export interface GraphShape {
   readonly order: readonly string[];
 }
 
+/** The rule of a node's loss alert: `data_loss:<node id>` (never a `sample_metrics` rule id, which has no colon). */
+export const LOSS_RULE_PREFIX = 'data_loss:';
+
 /**
  * Alerts the runtime raises by itself, whatever the pipeline's `sample_metrics` rules say: a
  * node losing events (rule `data_loss:<node id>`, src/pipelines/lossMonitor.ts). The `metrics`

@@ -26,10 +26,7 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import type { AlertEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { NodeKind, NodeMetrics } from '../core/metrics.js';
-import type { RuntimeAlerts } from '../core/pipelineView.js';
-
-/** The rule of a node's loss alert: `data_loss:<node id>` (never a `sample_metrics` rule id). */
-export const LOSS_RULE_PREFIX = 'data_loss:';
+import { LOSS_RULE_PREFIX, type RuntimeAlerts } from '../core/pipelineView.js';
 
 export interface LossMonitorOptions {
   /** Checks and their times. */
