@@ -8,12 +8,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chatflow, pipelinesStarted, stop } from '../support/cli.js';
+import { type Run, chatflow, pipelinesStarted, stop } from '../support/cli.js';
 import { until } from '../support/poll.js';
 import { tempDirs } from '../support/tempDirs.js';
 
 const temp = tempDirs();
-afterAll(() => temp.removeAll());
+/** Runs a failed test may have left running. */
+const started: Run[] = [];
+afterAll(async () => {
+  for (const run of started) if (run.child.exitCode === null && run.child.signalCode === null) await stop(run);
+  await temp.removeAll();
+});
 
 const pipeline = (source: string, path: string) => `version: 1
 sources:
@@ -48,6 +53,7 @@ describe('chatflow run: loss is loud', () => {
   it('warns while a sink loses events, and ends with the count by node and reason (exit 0 without --strict)', async () => {
     const dir = await project(pipeline('rate: 50/s', '/dev/full'));
     const run = chatflow(['run', '--quiet'], { cwd: dir });
+    started.push(run);
     await pipelinesStarted([run]);
     // Logged while it runs (at the first check after the first loss), not only at stop.
     await until('the loss was logged', () => run.output().includes('"msg":"Events lost."'), {
