@@ -14,6 +14,22 @@ describe('NodeMetrics', () => {
     expect(snap.counts).toEqual({ quota_used: 10 });
     expect(snap.gauges).toEqual({ quota_remaining: 9985 });
   });
+
+  it('calls onLoss on every unintentional drop only, and lists the losses by reason', () => {
+    const metrics = new NodeMetrics('history', 'sink', 'postgres');
+    let calls = 0;
+    metrics.onLoss = () => {
+      calls += 1;
+    };
+    metrics.drop('superseded', true, 10);
+    metrics.drop('filtered');
+    expect(calls).toBe(0);
+    metrics.drop('buffer_full', false, 3);
+    metrics.drop('buffer_full', false);
+    metrics.drop('flush_timeout', false, 2);
+    expect(calls).toBe(3);
+    expect(metrics.losses()).toEqual(new Map([['buffer_full', 4], ['flush_timeout', 2]]));
+  });
 });
 
 describe('TappedHistogram', () => {
