@@ -149,10 +149,11 @@ export function replay(config: ReplayConfig, ctx: ReplayContext): Observable<Cha
         resume();
       }
       if (flow.paused && head < queue.length && !subscriber.closed) {
-        const pausedAt = now;
         cancelResume = flow.onResume(() => {
           cancelResume = undefined;
-          lag += scheduler.now() - pausedAt;
+          // The event that waited goes now; the rest keep their spacing behind it.
+          const waited = queue[head];
+          if (waited !== undefined) lag = Math.max(lag, scheduler.now() - waited.due);
           schedule();
         });
         return;

@@ -293,9 +293,9 @@ export function createChatGenerator(config: SimulateConfig, options: ChatGenerat
  * rate picks up where it stopped (the pause shifts the schedule) rather than catching up.
  *
  * ```text
- * rate: 1/ms, paused from 3ms to 6ms
- * flow:     ---p--r--
- * result:   -ab---cd-
+ * rate: 1/ms, count: 4; paused at 3ms, resumed at 6ms
+ * flow:     ---p--r----
+ * result:   -ab---c(d|)
  * ```
  *
  * @param config Parsed config.
