@@ -431,7 +431,7 @@ describe('simulate under backpressure (ctx.flow)', () => {
     const ctx = { ...testContext({ kind: 'source', scheduler: testScheduler }), flow: gate };
     const seen: string[] = [];
     testScheduler.run(() => {
-      simulateComponent.create(SimulateConfig.parse({ rate: 'max', count: 2 }), ctx).subscribe((e) => seen.push(e.id));
+      simulateComponent.create(SimulateConfig.parse({ rate: 'max', count: 2 }), ctx).subscribe((e) => seen.push((e as ChatEvent).id));
       testScheduler.schedule(() => expect(seen).toEqual([]), 5);
       testScheduler.schedule(() => gate.set([]), 6);
     });
