@@ -13,7 +13,9 @@ export const postgresComponent = defineSink({
   config: PostgresConfig,
   driver: {
     bufferMax: 200_000,
-    whenFull: 'drop_oldest',
+    // History is what must not be lost: a full buffer pauses the pausable sources feeding it
+    // (simulate, replay) instead of dropping; live chat is held up to twice the buffer.
+    whenFull: 'block',
     // Under load, 5000 events per batch (two parts of 2500) cut per-transaction costs: about
     // 1.3× the rows/s of 1000 (npm run bench storage). The timeout bounds a quiet show's delay.
     batchMax: 5000,
