@@ -6,6 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import pg from 'pg';
 import { parse, stringify } from 'yaml';
 import { defaultRegistry } from '../../src/components.js';
@@ -59,6 +60,8 @@ export async function runDefaultPipelineAtMax(options: {
       baseDir: options.dir,
       instance: 'issue-17',
       http,
+      // The `show` console sink's lines go nowhere.
+      stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
       ...(options.postgresUrl === undefined ? {} : { postgres: { url: options.postgresUrl } }),
     },
   });
