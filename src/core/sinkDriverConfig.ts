@@ -24,7 +24,9 @@ export const SinkDriverConfig = z.strictObject({
     })
     .partial()
     .optional()
-    .describe('The bounded buffer in front of the sink.'),
+    .describe(
+      'The bounded buffer in front of the sink: `max_events`, and `when_full`, what happens when it is full (`drop_oldest`, `drop_newest`, `latest_per_key`, or `block`: pause the sources that can wait, such as simulate and replay, instead of dropping; see docs/storage.md#backpressure).',
+    ),
   batch: z
     .strictObject({
       max_events: z.number().int().positive().describe('Most events handed to one write.'),
