@@ -4,6 +4,17 @@
  * has drained to half, so pausable sources upstream resume in long strides, not per event.
  */
 
+import type { SinkDriverSettings } from '../../core/sinkDriverConfig.js';
+
+/**
+ * Whether a driver with these settings reports congestion: `when_full: block`. (A tier behind
+ * the memory buffer, such as a disk buffer, should report it too: pausable sources pause at
+ * memory-full, before anything spills.)
+ */
+export function reportsCongestion(settings: SinkDriverSettings): boolean {
+  return settings.whenFull === 'block';
+}
+
 /** Receives each change of a sink's congestion, from the driver's call stack. */
 export type CongestionListener = (congested: boolean) => void;
 

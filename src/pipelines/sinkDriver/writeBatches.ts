@@ -17,7 +17,7 @@ import { type Logger, silentLogger } from '../../core/logger.js';
 import type { Counter, NodeMetrics } from '../../core/metrics.js';
 import { BLOCK_HARD_CAP_FACTOR, type SinkDriverSettings } from '../../core/sinkDriverConfig.js';
 import { defaultEventKey } from '../../core/eventKey.js';
-import { Congestion, type CongestionListener } from './congestion.js';
+import { Congestion, type CongestionListener, reportsCongestion } from './congestion.js';
 import { EventQueue } from './queue.js';
 
 
@@ -281,7 +281,7 @@ class DriverRun<E> {
     this.#out = out;
     this.#log = options.logger;
     const metrics = options.metrics;
-    const block = settings.whenFull === 'block';
+    const block = reportsCongestion(settings);
     this.#hardCap = block ? settings.bufferMax * BLOCK_HARD_CAP_FACTOR : settings.bufferMax;
     this.#congestion = block ? new Congestion(settings.bufferMax, options.onCongestion ?? (() => {})) : undefined;
     this.#queue = new EventQueue<E>(this.#hardCap, settings.whenFull === 'latest_per_key', () =>
