@@ -19,10 +19,11 @@ export interface FlowSource {
 }
 
 /**
+ * Decides which pausable sources are paused: those feeding a congested sink.
+ *
  * ```text
- * history congested:  -t---f-      (t: buffer at max_events · f: drained to half)
- * demo (pausable):    -p---r-      (p: paused · r: resumed)
- * twitch (live):      -------      (never paused)
+ * history:   -t---f--t-f-|     t: its buffer reached max_events · f: drained to half
+ * demo:      -p---r--p-r-|     p: paused · r: resumed (twitch, live, has no gate at all)
  * ```
  */
 export class FlowControl {
