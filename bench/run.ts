@@ -2,6 +2,7 @@
  * `npm run bench [name…]`: runs the benchmarks (all by default) and writes each one's figures
  * to bench/results/<name>.json with the machine they ran on.
  */
+import { backpressure } from './backpressure.js';
 import { configLoad } from './configLoad.js';
 import { controlPath } from './controlPath.js';
 import { engineOverhead } from './engineOverhead.js';
@@ -18,6 +19,7 @@ import { twitchRecovery } from './twitchRecovery.js';
 import { twitchThroughput } from './twitchThroughput.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
+  backpressure,
   'config-load': configLoad,
   'engine-overhead': engineOverhead,
   'control-path': controlPath,

@@ -10,10 +10,12 @@ import {
   type EdgeRoute,
   edgeKey,
   edgeLabel,
+  flowLine,
   LABEL_HEIGHT,
   type Layout,
   labelWidth,
   layoutGraph,
+  nodeDetail,
   type Orientation,
   type Point,
   shortCount,
@@ -285,10 +287,11 @@ export class GraphPanel {
       parts.group.dataset.highlight = String(fresh);
       parts.group.dataset.status = node.status;
       const dropped = Object.values(node.metrics?.dropped ?? {}).reduce((sum, d) => sum + d.count, 0);
-      parts.detail.textContent = clip(`${node.type} · ${node.status}`, DETAIL_CHARS);
+      parts.detail.textContent = clip(nodeDetail(node.type, node.status, node.metrics?.flow), DETAIL_CHARS);
       parts.title.textContent =
         `${node.id} (${node.kind} ${node.type}): ${node.status}\n` +
         `in ${node.metrics?.eventsIn ?? 0}, dropped ${dropped}, errors ${node.metrics?.errors ?? 0}` +
+        flowLine(node.metrics?.flow) +
         (node.metrics?.lastError ? `\nlast error: ${node.metrics.lastError}` : '');
     }
     for (const edge of graph.edges) {

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   edgeKey,
   edgeLabel,
+  flowLine,
   LABEL_HEIGHT,
   labelWidth,
   layoutGraph,
   NODE_HEIGHT,
   NODE_WIDTH,
+  nodeDetail,
   shortCount,
   statusClass,
 } from './dashboardLayout.js';
@@ -140,5 +142,20 @@ describe('statusClass', () => {
       'off',
       'off',
     ]);
+  });
+});
+
+describe('node card: backpressure', () => {
+  it('says which sink pauses a source, and how long it was paused', () => {
+    const paused = { paused: true, pausedBy: ['history'], pausedMs: 2500 };
+    expect(nodeDetail('simulate', 'live', paused)).toBe('simulate · paused by history');
+    expect(flowLine(paused)).toBe('\npaused by history (backpressure); 2.5 s paused in all');
+  });
+  it('shows the status otherwise; other nodes get no flow line', () => {
+    const running = { paused: false, pausedBy: [], pausedMs: 12_000 };
+    expect(nodeDetail('simulate', 'live', running)).toBe('simulate · live');
+    expect(nodeDetail('twitch', 'live')).toBe('twitch · live');
+    expect(flowLine(running)).toBe('\n12.0 s paused by backpressure in all');
+    expect(flowLine(undefined)).toBe('');
   });
 });

@@ -163,3 +163,28 @@ export function statusClass(status: string): 'ok' | 'warn' | 'bad' | 'off' {
       return 'warn';
   }
 }
+
+/** What a node card needs of a pausable source's backpressure (core/metrics.ts FlowSnapshot). */
+export interface FlowView {
+  readonly paused: boolean;
+  readonly pausedBy: readonly string[];
+  readonly pausedMs: number;
+}
+
+/**
+ * The second line of a node card: `type · status`, or for a source held back by backpressure
+ * `type · paused by history`, so a streamer sees why the demo slowed.
+ */
+export function nodeDetail(type: string, status: string, flow?: FlowView): string {
+  if (flow?.paused) return `${type} · paused by ${flow.pausedBy.join(', ')}`;
+  return `${type} · ${status}`;
+}
+
+/** The tooltip line of a pausable source: its paused time; '' for other nodes. */
+export function flowLine(flow?: FlowView): string {
+  if (flow === undefined) return '';
+  const seconds = (flow.pausedMs / 1000).toFixed(1);
+  return flow.paused
+    ? `\npaused by ${flow.pausedBy.join(', ')} (backpressure); ${seconds} s paused in all`
+    : `\n${seconds} s paused by backpressure in all`;
+}

@@ -66,4 +66,13 @@ describe('top table', () => {
     expect(text[2]).toMatch(/^r\s+operator\s+t\s+running\s+100\s+default=0\.0 x=100\s+no_consumer=7\s+1\.50\s+-$/);
     expect(text[3]).toMatch(/ 3\/100$/);
   });
+
+  it('shows a source paused by backpressure, and by which sink', () => {
+    const flow = (paused: boolean) => ({ paused, pausedBy: paused ? ['history'] : [], pausedMs: 10, pauses: 1 });
+    const view: GraphView = {
+      nodes: [node('demo', 'source', { status: 'live', flow: flow(true) }), node('tv', 'source', { status: 'live', flow: flow(false) })],
+      edges: [],
+    };
+    expect(topRows(undefined, view, 1).map((r) => r.status)).toEqual(['paused:history', 'live']);
+  });
 });

@@ -42,7 +42,8 @@ export function topRows(before: GraphView | undefined, now: GraphView, seconds: 
       id,
       kind,
       type,
-      status,
+      // A source held back by backpressure says by which sink (docs/storage.md#backpressure).
+      status: metrics.flow?.paused ? `paused:${metrics.flow.pausedBy.join(',')}` : status,
       inPerS: per(metrics.eventsIn - (was?.eventsIn ?? 0)),
       outPerS,
       drops,

@@ -17,6 +17,7 @@ import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import type { z } from 'zod';
 import type { CommandFlowHooks } from './commandFlow.js';
 import type { ChatflowEvent } from './events.js';
+import type { SourceFlow } from './flow.js';
 import type { HttpHost } from './http.js';
 import type { Logger } from './logger.js';
 import type { MetricRoles, NodeMetrics, SourceHealth } from './metrics.js';
@@ -84,6 +85,12 @@ export interface ComponentContext {
    * again on each restart): `ctx.state.get(key, init)`.
    */
   readonly state: NodeState;
+  /**
+   * Sources whose definition is `pausable`: read `flow.paused` before each event and wait for
+   * `flow.onResume` while it is set (core/flow.ts). Absent outside a pipeline and for other
+   * nodes; a source treats absent as never paused.
+   */
+  readonly flow?: SourceFlow;
 }
 
 /** An event sent to a named output port; `port: ''` is the node's default output. */
@@ -132,6 +139,12 @@ interface DefinitionBase<S extends ConfigSchema> {
 
 export interface SourceDefinition<S extends ConfigSchema = ConfigSchema> extends DefinitionBase<S> {
   readonly kind: 'source';
+  /**
+   * The source can hold back without losing anything (synthetic or recorded chat, a queue it
+   * reads at its own pace): the runtime pauses it through `ctx.flow` while a blocking sink it
+   * feeds is congested. Live chat (Twitch, Kick) cannot wait and leaves this unset.
+   */
+  readonly pausable?: boolean;
   /** A cold Observable: connects on subscribe, cleans up on unsubscribe. */
   readonly create: (config: z.output<S>, ctx: ComponentContext) => Observable<ChatflowEvent>;
 }

@@ -62,6 +62,23 @@ export interface MetricRoles {
   readonly commandPorts?: boolean;
 }
 
+/** A pausable source's backpressure (core/flow.ts), as its snapshot shows it. */
+export interface FlowSnapshot {
+  /** Held back now by a congested sink downstream. */
+  readonly paused: boolean;
+  /** The congested sinks holding it back now (empty when not paused). */
+  readonly pausedBy: readonly string[];
+  /** Time spent paused since start, the current pause included (ms). */
+  readonly pausedMs: number;
+  /** How many times it was paused. */
+  readonly pauses: number;
+}
+
+/** What a pausable source's metrics read its {@link FlowSnapshot} from (the runtime's gate). */
+export interface FlowReporter {
+  flowSnapshot(): FlowSnapshot;
+}
+
 export interface NodeMetricsSnapshot {
   readonly id: string;
   readonly kind: NodeKind;
@@ -83,6 +100,8 @@ export interface NodeMetricsSnapshot {
   readonly gauges?: Readonly<Record<string, number>>;
   /** Sinks: the most events the driver's buffer holds (`buffer.max_events`), once started. */
   readonly bufferCapacity?: number;
+  /** Pausable sources (simulate, replay): whether and how long backpressure held them back. */
+  readonly flow?: FlowSnapshot;
   /**
    * Sinks: opens a reader of the latency recorded from now on, one interval at a time (what
    * `sample_metrics` reports as `chatflow_end_to_end_latency_ms`). `latencyMs` is since start.
@@ -155,6 +174,8 @@ export class NodeMetrics implements DropCounter {
    * it then reads the counters on its own schedule, so a drop costs one call here.
    */
   onLoss: (() => void) | undefined;
+  /** Pausable sources: their gate, set by the runtime (pipelines/flow/). */
+  flow: FlowReporter | undefined;
   status: NodeStatus = 'starting';
   lastError: string | undefined;
   /** Time spent per event inside the node (sampled). */
@@ -270,6 +291,7 @@ export class NodeMetrics implements DropCounter {
       ...(this.#counts.size === 0 ? {} : { counts: Object.fromEntries(this.#counts) }),
       ...(this.#gauges.size === 0 ? {} : { gauges: Object.fromEntries(this.#gauges) }),
       ...(this.bufferCapacity === undefined ? {} : { bufferCapacity: this.bufferCapacity }),
+      ...(this.flow === undefined ? {} : { flow: this.flow.flowSnapshot() }),
       cumulative: this.#cumulative,
       ...(this.kind === 'sink' ? { openLatency: this.#openLatency, openHeld: this.#openHeld } : {}),
     };

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { duration } from './units.js';
 
-export const WHEN_FULL = ['drop_oldest', 'drop_newest', 'latest_per_key'] as const;
+export const WHEN_FULL = ['drop_oldest', 'drop_newest', 'latest_per_key', 'block'] as const;
 export type WhenFull = (typeof WHEN_FULL)[number];
 
 export const SinkDriverConfig = z.strictObject({
@@ -19,12 +19,14 @@ export const SinkDriverConfig = z.strictObject({
       when_full: z
         .enum(WHEN_FULL)
         .describe(
-          'What to drop when the buffer is full: the oldest event, the newest (incoming) one, or, with `latest_per_key`, every older event of the same key (variable, metric) so only the newest value per key waits.',
+          'What to do when the buffer is full: drop the oldest event, the newest (incoming) one, or, with `latest_per_key`, every older event of the same key (variable, metric) so only the newest value per key waits. `block` drops nothing from sources that can wait: the sink is congested and every pausable source feeding it (simulate, replay) pauses until the buffer has drained to half; events that still arrive (live chat) are held up to twice `max_events`, and only beyond that dropped as `buffer_full`.',
         ),
     })
     .partial()
     .optional()
-    .describe('The bounded buffer in front of the sink.'),
+    .describe(
+      'The bounded buffer in front of the sink: `max_events`, and `when_full`, what happens when it is full (`drop_oldest`, `drop_newest`, `latest_per_key`, or `block`: pause the sources that can wait, such as simulate and replay, instead of dropping; see docs/storage.md#backpressure).',
+    ),
   batch: z
     .strictObject({
       max_events: z.number().int().positive().describe('Most events handed to one write.'),
@@ -53,6 +55,12 @@ export const SinkDriverConfig = z.strictObject({
     .describe('At shutdown, how long the sink may take to write what it holds before it is dropped.'),
 });
 export type SinkDriverConfig = z.output<typeof SinkDriverConfig>;
+
+/**
+ * With `when_full: block`, how far past `max_events` the buffer holds what arrives while the
+ * sink is congested (live sources cannot be paused) before it drops the newest as `buffer_full`.
+ */
+export const BLOCK_HARD_CAP_FACTOR = 2;
 
 /** The driver settings with every field filled in. */
 export interface SinkDriverSettings {

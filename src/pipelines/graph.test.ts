@@ -288,7 +288,7 @@ describe('buildGraph', () => {
     it('suggests the nearest allowed value of an enum', () => {
       const text = `${HEAD}sinks:\n  log: { type: out, inputs: [demo], path: x, buffer: { when_full: drop_olde } }\n`;
       expect(messages(check(text).issues)).toEqual([
-        'p.yaml:5:67: error: Expected one of "drop_oldest", "drop_newest", "latest_per_key", received "drop_olde" (at sinks.log.buffer.when_full) Did you mean "drop_oldest"?',
+        'p.yaml:5:67: error: Expected one of "drop_oldest", "drop_newest", "latest_per_key", "block", received "drop_olde" (at sinks.log.buffer.when_full) Did you mean "drop_oldest"?',
       ]);
     });
 

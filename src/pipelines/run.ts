@@ -32,6 +32,8 @@ import { type GraphDiff, diffGraphs } from './reloadDiff.js';
 import { type Tap, type TapListener, type TapOptions, TapRegistry } from './tap.js';
 import { keepAlive } from './restart.js';
 import { type LossReport, LossMonitor } from './lossMonitor.js';
+import { FlowControl, type FlowSource } from './flow/flowControl.js';
+import type { SourceGate } from './flow/sourceGate.js';
 import { SinkRelay, SwitchInput } from './switchInput.js';
 
 export interface RuntimeOptions {
@@ -97,6 +99,8 @@ export class PipelineRuntime {
   #graph: PipelineGraph;
   #reloads: Promise<unknown> = Promise.resolve();
   readonly #taps: TapRegistry;
+  /** Backpressure: congested sinks and the pausable sources they hold back. */
+  readonly #flow: FlowControl;
   /** Each node's kept state, by node id: it outlives the node's restarts. */
   readonly #states = new Map<string, NodeState>();
   readonly #scheduler: SchedulerLike;
@@ -133,6 +137,7 @@ export class PipelineRuntime {
       logger: this.#log,
       instance: options.resources.instance,
     });
+    this.#flow = new FlowControl(graph, this.#scheduler, this.#log);
     this.startedAt = this.#clock();
     this.#resources = { ...options.resources, pipeline: this };
     this.#finished = new Promise((resolve) => {
@@ -464,6 +469,9 @@ export class PipelineRuntime {
     // consumers go quiet rather than end, and hear it again once it is enabled again.
     for (const port of goneports) port.complete();
     this.#attachTaps();
+    // Who feeds whom changed: a source no longer feeding a congested sink resumes, one newly
+    // wired to it pauses, before any source starts.
+    this.#flow.rewire(next, flowSources(next));
 
     // 4. Sources last, so that what they emit at once has somewhere to go.
     for (const id of next.order) {
@@ -486,8 +494,11 @@ export class PipelineRuntime {
     return state;
   }
 
-  /** @param onLive Called when a source reports `live` (its restart backoff starts over). */
-  #context(node: GraphNode, metrics: NodeMetrics, onLive?: () => void): ComponentContext {
+  /**
+   * @param onLive Called when a source reports `live` (its restart backoff starts over).
+   * @param gate A pausable source's flow.
+   */
+  #context(node: GraphNode, metrics: NodeMetrics, onLive?: () => void, gate?: SourceGate): ComponentContext {
     return {
       id: node.id,
       logger: this.options.logger.child({ component: node.id, kind: node.kind, type: node.type }),
@@ -501,6 +512,7 @@ export class PipelineRuntime {
         if (health === 'live') onLive?.();
       },
       state: this.#stateOf(node.id),
+      ...(gate === undefined ? {} : { flow: gate }),
     };
   }
 
@@ -518,11 +530,18 @@ export class PipelineRuntime {
     const metrics = this.metrics.get(node.id) as NodeMetrics;
     const def = node.definition as SourceDefinition;
     let failures = 0;
+    const gate = this.#flow.gateOf(flowSource(node));
+    metrics.flow = gate;
     // A quiet source may deliver nothing after reconnecting: reporting `live` resets its
     // backoff too, so outages hours apart don't keep growing the delay.
-    const ctx = this.#context(node, metrics, () => {
-      failures = 0;
-    });
+    const ctx = this.#context(
+      node,
+      metrics,
+      () => {
+        failures = 0;
+      },
+      gate,
+    );
     const out = (this.#ports.get(node.id) as NodePorts).get('');
     const log = ctx.logger;
     let current: Subscription | undefined;
@@ -706,13 +725,18 @@ export class PipelineRuntime {
     const sink = def.create(node.config, ctx);
     const settings = resolveSinkDriver(node.driver ?? {}, def.driver);
     metrics.bufferCapacity = settings.bufferMax;
-    const driver = writeBatches(sink, settings, {
+    // A retired driver (the sink was removed or rebuilt) no longer speaks for this node id.
+    const onCongestion = (congested: boolean): void => {
+      if (this.#sinks.get(node.id)?.driver === driver) this.#flow.setCongested(node.id, congested);
+    };
+    const driver: SinkDriver<ChatflowEvent> = writeBatches(sink, settings, {
       metrics,
       scheduler: this.#scheduler,
       clock: this.#clock,
       logger: ctx.logger,
       ...(sink.keyOf ? { keyOf: sink.keyOf.bind(sink) } : {}),
       ...(sink.deadLetter ? { onDeadLetter: sink.deadLetter.bind(sink) } : {}),
+      onCongestion,
     });
     metrics.status = 'running';
     const relay = new SinkRelay();
@@ -733,6 +757,7 @@ export class PipelineRuntime {
 
   /** Drains one sink taken out of the pipeline; resolves with the events it dropped. */
   #retire(running: RunningSink): Promise<number> {
+    this.#flow.setCongested(running.node.id, false);
     const done = running.driver.drain().then(
       (result) => result.dropped,
       (err: unknown) => {
@@ -758,6 +783,14 @@ export class PipelineRuntime {
     );
     return results.reduce((a, b) => a + b, 0);
   }
+}
+
+function flowSource(node: GraphNode): FlowSource {
+  return { id: node.id, pausable: (node.definition as SourceDefinition).pausable === true };
+}
+
+function flowSources(graph: PipelineGraph): FlowSource[] {
+  return [...graph.nodes.values()].filter((n) => n.kind === 'source').map(flowSource);
 }
 
 /** Compiles and starts a pipeline. */

@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { type Observable, type OperatorFunction, take, VirtualTimeScheduler } from 'rxjs';
+import { type Observable, type OperatorFunction, take, tap, VirtualTimeScheduler } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { testContext } from '../../test/support/context.js';
 import { type PipelineError, SourceFatalError } from '../core/errors.js';
 import type { ChatflowEvent } from '../core/events.js';
+import type { SourceFlow } from '../core/flow.js';
+import { SourceGate } from '../pipelines/flow/sourceGate.js';
 import { ReplayConfig, replay, replayComponent } from './replay.js';
 import { createChatGenerator, SimulateConfig } from './simulate/index.js';
 
@@ -31,7 +33,12 @@ interface Played {
  */
 async function play(
   config: unknown,
-  options: { pipe?: OperatorFunction<ChatflowEvent, ChatflowEvent>; baseDir?: string } = {},
+  options: {
+    pipe?: OperatorFunction<ChatflowEvent, ChatflowEvent>;
+    baseDir?: string;
+    /** Backpressure (ctx.flow), made on the test's scheduler. */
+    flow?: (scheduler: VirtualTimeScheduler) => SourceFlow;
+  } = {},
 ): Promise<Played> {
   const scheduler = new VirtualTimeScheduler();
   const logs: Array<Record<string, unknown>> = [];
@@ -40,6 +47,7 @@ async function play(
     ...base,
     logger: pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line)) }),
     clock: () => CLOCK_BASE + scheduler.now(),
+    ...(options.flow ? { flow: options.flow(scheduler) } : {}),
   };
   const emitted: Array<{ at: number; event: ChatflowEvent }> = [];
   let completed = false;
@@ -193,6 +201,59 @@ describe('replay', () => {
   it('accepts an absolute path', async () => {
     const played = await play({ path: join(FIXTURES, 'basic.jsonl') }, { baseDir: '/nonexistent' });
     expect(ids(played)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('holds back while paused by a congested sink and keeps the spacing after the resume', async () => {
+    let gate: SourceGate | undefined;
+    let clock: VirtualTimeScheduler | undefined;
+    const played = await play(
+      { path: 'basic.jsonl' },
+      {
+        flow: (scheduler) => {
+          clock = scheduler;
+          gate = new SourceGate(scheduler);
+          return gate;
+        },
+        // The sink behind is congested by a (at 0) until 400 ms: b, due at 100, waits.
+        pipe: tap((event) => {
+          if ('id' in event && event.id === 'a') {
+            gate?.set(['history']);
+            clock?.schedule(() => gate?.set([]), 400);
+          }
+        }),
+      },
+    );
+    expect(played.completed).toBe(true);
+    expect(ids(played)).toEqual(['a', 'b', 'c']);
+    expect(times(played)).toEqual([0, 400, 550]);
+    expect(gate?.flowSnapshot()).toMatchObject({ paused: false, pausedMs: 400, pauses: 1 });
+  });
+
+  it('with speed max, stops at the event that congested the sink and goes on at the resume', async () => {
+    let gate: SourceGate | undefined;
+    let clock: VirtualTimeScheduler | undefined;
+    const played = await play(
+      { path: 'basic.jsonl', speed: 'max' },
+      {
+        flow: (scheduler) => {
+          clock = scheduler;
+          gate = new SourceGate(scheduler);
+          return gate;
+        },
+        pipe: tap((event) => {
+          if ('id' in event && event.id === 'a') {
+            gate?.set(['history']);
+            clock?.schedule(() => gate?.set([]), 30);
+          }
+        }),
+      },
+    );
+    expect(ids(played)).toEqual(['a', 'b', 'c']);
+    expect(times(played)).toEqual([0, 30, 30]);
+  });
+
+  it('is declared pausable', () => {
+    expect(replayComponent.pausable).toBe(true);
   });
 
   it('stops reading and timing when unsubscribed early', async () => {

@@ -8,6 +8,7 @@ import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { z } from 'zod';
 import { defineSource, type Resources } from '../core/component.js';
 import { PipelineError, SourceFatalError } from '../core/errors.js';
+import { NEVER_PAUSED, type SourceFlow } from '../core/flow.js';
 import { filePath } from '../core/filePath.js';
 import { type ChatEvent, type ChatflowEvent, PLATFORMS } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
@@ -52,6 +53,8 @@ export interface ReplayContext {
   readonly metrics: DropCounter;
   readonly resources: Pick<Resources, 'baseDir'>;
   readonly setHealth?: (health: SourceHealth) => void;
+  /** Backpressure from the runtime; never paused when absent. */
+  readonly flow?: SourceFlow;
 }
 
 /** Pause reading when this many events wait to be emitted; resume below {@link LOW_WATER}. */
@@ -84,6 +87,10 @@ interface Pending {
  * intentional: it is bad input, not policy); one warning lists the first few line numbers.
  * A file that cannot be opened or read errors the stream with a {@link SourceFatalError}.
  *
+ * Pausable (core/flow.ts): while `ctx.flow.paused` it emits nothing (the reader stops too, at
+ * its high-water mark); at the resume the rest of the recording keeps its spacing, shifted by
+ * the pause.
+ *
  * @param config Parsed config.
  * @param ctx Scheduler, clock, logger, drop counter and base directory.
  * @see simulate, for synthetic chat.
@@ -93,6 +100,7 @@ export function replay(config: ReplayConfig, ctx: ReplayContext): Observable<Cha
   const factor = config.speed === 'max' || config.speed === 0 ? 0 : 1 / config.speed;
   const maxGap = config.max_gap ?? Number.POSITIVE_INFINITY;
   const { scheduler } = ctx;
+  const flow = ctx.flow ?? NEVER_PAUSED;
 
   return new Observable<ChatflowEvent>((subscriber) => {
     let queue: Pending[] = [];
@@ -107,6 +115,9 @@ export function replay(config: ReplayConfig, ctx: ReplayContext): Observable<Cha
     let start: number | undefined;
     let offset = 0;
     let previous: ChatflowEvent | undefined;
+    /** Time spent paused, added to every due time so the recording keeps its spacing. */
+    let lag = 0;
+    let cancelResume: (() => void) | undefined;
 
     let malformed = 0;
     const malformedLines: number[] = [];
@@ -122,9 +133,9 @@ export function replay(config: ReplayConfig, ctx: ReplayContext): Observable<Cha
       action = undefined;
       const now = scheduler.now();
       const receivedAt = ctx.clock();
-      while (head < queue.length && !subscriber.closed) {
+      while (head < queue.length && !subscriber.closed && !flow.paused) {
         const pending = queue[head] as Pending;
-        if (pending.due > now) break;
+        if (pending.due + lag > now) break;
         head += 1;
         subscriber.next(restamp(pending, receivedAt));
       }
@@ -137,18 +148,28 @@ export function replay(config: ReplayConfig, ctx: ReplayContext): Observable<Cha
         resumeReader = undefined;
         resume();
       }
+      if (flow.paused && head < queue.length && !subscriber.closed) {
+        cancelResume = flow.onResume(() => {
+          cancelResume = undefined;
+          // The event that waited goes now; the rest keep their spacing behind it.
+          const waited = queue[head];
+          if (waited !== undefined) lag = Math.max(lag, scheduler.now() - waited.due);
+          schedule();
+        });
+        return;
+      }
       schedule();
     };
 
     const schedule = () => {
-      if (scheduled || subscriber.closed) return;
+      if (scheduled || subscriber.closed || cancelResume !== undefined) return;
       const next = queue[head];
       if (next === undefined) {
         if (readerDone) subscriber.complete();
         return;
       }
       scheduled = true;
-      const subscription = scheduler.schedule(tick, Math.max(0, next.due - scheduler.now()));
+      const subscription = scheduler.schedule(tick, Math.max(0, next.due + lag - scheduler.now()));
       if (scheduled) action = subscription;
     };
 
@@ -237,6 +258,7 @@ export function replay(config: ReplayConfig, ctx: ReplayContext): Observable<Cha
     return () => {
       stopped = true;
       action?.unsubscribe();
+      cancelResume?.();
       resumeReader?.();
       lines?.close();
       warnMalformed();
@@ -361,6 +383,7 @@ export const replayComponent = defineSource({
   description:
     'Reads the format the `file` sink writes: one event per line. Events keep their recorded `ts`; `receivedAt` is fresh. Malformed lines are skipped and counted as `malformed_line` drops.',
   config: ReplayConfig,
+  pausable: true,
   examples: ['path: examples/recordings/twitch-sample.jsonl', 'path: fixtures/chat.jsonl\nspeed: 4\nloop: true\nmax_gap: 2s', 'path: big.jsonl\nspeed: max'],
   create: (config, ctx) => replay(config, ctx),
 });

@@ -17,6 +17,8 @@ describe('METRIC_HELP', () => {
     const source = new NodeMetrics('demo', 'source', 'simulate');
     source.status = 'reconnecting';
     source.gauge('lag_ms', 3);
+    // A pausable source's backpressure (chatflow_source_paused…).
+    source.flow = { flowSnapshot: () => ({ paused: true, pausedBy: ['synth'], pausedMs: 10, pauses: 1 }) };
     const parser = new NodeMetrics('cmds', 'operator', 'parse_command');
     parser.out('_invalid').value = 1;
     parser.drop('throttled', true);

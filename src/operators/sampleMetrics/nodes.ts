@@ -142,6 +142,11 @@ export class NodeSampler {
         this.#downSince.delete(node);
       }
       batch.value('chatflow_source_down_seconds', one, down);
+      // Pausable sources only (simulate, replay): held back by a congested `when_full: block` sink.
+      if (n.flow) {
+        batch.value('chatflow_source_paused', one, n.flow.paused ? 1 : 0);
+        batch.value('chatflow_source_paused_seconds_total', one, n.flow.pausedMs / 1000);
+      }
     }
     if (n.counts) for (const name in n.counts) batch.value('chatflow_node_count_total', { node, name }, n.counts[name] as number);
     if (n.gauges) for (const name in n.gauges) batch.value('chatflow_node_gauge', { node, name }, n.gauges[name] as number);

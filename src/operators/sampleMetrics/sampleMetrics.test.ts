@@ -372,7 +372,15 @@ describe('sample_metrics', () => {
   describe('node and process metrics', () => {
     it('reports every node’s counters, timings and status', () => {
       const snapshot = [
-        node('sim', { kind: 'source', type: 'simulate', status: 'live', eventsIn: 0, eventsOut: { '': 10 }, gauges: { lag_ms: 12 } }),
+        node('sim', {
+          kind: 'source',
+          type: 'simulate',
+          status: 'live',
+          eventsIn: 0,
+          eventsOut: { '': 10 },
+          gauges: { lag_ms: 12 },
+          flow: { paused: true, pausedBy: ['history'], pausedMs: 2500, pauses: 3 },
+        }),
         node('fair', { type: 'throttle', eventsIn: 10, eventsOut: { '': 6 }, dropped: { throttled: { count: 4, intentional: true } } }),
         node('out', { kind: 'sink', type: 'blackhole', eventsIn: 6, bufferDepth: 25, bufferCapacity: 100, counts: { written: 6 } }),
       ];
@@ -399,6 +407,8 @@ describe('sample_metrics', () => {
             'chatflow_node_errors_total{"node":"sim"}=0',
             'chatflow_node_status{"node":"sim","status":"live"}=1',
             'chatflow_source_down_seconds{"node":"sim"}=0',
+            'chatflow_source_paused{"node":"sim"}=1',
+            'chatflow_source_paused_seconds_total{"node":"sim"}=2.5',
             'chatflow_node_gauge{"node":"sim","name":"lag_ms"}=12',
             'chatflow_node_events_in_total{"node":"fair","type":"throttle","kind":"operator"}=10',
             'chatflow_node_events_out_total{"node":"fair","port":""}=6',

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Sink } from '../../core/component.js';
 import { NotConnectedError, PipelineError, SinkWriteError } from '../../core/errors.js';
 import { NodeMetrics } from '../../core/metrics.js';
-import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../core/sinkDriverConfig.js';
+import { BLOCK_HARD_CAP_FACTOR, DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../core/sinkDriverConfig.js';
 import { type WriteReport, writeBatches } from './writeBatches.js';
 
 // --- fakes -----------------------------------------------------------------------------------
@@ -341,6 +341,88 @@ describe('writeBatches', () => {
         });
       });
       expect(metrics.snapshot().dropped).toEqual({ superseded: { count: 1, intentional: true } });
+    });
+  });
+
+  describe('when_full: block', () => {
+    const slowWrite = () => settled(testScheduler.createColdObservable('----|'));
+
+    it('congested at max_events, clear at half; holds up to twice max_events, then drops the newest', () => {
+      const { sink } = fakeSink(now, { write: slowWrite });
+      const signals = new Subject<boolean>();
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const source = hot('    -(abcdefghij)-----------------------|');
+        const sourceSubs = '    ^-----------------------------------!';
+        const expected = '      -----v---w---x---y---z--------------|';
+        const congestion = '    -t-----------f----------------------';
+
+        const driver = writeBatches(sink, settings({ bufferMax: 4, batchMax: 2, whenFull: 'block' }), {
+          metrics,
+          scheduler: testScheduler,
+          onCongestion: (c) => signals.next(c),
+        });
+        expectObservable(signals.pipe(map((c) => (c ? 't' : 'f')))).toBe(congestion);
+        expectObservable(source.pipe(driver)).toBe(expected, { v: w('a'), w: w('bc'), x: w('de'), y: w('fg'), z: w('hi') });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+      // a was written at once; b…i held (4 past max_events); j was one past the hard cap.
+      expect(metrics.snapshot().dropped).toEqual({ buffer_full: { count: 1, intentional: false } });
+    });
+
+    it('stays congested below max_events until the buffer is down to half', () => {
+      const { sink } = fakeSink(now, { write: slowWrite });
+      const signals = new Subject<boolean>();
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot('    -(abcde)-----------------|');
+        const expected = '      -----v---w---x---y---z---|';
+        const congestion = '    -t-------f---------------';
+
+        const driver = writeBatches(sink, settings({ bufferMax: 4, batchMax: 1, whenFull: 'block' }), {
+          metrics,
+          scheduler: testScheduler,
+          onCongestion: (c) => signals.next(c),
+        });
+        expectObservable(signals.pipe(map((c) => (c ? 't' : 'f')))).toBe(congestion);
+        expectObservable(source.pipe(driver)).toBe(expected, { v: w('a'), w: w('b'), x: w('c'), y: w('d'), z: w('e') });
+      });
+      expect(metrics.totalDropped()).toBe(0);
+    });
+
+    it('clears the congestion when unsubscribed while congested (and counts what it held)', () => {
+      const { sink } = fakeSink(now, { write: slowWrite });
+      const signals = new Subject<boolean>();
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const source = hot('    -(abcd)--------');
+        const sourceSubs = '    ^--!           ';
+        const unsub = '         ---!           ';
+        const expected = '      ---            ';
+        const congestion = '    -t-f-----------';
+
+        const driver = writeBatches(sink, settings({ bufferMax: 2, batchMax: 2, whenFull: 'block' }), {
+          metrics,
+          scheduler: testScheduler,
+          onCongestion: (c) => signals.next(c),
+        });
+        expectObservable(signals.pipe(map((c) => (c ? 't' : 'f')))).toBe(congestion);
+        expectObservable(source.pipe(driver), unsub).toBe(expected);
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+      expect(metrics.snapshot().dropped).toEqual({ shutdown: { count: 4, intentional: false } });
+    });
+
+    it('other policies never signal congestion', () => {
+      const { sink } = fakeSink(now, { write: slowWrite });
+      const signals: boolean[] = [];
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot('    -(abcdefgh)-----------|');
+        const driver = writeBatches(sink, settings({ bufferMax: 2, whenFull: 'drop_oldest' }), {
+          metrics,
+          scheduler: testScheduler,
+          onCongestion: (c) => signals.push(c),
+        });
+        expectObservable(source.pipe(driver, map(() => 'x'))).toBe('-----x---x------------|');
+      });
+      expect(signals).toEqual([]);
     });
   });
 
@@ -711,7 +793,9 @@ describe('writeBatches buffer (property)', () => {
       const same = policy === 'latest_per_key' ? held.findIndex((e) => keyOf(e) === keyOf(event)) : -1;
       if (same >= 0) held[same] = event;
       else if (held.length < max) held.push(event);
-      else if (policy !== 'drop_newest') {
+      else if (policy === 'block') {
+        if (held.length < max * BLOCK_HARD_CAP_FACTOR) held.push(event);
+      } else if (policy !== 'drop_newest') {
         held.shift();
         held.push(event);
       }
@@ -727,7 +811,7 @@ describe('writeBatches buffer (property)', () => {
         fc.integer({ min: 1, max: 300 }),
         fc.integer({ min: 1, max: 150 }),
         fc.integer({ min: 1, max: 40 }),
-        fc.constantFrom('drop_oldest' as const, 'drop_newest' as const, 'latest_per_key' as const),
+        fc.constantFrom('drop_oldest' as const, 'drop_newest' as const, 'latest_per_key' as const, 'block' as const),
         (raw, keySpace, bufferMax, batchMax, whenFull) => {
           const events = raw.map((k, i) => `${k % keySpace}:${i}`);
           const metrics = new NodeMetrics('out', 'sink', 'fake');

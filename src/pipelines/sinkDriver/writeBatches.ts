@@ -15,8 +15,9 @@ import type { Sink } from '../../core/component.js';
 import { NotConnectedError, PipelineError, SinkWriteError, toError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import type { Counter, NodeMetrics } from '../../core/metrics.js';
-import type { SinkDriverSettings } from '../../core/sinkDriverConfig.js';
+import { BLOCK_HARD_CAP_FACTOR, type SinkDriverSettings } from '../../core/sinkDriverConfig.js';
 import { defaultEventKey } from '../../core/eventKey.js';
+import { Congestion, type CongestionListener, reportsCongestion } from './congestion.js';
 import { EventQueue } from './queue.js';
 
 
@@ -86,6 +87,12 @@ export interface WriteBatchesOptions<E> {
    * `retries_exhausted`). The drop is counted either way; a drain waits for returned promises.
    */
   readonly onDeadLetter?: (batch: readonly E[], err: Error) => void | Promise<void>;
+  /**
+   * With `when_full: block`: told `true` when the buffer reaches `max_events` (the sink is
+   * congested) and `false` once it has drained to half or the run ended (./congestion.ts).
+   * The runtime pauses the pausable sources upstream meanwhile.
+   */
+  readonly onCongestion?: CongestionListener;
 }
 
 /**
@@ -143,6 +150,7 @@ export function writeBatches<E>(
     logger: options.logger ?? silentLogger(),
     clock: options.clock ?? (() => scheduler.now()),
     onDeadLetter: options.onDeadLetter,
+    onCongestion: options.onCongestion,
   };
   const runs = new Set<DriverRun<E>>();
 
@@ -200,6 +208,7 @@ interface ResolvedOptions<E> {
   readonly logger: Logger;
   readonly clock: () => number;
   readonly onDeadLetter: WriteBatchesOptions<E>['onDeadLetter'] | undefined;
+  readonly onCongestion: CongestionListener | undefined;
 }
 
 /** `idle`: not connected (yet, or again after `NotConnectedError`); `failed`: start threw `SinkWriteError`. */
@@ -220,6 +229,10 @@ class DriverRun<E> {
   readonly #queue: EventQueue<E>;
   readonly #written: Counter;
   readonly #log: Logger;
+  /** `when_full: block`: what arrives while congested is held up to this depth. */
+  readonly #hardCap: number;
+  /** `when_full: block` only. */
+  readonly #congestion: Congestion | undefined;
 
   #phase: 'running' | 'draining' | 'done' = 'running';
   #sinkState: SinkState = 'idle';
@@ -268,7 +281,10 @@ class DriverRun<E> {
     this.#out = out;
     this.#log = options.logger;
     const metrics = options.metrics;
-    this.#queue = new EventQueue<E>(settings.bufferMax, settings.whenFull === 'latest_per_key', () =>
+    const block = reportsCongestion(settings);
+    this.#hardCap = block ? settings.bufferMax * BLOCK_HARD_CAP_FACTOR : settings.bufferMax;
+    this.#congestion = block ? new Congestion(settings.bufferMax, options.onCongestion ?? (() => {})) : undefined;
+    this.#queue = new EventQueue<E>(this.#hardCap, settings.whenFull === 'latest_per_key', () =>
       metrics.drop('superseded', true),
     );
     this.#written = options.metrics.out();
@@ -370,6 +386,14 @@ class DriverRun<E> {
       queue.push(event, key);
     } else if (queue.length < this.#s.bufferMax) {
       queue.push(event, undefined);
+    } else if (this.#congestion !== undefined) {
+      // `block`: the pausable sources are paused by now; what still comes (live chat, what an
+      // operator held) is kept up to the hard cap, and only then the newest is dropped.
+      if (queue.length >= this.#hardCap) {
+        metrics.drop('buffer_full', false);
+        return;
+      }
+      queue.push(event, undefined);
     } else if (this.#s.whenFull === 'drop_newest') {
       metrics.drop('buffer_full', false);
       return;
@@ -379,6 +403,7 @@ class DriverRun<E> {
       queue.push(event, undefined);
     }
     metrics.bufferDepth = queue.length;
+    this.#congestion?.update(queue.length);
     if (
       this.#s.batchTimeoutMs > 0 &&
       this.#batchTimer === undefined &&
@@ -428,6 +453,7 @@ class DriverRun<E> {
           this.#batchTimer = undefined;
         }
         this.#o.metrics.bufferDepth = this.#queue.length;
+        this.#congestion?.update(this.#queue.length);
         this.#send(batch);
       }
     } finally {
@@ -722,6 +748,7 @@ class DriverRun<E> {
     this.#deadlineTimer?.unsubscribe();
     this.#batchTimer = this.#retryTimer = this.#deadlineTimer = undefined;
     this.#o.metrics.bufferDepth = 0;
+    this.#congestion?.clear();
     this.#resolveEnded({ written: this.#drainWritten, dropped: this.#drainDropped, timedOut });
     this.#out.complete();
   }

@@ -12,8 +12,11 @@ export const METRIC_HELP: Readonly<Record<string, string>> = Object.freeze({
   chatflow_node_status: 'Always 1, on the series of the node\u2019s current status (live, stale, running, stopped\u2026).',
   chatflow_node_processing_ms: 'Time spent per event inside a node (one event in 64 is timed), since it started.',
   chatflow_node_buffer_depth: 'Events waiting in a sink\u2019s buffer.',
-  chatflow_sink_buffer_fill_ratio: 'A sink\u2019s buffer depth over its capacity (0 to 1); at 1 it drops by its when_full policy.',
+  chatflow_sink_buffer_fill_ratio:
+    'A sink\u2019s buffer depth over its capacity (0 to 1); at 1 it drops by its when_full policy, or with when_full: block pauses the pausable sources feeding it (and holds live chat up to 2).',
   chatflow_source_down_seconds: 'How long a source has been connecting, stale, reconnecting or failed (0 when live).',
+  chatflow_source_paused: 'Whether a pausable source (simulate, replay) is paused now by a congested when_full: block sink it feeds (1) or not (0).',
+  chatflow_source_paused_seconds_total: 'Time a pausable source spent paused by congested when_full: block sinks, since it started.',
   chatflow_node_count_total: 'Other counts a node reports (e.g. cleaned_text, quota_used), by name, since it started.',
   chatflow_node_gauge: 'Current values a node reports (e.g. quota_remaining, lag_ms, no_receiver), by name.',
   chatflow_end_to_end_latency_ms:

@@ -1,4 +1,4 @@
-import { map, take, tap } from 'rxjs';
+import { map, type Observable, take, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -6,6 +6,7 @@ import { testContext } from '../../../test/support/context.js';
 import type { ChatEvent } from '../../core/events.js';
 import { SimulateConfig } from './config.js';
 import { simulateComponent } from './index.js';
+import { SourceGate } from '../../pipelines/flow/sourceGate.js';
 import { createChatGenerator, simulate } from './simulate.js';
 import { BIDI_CONTROLS, HOMOGLYPHS, TAG_CHARACTER, ZERO_WIDTH } from './text.js';
 
@@ -349,5 +350,91 @@ describe('simulate', () => {
     for (const example of simulateComponent.examples) {
       expect(SimulateConfig.safeParse(parseYaml(example)).error).toBeUndefined();
     }
+  });
+});
+
+describe('simulate under backpressure (ctx.flow)', () => {
+  let testScheduler: TestScheduler;
+
+  beforeEach(() => {
+    testScheduler = new TestScheduler((actual, expected) => {
+      expect(actual).toEqual(expected);
+    });
+  });
+
+  /** The runtime's gate, paused at each `p` of `flow$` and resumed at each `r`. */
+  function gateDrivenBy(flow$: Observable<string>): SourceGate {
+    const gate = new SourceGate(testScheduler);
+    flow$.subscribe((v) => gate.set(v === 'p' ? ['history'] : []));
+    return gate;
+  }
+
+  it('a steady rate emits nothing while paused and picks up where it stopped (the doc example)', () => {
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const config = SimulateConfig.parse({ rate: '1/ms', count: 4, seed: 2 });
+      const flow = hot('   ---p--r----');
+      const flowSubs = '   ^----------';
+      const expected = '   -ab---c(d|)';
+
+      const gate = gateDrivenBy(flow);
+      const ids = simulate(config, testScheduler, undefined, undefined, undefined, gate).pipe(map((e) => e.id));
+      expectObservable(ids).toBe(expected, { a: 'sim-2-1', b: 'sim-2-2', c: 'sim-2-3', d: 'sim-2-4' });
+      expectSubscriptions(flow.subscriptions).toBe(flowSubs);
+    });
+  });
+
+  it('rate: max stops at the first event after the pause, mid-chunk, and goes on at the resume', () => {
+    const seen: Array<[number, string]> = [];
+    testScheduler.run(() => {
+      const gate = new SourceGate(testScheduler);
+      simulate(SimulateConfig.parse({ rate: 'max', count: 5, seed: 3 }), testScheduler, undefined, undefined, undefined, gate)
+        .pipe(
+          tap((e) => {
+            // The sink behind fills up with the second message.
+            if (e.id === 'sim-3-2') gate.set(['history']);
+          }),
+        )
+        .subscribe((e) => seen.push([testScheduler.now(), e.id]));
+      testScheduler.schedule(() => gate.set([]), 7);
+    });
+    expect(seen).toEqual([
+      [0, 'sim-3-1'],
+      [0, 'sim-3-2'],
+      [7, 'sim-3-3'],
+      [7, 'sim-3-4'],
+      [7, 'sim-3-5'],
+    ]);
+  });
+
+  it('unsubscribed while paused: waits for nothing and emits nothing at the resume', () => {
+    const gate = new SourceGate(testScheduler);
+    testScheduler.run(({ hot, expectObservable }) => {
+      const flow = hot('   --p----r--');
+      const unsub = '      ----!     ';
+      const expected = '   -a--      ';
+
+      flow.subscribe((v) => gate.set(v === 'p' ? ['history'] : []));
+      const config = SimulateConfig.parse({ rate: '1/ms', seed: 2 });
+      expectObservable(simulate(config, testScheduler, undefined, undefined, undefined, gate).pipe(map(() => 'a')), unsub).toBe(
+        expected,
+      );
+      testScheduler.schedule(() => expect(gate.waiting).toBe(1), 3);
+    });
+    expect(gate.waiting).toBe(0);
+    expect(testScheduler.actions).toHaveLength(0);
+  });
+
+  it('the component reads ctx.flow and is declared pausable', () => {
+    expect(simulateComponent.pausable).toBe(true);
+    const gate = new SourceGate(testScheduler);
+    gate.set(['history']);
+    const ctx = { ...testContext({ kind: 'source', scheduler: testScheduler }), flow: gate };
+    const seen: string[] = [];
+    testScheduler.run(() => {
+      simulateComponent.create(SimulateConfig.parse({ rate: 'max', count: 2 }), ctx).subscribe((e) => seen.push((e as ChatEvent).id));
+      testScheduler.schedule(() => expect(seen).toEqual([]), 5);
+      testScheduler.schedule(() => gate.set([]), 6);
+    });
+    expect(seen).toEqual(['sim-1-1', 'sim-1-2']);
   });
 });

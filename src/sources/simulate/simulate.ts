@@ -1,8 +1,9 @@
 /**
  * `simulate`: deterministic synthetic chat for demos, tests and load generation.
  */
-import { asyncScheduler, Observable, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Author, ChatEvent, EmoteRange, Platform, Role } from '../../core/events.js';
+import { NEVER_PAUSED, type SourceFlow } from '../../core/flow.js';
 import type { SourceHealth } from '../../core/metrics.js';
 import type { SimulateConfig, SimulateMix } from './config.js';
 import {
@@ -287,12 +288,23 @@ export function createChatGenerator(config: SimulateConfig, options: ChatGenerat
  * of 1000 per scheduler turn, more chunks while the turn has lasted under 4 ms (at most 16),
  * then yields to the event loop.
  *
+ * Pausable (core/flow.ts): while `flow.paused` (a blocking sink downstream is congested) it
+ * emits nothing, checking the flag before each message, and goes on at the resume; a steady
+ * rate picks up where it stopped (the pause shifts the schedule) rather than catching up.
+ *
+ * ```text
+ * rate: 1/ms, count: 4; paused at 3ms, resumed at 6ms
+ * flow:     ---p--r----
+ * result:   -ab---c(d|)
+ * ```
+ *
  * @param config Parsed config.
  * @param scheduler Time and timers; a TestScheduler in marble tests.
  * @param clock Monotonic clock for `receivedAt`.
  * @param setHealth Told `live` on subscribe.
  * @param now Wall clock (epoch ms) for `ts`: the context's `wallClock`; the scheduler's `now()`
  *   when absent, so marble tests read virtual time.
+ * @param flow Backpressure from the runtime (`ctx.flow`); never paused by default.
  * @see replay, which plays back recorded events instead.
  */
 export function simulate(
@@ -301,56 +313,87 @@ export function simulate(
   clock: () => number = () => performance.now(),
   setHealth?: (health: SourceHealth) => void,
   now: () => number = () => scheduler.now(),
+  flow: SourceFlow = NEVER_PAUSED,
 ): Observable<ChatEvent> {
   return new Observable<ChatEvent>((subscriber) => {
     const next = createChatGenerator(config, { now, clock });
     const limit = config.count ?? Number.POSITIVE_INFINITY;
     let emitted = 0;
+    /** The pending turn (a reused action while running, a new one after each pause). */
+    let turn: Subscription | undefined;
+    let cancelResume: (() => void) | undefined;
     setHealth?.('live');
+
+    /** Paused by a congested sink: wait for the resume, then `resume()` before the next turn. */
+    const wait = (work: (this: SchedulerAction<undefined>) => void, resume: () => void): void => {
+      cancelResume = flow.onResume(() => {
+        cancelResume = undefined;
+        resume();
+        turn = scheduler.schedule(work, 0);
+      });
+    };
+    const teardown = (): void => {
+      turn?.unsubscribe();
+      cancelResume?.();
+    };
 
     const { rate: pace } = config;
     if (pace === 'max') {
-      return scheduler.schedule(function (this: SchedulerAction<undefined>) {
+      const work = function (this: SchedulerAction<undefined>) {
         const ts = now();
         const turnStart = clock();
         let receivedAt = turnStart;
         for (let chunk = 0; chunk < MAX_CHUNKS_PER_TURN; chunk++) {
           const end = Math.min(limit, emitted + CHUNK);
-          while (emitted < end && !subscriber.closed) {
+          while (emitted < end && !subscriber.closed && !flow.paused) {
             emitted += 1;
             subscriber.next(next(ts, receivedAt));
           }
-          if (emitted >= limit || subscriber.closed) break;
+          if (emitted >= limit || subscriber.closed || flow.paused) break;
           receivedAt = clock();
           if (receivedAt - turnStart >= MAX_TURN_MS) break;
         }
         if (emitted >= limit) subscriber.complete();
-        else if (!subscriber.closed) this.schedule(undefined, 0);
-      }, 0);
+        else if (subscriber.closed) return;
+        else if (flow.paused) wait(work, () => {});
+        else this.schedule(undefined, 0);
+      };
+      turn = scheduler.schedule(work, 0);
+      return teardown;
     }
 
     const interval = pace.periodMs / pace.count;
-    const start = scheduler.now();
-    const wallStart = now();
-    return scheduler.schedule(
-      function (this: SchedulerAction<undefined>) {
-        const at = scheduler.now();
-        const receivedAt = clock();
-        const due = Math.min(limit, Math.floor((at - start) / interval + EPSILON));
-        const end = Math.min(due, emitted + MAX_BATCH);
-        while (emitted < end && !subscriber.closed) {
-          emitted += 1;
-          subscriber.next(next(Math.floor(wallStart + emitted * interval), receivedAt));
-        }
-        if (emitted >= limit) {
-          subscriber.complete();
-          return;
-        }
-        if (subscriber.closed) return;
-        const delay = emitted < due ? 0 : Math.max(MIN_TICK_MS, start + (emitted + 1) * interval - at);
-        this.schedule(undefined, delay);
-      },
-      Math.max(MIN_TICK_MS, interval),
-    );
+    // Shifted by each pause, so the rate resumes where it stopped instead of catching up.
+    let start = scheduler.now();
+    let wallStart = now();
+    let pausedAt = 0;
+    const work = function (this: SchedulerAction<undefined>) {
+      const at = scheduler.now();
+      const receivedAt = clock();
+      const due = Math.min(limit, Math.floor((at - start) / interval + EPSILON));
+      const end = Math.min(due, emitted + MAX_BATCH);
+      while (emitted < end && !subscriber.closed && !flow.paused) {
+        emitted += 1;
+        subscriber.next(next(Math.floor(wallStart + emitted * interval), receivedAt));
+      }
+      if (emitted >= limit) {
+        subscriber.complete();
+        return;
+      }
+      if (subscriber.closed) return;
+      if (flow.paused) {
+        pausedAt = scheduler.now();
+        wait(work, () => {
+          const pause = scheduler.now() - pausedAt;
+          start += pause;
+          wallStart += pause;
+        });
+        return;
+      }
+      const delay = emitted < due ? 0 : Math.max(MIN_TICK_MS, start + (emitted + 1) * interval - at);
+      this.schedule(undefined, delay);
+    };
+    turn = scheduler.schedule(work, Math.max(MIN_TICK_MS, interval));
+    return teardown;
   });
 }
