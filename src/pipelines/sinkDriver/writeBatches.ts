@@ -18,6 +18,7 @@ import type { Counter, NodeMetrics } from '../../core/metrics.js';
 import type { SinkDriverSettings } from '../../core/sinkDriverConfig.js';
 import { defaultEventKey } from '../../core/eventKey.js';
 import { EventQueue } from './queue.js';
+import { DiskTier } from './diskBuffer/diskTier.js';
 
 
 /** One write in this many is timed (a power of two, minus one as a mask). */
@@ -86,6 +87,11 @@ export interface WriteBatchesOptions<E> {
    * `retries_exhausted`). The drop is counted either way; a drain waits for returned promises.
    */
   readonly onDeadLetter?: (batch: readonly E[], err: Error) => void | Promise<void>;
+  /**
+   * The node's disk buffer directory (`.chatflow/buffers/<node id>/`), used when the settings say
+   * `bufferType: 'disk'`; without it the buffer stays in memory.
+   */
+  readonly diskDir?: string;
 }
 
 /**
@@ -143,6 +149,7 @@ export function writeBatches<E>(
     logger: options.logger ?? silentLogger(),
     clock: options.clock ?? (() => scheduler.now()),
     onDeadLetter: options.onDeadLetter,
+    diskDir: options.diskDir,
   };
   const runs = new Set<DriverRun<E>>();
 
@@ -200,6 +207,7 @@ interface ResolvedOptions<E> {
   readonly logger: Logger;
   readonly clock: () => number;
   readonly onDeadLetter: WriteBatchesOptions<E>['onDeadLetter'] | undefined;
+  readonly diskDir: string | undefined;
 }
 
 /** `idle`: not connected (yet, or again after `NotConnectedError`); `failed`: start threw `SinkWriteError`. */
@@ -220,6 +228,8 @@ class DriverRun<E> {
   readonly #queue: EventQueue<E>;
   readonly #written: Counter;
   readonly #log: Logger;
+  /** The disk tier behind the memory buffer (`buffer.type: disk`). */
+  readonly #disk: DiskTier<E> | undefined;
 
   #phase: 'running' | 'draining' | 'done' = 'running';
   #sinkState: SinkState = 'idle';
@@ -272,9 +282,26 @@ class DriverRun<E> {
       metrics.drop('superseded', true),
     );
     this.#written = options.metrics.out();
+    this.#disk =
+      settings.bufferType === 'disk' && options.diskDir !== undefined
+        ? new DiskTier<E>(settings, options.diskDir, {
+            metrics,
+            logger: this.#log,
+            scheduler: options.scheduler,
+            clock: options.clock,
+            queue: this.#queue,
+            held: () => (this.#inFlight?.length ?? 0) + this.#queue.length,
+            // Events read back are old: write them now, whatever the batch timeout.
+            pump: () => {
+              this.#due = true;
+              this.#pump();
+            },
+          })
+        : undefined;
   }
 
   begin(source: Observable<E>): void {
+    this.#disk?.start();
     this.#connect();
     const input = source.subscribe(new DriverInput(this));
     // A drain may have begun while `subscribe` was still running (a synchronous source).
@@ -316,6 +343,7 @@ class DriverRun<E> {
       this.#log.warn({ events: lost }, 'Sink unsubscribed before it drained; held events dropped.');
     }
     this.#stopNow();
+    void this.#disk?.close();
     this.#end(false);
   }
 
@@ -332,7 +360,8 @@ class DriverRun<E> {
       this.#queue.length === 0 &&
       this.#sinkState === 'started' &&
       this.#phase === 'running' &&
-      (this.#s.batchTimeoutMs === 0 || this.#s.batchMax === 1)
+      (this.#s.batchTimeoutMs === 0 || this.#s.batchMax === 1) &&
+      (this.#disk === undefined || !this.#disk.busy)
     ) {
       // Fast path: an idle sink gets the event in this call stack, without touching the buffer.
       this.#send([event]);
@@ -359,6 +388,8 @@ class DriverRun<E> {
   #enqueue(event: E): void {
     const queue = this.#queue;
     const metrics = this.#o.metrics;
+    // Memory full, or events already wait on disk (they go first): behind them on disk.
+    if (this.#disk?.takes(event, queue.length)) return;
     if (this.#s.whenFull === 'latest_per_key') {
       const key = this.#keyOf(event);
       // Counted as `superseded` by the queue's LatestPerKey (core/latestPerKey.ts).
@@ -433,6 +464,7 @@ class DriverRun<E> {
     } finally {
       this.#pumping = false;
     }
+    this.#disk?.refill(this.#phase === 'done' || this.#finishing);
     if (this.#phase === 'draining') this.#maybeFinish();
   }
 
@@ -488,6 +520,7 @@ class DriverRun<E> {
     this.#failures = 0;
     if (t0 >= 0) this.#o.metrics.processing.record(this.#o.clock() - t0);
     this.#written.value += batch.length;
+    this.#disk?.done(batch.length);
     if (this.#phase === 'draining') this.#drainWritten += batch.length;
     if (!this.#healthy) {
       this.#healthy = true;
@@ -524,6 +557,7 @@ class DriverRun<E> {
     this.#inFlight = undefined;
     this.#failures = 0;
     this.#o.metrics.drop(reason, false, batch.length);
+    this.#disk?.done(batch.length);
     if (this.#phase === 'draining') this.#drainDropped += batch.length;
     if (reason === 'retries_exhausted') {
       this.#healthy = false;
@@ -630,7 +664,8 @@ class DriverRun<E> {
       this.#finishing ||
       this.#inFlight !== undefined ||
       this.#queue.length > 0 ||
-      this.#deadLetters > 0
+      this.#deadLetters > 0 ||
+      this.#disk?.busy
     ) {
       return;
     }
@@ -640,7 +675,7 @@ class DriverRun<E> {
     const call = ++this.#call;
     const stop = () => {
       this.#stopCalled = true;
-      this.#lifecycle('stop', call, () => this.#end(false));
+      this.#lifecycle('stop', call, () => this.#afterDisk(() => this.#end(false)));
     };
     if (this.#sinkState === 'started') this.#lifecycle('flush', call, stop);
     else stop();
@@ -689,6 +724,13 @@ class DriverRun<E> {
     const held = [...(this.#inFlight ?? []), ...this.#queue.take(this.#queue.length)];
     this.#inFlight = undefined;
     this.#o.metrics.bufferDepth = 0;
+    if (this.#disk) {
+      // Nothing is lost: what is held is kept on disk for the next start.
+      this.#disk.park(held);
+      this.#stopNow();
+      this.#afterDisk(() => this.#end(true));
+      return;
+    }
     const err = new PipelineError(
       'ERR_SINK_TIMEOUT',
       'sending',
@@ -727,6 +769,19 @@ class DriverRun<E> {
   }
 
   // --- helpers -------------------------------------------------------------------------------
+
+  /** Closes the disk tier (if any; what is left waits for the next start), then `next`. */
+  #afterDisk(next: () => void): void {
+    if (!this.#disk) {
+      next();
+      return;
+    }
+    this.#disk.close().then(next, (err: unknown) => {
+      this.#o.metrics.error(err);
+      this.#log.error({ err: toError(err) }, 'Disk buffer failed to close.');
+      next();
+    });
+  }
 
   get #node(): string {
     return this.#o.metrics.id;

@@ -1,0 +1,147 @@
+/**
+ * The disk tier as the sink driver sees it: decides when an event goes to disk (the memory
+ * buffer is full, or events already wait on disk and must go first), refills the memory buffer
+ * from disk when it is at most half full, and acknowledges what the sink wrote, so the
+ * segments can go. writeBatches.ts calls it at five points and knows nothing else of it.
+ */
+import type { SchedulerLike } from 'rxjs';
+import { toError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/logger.js';
+import type { NodeMetrics } from '../../../core/metrics.js';
+import type { SinkDriverSettings } from '../../../core/sinkDriverConfig.js';
+import type { EventQueue } from '../queue.js';
+import { DiskBuffer } from './diskBuffer.js';
+import type { Position } from './segmentFiles.js';
+
+export interface DiskTierDeps<E> {
+  readonly metrics: NodeMetrics;
+  readonly logger: Logger;
+  readonly scheduler: SchedulerLike;
+  readonly clock: () => number;
+  /** The driver's memory buffer, refilled from disk. */
+  readonly queue: EventQueue<E>;
+  /** Events the driver holds: the batch in flight plus the memory buffer. */
+  readonly held: () => number;
+  /** Asks the driver to write what was read back. */
+  readonly pump: () => void;
+}
+
+/** Events read back from disk: once the driver has finished `upTo` events, `end` is acknowledged. */
+interface Mark {
+  readonly upTo: number;
+  readonly count: number;
+  readonly end: Position;
+}
+
+export class DiskTier<E> {
+  readonly #buffer: DiskBuffer<E>;
+  readonly #d: DiskTierDeps<E>;
+  readonly #max: number;
+  #reading: Promise<void> | undefined;
+  /** Events the driver finished (written or dropped) since it started. */
+  #done = 0;
+  readonly #marks: Mark[] = [];
+  #closing: Promise<void> | undefined;
+
+  constructor(settings: SinkDriverSettings, dir: string, deps: DiskTierDeps<E>) {
+    this.#d = deps;
+    this.#max = settings.bufferMax;
+    this.#buffer = new DiskBuffer<E>({
+      dir,
+      maxBytes: settings.diskMaxBytes,
+      fsync: settings.diskFsync,
+      whenFull: settings.whenFull,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      scheduler: deps.scheduler,
+      clock: deps.clock,
+    });
+  }
+
+  /** Replays what an earlier run left as soon as it is scanned. */
+  start(): void {
+    void this.#buffer.opened().then(() => this.#d.pump());
+  }
+
+  /** Events wait on disk (or are being read back): new ones must go behind them. */
+  get busy(): boolean {
+    return this.#reading !== undefined || this.#buffer.holding;
+  }
+
+  /** Takes `event` to disk when memory is full (`queued` events) or disk already holds some. */
+  takes(event: E, queued: number): boolean {
+    if (queued < this.#max && !this.busy) return false;
+    this.#buffer.append(event);
+    return true;
+  }
+
+  /** Reads back from disk when memory is at most half full (not once the driver stopped). */
+  refill(stopped: boolean): void {
+    if (stopped || this.#reading !== undefined || this.#closing !== undefined || !this.#buffer.holding) return;
+    const room = this.#max - this.#d.queue.length;
+    if (room * 2 < this.#max) return;
+    this.#reading = this.#buffer.read(room).then(
+      ({ events, end }) => {
+        this.#reading = undefined;
+        if (this.#closing !== undefined) return; // not acknowledged: replayed at the next start
+        const queue = this.#d.queue;
+        for (const event of events) queue.push(event, undefined);
+        this.#d.metrics.bufferDepth = queue.length;
+        if (end !== undefined) this.#marks.push({ upTo: this.#done + this.#d.held(), count: events.length, end });
+        this.#acknowledge();
+        this.#d.pump();
+      },
+      (err: unknown) => {
+        this.#reading = undefined;
+        const error = toError(err);
+        this.#d.metrics.error(error);
+        this.#d.logger.error({ err: error }, 'Disk buffer read failed; what is on disk is kept for the next start.');
+      },
+    );
+  }
+
+  /** The driver finished `n` more events (written, or dropped and counted). */
+  done(n: number): void {
+    this.#done += n;
+    this.#acknowledge();
+  }
+
+  /**
+   * At the drain deadline: `held` (the batch in flight, then the memory buffer) goes to disk,
+   * except the events read back from it and not yet acknowledged, which are there already.
+   */
+  park(held: readonly E[]): void {
+    let parked = 0;
+    let m = 0;
+    for (let i = 0; i < held.length; i++) {
+      const seq = this.#done + 1 + i;
+      while (m < this.#marks.length && (this.#marks[m] as Mark).upTo < seq) m += 1;
+      const mark = this.#marks[m];
+      if (mark !== undefined && seq > mark.upTo - mark.count) continue;
+      this.#buffer.append(held[i] as E);
+      parked += 1;
+    }
+    this.#d.logger.info(
+      { parked, onDisk: this.#buffer.unread + held.length - parked },
+      'Sink stopped before it caught up; the events held are kept on disk for the next start.',
+    );
+  }
+
+  /** Writes what is pending and keeps what the sink did not write for the next start. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#reading;
+      await this.#buffer.close();
+      if (this.#buffer.bytes > 0) {
+        this.#d.logger.info({ bytes: this.#buffer.bytes }, 'Disk buffer kept for the next start.');
+      }
+    })();
+    return this.#closing;
+  }
+
+  #acknowledge(): void {
+    let last: Mark | undefined;
+    while (this.#marks.length > 0 && (this.#marks[0] as Mark).upTo <= this.#done) last = this.#marks.shift();
+    if (last !== undefined) this.#buffer.ack(last.end);
+  }
+}
