@@ -21,7 +21,7 @@ export const SinkDriverConfig = z.strictObject({
       type: z
         .enum(BUFFER_TYPES)
         .describe(
-          '`memory`: events wait in memory only. `disk`: when the memory buffer (`max_events`) is full, events spill to checksummed segment files under `.chatflow/buffers/<node id>/` (next to the pipeline file), are written to the sink in order when it catches up, and survive a crash or restart (replayed at the next start). See docs/storage.md, "Disk buffer".',
+          '`memory`: events wait in memory only. `disk`: when the memory buffer (`max_events`) is full, events spill to checksummed segment files under `.chatflow/buffers/<node id>/` (next to the pipeline file), are written to the sink in order when it catches up, and survive a crash or restart (replayed at the next start). Default `memory`; `disk` for `postgres`. See docs/storage.md, "Disk buffer".',
         ),
       max_events: z
         .number()
@@ -34,12 +34,12 @@ export const SinkDriverConfig = z.strictObject({
           'What to drop when the buffer is full: the oldest event, the newest (incoming) one, or, with `latest_per_key`, every older event of the same key (variable, metric) so only the newest value per key waits. With `type: disk` it applies only when the disk buffer is full too (`drop_oldest` then drops the oldest whole segment file); `latest_per_key` cannot be combined with `disk`.',
         ),
       max_size: byteSize().describe(
-        'With `type: disk`: the most the segment files may take on disk, such as `1GiB` or `500MB`. Beyond it (or when the disk itself is full) `when_full` applies and the drops are counted as `disk_full`.',
+        'With `type: disk`: the most the segment files may take on disk, such as `1GiB` or `500MB`. Beyond it (or when the disk itself is full) `when_full` applies and the drops are counted as `disk_full`. Default `1GiB`.',
       ),
       fsync: z
         .union([z.enum(FSYNC_POLICIES), duration()])
         .describe(
-          'With `type: disk`: when written segments are forced to the disk (`fsync`). `always`: after every write (events arriving meanwhile are written together next); `batch`: when a segment file is full and at stop; `never`: left to the operating system; a duration such as `1s`: at most once per interval. A crash of chatflow loses nothing the operating system was handed in any case; fsync protects against a crash of the machine.',
+          'With `type: disk`: when written segments are forced to the disk (`fsync`). `always`: after every write (events arriving meanwhile are written together next); `batch`: when a segment file is full and at stop; `never`: left to the operating system; a duration such as `1s` (the default): at most once per interval. A crash of chatflow loses nothing the operating system was handed in any case; fsync protects against a crash of the machine.',
         ),
     })
     .partial()
@@ -79,7 +79,9 @@ export const SinkDriverConfig = z.strictObject({
     .describe('Retry of failed writes, with capped exponential backoff.'),
   flush_timeout: duration()
     .optional()
-    .describe('At shutdown, how long the sink may take to write what it holds before it is dropped.'),
+    .describe(
+      'At shutdown, how long the sink may take to write what it holds before it is dropped (with `buffer.type: disk`, kept on disk for the next start instead).',
+    ),
 });
 export type SinkDriverConfig = z.output<typeof SinkDriverConfig>;
 

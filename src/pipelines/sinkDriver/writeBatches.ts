@@ -92,6 +92,8 @@ export interface WriteBatchesOptions<E> {
    * `bufferType: 'disk'`; without it the buffer stays in memory.
    */
   readonly diskDir?: string;
+  /** Settles when the previous driver of this node (rebuilt by a reload) has closed the directory. */
+  readonly diskAfter?: Promise<unknown>;
 }
 
 /**
@@ -150,6 +152,7 @@ export function writeBatches<E>(
     clock: options.clock ?? (() => scheduler.now()),
     onDeadLetter: options.onDeadLetter,
     diskDir: options.diskDir,
+    diskAfter: options.diskAfter,
   };
   const runs = new Set<DriverRun<E>>();
 
@@ -208,6 +211,7 @@ interface ResolvedOptions<E> {
   readonly clock: () => number;
   readonly onDeadLetter: WriteBatchesOptions<E>['onDeadLetter'] | undefined;
   readonly diskDir: string | undefined;
+  readonly diskAfter: Promise<unknown> | undefined;
 }
 
 /** `idle`: not connected (yet, or again after `NotConnectedError`); `failed`: start threw `SinkWriteError`. */
@@ -289,6 +293,7 @@ class DriverRun<E> {
             logger: this.#log,
             scheduler: options.scheduler,
             clock: options.clock,
+            after: options.diskAfter,
             queue: this.#queue,
             held: () => (this.#inFlight?.length ?? 0) + this.#queue.length,
             // Events read back are old: write them now, whatever the batch timeout.

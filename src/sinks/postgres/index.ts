@@ -9,9 +9,11 @@ export const postgresComponent = defineSink({
   type: 'postgres',
   summary: 'Stores chat, commands, control changes, moderation, platform events and metrics in PostgreSQL.',
   description:
-    'Uses `resources.postgres.url` (default `embedded`: a private server under `.chatflow/`); without one the sink is off, as logged once at start. Each batch is split across `connections` and written as COPYs into the tables, one transaction per part; a part that meets rows already stored is rolled back and written again through staging tables with `ON CONFLICT DO NOTHING`, so retries never duplicate. A lost connection is retried with backoff; batches that still fail go to the dead-letter file (`chatflow reingest`). See docs/storage.md.',
+    'Uses `resources.postgres.url` (default `embedded`: a private server under `.chatflow/`); without one the sink is off, as logged once at start. Each batch is split across `connections` and written as COPYs into the tables, one transaction per part; a part that meets rows already stored is rolled back and written again through staging tables with `ON CONFLICT DO NOTHING`, so retries never duplicate. A lost connection is retried with backoff; batches that still fail go to the dead-letter file (`chatflow reingest`). What does not fit in its memory buffer waits on disk (`buffer.type: disk` by default, under `.chatflow/buffers/<node id>/`, up to `buffer.max_size`) and is written when PostgreSQL catches up, also after a crash. See docs/storage.md.',
   config: PostgresConfig,
   driver: {
+    // What does not fit in memory waits on disk (docs/storage.md, "Disk buffer").
+    bufferType: 'disk',
     bufferMax: 200_000,
     whenFull: 'drop_oldest',
     // Under load, 5000 events per batch (two parts of 2500) cut per-transaction costs: about

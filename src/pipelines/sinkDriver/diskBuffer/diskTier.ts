@@ -18,6 +18,8 @@ export interface DiskTierDeps<E> {
   readonly logger: Logger;
   readonly scheduler: SchedulerLike;
   readonly clock: () => number;
+  /** Settles when the previous driver of the node (rebuilt by a reload) has closed the directory. */
+  readonly after?: Promise<unknown> | undefined;
   /** The driver's memory buffer, refilled from disk. */
   readonly queue: EventQueue<E>;
   /** Events the driver holds: the batch in flight plus the memory buffer. */
@@ -34,9 +36,12 @@ interface Mark {
 }
 
 export class DiskTier<E> {
-  readonly #buffer: DiskBuffer<E>;
+  #buffer: DiskBuffer<E> | undefined;
   readonly #d: DiskTierDeps<E>;
   readonly #max: number;
+  readonly #open: () => DiskBuffer<E>;
+  /** Events taken while the previous driver still had the directory: appended once it is ours. */
+  #early: E[] | undefined;
   #reading: Promise<void> | undefined;
   /** Events the driver finished (written or dropped) since it started. */
   #done = 0;
@@ -46,7 +51,7 @@ export class DiskTier<E> {
   constructor(settings: SinkDriverSettings, dir: string, deps: DiskTierDeps<E>) {
     this.#d = deps;
     this.#max = settings.bufferMax;
-    this.#buffer = new DiskBuffer<E>({
+    this.#open = () => new DiskBuffer<E>({
       dir,
       maxBytes: settings.diskMaxBytes,
       fsync: settings.diskFsync,
@@ -58,29 +63,49 @@ export class DiskTier<E> {
     });
   }
 
-  /** Replays what an earlier run left as soon as it is scanned. */
+  /** Opens the directory (once the previous driver let go of it); replays what is left. */
   start(): void {
-    void this.#buffer.opened().then(() => this.#d.pump());
+    if (this.#d.after === undefined) {
+      this.#begin();
+      return;
+    }
+    // Until then everything waits here, so what the previous driver left still goes first.
+    this.#early = [];
+    const go = () => {
+      if (this.#closing === undefined) this.#begin();
+    };
+    this.#d.after.then(go, go);
+  }
+
+  #begin(): void {
+    const buffer = this.#open();
+    this.#buffer = buffer;
+    const early = this.#early ?? [];
+    this.#early = undefined;
+    for (const event of early) buffer.append(event);
+    void buffer.opened().then(() => this.#d.pump());
   }
 
   /** Events wait on disk (or are being read back): new ones must go behind them. */
   get busy(): boolean {
-    return this.#reading !== undefined || this.#buffer.holding;
+    return this.#early !== undefined || this.#reading !== undefined || (this.#buffer?.holding ?? false);
   }
 
   /** Takes `event` to disk when memory is full (`queued` events) or disk already holds some. */
   takes(event: E, queued: number): boolean {
     if (queued < this.#max && !this.busy) return false;
-    this.#buffer.append(event);
+    if (this.#early !== undefined) this.#early.push(event);
+    else this.#buffer?.append(event);
     return true;
   }
 
   /** Reads back from disk when memory is at most half full (not once the driver stopped). */
   refill(stopped: boolean): void {
-    if (stopped || this.#reading !== undefined || this.#closing !== undefined || !this.#buffer.holding) return;
+    const buffer = this.#buffer;
+    if (stopped || buffer === undefined || this.#reading !== undefined || this.#closing !== undefined || !buffer.holding) return;
     const room = this.#max - this.#d.queue.length;
     if (room * 2 < this.#max) return;
-    this.#reading = this.#buffer.read(room).then(
+    this.#reading = buffer.read(room).then(
       ({ events, end }) => {
         this.#reading = undefined;
         if (this.#closing !== undefined) return; // not acknowledged: replayed at the next start
@@ -111,6 +136,14 @@ export class DiskTier<E> {
    * except the events read back from it and not yet acknowledged, which are there already.
    */
   park(held: readonly E[]): void {
+    const early = this.#early;
+    if (early !== undefined) {
+      // Never opened (the previous driver still drains): these wait in memory, so they go.
+      early.unshift(...held);
+      return;
+    }
+    const buffer = this.#buffer;
+    if (buffer === undefined) return;
     let parked = 0;
     let m = 0;
     for (let i = 0; i < held.length; i++) {
@@ -118,11 +151,11 @@ export class DiskTier<E> {
       while (m < this.#marks.length && (this.#marks[m] as Mark).upTo < seq) m += 1;
       const mark = this.#marks[m];
       if (mark !== undefined && seq > mark.upTo - mark.count) continue;
-      this.#buffer.append(held[i] as E);
+      buffer.append(held[i] as E);
       parked += 1;
     }
     this.#d.logger.info(
-      { parked, onDisk: this.#buffer.unread + held.length - parked },
+      { parked, onDisk: buffer.unread + held.length - parked },
       'Sink stopped before it caught up; the events held are kept on disk for the next start.',
     );
   }
@@ -130,10 +163,19 @@ export class DiskTier<E> {
   /** Writes what is pending and keeps what the sink did not write for the next start. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      const early = this.#early;
+      if (early !== undefined && early.length > 0) {
+        // Stopped before the directory was ours: these never reached disk.
+        this.#d.metrics.drop('shutdown', false, early.length);
+        this.#d.logger.warn({ events: early.length }, 'Sink stopped before its disk buffer opened; held events dropped.');
+      }
+      this.#early = undefined;
       await this.#reading;
-      await this.#buffer.close();
-      if (this.#buffer.bytes > 0) {
-        this.#d.logger.info({ bytes: this.#buffer.bytes }, 'Disk buffer kept for the next start.');
+      const buffer = this.#buffer;
+      if (buffer === undefined) return;
+      await buffer.close();
+      if (buffer.bytes > 0) {
+        this.#d.logger.info({ bytes: buffer.bytes }, 'Disk buffer kept for the next start.');
       }
     })();
     return this.#closing;
@@ -142,6 +184,6 @@ export class DiskTier<E> {
   #acknowledge(): void {
     let last: Mark | undefined;
     while (this.#marks.length > 0 && (this.#marks[0] as Mark).upTo <= this.#done) last = this.#marks.shift();
-    if (last !== undefined) this.#buffer.ack(last.end);
+    if (last !== undefined) this.#buffer?.ack(last.end);
   }
 }
