@@ -197,4 +197,75 @@ describe('disk buffer on real PostgreSQL with a live source', () => {
       await client.end();
     }
   }, 180_000);
+
+  it('disk buffer full: a critical alert fires, the loss is counted and summed up, nothing crashes', async () => {
+    const dir = await temp.make('chatflow-disk-full-');
+    await writeFile(
+      join(dir, 'pipeline.yaml'),
+      `version: 1
+resources: { redis: { url: "off" }, postgres: { url: "${postgres.url}" } }
+sources:
+  chat: { type: twitch, channels: [full], server: "${twitch.url}" }
+operators:
+  stats:
+    type: sample_metrics
+    inputs: [chat]
+    every: 200ms
+    process: false
+    alerts:
+      disk_buffer_full: { metric: chatflow_node_gauge, labels: { name: disk_buffer_full }, critical: 0.5, message: "{label.node} disk buffer is full" }
+sinks:
+  history: { type: postgres, inputs: [chat], kinds: [chat], buffer: { max_events: 50, max_size: 64KiB, when_full: drop_newest } }
+  alerts: { type: file, inputs: [stats.alerts], path: alerts.jsonl }
+`,
+    );
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    let lock: { release: () => Promise<void> } | undefined;
+    try {
+      const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir });
+      await pipelinesStarted([run], 40_000);
+      await until('the source joined', () => twitch.live.some((c) => c.joined.has('full')));
+      const conn = twitch.live.find((c) => c.joined.has('full')) as NonNullable<(typeof twitch.live)[number]>;
+      await twitch.pump(conn, line('full', 'fwarm'), 1);
+      await until('the sink writes', async () => (await stored(client, 'fwarm')).rows === 1, { detail: run.output });
+
+      lock = await lockChat();
+      const N = 3000;
+      await twitch.pump(conn, line('full', 'full'), N);
+      const alerts = async () => {
+        try {
+          return (await readFile(join(dir, 'alerts.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        } catch {
+          return [];
+        }
+      };
+      await until('the disk-full alert fires', async () => (await alerts()).some((a) => a.rule === 'disk_buffer_full'), {
+        detail: run.output,
+      });
+      const fired = (await alerts()).find((a) => a.rule === 'disk_buffer_full');
+      expect(fired).toMatchObject({ kind: 'alert', severity: 'critical', state: 'firing', message: 'history disk buffer is full' });
+      await lock.release();
+      await until('the disk buffer drained (its segment files deleted)', async () => (await idsOnDisk(join(dir, '.chatflow', 'buffers', 'history'))).length === 0, {
+        detail: run.output,
+      });
+      // A last message goes behind anything still held: once it is stored, so is the rest.
+      await twitch.pump(conn, line('full', 'fmark'), 1);
+      await until('what was kept is stored', async () => (await stored(client, 'fmark')).rows === 1, { detail: run.output });
+      const done = await stop(run);
+      expect(done.code).toBe(0);
+      const full = done.stderr.split('\n').filter((l) => l.includes('Disk buffer full; events are dropped.'));
+      expect(full.length).toBeGreaterThanOrEqual(1);
+      expect(full[0]).toContain('"level":50');
+      // The summary's lost column: history disk_full=<n>, and what was not lost is stored.
+      const lost = /^history\s.*\bdisk_full=(\d+)/m.exec(done.stderr);
+      expect(lost).not.toBeNull();
+      const dropped = Number(lost?.[1]);
+      expect(dropped).toBeGreaterThan(0);
+      expect((await stored(client, 'full')).rows).toBe(N - dropped);
+    } finally {
+      await lock?.release();
+      await client.end();
+    }
+  }, 180_000);
 });

@@ -5,6 +5,7 @@ import { asyncScheduler } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NodeMetrics } from '../../../core/metrics.js';
 import type { FsyncPolicy, WhenFull } from '../../../core/sinkDriverConfig.js';
+import { until } from '../../../../test/support/poll.js';
 import { tempDirs } from '../../../../test/support/tempDirs.js';
 import { DiskBuffer } from './diskBuffer.js';
 import { CHECKPOINT_FILE, listSegments, segmentPath } from './segmentFiles.js';
@@ -223,6 +224,21 @@ describe('DiskBuffer', () => {
     expect(metrics.snapshot().gauges?.disk_buffer_full).toBe(0);
     const rest = await readAll(buffer);
     expect(ids(rest.events)).toEqual([...range(20, 30), 40].map((n) => `m${n}`));
+    await buffer.close();
+  });
+
+  it('a drained buffer takes no room: the segment being written goes once all of it is acknowledged', async () => {
+    const dir = await temp.make('disk-buffer-');
+    const recordBytes = 8 + JSON.stringify(ev(10)).length;
+    // One segment holds everything: without retiring it, the buffer would stay full forever.
+    const { buffer, metrics } = open(dir, { maxBytes: recordBytes * 10, segmentBytes: recordBytes * 100 });
+    for (const n of range(10, 20)) buffer.append(ev(n));
+    const read = await readAll(buffer);
+    buffer.ack(read.end as { segment: number; offset: number });
+    await until('the segment is deleted', () => buffer.bytes === 0);
+    for (const n of range(20, 30)) buffer.append(ev(n));
+    expect(metrics.snapshot().dropped).toEqual({});
+    expect(ids((await readAll(buffer)).events)).toEqual(range(20, 30).map((n) => `m${n}`));
     await buffer.close();
   });
 

@@ -139,7 +139,8 @@ export class DiskBuffer<E> {
 
   constructor(options: DiskBufferOptions) {
     this.#o = options;
-    this.#segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    // At least 8 segments fit in max_size, so acknowledged ones can go while others fill.
+    this.#segmentBytes = options.segmentBytes ?? Math.max(4096, Math.min(DEFAULT_SEGMENT_BYTES, Math.floor(options.maxBytes / 8)));
     this.#log = options.logger;
     let leftovers: number[] = [];
     try {
@@ -630,6 +631,7 @@ export class DiskBuffer<E> {
   #collect(): void {
     const acked = this.#acked;
     if (acked === undefined) return;
+    this.#retireWriter(acked);
     for (const [seq, segment] of [...this.#segments]) {
       if (seq > acked.segment) break;
       if (seq === this.#fdSeg || segment.pending > 0) continue;
@@ -638,6 +640,27 @@ export class DiskBuffer<E> {
       if (seq === this.#rfdSeg) void this.#closeReader();
       this.#forget(seq);
     }
+  }
+
+  /**
+   * The segment being written is wholly acknowledged and nothing waits: appends move on to a
+   * new segment, and this one is closed and deleted, so a drained buffer takes no room.
+   */
+  #retireWriter(acked: Position): void {
+    const seq = this.#fdSeg;
+    const segment = this.#segments.get(seq);
+    const fd = this.#fd;
+    if (fd === undefined || segment === undefined || this.#flushing || this.#pending.length > 0) return;
+    if (acked.segment !== seq || acked.offset < segment.size || segment.pending > 0) return;
+    if (this.#appendSeg === seq) {
+      this.#appendSeg += 1;
+      this.#appendSize = 0;
+    }
+    this.#fd = undefined;
+    this.#fdSeg = -1;
+    this.#unsynced = false;
+    if (seq === this.#rfdSeg) void this.#closeReader();
+    void fd.close().catch(() => {}).then(() => this.#forget(seq));
   }
 
   #forget(seq: number): void {

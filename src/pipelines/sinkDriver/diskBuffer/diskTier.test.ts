@@ -37,7 +37,12 @@ function gatedSink() {
         done();
         return Promise.resolve();
       }
-      return new Promise<void>((resolve) => release.push(() => (done(), resolve())));
+      return new Promise<void>((resolve) =>
+        release.push(() => {
+          done();
+          resolve();
+        }),
+      );
     },
   };
   return {
