@@ -19,6 +19,7 @@ import {
   shortCount,
   statusClass,
 } from './dashboardLayout.js';
+import { diskLines } from './dashboardDisk.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 /** Below this width the layers run top to bottom. */
@@ -285,10 +286,14 @@ export class GraphPanel {
       parts.group.dataset.highlight = String(fresh);
       parts.group.dataset.status = node.status;
       const dropped = Object.values(node.metrics?.dropped ?? {}).reduce((sum, d) => sum + d.count, 0);
-      parts.detail.textContent = clip(`${node.type} · ${node.status}`, DETAIL_CHARS);
+      // A sink with events waiting on disk says so instead of its status (its colour stays).
+      const disk = diskLines(node.metrics?.gauges);
+      parts.group.dataset.disk = disk?.card ?? '';
+      parts.detail.textContent = clip(`${node.type} · ${disk?.card ?? node.status}`, DETAIL_CHARS);
       parts.title.textContent =
         `${node.id} (${node.kind} ${node.type}): ${node.status}\n` +
         `in ${node.metrics?.eventsIn ?? 0}, dropped ${dropped}, errors ${node.metrics?.errors ?? 0}` +
+        (disk ? `\n${disk.tooltip}` : '') +
         (node.metrics?.lastError ? `\nlast error: ${node.metrics.lastError}` : '');
     }
     for (const edge of graph.edges) {

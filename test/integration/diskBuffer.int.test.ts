@@ -16,6 +16,9 @@ import type { NodeMetricsSnapshot } from '../../src/core/metrics.js';
 import { loadPipeline } from '../../src/pipelines/graph.js';
 import { startPipeline } from '../../src/pipelines/run.js';
 import { walkRecords } from '../../src/pipelines/sinkDriver/diskBuffer/records.js';
+import { diskLines } from '../../dashboard/dashboardDisk.js';
+import { freePort } from '../../src/resources/embedded.js';
+import type { GraphView } from '../../src/server/dashboardWire.js';
 import { FakeTwitchServer, privmsgLine } from '../fakes/twitchServer.js';
 import { chatflow, pipelinesStarted, stop } from '../support/cli.js';
 import { until } from '../support/poll.js';
@@ -35,12 +38,15 @@ afterAll(async () => {
   await temp.removeAll();
 });
 
-const pipeline = (channel: string) => `version: 1
+const pipeline = (channel: string, port?: number) => `version: 1
 resources: { redis: { url: "off" }, postgres: { url: "${postgres.url}" } }
+${port === undefined ? '' : `server: { listen: "127.0.0.1:${port}" }`}
 sources:
   chat: { type: twitch, channels: [${channel}], server: "${twitch.url}" }
+${port === undefined ? '' : 'operators:\n  stats: { type: sample_metrics, inputs: [chat], every: 200ms, process: false }'}
 sinks:
   history: { type: postgres, inputs: [chat], kinds: [chat], buffer: { max_events: 200 }, batch: { max_events: 500, timeout: 20ms } }
+${port === undefined ? '' : '  metrics: { type: metrics, inputs: [stats] }'}
 `;
 
 const line = (channel: string, prefix: string) => (n: number) =>
@@ -148,7 +154,8 @@ describe('disk buffer on real PostgreSQL with a live source', () => {
 
   it('kill -9 with a non-empty disk buffer: the next run stores every buffered message exactly once', async () => {
     const dir = await temp.make('chatflow-disk-kill-');
-    await writeFile(join(dir, 'pipeline.yaml'), pipeline('killed'));
+    const port = await freePort();
+    await writeFile(join(dir, 'pipeline.yaml'), pipeline('killed', port));
     const buffers = join(dir, '.chatflow', 'buffers', 'history');
     const client = new pg.Client({ connectionString: postgres.url });
     await client.connect();
@@ -167,6 +174,28 @@ describe('disk buffer on real PostgreSQL with a live source', () => {
       // Wait until the flood is on disk (all but what memory and the stuck batch hold).
       await until('the flood is on disk', async () => (await idsOnDisk(buffers)).length >= N - 1000, { detail: first.output });
       const onDisk = await idsOnDisk(buffers);
+      // Its size is a metric: /metrics (chatflow_node_gauge, exposed as chatflow_node_value) and
+      // the graph the dashboard draws its node cards from.
+      const gauge = (text: string, name: string) => {
+        const sample = text
+          .split('\n')
+          .find((l) => l.startsWith('chatflow_node_value{') && l.includes('node="history"') && l.includes(`name="${name}"`));
+        return Number(sample?.split(' ').at(-1) ?? Number.NaN);
+      };
+      let scraped = '';
+      await until(
+        'the disk buffer on /metrics',
+        async () => {
+          scraped = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          return gauge(scraped, 'disk_buffer_events') > 0;
+        },
+        { detail: () => scraped },
+      );
+      expect(gauge(scraped, 'disk_buffer_bytes')).toBeGreaterThan(0);
+      const graph = (await (await fetch(`http://127.0.0.1:${port}/api/graph`)).json()) as GraphView;
+      const card = graph.nodes.find((n) => n.id === 'history');
+      expect(card?.metrics.gauges?.disk_buffer_events).toBeGreaterThan(0);
+      expect(diskLines(card?.metrics.gauges)?.card).toMatch(/^disk \d/);
       first.child.kill('SIGKILL');
       const killed = await first.finished;
       expect(killed.signal).toBe('SIGKILL');
