@@ -1,7 +1,7 @@
 import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { asyncScheduler } from 'rxjs';
+import { asyncScheduler, type SchedulerLike, Subscription } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NodeMetrics } from '../../../core/metrics.js';
 import type { FsyncPolicy, WhenFull } from '../../../core/sinkDriverConfig.js';
@@ -263,6 +263,36 @@ describe('DiskBuffer', () => {
     let size = 0;
     for (const f of files) size += (await stat(join(dir, f))).size;
     expect(size).toBe(buffer.bytes);
+    await buffer.close();
+  });
+
+  it('reports the drain rate in events per second over windows of scheduler time, 0 once drained', async () => {
+    const dir = await temp.make('disk-buffer-');
+    let now = 0;
+    const scheduler = { now: () => now, schedule: () => Subscription.EMPTY } as unknown as SchedulerLike;
+    const metrics = new NodeMetrics('history', 'sink', 'postgres');
+    const buffer = new DiskBuffer<Ev>({
+      dir,
+      maxBytes: 2 ** 20,
+      fsync: 'never',
+      whenFull: 'drop_newest',
+      metrics,
+      logger: pino({ level: 'silent' }),
+      scheduler,
+      clock: () => 0,
+    });
+    for (const n of range(0, 100)) buffer.append(ev(n));
+    const rate = () => metrics.snapshot().gauges?.disk_buffer_drain_events_per_s;
+    await buffer.read(10); // the window opens at 0
+    now = 1000;
+    await buffer.read(10);
+    expect(rate()).toBeUndefined(); // not a whole window yet
+    now = 2500;
+    await buffer.read(30);
+    expect(rate()).toBe(20); // 50 events in 2.5 s
+    now = 3000;
+    await readAll(buffer);
+    expect(rate()).toBe(0);
     await buffer.close();
   });
 
