@@ -4,6 +4,7 @@
  */
 import { configLoad } from './configLoad.js';
 import { controlPath } from './controlPath.js';
+import { diskBufferBench } from './diskBuffer.js';
 import { engineOverhead } from './engineOverhead.js';
 import { moderateBench } from './moderate.js';
 import { fullGraph } from './fullGraph.js';
@@ -21,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'config-load': configLoad,
   'engine-overhead': engineOverhead,
   'control-path': controlPath,
+  'disk-buffer': diskBufferBench,
   moderate: moderateBench,
   'twitch-throughput': twitchThroughput,
   'twitch-recovery': twitchRecovery,

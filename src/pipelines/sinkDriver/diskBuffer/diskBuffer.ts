@@ -14,7 +14,7 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Logger } from '../../../core/logger.js';
 import type { DropCounter } from '../../../core/metrics.js';
 import type { FsyncPolicy, WhenFull } from '../../../core/sinkDriverConfig.js';
-import { decodeRecord, encodeRecord, resync, walkRecords } from './records.js';
+import { decodeRecord, HEADER_BYTES, maxRecordBytes, resync, walkRecords, writeRecord } from './records.js';
 import {
   comparePositions,
   type Position,
@@ -72,8 +72,10 @@ interface PendingGroup {
 }
 
 export const DEFAULT_SEGMENT_BYTES = 16 * 2 ** 20;
-/** Records parsed per turn of the event loop when reading back. */
-const PARSE_SLICE = 256;
+/** Records parsed per turn of the event loop when reading back (~1 ms of work). */
+const PARSE_SLICE = 512;
+/** Records are serialized straight into buffers of this size, written out as slices of them. */
+const POOL_BYTES = 2 ** 20;
 /** The drain rate is the events read back over windows of this length. */
 const RATE_WINDOW_MS = 2000;
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
@@ -116,6 +118,10 @@ export class DiskBuffer<E> {
   #unsynced = false;
   #full = false;
   #spilled = 0;
+  /** The buffer records are serialized into; `[#sealFrom, #poolAt)` belongs to the last pending group. */
+  #pool = Buffer.allocUnsafe(0);
+  #poolAt = 0;
+  #sealFrom = 0;
 
   // reader
   #rseg = 1;
@@ -203,13 +209,30 @@ export class DiskBuffer<E> {
       this.#o.metrics.drop('disk_error', false);
       return;
     }
-    const record = encodeRecord(Buffer.from(json));
-    if (this.#bytes + record.length > this.#o.maxBytes && !this.#makeRoom(record.length)) {
+    // Serialized in place at the pool's end; it only counts once the pool's end moves past it.
+    const most = maxRecordBytes(json);
+    let own: Buffer | undefined;
+    let length: number;
+    if (most > POOL_BYTES) {
+      own = Buffer.allocUnsafe(most);
+      length = writeRecord(own, 0, json);
+      own = own.subarray(0, length);
+    } else {
+      if (this.#poolAt + most > this.#pool.length) {
+        this.#seal();
+        this.#pool = Buffer.allocUnsafe(POOL_BYTES);
+        this.#poolAt = 0;
+        this.#sealFrom = 0;
+      }
+      length = writeRecord(this.#pool, this.#poolAt, json);
+    }
+    if (this.#bytes + length > this.#o.maxBytes && !this.#makeRoom(length)) {
       this.#dropFull(1, undefined);
       return;
     }
     if (this.#full) this.#roomAgain();
-    if (this.#appendSize > 0 && this.#appendSize + record.length > this.#segmentBytes) {
+    if (this.#appendSize > 0 && this.#appendSize + length > this.#segmentBytes) {
+      this.#seal();
       this.#appendSeg += 1;
       this.#appendSize = 0;
     }
@@ -221,16 +244,22 @@ export class DiskBuffer<E> {
     }
     let group = this.#pending.at(-1);
     if (!group || group.segment !== seq) {
+      this.#seal();
       group = { segment: seq, chunks: [], bytes: 0, events: 0 };
       this.#pending.push(group);
     }
-    group.chunks.push(record);
-    group.bytes += record.length;
+    if (own) {
+      this.#seal();
+      group.chunks.push(own);
+    } else {
+      this.#poolAt += length;
+    }
+    group.bytes += length;
     group.events += 1;
-    segment.pending += record.length;
+    segment.pending += length;
     segment.events += 1;
-    this.#appendSize += record.length;
-    this.#bytes += record.length;
+    this.#appendSize += length;
+    this.#bytes += length;
     this.#unread += 1;
     this.#spilled += 1;
     this.#queueFlush();
@@ -247,21 +276,27 @@ export class DiskBuffer<E> {
       await this.#opened;
       const events: E[] = [];
       let end: Position | undefined;
-      let parsed = 0;
+      let slices = 0;
+      const starts: number[] = [];
+      const ends: number[] = [];
       while (events.length < max) {
         if (this.#rbuf === undefined || this.#rpos >= this.#rlimit) {
           if (!(await this.#load())) break;
           continue;
         }
-        if (++parsed % PARSE_SLICE === 0) await nextTurn();
+        if (slices++ > 0) await nextTurn();
         const buf = this.#rbuf;
-        const decoded = decodeRecord(buf, this.#rpos, this.#rlimit);
-        if (decoded.kind === 'record') {
-          const event = this.#revive(buf, decoded.start, decoded.end);
-          this.#rpos = decoded.end;
-          this.#unread = Math.max(0, this.#unread - 1);
-          if (event !== undefined) events.push(event);
-        } else {
+        const want = Math.min(PARSE_SLICE, max - events.length);
+        starts.length = 0;
+        ends.length = 0;
+        while (starts.length < want && this.#rpos < this.#rlimit) {
+          const decoded = decodeRecord(buf, this.#rpos, this.#rlimit);
+          if (decoded.kind === 'record') {
+            starts.push(decoded.start);
+            ends.push(decoded.end);
+            this.#rpos = decoded.end;
+            continue;
+          }
           const next = resync(buf, this.#rpos, this.#rlimit);
           const segment = this.#segments.get(this.#rseg);
           // An earlier run's bad records were counted by the scan at open.
@@ -271,6 +306,8 @@ export class DiskBuffer<E> {
           }
           this.#rpos = next;
         }
+        this.#parse(buf, starts, ends, events);
+        this.#unread = Math.max(0, this.#unread - starts.length);
         this.#roff = this.#rbufStart + this.#rpos;
         end = { segment: this.#rseg, offset: this.#roff };
       }
@@ -337,11 +374,22 @@ export class DiskBuffer<E> {
     });
   }
 
+  /** Moves the pool's unwritten records into the last pending group, as one slice. */
+  #seal(): void {
+    if (this.#poolAt === this.#sealFrom) return;
+    this.#pending.at(-1)?.chunks.push(this.#pool.subarray(this.#sealFrom, this.#poolAt));
+    this.#sealFrom = this.#poolAt;
+  }
+
   async #flush(): Promise<void> {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
-      for (let group = this.#pending.shift(); group; group = this.#pending.shift()) await this.#writeGroup(group);
+      this.#seal();
+      for (let group = this.#pending.shift(); group; group = this.#pending.shift()) {
+        await this.#writeGroup(group);
+        this.#seal();
+      }
     } finally {
       this.#flushing = false;
       this.#o.metrics.count('disk_buffer_spilled', this.#spilled);
@@ -356,13 +404,15 @@ export class DiskBuffer<E> {
   async #writeGroup(group: PendingGroup): Promise<void> {
     const segment = this.#segments.get(group.segment);
     if (!segment) return; // dropped whole to make room (drop_oldest)
-    const data = group.chunks.length === 1 ? (group.chunks[0] as Buffer) : Buffer.concat(group.chunks, group.bytes);
     try {
       const fd = await this.#writerFor(group.segment);
-      let written = 0;
-      while (written < data.length) written += (await fd.write(data, written, data.length - written, segment.size + written)).bytesWritten;
-      segment.size += data.length;
-      segment.pending -= data.length;
+      let written = (await fd.writev(group.chunks, segment.size)).bytesWritten;
+      if (written < group.bytes) {
+        const data = Buffer.concat(group.chunks, group.bytes);
+        while (written < data.length) written += (await fd.write(data, written, data.length - written, segment.size + written)).bytesWritten;
+      }
+      segment.size += group.bytes;
+      segment.pending -= group.bytes;
       this.#unsynced = true;
       await this.#maybeSync(fd);
     } catch (err) {
@@ -536,20 +586,28 @@ export class DiskBuffer<E> {
     await fd?.close().catch(() => {});
   }
 
-  /** Parses one record; an earlier run's `receivedAt` (its own monotonic clock) becomes now. */
-  #revive(buf: Buffer, start: number, end: number): E | undefined {
-    let event: unknown;
-    try {
-      event = JSON.parse(buf.toString('utf8', start, end));
-    } catch {
-      this.#corrupt(this.#rseg, this.#rbufStart + start);
-      return undefined;
+  /**
+   * Parses the payloads `buf[starts[i], ends[i])` into `out` (one `JSON.parse` each: measured
+   * faster than one parse of them joined as an array). An earlier run's `receivedAt` (its own
+   * monotonic clock) becomes now.
+   */
+  #parse(buf: Buffer, starts: readonly number[], ends: readonly number[], out: E[]): void {
+    const leftover = this.#segments.get(this.#rseg)?.leftover === true;
+    const now = leftover ? this.#o.clock() : 0;
+    for (let i = 0; i < starts.length; i++) {
+      let event: unknown;
+      try {
+        event = JSON.parse(buf.toString('utf8', starts[i] as number, ends[i] as number));
+      } catch {
+        // A record with a valid checksum that is not JSON: counted like a bad checksum.
+        this.#corrupt(this.#rseg, this.#rbufStart + (starts[i] as number) - HEADER_BYTES);
+        continue;
+      }
+      if (leftover && typeof event === 'object' && event !== null && 'receivedAt' in event) {
+        (event as { receivedAt: number }).receivedAt = now;
+      }
+      out.push(event as E);
     }
-    const segment = this.#segments.get(this.#rseg);
-    if (segment?.leftover && typeof event === 'object' && event !== null && 'receivedAt' in event) {
-      (event as { receivedAt: number }).receivedAt = this.#o.clock();
-    }
-    return event as E;
   }
 
   #drained(n: number): void {
@@ -669,6 +727,7 @@ export class DiskBuffer<E> {
     this.#segments.delete(seq);
     this.#bytes -= segment.size + segment.pending;
     if (segment.pending > 0) {
+      if (this.#pending.at(-1)?.segment === seq) this.#sealFrom = this.#poolAt;
       const kept = this.#pending.filter((group) => group.segment !== seq);
       this.#pending.splice(0, this.#pending.length, ...kept);
     }

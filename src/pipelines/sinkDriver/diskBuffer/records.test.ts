@@ -35,7 +35,7 @@ describe('disk buffer records', () => {
     const parts = [rec(1), rec(2), rec(3)];
     const buf = Buffer.concat(parts);
     const at = (parts[0] as Buffer).length;
-    buf[at] = (buf[at] as number) ^ 0x01;
+    buf[at + 4] = (buf[at + 4] as number) ^ 0x01;
     expect(walk(buf).records).toEqual([1, 3]);
   });
 

@@ -1,7 +1,7 @@
 /**
- * The disk buffer's record framing: `[u32 LE payload length][u32 LE CRC32][payload]`, the CRC
- * covering the length bytes and the payload, so a flipped bit anywhere in a record (or a record
- * cut short) is detected. Payloads are JSON objects; after a bad record the decoder resyncs on
+ * The disk buffer's record framing: `[u32 LE CRC32][u32 LE payload length][payload]`, the CRC
+ * covering the length bytes and the payload (one contiguous range), so a flipped bit anywhere in
+ * a record (or a record cut short) is detected. Payloads are JSON objects; after a bad record the decoder resyncs on
  * the next position that holds a whole record with a valid checksum.
  */
 import { crc32 } from 'node:zlib';
@@ -16,10 +16,26 @@ const OPEN_BRACE = 0x7b;
 /** Frames one payload as a record. */
 export function encodeRecord(payload: Buffer): Buffer {
   const record = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
-  record.writeUInt32LE(payload.length, 0);
+  record.writeUInt32LE(payload.length, 4);
   payload.copy(record, HEADER_BYTES);
-  record.writeUInt32LE(crc32(payload, crc32(record.subarray(0, 4))), 4);
+  record.writeUInt32LE(crc32(record.subarray(4)), 0);
   return record;
+}
+
+/**
+ * Writes `json` as a record into `buf` at `at` (which must have room for `maxRecordBytes(json)`),
+ * without an intermediate buffer; returns the record's length.
+ */
+export function writeRecord(buf: Buffer, at: number, json: string): number {
+  const length = buf.write(json, at + HEADER_BYTES, 'utf8');
+  buf.writeUInt32LE(length, at + 4);
+  buf.writeUInt32LE(crc32(buf.subarray(at + 4, at + HEADER_BYTES + length)), at);
+  return HEADER_BYTES + length;
+}
+
+/** The most bytes `json` can take as a record (3 UTF-8 bytes per UTF-16 unit at worst). */
+export function maxRecordBytes(json: string): number {
+  return HEADER_BYTES + json.length * 3;
 }
 
 /** What {@link decodeRecord} found at a position. */
@@ -34,18 +50,17 @@ export type Decoded =
 /** Whether `buf` holds a whole, intact record at `at` (a cheap first-byte check first). */
 function intactAt(buf: Buffer, at: number, limit: number): number {
   if (at + HEADER_BYTES > limit) return -1;
-  const length = buf.readUInt32LE(at);
+  const length = buf.readUInt32LE(at + 4);
   const end = at + HEADER_BYTES + length;
   if (length === 0 || length > MAX_PAYLOAD || end > limit) return -1;
   if (buf[at + HEADER_BYTES] !== OPEN_BRACE) return -1;
-  const crc = crc32(buf.subarray(at + HEADER_BYTES, end), crc32(buf.subarray(at, at + 4)));
-  return crc === buf.readUInt32LE(at + 4) ? end : -1;
+  return crc32(buf.subarray(at + 4, end)) === buf.readUInt32LE(at) ? end : -1;
 }
 
 /** Decodes the record at `at` in `buf[0, limit)`. */
 export function decodeRecord(buf: Buffer, at: number, limit: number): Decoded {
   if (at + HEADER_BYTES > limit) return { kind: 'partial' };
-  const length = buf.readUInt32LE(at);
+  const length = buf.readUInt32LE(at + 4);
   if (length === 0 || length > MAX_PAYLOAD) return { kind: 'corrupt' };
   if (at + HEADER_BYTES + length > limit) return { kind: 'partial' };
   const end = intactAt(buf, at, limit);
