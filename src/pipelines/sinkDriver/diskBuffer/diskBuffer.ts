@@ -8,7 +8,8 @@
  * in one `write` per turn of the event loop (one at a time; what arrives meanwhile goes in the
  * next), fsynced per policy. Reads parse in slices, giving the event loop a turn between them.
  */
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { type FileHandle, open, readFile, unlink } from 'node:fs/promises';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { Logger } from '../../../core/logger.js';
@@ -16,6 +17,7 @@ import type { DropCounter } from '../../../core/metrics.js';
 import type { FsyncPolicy, WhenFull } from '../../../core/sinkDriverConfig.js';
 import { decodeRecord, HEADER_BYTES, maxRecordBytes, resync, walkRecords, writeRecord } from './records.js';
 import {
+  CHECKPOINT_FILE,
   comparePositions,
   type Position,
   readCheckpoint,
@@ -161,8 +163,9 @@ export class DiskBuffer<E> {
       this.#segments.set(seq, { size, pending: 0, events: 0, leftover: true });
       this.#bytes += size;
     }
-    const last = leftovers.at(-1);
-    this.#appendSeg = last === undefined ? 1 : last + 1;
+    // After every segment and after the checkpoint: a new segment numbered below the checkpoint
+    // would be taken for written at the next start.
+    this.#appendSeg = Math.max(leftovers.at(-1) ?? 0, this.#checkpointedSegment()) + 1;
     this.#rseg = leftovers[0] ?? this.#appendSeg;
     this.#scanning = leftovers.length > 0;
     this.#opened = this.#scan().catch((err: unknown) => {
@@ -639,6 +642,16 @@ export class DiskBuffer<E> {
   }
 
   // --- open and acknowledgement --------------------------------------------------------------
+
+  /** The checkpoint's segment number, 0 when there is none (read once, at construction). */
+  #checkpointedSegment(): number {
+    try {
+      const value = JSON.parse(readFileSync(join(this.#o.dir, CHECKPOINT_FILE), 'utf8')) as { segment?: unknown };
+      return Number.isSafeInteger(value.segment) ? (value.segment as number) : 0;
+    } catch {
+      return 0;
+    }
+  }
 
   #listSync(): number[] {
     const out: number[] = [];
