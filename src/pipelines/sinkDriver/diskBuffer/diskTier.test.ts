@@ -68,12 +68,12 @@ const settings = (overrides: Partial<SinkDriverSettings> = {}): SinkDriverSettin
   ...overrides,
 });
 
-function driver(dir: string, sink: Sink<Ev>, overrides: Partial<SinkDriverSettings> = {}) {
+function driver(dir: string, sink: Sink<Ev>, overrides: Partial<SinkDriverSettings> = {}, diskAfter?: Promise<unknown>) {
   const metrics = new NodeMetrics('history', 'sink', 'postgres');
   const lines: Array<{ level: number; msg: string }> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
   const input = new Subject<Ev>();
-  const d = writeBatches(sink, settings(overrides), { metrics, logger, diskDir: dir });
+  const d = writeBatches(sink, settings(overrides), { metrics, logger, diskDir: dir, ...(diskAfter ? { diskAfter } : {}) });
   const ended = d.run(input);
   return { d, input, ended, metrics, lines };
 }
@@ -131,6 +131,28 @@ describe('sink driver with a disk buffer', () => {
     run2.input.complete();
     await run2.ended;
     expect((await readdir(dir)).filter((f) => f.endsWith('.seg'))).toEqual([]);
+  });
+
+  it('a driver rebuilt by a reload opens the directory after the old one closed it, and writes its events after the old ones', async () => {
+    const dir = await temp.make('disk-tier-');
+    const old = gatedSink();
+    const run1 = driver(dir, old.sink, { flushTimeoutMs: 100 });
+    for (const id of ids(0, 200)) run1.input.next({ id, receivedAt: id });
+    // The reload: the old driver drains (its deadline keeps what it holds on disk) while the new one starts.
+    const retired = run1.d.drain(100);
+    const next = gatedSink();
+    next.resume();
+    const run2 = driver(dir, next.sink, {}, retired);
+    for (const id of ids(200, 230)) run2.input.next({ id, receivedAt: id });
+    await retired;
+    await until('everything written by the new driver', () => next.written.length >= 230);
+    old.resume();
+    // The old driver's events first, in order (what its stuck batch held comes again: idempotent sinks dedupe), then the new ones.
+    expect(next.written.slice(-30)).toEqual(ids(200, 230));
+    expect(new Set(next.written)).toEqual(new Set(ids(0, 230)));
+    expect(run2.metrics.snapshot().dropped).toEqual({});
+    run2.input.complete();
+    await run2.ended;
   });
 
   it('when the disk buffer is full too, counts disk_full, logs an error once, and goes on', async () => {
