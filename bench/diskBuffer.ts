@@ -4,7 +4,8 @@
  * parsed, acknowledged), in MB/s and events/s, against a raw sequential `write` of the same
  * bytes to a file on the same disk, in the same run. Goal: both at least 50% of raw.
  * fsync is off for the comparison (raw does not sync either); the default policy (`1s`) is
- * measured too.
+ * measured too, and so is JSON alone (stringify, parse of the same events), which bounds what
+ * the disk tier can reach in its format.
  */
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -100,11 +101,21 @@ export async function diskBufferBench(): Promise<Record<string, unknown>> {
   const write: number[] = [];
   const drain: number[] = [];
   const writeDefault: number[] = [];
+  const serialize: number[] = [];
+  const parse: number[] = [];
+  const jsons = events.map((e) => JSON.stringify(e));
   let drainedOk = true;
   for (let round = 0; round < ROUNDS; round++) {
     const dir = await mkdtemp(join(os.tmpdir(), 'chatflow-bench-disk-'));
     try {
       raw.push(await rawWrite(dir, recordBytes));
+      // What JSON alone costs (no framing, no I/O): the ceiling of the disk tier in this format.
+      let t = performance.now();
+      for (const e of events) JSON.stringify(e);
+      serialize.push((performance.now() - t) / 1000);
+      t = performance.now();
+      for (const j of jsons) JSON.parse(j);
+      parse.push((performance.now() - t) / 1000);
       const r = await diskRound(join(dir, 'never'), events, 'never');
       if (r.bytes !== recordBytes.length || r.drained !== EVENTS) drainedOk = false;
       write.push(r.writeSeconds);
@@ -130,6 +141,8 @@ export async function diskBufferBench(): Promise<Record<string, unknown>> {
     diskBufferWrite: writeRate,
     diskBufferDrain: drainRate,
     diskBufferWriteFsync1s: rate(median(writeDefault)),
+    jsonStringifyOnly: rate(median(serialize)),
+    jsonParseOnly: rate(median(parse)),
     writeVsRaw,
     drainVsRaw,
     goal: 'disk buffer write and drain each at least 50% of the raw write MB/s',
