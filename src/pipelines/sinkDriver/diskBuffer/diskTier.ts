@@ -47,6 +47,7 @@ export class DiskTier<E> {
   #done = 0;
   readonly #marks: Mark[] = [];
   #closing: Promise<void> | undefined;
+  #readFailed = false;
 
   constructor(settings: SinkDriverSettings, dir: string, deps: DiskTierDeps<E>) {
     this.#d = deps;
@@ -108,6 +109,7 @@ export class DiskTier<E> {
     this.#reading = buffer.read(room).then(
       ({ events, end }) => {
         this.#reading = undefined;
+        this.#readFailed = false;
         if (this.#closing !== undefined) return; // not acknowledged: replayed at the next start
         const queue = this.#d.queue;
         for (const event of events) queue.push(event, undefined);
@@ -120,7 +122,10 @@ export class DiskTier<E> {
         this.#reading = undefined;
         const error = toError(err);
         this.#d.metrics.error(error);
-        this.#d.logger.error({ err: error }, 'Disk buffer read failed; what is on disk is kept for the next start.');
+        // Tried again at the next write; said once, not once per batch.
+        if (this.#readFailed) this.#d.logger.debug({ err: error }, 'Disk buffer read failed; what is on disk is kept for the next start.');
+        else this.#d.logger.error({ err: error }, 'Disk buffer read failed; what is on disk is kept for the next start.');
+        this.#readFailed = true;
       },
     );
   }
