@@ -5,6 +5,7 @@
 import { backpressure } from './backpressure.js';
 import { configLoad } from './configLoad.js';
 import { controlPath } from './controlPath.js';
+import { diskBufferBench } from './diskBuffer.js';
 import { engineOverhead } from './engineOverhead.js';
 import { moderateBench } from './moderate.js';
 import { fullGraph } from './fullGraph.js';
@@ -23,6 +24,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'config-load': configLoad,
   'engine-overhead': engineOverhead,
   'control-path': controlPath,
+  'disk-buffer': diskBufferBench,
   moderate: moderateBench,
   'twitch-throughput': twitchThroughput,
   'twitch-recovery': twitchRecovery,

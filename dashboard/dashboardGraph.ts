@@ -21,6 +21,7 @@ import {
   shortCount,
   statusClass,
 } from './dashboardLayout.js';
+import { diskLines } from './dashboardDisk.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 /** Below this width the layers run top to bottom. */
@@ -287,11 +288,18 @@ export class GraphPanel {
       parts.group.dataset.highlight = String(fresh);
       parts.group.dataset.status = node.status;
       const dropped = Object.values(node.metrics?.dropped ?? {}).reduce((sum, d) => sum + d.count, 0);
-      parts.detail.textContent = clip(nodeDetail(node.type, node.status, node.metrics?.flow), DETAIL_CHARS);
+      // A sink with events waiting on disk says so instead of its status (its colour stays).
+      const disk = diskLines(node.metrics?.gauges);
+      parts.group.dataset.disk = disk?.card ?? '';
+      parts.detail.textContent = clip(
+        disk ? `${node.type} · ${disk.card}` : nodeDetail(node.type, node.status, node.metrics?.flow),
+        DETAIL_CHARS,
+      );
       parts.title.textContent =
         `${node.id} (${node.kind} ${node.type}): ${node.status}\n` +
         `in ${node.metrics?.eventsIn ?? 0}, dropped ${dropped}, errors ${node.metrics?.errors ?? 0}` +
         flowLine(node.metrics?.flow) +
+        (disk ? `\n${disk.tooltip}` : '') +
         (node.metrics?.lastError ? `\nlast error: ${node.metrics.lastError}` : '');
     }
     for (const edge of graph.edges) {

@@ -3,6 +3,7 @@ import type { ChatEvent, ControlEvent } from '../src/core/events.js';
 import type { ReloadReport } from '../src/pipelines/reloadReport.js';
 import { issueLine, outcomeLine } from './dashboardReload.js';
 import { tapLine } from './dashboardTap.js';
+import { diskLines } from './dashboardDisk.js';
 
 const issue = { severity: 'error', rule: 'unknown_key', message: 'Unknown key "evry".', path: 'operators.stats.evry', file: 'pipeline.yaml' } as const;
 
@@ -63,5 +64,24 @@ describe('tapLine', () => {
   });
   it('cuts a long line', () => {
     expect(tapLine('', { ...chat, text: 'x'.repeat(500) })).toHaveLength(200);
+  });
+});
+
+describe('diskLines', () => {
+  it('says nothing while no event waits on disk', () => {
+    expect(diskLines(undefined)).toBeUndefined();
+    expect(diskLines({ disk_buffer_events: 0, disk_buffer_bytes: 4096 })).toBeUndefined();
+  });
+  it('shows the events waiting on the card, and size and drain rate in the tooltip', () => {
+    expect(diskLines({ disk_buffer_events: 12_345, disk_buffer_bytes: 3_400_000, disk_buffer_drain_events_per_s: 5200 })).toEqual({
+      card: 'disk 12k',
+      tooltip: 'disk buffer: 12345 events, 3.4 MB, draining 5.2k/s',
+    });
+  });
+  it('says when it is full', () => {
+    expect(diskLines({ disk_buffer_events: 900, disk_buffer_bytes: 1e6, disk_buffer_full: 1 })).toEqual({
+      card: 'disk FULL 900',
+      tooltip: 'disk buffer: 900 events, 1.0 MB — full: events are dropped',
+    });
   });
 });

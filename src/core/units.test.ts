@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { DURATION_HELP, duration, formatDuration, parseDuration, parseRate, perSecond, RATE_HELP, rate } from './units.js';
+import { BYTE_SIZE_HELP, byteSize, DURATION_HELP, duration, formatDuration, parseByteSize, parseDuration, parseRate, perSecond, RATE_HELP, rate } from './units.js';
 
 describe('durations', () => {
   it.each([
@@ -86,5 +86,28 @@ describe('every duration and rate option refuses, never throws', () => {
     expect(rate({ or: 'off' }).parse('50/100ms')).toEqual({ count: 50, periodMs: 100 });
     expect(issues(rate({ or: 'max' }), 'off')).toEqual([`${RATE_HELP}, or "max"`]);
     expect(issues(rate({ or: 'max' }), '1/0s')).toEqual([`The period is zero. ${RATE_HELP}, or "max"`]);
+  });
+});
+
+describe('byte sizes', () => {
+  it.each([
+    ['1GiB', 2 ** 30],
+    ['512MiB', 512 * 2 ** 20],
+    ['500MB', 500_000_000],
+    ['1.5KiB', 1536],
+    ['4096B', 4096],
+    [' 2 GB ', 2e9],
+  ])('parses %s', (text, bytes) => {
+    expect(parseByteSize(text)).toBe(bytes);
+  });
+
+  it.each(['1', 'GiB', '1 gigabyte', '-1GiB', '1PiB', ''])('rejects %j', (text) => {
+    expect(parseByteSize(text)).toBeUndefined();
+  });
+
+  it('is a zod schema with a message naming the units, refusing zero', () => {
+    expect(byteSize().parse('1GiB')).toBe(2 ** 30);
+    expect(byteSize().safeParse('1 gig').error?.issues[0]?.message).toContain(BYTE_SIZE_HELP);
+    expect(byteSize().safeParse('0MiB').error?.issues[0]?.message).toContain('above zero');
   });
 });

@@ -102,3 +102,30 @@ export function rate(options: { or?: string } = {}) {
       return z.NEVER;
     });
 }
+
+const BYTE_UNITS = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 } as const;
+const BYTE_SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
+
+/** What a size option says when its value is not one. */
+export const BYTE_SIZE_HELP = 'Expected a size with a unit, such as "512MiB", "1GiB" or "500MB"';
+
+/** Parses `1GiB`, `512MiB`, `500MB`, `4096B`; returns whole bytes, or undefined when malformed. */
+export function parseByteSize(text: string): number | undefined {
+  const m = BYTE_SIZE.exec(text.trim());
+  if (!m) return undefined;
+  const bytes = Math.floor(Number(m[1]) * BYTE_UNITS[m[2] as keyof typeof BYTE_UNITS]);
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** A zod schema for a size with units; parses to bytes. */
+export function byteSize() {
+  return z
+    .string({ error: BYTE_SIZE_HELP })
+    .regex(BYTE_SIZE, BYTE_SIZE_HELP)
+    .transform((text, ctx) => {
+      const bytes = parseByteSize(text);
+      if (bytes !== undefined && bytes > 0) return bytes;
+      ctx.addIssue({ code: 'custom', message: `The size must be above zero and below 8 PiB. ${BYTE_SIZE_HELP}`, input: text });
+      return z.NEVER;
+    });
+}

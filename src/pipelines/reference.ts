@@ -58,7 +58,11 @@ export function renderReference(registry: Registry): string {
     }
   }
   out.push('## Options every sink takes', '');
-  out.push(...renderOptions(toJson(SinkDriverConfig)));
+  out.push(...renderOptions(toJson(SinkDriverConfig), true));
+  out.push(
+    'Defaults differ per sink (the `postgres` sink buffers 200 000 events in memory, then on disk); see each sink above and docs/storage.md.',
+    '',
+  );
   return `${out.join('\n').trimEnd()}\n`;
 }
 
@@ -83,15 +87,20 @@ function toJson(schema: z.ZodType): JsonSchema {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
 }
 
-function renderOptions(schema: JsonSchema): string[] {
+/** The options table; with `nested`, an object option's own options follow it as `option.key` rows. */
+function renderOptions(schema: JsonSchema, nested = false): string[] {
   const props = Object.entries(schema.properties ?? {});
   if (props.length === 0) return ['No options.', ''];
-  const required = new Set(schema.required ?? []);
   const rows = ['| option | type | default | description |', '|---|---|---|---|'];
-  for (const [name, prop] of props) {
-    const def = prop.default === undefined ? (required.has(name) ? '*required*' : '') : `\`${JSON.stringify(prop.default)}\``;
-    rows.push(`| \`${name}\` | ${describeType(prop)} | ${def} | ${cell(prop.description ?? '')} |`);
-  }
+  const addRows = (of: JsonSchema, prefix: string) => {
+    const required = new Set(of.required ?? []);
+    for (const [name, prop] of Object.entries(of.properties ?? {})) {
+      const def = prop.default === undefined ? (required.has(name) ? '*required*' : '') : `\`${JSON.stringify(prop.default)}\``;
+      rows.push(`| \`${prefix}${name}\` | ${describeType(prop)} | ${def} | ${cell(prop.description ?? '')} |`);
+      if (nested && prop.properties !== undefined) addRows(prop, `${prefix}${name}.`);
+    }
+  };
+  addRows(schema, '');
   return [...rows, ''];
 }
 

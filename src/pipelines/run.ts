@@ -3,6 +3,7 @@
  * sinks first, then operators, sources last (so nothing is emitted before it can be consumed);
  * at stop, the reverse: sources end, operators drain, sinks flush within their deadline.
  */
+import { join } from 'node:path';
 import { type Observable, type OperatorFunction, type SchedulerLike, Subscription, asyncScheduler } from 'rxjs';
 import type {
   ComponentContext,
@@ -96,6 +97,8 @@ export class PipelineRuntime {
   readonly #sinks = new Map<string, RunningSink>();
   /** Drains of sinks a reload removed or rebuilt; stop waits for them too. */
   readonly #retiring = new Set<Promise<number>>();
+  /** The drain of a retiring sink, by node id, that its successor's disk buffer waits for. */
+  readonly #diskHandoff = new Map<string, Promise<number>>();
   #graph: PipelineGraph;
   #reloads: Promise<unknown> = Promise.resolve();
   readonly #taps: TapRegistry;
@@ -729,6 +732,7 @@ export class PipelineRuntime {
     const onCongestion = (congested: boolean): void => {
       if (this.#sinks.get(node.id)?.driver === driver) this.#flow.setCongested(node.id, congested);
     };
+    const diskAfter = this.#diskHandoff.get(node.id);
     const driver: SinkDriver<ChatflowEvent> = writeBatches(sink, settings, {
       metrics,
       scheduler: this.#scheduler,
@@ -737,6 +741,8 @@ export class PipelineRuntime {
       ...(sink.keyOf ? { keyOf: sink.keyOf.bind(sink) } : {}),
       ...(sink.deadLetter ? { onDeadLetter: sink.deadLetter.bind(sink) } : {}),
       onCongestion,
+      diskDir: join(this.#resources.baseDir, '.chatflow', 'buffers', node.id),
+      ...(diskAfter ? { diskAfter } : {}),
     });
     metrics.status = 'running';
     const relay = new SinkRelay();
@@ -766,7 +772,13 @@ export class PipelineRuntime {
       },
     );
     this.#retiring.add(done);
-    void done.then(() => this.#retiring.delete(done));
+    // A sink rebuilt by a reload opens its disk buffer only after this drain has closed it.
+    const id = running.node.id;
+    this.#diskHandoff.set(id, done);
+    void done.then(() => {
+      this.#retiring.delete(done);
+      if (this.#diskHandoff.get(id) === done) this.#diskHandoff.delete(id);
+    });
     return done;
   }
 

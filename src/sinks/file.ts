@@ -171,7 +171,7 @@ export const fileComponent = defineSink({
   type: 'file',
   summary: 'Writes events to a JSONL file, one event per line, as the `replay` source reads them.',
   description:
-    'Each line is one event exactly as the pipeline has it. A missing directory is created; a path that cannot be written (permission denied, a directory, a read-only disk) stops the sink with an error naming the path, and its events are counted as dropped (`write_failed`). Other I/O errors reopen the file and retry.',
+    'Each line is one event exactly as the pipeline has it. A missing directory is created; a path that cannot be written (permission denied, a directory, a read-only disk) stops the sink with an error naming the path, and its events are counted as dropped (`write_failed`). Other I/O errors reopen the file and retry. With `buffer: { type: disk }` what does not fit in memory while the file cannot be written waits on disk and survives a restart (docs/storage.md, "Disk buffer").',
   config: FileConfig,
   driver: { bufferMax: 20_000, whenFull: 'drop_oldest', batchMax: 1000, batchTimeoutMs: 0 },
   examples: ['path: recordings/stream.jsonl', 'path: /var/log/chatflow/events.jsonl\nappend: false\nfsync: true'],

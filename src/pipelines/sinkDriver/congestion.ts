@@ -7,12 +7,12 @@
 import type { SinkDriverSettings } from '../../core/sinkDriverConfig.js';
 
 /**
- * Whether a driver with these settings reports congestion: `when_full: block`. (A tier behind
- * the memory buffer, such as a disk buffer, should report it too: pausable sources pause at
- * memory-full, before anything spills.)
+ * Whether a driver with these settings reports congestion: `when_full: block`, or a disk tier
+ * behind the memory buffer (pausable sources pause at memory-full, before anything spills; only
+ * live sources make the disk buffer grow).
  */
 export function reportsCongestion(settings: SinkDriverSettings): boolean {
-  return settings.whenFull === 'block';
+  return settings.whenFull === 'block' || settings.bufferType === 'disk';
 }
 
 /** Receives each change of a sink's congestion, from the driver's call stack. */

@@ -19,6 +19,7 @@ import { BLOCK_HARD_CAP_FACTOR, type SinkDriverSettings } from '../../core/sinkD
 import { defaultEventKey } from '../../core/eventKey.js';
 import { Congestion, type CongestionListener, reportsCongestion } from './congestion.js';
 import { EventQueue } from './queue.js';
+import { DiskTier } from './diskBuffer/diskTier.js';
 
 
 /** One write in this many is timed (a power of two, minus one as a mask). */
@@ -93,6 +94,13 @@ export interface WriteBatchesOptions<E> {
    * The runtime pauses the pausable sources upstream meanwhile.
    */
   readonly onCongestion?: CongestionListener;
+  /**
+   * The node's disk buffer directory (`.chatflow/buffers/<node id>/`), used when the settings say
+   * `bufferType: 'disk'`; without it the buffer stays in memory.
+   */
+  readonly diskDir?: string;
+  /** Settles when the previous driver of this node (rebuilt by a reload) has closed the directory. */
+  readonly diskAfter?: Promise<unknown>;
 }
 
 /**
@@ -151,6 +159,8 @@ export function writeBatches<E>(
     clock: options.clock ?? (() => scheduler.now()),
     onDeadLetter: options.onDeadLetter,
     onCongestion: options.onCongestion,
+    diskDir: options.diskDir,
+    diskAfter: options.diskAfter,
   };
   const runs = new Set<DriverRun<E>>();
 
@@ -209,6 +219,8 @@ interface ResolvedOptions<E> {
   readonly clock: () => number;
   readonly onDeadLetter: WriteBatchesOptions<E>['onDeadLetter'] | undefined;
   readonly onCongestion: CongestionListener | undefined;
+  readonly diskDir: string | undefined;
+  readonly diskAfter: Promise<unknown> | undefined;
 }
 
 /** `idle`: not connected (yet, or again after `NotConnectedError`); `failed`: start threw `SinkWriteError`. */
@@ -233,6 +245,8 @@ class DriverRun<E> {
   readonly #hardCap: number;
   /** `when_full: block` only. */
   readonly #congestion: Congestion | undefined;
+  /** The disk tier behind the memory buffer (`buffer.type: disk`). */
+  readonly #disk: DiskTier<E> | undefined;
 
   #phase: 'running' | 'draining' | 'done' = 'running';
   #sinkState: SinkState = 'idle';
@@ -281,16 +295,35 @@ class DriverRun<E> {
     this.#out = out;
     this.#log = options.logger;
     const metrics = options.metrics;
-    const block = reportsCongestion(settings);
-    this.#hardCap = block ? settings.bufferMax * BLOCK_HARD_CAP_FACTOR : settings.bufferMax;
-    this.#congestion = block ? new Congestion(settings.bufferMax, options.onCongestion ?? (() => {})) : undefined;
+    this.#hardCap = settings.whenFull === 'block' ? settings.bufferMax * BLOCK_HARD_CAP_FACTOR : settings.bufferMax;
+    this.#congestion = reportsCongestion(settings)
+      ? new Congestion(settings.bufferMax, options.onCongestion ?? (() => {}))
+      : undefined;
     this.#queue = new EventQueue<E>(this.#hardCap, settings.whenFull === 'latest_per_key', () =>
       metrics.drop('superseded', true),
     );
     this.#written = options.metrics.out();
+    this.#disk =
+      settings.bufferType === 'disk' && options.diskDir !== undefined
+        ? new DiskTier<E>(settings, options.diskDir, {
+            metrics,
+            logger: this.#log,
+            scheduler: options.scheduler,
+            clock: options.clock,
+            after: options.diskAfter,
+            queue: this.#queue,
+            held: () => (this.#inFlight?.length ?? 0) + this.#queue.length,
+            // Events read back are old: write them now, whatever the batch timeout.
+            pump: () => {
+              this.#due = true;
+              this.#pump();
+            },
+          })
+        : undefined;
   }
 
   begin(source: Observable<E>): void {
+    this.#disk?.start();
     this.#connect();
     const input = source.subscribe(new DriverInput(this));
     // A drain may have begun while `subscribe` was still running (a synchronous source).
@@ -332,6 +365,7 @@ class DriverRun<E> {
       this.#log.warn({ events: lost }, 'Sink unsubscribed before it drained; held events dropped.');
     }
     this.#stopNow();
+    void this.#disk?.close();
     this.#end(false);
   }
 
@@ -348,7 +382,8 @@ class DriverRun<E> {
       this.#queue.length === 0 &&
       this.#sinkState === 'started' &&
       this.#phase === 'running' &&
-      (this.#s.batchTimeoutMs === 0 || this.#s.batchMax === 1)
+      (this.#s.batchTimeoutMs === 0 || this.#s.batchMax === 1) &&
+      (this.#disk === undefined || !this.#disk.busy)
     ) {
       // Fast path: an idle sink gets the event in this call stack, without touching the buffer.
       this.#send([event]);
@@ -375,6 +410,12 @@ class DriverRun<E> {
   #enqueue(event: E): void {
     const queue = this.#queue;
     const metrics = this.#o.metrics;
+    // Memory full, or events already wait on disk (they go first): behind them on disk.
+    if (this.#disk?.takes(event, queue.length)) {
+      // Memory is full or events wait on disk: pausable sources must wait (design rule 3).
+      this.#congestion?.update(this.#congestionDepth());
+      return;
+    }
     if (this.#s.whenFull === 'latest_per_key') {
       const key = this.#keyOf(event);
       // Counted as `superseded` by the queue's LatestPerKey (core/latestPerKey.ts).
@@ -386,7 +427,7 @@ class DriverRun<E> {
       queue.push(event, key);
     } else if (queue.length < this.#s.bufferMax) {
       queue.push(event, undefined);
-    } else if (this.#congestion !== undefined) {
+    } else if (this.#s.whenFull === 'block') {
       // `block`: the pausable sources are paused by now; what still comes (live chat, what an
       // operator held) is kept up to the hard cap, and only then the newest is dropped.
       if (queue.length >= this.#hardCap) {
@@ -403,7 +444,7 @@ class DriverRun<E> {
       queue.push(event, undefined);
     }
     metrics.bufferDepth = queue.length;
-    this.#congestion?.update(queue.length);
+    this.#congestion?.update(this.#congestionDepth());
     if (
       this.#s.batchTimeoutMs > 0 &&
       this.#batchTimer === undefined &&
@@ -416,6 +457,15 @@ class DriverRun<E> {
         this.#pump();
       }, this.#s.batchTimeoutMs);
     }
+  }
+
+  /**
+   * The depth congestion is judged by: the memory buffer's, or a full one while events wait on
+   * disk, so the pausable sources stay paused until the disk tier has drained.
+   */
+  #congestionDepth(): number {
+    const depth = this.#queue.length;
+    return this.#disk?.busy ? Math.max(depth, this.#s.bufferMax) : depth;
   }
 
   #keyOf(event: E): string | undefined {
@@ -453,12 +503,13 @@ class DriverRun<E> {
           this.#batchTimer = undefined;
         }
         this.#o.metrics.bufferDepth = this.#queue.length;
-        this.#congestion?.update(this.#queue.length);
+        this.#congestion?.update(this.#congestionDepth());
         this.#send(batch);
       }
     } finally {
       this.#pumping = false;
     }
+    this.#disk?.refill(this.#phase === 'done' || this.#finishing);
     if (this.#phase === 'draining') this.#maybeFinish();
   }
 
@@ -514,6 +565,7 @@ class DriverRun<E> {
     this.#failures = 0;
     if (t0 >= 0) this.#o.metrics.processing.record(this.#o.clock() - t0);
     this.#written.value += batch.length;
+    this.#disk?.done(batch.length);
     if (this.#phase === 'draining') this.#drainWritten += batch.length;
     if (!this.#healthy) {
       this.#healthy = true;
@@ -550,6 +602,7 @@ class DriverRun<E> {
     this.#inFlight = undefined;
     this.#failures = 0;
     this.#o.metrics.drop(reason, false, batch.length);
+    this.#disk?.done(batch.length);
     if (this.#phase === 'draining') this.#drainDropped += batch.length;
     if (reason === 'retries_exhausted') {
       this.#healthy = false;
@@ -656,7 +709,8 @@ class DriverRun<E> {
       this.#finishing ||
       this.#inFlight !== undefined ||
       this.#queue.length > 0 ||
-      this.#deadLetters > 0
+      this.#deadLetters > 0 ||
+      this.#disk?.busy
     ) {
       return;
     }
@@ -666,7 +720,7 @@ class DriverRun<E> {
     const call = ++this.#call;
     const stop = () => {
       this.#stopCalled = true;
-      this.#lifecycle('stop', call, () => this.#end(false));
+      this.#lifecycle('stop', call, () => this.#afterDisk(() => this.#end(false)));
     };
     if (this.#sinkState === 'started') this.#lifecycle('flush', call, stop);
     else stop();
@@ -715,6 +769,13 @@ class DriverRun<E> {
     const held = [...(this.#inFlight ?? []), ...this.#queue.take(this.#queue.length)];
     this.#inFlight = undefined;
     this.#o.metrics.bufferDepth = 0;
+    if (this.#disk) {
+      // Nothing is lost: what is held is kept on disk for the next start.
+      this.#disk.park(held);
+      this.#stopNow();
+      this.#afterDisk(() => this.#end(true));
+      return;
+    }
     const err = new PipelineError(
       'ERR_SINK_TIMEOUT',
       'sending',
@@ -754,6 +815,19 @@ class DriverRun<E> {
   }
 
   // --- helpers -------------------------------------------------------------------------------
+
+  /** Closes the disk tier (if any; what is left waits for the next start), then `next`. */
+  #afterDisk(next: () => void): void {
+    if (!this.#disk) {
+      next();
+      return;
+    }
+    this.#disk.close().then(next, (err: unknown) => {
+      this.#o.metrics.error(err);
+      this.#log.error({ err: toError(err) }, 'Disk buffer failed to close.');
+      next();
+    });
+  }
 
   get #node(): string {
     return this.#o.metrics.id;

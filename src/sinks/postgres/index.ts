@@ -9,12 +9,14 @@ export const postgresComponent = defineSink({
   type: 'postgres',
   summary: 'Stores chat, commands, control changes, moderation, platform events and metrics in PostgreSQL.',
   description:
-    'Uses `resources.postgres.url` (default `embedded`: a private server under `.chatflow/`); without one the sink is off, as logged once at start. Each batch is split across `connections` and written as COPYs into the tables, one transaction per part; a part that meets rows already stored is rolled back and written again through staging tables with `ON CONFLICT DO NOTHING`, so retries never duplicate. A lost connection is retried with backoff; batches that still fail go to the dead-letter file (`chatflow reingest`). Its buffer blocks by default (`when_full: block`): when PostgreSQL falls behind, the sources that can wait (simulate, replay) are paused instead of history being dropped; live chat is held up to twice `max_events`. See docs/storage.md.',
+    'Uses `resources.postgres.url` (default `embedded`: a private server under `.chatflow/`); without one the sink is off, as logged once at start. Each batch is split across `connections` and written as COPYs into the tables, one transaction per part; a part that meets rows already stored is rolled back and written again through staging tables with `ON CONFLICT DO NOTHING`, so retries never duplicate. A lost connection is retried with backoff; batches that still fail go to the dead-letter file (`chatflow reingest`). What does not fit in its memory buffer waits on disk (`buffer.type: disk` by default, under `.chatflow/buffers/<node id>/`, up to `buffer.max_size`) and is written when PostgreSQL catches up, also after a crash. The sources that can wait (simulate, replay) are paused as soon as its memory buffer is full, so only live chat ever spills to disk; a full disk buffer drops the newest (`when_full: block`). See docs/storage.md.',
   config: PostgresConfig,
   driver: {
+    // What does not fit in memory waits on disk (docs/storage.md, "Disk buffer").
+    bufferType: 'disk',
     bufferMax: 200_000,
-    // History is what must not be lost: a full buffer pauses the pausable sources feeding it
-    // (simulate, replay) instead of dropping; live chat is held up to twice the buffer.
+    // History is what must not be lost: a full memory buffer pauses the pausable sources feeding
+    // it (simulate, replay); live chat spills to disk; only a full disk buffer drops (the newest).
     whenFull: 'block',
     // Under load, 5000 events per batch (two parts of 2500) cut per-transaction costs: about
     // 1.3× the rows/s of 1000 (npm run bench storage). The timeout bounds a quiet show's delay.
