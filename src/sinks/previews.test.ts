@@ -6,10 +6,6 @@ import { chat } from '../../test/support/events.js';
 import { testContext } from '../../test/support/context.js';
 import { VirtualScheduler } from '../testing/virtualScheduler.js';
 import { sinkComponents } from './index.js';
-import { copyRow, unescapeCopy } from './postgres/preview.js';
-import { TABLES } from './postgres/rows.js';
-import { decodeOscPacket, float32Value } from './osc/preview.js';
-import { encodeBundle, OscEncoder } from './osc/encoding.js';
 
 const control = (variable: string, value: number, origin: ControlEvent['origin'] = 'command', ts = 0): ControlEvent => ({
   kind: 'control',
@@ -100,18 +96,6 @@ describe('sink previews', () => {
     expect(ctx.metrics.snapshot().dropped.superseded?.count).toBe(1);
   });
 
-  it('osc: decodes bundles, each message with its timetag; floats as the shortest decimal of the same float32', () => {
-    const encoder = new OscEncoder(['f']);
-    const packet = encodeBundle([1, 2], [encoder.encode('/a', [0.5]), encoder.encode('/b', [1])]);
-    expect(decodeOscPacket(packet)).toEqual([
-      { address: '/a', value: 0.5, bundle: [1, 2] },
-      { address: '/b', value: 1, bundle: [1, 2] },
-    ]);
-    expect(float32Value(Math.fround(0.8))).toBe(0.8);
-    const third = Math.fround(1 / 3);
-    expect(Math.fround(float32Value(third))).toBe(third);
-    expect(String(float32Value(third)).length).toBeLessThan(String(third).length);
-  });
 
   it('overlay: the wire messages, range on first sight, feed entries and removals', () => {
     const { p, values, ctx } = preview('overlay');
@@ -143,19 +127,6 @@ describe('sink previews', () => {
     expect(ctx.metrics.snapshot().dropped.kind_not_stored?.count).toBe(1);
   });
 
-  it('postgres: reads COPY text back (escapes, NULL, types)', () => {
-    expect(unescapeCopy('a\\tb\\\\c\\nd')).toBe('a\tb\\c\nd');
-    expect(unescapeCopy('\\N')).toBeNull();
-    expect(copyRow(TABLES.system_metrics, 'k\tname\t{"a":"1"}\t2.5\t\\N\tinst\t2026-01-01T00:00:00.000Z')).toEqual({
-      event_key: 'k',
-      name: 'name',
-      labels: { a: '1' },
-      value: 2.5,
-      summary: null,
-      instance: 'inst',
-      ts: '2026-01-01T00:00:00.000Z',
-    });
-  });
 
   it('redis_state: the variable it stores, its publication, and the state fields', () => {
     const { p, values } = preview('redis_state', { prefix: 'show:' });
@@ -172,14 +143,20 @@ describe('sink previews', () => {
     ]);
   });
 
-  it('metrics: the point, alert or variable it publishes; other kinds counted as not shown', () => {
-    const { p, values, ctx } = preview('metrics');
-    const metric: MetricEvent = { kind: 'metric', name: 'm', labels: { node: 'a' }, value: 3, instance: 'i', ts: 9, receivedAt: 9 } as MetricEvent;
-    p.write([metric, control('cutoff', 0.5), chat('x')] as ChatflowEvent[]);
-    expect(values()).toEqual([
-      { metric: expect.objectContaining({ name: 'm', labels: { node: 'a' }, value: 3, ts: 9 }) },
-      { variable: expect.objectContaining({ name: 'cutoff', value: 0.5 }) },
+  it('metrics: what a connected dashboard receives: variables and alerts at once, the latest points every stream_every', async () => {
+    const { p, outputs, ctx, scheduler } = preview('metrics', { stream_every: '1s' });
+    const metric = (value: number, ts: number): MetricEvent =>
+      ({ kind: 'metric', name: 'm', labels: { node: 'a' }, value, instance: 'i', ts, receivedAt: ts }) as MetricEvent;
+    p.write([metric(3, 100), control('cutoff', 0.5), chat('x')] as ChatflowEvent[]);
+    await scheduler.advance(500);
+    p.write([metric(4, 600)]);
+    await scheduler.advance(2500);
+    await p.stop?.();
+    expect(outputs).toEqual([
+      { at: 0, output: { type: 'variables', variables: [expect.objectContaining({ name: 'cutoff', value: 0.5, origin: 'command' })] } },
+      { at: 1000, output: { type: 'metrics', ts: 1000, metrics: [expect.objectContaining({ name: 'm', labels: { node: 'a' }, value: 4, ts: 600 })] } },
     ]);
     expect(ctx.metrics.snapshot().dropped.not_shown?.count).toBe(1);
+    expect(scheduler.nextDue()).toBeUndefined();
   });
 });

@@ -73,7 +73,7 @@ sinks:
     expect(bySink('log')).toEqual([expect.objectContaining({ kind: 'chat', text: '!cv cutoff 0.9' })]);
     expect(bySink('show')).toContainEqual({ line: 'cutoff = 0.90 (← ada via command)' });
     expect(bySink('overlay')).toContainEqual(expect.objectContaining({ t: 'c', n: 'cutoff', v: 0.9, u: 'ada' }));
-    expect(bySink('metrics')).toContainEqual({ variable: expect.objectContaining({ name: 'cutoff', value: 0.9 }) });
+    expect(bySink('metrics')).toContainEqual({ type: 'variables', variables: [expect.objectContaining({ name: 'cutoff', value: 0.9 })] });
     expect(bySink('state')).toContainEqual(expect.objectContaining({ command: 'hset', field: 'cutoff', value: expect.objectContaining({ value: 0.9 }) }));
     expect(bySink('history')).toContainEqual(expect.objectContaining({ table: 'chat_messages' }));
     expect(bySink('void')).toEqual([]);

@@ -162,6 +162,11 @@ export class MetricsHub {
     this.#startTicking();
   }
 
+  /** The live variables, least recently changed first (what a `variables` message carries). */
+  variables(): VariableView[] {
+    return [...this.#variables.values()];
+  }
+
   /** The latest metric points, alerts and variables. */
   state(): MetricsState {
     return {
