@@ -133,7 +133,7 @@ describe('sink previews', () => {
     const pause: CommandEvent = { kind: 'command', name: 'cv', args: { subcommand: 'pause' }, chat: chat('!cv pause', { user: 'mod', roles: ['mod'] }), receivedAt: 0 };
     p.write([control('cutoff', 0.7, 'command', 5), pause]);
     expect(values()).toEqual([
-      { command: 'hset', key: 'show:variables', field: 'cutoff', value: { value: 0.7, previous: 0, origin: 'command', by: { login: 'ada', platform: 'twitch' }, at: 5, instance: 'test' } },
+      { command: 'set_variable', key: 'show:variables', field: 'cutoff', value: { value: 0.7, previous: 0, origin: 'command', by: { login: 'ada', platform: 'twitch' }, at: 5, instance: 'test' } },
       { command: 'publish', channel: 'show:control', message: { variable: 'cutoff', value: 0.7, previous: 0, origin: 'command', by: { login: 'ada', platform: 'twitch' }, at: 5, instance: 'test' } },
       {
         command: 'hset',

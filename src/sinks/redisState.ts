@@ -70,9 +70,13 @@ export function redisStateKeys(prefix: string) {
   };
 }
 
-/** One write of a batch, in order: what {@link RedisStateSink} sends and its preview shows. */
+/**
+ * One write of a batch, in order: what {@link RedisStateSink} sends (values stored or
+ * published as JSON are the objects here) and, as they are, what its preview shows.
+ * `set_variable` sets the hash field and the variable's place in the LRU index in one script.
+ */
 export type RedisStateWrite =
-  | { readonly command: 'set_variable'; readonly key: string; readonly field: string; readonly value: StoredValue; readonly at: number }
+  | { readonly command: 'set_variable'; readonly key: string; readonly field: string; readonly value: StoredValue }
   | { readonly command: 'publish'; readonly channel: string; readonly message: { readonly variable: string } & StoredValue }
   | { readonly command: 'hset'; readonly key: string; readonly fields: Readonly<Record<string, string>> };
 
@@ -115,7 +119,7 @@ export function planStateWrites(batch: readonly ChatflowEvent[], ctx: StateWrite
         at: event.ts,
         instance: ctx.instance,
       };
-      writes.push({ command: 'set_variable', key: ctx.keys.variables, field: event.variable, value, at: event.ts });
+      writes.push({ command: 'set_variable', key: ctx.keys.variables, field: event.variable, value });
       writes.push({ command: 'publish', channel: ctx.channel, message: { variable: event.variable, ...value } });
       state.latency_ms = String(Math.max(0, Math.round((ctx.clock() - event.receivedAt - (event.heldMs ?? 0)) * 100) / 100));
     } else if (event.kind === 'command') {
@@ -135,18 +139,6 @@ export function planStateWrites(batch: readonly ChatflowEvent[], ctx: StateWrite
     writes.push({ command: 'hset', key: ctx.keys.state, fields: state });
   }
   return writes;
-}
-
-/** A write as the preview shows it: what is stored as JSON as the object it holds. */
-export function previewStateWrite(write: RedisStateWrite): Record<string, unknown> {
-  switch (write.command) {
-    case 'set_variable':
-      return { command: 'hset', key: write.key, field: write.field, value: write.value };
-    case 'publish':
-      return { command: 'publish', channel: write.channel, message: write.message };
-    case 'hset':
-      return { command: 'hset', key: write.key, fields: write.fields };
-  }
 }
 
 /** The key of `latest_per_key`: a variable, a state field, or the last command. */
@@ -240,9 +232,10 @@ export class RedisStateSink implements Sink<ChatflowEvent> {
     for (const op of this.#plan(batch)) {
       if (op.command === 'set_variable') {
         const json = JSON.stringify(op.value);
-        this.#remember(op.field, { json, at: op.at });
+        const at = op.value.at;
+        this.#remember(op.field, { json, at });
         pending.push(
-          client.setVariable(k.variables, k.lru, op.field, json, op.at, this.#config.max_variables).then((n) => {
+          client.setVariable(k.variables, k.lru, op.field, json, at, this.#config.max_variables).then((n) => {
             this.evicted += n;
           }),
         );
@@ -371,7 +364,7 @@ export const redisStateComponent = defineSink({
     };
     return {
       write: (batch) => {
-        for (const op of planStateWrites(batch, write)) emit(previewStateWrite(op));
+        for (const op of planStateWrites(batch, write)) emit(op);
       },
       keyOf: redisStateKey,
     };

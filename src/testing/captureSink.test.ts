@@ -74,7 +74,7 @@ sinks:
     expect(bySink('show')).toContainEqual({ line: 'cutoff = 0.90 (← ada via command)' });
     expect(bySink('overlay')).toContainEqual(expect.objectContaining({ t: 'c', n: 'cutoff', v: 0.9, u: 'ada' }));
     expect(bySink('metrics')).toContainEqual({ type: 'variables', variables: [expect.objectContaining({ name: 'cutoff', value: 0.9 })] });
-    expect(bySink('state')).toContainEqual(expect.objectContaining({ command: 'hset', field: 'cutoff', value: expect.objectContaining({ value: 0.9 }) }));
+    expect(bySink('state')).toContainEqual(expect.objectContaining({ command: 'set_variable', field: 'cutoff', value: expect.objectContaining({ value: 0.9 }) }));
     expect(bySink('history')).toContainEqual(expect.objectContaining({ table: 'chat_messages' }));
     expect(bySink('void')).toEqual([]);
 
