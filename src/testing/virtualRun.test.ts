@@ -238,6 +238,29 @@ sinks:
     expect(result.snapshot.find((n) => n.id === 'out')?.eventsOut['']).toBe(4);
   });
 
+  it('runs a node whose prepare reads storage without it, as when storage is off', async () => {
+    const graph = graphOf(`
+version: 1
+resources: { redis: { url: "redis://127.0.0.1:1" } }
+sources:
+  chat: { type: simulate, rate: 1/s }
+operators:
+  cmds: { type: parse_command, inputs: [chat], commands: { cv: { args: [name, "value:number(0..1)"] } } }
+  cv: { type: control, inputs: [cmds.cv], variables: { cutoff: { range: [0, 1], default: 0.25 } } }
+sinks:
+  state: { type: redis_state, inputs: [cv], restore: true }
+  synth: { type: osc, inputs: [cv] }
+`);
+    const result = await runVirtual({ graph, inputs: [chat(100, 'ada', '!cv cutoff 0.75')], settleMs: 0 });
+    // Not restored from Redis: cutoff starts from its default.
+    expect(osc(result.outputs, '/cv/cutoff')).toEqual([
+      { at: 0, value: 0.25 },
+      { at: 100, value: 0.75 },
+      { at: 100, value: 0.25 },
+    ]);
+    expect(result.outputs.filter((o) => o.sink === 'state' && o.output.command === 'set_variable').map((o) => o.at)).toEqual([0, 100]);
+  });
+
   it('refuses a sink that has no preview, naming it', async () => {
     const bare = defineSink({
       type: 'bare',

@@ -174,7 +174,12 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   for (const node of graph.nodes.values()) {
     if (!node.enabled || !node.definition.prepare) continue;
     // No storage: what a node would read from it, it starts without (as when storage is off).
-    provided.push(...(await node.definition.prepare(node.config, { logger: logger.child({ component: node.id }) })));
+    const log = logger.child({ component: node.id, kind: node.kind, type: node.type });
+    try {
+      provided.push(...(await node.definition.prepare(node.config, { logger: log })));
+    } catch (err) {
+      log.warn({ err }, 'Preparing the node failed; it starts without what it would provide.');
+    }
   }
   provided.push(provide(PROCESS_PROBE, fixedProbe));
   const resources: Resources = {

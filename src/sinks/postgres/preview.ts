@@ -70,8 +70,9 @@ export function postgresPreview(config: PostgresConfig, ctx: ComponentContext, e
   return {
     write: (batch: readonly ChatflowEvent[]) => {
       let skipped = 0;
+      // One event's lines at a time, so rows come out in event order.
+      const lines: TableLines = new Map();
       for (const event of batch) {
-        const lines: TableLines = new Map();
         if (!kinds.has(event.kind) || eventRows(event, encoder, options, lines) === 0) {
           skipped += 1;
           continue;
@@ -80,6 +81,7 @@ export function postgresPreview(config: PostgresConfig, ctx: ComponentContext, e
           const spec = TABLES[table as TableName];
           for (const line of rows) emit({ table, row: copyRow(spec, line) });
         }
+        lines.clear();
       }
       if (skipped > 0) ctx.metrics.drop('kind_not_stored', true, skipped);
     },
