@@ -2,7 +2,6 @@
  * `console`: one readable line per event on stdout, rate-limited, with chat-provided text made
  * harmless for the terminal.
  */
-import { Writable } from 'node:stream';
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { z } from 'zod';
 import { defineSink, type Sink } from '../core/component.js';
@@ -316,13 +315,25 @@ export const consoleComponent = defineSink({
   },
 });
 
-/** A writable that hands each line written to it to `emit` as `{ line }`. */
+/**
+ * What the sink needs of its output, handing each line written to `emit` as `{ line }`: it
+ * never pushes back and never fails, so no stream machinery is needed.
+ */
 function lineCatcher(emit: (output: { line: string }) => void): NodeJS.WritableStream {
-  return new Writable({
-    decodeStrings: false,
-    write(chunk: string | Buffer, _encoding, callback) {
-      for (const line of String(chunk).split('\n')) if (line !== '') emit({ line });
-      callback();
+  const out = {
+    write(chunk: string | Uint8Array): boolean {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      let from = 0;
+      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', from)) {
+        if (end > from) emit({ line: text.slice(from, end) });
+        from = end + 1;
+      }
+      if (from < text.length) emit({ line: text.slice(from) });
+      return true;
     },
-  });
+    on: () => out,
+    once: () => out,
+    removeListener: () => out,
+  };
+  return out as unknown as NodeJS.WritableStream;
 }

@@ -216,8 +216,10 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
         const now = at();
         while (next < fed.length && (fed[next] as (typeof fed)[number]).at <= now) {
           const input = fed[next++] as (typeof fed)[number];
+          const subscribers = feeds.get(input.source);
+          if (subscribers === undefined || subscribers.size === 0) continue;
           const event = { ...input.event, receivedAt: now } as ChatflowEvent;
-          for (const subscriber of feeds.get(input.source) ?? []) subscriber.next(event);
+          for (const subscriber of subscribers) subscriber.next(event);
         }
         if (next < fed.length) this.schedule(undefined, (fed[next] as (typeof fed)[number]).at - now);
       },
