@@ -57,6 +57,10 @@ export function seriesKey(name: string, labels: Readonly<Record<string, string>>
 
 /** A `metric` event as a {@link MetricPoint} (without `kind` and `receivedAt`). */
 export function metricPoint(event: MetricEvent): MetricPoint {
+  // Most samples are a plain value: one object literal, without a spread per optional field.
+  if (event.value !== undefined && event.summary === undefined && event.histogram === undefined) {
+    return { name: event.name, labels: event.labels, value: event.value, instance: event.instance, ts: event.ts };
+  }
   return {
     name: event.name,
     labels: event.labels,
