@@ -52,6 +52,12 @@ export interface RuntimeOptions {
   readonly backoff?: BackoffPolicy;
   /** Fuse runs of single-output operators into one pipe (default true; off to compare). */
   readonly fuse?: boolean;
+  /**
+   * Whether sinks with `buffer.type: disk` get their directory under `.chatflow/buffers/`
+   * (default true); false keeps every buffer in memory, for runs that must touch no disk
+   * (`chatflow test`).
+   */
+  readonly diskBuffers?: boolean;
 }
 
 export interface StopReport {
@@ -741,7 +747,9 @@ export class PipelineRuntime {
       ...(sink.keyOf ? { keyOf: sink.keyOf.bind(sink) } : {}),
       ...(sink.deadLetter ? { onDeadLetter: sink.deadLetter.bind(sink) } : {}),
       onCongestion,
-      diskDir: join(this.#resources.baseDir, '.chatflow', 'buffers', node.id),
+      ...(this.options.diskBuffers === false
+        ? {}
+        : { diskDir: join(this.#resources.baseDir, '.chatflow', 'buffers', node.id) }),
       ...(diskAfter ? { diskAfter } : {}),
     });
     metrics.status = 'running';

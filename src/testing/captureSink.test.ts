@@ -86,6 +86,8 @@ sinks:
     expect(udp.received).toEqual(['marker']);
     expect(existsSync(file)).toBe(false);
     expect(existsSync(join(dir, 'out'))).toBe(false);
+    // The postgres sink's disk buffer (its default) stays in memory: no `.chatflow/buffers/`.
+    expect(existsSync(join(dir, '.chatflow'))).toBe(false);
     const lines = printed.mock.calls.map((call) => String(call[0]));
     expect(lines.filter((line) => line.includes('cutoff'))).toEqual([]);
   });

@@ -194,6 +194,8 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     scheduler,
     clock: at,
     wallClock: () => scheduler.now(),
+    // A test touches no disk: a disk-buffered sink (postgres) buffers in memory only.
+    diskBuffers: false,
   });
   const recorded: RecordedEvent[] = [];
   const taps = (options.record ?? []).map(({ node, port }) => {
