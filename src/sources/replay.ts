@@ -357,6 +357,8 @@ function isEvent(v: unknown): v is ChatflowEvent {
 
 export const replayComponent = defineSource({
   type: 'replay',
+  // A recording may hold command events, whatever parse_command made when it was recorded.
+  emitsCommands: true,
   summary: 'Plays back a JSONL recording of events at its original pace (or faster, or looped).',
   description:
     'Reads the format the `file` sink writes: one event per line. Events keep their recorded `ts`; `receivedAt` is fresh. Malformed lines are skipped and counted as `malformed_line` drops.',
