@@ -7,3 +7,6 @@ import { youtubeComponent } from './youtube/index.js';
 
 /** Every source, alphabetically. */
 export const sourceComponents: readonly SourceDefinition[] = [kickComponent, replayComponent, simulateComponent, twitchComponent, youtubeComponent];
+
+/** Reading a recording (the `file` sink's JSONL) the way `replay` does, for what-if runs. */
+export { parseRecordedLine, recordedGap } from './replay.js';

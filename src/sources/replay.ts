@@ -155,7 +155,7 @@ export function replay(config: ReplayConfig, ctx: ReplayContext): Observable<Cha
     const push = (event: ChatflowEvent, pass: number) => {
       if (start === undefined) start = scheduler.now();
       else if (factor > 0 && previous !== undefined) {
-        offset += Math.min(Math.max(0, distance(previous, event)), maxGap) * factor;
+        offset += Math.min(Math.max(0, recordedGap(previous, event)), maxGap) * factor;
       }
       previous = event;
       queue.push({ event, due: start + offset, pass });
@@ -252,8 +252,11 @@ function openProblem(err: unknown): string {
   return 'Replay file could not be opened';
 }
 
-/** Milliseconds between two recorded events: platform time when both have it, else receive time. */
-function distance(previous: ChatflowEvent, next: ChatflowEvent): number {
+/**
+ * Milliseconds between two recorded events: platform time when both have it, else receive time
+ * (negative when the recording is out of order; callers treat that as 0).
+ */
+export function recordedGap(previous: ChatflowEvent, next: ChatflowEvent): number {
   if ((previous.kind === 'chat' || previous.kind === 'platform') && (next.kind === 'chat' || next.kind === 'platform')) {
     return next.ts - previous.ts;
   }
@@ -280,16 +283,33 @@ function restamp({ event, pass }: Pending, receivedAt: number): ChatflowEvent {
 
 /** An event, `undefined` for a blank line, `null` for a malformed one. */
 function parseLine(line: string): ChatflowEvent | undefined | null {
+  const parsed = parseRecordedLine(line);
+  return parsed === undefined ? undefined : 'event' in parsed ? parsed.event : null;
+}
+
+/**
+ * One line of a recording (the `file` sink's JSONL): the event, why it is not one, or
+ * `undefined` for a blank line. The same check `replay` skips malformed lines by.
+ */
+export function parseRecordedLine(line: string): { readonly event: ChatflowEvent } | { readonly reason: string } | undefined {
   const text = line.trim();
   if (text === '') return undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return null;
+    return { reason: 'not JSON' };
   }
-  return isEvent(value) ? value : null;
+  if (!isObject(value)) return { reason: 'not a JSON object' };
+  if (isEvent(value)) return { event: value };
+  const kind = value.kind;
+  if (typeof kind !== 'string') return { reason: 'no "kind": not an event' };
+  if (!KINDS.has(kind)) return { reason: `unknown event kind "${kind}"` };
+  return { reason: `a "${kind}" event without the fields it needs` };
 }
+
+/** The event kinds a recording may hold. */
+const KINDS: ReadonlySet<string> = new Set(['chat', 'platform', 'command', 'moderation', 'control', 'reply', 'metric']);
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
