@@ -16,6 +16,7 @@ import { storage } from './storage.js';
 import { storageOsc } from './storageOsc.js';
 import { twitchRecovery } from './twitchRecovery.js';
 import { twitchThroughput } from './twitchThroughput.js';
+import { virtualTime } from './virtualTime.js';
 import { whatIfBench } from './whatIf.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -33,6 +34,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'redis-outage': redisOutage,
   'full-graph': fullGraph,
   reload: reloadBench,
+  'virtual-time': virtualTime,
   whatif: whatIfBench,
 };
 

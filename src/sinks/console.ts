@@ -2,6 +2,7 @@
  * `console`: one readable line per event on stdout, rate-limited, with chat-provided text made
  * harmless for the terminal.
  */
+import { Writable } from 'node:stream';
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { z } from 'zod';
 import { defineSink, type Sink } from '../core/component.js';
@@ -307,4 +308,21 @@ export const consoleComponent = defineSink({
       drops: ctx.metrics,
       ...(ctx.resources.stdout ? { out: ctx.resources.stdout } : {}),
     }),
+  // The real sink (rate limit and "… N more" included) printing into a stream that keeps lines.
+  preview: (config, ctx, emit) => {
+    const sink = new ConsoleSink(ctx.id, config, { scheduler: ctx.scheduler, drops: ctx.metrics, out: lineCatcher(emit) });
+    void sink.start();
+    return { write: (batch) => sink.write(batch), stop: () => sink.flush().then(() => sink.stop()) };
+  },
 });
+
+/** A writable that hands each line written to it to `emit` as `{ line }`. */
+function lineCatcher(emit: (output: { line: string }) => void): NodeJS.WritableStream {
+  return new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, callback) {
+      for (const line of String(chunk).split('\n')) if (line !== '') emit({ line });
+      callback();
+    },
+  });
+}

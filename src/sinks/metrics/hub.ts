@@ -6,6 +6,7 @@
  */
 import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
+import { defaultEventKey } from '../../core/eventKey.js';
 import type { AlertEvent, ChatflowEvent, ControlEvent, MetricEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
@@ -65,6 +66,12 @@ export function metricPoint(event: MetricEvent): MetricPoint {
     instance: event.instance,
     ts: event.ts,
   };
+}
+
+/** The sink's key for `latest_per_key`: every alert is kept, metrics and variables by series. */
+export function metricsEventKey(event: ChatflowEvent): string {
+  if (event.kind === 'alert') return `alert:${event.rule}:${event.state}:${event.ts}`;
+  return defaultEventKey(event) ?? event.kind;
 }
 
 /** An `alert` event as an {@link AlertView}. */
