@@ -48,7 +48,7 @@ Exit codes: 0 stopped cleanly (also by a signal during start-up: what had starte
     summary: 'Check a pipeline and report every problem with its position.',
     usage: `chatflow validate [file] [--strict]
 
-  --strict  treat warnings (orphan node, dead-end port) as failures
+  --strict  treat warnings (orphan node, dead-end port, unused command, unsettable variable, …) as failures
 
 Exit codes: 0 valid, 1 warnings with --strict, 78 errors.`,
     options: { strict: { type: 'boolean' } },

@@ -71,7 +71,7 @@ describe('chatflow whatif', () => {
     const t = io();
     expect(await main(['whatif', file, 'pipeline.yaml'], t.io)).toBe(0);
     expect(t.out()).toContain('  0 lines: 0 events over 0s of show, 0 skipped;');
-    expect(t.out()).toMatch(/\n {2}cv\.cutoff +1 change  +\S+ {2}0\.5@0s\n/);
+    expect(t.out()).toMatch(/\n {2}cv\.cutoff +1 change {3}\S+ {2}0\.5@0s\n/);
   });
 
   it('exits 64 without a pipeline or with an unreadable recording, 78 for an invalid pipeline or an unknown source', async () => {
