@@ -191,7 +191,8 @@ Exit codes: 0 stopped with Ctrl-C (or --once printed), 64 bad option, 69 no inst
   recording  a JSONL recording, as the file sink writes it (what the replay source plays)
   pipeline   the pipeline to run it through; a second one is compared with the first (B − A)
   --json     the runs (and their difference) as JSON, for scripts
-  --source   the source node the recording replaces (default: the first enabled source)
+  --source   the source node the recording replaces (default: the first enabled source, else the
+             first source; a disabled one is enabled for the run, as nothing connects)
   --settle   virtual time to run on after the last event, for windows and slews (default: 10s)
 
 Prints the control changes per variable (times, values, a sparkline), the counts per node and the
@@ -200,7 +201,7 @@ per node the count deltas, and the drop deltas by reason. Nothing connects anywh
 capture what they would send. Times come from the recorded events, as replay plays them.
 
 Exit codes: 0 done, 65 some lines were not events (each is named with its line number; the rest ran),
-64 bad usage or an unreadable recording, 78 invalid pipeline or unknown --source.`,
+64 bad usage or an unreadable recording, 78 invalid pipeline or no such source.`,
     options: { json: { type: 'boolean' }, source: { type: 'string' }, settle: { type: 'string' } },
     run: async (p, v, io) => {
       if (p[0] === undefined) {

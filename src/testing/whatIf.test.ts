@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${VAR}` in pipeline text is the env syntax.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../components.js';
@@ -141,9 +142,17 @@ describe('whatIf', () => {
     ]);
   });
 
-  it('refuses a source the pipeline does not have', async () => {
-    await expect(whatIf({ graph: graphOf(throttled('1/2s')), recording: readRecording(spam(1)), source: 'nope' })).rejects.toMatchObject({
+  it('refuses a source the pipeline does not have, with a did-you-mean', async () => {
+    await expect(whatIf({ graph: graphOf(throttled('1/2s')), recording: readRecording(spam(1)), source: 'chta' })).rejects.toMatchObject({
       code: 'ERR_CONFIG_INVALID',
+      message: 'No source "chta" to feed the recording to (sources: chat). Did you mean "chat"?',
     });
+  });
+
+  it('feeds a source disabled in the file (until an env var is set), enabled for the run', async () => {
+    const text = throttled('1/2s').replace('chat: { type: simulate, rate: 1/s }', 'chat: { type: simulate, rate: 1/s, enabled: "${LIVE:-false}" }');
+    const result = await whatIf({ graph: graphOf(text), recording: readRecording(spam(3)) });
+    expect(result).toMatchObject({ source: 'chat', sourceEnabledForRun: true });
+    expect(result.variables[0]?.changes.map((c) => c.value)).toEqual([0, 0.1, 0.2, 0.3]);
   });
 });

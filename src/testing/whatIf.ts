@@ -59,6 +59,8 @@ export interface WhatIfResult {
   readonly pipeline: string;
   /** The source node the recording was fed to. */
   readonly source: string;
+  /** The source is disabled in the file (often until an env var is set) and was enabled for the run. */
+  readonly sourceEnabledForRun: boolean;
   readonly recording: {
     /** Lines that were not blank. */
     readonly lines: number;
@@ -80,7 +82,10 @@ export interface WhatIfOptions {
   /** A validated graph, built with `defaultRegistry()`. */
   readonly graph: PipelineGraph;
   readonly recording: Recording;
-  /** The source node the recording replaces; default: the pipeline's first enabled source. */
+  /**
+   * The source node the recording replaces; default: the pipeline's first enabled source, else
+   * its first source. A disabled source is enabled for the run (nothing connects anyway).
+   */
   readonly source?: string;
   /** Virtual ms to run on after the last event, so windows and slews finish; default 10 s. */
   readonly settleMs?: number;
@@ -94,12 +99,14 @@ export const WHAT_IF_SETTLE_MS = 10_000;
 /**
  * Runs `recording` through `graph` in virtual time.
  *
- * @throws PipelineError `ERR_CONFIG_INVALID` when `source` is not an enabled source of the graph,
- *   or the graph has none.
+ * @throws PipelineError `ERR_CONFIG_INVALID` when `source` is not a source of the graph, or the
+ *   graph has none.
  */
 export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
-  const { graph, recording } = options;
-  const source = sourceOf(graph, options.source);
+  const { recording } = options;
+  const source = sourceOf(options.graph, options.source);
+  const sourceEnabledForRun = options.graph.nodes.get(source)?.enabled === false;
+  const graph = sourceEnabledForRun ? enabling(options.graph, source) : options.graph;
   const controls = [...graph.nodes.values()].filter((node) => node.enabled && node.variables !== undefined);
   const run = options.run ?? runVirtual;
   const result = await run({
@@ -157,6 +164,7 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
   return {
     pipeline: graph.file,
     source,
+    sourceEnabledForRun,
     recording: {
       lines: recording.lines,
       events: recording.inputs.length,
@@ -170,21 +178,26 @@ export async function whatIf(options: WhatIfOptions): Promise<WhatIfResult> {
   };
 }
 
-/** The source to feed: the one asked for, else the graph's first enabled source. */
+/** The source to feed: the one asked for, else the first enabled source, else the first source. */
 function sourceOf(graph: PipelineGraph, wanted: string | undefined): string {
-  const sources = graph.order.filter((id) => {
-    const node = graph.nodes.get(id);
-    return node?.kind === 'source' && node.enabled;
-  });
+  const sources = graph.order.filter((id) => graph.nodes.get(id)?.kind === 'source');
   const invalid = (message: string) => new PipelineError('ERR_CONFIG_INVALID', 'config', message);
   if (wanted === undefined) {
-    const first = sources[0];
-    if (first === undefined) throw invalid('The pipeline has no enabled source to feed the recording to');
+    const first = sources.find((id) => graph.nodes.get(id)?.enabled) ?? sources[0];
+    if (first === undefined) throw invalid('The pipeline has no source to feed the recording to');
     return first;
   }
   if (sources.includes(wanted)) return wanted;
   const meant = suggest(wanted, sources);
   throw invalid(
-    `No enabled source "${wanted}" to feed the recording to (enabled sources: ${sources.join(', ') || 'none'})${meant ? `. Did you mean "${meant}"?` : ''}`,
+    `No source "${wanted}" to feed the recording to (sources: ${sources.join(', ') || 'none'})${meant ? `. Did you mean "${meant}"?` : ''}`,
   );
+}
+
+/** The same graph with one disabled node enabled (its config was validated all the same). */
+function enabling(graph: PipelineGraph, id: string): PipelineGraph {
+  const nodes = new Map(graph.nodes);
+  const node = graph.nodes.get(id);
+  if (node) nodes.set(id, { ...node, enabled: true });
+  return { ...graph, nodes };
 }

@@ -10,6 +10,7 @@ function run(changes: ControlChange[], throttled: number, extra: Partial<WhatIfR
   return {
     pipeline: 'p.yaml',
     source: 'chat',
+    sourceEnabledForRun: false,
     recording: { lines: 20, events: 20, skipped: [], durationMs: 19_000 },
     endedAt: 29_000,
     variables: [{ node: 'cv', variable: 'cutoff', range: [0, 1], changes, steps: 0 }],

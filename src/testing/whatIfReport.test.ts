@@ -10,6 +10,7 @@ function run(changes: ControlChange[], throttled: number, skipped: WhatIfResult[
   return {
     pipeline: 'p.yaml',
     source: 'chat',
+    sourceEnabledForRun: false,
     recording: { lines: 20, events: 20 - skipped.length, skipped, durationMs: 19_000 },
     endedAt: 29_000,
     variables: [

@@ -56,7 +56,7 @@ export function formatWhatIf(result: WhatIfResult, recording: string): string {
 export function formatWhatIfDiff(a: WhatIfResult, b: WhatIfResult, diff: WhatIfDiff, recording: string): string {
   const lines = [
     `chatflow whatif: ${recording}, A = ${a.pipeline}, B = ${b.pipeline}`,
-    ...header(a, a.source === b.source ? `"${a.source}"` : `"${a.source}" (A), "${b.source}" (B)`),
+    ...(a.source === b.source ? header(a) : header(a, `"${a.source}" (A), "${b.source}" (B)`)),
     '',
   ];
   if (diff.same) {
@@ -109,7 +109,10 @@ export function whatIfJson(recording: string, runs: readonly WhatIfResult[], dif
   return `${JSON.stringify(diff === undefined ? { recording, runs } : { recording, runs, diff }, null, 2)}\n`;
 }
 
-function header(result: WhatIfResult, source = `"${result.source}"`): string[] {
+function header(
+  result: WhatIfResult,
+  source = `"${result.source}"${result.sourceEnabledForRun ? ' (disabled in the file, enabled for this run)' : ''}`,
+): string[] {
   const r = result.recording;
   return [
     `  ${count(r.lines)} line${r.lines === 1 ? '' : 's'}: ${count(r.events)} event${r.events === 1 ? '' : 's'} over ${formatTime(r.durationMs)} of show, ${count(r.skipped.length)} skipped; fed to source ${source}, ran to ${formatTime(result.endedAt)} (virtual)`,
