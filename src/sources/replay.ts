@@ -155,7 +155,7 @@ export function replay(config: ReplayConfig, ctx: ReplayContext): Observable<Cha
     const push = (event: ChatflowEvent, pass: number) => {
       if (start === undefined) start = scheduler.now();
       else if (factor > 0 && previous !== undefined) {
-        offset += Math.min(Math.max(0, recordedGap(previous, event)), maxGap) * factor;
+        offset += Math.min(Math.max(0, distance(previous, event)), maxGap) * factor;
       }
       previous = event;
       queue.push({ event, due: start + offset, pass });
@@ -252,11 +252,8 @@ function openProblem(err: unknown): string {
   return 'Replay file could not be opened';
 }
 
-/**
- * Milliseconds between two recorded events: platform time when both have it, else receive time
- * (negative when the recording is out of order; callers treat that as 0).
- */
-export function recordedGap(previous: ChatflowEvent, next: ChatflowEvent): number {
+/** Milliseconds between two recorded events: platform time when both have it, else receive time. */
+export function distance(previous: ChatflowEvent, next: ChatflowEvent): number {
   if ((previous.kind === 'chat' || previous.kind === 'platform') && (next.kind === 'chat' || next.kind === 'platform')) {
     return next.ts - previous.ts;
   }
@@ -282,34 +279,17 @@ function restamp({ event, pass }: Pending, receivedAt: number): ChatflowEvent {
 }
 
 /** An event, `undefined` for a blank line, `null` for a malformed one. */
-function parseLine(line: string): ChatflowEvent | undefined | null {
-  const parsed = parseRecordedLine(line);
-  return parsed === undefined ? undefined : 'event' in parsed ? parsed.event : null;
-}
-
-/**
- * One line of a recording (the `file` sink's JSONL): the event, why it is not one, or
- * `undefined` for a blank line. The same check `replay` skips malformed lines by.
- */
-export function parseRecordedLine(line: string): { readonly event: ChatflowEvent } | { readonly reason: string } | undefined {
+export function parseLine(line: string): ChatflowEvent | undefined | null {
   const text = line.trim();
   if (text === '') return undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return { reason: 'not JSON' };
+    return null;
   }
-  if (!isObject(value)) return { reason: 'not a JSON object' };
-  if (isEvent(value)) return { event: value };
-  const kind = value.kind;
-  if (typeof kind !== 'string') return { reason: 'no "kind": not an event' };
-  if (!KINDS.has(kind)) return { reason: `unknown event kind "${kind}"` };
-  return { reason: `a "${kind}" event without the fields it needs` };
+  return isEvent(value) ? value : null;
 }
-
-/** The event kinds a recording may hold. */
-const KINDS: ReadonlySet<string> = new Set(['chat', 'platform', 'command', 'moderation', 'control', 'reply', 'metric']);
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -374,6 +354,30 @@ function isEvent(v: unknown): v is ChatflowEvent {
       return false;
   }
 }
+
+/**
+ * One line of a recording as `replay` reads it ({@link parseLine}), with why a line that is not
+ * an event is skipped: the event, the reason, or `undefined` for a blank line.
+ */
+export function readRecordedLine(line: string): { readonly event: ChatflowEvent } | { readonly reason: string } | undefined {
+  const event = parseLine(line);
+  if (event === undefined) return undefined;
+  if (event !== null) return { event };
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { reason: 'not JSON' };
+  }
+  if (!isObject(value)) return { reason: 'not a JSON object' };
+  const kind = value.kind;
+  if (typeof kind !== 'string') return { reason: 'no "kind": not an event' };
+  if (!RECORDED_KINDS.has(kind)) return { reason: `unknown event kind "${kind}"` };
+  return { reason: `a "${kind}" event without the fields it needs` };
+}
+
+/** The event kinds a recording may hold. */
+const RECORDED_KINDS: ReadonlySet<string> = new Set(['chat', 'platform', 'command', 'moderation', 'control', 'reply', 'metric']);
 
 export const replayComponent = defineSource({
   type: 'replay',

@@ -5,7 +5,7 @@
  * of their `receivedAt`; a negative gap (lines out of order) counts as 0.
  */
 import type { ChatflowEvent } from '../core/events.js';
-import { parseRecordedLine, recordedGap } from '../sources/index.js';
+import { readRecordedLine, recordedGap } from '../sources/index.js';
 
 /** One event of the recording, at its virtual time. */
 export interface RecordedInput {
@@ -50,7 +50,7 @@ export function readRecording(text: string): Recording {
     const line = text.slice(start, end === -1 ? text.length : end);
     start = end === -1 ? text.length + 1 : end + 1;
     lineNumber += 1;
-    const parsed = parseRecordedLine(line);
+    const parsed = readRecordedLine(line);
     if (parsed === undefined) continue;
     lines += 1;
     if ('reason' in parsed) {
