@@ -44,6 +44,17 @@ describe('chatflow whatif', () => {
     expect(t.out()).toContain('No difference: both pipelines do the same with this recording.\n');
   });
 
+  it('shows what a slower throttle changes on the shipped cutoff-spam recording (the README example)', async () => {
+    const slow = await withRate('1/10s');
+    const t = io();
+    expect(await main(['whatif', 'examples/recordings/cutoff-spam.jsonl', 'pipeline.yaml', slow], t.io)).toBe(0);
+    const out = t.out();
+    expect(out).toContain('  cv.cutoff               9       5  at 2s: A 0.1 at 2s (command), B 0.4 at 10s (command)\n');
+    expect(out).toContain('  cv.wobble               2       2  same\n');
+    expect(out).toContain('  fair                  0        −6        +6\n');
+    expect(out).toContain('  fair  throttled                20        26        +6\n');
+  });
+
   it('--json prints the runs and their difference for scripts', async () => {
     const slow = await withRate('1/10s');
     const t = io();
