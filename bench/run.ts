@@ -19,6 +19,7 @@ import { storageOsc } from './storageOsc.js';
 import { twitchRecovery } from './twitchRecovery.js';
 import { twitchThroughput } from './twitchThroughput.js';
 import { virtualTime } from './virtualTime.js';
+import { whatIfBench } from './whatIf.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   backpressure,
@@ -38,6 +39,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'full-graph': fullGraph,
   reload: reloadBench,
   'virtual-time': virtualTime,
+  whatif: whatIfBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,5 +1,5 @@
 /**
- * `chatflow`: run | validate | graph | schema | migrate | reingest | tap | top. Returns an exit code (src/cli/exitCodes.ts).
+ * `chatflow`: run | validate | graph | schema | migrate | reingest | tap | top | whatif. Returns an exit code (src/cli/exitCodes.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { CommandIo } from './cli/commandIo.js';
@@ -11,6 +11,7 @@ import { reingestCommand } from './cli/reingestCommand.js';
 import { runCommand } from './cli/runCommand.js';
 import { schemaCommand } from './cli/schemaCommand.js';
 import { validateCommand } from './cli/validateCommand.js';
+import { whatIfCommand } from './cli/whatIfCommand.js';
 import { apiTarget } from './cli/apiClient.js';
 import { tapCommand } from './cli/tapCommand.js';
 import { topCommand } from './cli/topCommand.js';
@@ -51,7 +52,7 @@ Exit codes: 0 stopped cleanly (also by a signal during start-up: what had starte
     summary: 'Check a pipeline and report every problem with its position.',
     usage: `chatflow validate [file] [--strict]
 
-  --strict  treat warnings (orphan node, dead-end port) as failures
+  --strict  treat warnings (orphan node, dead-end port, unused command, unsettable variable, …) as failures
 
 Exit codes: 0 valid, 1 warnings with --strict, 78 errors.`,
     options: { strict: { type: 'boolean' } },
@@ -185,6 +186,34 @@ Exit codes: 0 stopped with Ctrl-C (or --once printed), 64 bad option, 69 no inst
         { target: apiTarget(v, io.env), sort: sort as TopSort | undefined, once: v.once === true, intervalMs },
         io,
       );
+    },
+  },
+  whatif: {
+    summary: 'Run a recorded show through a pipeline (or two, compared) in virtual time: what it would have done.',
+    usage: `chatflow whatif <recording.jsonl> <pipeline.yaml> [other.yaml] [--json] [--source ID] [--settle 10s]
+
+  recording  a JSONL recording, as the file sink writes it (what the replay source plays)
+  pipeline   the pipeline to run it through; a second one is compared with the first (B − A)
+  --json     the runs (and their difference) as JSON, for scripts
+  --source   the source node the recording replaces (default: the first enabled source, else the
+             first source; a disabled one is enabled for the run, as nothing connects)
+  --settle   virtual time to run on after the last event, for windows and slews (default: 10s)
+
+Prints the control changes per variable (times, values, a sparkline), the counts per node and the
+drops by reason; for two pipelines, per variable the changes of each and their first divergence,
+per node the count deltas, and the drop deltas by reason. Nothing connects anywhere: sinks only
+capture what they would send. Times come from the recorded events, as replay plays them.
+
+Exit codes: 0 done, 65 some lines were not events (each is named with its line number; the rest ran),
+64 bad usage or an unreadable recording, 78 invalid pipeline or no such source.`,
+    options: { json: { type: 'boolean' }, source: { type: 'string' }, settle: { type: 'string' } },
+    run: async (p, v, io) => {
+      if (p[0] === undefined) {
+        io.stderr.write('chatflow whatif: which recording? (chatflow whatif show.jsonl pipeline.yaml [other.yaml])\n');
+        return EXIT.usage;
+      }
+      const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+      return whatIfCommand(p[0], p.slice(1), { json: v.json === true, source: str('source'), settle: str('settle') }, io);
     },
   },
 };

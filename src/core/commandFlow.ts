@@ -30,11 +30,13 @@ export interface CommandShape {
   readonly args: Readonly<Record<string, readonly KnownValue[] | 'any'>>;
   /** Where the command is defined (a parse_command entry, a vote node). */
   readonly origin: FlowOrigin;
+  /** The node that makes it also answers it (a `reply` template): a use of its own. */
+  readonly replied?: boolean;
 }
 
 /** A command that can never do what it is for, said where it is written. */
 export interface FlowWarning {
-  /** `undeclared_variable`, `unknown_command`, `missing_arg`. */
+  /** `undeclared_variable`, `unknown_command`, `missing_arg`, `unsettable_variable`. */
   readonly rule: string;
   readonly origin: FlowOrigin;
   readonly message: string;
@@ -49,6 +51,18 @@ export interface CommandFlowHooks<C> {
   readonly emits?: (config: C, arriving: readonly CommandShape[], port: string, node: string) => readonly CommandShape[];
   /** What the node can tell of the commands that may arrive: those it could never apply. */
   readonly check?: (config: C, arriving: readonly CommandShape[], node: string) => readonly FlowWarning[];
+  /**
+   * The command names this node applies (a command that ends here doing its job, rather than
+   * being passed on or dropped): what `unused_command` looks for downstream of where a command
+   * is made, and what its did-you-mean picks from.
+   */
+  readonly uses?: (config: C) => readonly string[];
+  /**
+   * Like `check`, but called only when `arriving` is every command that can reach the node (no
+   * source or operator upstream passes on commands validate cannot know, such as a replayed
+   * recording's): what nothing arriving can do, such as a variable no command sets.
+   */
+  readonly checkComplete?: (config: C, arriving: readonly CommandShape[], node: string) => readonly FlowWarning[];
 }
 
 /** For operators that pass commands on unchanged (or drop some): what arrives may leave. */

@@ -145,6 +145,12 @@ export interface SourceDefinition<S extends ConfigSchema = ConfigSchema> extends
    * feeds is congested. Live chat (Twitch, Kick) cannot wait and leaves this unset.
    */
   readonly pausable?: boolean;
+  /**
+   * Whether it may emit command events (a replayed recording's), which validate cannot know of:
+   * a `control` it reaches is then never warned of variables nothing sets. Left out: chat and
+   * platform events only.
+   */
+  readonly emitsCommands?: boolean;
   /** A cold Observable: connects on subscribe, cleans up on unsubscribe. */
   readonly create: (config: z.output<S>, ctx: ComponentContext) => Observable<ChatflowEvent>;
 }
@@ -172,6 +178,13 @@ export interface PortedOperatorDefinition<S extends ConfigSchema = ConfigSchema>
    * default port, so `inputs: [cmds]` means "every command".
    */
   readonly mirrorToDefault?: boolean;
+  /**
+   * The side ports (`_…`) this config fills on purpose, each with what is lost when it is left
+   * unread (a clause of validate's `dead_end_port` warning). Other side ports are optional.
+   */
+  readonly wantedPorts?: (config: z.output<S>) => readonly { readonly port: string; readonly lost: string }[];
+  /** Named ports this config may leave unread without losing anything (a command its reply answers). */
+  readonly optionalPorts?: (config: z.output<S>) => readonly string[];
   readonly create: (config: z.output<S>, ctx: ComponentContext) => OperatorFunction<ChatflowEvent, Routed>;
 }
 

@@ -252,7 +252,7 @@ export const voteComponent = defineOperator({
   description:
     'Emits `cv`-style command events with `args: { name, value, voters, origin: vote }`, which `control` applies with origin `vote`. Wire it from a parse_command port and into control.',
   config: VoteConfig,
-  commandFlow: { emits: voteShapes, check: voteWarnings },
+  commandFlow: { emits: voteShapes, check: voteWarnings, uses: (config) => [config.command] },
   examples: [
     'key_arg: name\nwindow: 30s\nreducer: median\nquorum: 3',
     'command: wobble\nfixed_key: wobble\nwindow: 10s',

@@ -108,3 +108,123 @@ describe('validate: commands that can never set a variable', () => {
     expect(graph?.nodes.get('crowd')?.config).not.toHaveProperty('key');
   });
 });
+
+describe('validate: a command made that nothing uses (unused_command)', () => {
+  const unused = (issues: readonly ConfigIssue[]): string[] =>
+    issues.filter((i) => i.rule === 'unused_command').map(formatIssue);
+
+  it('warns at the command when it reaches only nodes that drop it, with a did-you-mean from what they use', () => {
+    // `crowd` reads every command but counts only `vote`; `vot` was meant.
+    const issues = check(
+      pipeline(
+        '  more: { type: parse_command, inputs: [demo], commands: { vot: { args: [name, "value:percent"] } } }\n  crowd: { type: vote, inputs: [more] }',
+        'cmds.cv, crowd',
+      ),
+    );
+    expect(unused(issues)).toEqual([
+      'p.yaml:11:65: warning: Command "vot" of "more" reaches only nodes that do not use it ("crowd"); every one is dropped there. Send it to a node that does (a control that maps it, a vote with `command: vot`, a sink), or remove it. Did you mean "vote"? (at operators.more.commands.vot)',
+    ]);
+  });
+
+  it('follows commands through the nodes that pass them on (a throttle)', () => {
+    const issues = check(
+      pipeline(
+        '  more: { type: parse_command, inputs: [demo], commands: { wave: { args: ["mode:enum(sine|saw)"] } } }\n  slow: { type: throttle, inputs: [more], rate: 1/s }\n  crowd: { type: vote, inputs: [slow] }',
+        'cmds.cv, crowd',
+      ),
+    );
+    expect(unused(issues)).toEqual([
+      'p.yaml:11:66: warning: Command "wave" of "more" reaches only nodes that do not use it ("slow", "crowd"); every one is dropped there. Send it to a node that does (a control that maps it, a vote with `command: wave`, a sink), or remove it (at operators.more.commands.wave)',
+    ]);
+  });
+
+  it('says nothing when a control maps it, a vote counts it, a sink receives it, or its reply answers it', () => {
+    const base = '  more: { type: parse_command, inputs: [demo], commands: { wave: { args: ["mode:enum(sine|saw)"] } } }';
+    // Reaching a sink through a throttle: the sink does something with every command.
+    const toSink = pipeline(`${base}\n  slow: { type: throttle, inputs: [more], rate: 1/s }`, 'cmds.cv').replace(
+      'sinks:\n',
+      'sinks:\n  log: { type: console, inputs: [slow] }\n',
+    );
+    expect(unused(check(toSink))).toEqual([]);
+    const toVote = `${base}\n  crowd: { type: vote, inputs: [more], command: wave, fixed_key: wobble, arg: mode }`;
+    expect(unused(check(pipeline(toVote, 'cmds.cv, crowd')))).toEqual([]);
+    const replied = pipeline(
+      '  more: { type: parse_command, inputs: [demo], commands: { level: { args: [], reply: "at {var.cutoff}" } } }\n  crowd: { type: vote, inputs: [more] }',
+      'cmds.cv, crowd',
+    ).replace('sinks:\n', 'sinks:\n  replies: { type: console, inputs: [more._reply] }\n');
+    expect(unused(check(replied))).toEqual([]);
+    // The default pipeline: every command reaches control, the vote, or the history sink.
+    expect(unused(check(readFileSync('pipeline.yaml', 'utf8')))).toEqual([]);
+  });
+
+  it('leaves to unknown_command what reaches only a control that drops it, and to dead_end_port what reaches nothing', () => {
+    const toControl = check(
+      pipeline('  more: { type: parse_command, inputs: [demo], commands: { reverb: { args: ["value:number"] } } }', 'cmds.cv, more'),
+    );
+    expect(toControl.map((i) => i.rule).filter((r) => r === 'unknown_command' || r === 'unused_command')).toEqual([
+      'unknown_command',
+    ]);
+    const nowhere = check(pipeline('', 'cmds.cv').replace('sinks:\n', 'sinks:\n  votes: { type: console, inputs: [cmds.cv] }\n'));
+    expect(nowhere.map((i) => i.rule)).toEqual(['dead_end_port']);
+  });
+});
+
+describe('validate: a control variable nothing can set (unsettable_variable)', () => {
+  const unsettable = (issues: readonly ConfigIssue[]): string[] =>
+    issues.filter((i) => i.rule === 'unsettable_variable').map(formatIssue);
+  /** Commands whose variable comes from a fixed list, so what they can set is known. */
+  const fixedNames = (names: string): string =>
+    pipeline('', 'cmds.cv').replace('cv: { args: [name, "value:number(0..1)"]', `cv: { args: ["name:enum(${names})", "value:number(0..1)"]`);
+
+  it('warns at each declared variable no arriving command can set, with a did-you-mean from what they set', () => {
+    expect(unsettable(check(fixedNames('cutoff|wobbel')))).toEqual([
+      'p.yaml:17:7: warning: Nothing can set variable "wobble": the commands that reach "cv" set only cutoff; have a command reach it that sets it (a parse_command command named `wobble`, or an arg that can name it), or remove it. Did you mean "wobbel", which a command sets? (at operators.cv.variables.wobble)',
+    ]);
+  });
+
+  it('warns once at the node when no command reaches it at all', () => {
+    const text = pipeline('', 'demo');
+    expect(unsettable(check(text))).toEqual([
+      'p.yaml:12:3: warning: No command reaches "cv", so nothing can set its variables (cutoff, wobble); give it inputs from a parse_command or a vote (at operators.cv)',
+    ]);
+  });
+
+  it('counts a name from chat, a command named like the variable, a fixed_variable and a vote key as setting it', () => {
+    // `!cv <name> <value>`: chat names the variable.
+    expect(unsettable(check(pipeline('', 'cmds.cv')))).toEqual([]);
+    const named = fixedNames('cutoff').replace('vote: { args:', 'wobble: { args: ["value:number"] }\n      vote: { args:');
+    expect(unsettable(check(named.replace('inputs: [cmds.cv]', 'inputs: [cmds.cv, cmds.wobble]')))).toEqual([]);
+    const fixed = fixedNames('cutoff')
+      .replace('vote: { args:', 'wob: { args: ["value:number"] }\n      vote: { args:')
+      .replace('    variables:', '    commands: { cv: {}, wob: { fixed_variable: wobble } }\n    variables:')
+      .replace('inputs: [cmds.cv]', 'inputs: [cmds.cv, cmds.wob]');
+    expect(unsettable(check(fixed))).toEqual([]);
+    const voted = fixedNames('cutoff').replace('inputs: [cmds.cv]', 'inputs: [cmds.cv, crowd]').replace(
+      '  cv:\n    type: control',
+      '  crowd: { type: vote, inputs: [cmds.vote], fixed_key: wobble }\n  cv:\n    type: control',
+    );
+    expect(unsettable(check(voted))).toEqual([]);
+  });
+
+  it('does not count a moderator reset (from chat or the dashboard) as setting a variable', () => {
+    // `!cv reset <name>` names any variable but only puts it back to its default.
+    expect(unsettable(check(fixedNames('cutoff'))).map((m) => m.split(': warning: ')[1]?.slice(0, 33))).toEqual([
+      'Nothing can set variable "wobble"',
+    ]);
+  });
+
+  it('says nothing where commands validate cannot know may arrive: a replay, an operator that says nothing, a disabled node', () => {
+    const withReplay = fixedNames('cutoff')
+      .replace('  demo: { type: simulate, rate: 5/s }', '  demo: { type: simulate, rate: 5/s }\n  old: { type: replay, path: show.jsonl }')
+      .replace('inputs: [cmds.cv]', 'inputs: [cmds.cv, old]');
+    expect(unsettable(check(withReplay))).toEqual([]);
+    const throughModerate = fixedNames('cutoff')
+      .replace('  cv:\n    type: control', '  mod: { type: moderate, inputs: [demo] }\n  cv:\n    type: control')
+      .replace('inputs: [cmds.cv]', 'inputs: [cmds.cv, mod.clean]');
+    expect(unsettable(check(throughModerate))).toEqual([]);
+    const disabled = fixedNames('cutoff')
+      .replace('  cv:\n    type: control', '  more: { type: parse_command, inputs: [demo], enabled: false, commands: { wobble: { args: ["value:number"] } } }\n  cv:\n    type: control')
+      .replace('inputs: [cmds.cv]', 'inputs: [cmds.cv, more]');
+    expect(unsettable(check(disabled))).toEqual([]);
+  });
+});

@@ -2,7 +2,10 @@
  * Warnings about outputs nothing reads: a node whose events go nowhere (`orphan_node`), and a
  * named port left unconnected while the node's other outputs are used (`dead_end_port`).
  * Side-channel ports (`_unmatched`, `_invalid`, `_limited`, …) are optional by design: what
- * they carry is counted as dropped when unread, and leaving them open is no mistake.
+ * they carry is counted as dropped when unread, and leaving them open is no mistake; except a
+ * side port the config fills on purpose (a definition's `wantedPorts`: parse_command's `_reply`
+ * when a command has a `reply`, throttle's `_limited` with `on_limit: reroute`). A disabled
+ * reader still counts as reading: a node switched off (often by an env var) is off on purpose.
  */
 import type { NodeDraft } from './checkNode.js';
 import type { PortRef } from '../core/pipelineGraph.js';
@@ -17,6 +20,7 @@ export function warnUnusedOutputs(
   drafts: readonly NodeDraft[],
   inputs: ReadonlyMap<string, readonly PortRef[]>,
 ): void {
+  // A disabled reader still counts: a node switched off (often by an env var) is off on purpose.
   const readPorts = new Map<string, Set<string>>();
   for (const refs of inputs.values()) {
     for (const ref of refs) readPorts.set(ref.node, (readPorts.get(ref.node) ?? new Set()).add(ref.port));
@@ -31,12 +35,19 @@ export function warnUnusedOutputs(
       list.warn('orphan_node', path, `Nothing reads from "${draft.id}"; its events go nowhere`, { key: true });
       continue;
     }
-    // With mirrorToDefault, reading the default port already receives what the named ports carry.
     const definition = draft.definition;
+    if (draft.parsed && draft.enabled && definition.kind === 'operator' && 'wantedPorts' in definition) {
+      for (const { port, lost } of definition.wantedPorts?.(draft.parsed.config) ?? []) {
+        if (read.has(port)) continue;
+        list.warn('dead_end_port', path, `Port "${draft.id}.${port}" is never read; ${lost}`, { key: true });
+      }
+    }
+    // With mirrorToDefault, reading the default port already receives what the named ports carry.
     const mirrored = 'mirrorToDefault' in definition && definition.mirrorToDefault === true;
     if (read.has('') && mirrored) continue;
+    const optional = draft.parsed && 'optionalPorts' in definition ? definition.optionalPorts?.(draft.parsed.config) : [];
     for (const port of draft.ports ?? []) {
-      if (read.has(port) || port.startsWith('_')) continue;
+      if (read.has(port) || port.startsWith('_') || optional?.includes(port)) continue;
       list.warn('dead_end_port', path, `Port "${draft.id}.${port}" is never read; events sent to it are dropped`, {
         key: true,
       });

@@ -275,7 +275,7 @@ function openProblem(err: unknown): string {
 }
 
 /** Milliseconds between two recorded events: platform time when both have it, else receive time. */
-function distance(previous: ChatflowEvent, next: ChatflowEvent): number {
+export function distance(previous: ChatflowEvent, next: ChatflowEvent): number {
   if ((previous.kind === 'chat' || previous.kind === 'platform') && (next.kind === 'chat' || next.kind === 'platform')) {
     return next.ts - previous.ts;
   }
@@ -301,7 +301,7 @@ function restamp({ event, pass }: Pending, receivedAt: number): ChatflowEvent {
 }
 
 /** An event, `undefined` for a blank line, `null` for a malformed one. */
-function parseLine(line: string): ChatflowEvent | undefined | null {
+export function parseLine(line: string): ChatflowEvent | undefined | null {
   const text = line.trim();
   if (text === '') return undefined;
   let value: unknown;
@@ -377,8 +377,34 @@ function isEvent(v: unknown): v is ChatflowEvent {
   }
 }
 
+/**
+ * One line of a recording as `replay` reads it ({@link parseLine}), with why a line that is not
+ * an event is skipped: the event, the reason, or `undefined` for a blank line.
+ */
+export function readRecordedLine(line: string): { readonly event: ChatflowEvent } | { readonly reason: string } | undefined {
+  const event = parseLine(line);
+  if (event === undefined) return undefined;
+  if (event !== null) return { event };
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { reason: 'not JSON' };
+  }
+  if (!isObject(value)) return { reason: 'not a JSON object' };
+  const kind = value.kind;
+  if (typeof kind !== 'string') return { reason: 'no "kind": not an event' };
+  if (!RECORDED_KINDS.has(kind)) return { reason: `unknown event kind "${kind}"` };
+  return { reason: `a "${kind}" event without the fields it needs` };
+}
+
+/** The event kinds a recording may hold. */
+const RECORDED_KINDS: ReadonlySet<string> = new Set(['chat', 'platform', 'command', 'moderation', 'control', 'reply', 'metric']);
+
 export const replayComponent = defineSource({
   type: 'replay',
+  // A recording may hold command events, whatever parse_command made when it was recorded.
+  emitsCommands: true,
   summary: 'Plays back a JSONL recording of events at its original pace (or faster, or looped).',
   description:
     'Reads the format the `file` sink writes: one event per line. Events keep their recorded `ts`; `receivedAt` is fresh. Malformed lines are skipped and counted as `malformed_line` drops.',

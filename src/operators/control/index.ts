@@ -3,7 +3,7 @@ import { CONTROL_BUS } from '../../core/controlBus.js';
 import { RESTORED_VARIABLES } from '../../core/variables.js';
 import { ControlConfig } from './config.js';
 import { control } from './control.js';
-import { controlCommandWarnings } from './flow.js';
+import { controlCommandWarnings, controlUnsettableWarnings, controlUses } from './flow.js';
 import { compileVariable } from './variables.js';
 
 export const controlComponent = defineOperator({
@@ -12,7 +12,7 @@ export const controlComponent = defineOperator({
   description:
     'Declared variables have a range, curve, quantizer, slew and safe default; `!cv pause|resume|panic|reset|lock|unlock` (parse_command subcommands) are moderator controls. Emits `control` events for the osc, overlay and redis_state sinks.',
   config: ControlConfig,
-  commandFlow: { check: controlCommandWarnings },
+  commandFlow: { check: controlCommandWarnings, checkComplete: controlUnsettableWarnings, uses: controlUses },
   variables: (config) =>
     Object.entries(config.variables).map(([name, spec]) => {
       const v = compileVariable(spec);

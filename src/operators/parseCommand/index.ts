@@ -1,7 +1,7 @@
 import { defineOperator } from '../../core/component.js';
 import { PARSE_COMMAND_PORTS, ParseCommandConfig } from './config.js';
 import { parseCommand } from './parseCommand.js';
-import { commandShapes } from './shapes.js';
+import { commandShapes, repliedCommands, wantedPorts } from './shapes.js';
 
 export const parseCommandComponent = defineOperator({
   type: 'parse_command',
@@ -16,6 +16,8 @@ export const parseCommandComponent = defineOperator({
     PARSE_COMMAND_PORTS.unmatched,
   ],
   mirrorToDefault: true,
+  wantedPorts,
+  optionalPorts: repliedCommands,
   metricRoles: { rejectedPort: PARSE_COMMAND_PORTS.invalid, commandPorts: true },
   commandFlow: { emits: (config, _arriving, port, node) => commandShapes(config, node, port) },
   examples: [

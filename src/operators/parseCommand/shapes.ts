@@ -1,5 +1,5 @@
 import type { CommandShape, KnownValue } from '../../core/commandFlow.js';
-import type { ParseCommandConfig } from './config.js';
+import { PARSE_COMMAND_PORTS, type ParseCommandConfig } from './config.js';
 import { type CompiledCommand, compileTable } from './table.js';
 
 /**
@@ -19,7 +19,8 @@ export function commandShapes(config: ParseCommandConfig, node: string, port: st
     if (compiled.subcommand !== undefined) {
       args.subcommand = [{ value: compiled.subcommand, origin: { node, path } }];
     }
-    shapes.push({ name, args, origin: { node, path } });
+    const shape = { name, args, origin: { node, path } };
+    shapes.push(compiled.reply === undefined ? shape : { ...shape, replied: true });
   };
   for (const name of Object.keys(config.commands)) {
     if (port !== '' && port !== name) continue;
@@ -32,4 +33,18 @@ export function commandShapes(config: ParseCommandConfig, node: string, port: st
     }
   }
   return shapes;
+}
+
+/** Commands answered by their own `reply`: their port may go unread. */
+export function repliedCommands(config: ParseCommandConfig): string[] {
+  const table = compileTable(config, () => {});
+  return Object.keys(config.commands).filter((name) => table.commands.get(name)?.reply !== undefined);
+}
+
+/** `_reply` when some command (or subcommand) has a `reply` template: unread, those replies are lost. */
+export function wantedPorts(config: ParseCommandConfig): { port: string; lost: string }[] {
+  const replying = commandShapes(config, '', '').filter((shape) => shape.replied === true);
+  if (replying.length === 0) return [];
+  const names = [...new Set(replying.map((shape) => shape.name))].join(', ');
+  return [{ port: PARSE_COMMAND_PORTS.reply, lost: `the replies of the \`reply\` templates of ${names} are dropped (read it with a console or postgres sink)` }];
 }

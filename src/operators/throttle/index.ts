@@ -13,6 +13,9 @@ export const throttleComponent = defineOperator({
     'Every key gets a bucket of `burst` tokens refilled at `rate`. An event without a token is dropped (`throttled`), delayed until one arrives (`on_limit: delay`; `delay_exceeded` and `queue_full` count what cannot wait), or sent to the `_limited` port (`on_limit: reroute`). Authors with an `exempt_roles` role are never limited.',
   config: ThrottleConfig,
   ports: (config) => (config.on_limit === 'reroute' ? [LIMITED_PORT] : []),
+  // `_limited` exists only with `on_limit: reroute`: unread, reroute is a drop by another name.
+  wantedPorts: (config) =>
+    config.on_limit === 'reroute' ? [{ port: LIMITED_PORT, lost: 'what `on_limit: reroute` sends there is dropped, as `on_limit: drop` would' }] : [],
   needs: (config) => (config.scope === 'redis' ? ['redis'] : []),
   metricRoles: { limitedDrops: ['throttled', 'delay_exceeded', 'queue_full'], limitedPorts: [LIMITED_PORT] },
   examples: [
