@@ -10,7 +10,7 @@
  *   the client is answered with a close 4001; optionally 4003 when no subscription arrives in time.
  * - `POST /eventsub/subscriptions` (also `/helix/…`, `/mock/…`): needs `Authorization: Bearer` and
  *   `Client-Id`, `transport.method: websocket` and a connected `session_id`; 409 for a duplicate
- *   on the session, 403 for a type the token "lacks the scope" for; 202 with the websocket shape
+ *   on the same session, 403 for a type the token "lacks the scope" for; 202 with the websocket shape
  *   and the id every notification for it then carries. `GET` lists, `DELETE ?id=` 204/404.
  * - A session that closes (other than by the reconnect handover) disables its subscriptions, so
  *   the client has to subscribe again on its next session.
@@ -149,10 +149,12 @@ export class FakeEventSub {
    * owns it; returns the message id, or undefined when nothing is subscribed to `type`.
    */
   notify(type: string, event: Record<string, unknown>): string | undefined {
-    const sub = this.enabled(type)[0];
+    // The newest session's subscription: a silenced (dead) session's is left alone.
+    const sub = this.enabled(type)
+      .reverse()
+      .find((s) => this.sessions.some((session) => session.id === s.transport.session_id && !session.closed && session.keepalive));
     if (sub === undefined) return undefined;
-    const session = this.sessions.find((s) => s.id === sub.transport.session_id && !s.closed);
-    if (session === undefined) return undefined;
+    const session = this.sessions.find((s) => s.id === sub.transport.session_id) as FakeEventSubSession;
     if (type === 'channel.channel_points_custom_reward_redemption.add' && typeof event.id === 'string') {
       this.#redemptions.set(event.id, { event, status: 'UNFULFILLED' });
     }
@@ -464,7 +466,10 @@ export class FakeEventSub {
       return;
     }
     const key = JSON.stringify(condition);
-    if (this.subscriptions.some((s) => s.status === 'enabled' && s.type === type && s.version === version && JSON.stringify(s.condition) === key)) {
+    // A duplicate is the same type, version and condition on the same session (twitch-cli's rule).
+    const duplicate = (s: FakeSubscription) =>
+      s.status === 'enabled' && s.transport.session_id === session.id && s.type === type && s.version === version && JSON.stringify(s.condition) === key;
+    if (this.subscriptions.some(duplicate)) {
       error(409, 'subscription already exists');
       return;
     }
