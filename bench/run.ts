@@ -5,6 +5,7 @@
 import { configLoad } from './configLoad.js';
 import { controlPath } from './controlPath.js';
 import { engineOverhead } from './engineOverhead.js';
+import { eventsubBench } from './eventsub.js';
 import { moderateBench } from './moderate.js';
 import { fullGraph } from './fullGraph.js';
 import { kickThroughput } from './kickThroughput.js';
@@ -22,6 +23,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'engine-overhead': engineOverhead,
   'control-path': controlPath,
   moderate: moderateBench,
+  eventsub: eventsubBench,
   'twitch-throughput': twitchThroughput,
   'twitch-recovery': twitchRecovery,
   'kick-throughput': kickThroughput,

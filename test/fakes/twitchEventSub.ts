@@ -174,6 +174,19 @@ export class FakeEventSub {
     return messageId;
   }
 
+  /**
+   * Frames for `events` of `type` (new message ids, stamped now) without sending them, and the
+   * session to send them on: for a benchmark, so that building frames is not what it measures.
+   */
+  prepare(type: string, events: readonly Record<string, unknown>[]): { frames: string[]; session: FakeEventSubSession } {
+    const sub = this.enabled(type).at(-1);
+    const session = this.sessions.find((s) => s.id === sub?.transport.session_id && !s.closed);
+    if (sub === undefined || session === undefined) throw new Error(`nothing subscribed to ${type}`);
+    const metadata = { message_type: 'notification', message_timestamp: nanoTimestamp(), subscription_type: sub.type, subscription_version: sub.version };
+    const frames = events.map((event) => JSON.stringify({ metadata: { message_id: randomUUID(), ...metadata }, payload: { subscription: sub, event } }));
+    return { frames, session };
+  }
+
   /** The sample event of `sampleId` (twitch-eventsub-samples*.json), sent as {@link notify} does. */
   notifySample(sampleId: string, patch: Record<string, unknown> = {}): string | undefined {
     const sample = loadEventSubSamples().find((s) => s.id === sampleId);
