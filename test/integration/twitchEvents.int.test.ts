@@ -1,14 +1,16 @@
 /**
  * `twitch_events` end to end, against the fake EventSub (real WebSockets, twurple unpatched):
  * a channel-points redemption with input "0.8" moves `cutoff` at a real OSC receiver (liblo's
- * `oscdump`) through parse_command → throttle → control → osc, and is FULFILLED through Helix;
+ * `oscdump`) through examples/channel-points.yaml (parse_command → throttle → control → osc),
+ * and is FULFILLED through Helix;
  * a second one from the same viewer inside the throttle window is refunded (CANCELED) and
  * never reaches the synth. And every EventSub sample reaches a real PostgreSQL's
  * `platform_events` once, however often it is delivered.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../src/components.js';
@@ -28,6 +30,7 @@ import { until } from '../support/poll.js';
 import { startTestPostgres, type TestServer } from '../support/servers.js';
 import { type OscDump, startOscDump } from './oscSupport.js';
 
+const EXAMPLE = fileURLToPath(new URL('../../examples/channel-points.yaml', import.meta.url));
 const REWARD = { id: 'b3c6a1f0-reward-filter-sweep', title: 'Filter sweep', cost: 200, prompt: 'Cutoff from 0 to 1' };
 
 /** A redemption of "Filter sweep" by viewer32, as Twitch sends it. */
@@ -69,32 +72,7 @@ describe('channel points → command → synth, settled through Helix', () => {
   });
 
   it('input "0.8" moves cutoff and is fulfilled; a second inside the throttle window is refunded', async () => {
-    const file = join(dir, 'pipeline.yaml');
-    await writeFile(
-      file,
-      `version: 1
-sources:
-  twitch:
-    type: twitch_events
-    events: [redemptions]
-    rewards:
-      "Filter sweep": "cv cutoff {input}"
-operators:
-  cmds:
-    type: parse_command
-    inputs: [twitch]
-    commands:
-      cv: { args: [name, "value:number(0..1)"] }
-  limit: { type: throttle, inputs: [cmds.cv], rate: 1/1m, burst: 1, per: user }
-  cv:
-    type: control
-    inputs: [limit]
-    variables:
-      cutoff: { range: [0, 1], default: 0.5 }
-sinks:
-  synth: { type: osc, inputs: [cv], target: "127.0.0.1:\${SYNTH_PORT}" }
-`,
-    );
+    const file = EXAMPLE;
     const graph = loadPipeline(file, { registry: defaultRegistry(), env: { SYNTH_PORT: String(synth.port) } });
     runtime = await startPipeline(graph, {
       logger: silentLogger(),
@@ -108,6 +86,7 @@ sinks:
     await until('the default at the synth', () => synth.lines().includes('/cv/cutoff f 0.500000'));
 
     fake.notify('channel.channel_points_custom_reward_redemption.add', redemption('r-1', '0.8'));
+    // The example slews over 200ms: the last step is the value asked for.
     await until('cutoff 0.8 at the synth', () => synth.lines().includes('/cv/cutoff f 0.800000'));
     await until('r-1 fulfilled', () => fake.patches.length === 1);
     expect(fake.patches[0]).toEqual({ ids: ['r-1'], rewardId: REWARD.id, status: 'FULFILLED', answer: 200 });
@@ -115,8 +94,11 @@ sinks:
     fake.notify('channel.channel_points_custom_reward_redemption.add', redemption('r-2', '0.3'));
     await until('r-2 settled', () => fake.patches.length === 2);
     expect(fake.patches[1]).toEqual({ ids: ['r-2'], rewardId: REWARD.id, status: 'CANCELED', answer: 200 });
-    expect(synth.lines().filter((l) => l.startsWith('/cv/cutoff'))).toEqual(['/cv/cutoff f 0.500000', '/cv/cutoff f 0.800000']);
-    const limit = runtime.snapshot().find((n) => n.id === 'limit');
+    const cutoff = synth.lines().filter((l) => l.startsWith('/cv/cutoff'));
+    expect(cutoff.at(-1)).toBe('/cv/cutoff f 0.800000');
+    // Never towards 0.3: every step lies between the default and 0.8.
+    for (const line of cutoff) expect(Number(line.split(' ')[2])).toBeGreaterThanOrEqual(0.5);
+    const limit = runtime.snapshot().find((n) => n.id === 'fair');
     expect(limit?.dropped.throttled?.count).toBe(1);
   });
 });
