@@ -62,7 +62,11 @@ async function start(
     ...(options.outcomes ? { outcomes: options.outcomes } : {}),
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     now: () => 1_773_515_000_000,
-    metrics: { drop: (reason, _intentional, count = 1) => void (drops[reason] = (drops[reason] ?? 0) + count) },
+    metrics: {
+      drop: (reason, _intentional, count = 1) => {
+        drops[reason] = (drops[reason] ?? 0) + count;
+      },
+    },
     setHealth: (h) => health.push(h),
     state,
   }).subscribe({ next: (e) => events.push(e), error: (err: Error) => errors.push(err) });
