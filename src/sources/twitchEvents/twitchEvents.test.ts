@@ -191,6 +191,17 @@ describe('twitch_events against the fake EventSub', () => {
     await until('the socket is closed', () => run.fake.current === undefined);
   });
 
+  it('a token already unusable at start: failed before any socket opens', async () => {
+    const fake = await FakeEventSub.start();
+    const auth = testTwitchAuth(fake.port);
+    auth.setStatus('broadcaster', { state: 'failed', reason: 'token revoked' });
+    const run = await start({ events: ['cheers'] }, { fake, auth });
+    expect(run.health).toEqual(['connecting', 'failed']);
+    expect(run.errors[0]?.message).toContain('token revoked');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fake.sessions).toEqual([]);
+  });
+
   it('not signed in, or no bot account for chat: failed with the command to run', async () => {
     const fake = await FakeEventSub.start();
     const noBroadcaster = await start({ events: ['cheers'] }, { fake, auth: testTwitchAuth(fake.port, { broadcaster: false }) });

@@ -134,13 +134,14 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
       return stop;
     }
     for (const role of new Set<TwitchAccountRole>(['broadcaster', usesChat ? chatRole : 'broadcaster'])) {
-      watches.push(
-        auth.status(role).subscribe((status) => {
-          if (status.state !== 'ok') {
-            fail(new SourceFatalError(id, `The Twitch ${role} token cannot be used (${status.reason}): run \`chatflow auth twitch${role === 'bot' ? ' --bot' : ''}\`.`));
-          }
-        }),
-      );
+      const watch = auth.status(role).subscribe((status) => {
+        if (status.state !== 'ok') {
+          fail(new SourceFatalError(id, `The Twitch ${role} token cannot be used (${status.reason}): run \`chatflow auth twitch${role === 'bot' ? ' --bot' : ''}\`.`));
+        }
+      });
+      // A status that is already bad fails the node before `subscribe` returns.
+      if (stopped) watch.unsubscribe();
+      else watches.push(watch);
     }
     if (stopped) return stop;
 
