@@ -7,6 +7,7 @@ import { configLoad } from './configLoad.js';
 import { controlPath } from './controlPath.js';
 import { diskBufferBench } from './diskBuffer.js';
 import { engineOverhead } from './engineOverhead.js';
+import { eventsubBench } from './eventsub.js';
 import { moderateBench } from './moderate.js';
 import { fullGraph } from './fullGraph.js';
 import { kickThroughput } from './kickThroughput.js';
@@ -28,6 +29,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'control-path': controlPath,
   'disk-buffer': diskBufferBench,
   moderate: moderateBench,
+  eventsub: eventsubBench,
   'twitch-throughput': twitchThroughput,
   'twitch-recovery': twitchRecovery,
   'kick-throughput': kickThroughput,

@@ -20,6 +20,7 @@ import type {
 } from '../src/server/dashboardWire.js';
 import { Api, ApiError, forgetToken, saveToken, Stream, type StreamState, storedToken } from './dashboardApi.js';
 import { HistoryChart, LiveChart } from './dashboardCharts.js';
+import { ChannelPanel } from './dashboardChannel.js';
 import { GraphPanel } from './dashboardGraph.js';
 import { TapPanel } from './dashboardTap.js';
 import {
@@ -87,6 +88,7 @@ class Dashboard {
   readonly #graph = new GraphPanel(byId('graph'));
   readonly #alerts = new AlertsPanel(new Notifier(byId<HTMLButtonElement>('notify')));
   readonly #variables = new VariablesPanel();
+  readonly #channel = new ChannelPanel();
   readonly #questions: QuestionsPanel;
   readonly #moderation: ModerationPanel;
   readonly #health = new HealthPanel();
@@ -200,6 +202,7 @@ class Dashboard {
         this.#metrics(message.metrics);
         for (const alert of message.alerts) this.#alerts.receive(alert, false);
         this.#variables.show(message.variables);
+        this.#channel.show(message.channel);
         this.#note('');
         void this.#reload.poll();
         return;
@@ -212,6 +215,9 @@ class Dashboard {
         return;
       case 'variables':
         this.#variables.show(message.variables);
+        return;
+      case 'channel':
+        this.#channel.show(message.channel);
         return;
     }
   }

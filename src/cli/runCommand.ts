@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { CommandIo } from './commandIo.js';
+import { COMMAND_OUTCOMES, CommandOutcomes } from '../core/commandOutcomes.js';
 import { CONTROL_BUS, ControlBus } from '../core/controlBus.js';
 import { RELOAD_STATUS } from '../core/reloadStatus.js';
 import { provide, Services } from '../core/services.js';
@@ -80,6 +81,8 @@ export async function runCommand(
         services: new Services([
           ...storage.provided,
           provide(CONTROL_BUS, controlBus),
+          // Redemption commands' outcomes, from the operators back to the `twitch_events` that settles them.
+          provide(COMMAND_OUTCOMES, new CommandOutcomes()),
           provide(RELOAD_STATUS, reloadStatus),
         ]),
         ...(terminal ? { stdout: terminal.stdout } : {}),

@@ -25,6 +25,7 @@ import type { NodeState } from './nodeState.js';
 import type { PipelineView } from './pipelineView.js';
 import type { Provided, Services } from './services.js';
 import type { SinkDriverSettings } from './sinkDriverConfig.js';
+import type { TwitchScopeNeed } from './twitchAuth.js';
 import type { VariableDeclaration } from './variables.js';
 
 /** Shared, process-wide services a component may use (filled in by the runtime). */
@@ -135,6 +136,12 @@ interface DefinitionBase<S extends ConfigSchema> {
   readonly metricRoles?: MetricRoles;
   /** The control variables a node with this config declares (shown by the overlay). */
   readonly variables?: (config: z.output<S>) => readonly VariableDeclaration[];
+  /**
+   * The Twitch scopes a node with this config needs (what it reads, what it sends), for
+   * `chatflow auth twitch` and `--check`. A node that declares any gets the `TWITCH_AUTH`
+   * service (core/twitchAuth.ts) in `resources.services`.
+   */
+  readonly scopes?: (config: z.output<S>) => readonly TwitchScopeNeed[];
 }
 
 export interface SourceDefinition<S extends ConfigSchema = ConfigSchema> extends DefinitionBase<S> {

@@ -84,6 +84,20 @@ export interface ChatEvent extends EventBase {
   readonly folded?: string;
   /** Set by `classify`. */
   readonly category?: string;
+  /**
+   * Set on the stand-in chat of a channel-points redemption turned into a command
+   * ({@link redemptionChat}): which redemption, so the command's outcome can settle it.
+   */
+  readonly redemption?: RedemptionRef;
+}
+
+/** The redemption a command came from, carried to the operators that apply or refuse it. */
+export interface RedemptionRef {
+  /** Redemption id (Twitch's `id` of the redemption). */
+  readonly id: string;
+  readonly rewardId: string;
+  /** The broadcaster's user id (the channel the reward belongs to). */
+  readonly broadcasterId: string;
 }
 
 export type PlatformEventType =
@@ -98,7 +112,23 @@ export type PlatformEventType =
   | 'room_state'
   | 'membership'
   | 'super_chat'
-  | 'host';
+  | 'host'
+  // Twitch EventSub (`twitch_events`, docs/twitch.md):
+  | 'follow'
+  | 'redemption'
+  | 'redemption_update'
+  | 'poll'
+  | 'prediction'
+  | 'hype_train'
+  | 'ad_break'
+  | 'stream_online'
+  | 'stream_offline'
+  | 'shared_chat'
+  | 'announcement'
+  | 'user_messages_cleared';
+
+/** One entry of a list a platform event carries (a poll choice, a prediction outcome…). */
+export type PlatformItem = Readonly<Record<string, string | number | boolean | null>>;
 
 /** Something that happened on a platform other than a chat message. */
 export interface PlatformEvent extends EventBase {
@@ -112,6 +142,11 @@ export interface PlatformEvent extends EventBase {
   readonly ts: number;
   /** Type-specific details (months, count, amount, currency, duration, target message id…). */
   readonly data: Readonly<Record<string, string | number | boolean | null>>;
+  /**
+   * The list the event is about, when it has one: a poll's choices, a prediction's outcomes, a
+   * hype train's top contributions, a shared chat's participants. Absent otherwise.
+   */
+  readonly items?: readonly PlatformItem[];
   /** Part of history replayed at connect (YouTube's first page), not live. */
   readonly backfill?: boolean;
 }
@@ -133,6 +168,33 @@ export function platformEvent(
       ? { kind: 'platform', type, id, platform, channel, ts, data, receivedAt }
       : { kind: 'platform', type, id, platform, channel, author, ts, data, receivedAt };
   return backfill ? { ...event, backfill: true } : event;
+}
+
+/**
+ * The chat message a redemption stands for when it is turned into a command: from the redeemer,
+ * with the command text the reward is mapped to (`data.command`, set by `twitch_events`), so
+ * `parse_command` makes of it the same command event as of that chat line. Undefined for any
+ * other event, or a redemption without a command.
+ */
+export function redemptionChat(event: PlatformEvent): ChatEvent | undefined {
+  if (event.type !== 'redemption') return undefined;
+  const { command, rewardId, broadcasterId } = event.data;
+  if (typeof command !== 'string' || typeof rewardId !== 'string' || typeof broadcasterId !== 'string') return undefined;
+  if (event.author === undefined) return undefined;
+  return {
+    kind: 'chat',
+    id: event.id,
+    platform: event.platform,
+    channel: event.channel,
+    author: event.author,
+    text: command,
+    emotes: [],
+    ts: event.ts,
+    action: false,
+    firstMessage: false,
+    receivedAt: event.receivedAt,
+    redemption: { id: event.id, rewardId, broadcasterId },
+  };
 }
 
 /** A typed argument value of a parsed command. */

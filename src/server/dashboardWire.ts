@@ -3,7 +3,7 @@
  * the dashboard's WebSocket (`/api/stream`). The server (metrics sink, API routes) builds
  * these; `dashboard/dashboard.ts` reads them. Change both sides together.
  */
-import type { AlertEvent, ControlOrigin, CumulativeHistogram, HistogramSummary, Platform, Verdict } from '../core/events.js';
+import type { AlertEvent, ControlOrigin, CumulativeHistogram, HistogramSummary, Platform, PlatformItem, Verdict } from '../core/events.js';
 import type { NodeKind, NodeMetricsSnapshot, NodeStatus } from '../core/metrics.js';
 
 /** The dashboard's WebSocket path; the token comes as `?token=` (browsers cannot set headers). */
@@ -119,6 +119,25 @@ export interface InstanceView {
   readonly metrics: readonly MetricPoint[];
 }
 
+/** The channel activities the dashboard shows live (`twitch_events` platform events). */
+export const CHANNEL_ACTIVITY_TYPES = ['poll', 'prediction', 'hype_train'] as const;
+export type ChannelActivityType = (typeof CHANNEL_ACTIVITY_TYPES)[number];
+
+/**
+ * The latest state of a poll, a prediction or a hype train on one channel: the platform
+ * event's `data` (with `phase`, `title`…) and `items` (choices, outcomes, top contributions),
+ * as docs/twitch.md lists them. Titles and names come from Twitch viewers: shown as text only.
+ */
+export interface ChannelActivityView {
+  readonly type: ChannelActivityType;
+  readonly platform: Platform;
+  readonly channel: string;
+  readonly data: Readonly<Record<string, string | number | boolean | null>>;
+  readonly items: readonly PlatformItem[];
+  /** Epoch ms of the event. */
+  readonly ts: number;
+}
+
 /** Messages on `/api/stream`, server to client. Clients send nothing. */
 export type DashboardMessage =
   /** First message after connecting: everything needed to draw the page. */
@@ -129,6 +148,8 @@ export type DashboardMessage =
       readonly metrics: readonly MetricPoint[];
       readonly alerts: readonly AlertView[];
       readonly variables: readonly VariableView[];
+      /** The latest poll, prediction and hype train of each channel (none until one happens). */
+      readonly channel: readonly ChannelActivityView[];
     }
   /** One `sample_metrics` tick (throttled by the sink), with the graph's live counts. */
   | {
@@ -138,7 +159,9 @@ export type DashboardMessage =
       readonly graph: GraphView;
     }
   | { readonly type: 'alert'; readonly alert: AlertView }
-  | { readonly type: 'variables'; readonly variables: readonly VariableView[] };
+  | { readonly type: 'variables'; readonly variables: readonly VariableView[] }
+  /** A poll, prediction or hype train changed: every activity held, as in hello. */
+  | { readonly type: 'channel'; readonly channel: readonly ChannelActivityView[] };
 
 // --- route responses (src/server/metricsRoutes.ts, src/server/apiRoutes.ts; docs/api.md) ------
 

@@ -4,6 +4,7 @@
  * moderator controls `pause`, `resume`, `panic`, `reset`, `lock` and `unlock`.
  */
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import type { OutcomeReporter } from '../../core/commandOutcomes.js';
 import type { ControlAction } from '../../core/controlBus.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
@@ -65,6 +66,11 @@ export interface ControlDeps {
    * subscription.
    */
   readonly state?: NodeState;
+  /**
+   * Told of each redemption's command (`COMMAND_OUTCOMES` in a pipeline): `applied` when it
+   * made a change, `refused` with the drop reason (`paused`, `locked`, `invalid_value`…) when not.
+   */
+  readonly outcomes?: OutcomeReporter;
 }
 
 /** What {@link ControlDeps.state} keeps. */
@@ -138,6 +144,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
   const capacity = config.max_active - declared.size;
   const emitDefaults = config.emit_defaults;
   const idPrefix = deps.idPrefix ?? 'control';
+  const outcomes = deps.outcomes;
 
   return (source) =>
     new Observable<ControlEvent>((subscriber) => {
@@ -236,9 +243,9 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       };
 
       /** Makes room for and creates an undeclared variable; undefined (counted) when it can't. */
-      const activate = (name: string, receivedAt: number): VariableState | undefined => {
+      const activate = (name: string, receivedAt: number, refuse: (reason: string) => void): VariableState | undefined => {
         if (!undeclared) {
-          drops.drop('undeclared', true);
+          refuse('undeclared');
           return undefined;
         }
         if (lru.size >= capacity) {
@@ -250,7 +257,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
             }
           }
           if (!victim) {
-            drops.drop('max_active', true);
+            refuse('max_active');
             return undefined;
           }
           cancel(victim);
@@ -281,9 +288,9 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         }
       };
 
-      const admin = (event: CommandEvent, verb: string, isAdmin: boolean) => {
-        if (!(ADMIN_VERBS as readonly string[]).includes(verb)) return drops.drop('unknown_subcommand', true);
-        if (!isAdmin) return drops.drop('not_admin', true);
+      const admin = (event: CommandEvent, verb: string, isAdmin: boolean, refuse: (reason: string) => void) => {
+        if (!(ADMIN_VERBS as readonly string[]).includes(verb)) return refuse('unknown_subcommand');
+        if (!isAdmin) return refuse('not_admin');
         const by = byOf(event.chat);
         const receivedAt = event.receivedAt;
         switch (verb) {
@@ -296,9 +303,9 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
           case 'unlock': {
             const raw = event.args[adminTargetArg];
             const name = typeof raw === 'string' ? variableName(raw) : undefined;
-            if (name === undefined) return drops.drop('invalid_name', true);
+            if (name === undefined) return refuse('invalid_name');
             const st = vars.get(name);
-            if (!st) return drops.drop('unknown_variable', true);
+            if (!st) return refuse('unknown_variable');
             if (verb === 'reset') {
               cancel(st);
               emit(st, st.spec.default, 'reset', by, receivedAt);
@@ -311,35 +318,39 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       };
 
       const onCommand = (event: CommandEvent) => {
+        const refuse = (reason: string) => {
+          drops.drop(reason, true);
+          outcomes?.(event, 'refused', reason);
+        };
         const args = event.args;
         const vote = args.origin === 'vote';
         const isAdmin = !vote && hasRole(event.chat.author.roles, adminRoles);
         if (event.name === adminCommand && typeof args.subcommand === 'string') {
-          return admin(event, args.subcommand, isAdmin);
+          return admin(event, args.subcommand, isAdmin, refuse);
         }
         const mapping = mappings.get(event.name);
-        if (!mapping) return drops.drop('unknown_command', true);
+        if (!mapping) return refuse('unknown_command');
 
         let st: VariableState | undefined;
         let name = mapping.variable;
         if (name === undefined) {
           const raw = args[mapping.variableArg];
-          if (typeof raw !== 'string') return drops.drop('invalid_name', true);
+          if (typeof raw !== 'string') return refuse('invalid_name');
           st = vars.get(raw);
           name = st ? raw : variableName(raw);
-          if (name === undefined) return drops.drop('invalid_name', true);
+          if (name === undefined) return refuse('invalid_name');
         }
         const valueKey = mapping.valueArg ?? numberKey(args);
         const value = valueKey === undefined ? undefined : args[valueKey];
-        if (typeof value !== 'number' || !Number.isFinite(value)) return drops.drop('invalid_value', true);
-        if (kept.paused && !isAdmin) return drops.drop('paused', true);
+        if (typeof value !== 'number' || !Number.isFinite(value)) return refuse('invalid_value');
+        if (kept.paused && !isAdmin) return refuse('paused');
 
         st ??= vars.get(name);
         if (st) {
-          if (st.locked && !isAdmin) return drops.drop('locked', true);
+          if (st.locked && !isAdmin) return refuse('locked');
           if (st.dynamic) lru.delete(name);
         } else {
-          st = activate(name, event.receivedAt);
+          st = activate(name, event.receivedAt, refuse);
           if (!st) return;
         }
         if (st.dynamic) lru.set(name, st);
@@ -352,6 +363,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         const held = (event.heldMs ?? 0) + (event.receivedAt - receivedAt);
         if (vote) set(st, target, 'vote', undefined, receivedAt, held);
         else set(st, target, 'command', byOf(event.chat), receivedAt, held);
+        outcomes?.(event, 'applied', 'applied');
       };
 
       for (const [name, old] of kept.declared) {
@@ -392,6 +404,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
           } catch {
             // Only a malformed event (no chat, no args) gets here; it must not stop control.
             drops.drop('error', false);
+            if (event.kind === 'command') outcomes?.(event, 'refused', 'error');
           }
         },
         error: (err: unknown) => subscriber.error(err),

@@ -1,3 +1,4 @@
+import { COMMAND_OUTCOMES, outcomeReporter } from '../../core/commandOutcomes.js';
 import { defineOperator } from '../../core/component.js';
 import { CONTROL_BUS } from '../../core/controlBus.js';
 import { RESTORED_VARIABLES } from '../../core/variables.js';
@@ -35,6 +36,7 @@ export const controlComponent = defineOperator({
   create: (config, ctx) => {
     const restored = ctx.resources.services?.get(RESTORED_VARIABLES);
     const bus = ctx.resources.services?.get(CONTROL_BUS);
+    const outcomes = outcomeReporter(ctx.resources.services?.get(COMMAND_OUTCOMES));
     return control(config, {
       scheduler: ctx.scheduler,
       drops: ctx.metrics,
@@ -43,6 +45,7 @@ export const controlComponent = defineOperator({
       state: ctx.state,
       ...(restored ? { initial: restored } : {}),
       ...(bus ? { actions: bus.actions } : {}),
+      ...(outcomes ? { outcomes } : {}),
     });
   },
 });

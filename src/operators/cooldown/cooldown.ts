@@ -11,6 +11,7 @@ import { type ChatflowEvent, chatOf, type Platform, type ReplyEvent, type Role }
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
 import { compileTemplate, type Template } from '../../core/template.js';
 import { authorOf, GenerationMap, isExempt, keyOf } from '../shared/limits.js';
+import type { OutcomeReporter } from '../../core/commandOutcomes.js';
 import { type CooldownConfig, COOLING_PORT } from './config.js';
 import type { CooldownAnswer, CooldownStore } from './redisStore.js';
 
@@ -25,6 +26,8 @@ export interface CooldownDeps {
    * are emitted in arrival order. Default: local cooldowns.
    */
   readonly shared?: () => CooldownStore;
+  /** Told of each redemption's command refused here (`COMMAND_OUTCOMES` in a pipeline). */
+  readonly outcomes?: OutcomeReporter;
 }
 
 /** The cooldown of one key. */
@@ -72,7 +75,7 @@ interface ReplyFields {
  * @see throttle
  */
 export function cooldown(config: CooldownConfig, deps: CooldownDeps = {}): OperatorFunction<ChatflowEvent, Routed> {
-  const { scheduler = asyncScheduler, drops = NO_DROPS } = deps;
+  const { scheduler = asyncScheduler, drops = NO_DROPS, outcomes } = deps;
   const key = keyOf(config.per);
   const exempt = new Set(config.exempt_roles);
   const render = compileTemplate(config.reply);
@@ -80,7 +83,7 @@ export function cooldown(config: CooldownConfig, deps: CooldownDeps = {}): Opera
 
   return (source) =>
     new Observable<Routed>((subscriber) => {
-      if (deps.shared) return sharedCooldown(source, subscriber, deps.shared(), config, key, exempt, render, drops);
+      if (deps.shared) return sharedCooldown(source, subscriber, deps.shared(), config, key, exempt, render, drops, outcomes);
       // Per-subscription state: the cooling keys.
       const cooling = new GenerationMap<Cooling>(maxKeys);
 
@@ -100,6 +103,7 @@ export function cooldown(config: CooldownConfig, deps: CooldownDeps = {}): Opera
                 out = { port: '', event };
               } else {
                 drops.drop('cooling');
+                outcomes?.(event, 'refused', 'cooling');
                 if (replyOnce && entry.replied) return;
                 entry.replied = true;
                 const reply = replyFor(event, entry.until - now, render);
@@ -132,6 +136,7 @@ function sharedCooldown(
   exempt: ReadonlySet<Role>,
   render: Template,
   drops: DropCounter,
+  outcomes: OutcomeReporter | undefined,
 ): TeardownLogic {
   const answers: { event: ChatflowEvent; answer: CooldownAnswer | 'down' | undefined }[] = [];
   let sourceDone = false;
@@ -139,12 +144,15 @@ function sharedCooldown(
     while (answers.length > 0 && (answers[0] as (typeof answers)[number]).answer !== undefined) {
       const { event, answer } = answers.shift() as (typeof answers)[number];
       if (answer === 'down') {
-        if (config.on_redis_down === 'deny') drops.drop('redis_down', false);
-        else subscriber.next({ port: '', event });
+        if (config.on_redis_down === 'deny') {
+          drops.drop('redis_down', false);
+          outcomes?.(event, 'refused', 'redis_down');
+        } else subscriber.next({ port: '', event });
       } else if (answer !== undefined && answer.left === 0) {
         subscriber.next({ port: '', event });
       } else if (answer !== undefined) {
         drops.drop('cooling');
+        outcomes?.(event, 'refused', 'cooling');
         const reply = answer.reply ? replyFor(event, answer.left, render) : undefined;
         if (reply) subscriber.next({ port: COOLING_PORT, event: reply });
       }

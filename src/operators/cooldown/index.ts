@@ -1,3 +1,4 @@
+import { COMMAND_OUTCOMES, outcomeReporter } from '../../core/commandOutcomes.js';
 import { PASSES_COMMANDS } from '../../core/commandFlow.js';
 import { defineOperator } from '../../core/component.js';
 import { CooldownConfig, COOLING_PORT } from './config.js';
@@ -25,9 +26,11 @@ export const cooldownComponent = defineOperator({
     if (config.scope === 'redis' && url === undefined) {
       ctx.logger.warn({}, 'Redis is not available; cooldown uses local cooldowns.');
     }
+    const outcomes = outcomeReporter(ctx.resources.services?.get(COMMAND_OUTCOMES));
     return cooldown(config, {
       scheduler: ctx.scheduler,
       drops: ctx.metrics,
+      ...(outcomes ? { outcomes } : {}),
       ...(config.scope === 'redis' && url !== undefined
         ? { shared: () => new RedisCooldownStore(url, `chatflow:cooldown:${ctx.id}:`) }
         : {}),

@@ -1,3 +1,4 @@
+import { COMMAND_OUTCOMES, outcomeReporter } from '../../core/commandOutcomes.js';
 import { defineOperator } from '../../core/component.js';
 import { PARSE_COMMAND_PORTS, ParseCommandConfig } from './config.js';
 import { parseCommand } from './parseCommand.js';
@@ -36,7 +37,10 @@ export const parseCommandComponent = defineOperator({
       '  level: { args: [], reply: "cutoff is at {var.cutoff}" }',
     ].join('\n'),
   ],
-  create: (config, ctx) => parseCommand(config, { drops: ctx.metrics }),
+  create: (config, ctx) => {
+    const outcomes = outcomeReporter(ctx.resources.services?.get(COMMAND_OUTCOMES));
+    return parseCommand(config, { drops: ctx.metrics, ...(outcomes ? { outcomes } : {}) });
+  },
 });
 
 export { PARSE_COMMAND_PORTS, ParseCommandConfig } from './config.js';

@@ -4,7 +4,8 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Routed } from '../../core/component.js';
-import type { ChatEvent, ChatflowEvent, CommandArg, CommandEvent } from '../../core/events.js';
+import type { OutcomeReporter } from '../../core/commandOutcomes.js';
+import { type ChatEvent, type ChatflowEvent, type CommandArg, type CommandEvent, redemptionChat } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
 import { lookup, matchPrefix, parseArg, permitted, skipSpaces, tokenEnd, trimEnd } from './args.js';
 import { PARSE_COMMAND_PORTS, type ParseCommandConfig } from './config.js';
@@ -22,6 +23,8 @@ export interface ParseCommandDeps {
    * when unknown (rendered `?`). Left out, every `{var.…}` renders `?`.
    */
   readonly variables?: (name: string) => number | undefined;
+  /** Told of each redemption's command refused here (`COMMAND_OUTCOMES` in a pipeline). */
+  readonly outcomes?: OutcomeReporter;
 }
 
 /**
@@ -48,6 +51,12 @@ export interface ParseCommandDeps {
  * `missing_args`, `invalid_args` or `forbidden`; a malformed event is dropped as `error`. A
  * `variables` lookup that throws errors the stream (it is injected code, not chat).
  *
+ * A channel-points `redemption` platform event that `twitch_events` mapped to a command
+ * (`data.command`, e.g. `cv cutoff 0.8`) is parsed as that text sent by the redeemer (the
+ * prefix may be left out), so it becomes the same command event; its chat carries the
+ * `redemption`, and a refusal here (`missing_args`, `invalid_args`, `forbidden`,
+ * `unknown_command`) is reported to `deps.outcomes` so the redemption is refunded.
+ *
  * @param config Parsed config.
  * @param deps Drop counter and the `{var.…}` lookup.
  * @see control, which turns `cv` commands into control voltages.
@@ -59,6 +68,7 @@ export function parseCommand(
 ): OperatorFunction<ChatflowEvent, Routed> {
   const drops = deps.drops ?? NO_DROPS;
   const variables = deps.variables;
+  const outcomes = deps.outcomes;
   const table = compileTable(config, (path, message) => {
     throw new Error(`parse_command config at ${path.join('.')}: ${message}`);
   });
@@ -75,6 +85,7 @@ export function parseCommand(
 
       const invalid = (chat: ChatEvent, text: string, reason: string): true => {
         drops.drop(reason, true);
+        outcomes?.(chat, 'refused', reason);
         subscriber.next({ port: PARSE_COMMAND_PORTS.invalid, event: replyTo(chat, text) });
         return true;
       };
@@ -85,7 +96,8 @@ export function parseCommand(
         const end = text.length;
         let pos = skipSpaces(text, 0, end);
         const prefixLength = matchPrefix(prefixes, text, pos);
-        if (prefixLength === 0 || chat.backfill === true) return false;
+        // A redemption's command text may leave the prefix out.
+        if ((prefixLength === 0 && chat.redemption === undefined) || chat.backfill === true) return false;
         pos += prefixLength;
         let wordEnd = tokenEnd(text, pos, end);
         if (wordEnd === pos || wordEnd - pos > MAX_NAME) return false;
@@ -153,7 +165,17 @@ export function parseCommand(
       return source.subscribe({
         next: (event) => {
           try {
-            if (event.kind !== 'chat' || !handle(event)) unmatched(event);
+            if (event.kind === 'chat') {
+              if (!handle(event)) unmatched(event);
+            } else if (event.kind === 'platform' && event.type === 'redemption') {
+              const chat = redemptionChat(event);
+              if (chat === undefined) unmatched(event);
+              else if (!handle(chat)) {
+                // Passed on to `_unmatched` like any other event, but the redemption is refunded.
+                outcomes?.(chat, 'refused', 'unknown_command');
+                unmatched(event);
+              }
+            } else unmatched(event);
           } catch {
             // Only a malformed event (no text, no author) gets here; it must not stop parsing.
             drops.drop('error', false);

@@ -1,3 +1,4 @@
+import { COMMAND_OUTCOMES, outcomeReporter } from '../../core/commandOutcomes.js';
 import { PASSES_COMMANDS } from '../../core/commandFlow.js';
 import { defineOperator } from '../../core/component.js';
 import type { BucketLimits } from './bucket.js';
@@ -28,9 +29,11 @@ export const throttleComponent = defineOperator({
     if (config.scope === 'redis' && url === undefined) {
       ctx.logger.warn({}, 'Redis is not available; throttle uses local buckets.');
     }
+    const outcomes = outcomeReporter(ctx.resources.services?.get(COMMAND_OUTCOMES));
     return throttle(config, {
       scheduler: ctx.scheduler,
       drops: ctx.metrics,
+      ...(outcomes ? { outcomes } : {}),
       ...(config.scope === 'redis' && url !== undefined
         ? { store: (limits: BucketLimits) => new RedisBucketStore(url, `chatflow:throttle:${ctx.id}:`, limits) }
         : {}),

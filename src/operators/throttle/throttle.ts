@@ -6,6 +6,7 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
+import type { OutcomeReporter } from '../../core/commandOutcomes.js';
 import type { Routed } from '../../core/component.js';
 import type { ChatflowEvent } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
@@ -27,6 +28,11 @@ export interface ThrottleDeps {
    * every subscription has its own buckets.
    */
   readonly store?: (limits: BucketLimits) => BucketStore | AsyncBucketStore;
+  /**
+   * Told of each redemption's command refused here (`COMMAND_OUTCOMES` in a pipeline):
+   * `throttled`, `delay_exceeded`, `queue_full`, `redis_down`. A rerouted one is not refused here.
+   */
+  readonly outcomes?: OutcomeReporter;
 }
 
 /**
@@ -58,7 +64,7 @@ export interface ThrottleDeps {
  * @see cooldown
  */
 export function throttle(config: ThrottleConfig, deps: ThrottleDeps = {}): OperatorFunction<ChatflowEvent, Routed> {
-  const { scheduler = asyncScheduler, drops = NO_DROPS } = deps;
+  const { scheduler = asyncScheduler, drops = NO_DROPS, outcomes } = deps;
   const createStore = deps.store ?? ((limits: BucketLimits) => new LocalBucketStore(limits));
   const limits: BucketLimits = { burst: config.burst, rate: config.rate, maxKeys: config.max_keys };
   const key = keyOf(config.per);
@@ -89,12 +95,16 @@ export function throttle(config: ThrottleConfig, deps: ThrottleDeps = {}): Opera
         if (wait === 0) {
           subscriber.next({ port: '', event });
         } else if (onLimit === 'delay') {
-          if (wait === DENIED) drops.drop(full ? 'queue_full' : 'delay_exceeded');
-          else waiting.add(scheduler.schedule(release, wait, event));
+          if (wait === DENIED) {
+            const reason = full ? 'queue_full' : 'delay_exceeded';
+            drops.drop(reason);
+            outcomes?.(event, 'refused', reason);
+          } else waiting.add(scheduler.schedule(release, wait, event));
         } else if (onLimit === 'reroute') {
           subscriber.next({ port: LIMITED_PORT, event });
         } else {
           drops.drop('throttled');
+          outcomes?.(event, 'refused', 'throttled');
         }
       };
 
@@ -103,8 +113,10 @@ export function throttle(config: ThrottleConfig, deps: ThrottleDeps = {}): Opera
         while (answers.length > 0 && (answers[0] as (typeof answers)[number]).result !== undefined) {
           const head = answers.shift() as (typeof answers)[number];
           if (head.result === REDIS_DOWN) {
-            if (onRedisDown === 'deny') drops.drop('redis_down', false);
-            else subscriber.next({ port: '', event: head.event });
+            if (onRedisDown === 'deny') {
+              drops.drop('redis_down', false);
+              outcomes?.(head.event, 'refused', 'redis_down');
+            } else subscriber.next({ port: '', event: head.event });
           } else {
             decide(head.event, head.result as number, head.full);
           }

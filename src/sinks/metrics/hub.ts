@@ -7,10 +7,18 @@
 import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { defaultEventKey } from '../../core/eventKey.js';
-import type { AlertEvent, ChatflowEvent, ControlEvent, MetricEvent } from '../../core/events.js';
+import type { AlertEvent, ChatflowEvent, ControlEvent, MetricEvent, PlatformEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
-import type { AlertView, DashboardMessage, GraphView, MetricPoint, VariableView } from '../../server/dashboardWire.js';
+import {
+  type AlertView,
+  CHANNEL_ACTIVITY_TYPES,
+  type ChannelActivityView,
+  type DashboardMessage,
+  type GraphView,
+  type MetricPoint,
+  type VariableView,
+} from '../../server/dashboardWire.js';
 import { type FanoutStats, Frame, WsFanout } from '../../server/wsFanout.js';
 
 export interface MetricsHubOptions {
@@ -90,6 +98,16 @@ export function variableView(event: ControlEvent, at: number): VariableView {
   return { name: event.variable, value: event.value, ...(event.by ? { by: event.by } : {}), origin, at };
 }
 
+/** Channels whose activities are held, at most; the least recently active is forgotten beyond it. */
+const MAX_ACTIVITIES = 3 * 16;
+
+/** A poll, prediction or hype train event as a {@link ChannelActivityView}; undefined for other events. */
+export function channelActivity(event: PlatformEvent): ChannelActivityView | undefined {
+  const type = CHANNEL_ACTIVITY_TYPES.find((t) => t === event.type);
+  if (type === undefined) return undefined;
+  return { type, platform: event.platform, channel: event.channel, data: event.data, items: event.items ?? [], ts: event.ts };
+}
+
 /** What the hub holds now. */
 export interface MetricsState {
   readonly metrics: readonly MetricPoint[];
@@ -107,6 +125,7 @@ export interface MetricsState {
  * every streamEveryMs, dirty →  metrics (ts, every latest point, graph)   ← coalesced
  * publish([alert])           →  alert, at once
  * publish([control…])        →  variables, at once (one message per batch)
+ * publish([poll, prediction…]) → channel, at once (the latest of each per channel)
  * ```
  *
  * A slow client is bounded by the fan-out: skipped while it holds more than
@@ -126,6 +145,8 @@ export class MetricsHub {
   #recent: AlertView[] = [];
   /** Insertion order = least recently changed first. */
   readonly #variables = new Map<string, VariableView>();
+  /** The latest poll, prediction and hype train per channel, least recently changed first. */
+  readonly #activities = new Map<string, ChannelActivityView>();
   #dirty = false;
   #tick: Subscription | undefined;
   #warnedSeries = false;
@@ -184,6 +205,7 @@ export class MetricsHub {
   /** Applies a batch: metrics are held for the next tick, alerts and variables sent at once. */
   publish(events: readonly ChatflowEvent[]): void {
     let variablesChanged = false;
+    let channelChanged = false;
     const alerts: AlertView[] = [];
     for (const event of events) {
       switch (event.kind) {
@@ -197,6 +219,22 @@ export class MetricsHub {
           this.#applyVariable(event);
           variablesChanged = true;
           break;
+        case 'platform': {
+          const activity = channelActivity(event);
+          if (activity === undefined) {
+            this.#drops.drop('not_shown', true);
+            break;
+          }
+          const key = `${activity.platform}:${activity.channel}:${activity.type}`;
+          this.#activities.delete(key);
+          this.#activities.set(key, activity);
+          if (this.#activities.size > MAX_ACTIVITIES) {
+            const oldest = this.#activities.keys().next().value;
+            if (oldest !== undefined) this.#activities.delete(oldest);
+          }
+          channelChanged = true;
+          break;
+        }
         default:
           this.#drops.drop('not_shown', true);
       }
@@ -204,6 +242,7 @@ export class MetricsHub {
     if (this.#fanout.size === 0) return;
     for (const alert of alerts) this.#broadcast({ type: 'alert', alert });
     if (variablesChanged) this.#broadcast({ type: 'variables', variables: [...this.#variables.values()] });
+    if (channelChanged) this.#broadcast({ type: 'channel', channel: [...this.#activities.values()] });
   }
 
   /** Stops the stream timer and closes every client (1001). */
@@ -262,6 +301,7 @@ export class MetricsHub {
       metrics: [...this.#latest.values()],
       alerts: this.#helloAlerts(),
       variables: [...this.#variables.values()],
+      channel: [...this.#activities.values()],
     };
     return new Frame(JSON.stringify(message));
   }

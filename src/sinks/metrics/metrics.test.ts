@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { testContext } from '../../../test/support/context.js';
-import type { AlertEvent, ControlEvent, MetricEvent } from '../../core/events.js';
+import type { AlertEvent, ControlEvent, MetricEvent, PlatformEvent } from '../../core/events.js';
 import { silentLogger } from '../../core/logger.js';
 import { NodeMetrics } from '../../core/metrics.js';
 import type { RuntimeAlerts } from '../../core/pipelineView.js';
@@ -111,7 +111,48 @@ const control = (variable: string, value: number): ControlEvent => ({
 
 // --- tests ---------------------------------------------------------------------------------------
 
+const activity = (type: PlatformEvent['type'], id: string, data: PlatformEvent['data'], items: PlatformEvent['items'] = []): PlatformEvent => ({
+  kind: 'platform',
+  type,
+  id,
+  platform: 'twitch',
+  channel: 'streamer',
+  ts: 1_700_000_000_000,
+  data,
+  ...(items ? { items } : {}),
+  receivedAt: 0,
+});
+
 describe('metrics sink: dashboard stream', () => {
+  it('holds the latest poll, prediction and hype train per channel; sends them in hello and as they change', async () => {
+    const { sink, port, metrics } = await serve();
+    sink.write([
+      activity('poll', 'poll:p1:begin', { phase: 'begin', title: 'Boss?' }, [{ title: 'Dragon' }, { title: 'Golem' }]),
+      activity('hype_train', 'hype_train:t1:begin', { phase: 'begin', level: 1, progress: 100, goal: 4000 }),
+      activity('follow', 'follow:1', {}),
+    ]);
+    const c = await client(port);
+    const hello = c.messages[0];
+    if (hello?.type !== 'hello') throw new Error('no hello');
+    expect(hello.channel.map((a) => [a.type, a.data.phase])).toEqual([
+      ['poll', 'begin'],
+      ['hype_train', 'begin'],
+    ]);
+    expect(metrics.snapshot().dropped.not_shown?.count).toBe(1);
+    sink.write([activity('poll', 'poll:p1:end', { phase: 'end', title: 'Boss?', status: 'completed' }, [{ title: 'Dragon', votes: 31 }, { title: 'Golem', votes: 14 }])]);
+    await until(() => c.messages.some((m) => m.type === 'channel'));
+    const update = c.messages.find((m) => m.type === 'channel');
+    if (update?.type !== 'channel') throw new Error('no channel message');
+    expect(update.channel.map((a) => [a.type, a.data.phase])).toEqual([
+      ['hype_train', 'begin'],
+      ['poll', 'end'],
+    ]);
+    expect(update.channel[1]?.items).toEqual([
+      { title: 'Dragon', votes: 31 },
+      { title: 'Golem', votes: 14 },
+    ]);
+  });
+
   it('sends hello first, with the instance, the latest metrics, alerts and variables', async () => {
     const { sink, port } = await serve();
     sink.write([metric('events_in', 5, { node: 'clean' }), alert('lag', 'firing'), control('cutoff', 0.7)]);

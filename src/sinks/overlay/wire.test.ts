@@ -73,6 +73,7 @@ describe('overlay wire format', () => {
     });
     expect(translate(platform('message_deleted'))).toEqual({ kind: 'ignored' });
     expect(translate(platform('user_banned', {}, 'troll'))).toMatchObject({ message: { l: 'troll' } });
+    expect(translate(platform('user_messages_cleared', {}, 'troll'))).toEqual({ kind: 'delete', message: { t: 'd', l: 'troll', p: 'twitch' } });
     expect(translate(platform('chat_cleared'))).toEqual({ kind: 'clear', message: { t: 'x' } });
     expect(translate(platform('raid'))).toEqual({ kind: 'ignored' });
   });

@@ -237,6 +237,8 @@ export function translate(event: ChatflowEvent): Translation {
         }
         case 'user_banned':
         case 'user_timed_out':
+        // EventSub's `channel.chat.clear_user_messages` (a ban or a timeout, it does not say which).
+        case 'user_messages_cleared':
           return event.author
             ? { kind: 'delete', message: { t: 'd', l: event.author.login, p: event.platform } }
             : { kind: 'ignored' };

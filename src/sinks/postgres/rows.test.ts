@@ -78,3 +78,28 @@ describe('controlKey', () => {
     expect(controlKey(change, 'studio')).toBe('studio|cutoff|5|command|0.9');
   });
 });
+
+describe('platform events with a list', () => {
+  it('stores a poll\'s choices under `items` beside its details', () => {
+    const lines: TableLines = new Map();
+    eventRows(
+      {
+        kind: 'platform',
+        type: 'poll',
+        id: 'poll:p1:end',
+        platform: 'twitch',
+        channel: 'chan',
+        ts: 0,
+        data: { phase: 'end', title: 'Boss?' },
+        items: [{ id: 'c1', title: 'Dragon', votes: 3 }],
+        receivedAt: 0,
+      },
+      new CopyEncoder(),
+      { instance: 'i1', questionCommands: new Set(), now: () => 0 },
+      lines,
+    );
+    expect(lines.get('platform_events')).toEqual([
+      'twitch\tpoll:p1:end\tpoll\tchan\t\\N\t{"phase":"end","title":"Boss?","items":[{"id":"c1","title":"Dragon","votes":3}]}\t1970-01-01T00:00:00.000Z\ti1',
+    ]);
+  });
+});

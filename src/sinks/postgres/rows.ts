@@ -388,7 +388,8 @@ export function eventRows(event: ChatflowEvent, enc: CopyEncoder, options: RowOp
         enc.text(event.type),
         enc.text(event.channel),
         enc.text(event.author?.login),
-        enc.json(event.data),
+        // A poll's choices, a prediction's outcomes…: kept beside the details, under `items`.
+        enc.json(event.items === undefined ? event.data : { ...event.data, items: event.items }),
         enc.time(event.ts),
         inst,
       ]);
