@@ -12,6 +12,7 @@ import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { type PipelineRuntime, startPipeline } from '../pipelines/run.js';
 import { openStorage } from '../resources/storage.js';
+import { openTwitchAuth } from '../resources/twitch/openTwitchAuth.js';
 import { tapRoute } from '../server/tapRoute.js';
 import { apiRoutes } from '../server/apiRoutes.js';
 import { createHttpServer } from '../server/httpServer.js';
@@ -51,6 +52,8 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     logger.flush();
     return EXIT.ok;
   }
+  // Twitch sign-in for the nodes that declare scopes: the tokens of `chatflow auth twitch`.
+  const twitchAuth = await openTwitchAuth(graph, { baseDir: dirname(resolve(file)), env: io.env, logger, now: Date.now });
   // The dashboard's control API reaches the control nodes through this (docs/api.md).
   const controlBus = new ControlBus();
   const instance = io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8);
@@ -69,6 +72,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
         ...storage.resources,
         services: new Services([
           ...storage.provided,
+          ...twitchAuth.provided,
           provide(CONTROL_BUS, controlBus),
           provide(RELOAD_STATUS, reloadStatus),
         ]),
@@ -80,6 +84,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     // is empty): a config error, not a crash.
     await http.close();
     await storage.close();
+    twitchAuth.close();
     const error = toError(err);
     stderr.write(`chatflow: ${error.message}\n`);
     logger.flush();
@@ -132,6 +137,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
     await runtime.stop();
     await http.close();
     await storage.close();
+    twitchAuth.close();
     stderr.write(`chatflow: ${listenFailure.message}\n`);
     logger.flush();
     return listenFailure instanceof PipelineError && listenFailure.stage === 'config' ? EXIT.config : EXIT.internal;
@@ -167,6 +173,7 @@ export async function runCommand(file: string, options: { quiet: boolean }, io: 
   const report = await runtime.stop();
   await http.close();
   await storage.close();
+  twitchAuth.close();
   const nodes = runtime.snapshot();
   stderr.write(`${renderSummary(nodes)}\n`);
   logger.info(
