@@ -6,7 +6,6 @@
  */
 import { dirname, relative, resolve } from 'node:path';
 import type { CommandIo } from './commandIo.js';
-import { defaultRegistry } from '../components.js';
 import type { Registry } from '../core/registry.js';
 import type { TwitchAccountRole } from '../core/twitchAuth.js';
 import { type DeviceCodeStart, TwitchOAuth, TwitchOAuthError } from '../resources/twitch/oauth.js';

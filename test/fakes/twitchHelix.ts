@@ -334,7 +334,7 @@ export class FakeTwitchHelix {
     const repeated: Record<string, string[]> = {};
     for (const [k, v] of url.searchParams) {
       params[k] = v;
-      (repeated[k] ??= []).push(v);
+      repeated[k] = [...(repeated[k] ?? []), v];
     }
     let json: Record<string, unknown> | undefined;
     const type = String(req.headers['content-type'] ?? '');
@@ -349,12 +349,13 @@ export class FakeTwitchHelix {
     }
     const method = req.method ?? 'GET';
     let path = url.pathname;
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}): Sent => {
       const safe = { ...params };
       for (const secret of ['refresh_token', 'device_code', 'token', 'client_secret']) delete safe[secret];
       this.requests.push({ method, path, params: safe, status });
       res.writeHead(status, body === undefined ? headers : { 'Content-Type': 'application/json', ...headers });
       res.end(body === undefined ? undefined : JSON.stringify(body));
+      return true;
     };
 
     if (path.startsWith('/oauth2/') || path.startsWith('/auth/')) {
@@ -375,8 +376,8 @@ export class FakeTwitchHelix {
     path: string,
     params: Record<string, string>,
     req: IncomingMessage,
-    send: (status: number, body: unknown, headers?: Record<string, string>) => void,
-  ): void {
+    send: (status: number, body: unknown, headers?: Record<string, string>) => Sent,
+  ): Sent {
     const error = (status: number, message: string) => send(status, { status, message });
     if (method === 'POST' && path === '/oauth2/device') {
       const clientId = params.client_id ?? '';
@@ -495,8 +496,8 @@ export class FakeTwitchHelix {
     repeated: Record<string, string[]>,
     json: Record<string, unknown> | undefined,
     req: IncomingMessage,
-    send: (status: number, body: unknown, headers?: Record<string, string>) => void,
-  ): void {
+    send: (status: number, body: unknown, headers?: Record<string, string>) => Sent,
+  ): Sent {
     const resetS = Math.ceil(Date.now() / 1000) + 60;
     const limits = (remaining: number, reset = resetS): Record<string, string> => ({
       'Ratelimit-Limit': String(RATE_LIMIT),
@@ -598,9 +599,9 @@ export class FakeTwitchHelix {
     params: Record<string, string>,
     json: Record<string, unknown> | undefined,
     record: AccessRecord,
-    ok: (status: number, body: unknown) => void,
-    fail: (status: number, error: string, message: string) => void,
-  ): void {
+    ok: (status: number, body: unknown) => Sent,
+    fail: (status: number, error: string, message: string) => Sent,
+  ): Sent {
     const mine = () => [...this.subscriptions.values()].filter((s) => s.clientId === record.clientId && s.userId === record.user.id);
     const wire = ({ clientId: _c, userId: _u, ...s }: FakeSubscription) => s;
     const totals = () => {
@@ -667,6 +668,9 @@ export interface FakeTwitchOptions {
   /** Client ids the fake accepts; default the samples' one. */
   readonly clientIds?: readonly string[];
 }
+
+/** A request answered (what every route returns). */
+type Sent = true;
 
 export interface TokenPair {
   readonly accessToken: string;

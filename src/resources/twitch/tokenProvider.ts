@@ -92,7 +92,10 @@ export class StoredTokenProvider implements AuthProvider {
   }
 
   async getAnyAccessToken(user?: UserIdResolvable): Promise<AccessTokenMaybeWithUserId> {
-    const role = user === undefined ? TWITCH_ACCOUNT_ROLES.find((r) => this.#tokens.has(r)) : this.#roleOf(userIdOf(user));
+    // twurple passes the user a call is about (e.g. the one looked up), who need not be signed
+    // in; without an app token, any signed-in user's token does (Helix reads are not per user).
+    const own = user === undefined ? undefined : this.#roleOf(userIdOf(user));
+    const role = own ?? TWITCH_ACCOUNT_ROLES.find((r) => this.#tokens.has(r) && !this.#failed.has(r)) ?? TWITCH_ACCOUNT_ROLES.find((r) => this.#tokens.has(r));
     if (!role) {
       throw new TwitchAuthError('broadcaster', 'missing', 'No Twitch account is signed in; run `chatflow auth twitch`.');
     }
