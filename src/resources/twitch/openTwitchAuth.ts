@@ -9,7 +9,7 @@ import type { Logger } from '../../core/logger.js';
 import type { PipelineGraph } from '../../core/pipelineGraph.js';
 import { type Provided, provide } from '../../core/services.js';
 import { TWITCH_AUTH, type TwitchEndpoints } from '../../core/twitchAuth.js';
-import { TWITCH_ENDPOINTS } from './endpoints.js';
+import { helixMockPort, TWITCH_ENDPOINTS } from './endpoints.js';
 import { needsTwitchAuth } from './scopes.js';
 import { TwitchAuthService } from './twitchAuthService.js';
 import { type StoredTokens, TokenFileError, tokenFileIn, TwitchTokenStore } from './tokenStore.js';
@@ -57,7 +57,9 @@ export async function openTwitchAuth(graph: PipelineGraph, options: OpenTwitchAu
   const { clientId, endpoints } = twitchSetup(graph, options.env);
   const store = new TwitchTokenStore(tokenFileIn(options.baseDir));
   let tokens: StoredTokens = {};
-  let unavailable: string | undefined = clientId === undefined ? NO_CLIENT_ID : undefined;
+  const port = helixMockPort(endpoints.helix);
+  let unavailable: string | undefined =
+    clientId === undefined ? NO_CLIENT_ID : typeof port === 'string' ? `resources.twitch.helix_url: ${port}` : undefined;
   try {
     const read = await store.read();
     tokens = read.tokens;
