@@ -51,6 +51,9 @@ export const FAKE_STREAMER: FakeTwitchUser = { id: '1971641', login: 'streamer',
 export const FAKE_BOT: FakeTwitchUser = { id: '2914196', login: 'chatflow_bot', display_name: 'ChatFlow_Bot' };
 export const FAKE_CLIENT_ID = 'hof5gwx0su6owfnys0nyan9c87zr6t';
 
+/** The fake's clock (epoch ms): token lifetimes and `Ratelimit-Reset` are real time, as on Twitch. */
+export const fakeTwitchNow = (): number => Date.now();
+
 /** What the user does with the next device code. */
 export interface DeviceScript {
   /** The account that approves; default the streamer. */

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { firstValueFrom, VirtualTimeScheduler } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_BOT, FAKE_CLIENT_ID, FAKE_STREAMER, type FakeTwitchUser, FakeTwitchHelix } from '../../../test/fakes/twitchHelix.js';
+import { FAKE_BOT, FAKE_CLIENT_ID, FAKE_STREAMER, type FakeTwitchUser, FakeTwitchHelix, fakeTwitchNow } from '../../../test/fakes/twitchHelix.js';
 import { tempDirs } from '../../../test/support/tempDirs.js';
 import { until } from '../../../test/support/poll.js';
 import { SourceFatalError, TwitchAuthError } from '../../core/errors.js';
@@ -40,7 +40,7 @@ async function setup(
     accessToken: pair.accessToken,
     refreshToken: pair.refreshToken,
     expiresIn: 14124,
-    obtainedAt: Date.now() - (options.ageMs ?? 0),
+    obtainedAt: fakeTwitchNow() - (options.ageMs ?? 0),
   });
   const { tokens } = await store.read();
   const lines: string[] = [];
@@ -53,7 +53,7 @@ async function setup(
     store,
     tokens,
     logger: createLogger({ level: 'trace', destination: out }),
-    now: Date.now,
+    now: fakeTwitchNow,
   });
   const secrets = new Set([pair.accessToken, pair.refreshToken]);
   const log = async () => {
@@ -197,7 +197,7 @@ describe('TwitchAuthService against the fake Twitch', () => {
   it('waits out a 429 until Ratelimit-Reset and retries (twurple), getting the answer', async () => {
     const { service } = await setup();
     const before = fake.count('GET', '/users');
-    fake.rateLimit(1, Math.ceil(Date.now() / 1000) + 1);
+    fake.rateLimit(1, Math.ceil(fakeTwitchNow() / 1000) + 1);
     const user = await service.api().users.getUserByName('streamer');
     expect(user?.id).toBe(FAKE_STREAMER.id);
     expect(fake.count('GET', '/users') - before).toBe(2);
