@@ -242,3 +242,17 @@ describe('chatflow auth (the command line)', () => {
     expect(help.out()).toContain('chatflow auth twitch [file] [--bot] [--check]');
   });
 });
+
+describe('chatflow auth twitch when Twitch cannot be reached', () => {
+  it('exits 69 naming the OAuth URL', async () => {
+    const dir = await dirs.make('chatflow-auth-down-');
+    const file = join(dir, 'pipeline.yaml');
+    await writeFile(
+      file,
+      `version: 1\nresources:\n  twitch: { client_id: abc, auth_url: "http://127.0.0.1:9/oauth2" }\nsources:\n  reader: { type: twitch_reader, types: [channel.follow] }\nsinks:\n  keep: { type: collect, inputs: [reader] }\n`,
+    );
+    const t = captureIo();
+    expect(await authCommand('twitch', file, { bot: false, check: false }, t.io, deps())).toBe(69);
+    expect(t.err()).toContain('cannot reach http://127.0.0.1:9/oauth2');
+  });
+});

@@ -111,9 +111,10 @@ export async function authCommand(
       io.stderr.write(`chatflow auth twitch: ${err.message}\n`);
       return EXIT.config;
     }
-    if (err instanceof TypeError) {
-      // fetch's network failure
-      io.stderr.write(`chatflow auth twitch: cannot reach ${endpoints.auth} (${String((err as { cause?: unknown }).cause ?? err.message)}).\n`);
+    if (err instanceof TypeError || (err instanceof Error && err.name === 'TimeoutError')) {
+      // fetch's network failure, or no answer in time
+      const why = err instanceof TypeError ? String((err as { cause?: unknown }).cause ?? err.message) : 'no answer';
+      io.stderr.write(`chatflow auth twitch: cannot reach ${endpoints.auth} (${why}).\n`);
       return EXIT.unavailable;
     }
     throw err;

@@ -62,6 +62,8 @@ export interface OAuthClientOptions {
   readonly clientId: string;
   /** Default: the global fetch. */
   readonly fetch?: typeof fetch;
+  /** Longest wait for one answer (default 15 s), so a start-up validation cannot hang a run. */
+  readonly timeoutMs?: number;
 }
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -131,7 +133,10 @@ export class TwitchOAuth {
 
   /** Who a token belongs to and what it may do, or `valid: false` (revoked or expired). */
   async validate(accessToken: string): Promise<Validation> {
-    const response = await this.#fetch(`${this.#base}/validate`, { headers: { Authorization: `OAuth ${accessToken}` } });
+    const response = await this.#fetch(`${this.#base}/validate`, {
+      headers: { Authorization: `OAuth ${accessToken}` },
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+    });
     const body = await bodyOf(response);
     if (response.status === 401) return { valid: false };
     if (response.status !== 200) throw new TwitchOAuthError(response.status, messageOf(body));
@@ -157,6 +162,7 @@ export class TwitchOAuth {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(form).toString(),
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
     });
     return { status: response.status, body: await bodyOf(response) };
   }

@@ -33,10 +33,16 @@ async function open(resources: string, types = '[channel.follow]', tokenFile?: s
 }
 
 describe('openTwitchAuth', () => {
-  it('provides nothing when no node needs a Twitch account', async () => {
+  it('provides nothing when no node needs a Twitch account and resources.twitch is not set', async () => {
     const { opened } = await open('', '[]');
     expect(opened.provided).toEqual([]);
     expect(opened.service).toBeUndefined();
+  });
+
+  it('provides the service with resources.twitch alone, for a node a reload adds later', async () => {
+    const { opened } = await open('resources:\n  twitch: { client_id: abc }\n', '[]');
+    expect(opened.provided).toHaveLength(1);
+    expect(opened.service?.currentStatus('broadcaster').state).toBe('missing');
   });
 
   it('without a client id, provides a service whose accounts fail with what to set, and logs it once', async () => {

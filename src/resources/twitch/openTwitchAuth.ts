@@ -1,5 +1,6 @@
 /**
- * The run's Twitch sign-in: when an enabled node declares `scopes`, reads the token file,
+ * The run's Twitch sign-in: when an enabled node declares `scopes` (or `resources.twitch` is
+ * set), reads the token file,
  * provides `TWITCH_AUTH` in `resources.services`, validates the tokens at start and every hour.
  * Never throws: a missing client id or a broken token file makes every account `failed` with a
  * message saying what to do, and the nodes that need one fail with it.
@@ -52,7 +53,8 @@ export interface OpenedTwitchAuth {
 }
 
 export async function openTwitchAuth(graph: PipelineGraph, options: OpenTwitchAuthOptions): Promise<OpenedTwitchAuth> {
-  if (!needsTwitchAuth(graph)) return { provided: [], service: undefined, close: () => {} };
+  // Also with `resources.twitch` alone, so a reload that adds the first Twitch node finds it.
+  if (!needsTwitchAuth(graph) && !graph.settings.resources.twitch) return { provided: [], service: undefined, close: () => {} };
   const log = options.logger.child({ component: 'twitch-auth' });
   const { clientId, endpoints } = twitchSetup(graph, options.env);
   const store = new TwitchTokenStore(tokenFileIn(options.baseDir));
