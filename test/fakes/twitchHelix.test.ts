@@ -70,7 +70,7 @@ describe('fake Twitch: Helix', () => {
     expect((await call('GET', '/helix/users', { token: pair.accessToken })).body).toMatchObject({ status: 401, message: 'Missing Client ID or OAuth token' });
     const ok = await call('GET', '/mock/users', { token: pair.accessToken, clientId: FAKE_CLIENT_ID });
     expect(ok.status).toBe(200);
-    expect((ok.body?.data as { login: string }[])[0]?.login).toBe('streamer');
+    expect(((ok.body?.data ?? []) as { login: string }[])[0]?.login).toBe('streamer');
     expect(ok.headers.get('ratelimit-limit')).toBe('800');
     expect(Number(ok.headers.get('ratelimit-reset'))).toBeGreaterThan(fakeTwitchNow() / 1000);
     fake.rateLimit(1, 1_900_000_000);
@@ -93,7 +93,7 @@ describe('fake Twitch: Helix', () => {
     });
     const created = await call('POST', '/eventsub/subscriptions', { ...auth, body: follow('session_a') });
     expect(created.status).toBe(202);
-    const sub = (created.body?.data as FakeSubscription[])[0];
+    const sub = ((created.body?.data ?? []) as FakeSubscription[])[0];
     expect(sub).toMatchObject({ status: 'enabled', type: 'channel.follow', transport: { method: 'websocket', session_id: 'session_a' }, cost: 0 });
     expect(created.body).toMatchObject({ total: 1, max_total_cost: 10 });
     expect(subscribed.map((s) => s.id)).toEqual([sub?.id]);
@@ -102,7 +102,7 @@ describe('fake Twitch: Helix', () => {
     const cheer = { ...follow('session_a'), type: 'channel.cheer', version: '1', condition: { broadcaster_user_id: FAKE_STREAMER.id } };
     expect((await call('POST', '/eventsub/subscriptions', { ...auth, body: cheer })).status).toBe(403);
     const list = await call('GET', '/eventsub/subscriptions', auth);
-    expect((list.body?.data as FakeSubscription[]).map((s) => s.id)).toEqual([sub?.id]);
+    expect(((list.body?.data ?? []) as FakeSubscription[]).map((s) => s.id)).toEqual([sub?.id]);
     expect((await call('DELETE', `/eventsub/subscriptions?id=${sub?.id}`, auth)).status).toBe(204);
     expect((await call('DELETE', `/eventsub/subscriptions?id=${sub?.id}`, auth)).status).toBe(404);
   });
@@ -127,7 +127,7 @@ describe('fake Twitch: Helix', () => {
       call('PATCH', `/mock/channel_points/custom_rewards/redemptions?broadcaster_id=${FAKE_STREAMER.id}&reward_id=${reward}&id=${id}`, { ...auth, body: { status } });
     const done = await patch('r1', 'reward-1', 'CANCELED');
     expect(done.status).toBe(200);
-    expect((done.body?.data as { status: string }[])[0]?.status).toBe('CANCELED');
+    expect(((done.body?.data ?? []) as { status: string }[])[0]?.status).toBe('CANCELED');
     expect((await patch('r1', 'reward-1', 'FULFILLED')).status).toBe(404);
     expect((await patch('r2', 'reward-2', 'FULFILLED')).status).toBe(403);
     expect(updated).toEqual(['r1:CANCELED']);
