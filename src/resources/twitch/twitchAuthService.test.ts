@@ -141,6 +141,17 @@ describe('TwitchAuthService against the fake Twitch', () => {
     await expectNoSecrets();
   });
 
+  it('turns an expired token whose refresh token is spent into `failed` too (expired beyond refresh)', async () => {
+    const { service, pair, expectNoSecrets } = await setup();
+    // Another process refreshed with it (single use): this copy's refresh token is dead.
+    expect(await new TwitchOAuth({ auth: fake.endpoints.auth, clientId: FAKE_CLIENT_ID }).refresh(pair.refreshToken)).toBeDefined();
+    fake.expireAccess(pair.accessToken);
+    const err = await service.api().users.getUserById(FAKE_STREAMER.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TwitchAuthError);
+    expect(service.currentStatus('broadcaster')).toMatchObject({ state: 'failed', reason: expect.stringContaining('has not been used for 30 days') });
+    await expectNoSecrets();
+  });
+
   it('validates at start: a dead access token is refreshed, a revoked one fails its role', async () => {
     const alive = await setup();
     fake.expireAccess(alive.pair.accessToken);
