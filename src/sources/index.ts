@@ -7,3 +7,6 @@ import { youtubeComponent } from './youtube/index.js';
 
 /** Every source, alphabetically. */
 export const sourceComponents: readonly SourceDefinition[] = [kickComponent, replayComponent, simulateComponent, twitchComponent, youtubeComponent];
+
+/** A recording's line as `replay` reads it, and the spacing of two recorded events (`chatflow test`). */
+export { distance as recordedDistance, parseLine as parseRecordedLine } from './replay.js';

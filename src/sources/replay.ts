@@ -253,7 +253,7 @@ function openProblem(err: unknown): string {
 }
 
 /** Milliseconds between two recorded events: platform time when both have it, else receive time. */
-function distance(previous: ChatflowEvent, next: ChatflowEvent): number {
+export function distance(previous: ChatflowEvent, next: ChatflowEvent): number {
   if ((previous.kind === 'chat' || previous.kind === 'platform') && (next.kind === 'chat' || next.kind === 'platform')) {
     return next.ts - previous.ts;
   }
@@ -279,7 +279,7 @@ function restamp({ event, pass }: Pending, receivedAt: number): ChatflowEvent {
 }
 
 /** An event, `undefined` for a blank line, `null` for a malformed one. */
-function parseLine(line: string): ChatflowEvent | undefined | null {
+export function parseLine(line: string): ChatflowEvent | undefined | null {
   const text = line.trim();
   if (text === '') return undefined;
   let value: unknown;
