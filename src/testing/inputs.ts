@@ -45,7 +45,7 @@ export function buildInputs(inputs: readonly TestInput[], testFile: string, star
     const id = `t-${index + 1}`;
     const ts = startWallClock + input.at;
     if (input.file !== undefined) {
-      const read = readRecording(resolve(dirname(testFile), input.file));
+      const read = readRecording(resolve(dirname(testFile), input.file), input.file);
       if (typeof read === 'string') problems.push({ index, message: read });
       else for (const { offset, event } of read) out.push({ at: input.at + offset, ...source, event });
       return;
@@ -79,13 +79,13 @@ export function buildInputs(inputs: readonly TestInput[], testFile: string, star
 }
 
 /** The events of a recording with their distance from the first, or what is wrong with it. */
-function readRecording(path: string): { offset: number; event: ChatflowEvent }[] | string {
+function readRecording(path: string, shown: string): { offset: number; event: ChatflowEvent }[] | string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    return code === 'ENOENT' ? `Recording not found: ${path}` : `Recording cannot be read: ${path}`;
+    return code === 'ENOENT' ? `Recording not found: ${shown}` : `Recording cannot be read: ${shown}`;
   }
   const events: { offset: number; event: ChatflowEvent }[] = [];
   const lines = text.split('\n');
@@ -94,11 +94,11 @@ function readRecording(path: string): { offset: number; event: ChatflowEvent }[]
   for (let i = 0; i < lines.length; i++) {
     const event = parseRecordedLine(lines[i] as string);
     if (event === undefined) continue;
-    if (event === null) return `Line ${i + 1} of ${path} is not an event as the \`file\` sink writes them`;
+    if (event === null) return `Line ${i + 1} of ${shown} is not an event as the \`file\` sink writes them`;
     if (previous !== undefined) offset += Math.max(0, recordedDistance(previous, event));
     previous = event;
     events.push({ offset, event });
   }
-  if (events.length === 0) return `Recording holds no events: ${path}`;
+  if (events.length === 0) return `Recording holds no events: ${shown}`;
   return events;
 }

@@ -47,12 +47,13 @@ export function parseTestFile(text: string, file: string): LoadedTestFile {
 /**
  * Reads and parses a test file.
  *
+ * @param file How problems name it (as the user wrote it); `path` is where it is read.
  * @returns issues (`config_io`) when it cannot be read.
  */
-export function loadTestFile(file: string): LoadedTestFile {
+export function loadTestFile(path: string, file = path): LoadedTestFile {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const why = code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a folder' : 'cannot be read';

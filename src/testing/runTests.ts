@@ -3,7 +3,7 @@
  * test's `env`), checks what the test refers to against it, feeds the inputs through the
  * harness in virtual time and checks every expectation.
  */
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type ConfigIssue, formatIssue, PipelineError } from '../core/errors.js';
 import type { PipelineGraph } from '../core/pipelineGraph.js';
 import type { Registry } from '../core/registry.js';
@@ -147,6 +147,10 @@ function checkTest(loaded: LoadedTestFile, name: string, test: TestCase, graph: 
   entries.forEach((entry, k) => {
     const at = where(loaded, [...base, 'expect', k]);
     if (entry.counts !== undefined) {
+      if (Object.keys(entry.counts).length === 0) {
+        failures.push([`${at}: nothing is expected of counts: name at least one count`]);
+        return;
+      }
       const failed = checkCounts(entry.counts, result.snapshot);
       if (failed) failures.push([`${at}: ${failed[0]}`, ...failed.slice(1)]);
       return;
@@ -184,14 +188,14 @@ function checkTimes(list: IssueList, base: Path, test: TestCase): void {
 }
 
 /**
- * Runs every test of `file`. A problem of the test file or of the pipeline (as `validate`
+ * Runs every test of the file at `path` (named `file` in what it prints). A problem of the test file or of the pipeline (as `validate`
  * would report it) stops the file before any test runs: `configErrors`.
  */
-export async function runTestFile(file: string, deps: TestDeps): Promise<FileOutcome> {
-  const loaded = loadTestFile(file);
+export async function runTestFile(path: string, deps: TestDeps, file = path): Promise<FileOutcome> {
+  const loaded = loadTestFile(path, file);
   let pipelineFile = '';
   const prepared: { name: string; test: TestCase; graph: PipelineGraph; run: Parameters<RunVirtual>[0] }[] = [];
-  const watched = new Set<string>([resolve(file)]);
+  const watched = new Set<string>([resolve(path)]);
   const outcome = (configErrors: readonly string[], tests: readonly TestOutcome[] = []): FileOutcome => ({
     file,
     configErrors,
@@ -202,7 +206,7 @@ export async function runTestFile(file: string, deps: TestDeps): Promise<FileOut
   });
   if (!loaded.tests) return outcome(loaded.issues.map(formatIssue));
   const { tests: spec } = loaded;
-  pipelineFile = resolve(dirname(file), spec.pipeline);
+  pipelineFile = resolve(dirname(path), spec.pipeline);
   watched.add(pipelineFile);
 
   // Everything is checked first, so a bad file runs nothing and says everything at once.
@@ -220,18 +224,19 @@ export async function runTestFile(file: string, deps: TestDeps): Promise<FileOut
     }
     const errors = result.issues.filter((i: ConfigIssue) => i.severity === 'error');
     if (!result.graph) {
-      for (const issue of errors) pipelineErrors.add(formatIssue(issue));
+      const shown = join(dirname(file), spec.pipeline);
+      for (const issue of errors) pipelineErrors.add(formatIssue({ ...issue, file: shown }));
       continue;
     }
     const graph = result.graph;
     checkReferences(list, base, test, graph);
     checkTimes(list, base, test);
-    const built = buildInputs(test.inputs, file, DEFAULT_START_WALL_CLOCK);
+    const built = buildInputs(test.inputs, path, DEFAULT_START_WALL_CLOCK);
     if (!built.ok) {
       for (const problem of built.problems) list.error('invalid_value', [...base, 'inputs', problem.index, 'file'], problem.message);
       continue;
     }
-    for (const input of test.inputs) if (input.file !== undefined) watched.add(resolve(dirname(file), input.file));
+    for (const input of test.inputs) if (input.file !== undefined) watched.add(resolve(dirname(path), input.file));
     const record = (test.expect ?? []).flatMap((e) => (e.port === undefined ? [] : [portRef(e.port)]));
     prepared.push({
       name,

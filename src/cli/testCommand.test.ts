@@ -1,0 +1,316 @@
+/**
+ * `chatflow test` over a scripted harness: what it prints, its exit codes, how it reports a bad
+ * test file or pipeline, and `--update`. (The real harness runs in test/e2e/shippedTests.)
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureIo } from '../../test/support/commandIo.js';
+import { tempDirs } from '../../test/support/tempDirs.js';
+import { defaultRegistry } from '../components.js';
+import type { ChatEvent } from '../core/events.js';
+import type { NodeMetricsSnapshot } from '../core/metrics.js';
+import type { VirtualRunOptions, VirtualRunResult } from '../testing/harness.js';
+import { testCommand } from './testCommand.js';
+
+const dirs = tempDirs();
+let dir: string;
+
+const PIPELINE = `version: 1
+sources:
+  demo: { type: simulate, rate: 1/s, enabled: "\${DEMO_ON:-true}" }
+operators:
+  cmds:
+    type: parse_command
+    inputs: [demo]
+    commands:
+      cv: { args: [name, "value:number(0..1)"] }
+  cv:
+    type: control
+    inputs: [cmds.cv]
+    variables:
+      cutoff: { range: [0, 1], default: 0.5 }
+sinks:
+  synth: { type: osc, inputs: [cv], target: 127.0.0.1:7400, address: "/cv/{{ variable }}" }
+`;
+
+/**
+ * A harness that answers every chat line `!cv cutoff V` with an OSC output of V 10 ms later, and
+ * records what it was asked.
+ */
+function scripted() {
+  const calls: VirtualRunOptions[] = [];
+  let wall = 0;
+  return {
+    calls,
+    now: () => (wall += 2),
+    runVirtual: async (options: VirtualRunOptions): Promise<VirtualRunResult> => {
+      calls.push(options);
+      const outputs = options.inputs.flatMap(({ at, event }) => {
+        const m = event.kind === 'chat' ? /^!cv cutoff ([\d.]+)$/.exec(event.text) : null;
+        return m ? [{ at: at + 10, sink: 'synth', type: 'osc', output: { address: '/cv/cutoff', value: Number(m[1]) } }] : [];
+      });
+      const recorded = (options.record ?? []).flatMap(({ node, port }) =>
+        options.inputs.map(({ at, event }) => ({ at, node, port, event })),
+      );
+      const snapshot = [{ id: 'cv', eventsIn: outputs.length, eventsOut: { '': outputs.length }, dropped: {}, errors: 0 }] as unknown as NodeMetricsSnapshot[];
+      const last = Math.max(0, ...options.inputs.map((i) => i.at));
+      return { outputs, recorded, snapshot, endedAt: options.until ?? last + 10_000 };
+    },
+  };
+}
+
+async function run(args: string[], files: Record<string, string>, options = { watch: false, update: false }) {
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  const harness = scripted();
+  const t = captureIo();
+  const code = await testCommand(args, options, t.io, { runVirtual: harness.runVirtual, registry: defaultRegistry(), now: harness.now, cwd: dir });
+  return { code, out: t.out(), err: t.err(), calls: harness.calls };
+}
+
+beforeAll(async () => {
+  dir = await dirs.make('chatflow-test-');
+  await writeFile(join(dir, 'pipeline.yaml'), PIPELINE);
+});
+afterAll(() => dirs.removeAll());
+
+const PASSING = `pipeline: pipeline.yaml
+tests:
+  a viewer moves cutoff:
+    inputs:
+      - { at: 1s, user: ann, text: "!cv cutoff 0.7" }
+      - { at: 1.5s, user: bob, text: "!cv cutoff 0.2" }
+    expect:
+      - sink: synth
+        outputs:
+          - { at: 1.010s, address: /cv/cutoff, value: 0.7 }
+          - { at: 1.510s, value: 0.2 }
+      - counts: { cv.out: 2, cv.dropped: 0 }
+`;
+
+describe('chatflow test', () => {
+  it('prints one line per test, and a summary; exit 0 when all pass', async () => {
+    const r = await run(['ok.test.yaml'], { 'ok.test.yaml': PASSING });
+    expect(r.out).toBe('ok.test.yaml\n  ✓ a viewer moves cutoff  11.500s virtual, 2 ms\n1 test: 1 passed, 0 failed.\n');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('feeds the inputs as chat events from the first enabled source, in virtual ms', async () => {
+    const r = await run(['ok.test.yaml'], { 'ok.test.yaml': PASSING });
+    const inputs = r.calls[0]?.inputs ?? [];
+    expect(inputs.map((i) => [i.at, i.source, (i.event as ChatEvent).text, (i.event as ChatEvent).author.login, (i.event as ChatEvent).firstMessage])).toEqual([
+      [1000, undefined, '!cv cutoff 0.7', 'ann', true],
+      [1500, undefined, '!cv cutoff 0.2', 'bob', true],
+    ]);
+    expect(inputs[0]?.event.id).toBe('t-1');
+  });
+
+  it('a test whose expectation is wrong fails: exit 1, with the difference under its line', async () => {
+    const wrong = PASSING.replace('value: 0.2 }', 'value: 0.3 }');
+    const r = await run(['wrong.test.yaml'], { 'wrong.test.yaml': wrong });
+    expect(r.out).toBe(
+      [
+        'wrong.test.yaml',
+        '  ✗ a viewer moves cutoff  11.500s virtual, 2 ms',
+        '      wrong.test.yaml:8:9: synth (osc): output #2 is not the one expected (in order, exactly these 2)',
+        '        #1 synth (osc) at 1.010s: {"address":"/cv/cutoff","value":0.7}',
+        '      - #2 expected at 1.510s: {"value":0.3}',
+        '      + #2 synth (osc) at 1.510s: {"value":0.2,…}',
+        '            value: expected 0.3, received 0.2',
+        '1 test: 0 passed, 1 failed.',
+        '',
+      ].join('\n'),
+    );
+    expect(r.code).toBe(1);
+  });
+
+  it('a wrong count fails, at the line of its expectation', async () => {
+    const r = await run(['count.test.yaml'], { 'count.test.yaml': PASSING.replace('cv.out: 2', 'cv.out: 3') });
+    expect(r.out).toContain('      count.test.yaml:12:9: counts: cv.out is 2, expected 3\n');
+    expect(r.code).toBe(1);
+  });
+
+  it('a test that expects nothing fails, saying how to record what came out', async () => {
+    const r = await run(['empty.test.yaml'], {
+      'empty.test.yaml': 'pipeline: pipeline.yaml\ntests:\n  nothing:\n    inputs: [{ user: ann, text: hi }]\n  bare sink:\n    expect:\n      - sink: synth\n      - counts: {}\n',
+    });
+    expect(r.out).toBe(
+      [
+        'empty.test.yaml',
+        '  ✗ nothing  10.000s virtual, 2 ms',
+        '      empty.test.yaml:4:5: nothing is expected of this test; run `chatflow test --update` to write what came out',
+        '  ✗ bare sink  10.000s virtual, 2 ms',
+        '      empty.test.yaml:7:9: nothing is expected of synth (osc): write `outputs` or `never`, or run `chatflow test --update` to write what came out',
+        '      empty.test.yaml:8:9: nothing is expected of counts: name at least one count',
+        '2 tests: 0 passed, 2 failed.',
+        '',
+      ].join('\n'),
+    );
+    expect(r.code).toBe(1);
+  });
+
+  it('a bad test file: every problem at file:line:col, no test runs, exit 78', async () => {
+    const r = await run(['bad.test.yaml'], {
+      'bad.test.yaml': [
+        'pipeline: pipeline.yaml',
+        'tests:',
+        '  one:',
+        '    inputs:',
+        '      - { at: 1x, user: ann, text: hi }',
+        '      - { at: 2s, user: bob }',
+        '    expect:',
+        '      - { sink: synt, outputs: [] }',
+        '      - { port: cmds.cvv, outputs: [] }',
+        '      - { counts: { cv.outt: 1, cvv.in: 2 } }',
+        '      - { sink: synth, outputs: [{ at: soon }], mtch: set }',
+        '',
+      ].join('\n'),
+    });
+    expect(r.err).toBe(
+      [
+        'bad.test.yaml:5:15: error: Expected a duration with a unit, such as "80ms", "2s", "5m" or "1h" (at tests.one.inputs[0].at)',
+        'bad.test.yaml:6:9: error: An input is a chat line (`text`), a platform event (`event`) or a recording (`file`); write one of them (at tests.one.inputs[1])',
+        'bad.test.yaml:11:49: error: Unknown key "mtch" (at tests.one.expect[3].mtch) Did you mean "match"?',
+        'bad.test.yaml: 3 error(s); no test ran.',
+        '',
+      ].join('\n'),
+    );
+    expect(r.calls).toEqual([]);
+    expect(r.code).toBe(78);
+
+    const refs = await run(['refs.test.yaml'], {
+      'refs.test.yaml': [
+        'pipeline: pipeline.yaml',
+        'tests:',
+        '  one:',
+        '    inputs:',
+        '      - { at: 1s, user: ann, text: hi, source: dem }',
+        '    expect:',
+        '      - { sink: synt, outputs: [] }',
+        '      - { port: cmds.cvv, outputs: [] }',
+        '      - { port: synth, outputs: [] }',
+        '      - { counts: { cv.outt: 1, cvv.in: 2 } }',
+        '      - { sink: synth, outputs: [{ at: soon }] }',
+        '',
+      ].join('\n'),
+    });
+    expect(refs.err).toBe(
+      [
+        'refs.test.yaml:5:48: error: No source "dem" in the pipeline; its sources: demo (at tests.one.inputs[0].source) Did you mean "demo"?',
+        'refs.test.yaml:7:17: error: No sink "synt" in the pipeline; its sinks: synth (at tests.one.expect[0].sink) Did you mean "synth"?',
+        'refs.test.yaml:8:17: error: Node "cmds" has no port "cvv"; its ports: cv, _invalid, _reply, _unmatched (at tests.one.expect[1].port) Did you mean "cv"?',
+        'refs.test.yaml:9:17: error: "synth" is a sink: it has no output; use `sink: synth` (at tests.one.expect[2].port)',
+        'refs.test.yaml:10:21: error: Not a count: "cv.outt"; write node.in, node.out, node.out.port, node.dropped, node.dropped.reason, node.errors or node.count.name (at tests.one.expect[3].counts.cv.outt)',
+        'refs.test.yaml:10:33: error: No node "cvv" in the pipeline (at tests.one.expect[3].counts.cvv.in) Did you mean "cv"?',
+        'refs.test.yaml:11:40: error: Expected a virtual time with a unit, such as "5s" or "1.250s" (at tests.one.expect[4].outputs[0].at)',
+        'refs.test.yaml: 7 error(s); no test ran.',
+        '',
+      ].join('\n'),
+    );
+    expect(refs.code).toBe(78);
+  });
+
+  it('a pipeline the test makes invalid (through its env) is reported as validate would, with the test file unrun: exit 78', async () => {
+    const r = await run(['env.test.yaml'], {
+      'env.test.yaml': 'pipeline: pipeline.yaml\nenv: { DEMO_ON: maybe }\ntests:\n  one:\n    inputs: [{ user: ann, text: hi }]\n    expect: [{ counts: { cv.in: 0 } }]\n',
+    });
+    expect(r.err).toMatch(/^pipeline\.yaml:3:\d+: error: .*\(at sources\.demo\.enabled\)\nenv\.test\.yaml: 1 error\(s\); no test ran\.\n$/);
+    expect(r.code).toBe(78);
+  });
+
+  it('a missing test file or pipeline is a config error (78), and the other files still run', async () => {
+    const r = await run(['nope.test.yaml', 'ok.test.yaml', 'lost.test.yaml'], {
+      'ok.test.yaml': PASSING,
+      'lost.test.yaml': PASSING.replace('pipeline: pipeline.yaml', 'pipeline: elsewhere.yaml'),
+    });
+    expect(r.err).toBe(
+      [
+        'nope.test.yaml: error: Test file not found',
+        'nope.test.yaml: 1 error(s); no test ran.',
+        `lost.test.yaml:1:11: error: Cannot read the pipeline "elsewhere.yaml" (${join(dir, 'elsewhere.yaml')}) (at pipeline)`,
+        'lost.test.yaml: 1 error(s); no test ran.',
+        '',
+      ].join('\n'),
+    );
+    expect(r.out).toBe('ok.test.yaml\n  ✓ a viewer moves cutoff  11.500s virtual, 2 ms\n1 test: 1 passed, 0 failed, 2 file(s) with errors.\n');
+    expect(r.code).toBe(78);
+  });
+
+  it('with no files, runs the *.test.yaml files of the current folder; none there is a usage error (64)', async () => {
+    const empty = await dirs.make('chatflow-test-empty-');
+    const t = captureIo();
+    const harness = scripted();
+    expect(await testCommand([], { watch: false, update: false }, t.io, { ...harness, registry: defaultRegistry(), cwd: empty })).toBe(64);
+    expect(t.err()).toBe(`chatflow test: no *.test.yaml files in ${empty}; name one (chatflow test pipeline.test.yaml)\n`);
+
+    const r = await run([], {});
+    expect(r.out).toMatch(/^bad\.test\.yaml|^count\.test\.yaml/m);
+    expect(r.out).toContain('ok.test.yaml\n  ✓ a viewer moves cutoff');
+  });
+});
+
+describe('chatflow test --update', () => {
+  const MISSING = `# Tests of the demo pipeline.
+pipeline: pipeline.yaml
+tests:
+  # No expect at all: every sink is written.
+  fresh:
+    inputs:
+      - { at: 1s, user: ann, text: "!cv cutoff 0.7" }   # the first viewer
+  entry without outputs:
+    inputs:
+      - { at: 2s, user: bob, text: "!cv cutoff 0.25" }
+    expect:
+      # The port's events are wanted here.
+      - port: cmds.cv
+      - sink: synth   # this one is missing
+      - sink: synth
+        outputs:
+          - { value: 0.9 }   # wrong, but written: left alone
+`;
+
+  it('writes only the missing expectations, keeps every comment and line, never overwrites, and reports both', async () => {
+    const r = await run(['upd.test.yaml'], { 'upd.test.yaml': MISSING }, { watch: false, update: true });
+    const text = await readFile(join(dir, 'upd.test.yaml'), 'utf8');
+    expect(text).toBe(`# Tests of the demo pipeline.
+pipeline: pipeline.yaml
+tests:
+  # No expect at all: every sink is written.
+  fresh:
+    inputs:
+      - { at: 1s, user: ann, text: "!cv cutoff 0.7" }   # the first viewer
+    expect:
+      - sink: synth
+        outputs:
+          - { at: 1.010s, address: /cv/cutoff, value: 0.7 }
+  entry without outputs:
+    inputs:
+      - { at: 2s, user: bob, text: "!cv cutoff 0.25" }
+    expect:
+      # The port's events are wanted here.
+      - port: cmds.cv
+        outputs:
+          - { at: 2.000s, kind: chat, text: "!cv cutoff 0.25", author: { login: bob } }
+      - sink: synth   # this one is missing
+        outputs:
+          - { at: 2.010s, address: /cv/cutoff, value: 0.25 }
+      - sink: synth
+        outputs:
+          - { value: 0.9 }   # wrong, but written: left alone
+`);
+    expect(r.out).toContain('upd.test.yaml: wrote fresh: every sink\n');
+    expect(r.out).toContain('upd.test.yaml: wrote entry without outputs: cmds.cv, 1 output\n');
+    expect(r.out).toContain('upd.test.yaml: wrote entry without outputs: synth, 1 output\n');
+    expect(r.out).toContain('upd.test.yaml: left entry without outputs: expect[2] synth as written (--update never overwrites an expectation)\n');
+    // The run after the update: the written ones pass, the wrong one still fails.
+    expect(r.out).toContain('  ✓ fresh');
+    expect(r.out).toContain('  ✗ entry without outputs');
+    expect(r.code).toBe(1);
+
+    // Nothing missing any more: a second update writes nothing.
+    const again = await run(['upd.test.yaml'], {}, { watch: false, update: true });
+    expect(await readFile(join(dir, 'upd.test.yaml'), 'utf8')).toBe(text);
+    expect(again.out).not.toContain('wrote');
+  });
+});
