@@ -26,7 +26,7 @@ export type MatchMode = (typeof MATCH_MODES)[number];
 
 const Env = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'Expected a variable name such as TWITCH_CHANNEL'), z.string())
-  .describe('Values for the pipeline\'s `$\{NAME}` references. The process environment is not read, so a test runs the same everywhere.');
+  .describe(`Values for the pipeline's \`$\{NAME}\` references. The process environment is not read, so a test runs the same everywhere.`);
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -170,7 +170,7 @@ export type TestExpectation = z.output<typeof TestExpectation>;
 
 export const TestCase = z
   .strictObject({
-    env: Env.default({}),
+    env: Env.default({}).describe('More values for `$' + '{NAME}`, for this test only (over the file\'s `env`).'),
     inputs: z.array(TestInput).default([]).describe('What the sources of the pipeline emit, in place of chat (any order; fed in time order).'),
     until: duration()
       .optional()
