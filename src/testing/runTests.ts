@@ -4,7 +4,7 @@
  * harness in virtual time and checks every expectation.
  */
 import { dirname, join, resolve } from 'node:path';
-import { type ConfigIssue, formatIssue, PipelineError } from '../core/errors.js';
+import { formatIssue, PipelineError } from '../core/errors.js';
 import type { PipelineGraph } from '../core/pipelineGraph.js';
 import type { Registry } from '../core/registry.js';
 import { suggest } from '../core/suggest.js';
@@ -13,7 +13,7 @@ import { validatePipeline } from '../pipelines/graph.js';
 import { IssueList } from '../pipelines/issues.js';
 import type { Path } from '../pipelines/positions.js';
 import { checkCounts, checkOutputs, COUNT_PATH, type ExpectedItem, formatTime, type Received } from './expectations.js';
-import { DEFAULT_START_WALL_CLOCK, type RunVirtual, type VirtualRunResult } from './harness.js';
+import { DEFAULT_START_WALL_CLOCK, type RunVirtual, type VirtualRunOptions, type VirtualRunResult } from './harness.js';
 import { buildInputs } from './inputs.js';
 import { type LoadedTestFile, loadTestFile } from './loadTestFile.js';
 import type { TestCase, TestExpectation } from './testFileSchema.js';
@@ -187,45 +187,53 @@ function checkTimes(list: IssueList, base: Path, test: TestCase): void {
   });
 }
 
-/**
- * Runs every test of the file at `path` (named `file` in what it prints). A problem of the test file or of the pipeline (as `validate`
- * would report it) stops the file before any test runs: `configErrors`.
- */
-export async function runTestFile(path: string, deps: TestDeps, file = path): Promise<FileOutcome> {
-  const loaded = loadTestFile(path, file);
-  let pipelineFile = '';
-  const prepared: { name: string; test: TestCase; graph: PipelineGraph; run: Parameters<RunVirtual>[0] }[] = [];
-  const watched = new Set<string>([resolve(path)]);
-  const outcome = (configErrors: readonly string[], tests: readonly TestOutcome[] = []): FileOutcome => ({
-    file,
-    configErrors,
-    tests,
-    watched: [...watched],
-    ...(prepared[0] === undefined ? {} : { pipeline: { file: pipelineFile, graph: prepared[0].graph } }),
-    loaded,
-  });
-  if (!loaded.tests) return outcome(loaded.issues.map(formatIssue));
-  const { tests: spec } = loaded;
-  pipelineFile = resolve(dirname(path), spec.pipeline);
-  watched.add(pipelineFile);
+/** A test ready to run: its pipeline's graph and the harness's options. */
+export interface PreparedTest {
+  readonly name: string;
+  readonly test: TestCase;
+  readonly graph: PipelineGraph;
+  readonly run: VirtualRunOptions;
+}
 
-  // Everything is checked first, so a bad file runs nothing and says everything at once.
+export interface PreparedFile {
+  /** Problems of the test file or of the pipeline it tests, formatted; when any, nothing runs. */
+  readonly configErrors: readonly string[];
+  readonly tests: readonly PreparedTest[];
+  /** The pipeline under test, absolute. */
+  readonly pipelineFile?: string;
+  /** The test file, the pipeline and the recordings the tests read. */
+  readonly watched: readonly string[];
+}
+
+/**
+ * Checks a loaded test file all the way short of running it: the pipeline each test names
+ * loads (with the test's `env`), what the tests name exists in it, the recordings can be read.
+ * Every problem is said at once.
+ *
+ * @param path Where the test file is (what `pipeline:` and `file:` are relative to).
+ */
+export function prepareTests(loaded: LoadedTestFile, path: string, registry: Registry): PreparedFile {
+  const watched = new Set<string>([resolve(path)]);
+  if (!loaded.tests) return { configErrors: loaded.issues.map(formatIssue), tests: [], watched: [...watched] };
+  const { tests: spec, file } = { tests: loaded.tests, file: loaded.file };
+  const pipelineFile = resolve(dirname(path), spec.pipeline);
+  watched.add(pipelineFile);
   const list = new IssueList(loaded.loaded);
   const pipelineErrors = new Set<string>();
+  const prepared: PreparedTest[] = [];
   for (const [name, test] of Object.entries(spec.tests)) {
     const base = ['tests', name];
     let result: ReturnType<typeof validatePipeline>;
     try {
-      result = validatePipeline(pipelineFile, { registry: deps.registry, env: { ...spec.env, ...test.env } });
+      result = validatePipeline(pipelineFile, { registry, env: { ...spec.env, ...test.env } });
     } catch (err) {
       if (!(err instanceof PipelineError)) throw err;
       list.error('config_io', ['pipeline'], `Cannot read the pipeline "${spec.pipeline}" (${pipelineFile})`);
       break;
     }
-    const errors = result.issues.filter((i: ConfigIssue) => i.severity === 'error');
     if (!result.graph) {
       const shown = join(dirname(file), spec.pipeline);
-      for (const issue of errors) pipelineErrors.add(formatIssue({ ...issue, file: shown }));
+      for (const issue of result.issues) if (issue.severity === 'error') pipelineErrors.add(formatIssue({ ...issue, file: shown }));
       continue;
     }
     const graph = result.graph;
@@ -238,25 +246,40 @@ export async function runTestFile(path: string, deps: TestDeps, file = path): Pr
     }
     for (const input of test.inputs) if (input.file !== undefined) watched.add(resolve(dirname(path), input.file));
     const record = (test.expect ?? []).flatMap((e) => (e.port === undefined ? [] : [portRef(e.port)]));
-    prepared.push({
-      name,
-      test,
-      graph,
-      run: { graph, inputs: built.inputs, ...(test.until === undefined ? {} : { until: test.until }), record },
-    });
+    const run: VirtualRunOptions = { graph, inputs: built.inputs, ...(test.until === undefined ? {} : { until: test.until }), record };
+    prepared.push({ name, test, graph, run });
   }
   const configErrors = [...list.sorted().map(formatIssue), ...pipelineErrors];
-  if (configErrors.length > 0) return outcome(configErrors);
+  return { configErrors, tests: configErrors.length > 0 ? [] : prepared, pipelineFile, watched: [...watched] };
+}
 
+/**
+ * Runs every test of the file at `path` (named `file` in what it prints). A problem of the
+ * test file or of the pipeline (as `validate` would report it) stops the file before any test
+ * runs: `configErrors`.
+ */
+export async function runTestFile(path: string, deps: TestDeps, file = path): Promise<FileOutcome> {
+  const loaded = loadTestFile(path, file);
+  const prepared = prepareTests(loaded, path, deps.registry);
+  const first = prepared.tests[0];
+  const outcome = (tests: readonly TestOutcome[]): FileOutcome => ({
+    file,
+    configErrors: prepared.configErrors,
+    tests,
+    watched: prepared.watched,
+    ...(first === undefined || prepared.pipelineFile === undefined ? {} : { pipeline: { file: prepared.pipelineFile, graph: first.graph } }),
+    loaded,
+  });
+  if (prepared.configErrors.length > 0) return outcome([]);
   const outcomes: TestOutcome[] = [];
-  for (const { name, test, graph, run } of prepared) {
+  for (const { name, test, graph, run } of prepared.tests) {
     const started = deps.now();
     const result = await deps.runVirtual(run);
     const wallMs = deps.now() - started;
     const failures = checkTest(loaded, name, test, graph, result);
     outcomes.push({ name, passed: failures.length === 0, virtualMs: result.endedAt, wallMs, failures, result });
   }
-  return outcome([], outcomes);
+  return outcome(outcomes);
 }
 
 /** One line per test: `✓ name  10.000s virtual, 4 ms`. */
