@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureIo } from '../../test/support/commandIo.js';
+import { until } from '../../test/support/poll.js';
 import { tempDirs } from '../../test/support/tempDirs.js';
 import { defaultRegistry } from '../components.js';
 import type { ChatEvent } from '../core/events.js';
@@ -247,6 +248,33 @@ describe('chatflow test', () => {
     const r = await run([], {});
     expect(r.out).toMatch(/^bad\.test\.yaml|^count\.test\.yaml/m);
     expect(r.out).toContain('ok.test.yaml\n  ✓ a viewer moves cutoff');
+  });
+});
+
+describe('chatflow test --watch', () => {
+  it('runs again when the test file or its pipeline is saved, and stops with exit 0 on Ctrl-C', async () => {
+    const watchDir = await dirs.make('chatflow-test-watch-');
+    await writeFile(join(watchDir, 'pipeline.yaml'), PIPELINE);
+    await writeFile(join(watchDir, 'w.test.yaml'), PASSING);
+    const harness = scripted();
+    const t = captureIo();
+    const shutdown = new AbortController();
+    const running = testCommand([], { watch: true, update: false }, { ...t.io, shutdown: shutdown.signal }, {
+      ...harness,
+      registry: defaultRegistry(),
+      cwd: watchDir,
+    });
+    await until('the first run', () => t.out().includes('Watching for changes'));
+    expect(t.out()).toContain('  ✓ a viewer moves cutoff');
+
+    await writeFile(join(watchDir, 'w.test.yaml'), PASSING.replace('value: 0.2 }', 'value: 0.3 }'));
+    await until('a run after the test file changed', () => t.out().includes('  ✗ a viewer moves cutoff'), { detail: t.out });
+    await writeFile(join(watchDir, 'pipeline.yaml'), `${PIPELINE}# saved again\n`);
+    await until('a run after the pipeline changed', () => t.out().split('A file changed').length === 3, { detail: t.out });
+
+    shutdown.abort('SIGINT');
+    expect(await running).toBe(0);
+    expect(harness.calls.length).toBe(3);
   });
 });
 

@@ -124,9 +124,13 @@ export async function testCommand(args: readonly string[], options: TestCommandO
     io.stderr.write(`chatflow test: ${problem}\n`);
     return EXIT.usage;
   }
-  const first = await runOnce(files, options, io, deps);
-  if (!options.watch) return first.code;
   const shutdown = io.shutdown;
+  if (!options.watch) {
+    // Ctrl-C during a run stops it as any command is stopped: 130.
+    const interrupted = new Promise<number>((stop) => shutdown?.addEventListener('abort', () => stop(EXIT.interrupted), { once: true }));
+    return Promise.race([runOnce(files, options, io, deps).then((r) => r.code), interrupted]);
+  }
+  const first = await runOnce(files, options, io, deps);
   if (shutdown?.aborted) return EXIT.ok;
   return new Promise<number>((done) => {
     let running = false;
