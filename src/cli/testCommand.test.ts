@@ -104,7 +104,7 @@ describe('chatflow test', () => {
       [1000, undefined, '!cv cutoff 0.7', 'ann', true],
       [1500, undefined, '!cv cutoff 0.2', 'bob', true],
     ]);
-    expect((inputs[0]?.event as ChatEvent).id).toBe('t-1');
+    expect(inputs.map((i) => (i.event as ChatEvent).id)).toEqual(['t-1', 't-2']);
   });
 
   it('a test whose expectation is wrong fails: exit 1, with the difference under its line', async () => {
