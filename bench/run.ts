@@ -16,6 +16,7 @@ import { storage } from './storage.js';
 import { storageOsc } from './storageOsc.js';
 import { twitchRecovery } from './twitchRecovery.js';
 import { twitchThroughput } from './twitchThroughput.js';
+import { virtualTime } from './virtualTime.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'config-load': configLoad,
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'redis-outage': redisOutage,
   'full-graph': fullGraph,
   reload: reloadBench,
+  'virtual-time': virtualTime,
 };
 
 const wanted = process.argv.slice(2);

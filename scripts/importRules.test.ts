@@ -64,7 +64,7 @@ describe('checkImports on a fixture tree', () => {
     ]);
   });
 
-  it('keeps every layer off the ones above it: server and resources off components, components off the runtime, the runtime off the CLI', () => {
+  it('keeps every layer off the ones above it: server and resources off components, components off the runtime, the runtime off the test harness, the harness off the CLI', () => {
     root = tree({
       'src/server/routes.ts': "import { osc } from '../sinks/osc/index.js';\n",
       'src/resources/storage.ts': "import { run } from '../pipelines/run.js';\n",
@@ -73,16 +73,20 @@ describe('checkImports on a fixture tree', () => {
       'src/pipelines/run.ts': "import { io } from '../cli/io.js';\nimport { list } from '../components.js';\n",
       'src/pipelines/clock.ts': 'export const tick = 1;\n',
       'src/components.ts': "import { parse } from './operators/parse.js';\n",
-      'src/cli/io.ts': "import { run } from '../pipelines/run.js';\nimport { routes } from '../server/routes.js';\n",
+      'src/cli/io.ts': "import { run } from '../pipelines/run.js';\nimport { routes } from '../server/routes.js';\nimport { runVirtual } from '../testing/virtualRun.js';\n",
       'src/sinks/osc/index.ts': 'export const osc = 1;\n',
+      'src/testing/virtualRun.ts': "import { run } from '../pipelines/run.js';\nimport { io } from '../cli/io.js';\nexport const runVirtual = 1;\n",
+      'src/pipelines/replay.ts': "import { runVirtual } from '../testing/virtualRun.js';\n",
     });
     expect(checkImports(root).layerViolations).toEqual([
       'src/operators/parse.ts -> src/cli/io.ts',
+      'src/pipelines/replay.ts -> src/testing/virtualRun.ts',
       'src/pipelines/run.ts -> src/cli/io.ts',
       'src/resources/storage.ts -> src/pipelines/run.ts',
       'src/server/routes.ts -> src/sinks/osc/index.ts',
       'src/sources/demo.ts -> src/operators/parse.ts',
       'src/sources/demo.ts -> src/pipelines/clock.ts',
+      'src/testing/virtualRun.ts -> src/cli/io.ts',
     ]);
   });
 

@@ -161,8 +161,9 @@ const RANK: Readonly<Record<string, number>> = {
   sinks: 2,
   'components.ts': 3,
   pipelines: 4,
-  cli: 5,
-  'cli.ts': 5,
+  testing: 5,
+  cli: 6,
+  'cli.ts': 6,
 };
 
 /** Tests are exempt: a core test may run its code in a pipeline, a sink test may feed it from an operator. */

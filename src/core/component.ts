@@ -185,11 +185,43 @@ export interface Sink<E = ChatflowEvent> {
   deadLetter?(batch: readonly E[], err: Error): void | Promise<void>;
 }
 
+/** One unit a sink sends (a datagram, a wire message, a row, a line), as JSON-able data. */
+export type PreviewOutput = Readonly<Record<string, unknown>>;
+
+/** How a preview hands over one unit it would send. */
+export type PreviewEmit = (output: PreviewOutput) => void;
+
+/**
+ * What a sink would send, computed by the sink's own encoding code with no I/O: the `preview`
+ * fact of a {@link SinkDefinition}. The virtual-time harness (src/testing/) gives it each batch
+ * the sink driver writes; it calls `emit` once per unit the real sink would send, at the
+ * moment it would send it (synchronously from `write`, or later from a timer on
+ * `ctx.scheduler`, as `osc` does when `max_rate` holds a value back).
+ */
+export interface SinkPreview<E = ChatflowEvent> {
+  /** Like {@link Sink.write}; may return a promise, which the harness settles in virtual time. */
+  write(batch: readonly E[]): void | PromiseLike<void>;
+  /** Shutdown: emits what the sink sends when it stops (osc: the safe defaults). */
+  stop?(): void | PromiseLike<void>;
+  /** The sink's `keyOf`, for `when_full: latest_per_key`. */
+  keyOf?(event: E): string;
+}
+
 export interface SinkDefinition<S extends ConfigSchema = ConfigSchema> extends DefinitionBase<S> {
   readonly kind: 'sink';
   /** This sink's defaults for the driver's `buffer`, `batch`, `retry` and `flush_timeout`. */
   readonly driver?: Partial<SinkDriverSettings>;
   readonly create: (config: z.output<S>, ctx: ComponentContext) => Sink;
+  /**
+   * What the sink would send, without I/O (see {@link SinkPreview}): the same encoding as
+   * `create`'s sink (osc: the address and arguments as encoded, after `max_rate` coalescing;
+   * overlay: the wire messages; postgres: `{ table, row }`; …), each unit given to `emit`
+   * as JSON-able data. It may count drops on `ctx.metrics` as the real sink would. Needs no
+   * resource (`ctx.resources` has no HTTP server, Redis or PostgreSQL when it is called).
+   * Every shipped sink has one (src/sinks/previews.test.ts); a sink without it cannot run in
+   * virtual time.
+   */
+  readonly preview?: (config: z.output<S>, ctx: ComponentContext, emit: PreviewEmit) => SinkPreview;
 }
 
 export type ComponentDefinition = SourceDefinition | OperatorDefinition | SinkDefinition;

@@ -82,4 +82,6 @@ export const blackholeComponent = defineSink({
   examples: ['print_every: 10s', 'print_every: 1s'],
   create: (config, ctx) =>
     new BlackholeSink(config, { now: () => ctx.scheduler.now(), logger: ctx.logger }),
+  // Sends nothing anywhere.
+  preview: () => ({ write: () => {} }),
 });

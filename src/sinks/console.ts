@@ -307,4 +307,33 @@ export const consoleComponent = defineSink({
       drops: ctx.metrics,
       ...(ctx.resources.stdout ? { out: ctx.resources.stdout } : {}),
     }),
+  // The real sink (rate limit and "… N more" included) printing into a stream that keeps lines.
+  preview: (config, ctx, emit) => {
+    const sink = new ConsoleSink(ctx.id, config, { scheduler: ctx.scheduler, drops: ctx.metrics, out: lineCatcher(emit) });
+    void sink.start();
+    return { write: (batch) => sink.write(batch), stop: () => sink.flush().then(() => sink.stop()) };
+  },
 });
+
+/**
+ * What the sink needs of its output, handing each line written to `emit` as `{ line }`: it
+ * never pushes back and never fails, so no stream machinery is needed.
+ */
+function lineCatcher(emit: (output: { line: string }) => void): NodeJS.WritableStream {
+  const out = {
+    write(chunk: string | Uint8Array): boolean {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      let from = 0;
+      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', from)) {
+        if (end > from) emit({ line: text.slice(from, end) });
+        from = end + 1;
+      }
+      if (from < text.length) emit({ line: text.slice(from) });
+      return true;
+    },
+    on: () => out,
+    once: () => out,
+    removeListener: () => out,
+  };
+  return out as unknown as NodeJS.WritableStream;
+}

@@ -104,12 +104,7 @@ export class FileSink implements Sink<ChatflowEvent> {
     let chunk = '';
     let bad = 0;
     for (const event of batch) {
-      let line: string | undefined;
-      try {
-        line = JSON.stringify(event);
-      } catch {
-        line = undefined;
-      }
+      const line = jsonLine(event);
       if (line === undefined) bad += 1;
       else chunk += `${line}\n`;
     }
@@ -167,6 +162,15 @@ export class FileSink implements Sink<ChatflowEvent> {
   }
 }
 
+/** An event as one JSON line (without the newline); undefined when it cannot be serialized. */
+export function jsonLine(event: ChatflowEvent): string | undefined {
+  try {
+    return JSON.stringify(event);
+  } catch {
+    return undefined;
+  }
+}
+
 export const fileComponent = defineSink({
   type: 'file',
   summary: 'Writes events to a JSONL file, one event per line, as the `replay` source reads them.',
@@ -177,4 +181,14 @@ export const fileComponent = defineSink({
   examples: ['path: recordings/stream.jsonl', 'path: /var/log/chatflow/events.jsonl\nappend: false\nfsync: true'],
   create: (config, ctx) =>
     new FileSink(ctx.id, config, { baseDir: ctx.resources.baseDir, drops: ctx.metrics, logger: ctx.logger }),
+  // Each line as the JSON object it holds (what `replay` reads back).
+  preview: (_config, ctx, emit) => ({
+    write: (batch) => {
+      for (const event of batch) {
+        const line = jsonLine(event);
+        if (line === undefined) ctx.metrics.drop('unserializable', false);
+        else emit(JSON.parse(line) as Record<string, unknown>);
+      }
+    },
+  }),
 });

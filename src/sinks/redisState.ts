@@ -70,6 +70,86 @@ export function redisStateKeys(prefix: string) {
   };
 }
 
+/**
+ * One write of a batch, in order: what {@link RedisStateSink} sends (values stored or
+ * published as JSON are the objects here) and, as they are, what its preview shows.
+ * `set_variable` sets the hash field and the variable's place in the LRU index in one script.
+ */
+export type RedisStateWrite =
+  | { readonly command: 'set_variable'; readonly key: string; readonly field: string; readonly value: StoredValue }
+  | { readonly command: 'publish'; readonly channel: string; readonly message: { readonly variable: string } & StoredValue }
+  | { readonly command: 'hset'; readonly key: string; readonly fields: Readonly<Record<string, string>> };
+
+/** A variable as stored (as JSON) in `<prefix>variables`. */
+export interface StoredValue {
+  readonly value: number;
+  readonly previous: number;
+  readonly origin: string;
+  readonly by: { readonly login: string; readonly platform: string } | null;
+  readonly at: number;
+  readonly instance: string;
+}
+
+/** What {@link planStateWrites} needs besides the batch. */
+export interface StateWriteContext {
+  readonly keys: ReturnType<typeof redisStateKeys>;
+  readonly channel: string;
+  readonly instance: string;
+  /** Monotonic clock (ms) for latency from `receivedAt`. */
+  readonly clock: () => number;
+  /** Wall clock (ms) for `updated_at`. */
+  readonly now: () => number;
+}
+
+/**
+ * The writes of one batch: per control change its variable (JSON: value, previous, origin,
+ * by, at, instance) and its publication; then, when a command or a change touched it, the
+ * state hash (paused/locked, last command, latency, updated_at, instance) once.
+ */
+export function planStateWrites(batch: readonly ChatflowEvent[], ctx: StateWriteContext): RedisStateWrite[] {
+  const writes: RedisStateWrite[] = [];
+  const state: Record<string, string> = {};
+  for (const event of batch) {
+    if (event.kind === 'control') {
+      const value: StoredValue = {
+        value: event.value,
+        previous: event.previous,
+        origin: event.origin,
+        by: event.by ?? null,
+        at: event.ts,
+        instance: ctx.instance,
+      };
+      writes.push({ command: 'set_variable', key: ctx.keys.variables, field: event.variable, value });
+      writes.push({ command: 'publish', channel: ctx.channel, message: { variable: event.variable, ...value } });
+      state.latency_ms = String(Math.max(0, Math.round((ctx.clock() - event.receivedAt - (event.heldMs ?? 0)) * 100) / 100));
+    } else if (event.kind === 'command') {
+      const change = stateChange(event);
+      if (change) state[change[0]] = change[1];
+      state.last_command = JSON.stringify({
+        name: event.name,
+        args: event.args,
+        by: { login: event.chat.author.login, platform: event.chat.platform },
+        at: event.chat.ts,
+      });
+    }
+  }
+  if (Object.keys(state).length > 0) {
+    state.updated_at = String(ctx.now());
+    state.instance = ctx.instance;
+    writes.push({ command: 'hset', key: ctx.keys.state, fields: state });
+  }
+  return writes;
+}
+
+/** The key of `latest_per_key`: a variable, a state field, or the last command. */
+export function redisStateKey(event: ChatflowEvent): string {
+  if (event.kind === 'command') {
+    const change = stateChange(event);
+    return change ? `state:${change[0]}` : 'state:last_command';
+  }
+  return defaultEventKey(event) ?? event.kind; // other kinds are not written here
+}
+
 /** Collaborators of {@link RedisStateSink}. */
 export interface RedisStateDeps {
   readonly client: () => ChatflowRedis;
@@ -141,54 +221,30 @@ export class RedisStateSink implements Sink<ChatflowEvent> {
 
   /** Only the newest control value per variable (and the newest of each state field) waits. */
   keyOf(event: ChatflowEvent): string {
-    if (event.kind === 'command') {
-      const change = stateChange(event);
-      return change ? `state:${change[0]}` : 'state:last_command';
-    }
-    return defaultEventKey(event) ?? event.kind; // other kinds are not written here
+    return redisStateKey(event);
   }
 
   async write(batch: readonly ChatflowEvent[]): Promise<void> {
     const client = this.#client;
     if (client?.status !== 'ready') throw new NotConnectedError(this.#id);
-    const now = this.#deps.now;
     const k = this.#keys;
     const pending: Promise<unknown>[] = [];
-    const state: Record<string, string> = {};
-    for (const event of batch) {
-      if (event.kind === 'control') {
-        const json = JSON.stringify({
-          value: event.value,
-          previous: event.previous,
-          origin: event.origin,
-          by: event.by ?? null,
-          at: event.ts,
-          instance: this.#deps.instance,
-        });
-        this.#remember(event.variable, { json, at: event.ts });
+    for (const op of this.#plan(batch)) {
+      if (op.command === 'set_variable') {
+        const json = JSON.stringify(op.value);
+        const at = op.value.at;
+        this.#remember(op.field, { json, at });
         pending.push(
-          client.setVariable(k.variables, k.lru, event.variable, json, event.ts, this.#config.max_variables).then((n) => {
+          client.setVariable(k.variables, k.lru, op.field, json, at, this.#config.max_variables).then((n) => {
             this.evicted += n;
           }),
         );
-        pending.push(client.publish(this.#channel, JSON.stringify({ variable: event.variable, ...JSON.parse(json) })));
-        state.latency_ms = String(Math.max(0, Math.round((this.#deps.clock() - event.receivedAt - (event.heldMs ?? 0)) * 100) / 100));
-      } else if (event.kind === 'command') {
-        const change = stateChange(event);
-        if (change) state[change[0]] = change[1];
-        state.last_command = JSON.stringify({
-          name: event.name,
-          args: event.args,
-          by: { login: event.chat.author.login, platform: event.chat.platform },
-          at: event.chat.ts,
-        });
+      } else if (op.command === 'publish') {
+        pending.push(client.publish(op.channel, JSON.stringify(op.message)));
+      } else {
+        Object.assign(this.#state, op.fields);
+        pending.push(client.hset(op.key, op.fields));
       }
-    }
-    if (Object.keys(state).length > 0) {
-      state.updated_at = String(now());
-      state.instance = this.#deps.instance;
-      Object.assign(this.#state, state);
-      pending.push(client.hset(k.state, state));
     }
     try {
       await Promise.all(pending);
@@ -196,6 +252,16 @@ export class RedisStateSink implements Sink<ChatflowEvent> {
       this.#log.debug({ err }, 'Redis write failed.');
       throw new NotConnectedError(this.#id, { cause: err });
     }
+  }
+
+  #plan(batch: readonly ChatflowEvent[]): RedisStateWrite[] {
+    return planStateWrites(batch, {
+      keys: this.#keys,
+      channel: this.#channel,
+      instance: this.#deps.instance,
+      clock: this.#deps.clock,
+      now: this.#deps.now,
+    });
   }
 
   /** Keeps `variable` as the most recently set, forgetting the least recently set beyond the cap. */
@@ -287,6 +353,21 @@ export const redisStateComponent = defineSink({
     const values = await readStoredVariables(ctx.redis.url, config.prefix);
     ctx.logger.info({ variables: values.size }, 'Variables restored from Redis.');
     return [provide(RESTORED_VARIABLES, values)];
+  },
+  preview: (config, ctx, emit) => {
+    const write: StateWriteContext = {
+      keys: redisStateKeys(config.prefix),
+      channel: `${config.prefix}${config.channel}`,
+      instance: ctx.resources.instance,
+      clock: ctx.clock,
+      now: ctx.wallClock,
+    };
+    return {
+      write: (batch) => {
+        for (const op of planStateWrites(batch, write)) emit(op);
+      },
+      keyOf: redisStateKey,
+    };
   },
   create: (config, ctx) => {
     const url = ctx.resources.redis?.url;

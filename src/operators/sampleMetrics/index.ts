@@ -1,4 +1,5 @@
 import { defineOperator } from '../../core/component.js';
+import { PROCESS_PROBE } from '../../core/processProbe.js';
 import { RELOAD_STATUS } from '../../core/reloadStatus.js';
 import { ALERTS_PORT, SampleMetricsConfig } from './config.js';
 import { sampleMetrics } from './sampleMetrics.js';
@@ -35,6 +36,7 @@ export const sampleMetricsComponent = defineOperator({
   create: (config, ctx) => {
     const pipeline = ctx.resources.pipeline;
     const reloadStatus = ctx.resources.services?.get(RELOAD_STATUS);
+    const probe = ctx.resources.services?.get(PROCESS_PROBE);
     return sampleMetrics(config, {
       scheduler: ctx.scheduler,
       clock: ctx.clock,
@@ -42,6 +44,7 @@ export const sampleMetricsComponent = defineOperator({
       drops: ctx.metrics,
       ...(pipeline ? { nodeMetrics: () => pipeline.snapshot() } : {}),
       ...(reloadStatus ? { reloadStatus } : {}),
+      ...(probe ? { probe } : {}),
     });
   },
 });

@@ -5,31 +5,9 @@
 import { type IntervalHistogram, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { HistogramSummary } from '../../core/events.js';
 import { Histogram } from '../../core/histogram.js';
+import type { ProcessProbe, ProcessSample } from '../../core/processProbe.js';
 
-/** One reading of the process, covering the interval since the previous reading. */
-export interface ProcessSample {
-  /** Resident set size, bytes. */
-  readonly rssBytes: number;
-  /** V8 heap in use, bytes. */
-  readonly heapUsedBytes: number;
-  /** CPU time (user + system) over wall time since the last reading, in percent of one core. */
-  readonly cpuPercent: number;
-  /** Event-loop delay over the interval, ms. */
-  readonly eventLoopLagMs: HistogramSummary;
-  /** Garbage-collection pauses over the interval, ms. */
-  readonly gcPauseMs: HistogramSummary;
-}
-
-/** Reads the process; one per `sample_metrics` subscription. */
-export interface ProcessProbe {
-  /** Reads the process and starts a new interval. */
-  sample(): ProcessSample;
-  /** Stops the monitors; idempotent. */
-  close(): void;
-}
-
-/** Makes a probe when a `sample_metrics` subscription starts. */
-export type ProcessProbeFactory = () => ProcessProbe;
+export type { ProcessProbe, ProcessProbeFactory, ProcessSample } from '../../core/processProbe.js';
 
 const EMPTY_SUMMARY: HistogramSummary = { count: 0, sum: 0, p50: 0, p95: 0, p99: 0, max: 0 };
 

@@ -6,6 +6,7 @@
  */
 import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
+import { defaultEventKey } from '../../core/eventKey.js';
 import type { AlertEvent, ChatflowEvent, ControlEvent, MetricEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
@@ -56,6 +57,10 @@ export function seriesKey(name: string, labels: Readonly<Record<string, string>>
 
 /** A `metric` event as a {@link MetricPoint} (without `kind` and `receivedAt`). */
 export function metricPoint(event: MetricEvent): MetricPoint {
+  // Most samples are a plain value: one object literal, without a spread per optional field.
+  if (event.value !== undefined && event.summary === undefined && event.histogram === undefined) {
+    return { name: event.name, labels: event.labels, value: event.value, instance: event.instance, ts: event.ts };
+  }
   return {
     name: event.name,
     labels: event.labels,
@@ -65,6 +70,12 @@ export function metricPoint(event: MetricEvent): MetricPoint {
     instance: event.instance,
     ts: event.ts,
   };
+}
+
+/** The sink's key for `latest_per_key`: every alert is kept, metrics and variables by series. */
+export function metricsEventKey(event: ChatflowEvent): string {
+  if (event.kind === 'alert') return `alert:${event.rule}:${event.state}:${event.ts}`;
+  return defaultEventKey(event) ?? event.kind;
 }
 
 /** An `alert` event as an {@link AlertView}. */
@@ -153,6 +164,11 @@ export class MetricsHub {
   accept(ws: WebSocket): void {
     this.#fanout.accept(ws);
     this.#startTicking();
+  }
+
+  /** The live variables, least recently changed first (what a `variables` message carries). */
+  variables(): VariableView[] {
+    return [...this.#variables.values()];
   }
 
   /** The latest metric points, alerts and variables. */

@@ -5,6 +5,7 @@ import { createRedis } from '../../resources/redisClient.js';
 import { graphView } from '../../server/graphView.js';
 import { MetricsConfig } from './config.js';
 import { MetricsSink } from './metrics.js';
+import { metricsPreview } from './preview.js';
 
 export const metricsComponent = defineSink({
   type: 'metrics',
@@ -35,6 +36,7 @@ export const metricsComponent = defineSink({
       logger: ctx.logger,
     });
   },
+  preview: metricsPreview,
 });
 
 export { MetricsConfig } from './config.js';

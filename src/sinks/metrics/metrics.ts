@@ -24,11 +24,10 @@ import {
 import type { HttpHost } from '../../core/http.js';
 import { metricsRoutes } from '../../server/metricsRoutes.js';
 import type { FanoutStats, WsFanout } from '../../server/wsFanout.js';
-import { type MetricsState, MetricsHub } from './hub.js';
+import { type MetricsState, MetricsHub, metricsEventKey } from './hub.js';
 import { PromExport } from './prometheus.js';
 import { aggregate, MetricsRedis, readInstances } from './redis.js';
 import { redisStateKeys } from '../redisState.js';
-import { defaultEventKey } from '../../core/eventKey.js';
 import type { MetricsConfig } from './config.js';
 
 
@@ -133,8 +132,7 @@ export class MetricsSink implements Sink<ChatflowEvent> {
   }
 
   keyOf(event: ChatflowEvent): string {
-    if (event.kind === 'alert') return `alert:${event.rule}:${event.state}:${event.ts}`;
-    return defaultEventKey(event) ?? event.kind;
+    return metricsEventKey(event);
   }
 
   write(batch: readonly ChatflowEvent[]): void {

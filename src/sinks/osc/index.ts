@@ -2,6 +2,7 @@
 import { defineSink } from '../../core/component.js';
 import { OscConfig } from './config.js';
 import { OscSink } from './osc.js';
+import { oscPreview } from './preview.js';
 
 export const oscComponent = defineSink({
   type: 'osc',
@@ -29,6 +30,7 @@ export const oscComponent = defineSink({
   ],
   create: (config, ctx) =>
     new OscSink(ctx.id, config, { scheduler: ctx.scheduler, metrics: ctx.metrics, logger: ctx.logger, wallClock: ctx.wallClock }),
+  preview: oscPreview,
 });
 
 export { DEFAULT_TARGET, OscArg, OscConfig } from './config.js';

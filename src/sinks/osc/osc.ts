@@ -40,6 +40,11 @@ export interface OscDeps {
   readonly wallClock?: () => number;
   /** Makes one target's UDP socket; default `dgram.createSocket`. */
   readonly createSocket?: (family: 'udp4' | 'udp6') => Socket;
+  /**
+   * Preview mode (the definition's `preview`): every datagram the sink would send, once
+   * (not once per target), is handed here instead, and no socket is ever opened.
+   */
+  readonly capture?: (packet: Buffer) => void;
 }
 
 /** Largest bundle: below a 1500-byte Ethernet MTU, so it is never fragmented. */
@@ -105,6 +110,9 @@ export class OscSink implements Sink<ChatflowEvent> {
   readonly #log: Logger;
   readonly #wallClock: () => number;
   readonly #createSocket: (family: 'udp4' | 'udp6') => Socket;
+  readonly #capture: ((packet: Buffer) => void) | undefined;
+  /** Preview mode: started (the stand-in for having sockets). */
+  #capturing = false;
   readonly #address: Template;
   readonly #readers: readonly ArgReader[];
   readonly #types: readonly OscArgType[];
@@ -150,6 +158,7 @@ export class OscSink implements Sink<ChatflowEvent> {
     this.#log = deps.logger ?? silentLogger();
     this.#wallClock = deps.wallClock ?? (() => this.#scheduler.now());
     this.#createSocket = deps.createSocket ?? ((family) => createSocket(family));
+    this.#capture = deps.capture;
     const texts = config.targets ?? [config.target ?? DEFAULT_TARGET];
     const unique = [...new Set(texts.map((t) => t.trim()))];
     this.targets = unique.map((text) => parseTarget(text) as OscTarget);
@@ -191,8 +200,14 @@ export class OscSink implements Sink<ChatflowEvent> {
 
   /** Opens one connected UDP socket per target (a hostname is resolved once, here). */
   async start(): Promise<void> {
-    if (this.#links.length > 0) return;
+    if (this.#links.length > 0 || this.#capturing) return;
     this.#stopping = undefined;
+    if (this.#capture) {
+      this.#capturing = true;
+      const heartbeat = this.#config.heartbeat;
+      if (heartbeat) this.#startHeartbeat(heartbeat.address, heartbeat.interval);
+      return;
+    }
     const links: Link[] = [];
     try {
       for (const t of this.targets) links.push(await this.#connect(t));
@@ -212,7 +227,7 @@ export class OscSink implements Sink<ChatflowEvent> {
   }
 
   write(batch: readonly ChatflowEvent[]): void {
-    if (this.#links.length === 0) throw new NotConnectedError(this.#id);
+    if (this.#links.length === 0 && !this.#capturing) throw new NotConnectedError(this.#id);
     const bundled = this.#config.bundle !== undefined && batch.length > 1;
     if (bundled) this.#collecting = [];
     try {
@@ -258,13 +273,14 @@ export class OscSink implements Sink<ChatflowEvent> {
     const dropped = this.#coalescer.cancel();
     if (dropped.length > 0) this.#metrics.drop('superseded', true, dropped.length);
     const links = this.#links;
-    if (links.length === 0) return;
+    if (links.length === 0 && !this.#capturing) return;
     const defaults = new Map(this.#learned);
     for (const [key, message] of this.#configured) defaults.set(key, message);
     const encoded = [...defaults.values()].map((m) => this.#encoder.encode(m.address, m.values));
     if (encoded.length > 0) this.#sendMessages(encoded);
     await this.#settled();
     this.#log.info({ defaults: encoded.length, targets: this.#targetNames() }, 'Sent safe defaults.');
+    this.#capturing = false;
     this.#links = [];
     for (const link of links) link.watch.close();
     await Promise.all(links.map((link) => new Promise<void>((resolve) => link.socket.close(() => resolve()))));
@@ -317,6 +333,11 @@ export class OscSink implements Sink<ChatflowEvent> {
   }
 
   #sendPacket(packet: Buffer): void {
+    if (this.#capture) {
+      this.#sent += 1;
+      this.#capture(packet);
+      return;
+    }
     const links = this.#links;
     for (let i = 0; i < links.length; i++) {
       const link = links[i] as Link;

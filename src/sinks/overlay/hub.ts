@@ -131,17 +131,18 @@ export class OverlayHub {
 
   /**
    * Applies a batch of events to the state and sends what changed to every client that keeps
-   * up, as one frame serialized once.
+   * up, as one frame serialized once. Returns the frame's messages (JSON), for the preview.
    */
-  publish(events: readonly ChatflowEvent[]): void {
+  publish(events: readonly ChatflowEvent[]): readonly string[] {
     const out: string[] = [];
     for (const event of events) this.#apply(event, out);
-    if (out.length === 0) return;
+    if (out.length === 0) return out;
     this.#snapshot = undefined;
-    if (this.#fanout.size === 0) return;
+    if (this.#fanout.size === 0) return out;
     const frame = new Frame(out.length === 1 ? (out[0] as string) : `[${out.join(',')}]`);
     const skipped = this.#fanout.broadcast(frame);
     if (skipped > 0) this.#drops.drop('slow_client', false, skipped * out.length);
+    return out;
   }
 
   /**

@@ -3,7 +3,7 @@ import { defineSink } from '../../core/component.js';
 import { PipelineError } from '../../core/errors.js';
 import { upstreamDeclarations } from './declarations.js';
 import { OverlayConfig } from './config.js';
-import { OverlaySink } from './overlay.js';
+import { OverlaySink, overlayHub } from './overlay.js';
 
 export const overlayComponent = defineSink({
   type: 'overlay',
@@ -30,6 +30,20 @@ export const overlayComponent = defineSink({
       logger: ctx.logger,
       declarations: upstreamDeclarations(ctx.resources.pipeline?.graph, ctx.id),
     });
+  },
+  // The hub's own wire messages, one output per message of a frame, with no client attached.
+  preview: (config, ctx, emit) => {
+    const hub = overlayHub(config, {
+      scheduler: ctx.scheduler,
+      drops: ctx.metrics,
+      logger: ctx.logger,
+      declarations: upstreamDeclarations(ctx.resources.pipeline?.graph, ctx.id),
+    });
+    return {
+      write: (batch) => {
+        for (const json of hub.publish(batch)) emit(JSON.parse(json) as Record<string, unknown>);
+      },
+    };
   },
 });
 

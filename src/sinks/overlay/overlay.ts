@@ -36,6 +36,38 @@ export function overlayEndpoint(config: Pick<OverlayConfig, 'path' | 'room'>): s
 }
 
 /**
+ * The hub of an overlay node: its state, its wire messages and its clients (none yet).
+ * A bar spans the variable's declared range unless the config names one for it.
+ */
+export function overlayHub(config: OverlayConfig, deps: Omit<OverlayDeps, 'http'>): OverlayHub {
+  const declarations = deps.declarations ?? [];
+  const ranges: Record<string, readonly [number, number]> = {};
+  for (const d of declarations) ranges[d.n] = d.r;
+  Object.assign(ranges, config.ranges);
+  return new OverlayHub(
+    {
+      history: config.history,
+      pingIntervalMs: config.ping_interval,
+      maxBufferedBytes: config.max_buffered_bytes,
+      stuckTimeoutMs: config.stuck_timeout,
+      maxClients: config.max_clients,
+      maxVariables: config.max_variables,
+      compress: config.compression,
+      ranges,
+      declarations: declarations.map((d) => {
+        const r = ranges[d.n];
+        return r ? { ...d, r } : d;
+      }),
+    },
+    {
+      drops: deps.drops ?? NO_DROPS,
+      logger: deps.logger ?? silentLogger(),
+      ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
+    },
+  );
+}
+
+/**
  * Serves the overlay's WebSocket and broadcasts every write to its clients, each event
  * serialized once: see {@link OverlayHub} for the snapshot a new client gets, pings, and how a
  * slow client is bounded, resynced or dropped. The route is added to the HTTP server when the
@@ -53,32 +85,7 @@ export class OverlaySink implements Sink<ChatflowEvent> {
   constructor(id: string, config: OverlayConfig, deps: OverlayDeps) {
     this.endpoint = overlayEndpoint(config);
     this.#log = deps.logger ?? silentLogger();
-    const declarations = deps.declarations ?? [];
-    // A bar spans the variable's declared range unless the config names one for it.
-    const ranges: Record<string, readonly [number, number]> = {};
-    for (const d of declarations) ranges[d.n] = d.r;
-    Object.assign(ranges, config.ranges);
-    this.#hub = new OverlayHub(
-      {
-        history: config.history,
-        pingIntervalMs: config.ping_interval,
-        maxBufferedBytes: config.max_buffered_bytes,
-        stuckTimeoutMs: config.stuck_timeout,
-        maxClients: config.max_clients,
-        maxVariables: config.max_variables,
-        compress: config.compression,
-        ranges,
-        declarations: declarations.map((d) => {
-          const r = ranges[d.n];
-          return r ? { ...d, r } : d;
-        }),
-      },
-      {
-        drops: deps.drops ?? NO_DROPS,
-        logger: this.#log,
-        ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
-      },
-    );
+    this.#hub = overlayHub(config, { ...deps, logger: this.#log });
     const hub = this.#hub;
     deps.http.claimPath(this.endpoint, id);
     deps.http.register(

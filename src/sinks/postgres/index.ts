@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { defineSink } from '../../core/component.js';
 import { PostgresConfig } from './config.js';
 import { PostgresSink, connectPostgres } from './postgres.js';
+import { postgresPreview } from './preview.js';
 import { ResourceOffSink } from '../shared/resourceOff.js';
 
 export const postgresComponent = defineSink({
@@ -38,6 +39,7 @@ export const postgresComponent = defineSink({
       now: ctx.wallClock,
     });
   },
+  preview: postgresPreview,
 });
 
 export { PostgresConfig } from './config.js';
