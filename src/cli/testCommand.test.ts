@@ -11,7 +11,7 @@ import { tempDirs } from '../../test/support/tempDirs.js';
 import { defaultRegistry } from '../components.js';
 import type { ChatEvent } from '../core/events.js';
 import type { NodeMetricsSnapshot } from '../core/metrics.js';
-import type { VirtualRunOptions, VirtualRunResult } from '../testing/harness.js';
+import type { RunResult, VirtualRunOptions } from '../testing/harness.js';
 import { testCommand } from './testCommand.js';
 
 const dirs = tempDirs();
@@ -45,7 +45,7 @@ function scripted() {
   return {
     calls,
     now: () => (wall += 2),
-    runVirtual: async (options: VirtualRunOptions): Promise<VirtualRunResult> => {
+    runVirtual: async (options: VirtualRunOptions): Promise<RunResult> => {
       calls.push(options);
       const outputs = options.inputs.flatMap(({ at, event }) => {
         const m = event.kind === 'chat' ? /^!cv cutoff ([\d.]+)$/.exec(event.text) : null;

@@ -140,7 +140,7 @@ describe('never', () => {
     expect(checkOutputs(check({ never: [want({ address: '/cv/pitch' }), want({ address: '/cv/cutoff' })] }), sent, 10_000)).toEqual([
       'synth (osc) sent what it must never send',
       '  never[1]: {"address":"/cv/cutoff"}',
-      '+ #1 synth (osc) at 0.000s: {"address":"/cv/cutoff",…}',
+      '+ #1 synth (osc) at 0.000s: {"address":"/cv/cutoff","value":0.5}',
       '  … and 2 more such outputs',
     ]);
   });
@@ -153,7 +153,7 @@ describe('never', () => {
     expect(checkOutputs(check({ subject: 'mod.flagged', verb: 'emitted', never }), events, 1000)).toEqual([
       'mod.flagged emitted what it must never emit',
       '  never[0]: {"verdict":"delete","chat":{"author":{"login":"bot"}}}',
-      '+ #1 mod.flagged at 0.300s: {"verdict":"delete","chat":{"author":{"login":"bot"}},…}',
+      '+ #1 mod.flagged at 0.300s: {"kind":"moderation","verdict":"delete","chat":{"text":"visit scam.example","author":{"login":"bot"}}}',
     ]);
     expect(checkOutputs(check({ subject: 'mod.flagged', verb: 'emitted', never: [want({ chat: { author: { login: 'ann' } } })] }), events, 1000)).toBeUndefined();
   });

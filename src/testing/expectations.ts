@@ -230,7 +230,7 @@ function checkNever(check: OutputsCheck, never: readonly ExpectedItem[], receive
     return [
       `${check.subject} ${check.verb} what it must never ${check.verb === 'sent' ? 'send' : 'emit'}`,
       `  never[${k}]: ${show((never[k] as ExpectedItem).fields, 400)}`,
-      receivedLine('+', j, got, never[k]),
+      receivedLine('+', j, got),
       ...(others > 0 ? [`  … and ${plural(others, 'more such output')}`] : []),
     ];
   }

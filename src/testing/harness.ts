@@ -1,51 +1,14 @@
 /**
  * What the test runner needs of the virtual-time harness (src/testing/virtualRun.ts): its
- * options and result, as docs/testing.md and the issue #16 design give them. The runner takes
- * the harness as a function, so matching and reporting are tested over hand-made results.
+ * options and result. The runner takes the harness as a function, so matching and reporting
+ * are tested over hand-made results too.
  */
-import type { ChatflowEvent } from '../core/events.js';
-import type { NodeMetricsSnapshot } from '../core/metrics.js';
-import type { PipelineGraph } from '../core/pipelineGraph.js';
+import type { VirtualRunOptions, VirtualRunResult } from './virtualRun.js';
 
-/** One event fed to the pipeline at a virtual time, in place of a source's output. */
-export interface VirtualInput {
-  readonly at: number;
-  readonly source?: string;
-  readonly event: ChatflowEvent;
-}
+export type { CapturedOutput, RecordedEvent, VirtualInput, VirtualRunOptions, VirtualRunResult } from './virtualRun.js';
+export { DEFAULT_START_WALL_CLOCK } from './events.js';
 
-export interface VirtualRunOptions {
-  readonly graph: PipelineGraph;
-  readonly inputs: readonly VirtualInput[];
-  readonly until?: number;
-  readonly settleMs?: number;
-  readonly startWallClock?: number;
-  readonly record?: readonly { readonly node: string; readonly port: string }[];
-}
+/** Test results need only these of a run's result (a scripted harness gives just these). */
+export type RunResult = Pick<VirtualRunResult, 'outputs' | 'recorded' | 'snapshot' | 'endedAt'>;
 
-/** What one sink would have sent, one entry per unit it sends. */
-export interface CapturedOutput {
-  readonly at: number;
-  readonly sink: string;
-  readonly type: string;
-  readonly output: Readonly<Record<string, unknown>>;
-}
-
-export interface RecordedEvent {
-  readonly at: number;
-  readonly node: string;
-  readonly port: string;
-  readonly event: ChatflowEvent;
-}
-
-export interface VirtualRunResult {
-  readonly outputs: readonly CapturedOutput[];
-  readonly recorded: readonly RecordedEvent[];
-  readonly snapshot: readonly NodeMetricsSnapshot[];
-  readonly endedAt: number;
-}
-
-export type RunVirtual = (options: VirtualRunOptions) => Promise<VirtualRunResult>;
-
-/** Virtual time 0 as a date (`ctx.wallClock`), unless a run says otherwise. */
-export const DEFAULT_START_WALL_CLOCK = Date.UTC(2026, 0, 1);
+export type RunVirtual = (options: VirtualRunOptions) => Promise<RunResult>;

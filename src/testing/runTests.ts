@@ -13,7 +13,7 @@ import { validatePipeline } from '../pipelines/graph.js';
 import { IssueList } from '../pipelines/issues.js';
 import type { Path } from '../pipelines/positions.js';
 import { checkCounts, checkOutputs, COUNT_PATH, type ExpectedItem, formatTime, type Received } from './expectations.js';
-import { DEFAULT_START_WALL_CLOCK, type RunVirtual, type VirtualRunOptions, type VirtualRunResult } from './harness.js';
+import { DEFAULT_START_WALL_CLOCK, type RunVirtual, type RunResult, type VirtualRunOptions } from './harness.js';
 import { buildInputs } from './inputs.js';
 import { type LoadedTestFile, loadTestFile } from './loadTestFile.js';
 import type { TestCase, TestExpectation } from './testFileSchema.js';
@@ -34,7 +34,7 @@ export interface TestOutcome {
   /** One block per failed expectation, its first line naming where the expectation is written. */
   readonly failures: readonly (readonly string[])[];
   /** What came out, for `--update`. */
-  readonly result: VirtualRunResult;
+  readonly result: RunResult;
 }
 
 export interface FileOutcome {
@@ -128,7 +128,7 @@ function checkReferences(list: IssueList, base: Path, test: TestCase, graph: Pip
 }
 
 /** What a test's expectation receives from a run, in order. */
-function receivedFor(entry: TestExpectation, graph: PipelineGraph, result: VirtualRunResult): Received[] {
+function receivedFor(entry: TestExpectation, graph: PipelineGraph, result: RunResult): Received[] {
   if (entry.sink !== undefined) {
     const label = sinkLabel(graph, entry.sink);
     return result.outputs.filter((o) => o.sink === entry.sink).map((o) => ({ at: o.at, label, value: o.output }));
@@ -139,7 +139,7 @@ function receivedFor(entry: TestExpectation, graph: PipelineGraph, result: Virtu
 
 const UPDATE_HINT = 'run `chatflow test --update` to write what came out';
 
-function checkTest(loaded: LoadedTestFile, name: string, test: TestCase, graph: PipelineGraph, result: VirtualRunResult): string[][] {
+function checkTest(loaded: LoadedTestFile, name: string, test: TestCase, graph: PipelineGraph, result: RunResult): string[][] {
   const base = ['tests', name];
   const entries = test.expect ?? [];
   if (entries.length === 0) return [[`${where(loaded, base)}: nothing is expected of this test; ${UPDATE_HINT}`]];

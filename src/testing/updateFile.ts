@@ -7,7 +7,7 @@ import { isMap, isSeq, type Node, type Pair, stringify, type YAMLMap } from 'yam
 import type { ChatflowEvent } from '../core/events.js';
 import type { PipelineGraph } from '../core/pipelineGraph.js';
 import { formatTime } from './expectations.js';
-import type { VirtualRunResult } from './harness.js';
+import type { RunResult } from './harness.js';
 import type { LoadedTestFile } from './loadTestFile.js';
 
 export interface UpdateResult {
@@ -63,11 +63,11 @@ function outputLines(items: readonly Record<string, unknown>[], indent: string):
   return [`${indent}outputs:`, ...items.map((item) => `${indent}  - ${flow(item)}`)];
 }
 
-function sinkItems(result: VirtualRunResult, sink: string): Record<string, unknown>[] {
+function sinkItems(result: RunResult, sink: string): Record<string, unknown>[] {
   return result.outputs.filter((o) => o.sink === sink).map((o) => ({ at: atText(o.at), ...o.output }));
 }
 
-function portItems(result: VirtualRunResult, ref: string): Record<string, unknown>[] {
+function portItems(result: RunResult, ref: string): Record<string, unknown>[] {
   const dot = ref.indexOf('.');
   const node = dot < 0 ? ref : ref.slice(0, dot);
   const port = dot < 0 ? '' : ref.slice(dot + 1);
@@ -75,7 +75,7 @@ function portItems(result: VirtualRunResult, ref: string): Record<string, unknow
 }
 
 /** A whole `expect:` block for a test with none: every sink of the pipeline and what it sent. */
-function expectBlock(graph: PipelineGraph, result: VirtualRunResult, indent: string): string[] {
+function expectBlock(graph: PipelineGraph, result: RunResult, indent: string): string[] {
   const sinks = [...graph.nodes.values()].filter((n) => n.kind === 'sink' && n.enabled).map((n) => n.id);
   const lines = [`${indent}expect:`];
   for (const sink of sinks) lines.push(`${indent}  - sink: ${sink}`, ...outputLines(sinkItems(result, sink), `${indent}    `));
@@ -89,7 +89,7 @@ function pairOf(map: YAMLMap, key: string): Pair | undefined {
 export interface UpdateTarget {
   readonly name: string;
   readonly graph: PipelineGraph;
-  readonly result: VirtualRunResult;
+  readonly result: RunResult;
 }
 
 /**
