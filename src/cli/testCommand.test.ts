@@ -220,6 +220,49 @@ describe('chatflow test', () => {
     expect(r.code).toBe(78);
   });
 
+  it('platform events and recordings become the events the harness is fed', async () => {
+    await writeFile(join(dir, 'rec.jsonl'), [
+      '{"kind":"chat","id":"r-1","platform":"kick","channel":"c","author":{"id":"1","login":"zed","displayName":"Zed","roles":[],"badges":{}},"text":"!cv cutoff 0.4","emotes":[],"ts":1000,"action":false,"firstMessage":true,"receivedAt":1}',
+      '',
+      '{"kind":"chat","id":"r-2","platform":"kick","channel":"c","author":{"id":"1","login":"zed","displayName":"Zed","roles":[],"badges":{}},"text":"hi","emotes":[],"ts":1750,"action":false,"firstMessage":false,"receivedAt":2}',
+    ].join('\n'));
+    const r = await run(['events.test.yaml'], {
+      'events.test.yaml': [
+        'pipeline: pipeline.yaml',
+        'tests:',
+        '  one:',
+        '    inputs:',
+        '      - { at: 3s, event: raid, user: friend, data: { viewers: 50 } }',
+        '      - { at: 1s, file: rec.jsonl, source: demo }',
+        '    expect: [{ sink: synth, match: contains, outputs: [{ at: 1.010s, value: 0.4 }] }]',
+        '',
+      ].join('\n'),
+    });
+    expect(r.code).toBe(0);
+    expect(r.calls[0]?.inputs.map((i) => [i.at, i.source, i.event.kind, 'id' in i.event ? i.event.id : ''])).toEqual([
+      [3000, undefined, 'platform', 't-1'],
+      [1000, 'demo', 'chat', 'r-1'],
+      [1750, 'demo', 'chat', 'r-2'],
+    ]);
+    expect(r.calls[0]?.inputs[0]?.event).toMatchObject({ type: 'raid', author: { login: 'friend' }, data: { viewers: 50 }, platform: 'twitch' });
+  });
+
+  it('a recording that is missing or holds a line that is not an event is a config error at its input', async () => {
+    await writeFile(join(dir, 'broken.jsonl'), '{"kind":"chat"}\n');
+    const r = await run(['recs.test.yaml'], {
+      'recs.test.yaml': 'pipeline: pipeline.yaml\ntests:\n  one:\n    inputs:\n      - { file: nowhere.jsonl }\n      - { file: broken.jsonl }\n    expect: [{ counts: { cv.in: 0 } }]\n',
+    });
+    expect(r.err).toBe(
+      [
+        'recs.test.yaml:5:17: error: Recording not found: nowhere.jsonl (at tests.one.inputs[0].file)',
+        'recs.test.yaml:6:17: error: Line 1 of broken.jsonl is not an event as the `file` sink writes them (at tests.one.inputs[1].file)',
+        'recs.test.yaml: 2 error(s); no test ran.',
+        '',
+      ].join('\n'),
+    );
+    expect(r.code).toBe(78);
+  });
+
   it('a missing test file or pipeline is a config error (78), and the other files still run', async () => {
     const r = await run(['nope.test.yaml', 'ok.test.yaml', 'lost.test.yaml'], {
       'ok.test.yaml': PASSING,
