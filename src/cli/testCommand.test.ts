@@ -9,6 +9,7 @@ import { captureIo } from '../../test/support/commandIo.js';
 import { until } from '../../test/support/poll.js';
 import { tempDirs } from '../../test/support/tempDirs.js';
 import { defaultRegistry } from '../components.js';
+import { PipelineError } from '../core/errors.js';
 import type { ChatEvent } from '../core/events.js';
 import type { NodeMetricsSnapshot } from '../core/metrics.js';
 import type { RunResult, VirtualRunOptions } from '../testing/harness.js';
@@ -261,6 +262,37 @@ describe('chatflow test', () => {
       ].join('\n'),
     );
     expect(r.code).toBe(78);
+  });
+
+  it('an input for a disabled source is a config error; a run that throws fails its test, and a config refusal at start is exit 78', async () => {
+    const disabled = await run(['off.test.yaml'], {
+      'off.test.yaml': 'pipeline: pipeline.yaml\nenv: { DEMO_ON: "false" }\ntests:\n  one:\n    inputs: [{ user: ann, text: hi, source: demo }]\n    expect: [{ counts: { cv.in: 0 } }]\n',
+    });
+    expect(disabled.err).toBe(
+      'off.test.yaml:5:45: error: Source "demo" is disabled in the pipeline; enable it through the test\'s `env` (at tests.one.inputs[0].source)\noff.test.yaml: 1 error(s); no test ran.\n',
+    );
+    expect(disabled.code).toBe(78);
+
+    const failing = async (error: Error) => {
+      const t = captureIo();
+      const code = await testCommand(['ok.test.yaml'], { watch: false, update: true }, t.io, {
+        runVirtual: async () => {
+          throw error;
+        },
+        registry: defaultRegistry(),
+        now: () => 0,
+        cwd: dir,
+      });
+      return { code, out: t.out(), err: t.err() };
+    };
+    await writeFile(join(dir, 'ok.test.yaml'), PASSING);
+    const broke = await failing(new Error('The pipeline did not stop.'));
+    expect(broke.out).toBe('ok.test.yaml\n  ✗ a viewer moves cutoff  0.000s virtual, 0 ms\n      ok.test.yaml:3:3: the run failed: The pipeline did not stop.\n1 test: 0 passed, 1 failed.\n');
+    expect(broke.code).toBe(1);
+    expect(await readFile(join(dir, 'ok.test.yaml'), 'utf8')).toBe(PASSING);
+    const refused = await failing(new PipelineError('ERR_CONFIG_INVALID', 'config', 'Sink "synth" refused its config.'));
+    expect(refused.err).toBe('ok.test.yaml:3:3: error: Sink "synth" refused its config.\nok.test.yaml: 1 error(s); no test ran.\n');
+    expect(refused.code).toBe(78);
   });
 
   it('a missing test file or pipeline is a config error (78), and the other files still run', async () => {

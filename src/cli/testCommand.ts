@@ -84,7 +84,7 @@ function print(outcome: FileOutcome, io: CommandIo, totals: Totals): void {
 function update(outcome: FileOutcome, io: CommandIo, cwd: string): boolean {
   const graph = outcome.pipeline?.graph;
   if (graph === undefined || outcome.configErrors.length > 0) return false;
-  const targets = outcome.tests.map((t) => ({ name: t.name, graph, result: t.result }));
+  const targets = outcome.tests.flatMap((t) => (t.result === undefined ? [] : [{ name: t.name, graph, result: t.result }]));
   const result = updateText(outcome.loaded, targets);
   for (const line of result.written) io.stdout.write(`${outcome.file}: wrote ${line}\n`);
   for (const line of result.untouched) io.stdout.write(`${outcome.file}: left ${line} as written (--update never overwrites an expectation)\n`);

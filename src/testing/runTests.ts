@@ -33,8 +33,8 @@ export interface TestOutcome {
   readonly wallMs: number;
   /** One block per failed expectation, its first line naming where the expectation is written. */
   readonly failures: readonly (readonly string[])[];
-  /** What came out, for `--update`. */
-  readonly result: RunResult;
+  /** What came out, for `--update`; absent when the run itself failed. */
+  readonly result?: RunResult;
 }
 
 export interface FileOutcome {
@@ -50,8 +50,8 @@ export interface FileOutcome {
 }
 
 /** Where a path of the test file is, `file:line:col`. */
-function where(loaded: LoadedTestFile, path: Path): string {
-  const { line, col } = loaded.loaded.positions.positionAt(path, { key: false });
+function where(loaded: LoadedTestFile, path: Path, key = false): string {
+  const { line, col } = loaded.loaded.positions.positionAt(path, { key });
   return line > 0 ? `${loaded.file}:${line}:${col}` : loaded.file;
 }
 
@@ -95,6 +95,8 @@ function checkReferences(list: IssueList, base: Path, test: TestCase, graph: Pip
       list.error('unknown_node', [...base, 'inputs', i, 'source'], `No source "${input.source}" in the pipeline; its sources: ${sources.join(', ')}`, {
         suggestion: suggest(input.source, sources),
       });
+    } else if (!enabledSources.includes(input.source)) {
+      list.error('disabled_node', [...base, 'inputs', i, 'source'], `Source "${input.source}" is disabled in the pipeline; enable it through the test's \`env\``);
     }
   });
   (test.expect ?? []).forEach((entry, k) => {
@@ -274,7 +276,17 @@ export async function runTestFile(path: string, deps: TestDeps, file = path): Pr
   const outcomes: TestOutcome[] = [];
   for (const { name, test, graph, run } of prepared.tests) {
     const started = deps.now();
-    const result = await deps.runVirtual(run);
+    let result: RunResult;
+    try {
+      result = await deps.runVirtual(run);
+    } catch (err) {
+      // A component refusing its config at start, as `chatflow run` would: the file is at fault.
+      const at = where(loaded, ['tests', name], true);
+      if (err instanceof PipelineError && err.stage === 'config') return { ...outcome(outcomes), configErrors: [`${at}: error: ${err.message}`] };
+      const failure = [`${at}: the run failed: ${err instanceof Error ? err.message : String(err)}`];
+      outcomes.push({ name, passed: false, virtualMs: 0, wallMs: deps.now() - started, failures: [failure] });
+      continue;
+    }
     const wallMs = deps.now() - started;
     const failures = checkTest(loaded, name, test, graph, result);
     outcomes.push({ name, passed: failures.length === 0, virtualMs: result.endedAt, wallMs, failures, result });
