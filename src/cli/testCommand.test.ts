@@ -265,6 +265,14 @@ describe('chatflow test', () => {
   });
 
   it('an input for a disabled source is a config error; a run that throws fails its test, and a config refusal at start is exit 78', async () => {
+    const late = await run(['late.test.yaml'], {
+      'late.test.yaml': 'pipeline: pipeline.yaml\ntests:\n  one:\n    inputs: [{ at: 6s, user: ann, text: hi }]\n    until: 5s\n    expect: [{ counts: { cv.in: 0 } }]\n',
+    });
+    expect(late.err).toBe(
+      'late.test.yaml:4:20: error: This input comes after the test ends (`until: 5.000s`), so it would never be fed (at tests.one.inputs[0].at)\nlate.test.yaml: 1 error(s); no test ran.\n',
+    );
+    expect(late.code).toBe(78);
+
     const disabled = await run(['off.test.yaml'], {
       'off.test.yaml': 'pipeline: pipeline.yaml\nenv: { DEMO_ON: "false" }\ntests:\n  one:\n    inputs: [{ user: ann, text: hi, source: demo }]\n    expect: [{ counts: { cv.in: 0 } }]\n',
     });

@@ -85,6 +85,9 @@ function checkReferences(list: IssueList, base: Path, test: TestCase, graph: Pip
   const sources = of('source');
   const enabledSources = [...graph.nodes.values()].filter((n) => n.kind === 'source' && n.enabled).map((n) => n.id);
   test.inputs.forEach((input, i) => {
+    if (test.until !== undefined && input.at > test.until) {
+      list.error('invalid_value', [...base, 'inputs', i, 'at'], `This input comes after the test ends (\`until: ${formatTime(test.until)}\`), so it would never be fed`);
+    }
     if (input.source === undefined) {
       if (enabledSources.length === 0) {
         list.error('no_source', [...base, 'inputs', i], 'The pipeline has no enabled source to feed; enable one (its `enabled` in `env`) or name one with `source:`');
