@@ -362,6 +362,20 @@ describe('chatflow test --watch', () => {
 });
 
 describe('chatflow test --update', () => {
+  it('leaves a sink that sent more than 50 outputs out of a whole test, naming it; an entry for it writes them all', async () => {
+    const lines = Array.from({ length: 51 }, (_, i) => `      - { at: ${i + 1}s, user: u${i}, text: "!cv cutoff 0.5" }`);
+    const text = `pipeline: pipeline.yaml\ntests:\n  busy:\n    inputs:\n${lines.join('\n')}\n`;
+    const r = await run(['busy.test.yaml'], { 'busy.test.yaml': text }, { watch: false, update: true });
+    expect(r.err).toBe('busy.test.yaml: not updated: busy: synth (osc) sent 51 outputs, more than 50; add `- sink: synth` to the test to write them all\n');
+    expect(await readFile(join(dir, 'busy.test.yaml'), 'utf8')).toBe(`${text}    expect:\n`);
+    await writeFile(join(dir, 'busy.test.yaml'), `${text}    expect:\n      - sink: synth\n`);
+    const all = await run(['busy.test.yaml'], {}, { watch: false, update: true });
+    expect(all.out).toContain('busy.test.yaml: wrote busy: synth, 51 outputs\n');
+    // Times written as `2.010s` (2009.9999999999998 ms once parsed) match 2010 ms.
+    expect(all.out).toContain('  ✓ busy');
+    expect(all.code).toBe(0);
+  });
+
   const MISSING = `# Tests of the demo pipeline.
 pipeline: pipeline.yaml
 tests:
@@ -410,7 +424,7 @@ tests:
         outputs:
           - { value: 0.9 }   # wrong, but written: left alone
 `);
-    expect(r.out).toContain('upd.test.yaml: wrote fresh: every sink\n');
+    expect(r.out).toContain('upd.test.yaml: wrote fresh: synth, 1 output\n');
     expect(r.out).toContain('upd.test.yaml: wrote entry without outputs: cmds.cv, 1 output\n');
     expect(r.out).toContain('upd.test.yaml: wrote entry without outputs: synth, 1 output\n');
     expect(r.out).toContain('upd.test.yaml: left entry without outputs: expect[2] synth as written (--update never overwrites an expectation)\n');
