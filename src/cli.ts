@@ -1,5 +1,5 @@
 /**
- * `chatflow`: run | validate | graph | schema | migrate | reingest | tap | top | whatif | auth. Returns an exit code (src/cli/exitCodes.ts).
+ * `chatflow`: run | validate | test | whatif | graph | schema | migrate | reingest | tap | top | auth. Returns an exit code (src/cli/exitCodes.ts).
  */
 import { readFileSync } from 'node:fs';
 import { authCommand } from './cli/authCommand.js';
@@ -15,6 +15,9 @@ import { validateCommand } from './cli/validateCommand.js';
 import { whatIfCommand } from './cli/whatIfCommand.js';
 import { apiTarget } from './cli/apiClient.js';
 import { tapCommand } from './cli/tapCommand.js';
+import { testCommand } from './cli/testCommand.js';
+import { defaultRegistry } from './components.js';
+import { runVirtual } from './testing/virtualRun.js';
 import { topCommand } from './cli/topCommand.js';
 import { TOP_SORTS, type TopSort } from './cli/topTable.js';
 import { suggest } from './core/suggest.js';
@@ -58,6 +61,30 @@ Exit codes: 0 stopped cleanly (also by a signal during start-up: what had starte
 Exit codes: 0 valid, 1 warnings with --strict, 78 errors.`,
     options: { strict: { type: 'boolean' } },
     run: (p, v, io) => validateCommand(p[0] ?? 'pipeline.yaml', { strict: v.strict === true }, io),
+  },
+  test: {
+    summary: 'Run the tests of a pipeline (*.test.yaml) in virtual time: what its sinks would send, checked.',
+    usage: `chatflow test [files…] [--watch] [--update]
+
+  files     test files, or folders of them (default: the *.test.yaml files in the current folder)
+  --watch   run again whenever a test file, its pipeline or a file either reads is saved (Ctrl-C stops)
+  --update  write what came out into the expectations that are missing (a test without \`expect\`,
+            an entry with a sink or port and no \`outputs\`); never overwrites a written one
+
+Prints one line per test (✓ or ✗, virtual time, wall time), the difference for each failed
+expectation and a summary. See docs/testing.md.
+
+Exit codes: 0 every test passed, 1 some failed, 78 a test file or the pipeline it tests is invalid,
+64 no test files.`,
+    options: { watch: { type: 'boolean' }, update: { type: 'boolean' } },
+    stopsOnShutdown: true,
+    run: (p, v, io) =>
+      testCommand(
+        p,
+        { watch: v.watch === true, update: v.update === true },
+        io,
+        { runVirtual, registry: defaultRegistry(), now: () => performance.now(), cwd: process.cwd() },
+      ),
   },
   graph: {
     summary: 'Print the pipeline graph as Mermaid (default) or Graphviz dot.',

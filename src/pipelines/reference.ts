@@ -83,6 +83,11 @@ function renderComponent(def: ComponentDefinition): string[] {
   return lines;
 }
 
+/** The options table of one object schema (`| option | type | default | description |`). */
+export function renderOptionsTable(schema: z.ZodType): string[] {
+  return renderOptions(toJson(schema));
+}
+
 function toJson(schema: z.ZodType): JsonSchema {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
 }

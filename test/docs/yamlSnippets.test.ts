@@ -15,6 +15,8 @@ import { buildGraph } from '../../src/pipelines/graph.js';
 import { IssueList } from '../../src/pipelines/issues.js';
 import { type LoadedPipeline, loadText } from '../../src/pipelines/load.js';
 import { positionOfOffset } from '../../src/pipelines/positions.js';
+import { parseTestFile } from '../../src/testing/loadTestFile.js';
+import { prepareTests } from '../../src/testing/runTests.js';
 
 const ROOT = process.cwd();
 const registry = defaultRegistry();
@@ -47,8 +49,21 @@ function yamlBlocks(file: string): Snippet[] {
   return blocks;
 }
 
-/** Errors of a snippet that is a pipeline or a node; undefined when it is neither. */
+/**
+ * Errors of a test file snippet (`pipeline:` and `tests:`), checked as `chatflow test` checks
+ * one before running it (its pipeline relative to the repository root); undefined for others.
+ */
+function testFileErrors(snippet: Snippet): string[] | undefined {
+  if (!/^pipeline:/m.test(snippet.text) || !/^tests:/m.test(snippet.text)) return undefined;
+  const loaded = parseTestFile(snippet.text, snippet.file);
+  const { configErrors } = prepareTests(loaded, join(ROOT, 'snippet.test.yaml'), registry);
+  return configErrors.map((error) => `${snippet.file}:${snippet.line}: in this test file snippet: ${error}`);
+}
+
+/** Errors of a snippet that is a pipeline, a node or a test file; undefined when it is none. */
 function snippetErrors(snippet: Snippet): string[] | undefined {
+  const asTestFile = testFileErrors(snippet);
+  if (asTestFile !== undefined) return asTestFile;
   const loaded = loadText(snippet.text, { file: join(ROOT, snippet.file), env: readerEnv(snippet.text) });
   const root = loaded.doc.contents;
   if (!isMap(root)) return undefined;
@@ -146,7 +161,16 @@ describe('the YAML in the README and docs', () => {
     expect(readme.some((block) => block.text.includes('version: 1'))).toBe(true);
     expect(readme.some((block) => block.text.includes('type: moderate'))).toBe(true);
     expect(checked.some((block) => block.file === 'docs/components.md')).toBe(true);
+    expect(checked.some((block) => block.file === 'docs/testing.md' && block.text.startsWith('# yaml-language-server'))).toBe(true);
+    expect(readme.some((block) => block.text.includes('tests:'))).toBe(true);
     expect(checked.length).toBeGreaterThan(40);
+  });
+
+  it('catches a test file snippet that names a sink the pipeline lacks', () => {
+    const snippet = { file: 'README.md', line: 40, text: 'pipeline: pipeline.yaml\ntests:\n  t:\n    expect: [{ sink: synt, outputs: [] }]' };
+    expect(snippetErrors(snippet)).toEqual([
+      'README.md:40: in this test file snippet: README.md:4:22: error: No sink "synt" in the pipeline; its sinks: show, synth, overlay, state, history, metrics (at tests.t.expect[0].sink) Did you mean "synth"?',
+    ]);
   });
 
   it('catches a node snippet that names a missing file, at its line in the Markdown file', () => {

@@ -1,0 +1,98 @@
+/**
+ * A test's `inputs` as the events the harness feeds: chat lines and platform events made the
+ * way the platform sources make them, and recordings read the way `replay` reads them.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Author, ChatEvent, ChatflowEvent, PlatformEvent } from '../core/events.js';
+import { readRecording } from './recording.js';
+import type { VirtualInput } from './harness.js';
+import type { TestInput } from './testFileSchema.js';
+
+export interface InputProblem {
+  /** Index of the input in the test's `inputs`. */
+  readonly index: number;
+  readonly message: string;
+}
+
+export type BuiltInputs =
+  | { readonly ok: true; readonly inputs: readonly VirtualInput[] }
+  | { readonly ok: false; readonly problems: readonly InputProblem[] };
+
+function author(input: TestInput, login: string): Author {
+  return {
+    id: `id-${login}`,
+    login: login.toLowerCase(),
+    displayName: input.display_name ?? login,
+    roles: input.roles,
+    badges: {},
+  };
+}
+
+/**
+ * Builds the events of a test's inputs. Ids are `t-<n>` (n: the input's place in the list,
+ * from 1), so a test's events are the same every run; a recording keeps its own ids.
+ *
+ * @param testFile The test file, which `file` paths are relative to.
+ * @param startWallClock Epoch ms of virtual time 0, for each event's platform time `ts`.
+ */
+export function buildInputs(inputs: readonly TestInput[], testFile: string, startWallClock: number): BuiltInputs {
+  const out: VirtualInput[] = [];
+  const problems: InputProblem[] = [];
+  const seen = new Set<string>();
+  inputs.forEach((input, index) => {
+    const source = input.source === undefined ? {} : { source: input.source };
+    const id = `t-${index + 1}`;
+    const ts = startWallClock + input.at;
+    if (input.file !== undefined) {
+      const read = readRecordingFile(resolve(dirname(testFile), input.file), input.file);
+      if (typeof read === 'string') problems.push({ index, message: read });
+      else for (const { offset, event } of read) out.push({ at: input.at + offset, ...source, event });
+      return;
+    }
+    if (input.event !== undefined) {
+      const base = { kind: 'platform', type: input.event, id, platform: input.platform, channel: input.channel, ts, data: input.data, receivedAt: 0 } as const;
+      const event: PlatformEvent = input.user === undefined ? base : { ...base, author: author(input, input.user) };
+      out.push({ at: input.at, ...source, event });
+      return;
+    }
+    const login = input.user as string;
+    const firstMessage = input.first_message ?? !seen.has(login.toLowerCase());
+    seen.add(login.toLowerCase());
+    const chat: ChatEvent = {
+      kind: 'chat',
+      id,
+      platform: input.platform,
+      channel: input.channel,
+      author: author(input, login),
+      text: input.text ?? '',
+      emotes: [],
+      ts,
+      action: false,
+      firstMessage,
+      receivedAt: 0,
+      ...(input.bits === undefined ? {} : { bits: input.bits }),
+    };
+    out.push({ at: input.at, ...source, event: chat });
+  });
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, inputs: out };
+}
+
+/** The events of a recording with their distance from the first, or what is wrong with it. */
+function readRecordingFile(path: string, shown: string): { offset: number; event: ChatflowEvent }[] | string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return code === 'ENOENT' ? `Recording not found: ${shown}` : `Recording cannot be read: ${shown}`;
+  }
+  // The same reading as `chatflow whatif` and `replay`; a test refuses any line that is not an event.
+  const recording = readRecording(text);
+  const bad = recording.skipped[0];
+  if (bad !== undefined) {
+    return `Line ${bad.line} of ${shown} is not an event as the \`file\` sink writes them (${bad.reason})`;
+  }
+  if (recording.inputs.length === 0) return `Recording holds no events: ${shown}`;
+  return recording.inputs.map(({ at, event }) => ({ offset: at, event }));
+}
