@@ -100,32 +100,34 @@ export interface RedemptionRef {
   readonly broadcasterId: string;
 }
 
-export type PlatformEventType =
-  | 'subscription'
-  | 'gift'
-  | 'raid'
-  | 'cheer'
-  | 'message_deleted'
-  | 'user_banned'
-  | 'user_timed_out'
-  | 'chat_cleared'
-  | 'room_state'
-  | 'membership'
-  | 'super_chat'
-  | 'host'
+export const PLATFORM_EVENT_TYPES = [
+  'subscription',
+  'gift',
+  'raid',
+  'cheer',
+  'message_deleted',
+  'user_banned',
+  'user_timed_out',
+  'chat_cleared',
+  'room_state',
+  'membership',
+  'super_chat',
+  'host',
   // Twitch EventSub (`twitch_events`, docs/twitch.md):
-  | 'follow'
-  | 'redemption'
-  | 'redemption_update'
-  | 'poll'
-  | 'prediction'
-  | 'hype_train'
-  | 'ad_break'
-  | 'stream_online'
-  | 'stream_offline'
-  | 'shared_chat'
-  | 'announcement'
-  | 'user_messages_cleared';
+  'follow',
+  'redemption',
+  'redemption_update',
+  'poll',
+  'prediction',
+  'hype_train',
+  'ad_break',
+  'stream_online',
+  'stream_offline',
+  'shared_chat',
+  'announcement',
+  'user_messages_cleared',
+] as const;
+export type PlatformEventType = (typeof PLATFORM_EVENT_TYPES)[number];
 
 /** One entry of a list a platform event carries (a poll choice, a prediction outcome…). */
 export type PlatformItem = Readonly<Record<string, string | number | boolean | null>>;

@@ -3,23 +3,10 @@
  * `pipeline.test.schema.json` for editors and of the reference in docs/testing.md.
  */
 import { z } from 'zod';
-import { PLATFORMS, ROLES } from '../core/events.js';
+import { PLATFORM_EVENT_TYPES, PLATFORMS, ROLES } from '../core/events.js';
 import { duration } from '../core/units.js';
 
-export const PLATFORM_EVENT_TYPES = [
-  'subscription',
-  'gift',
-  'raid',
-  'cheer',
-  'message_deleted',
-  'user_banned',
-  'user_timed_out',
-  'chat_cleared',
-  'room_state',
-  'membership',
-  'super_chat',
-  'host',
-] as const;
+export { PLATFORM_EVENT_TYPES };
 
 export const MATCH_MODES = ['sequence', 'set', 'contains'] as const;
 export type MatchMode = (typeof MATCH_MODES)[number];
