@@ -3,7 +3,9 @@
  * PostgreSQL for ~5 s. The `history` sink (postgres, `when_full: block` by default) cannot keep
  * up, so the runtime pauses the `simulate` source instead of dropping: every chat message the
  * source emitted is stored exactly once, nothing is dropped as `buffer_full`, and the source's
- * paused time shows it was slowed. (`npm run bench backpressure` runs it for 25 s.)
+ * paused time shows it was slowed. The sink's buffer is 20 000 events here (200 000 by default) so
+ * that it congests within 5 s on a busy machine too. (`npm run bench backpressure` runs it for 25 s
+ * with the defaults.)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,7 +29,13 @@ afterAll(async () => {
 
 describe('backpressure: the default pipeline at rate: max into PostgreSQL', () => {
   it('stores every chat message the source emitted exactly once, drops none, and pauses the source', async () => {
-    const run = await runDefaultPipelineAtMax({ seconds: 5, dir, postgresUrl: server.url });
+    const run = await runDefaultPipelineAtMax({
+      seconds: 5,
+      dir,
+      postgresUrl: server.url,
+      // Small enough that the source outruns it within 5 s however busy the machine is.
+      historyBuffer: 20_000,
+    });
     const history = run.nodes.get('history');
     const demo = run.nodes.get('demo');
 

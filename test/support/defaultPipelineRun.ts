@@ -30,17 +30,26 @@ export interface DefaultPipelineRun {
 /**
  * @param options.postgresUrl A migrated database for `history`; without it the sink is taken
  *   out of the file (the same run without the history sink).
- * @param options.dir Scratch directory (the pipeline copy, dead letters).
+ * @param options.dir Scratch directory (the pipeline copy, dead letters, the disk buffer).
  */
 export async function runDefaultPipelineAtMax(options: {
   readonly seconds: number;
   readonly dir: string;
   readonly postgresUrl?: string;
+  /**
+   * `history`'s `buffer.max_events` instead of its default (200 000): a short run on a busy
+   * machine may emit fewer than that, and never congest the sink.
+   */
+  readonly historyBuffer?: number;
 }): Promise<DefaultPipelineRun> {
   const pipeline = parse(await readFile(new URL('../../pipeline.yaml', import.meta.url), 'utf8')) as {
     sinks: Record<string, unknown>;
   };
   if (options.postgresUrl === undefined) delete pipeline.sinks.history;
+  else if (options.historyBuffer !== undefined) {
+    const history = pipeline.sinks.history as Record<string, unknown>;
+    history.buffer = { max_events: options.historyBuffer };
+  }
   const file = join(options.dir, options.postgresUrl === undefined ? 'pipeline-no-history.yaml' : 'pipeline.yaml');
   await writeFile(file, stringify(pipeline));
   const env = {
