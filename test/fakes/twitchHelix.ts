@@ -106,7 +106,8 @@ export interface FakeSubscription {
   readonly version: string;
   readonly condition: Record<string, string>;
   readonly created_at: string;
-  readonly transport: { method: 'websocket'; session_id: string; connected_at: string; disconnected_at?: string };
+  /** Moved to the new session by a `session_reconnect` handover. */
+  transport: { method: 'websocket'; session_id: string; connected_at: string; disconnected_at?: string };
   readonly cost: number;
   /** Who created it (not on the wire). */
   readonly clientId: string;
@@ -195,6 +196,8 @@ export class FakeTwitchHelix {
   readonly subscriptions = new Map<string, FakeSubscription>();
   /** Channel points redemptions, by id. */
   readonly redemptions = new Map<string, FakeRedemption>();
+  /** Redemption status updates asked for (`PATCH …/redemptions`): ids, reward, status and the answer. */
+  readonly patches: { ids: string[]; rewardId: string; status: string; answer: number }[] = [];
   /** Chat messages sent through `POST /chat/messages`. */
   readonly chatMessages: { broadcaster_id: string; sender_id: string; message: string }[] = [];
   /** Set by a fake EventSub server; without it any `session_id` counts as connected. */
@@ -542,38 +545,44 @@ export class FakeTwitchHelix {
     }
     if (path === '/eventsub/subscriptions') return this.#subscriptions(method, params, json, record, ok, fail);
     if (method === 'PATCH' && path === '/channel_points/custom_rewards/redemptions') {
-      if (!hasScope(['channel:manage:redemptions'])) return fail(401, 'Unauthorized', 'Missing scope: channel:manage:redemptions');
+      // Every answer of this route is also kept in `patches` (after the auth and 429 checks).
+      const answer = (status: number, body: unknown, headers: Record<string, string>) => {
+        this.patches.push({ ids: repeated.id ?? [], rewardId: params.reward_id ?? '', status: String(json?.status ?? ''), answer: status });
+        return send(status, body, headers);
+      };
+      const refuse = (status: number, error: string, message: string) => answer(status, { error, status, message }, limits(RATE_LIMIT - 1));
+      if (!hasScope(['channel:manage:redemptions'])) return refuse(401, 'Unauthorized', 'Missing scope: channel:manage:redemptions');
       if (params.broadcaster_id !== record.user.id) {
-        return fail(403, 'Forbidden', 'The broadcaster_id must match the user in the OAuth token.');
+        return refuse(403, 'Forbidden', 'The broadcaster_id must match the user in the OAuth token.');
       }
       const status = json?.status;
-      if (status !== 'FULFILLED' && status !== 'CANCELED') return fail(400, 'Bad Request', 'status must be FULFILLED or CANCELED');
+      if (status !== 'FULFILLED' && status !== 'CANCELED') return refuse(400, 'Bad Request', 'status must be FULFILLED or CANCELED');
       const ids = repeated.id ?? [];
-      if (ids.length === 0 || ids.length > 50 || !params.reward_id) return fail(400, 'Bad Request', 'reward_id and 1 to 50 id are required');
+      if (ids.length === 0 || ids.length > 50 || !params.reward_id) return refuse(400, 'Bad Request', 'reward_id and 1 to 50 id are required');
       const found = ids.map((id) => this.redemptions.get(id));
       const foreign = found.find((r) => r !== undefined && r.rewardOwner !== clientId);
       if (foreign) {
         const s = this.#sample('helix-update-redemption-status-403');
-        return send(s.status, s.body, limits(RATE_LIMIT - 1));
+        return answer(s.status, s.body, limits(RATE_LIMIT - 1));
       }
       const updatable = found.filter(
         (r): r is FakeRedemption => r !== undefined && r.status === 'UNFULFILLED' && r.reward.id === params.reward_id,
       );
       if (updatable.length === 0) {
         const s = this.#sample('helix-update-redemption-status-404');
-        return send(s.status, s.body, limits(RATE_LIMIT - 1));
+        return answer(s.status, s.body, limits(RATE_LIMIT - 1));
       }
       for (const r of updatable) {
         r.status = status;
         this.eventSub?.redemptionUpdated?.(r);
       }
-      return ok(200, {
+      return answer(200, {
         data: updatable.map(({ rewardOwner: _owner, ...r }) => ({
           broadcaster_name: record.user.display_name,
           broadcaster_login: record.user.login,
           ...r,
         })),
-      });
+      }, limits(RATE_LIMIT - 1));
     }
     if (method === 'POST' && path === '/chat/messages') {
       const body = json ?? {};

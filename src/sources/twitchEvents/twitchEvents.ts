@@ -10,6 +10,7 @@ import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS, type SourceHealth } from '../../core/metrics.js';
 import type { TwitchAccountRole, TwitchAuth } from '../../core/twitchAuth.js';
+import { tokenFailure } from '../../resources/twitch/index.js';
 import { RecentIds } from '../shared/recentIds.js';
 import { CHAT_GROUPS, type TwitchEventsConfig } from './config.js';
 import { RawEventSubListener } from './listener.js';
@@ -112,11 +113,11 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
       settler?.stop();
       listener?.stop();
     };
+    // The runtime logs the error once ('Source failed and will not be restarted.') and alerts.
     const fail = (err: PipelineError) => {
       if (stopped) return;
       stop();
       report('failed');
-      log.error({ err }, 'Twitch EventSub failed; not retrying.');
       subscriber.error(err);
     };
 
@@ -124,26 +125,23 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
       fail(new SourceFatalError(id, 'Twitch is not signed in: run `chatflow auth twitch` (the `twitch_events` source needs the broadcaster\'s token).'));
       return stop;
     }
-    const accountFor = (role: TwitchAccountRole) => auth.account(role);
-    const broadcaster = accountFor('broadcaster');
     const chatRole = config.chat_account;
-    const chatUser = usesChat ? accountFor(chatRole) : broadcaster;
-    if (broadcaster === undefined || chatUser === undefined) {
-      const role = broadcaster === undefined ? 'broadcaster' : chatRole;
-      fail(new SourceFatalError(id, `No Twitch ${role} account is signed in: run \`chatflow auth twitch${role === 'bot' ? ' --bot' : ''}\`.`));
-      return stop;
-    }
+    // A token missing, revoked or expired, now or later, fails the node for good with the reason
+    // (the sign-in service's, naming `chatflow auth twitch`): no restart loop.
     for (const role of new Set<TwitchAccountRole>(['broadcaster', usesChat ? chatRole : 'broadcaster'])) {
-      const watch = auth.status(role).subscribe((status) => {
-        if (status.state !== 'ok') {
-          fail(new SourceFatalError(id, `The Twitch ${role} token cannot be used (${status.reason}): run \`chatflow auth twitch${role === 'bot' ? ' --bot' : ''}\`.`));
-        }
-      });
+      const watch = tokenFailure(auth, role, id).subscribe({ error: (err: PipelineError) => fail(err) });
       // A status that is already bad fails the node before `subscribe` returns.
       if (stopped) watch.unsubscribe();
       else watches.push(watch);
     }
     if (stopped) return stop;
+    const broadcaster = auth.account('broadcaster');
+    const chatUser = usesChat ? auth.account(chatRole) : broadcaster;
+    if (broadcaster === undefined || chatUser === undefined) {
+      const role = broadcaster === undefined ? 'broadcaster' : chatRole;
+      fail(new SourceFatalError(id, `No Twitch ${role} account is signed in: run \`chatflow auth twitch${role === 'bot' ? ' --bot' : ''}\`.`));
+      return stop;
+    }
 
     const specs: { spec: SubscriptionSpec; chat: boolean }[] = config.events.flatMap((group) =>
       GROUP_SUBSCRIPTIONS[group].map((spec) => ({ spec, chat: CHAT_GROUPS.includes(group) })),
