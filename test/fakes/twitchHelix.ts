@@ -62,8 +62,11 @@ export interface DeviceScript {
   readonly pending?: number;
   /** Of those, which poll numbers (1-based) answer `slow_down` instead. */
   readonly slowDownAt?: readonly number[];
-  /** approve (tokens), deny (the user clicked Decline), expire (the code ran out). */
-  readonly outcome?: 'approve' | 'deny' | 'expire';
+  /**
+   * approve (tokens), deny (the user clicked Decline), expire (the code ran out); `wait`: pending
+   * until the test approves the code it was shown ({@link FakeTwitchHelix.approve}).
+   */
+  readonly outcome?: 'approve' | 'deny' | 'expire' | 'wait';
   /** Seconds, in the device response; default 5 (Twitch's). */
   readonly interval?: number;
   /** Seconds, in the device response; default 1800. */
@@ -78,6 +81,8 @@ interface DeviceCode {
   readonly script: Required<Omit<DeviceScript, 'slowDownAt'>> & { slowDownAt: readonly number[] };
   polls: number;
   used: boolean;
+  /** Who approved it on the activation page (outcome `wait`). */
+  approvedBy?: FakeTwitchUser;
 }
 
 interface AccessRecord {
@@ -258,6 +263,17 @@ export class FakeTwitchHelix {
     this.#scripts.push(script);
   }
 
+  /**
+   * The user opens the activation page, enters `userCode` and clicks Authorize (a code whose
+   * script is `outcome: 'wait'`); false when no such code is waiting.
+   */
+  approve(userCode: string, user: FakeTwitchUser = FAKE_STREAMER): boolean {
+    const device = [...this.#devices.values()].find((d) => d.userCode === userCode && !d.used);
+    if (device === undefined) return false;
+    device.approvedBy = user;
+    return true;
+  }
+
   /** Gives `user` a token pair as if they had signed in, for tests that start signed in. */
   signIn(user: FakeTwitchUser, scopes: readonly string[], clientId = FAKE_CLIENT_ID): TokenPair {
     return this.#issue(user, clientId, scopes);
@@ -430,13 +446,17 @@ export class FakeTwitchHelix {
           const s = this.#sample('oauth-device-poll-pending');
           return send(s.status, s.body);
         }
-        if (device.script.outcome !== 'approve') {
+        if (device.script.outcome === 'wait' && device.approvedBy === undefined) {
+          const s = this.#sample('oauth-device-poll-pending');
+          return send(s.status, s.body);
+        }
+        if (device.script.outcome === 'deny' || device.script.outcome === 'expire') {
           device.used = true;
           const s = this.#sample('oauth-device-poll-invalid');
           return send(s.status, s.body);
         }
         device.used = true;
-        const pair = this.#issue(device.script.user, device.clientId, device.scopes);
+        const pair = this.#issue(device.approvedBy ?? device.script.user, device.clientId, device.scopes);
         const s = this.#sample('oauth-device-poll-success');
         return send(s.status, {
           ...(s.body as object),

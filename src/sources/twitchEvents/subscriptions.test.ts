@@ -26,7 +26,7 @@ describe('subscriptions', () => {
     expect([...NORMALIZED_TYPES].filter((t) => !types.includes(t))).toEqual([]);
   });
 
-  it('scopes: from the EventSub table, per account (the chat account for chat groups); manage first for settled rewards', () => {
+  it('scopes: from the EventSub table, per account (the chat account for chat groups); manage instead of read for settled rewards', () => {
     expect(twitchEventsScopes(TwitchEventsConfig.parse({ events: ['follows', 'raids', 'chat', 'moderation'], chat_account: 'bot' }))).toEqual([
       { account: 'broadcaster', anyOf: ['moderator:read:followers'], why: 'twitch_events: reads channel.follow' },
       {
@@ -38,8 +38,11 @@ describe('subscriptions', () => {
     const read = ['channel:read:redemptions', 'channel:manage:redemptions'];
     expect(twitchEventsScopes(TwitchEventsConfig.parse({ events: ['redemptions'] })).map((n) => n.anyOf)).toEqual([read]);
     const settled = twitchEventsScopes(TwitchEventsConfig.parse({ events: ['redemptions'], rewards: { a: 'cv a {input}' } }));
-    expect(settled.map((n) => n.anyOf)).toEqual([['channel:manage:redemptions'], read]);
-    // What sign-in requests for it: manage alone, which also reads.
+    expect(settled.map((n) => n.anyOf)).toEqual([['channel:manage:redemptions']]);
+    expect(twitchEventsScopes(TwitchEventsConfig.parse({ events: ['redemptions', 'cheers'], rewards: { a: 'cv a {input}' } })).map((n) => n.anyOf)).toEqual([
+      ['channel:manage:redemptions'],
+      ['bits:read'],
+    ]);
     expect(scopesToRequest(settled.map((n) => ({ ...n, node: 'events' })), 'broadcaster')).toEqual(['channel:manage:redemptions']);
     expect(twitchEventsScopes(TwitchEventsConfig.parse({ events: ['redemptions'], rewards: { a: 'cv a {input}' }, settle: false })).map((n) => n.anyOf)).toEqual([read]);
   });

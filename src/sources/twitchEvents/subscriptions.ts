@@ -84,17 +84,18 @@ export const GROUP_SUBSCRIPTIONS: Readonly<Record<EventGroup, readonly Subscript
 /**
  * The scopes a `twitch_events` node needs, for `chatflow auth twitch` and `--check`: those of the
  * EventSub types its groups subscribe to (the one table, resources/twitch), on the broadcaster's
- * token or, for the chat groups, on `chat_account`'s; and `channel:manage:redemptions` first when
- * it settles the redemptions of `rewards` (it also satisfies reading them, so no second scope).
+ * token or, for the chat groups, on `chat_account`'s. A node that settles the redemptions of
+ * `rewards` needs `channel:manage:redemptions` instead of the read scope (it reads them too).
  */
 export function twitchEventsScopes(config: TwitchEventsConfig): TwitchScopeNeed[] {
   const settling = config.settle && Object.keys(config.rewards).length > 0;
   const needs: TwitchScopeNeed[] = settling
-    ? [{ account: 'broadcaster', anyOf: HELIX_SCOPES.manageRedemptions, why: 'twitch_events: settles redemptions of `rewards` (fulfil or refund)' }]
+    ? [{ account: 'broadcaster', anyOf: HELIX_SCOPES.manageRedemptions, why: 'twitch_events: reads and settles redemptions of `rewards` (fulfil or refund)' }]
     : [];
+  const read = config.events.filter((g) => !(settling && g === 'redemptions'));
   const roleOf = (group: EventGroup): TwitchAccountRole => (CHAT_GROUPS.includes(group) ? config.chat_account : 'broadcaster');
   for (const role of new Set<TwitchAccountRole>(['broadcaster', config.chat_account])) {
-    const types = config.events.filter((g) => roleOf(g) === role).flatMap((g) => GROUP_SUBSCRIPTIONS[g].map((spec) => spec.type));
+    const types = read.filter((g) => roleOf(g) === role).flatMap((g) => GROUP_SUBSCRIPTIONS[g].map((spec) => spec.type));
     for (const need of eventSubScopeNeeds(types, role)) needs.push({ ...need, why: `twitch_events: ${need.why}` });
   }
   return needs;

@@ -175,7 +175,9 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
         return;
       }
       if (active.size + broken.size < specs.length) return;
-      report(broken.size > 0 ? 'stale' : 'live');
+      const next = broken.size > 0 ? 'stale' : 'live';
+      if (next === 'live' && health !== 'live') log.info({ subscriptions: active.size }, 'Twitch EventSub live.');
+      report(next);
     };
 
     const emit = (event: ChatEvent | PlatformEvent, sharedId: string | undefined) => {
