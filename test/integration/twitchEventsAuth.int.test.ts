@@ -48,7 +48,8 @@ afterEach(async () => {
 
 const refreshes = () => twitch.helix.requests.filter((r) => r.path === '/oauth2/token' && r.params.grant_type === 'refresh_token').length;
 
-async function run(options: { revokeFirst: boolean; validation: VirtualTimeScheduler }) {
+async function run(options: { revokeFirst: boolean; validation: VirtualTimeScheduler; scopes?: readonly string[] }) {
+  const scopes = options.scopes ?? SCOPES;
   const dir = await dirs.make('chatflow-twitch-events-auth-');
   const file = join(dir, 'pipeline.yaml');
   const endpoints = twitch.helix.endpoints;
@@ -73,12 +74,12 @@ sinks:
   keep: { type: collect, inputs: [events] }
 `,
   );
-  const pair = twitch.helix.signIn(FAKE_STREAMER, SCOPES);
+  const pair = twitch.helix.signIn(FAKE_STREAMER, scopes);
   await new TwitchTokenStore(tokenFileIn(dir)).save('broadcaster', {
     clientId: FAKE_CLIENT_ID,
     userId: FAKE_STREAMER.id,
     login: FAKE_STREAMER.login,
-    scopes: SCOPES,
+    scopes,
     accessToken: pair.accessToken,
     refreshToken: pair.refreshToken,
     expiresIn: 14124,
@@ -103,7 +104,7 @@ sinks:
   });
   opened = { runtime, auth };
   const alerts = () => (collected.get('alerts') ?? []).filter((e): e is AlertEvent => e.kind === 'alert');
-  return { runtime, auth, pair, alerts, log: () => log, refreshes: () => refreshes() - refreshesBefore };
+  return { runtime, auth, pair, alerts, collected, log: () => log, refreshes: () => refreshes() - refreshesBefore };
 }
 
 /** Failed with the service's reason, alerted, asked Twitch once, never restarted, no token logged. */
@@ -145,5 +146,15 @@ describe('twitch_events and its token', () => {
     validation.flush();
     await expectFailedForGood(r);
     await until('its socket closed', () => twitch.current === undefined);
+  });
+
+  it('a scope the token lacks (bits:read for cheers): stale, the follows still arrive, no request for what cannot work', async () => {
+    const r = await run({ revokeFirst: false, validation: new VirtualTimeScheduler(), scopes: ['moderator:read:followers'] });
+    await until('stale', () => r.runtime.metrics.get('events')?.status === 'stale', { timeoutMs: 15_000, detail: r.log });
+    expect(twitch.enabled().map((s) => s.type)).toEqual(['channel.follow']);
+    twitch.notifySample('channel.follow');
+    await until('the follow', () => (r.collected.get('keep') ?? []).length === 1);
+    expect(r.log()).toContain('EventSub subscription refused; the other events carry on.');
+    expect(r.refreshes()).toBe(0);
   });
 });

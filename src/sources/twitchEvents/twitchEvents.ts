@@ -5,7 +5,7 @@
  */
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { CommandOutcomes } from '../../core/commandOutcomes.js';
-import { type PipelineError, SourceFatalError } from '../../core/errors.js';
+import { type PipelineError, SourceFatalError, TwitchAuthError } from '../../core/errors.js';
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS, type SourceHealth } from '../../core/metrics.js';
@@ -251,6 +251,15 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
     l.onSubscriptionCreateFailure((sub, err) => {
       const known = types.get(sub);
       if (known === undefined || stopped) return;
+      if (err instanceof TwitchAuthError) {
+        // The sign-in service refuses before asking Twitch: a scope the token lacks is that
+        // subscription's loss only; a missing or dead token fails the node through tokenFailure.
+        if (err.reason !== 'scope') return;
+        broken.set(known.type, 'the token lacks the scope');
+        log.warn({ err, type: known.type }, 'EventSub subscription refused; the other events carry on.');
+        updateHealth();
+        return;
+      }
       const code = (err as { statusCode?: unknown }).statusCode;
       if (code === 401) {
         fail(new SourceFatalError(id, 'Twitch refused the token (401) while subscribing: run `chatflow auth twitch`.', { cause: err }));
