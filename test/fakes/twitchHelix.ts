@@ -291,8 +291,8 @@ export class FakeTwitchHelix {
     if (record) record.expiresAt = 0;
   }
 
-  /** The next `count` Helix calls answer 429 with `Ratelimit-Reset` = `resetEpochS`. */
-  rateLimit(count: number, resetEpochS: number): void {
+  /** The next `count` Helix calls answer 429 with `Ratelimit-Reset` = `resetEpochS` (default: in a second). */
+  rateLimit(count: number, resetEpochS = Math.ceil(fakeTwitchNow() / 1000) + 1): void {
     this.#rateLimited = count;
     this.#rateLimitReset = resetEpochS;
   }

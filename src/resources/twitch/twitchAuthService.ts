@@ -48,8 +48,8 @@ export function twurpleLogger(logger: Logger) {
   return {
     minLevel: 'warning',
     custom: (level: number, message: string) => {
-      if (level <= 1) logger.error({ twurple: message }, 'twurple reported an error.');
-      else logger.warn({ twurple: message }, 'twurple reported a problem.');
+      if (level <= 1) logger.error({ twurple: message }, 'Twitch client library (twurple) reported an error.');
+      else logger.warn({ twurple: message }, 'Twitch client library (twurple) reported a problem.');
     },
   };
 }

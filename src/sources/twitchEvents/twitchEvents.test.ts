@@ -288,7 +288,7 @@ describe('redemptions as commands: settled through Helix', () => {
     await live(run);
     run.fake.notifySample('channel.channel_points_custom_reward_redemption.add', { id: 'r-1' });
     await until('the redemption', () => run.events.length === 1);
-    run.fake.helix.rateLimit(1, Math.ceil(Date.now() / 1000) + 1);
+    run.fake.helix.rateLimit(1);
     outcomes.report({ redemption: { id: 'r-1', rewardId: '92af127c-7326-4483-a52b-b0da0be61c01', broadcasterId: '1971641' }, outcome: 'applied', reason: 'applied' });
     await until('settled after the 429', () => run.fake.patches.length === 1, { timeoutMs: 10_000 });
     expect(run.fake.helix.requests.filter((r) => r.path.endsWith('/channel_points/custom_rewards/redemptions')).map((r) => r.status)).toEqual([429, 200]);

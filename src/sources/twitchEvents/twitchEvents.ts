@@ -232,7 +232,7 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
         {
           apiClient: api,
           url: auth.endpoints.eventsubWs,
-          logger: { minLevel: 'info', custom: (level, message) => (level <= 2 ? log.debug({ twurple: message }, 'twurple EventSub says.') : log.trace({ twurple: message }, 'twurple EventSub says.')) },
+          logger: { minLevel: 'info', custom: (level, message) => (level <= 2 ? log.debug({ twurple: message }, 'Twitch EventSub client (twurple) message.') : log.trace({ twurple: message }, 'Twitch EventSub client (twurple) message.')) },
         },
         onNotification,
       );
