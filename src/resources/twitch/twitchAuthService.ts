@@ -90,6 +90,10 @@ export class TwitchAuthService implements TwitchAuth {
           this.#log.error({ err, account: role, file: options.store.file }, 'Refreshed Twitch token could not be stored.');
         }
       },
+      reload: async (role) => {
+        const token = (await options.store.read()).tokens[role];
+        return token?.clientId === options.clientId ? token : undefined;
+      },
       onFailure: (role, error) => {
         this.#log.error({ account: role, reason: error.reason, err: error }, 'Twitch token cannot be used; sign in again.');
         this.#status.get(role)?.next({ state: 'failed', reason: error.message });
