@@ -256,5 +256,7 @@ describe('tokenFailure', () => {
     expect(seen).toHaveLength(1);
     expect((seen[0] as Error).message).toContain('chatflow auth twitch --bot');
     expect(((seen[0] as Error).cause as TwitchAuthError).reason).toBe('missing');
+    // Not the reason again: pino writes a message followed by its causes'.
+    expect(((seen[0] as Error).cause as Error).message).toBe('Twitch bot token missing');
   });
 });

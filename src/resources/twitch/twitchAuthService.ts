@@ -191,9 +191,11 @@ export function tokenFailure(auth: TwitchAuth, role: TwitchAccountRole, node: st
         take(1),
       )
       .subscribe((s) => {
+        // The reason is the message (what `/health` and `chatflow top` show); the cause says
+        // only which token, so the log (pino joins messages with causes) does not repeat it.
         subscriber.error(
           new SourceFatalError(node, s.reason, {
-            cause: new TwitchAuthError(role, s.state === 'missing' ? 'missing' : 'revoked', s.reason),
+            cause: new TwitchAuthError(role, s.state === 'missing' ? 'missing' : 'revoked', `Twitch ${role} token ${s.state}`),
           }),
         );
       }),
