@@ -153,7 +153,7 @@ export interface FakeRequest {
 }
 
 /** The scopes each EventSub type needs on the token, any one of (reference §2), as the fake checks them. */
-const SUBSCRIPTION_SCOPES: Readonly<Record<string, readonly string[]>> = {
+export const SUBSCRIPTION_SCOPES: Readonly<Record<string, readonly string[]>> = {
   'channel.chat.message': ['user:read:chat'],
   'channel.chat.message_delete': ['user:read:chat'],
   'channel.chat.clear': ['user:read:chat'],
