@@ -72,7 +72,7 @@ async function overTheWire(dir: string, round: number): Promise<{ perSecond: num
   await writeFile(file, PIPELINE);
   const runtime = await startPipeline(loadPipeline(file, { registry: defaultRegistry(), env: {} }), {
     logger: silentLogger(),
-    resources: { baseDir: dir, instance: 'bench', services: new Services([provide(TWITCH_AUTH, testTwitchAuth(fake.port))]) },
+    resources: { baseDir: dir, instance: 'bench', services: new Services([provide(TWITCH_AUTH, testTwitchAuth(fake.helix))]) },
   });
   try {
     while (fake.enabled().length < 2) await new Promise((r) => setTimeout(r, 5));

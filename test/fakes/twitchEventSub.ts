@@ -1,22 +1,17 @@
 /**
- * A fake Twitch EventSub: the WebSocket transport and the Helix calls a twurple client makes for
- * it, on one random port (all interfaces, so both `localhost` and `127.0.0.1` reach it), following
- * twitch-eventsub.md §8. Point twurple at it with `new ApiClient({ authProvider, mockServerPort })`:
- * Helix then goes to `http://localhost:<port>/mock/…` (`/eventsub/subscriptions` without `/mock`)
- * and `EventSubWsListener` to `ws://127.0.0.1:<port>/ws`.
+ * A fake Twitch EventSub WebSocket (twitch-eventsub.md §8), attached to the fake Twitch OAuth +
+ * Helix of twitchHelix.ts on its port: twurple 7.4's `mockServerPort` sends Helix calls to
+ * `http://localhost:<port>/mock/…` and `EventSubWsListener` to `ws://127.0.0.1:<port>/ws`, so
+ * both must be one server. The Helix fake serves the subscriptions (`POST` 202/400/403/409,
+ * `GET`, `DELETE`: its tokens, scopes and sessions decide) and the redemption status `PATCH`
+ * (200/404/403, 429 mode); this file serves only the socket and tells the Helix fake which
+ * sessions are connected, and sends a `…redemption.update` when the Helix fake settles one.
  *
  * - `/ws`: `session_welcome` at once (fresh session id, `reconnect_url: null`), `session_keepalive`
  *   whenever nothing else went out for the keepalive time, WebSocket pings; any data frame from
  *   the client is answered with a close 4001; optionally 4003 when no subscription arrives in time.
- * - `POST /eventsub/subscriptions` (also `/helix/…`, `/mock/…`): needs `Authorization: Bearer` and
- *   `Client-Id`, `transport.method: websocket` and a connected `session_id`; 409 for a duplicate
- *   on the same session, 403 for a type the token "lacks the scope" for; 202 with the websocket shape
- *   and the id every notification for it then carries. `GET` lists, `DELETE ?id=` 204/404.
  * - A session that closes (other than by the reconnect handover) disables its subscriptions, so
  *   the client has to subscribe again on its next session.
- * - `PATCH /mock/channel_points/custom_rewards/redemptions`: 200 (then a `…redemption.update`
- *   notification), 404 when the redemption is not UNFULFILLED, 403 for a reward "created by
- *   another client id"; `Ratelimit-*` headers on every Helix answer; a 429 mode.
  * - Test hooks: {@link FakeEventSub.notify} (a new message id each time, stamped now),
  *   {@link FakeEventSub.resend} (same message id), {@link FakeEventSub.revoke},
  *   {@link FakeEventSub.reconnect} (session_reconnect → a second socket takes the subscriptions
@@ -24,15 +19,19 @@
  *   {@link FakeEventSub.close} (any close code), {@link FakeEventSub.silence} (no keepalives),
  *   {@link FakeEventSub.drop} (the socket vanishes without a close frame).
  *
+ * A redemption notified here is also known to the Helix fake (so it can be settled), owned by
+ * the fake's client id unless its reward is in `foreignRewards` (then a PATCH is refused 403).
  * The keepalive time may be set below Twitch's 10 s minimum (`keepaliveSeconds`) so that a
  * timeout test takes a second, not twelve.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { loadEventSubSamples } from './twitchEventSubSamples.js';
+import { FAKE_CLIENT_ID, type FakeRedemption, type FakeSubscription, FakeTwitchHelix } from './twitchHelix.js';
+
+export type { FakeSubscription } from './twitchHelix.js';
 
 export interface FakeEventSubOptions {
   /** `keepalive_timeout_seconds` of the welcome; default 10 (or the client's query, clamped). */
@@ -41,22 +40,10 @@ export interface FakeEventSubOptions {
   readonly reconnectGraceMs?: number;
   /** Close 4003 when no subscription arrives this long after the welcome; default never. */
   readonly unusedCloseMs?: number;
-  /** Subscription types answered 403 (a token without the scope). */
-  readonly forbiddenTypes?: readonly string[];
   /** Reward ids "created by another client id": their redemptions cannot be updated (403). */
   readonly foreignRewards?: readonly string[];
-}
-
-/** A subscription as the fake stores it (the websocket response shape). */
-export interface FakeSubscription {
-  readonly id: string;
-  status: string;
-  readonly type: string;
-  readonly version: string;
-  readonly condition: Record<string, string>;
-  readonly created_at: string;
-  transport: { method: 'websocket'; session_id: string; connected_at: string };
-  readonly cost: number;
+  /** The fake Twitch to attach to; default a new one, closed by {@link FakeEventSub.stop}. */
+  readonly helix?: FakeTwitchHelix;
 }
 
 /** One client socket. */
@@ -85,12 +72,6 @@ export class FakeEventSubSession {
   }
 }
 
-/** A redemption the fake's Helix knows, by id. */
-interface FakeRedemption {
-  readonly event: Record<string, unknown>;
-  status: 'UNFULFILLED' | 'FULFILLED' | 'CANCELED';
-}
-
 /** RFC 3339 with nanoseconds, as Twitch writes timestamps. */
 export function nanoTimestamp(ms = Date.now()): string {
   return new Date(ms).toISOString().replace('Z', '000000Z');
@@ -98,41 +79,45 @@ export function nanoTimestamp(ms = Date.now()): string {
 
 export class FakeEventSub {
   readonly sessions: FakeEventSubSession[] = [];
-  readonly subscriptions: FakeSubscription[] = [];
-  /** Every Helix request: method, path (without query) and status answered. */
-  readonly requests: { method: string; path: string; status: number }[] = [];
-  /** Redemption status updates: the ids, reward and status asked for, and the answer. */
-  readonly patches: { ids: string[]; rewardId: string; status: string; answer: number }[] = [];
-  /** Answer the next N Helix calls with 429. */
-  rateLimited = 0;
-  readonly #redemptions = new Map<string, FakeRedemption>();
+  /** The redemption events notified, by id (for the `…update` notification once settled). */
+  readonly #redemptionEvents = new Map<string, Record<string, unknown>>();
   readonly #frames = new Map<string, string>();
-  readonly #server: Server;
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #options: FakeEventSubOptions;
-  #port = 0;
+  readonly #owned: boolean;
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head);
   #count = 0;
 
-  private constructor(options: FakeEventSubOptions) {
+  private constructor(
+    /** The fake Twitch OAuth + Helix whose port this shares. */
+    readonly helix: FakeTwitchHelix,
+    options: FakeEventSubOptions,
+  ) {
     this.#options = options;
-    this.#server = createServer((req, res) => {
-      this.#http(req, res).catch((err: unknown) => {
-        res.statusCode = 500;
-        res.end(String(err));
-      });
-    });
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
+    this.#owned = options.helix === undefined;
+    helix.server.on('upgrade', this.#onUpgrade);
+    helix.eventSub = {
+      isConnected: (sessionId) => this.sessions.some((s) => s.id === sessionId && s.welcomed && !s.closed),
+      redemptionUpdated: (redemption) => this.#redemptionUpdated(redemption),
+    };
   }
 
   static async start(options: FakeEventSubOptions = {}): Promise<FakeEventSub> {
-    const fake = new FakeEventSub(options);
-    await new Promise<void>((resolve) => fake.#server.listen({ port: 0, host: '::', ipv6Only: false }, resolve));
-    fake.#port = (fake.#server.address() as AddressInfo).port;
-    return fake;
+    return new FakeEventSub(options.helix ?? (await FakeTwitchHelix.start()), options);
   }
 
   get port(): number {
-    return this.#port;
+    return this.helix.port;
+  }
+
+  /** Every subscription the Helix fake holds, in creation order. */
+  get subscriptions(): FakeSubscription[] {
+    return [...this.helix.subscriptions.values()];
+  }
+
+  /** Redemption status updates the Helix fake was asked for: ids, reward, status and its answer. */
+  get patches(): readonly { ids: string[]; rewardId: string; status: string; answer: number }[] {
+    return this.helix.patches;
   }
 
   /** The session that owns enabled subscriptions now (the newest welcomed one). */
@@ -155,9 +140,7 @@ export class FakeEventSub {
       .find((s) => this.sessions.some((session) => session.id === s.transport.session_id && !session.closed && session.keepalive));
     if (sub === undefined) return undefined;
     const session = this.sessions.find((s) => s.id === sub.transport.session_id) as FakeEventSubSession;
-    if (type === 'channel.channel_points_custom_reward_redemption.add' && typeof event.id === 'string') {
-      this.#redemptions.set(event.id, { event, status: 'UNFULFILLED' });
-    }
+    if (type === 'channel.channel_points_custom_reward_redemption.add' && typeof event.id === 'string') this.#redeemed(event);
     const messageId = randomUUID();
     const frame = JSON.stringify({
       metadata: {
@@ -232,7 +215,7 @@ export class FakeEventSub {
   reconnect(): FakeEventSubSession {
     const session = this.current;
     if (session === undefined) throw new Error('no session to reconnect');
-    const url = `ws://127.0.0.1:${this.#port}/ws?reconnect_id=${encodeURIComponent(session.id)}`;
+    const url = `ws://127.0.0.1:${this.port}/ws?reconnect_id=${encodeURIComponent(session.id)}`;
     this.#send(
       session,
       JSON.stringify({
@@ -270,6 +253,7 @@ export class FakeEventSub {
     session.ws.terminate();
   }
 
+  /** Closes every socket and detaches from the Helix fake (closing it too when this started it). */
   async stop(): Promise<void> {
     for (const session of this.sessions) {
       clearTimeout(session.keepaliveTimer);
@@ -277,8 +261,39 @@ export class FakeEventSub {
       session.ws.terminate();
     }
     this.#wss.close();
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.helix.server.off('upgrade', this.#onUpgrade);
+    this.helix.eventSub = undefined;
+    if (this.#owned) await this.helix.close();
+  }
+
+  /** A viewer redeemed: the Helix fake knows the redemption, UNFULFILLED unless the event says otherwise. */
+  #redeemed(event: Record<string, unknown>): void {
+    const id = String(event.id);
+    this.#redemptionEvents.set(id, event);
+    if (this.helix.redemptions.has(id)) return;
+    const reward = event.reward as { id: string; title: string; prompt: string; cost: number };
+    this.helix.addRedemption({
+      id,
+      broadcaster_id: String(event.broadcaster_user_id),
+      user_id: String(event.user_id),
+      user_login: String(event.user_login),
+      user_name: String(event.user_name),
+      user_input: String(event.user_input ?? ''),
+      status: String(event.status ?? 'unfulfilled').toUpperCase() as FakeRedemption['status'],
+      redeemed_at: String(event.redeemed_at),
+      reward,
+      rewardOwner: this.#options.foreignRewards?.includes(reward.id) ? 'another-apps-client-id' : FAKE_CLIENT_ID,
+    });
+  }
+
+  /** The Helix fake settled a redemption: Twitch then sends `…redemption.update`. */
+  #redemptionUpdated(redemption: FakeRedemption): void {
+    const event = this.#redemptionEvents.get(redemption.id);
+    if (event === undefined) return;
+    // After the PATCH's answer, as on Twitch.
+    setImmediate(() =>
+      this.notify('channel.channel_points_custom_reward_redemption.update', { ...event, status: redemption.status.toLowerCase() }),
+    );
   }
 
   #send(session: FakeEventSubSession, frame: string): void {
@@ -381,171 +396,6 @@ export class FakeEventSub {
       if (sub.transport.session_id === session.id && sub.status === 'enabled') sub.status = DISABLED_BY_CLOSE[code] ?? 'websocket_disconnected';
     }
   }
-
-  async #http(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const path = url.pathname.replace(/^\/(helix|mock)\//, '/');
-    const method = req.method ?? 'GET';
-    const answer = (status: number, body?: unknown) => {
-      this.requests.push({ method, path, status });
-      res.statusCode = status;
-      res.setHeader('Ratelimit-Limit', '800');
-      res.setHeader('Ratelimit-Remaining', status === 429 ? '0' : '799');
-      res.setHeader('Ratelimit-Reset', String(Math.ceil(Date.now() / 1000) + 1));
-      if (body === undefined) {
-        res.end();
-        return;
-      }
-      res.setHeader('Content-Type', 'application/json');
-      res.end(JSON.stringify(body));
-    };
-    const error = (status: number, message: string) => answer(status, { error: REASONS[status] ?? 'Error', status, message });
-    const raw = await readBody(req);
-    if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) {
-      error(401, 'Missing OAuth token');
-      return;
-    }
-    if (!req.headers['client-id']) {
-      error(401, 'Missing Client ID');
-      return;
-    }
-    if (this.rateLimited > 0) {
-      this.rateLimited -= 1;
-      error(429, 'Too Many Requests');
-      return;
-    }
-    if (path === '/eventsub/subscriptions') {
-      this.#subscriptions(method, url, raw, answer, error);
-      return;
-    }
-    if (path === '/channel_points/custom_rewards/redemptions' && method === 'PATCH') {
-      this.#patch(url, raw, answer, error);
-      return;
-    }
-    error(404, `Not found: ${method} ${path}`);
-    return;
-  }
-
-  #subscriptions(
-    method: string,
-    url: URL,
-    raw: string,
-    answer: (status: number, body?: unknown) => void,
-    error: (status: number, message: string) => void,
-  ): void {
-    if (method === 'GET') {
-      const data = this.subscriptions;
-      answer(200, { total: data.length, data, total_cost: 0, max_total_cost: 10, pagination: {} });
-      return;
-    }
-    if (method === 'DELETE') {
-      const id = url.searchParams.get('id');
-      const index = this.subscriptions.findIndex((s) => s.id === id);
-      if (index === -1) {
-        error(404, 'subscription not found');
-        return;
-      }
-      this.subscriptions.splice(index, 1);
-      answer(204);
-      return;
-    }
-    if (method !== 'POST') {
-      error(405, 'Method not allowed');
-      return;
-    }
-    let body: { type?: unknown; version?: unknown; condition?: unknown; transport?: { method?: unknown; session_id?: unknown } };
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      error(400, 'error validating json');
-      return;
-    }
-    const { type, version, condition, transport } = body;
-    if (typeof type !== 'string' || typeof version !== 'string' || typeof condition !== 'object' || condition === null) {
-      error(400, 'type, version and condition are required');
-      return;
-    }
-    if (transport?.method !== 'websocket') {
-      error(400, 'transport.method must be websocket');
-      return;
-    }
-    const session = this.sessions.find((s) => s.id === transport.session_id);
-    if (session === undefined || session.closed) {
-      error(400, 'websocket transport session does not exist or has already disconnected');
-      return;
-    }
-    if (this.#options.forbiddenTypes?.includes(type)) {
-      error(403, 'subscription missing proper authorization');
-      return;
-    }
-    const key = JSON.stringify(condition);
-    // A duplicate is the same type, version and condition on the same session (twitch-cli's rule).
-    const duplicate = (s: FakeSubscription) =>
-      s.status === 'enabled' && s.transport.session_id === session.id && s.type === type && s.version === version && JSON.stringify(s.condition) === key;
-    if (this.subscriptions.some(duplicate)) {
-      error(409, 'subscription already exists');
-      return;
-    }
-    const sub: FakeSubscription = {
-      id: randomUUID(),
-      status: 'enabled',
-      type,
-      version,
-      condition: condition as Record<string, string>,
-      created_at: nanoTimestamp(),
-      transport: { method: 'websocket', session_id: session.id, connected_at: session.connectedAt },
-      cost: 0,
-    };
-    this.subscriptions.push(sub);
-    const total = this.enabled().length;
-    answer(202, { data: [sub], total, total_cost: 0, max_total_cost: 10 });
-  }
-
-  #patch(url: URL, raw: string, answer: (status: number, body?: unknown) => void, error: (status: number, message: string) => void): void {
-    const ids = url.searchParams.getAll('id');
-    const rewardId = url.searchParams.get('reward_id') ?? '';
-    let status = '';
-    try {
-      status = String((JSON.parse(raw) as { status?: unknown }).status ?? '');
-    } catch {
-      error(400, 'Malformed body');
-      return;
-    }
-    const record = (code: number) => this.patches.push({ ids, rewardId, status, answer: code });
-    if (this.#options.foreignRewards?.includes(rewardId)) {
-      record(403);
-      error(403, 'The ID in header Client-Id must match the client ID used to create the custom reward.');
-      return;
-    }
-    const found = ids.map((id) => this.#redemptions.get(id));
-    if (found.some((r) => r === undefined || r.status !== 'UNFULFILLED') || (status !== 'FULFILLED' && status !== 'CANCELED')) {
-      record(404);
-      error(404, 'No redemptions found');
-      return;
-    }
-    record(200);
-    const data = (found as FakeRedemption[]).map((r) => {
-      r.status = status as 'FULFILLED' | 'CANCELED';
-      const e = r.event;
-      return {
-        broadcaster_id: e.broadcaster_user_id,
-        broadcaster_login: e.broadcaster_user_login,
-        broadcaster_name: e.broadcaster_user_name,
-        id: e.id,
-        user_id: e.user_id,
-        user_login: e.user_login,
-        user_name: e.user_name,
-        user_input: e.user_input,
-        status,
-        redeemed_at: e.redeemed_at,
-        reward: e.reward,
-      };
-    });
-    answer(200, { data });
-    for (const r of found as FakeRedemption[]) {
-      this.notify('channel.channel_points_custom_reward_redemption.update', { ...r.event, status: status.toLowerCase() });
-    }
-  }
 }
 
 const CLOSE_REASONS: Record<number, string> = {
@@ -571,11 +421,3 @@ const DISABLED_BY_CLOSE: Record<number, string> = {
   4006: 'websocket_network_error',
   4007: 'websocket_disconnected',
 };
-
-const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 429: 'Too Many Requests' };
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}

@@ -1,6 +1,7 @@
 /** The fake Twitch enforces the rules of reference/twitch-eventsub.md §4, §5, §8 over real HTTP. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_BOT, FAKE_CLIENT_ID, FAKE_STREAMER, type FakeSubscription, FakeTwitchHelix, fakeTwitchNow } from './twitchHelix.js';
+import { EVENTSUB_SCOPES } from '../../src/resources/twitch/index.js';
+import { FAKE_BOT, FAKE_CLIENT_ID, FAKE_STREAMER, type FakeSubscription, FakeTwitchHelix, fakeTwitchNow, SUBSCRIPTION_SCOPES } from './twitchHelix.js';
 
 let fake: FakeTwitchHelix;
 const subscribed: FakeSubscription[] = [];
@@ -143,5 +144,12 @@ describe('fake Twitch: Helix', () => {
     fake.dropChat = 1;
     expect((await call('POST', q, { ...auth, body: { message: 'hi' } })).body).toMatchObject({ data: [{ is_sent: false, drop_reason: { code: 'msg_duplicate' } }] });
     expect(fake.chatMessages.map((m) => m.message)).toEqual(['hi', 'yo']);
+  });
+});
+
+describe("the fake's scope rules", () => {
+  it("are chatflow's EventSub scope table (both from reference §2), so the two cannot drift apart", () => {
+    const chatflow = Object.fromEntries(Object.entries(EVENTSUB_SCOPES).filter(([, anyOf]) => anyOf !== undefined));
+    expect(SUBSCRIPTION_SCOPES).toEqual(chatflow);
   });
 });

@@ -62,8 +62,11 @@ export interface DeviceScript {
   readonly pending?: number;
   /** Of those, which poll numbers (1-based) answer `slow_down` instead. */
   readonly slowDownAt?: readonly number[];
-  /** approve (tokens), deny (the user clicked Decline), expire (the code ran out). */
-  readonly outcome?: 'approve' | 'deny' | 'expire';
+  /**
+   * approve (tokens), deny (the user clicked Decline), expire (the code ran out); `wait`: pending
+   * until the test approves the code it was shown ({@link FakeTwitchHelix.approve}).
+   */
+  readonly outcome?: 'approve' | 'deny' | 'expire' | 'wait';
   /** Seconds, in the device response; default 5 (Twitch's). */
   readonly interval?: number;
   /** Seconds, in the device response; default 1800. */
@@ -78,6 +81,8 @@ interface DeviceCode {
   readonly script: Required<Omit<DeviceScript, 'slowDownAt'>> & { slowDownAt: readonly number[] };
   polls: number;
   used: boolean;
+  /** Who approved it on the activation page (outcome `wait`). */
+  approvedBy?: FakeTwitchUser;
 }
 
 interface AccessRecord {
@@ -106,7 +111,8 @@ export interface FakeSubscription {
   readonly version: string;
   readonly condition: Record<string, string>;
   readonly created_at: string;
-  readonly transport: { method: 'websocket'; session_id: string; connected_at: string; disconnected_at?: string };
+  /** Moved to the new session by a `session_reconnect` handover. */
+  transport: { method: 'websocket'; session_id: string; connected_at: string; disconnected_at?: string };
   readonly cost: number;
   /** Who created it (not on the wire). */
   readonly clientId: string;
@@ -147,7 +153,7 @@ export interface FakeRequest {
 }
 
 /** The scopes each EventSub type needs on the token, any one of (reference §2), as the fake checks them. */
-const SUBSCRIPTION_SCOPES: Readonly<Record<string, readonly string[]>> = {
+export const SUBSCRIPTION_SCOPES: Readonly<Record<string, readonly string[]>> = {
   'channel.chat.message': ['user:read:chat'],
   'channel.chat.message_delete': ['user:read:chat'],
   'channel.chat.clear': ['user:read:chat'],
@@ -195,6 +201,8 @@ export class FakeTwitchHelix {
   readonly subscriptions = new Map<string, FakeSubscription>();
   /** Channel points redemptions, by id. */
   readonly redemptions = new Map<string, FakeRedemption>();
+  /** Redemption status updates asked for (`PATCH …/redemptions`): ids, reward, status and the answer. */
+  readonly patches: { ids: string[]; rewardId: string; status: string; answer: number }[] = [];
   /** Chat messages sent through `POST /chat/messages`. */
   readonly chatMessages: { broadcaster_id: string; sender_id: string; message: string }[] = [];
   /** Set by a fake EventSub server; without it any `session_id` counts as connected. */
@@ -255,6 +263,17 @@ export class FakeTwitchHelix {
     this.#scripts.push(script);
   }
 
+  /**
+   * The user opens the activation page, enters `userCode` and clicks Authorize (a code whose
+   * script is `outcome: 'wait'`); false when no such code is waiting.
+   */
+  approve(userCode: string, user: FakeTwitchUser = FAKE_STREAMER): boolean {
+    const device = [...this.#devices.values()].find((d) => d.userCode === userCode && !d.used);
+    if (device === undefined) return false;
+    device.approvedBy = user;
+    return true;
+  }
+
   /** Gives `user` a token pair as if they had signed in, for tests that start signed in. */
   signIn(user: FakeTwitchUser, scopes: readonly string[], clientId = FAKE_CLIENT_ID): TokenPair {
     return this.#issue(user, clientId, scopes);
@@ -272,8 +291,8 @@ export class FakeTwitchHelix {
     if (record) record.expiresAt = 0;
   }
 
-  /** The next `count` Helix calls answer 429 with `Ratelimit-Reset` = `resetEpochS`. */
-  rateLimit(count: number, resetEpochS: number): void {
+  /** The next `count` Helix calls answer 429 with `Ratelimit-Reset` = `resetEpochS` (default: in a second). */
+  rateLimit(count: number, resetEpochS = Math.ceil(fakeTwitchNow() / 1000) + 1): void {
     this.#rateLimited = count;
     this.#rateLimitReset = resetEpochS;
   }
@@ -427,13 +446,17 @@ export class FakeTwitchHelix {
           const s = this.#sample('oauth-device-poll-pending');
           return send(s.status, s.body);
         }
-        if (device.script.outcome !== 'approve') {
+        if (device.script.outcome === 'wait' && device.approvedBy === undefined) {
+          const s = this.#sample('oauth-device-poll-pending');
+          return send(s.status, s.body);
+        }
+        if (device.script.outcome === 'deny' || device.script.outcome === 'expire') {
           device.used = true;
           const s = this.#sample('oauth-device-poll-invalid');
           return send(s.status, s.body);
         }
         device.used = true;
-        const pair = this.#issue(device.script.user, device.clientId, device.scopes);
+        const pair = this.#issue(device.approvedBy ?? device.script.user, device.clientId, device.scopes);
         const s = this.#sample('oauth-device-poll-success');
         return send(s.status, {
           ...(s.body as object),
@@ -542,38 +565,44 @@ export class FakeTwitchHelix {
     }
     if (path === '/eventsub/subscriptions') return this.#subscriptions(method, params, json, record, ok, fail);
     if (method === 'PATCH' && path === '/channel_points/custom_rewards/redemptions') {
-      if (!hasScope(['channel:manage:redemptions'])) return fail(401, 'Unauthorized', 'Missing scope: channel:manage:redemptions');
+      // Every answer of this route is also kept in `patches` (after the auth and 429 checks).
+      const answer = (status: number, body: unknown, headers: Record<string, string>) => {
+        this.patches.push({ ids: repeated.id ?? [], rewardId: params.reward_id ?? '', status: String(json?.status ?? ''), answer: status });
+        return send(status, body, headers);
+      };
+      const refuse = (status: number, error: string, message: string) => answer(status, { error, status, message }, limits(RATE_LIMIT - 1));
+      if (!hasScope(['channel:manage:redemptions'])) return refuse(401, 'Unauthorized', 'Missing scope: channel:manage:redemptions');
       if (params.broadcaster_id !== record.user.id) {
-        return fail(403, 'Forbidden', 'The broadcaster_id must match the user in the OAuth token.');
+        return refuse(403, 'Forbidden', 'The broadcaster_id must match the user in the OAuth token.');
       }
       const status = json?.status;
-      if (status !== 'FULFILLED' && status !== 'CANCELED') return fail(400, 'Bad Request', 'status must be FULFILLED or CANCELED');
+      if (status !== 'FULFILLED' && status !== 'CANCELED') return refuse(400, 'Bad Request', 'status must be FULFILLED or CANCELED');
       const ids = repeated.id ?? [];
-      if (ids.length === 0 || ids.length > 50 || !params.reward_id) return fail(400, 'Bad Request', 'reward_id and 1 to 50 id are required');
+      if (ids.length === 0 || ids.length > 50 || !params.reward_id) return refuse(400, 'Bad Request', 'reward_id and 1 to 50 id are required');
       const found = ids.map((id) => this.redemptions.get(id));
       const foreign = found.find((r) => r !== undefined && r.rewardOwner !== clientId);
       if (foreign) {
         const s = this.#sample('helix-update-redemption-status-403');
-        return send(s.status, s.body, limits(RATE_LIMIT - 1));
+        return answer(s.status, s.body, limits(RATE_LIMIT - 1));
       }
       const updatable = found.filter(
         (r): r is FakeRedemption => r !== undefined && r.status === 'UNFULFILLED' && r.reward.id === params.reward_id,
       );
       if (updatable.length === 0) {
         const s = this.#sample('helix-update-redemption-status-404');
-        return send(s.status, s.body, limits(RATE_LIMIT - 1));
+        return answer(s.status, s.body, limits(RATE_LIMIT - 1));
       }
       for (const r of updatable) {
         r.status = status;
         this.eventSub?.redemptionUpdated?.(r);
       }
-      return ok(200, {
+      return answer(200, {
         data: updatable.map(({ rewardOwner: _owner, ...r }) => ({
           broadcaster_name: record.user.display_name,
           broadcaster_login: record.user.login,
           ...r,
         })),
-      });
+      }, limits(RATE_LIMIT - 1));
     }
     if (method === 'POST' && path === '/chat/messages') {
       const body = json ?? {};

@@ -60,7 +60,7 @@ describe('dashboard: live polls, predictions and hype train from EventSub', () =
     http = createHttpServer(result.graph.settings.server, logger);
     runtime = await startPipeline(result.graph, {
       logger,
-      resources: { baseDir: '.', instance: 'channel-test', http, services: new Services([provide(TWITCH_AUTH, testTwitchAuth(fake.port))]) },
+      resources: { baseDir: '.', instance: 'channel-test', http, services: new Services([provide(TWITCH_AUTH, testTwitchAuth(fake.helix))]) },
     });
     http.register(apiRoutes({ pipeline: runtime, instance: 'channel-test', controlBus: new ControlBus(), wallClock: Date.now, logger }));
     const address = await http.listen();

@@ -79,7 +79,7 @@ describe('channel points → command → synth, settled through Helix', () => {
       resources: {
         baseDir: dir,
         instance: 'eventsub-int',
-        services: new Services([provide(TWITCH_AUTH, testTwitchAuth(fake.port)), provide(COMMAND_OUTCOMES, new CommandOutcomes())]),
+        services: new Services([provide(TWITCH_AUTH, testTwitchAuth(fake.helix)), provide(COMMAND_OUTCOMES, new CommandOutcomes())]),
       },
     });
     await until('subscribed', () => fake.enabled().length === 2);

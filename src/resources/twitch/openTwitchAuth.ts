@@ -16,19 +16,31 @@ import { TwitchAuthService } from './twitchAuthService.js';
 import { type StoredTokens, TokenFileError, tokenFileIn, TwitchTokenStore } from './tokenStore.js';
 
 export const CLIENT_ID_ENV = 'CHATFLOW_TWITCH_CLIENT_ID';
+/**
+ * For tests (a fake Twitch on this machine) and nothing else: these override
+ * `resources.twitch.auth_url` / `helix_url`, so an unchanged pipeline (an example) can be
+ * signed in and run against the fake. docs/twitch.md "Testing".
+ */
+export const AUTH_URL_ENV = 'CHATFLOW_TWITCH_AUTH_URL';
+export const HELIX_URL_ENV = 'CHATFLOW_TWITCH_HELIX_URL';
 
-/** The client id (the environment first, then `resources.twitch.client_id`) and the endpoints. */
+/**
+ * The client id and the endpoints: the environment first (`CHATFLOW_TWITCH_CLIENT_ID`, and the
+ * test-only URL overrides), then `resources.twitch`, then Twitch's own.
+ */
 export function twitchSetup(
   graph: PipelineGraph,
   env: Readonly<Record<string, string | undefined>>,
 ): { clientId: string | undefined; endpoints: TwitchEndpoints } {
   const settings = graph.settings.resources.twitch;
-  const fromEnv = env[CLIENT_ID_ENV]?.trim();
+  const fromEnv = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const base = settings ? { auth: settings.authUrl, helix: settings.helixUrl, eventsubWs: settings.eventsubUrl } : TWITCH_ENDPOINTS;
   return {
-    clientId: fromEnv !== undefined && fromEnv !== '' ? fromEnv : settings?.clientId,
-    endpoints: settings
-      ? { auth: settings.authUrl, helix: settings.helixUrl, eventsubWs: settings.eventsubUrl }
-      : TWITCH_ENDPOINTS,
+    clientId: fromEnv(CLIENT_ID_ENV) ?? settings?.clientId,
+    endpoints: { ...base, auth: fromEnv(AUTH_URL_ENV) ?? base.auth, helix: fromEnv(HELIX_URL_ENV) ?? base.helix },
   };
 }
 
@@ -61,7 +73,7 @@ export async function openTwitchAuth(graph: PipelineGraph, options: OpenTwitchAu
   let tokens: StoredTokens = {};
   const port = helixMockPort(endpoints.helix);
   let unavailable: string | undefined =
-    clientId === undefined ? NO_CLIENT_ID : typeof port === 'string' ? `resources.twitch.helix_url: ${port}` : undefined;
+    clientId === undefined ? NO_CLIENT_ID : typeof port === 'string' ? `resources.twitch.helix_url (or ${HELIX_URL_ENV}): ${port}` : undefined;
   try {
     const read = await store.read();
     tokens = read.tokens;

@@ -81,6 +81,11 @@ describe('resources.twitch', () => {
       endpoints: { auth: TWITCH_ENDPOINTS.auth, helix: 'http://localhost:4000', eventsubWs: TWITCH_ENDPOINTS.eventsubWs },
     });
     expect(twitchSetup(graph, { CHATFLOW_TWITCH_CLIENT_ID: ' fromenv ' }).clientId).toBe('fromenv');
+    // The test-only overrides, for an unchanged pipeline against a fake Twitch.
+    expect(twitchSetup(graph, { CHATFLOW_TWITCH_AUTH_URL: 'http://localhost:5000/oauth2', CHATFLOW_TWITCH_HELIX_URL: 'http://localhost:5000', CHATFLOW_TWITCH_CLIENT_ID: '' })).toEqual({
+      clientId: 'abc123',
+      endpoints: { auth: 'http://localhost:5000/oauth2', helix: 'http://localhost:5000', eventsubWs: TWITCH_ENDPOINTS.eventsubWs },
+    });
     const bare = await graphOf('sources:\n  r: { type: twitch_reader }\nsinks:\n  k: { type: collect, inputs: [r] }\n');
     expect(bare.settings.resources.twitch).toBeUndefined();
     expect(twitchSetup(bare, {})).toEqual({ clientId: undefined, endpoints: TWITCH_ENDPOINTS });

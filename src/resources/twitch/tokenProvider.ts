@@ -24,6 +24,11 @@ export interface TokenProviderOptions {
   readonly tokens: StoredTokens;
   /** Stores a refreshed token; awaited before the new token is used. */
   readonly onRefresh: (role: TwitchAccountRole, token: StoredToken) => Promise<void>;
+  /**
+   * The role's token as stored now (the token file, which another chatflow process of the same
+   * folder, or a new sign-in, may have rewritten); undefined when none is usable.
+   */
+  readonly reload?: (role: TwitchAccountRole) => Promise<StoredToken | undefined>;
   /** A role's token became unusable (told once per role). */
   readonly onFailure: (role: TwitchAccountRole, error: TwitchAuthError) => void;
   /** Epoch ms: when a token was obtained, and whether it expired. */
@@ -137,8 +142,12 @@ export class StoredTokenProvider implements AuthProvider {
         );
       }
     }
-    if (this.#options.now() >= token.obtainedAt + token.expiresIn * 1000 - EXPIRY_GRACE_MS) return this.#refresh(role);
+    if (this.#expired(token)) return this.#refresh(role);
     return accessTokenOf(token);
+  }
+
+  #expired(token: StoredToken): boolean {
+    return this.#options.now() >= token.obtainedAt + token.expiresIn * 1000 - EXPIRY_GRACE_MS;
   }
 
   #refresh(role: TwitchAccountRole): Promise<AccessTokenWithUserId> {
@@ -151,28 +160,39 @@ export class StoredTokenProvider implements AuthProvider {
       return Promise.reject(new TwitchAuthError(role, 'missing', `No Twitch ${role} account is signed in.`));
     }
     const refreshing = (async () => {
-      // A network error propagates and is not remembered: the next call tries again.
-      const grant = await this.#options.oauth.refresh(current.refreshToken);
-      if (!grant) {
-        const error = new TwitchAuthError(
-          role,
-          'revoked',
-          `Twitch refused to refresh the ${role} account's token (${current.login}): it was revoked or has not been used for 30 days. Run \`chatflow auth twitch${role === 'bot' ? ' --bot' : ''}\` to sign in again.`,
-        );
-        this.fail(role, error);
-        throw error;
+      let from = current;
+      for (let attempt = 0; ; attempt++) {
+        // A network error propagates and is not remembered: the next call tries again.
+        const grant = await this.#options.oauth.refresh(from.refreshToken);
+        if (grant) {
+          const next: StoredToken = {
+            ...from,
+            accessToken: grant.accessToken,
+            refreshToken: grant.refreshToken,
+            scopes: grant.scopes.length > 0 ? grant.scopes : from.scopes,
+            expiresIn: grant.expiresIn,
+            obtainedAt: this.#options.now(),
+          };
+          this.#tokens.set(role, next);
+          await this.#options.onRefresh(role, next);
+          return accessTokenOf(next);
+        }
+        // A refresh token works once: another process sharing the token file may have used
+        // ours and stored its new pair (or the user signed in again). Take that pair, once.
+        const stored = attempt === 0 ? await this.#options.reload?.(role).catch(() => undefined) : undefined;
+        if (stored === undefined || stored.refreshToken === from.refreshToken || stored.userId !== from.userId) {
+          const error = new TwitchAuthError(
+            role,
+            'revoked',
+            `Twitch refused to refresh the ${role} account's token (${from.login}): it was revoked or has not been used for 30 days. Run \`chatflow auth twitch${role === 'bot' ? ' --bot' : ''}\` to sign in again.`,
+          );
+          this.fail(role, error);
+          throw error;
+        }
+        this.#tokens.set(role, stored);
+        if (!this.#expired(stored)) return accessTokenOf(stored);
+        from = stored;
       }
-      const next: StoredToken = {
-        ...current,
-        accessToken: grant.accessToken,
-        refreshToken: grant.refreshToken,
-        scopes: grant.scopes.length > 0 ? grant.scopes : current.scopes,
-        expiresIn: grant.expiresIn,
-        obtainedAt: this.#options.now(),
-      };
-      this.#tokens.set(role, next);
-      await this.#options.onRefresh(role, next);
-      return accessTokenOf(next);
     })();
     this.#refreshing.set(role, refreshing);
     const clear = () => {

@@ -152,6 +152,23 @@ describe('TwitchAuthService against the fake Twitch', () => {
     await expectNoSecrets();
   });
 
+  it('takes the pair another process of the same folder stored when its own refresh token was spent by it', async () => {
+    const { service, store, pair, expectNoSecrets } = await setup();
+    // A second chatflow process on the same token file, started from the same pair.
+    const other = new TwitchAuthService({ clientId: FAKE_CLIENT_ID, endpoints: fake.endpoints, store, tokens: (await store.read()).tokens, logger: createLogger({ level: 'silent' }), now: fakeTwitchNow });
+    fake.expireAccess(pair.accessToken);
+    expect((await other.api().users.getUserById(FAKE_STREAMER.id))?.name).toBe('streamer');
+    const rotated = (await store.read()).tokens.broadcaster;
+    expect(rotated?.refreshToken).not.toBe(pair.refreshToken);
+    // This one's refresh token is spent now; it reads the stored pair instead of failing.
+    const before = refreshes();
+    expect((await service.api().users.getUserById(FAKE_STREAMER.id))?.name).toBe('streamer');
+    expect(refreshes() - before).toBe(1);
+    expect(service.currentStatus('broadcaster').state).toBe('ok');
+    expect((await store.read()).tokens.broadcaster?.refreshToken).toBe(rotated?.refreshToken);
+    await expectNoSecrets();
+  });
+
   it('validates at start: a dead access token is refreshed, a revoked one fails its role', async () => {
     const alive = await setup();
     fake.expireAccess(alive.pair.accessToken);
@@ -239,5 +256,7 @@ describe('tokenFailure', () => {
     expect(seen).toHaveLength(1);
     expect((seen[0] as Error).message).toContain('chatflow auth twitch --bot');
     expect(((seen[0] as Error).cause as TwitchAuthError).reason).toBe('missing');
+    // Not the reason again: pino writes a message followed by its causes'.
+    expect(((seen[0] as Error).cause as Error).message).toBe('Twitch bot token missing');
   });
 });

@@ -48,8 +48,8 @@ export function twurpleLogger(logger: Logger) {
   return {
     minLevel: 'warning',
     custom: (level: number, message: string) => {
-      if (level <= 1) logger.error({ twurple: message }, 'twurple reported an error.');
-      else logger.warn({ twurple: message }, 'twurple reported a problem.');
+      if (level <= 1) logger.error({ twurple: message }, 'Twitch client library (twurple) reported an error.');
+      else logger.warn({ twurple: message }, 'Twitch client library (twurple) reported a problem.');
     },
   };
 }
@@ -89,6 +89,10 @@ export class TwitchAuthService implements TwitchAuth {
           // The new refresh token lives only in memory now: the next start will need a sign-in.
           this.#log.error({ err, account: role, file: options.store.file }, 'Refreshed Twitch token could not be stored.');
         }
+      },
+      reload: async (role) => {
+        const token = (await options.store.read()).tokens[role];
+        return token?.clientId === options.clientId ? token : undefined;
       },
       onFailure: (role, error) => {
         this.#log.error({ account: role, reason: error.reason, err: error }, 'Twitch token cannot be used; sign in again.');
@@ -187,9 +191,11 @@ export function tokenFailure(auth: TwitchAuth, role: TwitchAccountRole, node: st
         take(1),
       )
       .subscribe((s) => {
+        // The reason is the message (what `/health` and `chatflow top` show); the cause says
+        // only which token, so the log (pino joins messages with causes) does not repeat it.
         subscriber.error(
           new SourceFatalError(node, s.reason, {
-            cause: new TwitchAuthError(role, s.state === 'missing' ? 'missing' : 'revoked', s.reason),
+            cause: new TwitchAuthError(role, s.state === 'missing' ? 'missing' : 'revoked', `Twitch ${role} token ${s.state}`),
           }),
         );
       }),

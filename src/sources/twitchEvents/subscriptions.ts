@@ -1,9 +1,10 @@
 /**
  * Which EventSub subscriptions each config group makes, through which twurple listener method,
- * on whose token, and with which scope (twitch-eventsub.md §2).
+ * on whose token; the scopes they need come from the one EventSub table in resources/twitch.
  */
 import type { EventSubWsListener } from '@twurple/eventsub-ws';
-import type { TwitchScopeNeed } from '../../core/twitchAuth.js';
+import type { TwitchAccountRole, TwitchScopeNeed } from '../../core/twitchAuth.js';
+import { eventSubScopeNeeds, HELIX_SCOPES } from '../../resources/twitch/index.js';
 import { CHAT_GROUPS, type EventGroup, type TwitchEventsConfig } from './config.js';
 
 /** A twurple subscription (its class is not exported by @twurple/eventsub-ws itself). */
@@ -80,38 +81,22 @@ export const GROUP_SUBSCRIPTIONS: Readonly<Record<EventGroup, readonly Subscript
   ],
 };
 
-/** The scope each group needs, or none (raids, stream, shared chat). */
-const GROUP_SCOPES: Readonly<Record<EventGroup, readonly [string, ...string[]] | undefined>> = {
-  redemptions: ['channel:read:redemptions', 'channel:manage:redemptions'],
-  follows: ['moderator:read:followers'],
-  subs: ['channel:read:subscriptions'],
-  cheers: ['bits:read'],
-  raids: undefined,
-  polls: ['channel:read:polls', 'channel:manage:polls'],
-  predictions: ['channel:read:predictions', 'channel:manage:predictions'],
-  hype_train: ['channel:read:hype_train'],
-  ads: ['channel:read:ads'],
-  stream: undefined,
-  shared_chat: undefined,
-  chat: ['user:read:chat'],
-  notifications: ['user:read:chat'],
-  moderation: ['user:read:chat'],
-};
-
-/** The scopes a `twitch_events` node needs, for `chatflow auth twitch` and `--check`. */
+/**
+ * The scopes a `twitch_events` node needs, for `chatflow auth twitch` and `--check`: those of the
+ * EventSub types its groups subscribe to (the one table, resources/twitch), on the broadcaster's
+ * token or, for the chat groups, on `chat_account`'s. A node that settles the redemptions of
+ * `rewards` needs `channel:manage:redemptions` instead of the read scope (it reads them too).
+ */
 export function twitchEventsScopes(config: TwitchEventsConfig): TwitchScopeNeed[] {
-  const needs: TwitchScopeNeed[] = [];
   const settling = config.settle && Object.keys(config.rewards).length > 0;
-  for (const group of config.events) {
-    if (group === 'redemptions' && settling) {
-      needs.push({ account: 'broadcaster', anyOf: ['channel:manage:redemptions'], why: 'twitch_events: settle redemptions of `rewards` (fulfil or refund)' });
-      continue;
-    }
-    const anyOf = GROUP_SCOPES[group];
-    if (anyOf === undefined) continue;
-    const account = CHAT_GROUPS.includes(group) ? config.chat_account : 'broadcaster';
-    if (needs.some((n) => n.account === account && n.anyOf[0] === anyOf[0])) continue;
-    needs.push({ account, anyOf, why: `twitch_events: read ${group}` });
+  const needs: TwitchScopeNeed[] = settling
+    ? [{ account: 'broadcaster', anyOf: HELIX_SCOPES.manageRedemptions, why: 'twitch_events: reads and settles redemptions of `rewards` (fulfil or refund)' }]
+    : [];
+  const read = config.events.filter((g) => !(settling && g === 'redemptions'));
+  const roleOf = (group: EventGroup): TwitchAccountRole => (CHAT_GROUPS.includes(group) ? config.chat_account : 'broadcaster');
+  for (const role of new Set<TwitchAccountRole>(['broadcaster', config.chat_account])) {
+    const types = read.filter((g) => roleOf(g) === role).flatMap((g) => GROUP_SUBSCRIPTIONS[g].map((spec) => spec.type));
+    for (const need of eventSubScopeNeeds(types, role)) needs.push({ ...need, why: `twitch_events: ${need.why}` });
   }
   return needs;
 }

@@ -37,7 +37,8 @@ async function start(
     outcomes?: CommandOutcomes;
     state?: TwitchEventsNodeState;
     foreignRewards?: string[];
-    forbiddenTypes?: string[];
+    /** Scopes the broadcaster's token lacks. */
+    withoutScopes?: string[];
     scheduler?: VirtualTimeScheduler;
     auth?: TestAuth;
   } = {},
@@ -48,9 +49,8 @@ async function start(
       keepaliveSeconds: options.keepaliveSeconds ?? 10,
       reconnectGraceMs: 2000,
       ...(options.foreignRewards ? { foreignRewards: options.foreignRewards } : {}),
-      ...(options.forbiddenTypes ? { forbiddenTypes: options.forbiddenTypes } : {}),
     }));
-  const auth = options.auth ?? testTwitchAuth(fake.port, { bot: true });
+  const auth = options.auth ?? testTwitchAuth(fake.helix, { bot: true, ...(options.withoutScopes ? { withoutScopes: options.withoutScopes } : {}) });
   const events: (ChatEvent | PlatformEvent)[] = [];
   const health: SourceHealth[] = [];
   const drops: Record<string, number> = {};
@@ -121,7 +121,7 @@ describe('twitch_events against the fake EventSub', () => {
   it('session_reconnect handover: no resubscription, the old socket delivers until the new welcome, nothing lost, nothing twice', async () => {
     const run = await start({ events: ['follows', 'cheers'] });
     await live(run);
-    const posts = () => run.fake.requests.filter((r) => r.method === 'POST').length;
+    const posts = () => run.fake.helix.count('POST', '/eventsub/subscriptions');
     expect(posts()).toBe(2);
     const old = run.fake.reconnect();
     // Sent on the old socket after the reconnect message, before the client reaches the new one.
@@ -167,7 +167,7 @@ describe('twitch_events against the fake EventSub', () => {
   });
 
   it('a scope the token lacks: that subscription is refused (403), the node is stale, the rest works', async () => {
-    const run = await start({ events: ['follows', 'cheers'] }, { forbiddenTypes: ['channel.cheer'] });
+    const run = await start({ events: ['follows', 'cheers'] }, { withoutScopes: ['bits:read'] });
     await until('stale', () => run.health.at(-1) === 'stale');
     expect(run.health).toEqual(['connecting', 'stale']);
     run.fake.notifySample('channel.follow');
@@ -175,7 +175,7 @@ describe('twitch_events against the fake EventSub', () => {
   });
 
   it('every subscription refused: failed, naming the fix', async () => {
-    const run = await start({ events: ['cheers'] }, { forbiddenTypes: ['channel.cheer'] });
+    const run = await start({ events: ['cheers'] }, { withoutScopes: ['bits:read'] });
     await until('failed', () => run.errors.length === 1);
     expect(run.health).toEqual(['connecting', 'failed']);
     expect(run.errors[0]?.message).toMatch(/channel\.cheer: the token lacks the scope.*chatflow auth twitch --check/);
@@ -193,7 +193,7 @@ describe('twitch_events against the fake EventSub', () => {
 
   it('a token already unusable at start: failed before any socket opens', async () => {
     const fake = await FakeEventSub.start();
-    const auth = testTwitchAuth(fake.port);
+    const auth = testTwitchAuth(fake.helix);
     auth.setStatus('broadcaster', { state: 'failed', reason: 'token revoked' });
     const run = await start({ events: ['cheers'] }, { fake, auth });
     expect(run.health).toEqual(['connecting', 'failed']);
@@ -204,10 +204,10 @@ describe('twitch_events against the fake EventSub', () => {
 
   it('not signed in, or no bot account for chat: failed with the command to run', async () => {
     const fake = await FakeEventSub.start();
-    const noBroadcaster = await start({ events: ['cheers'] }, { fake, auth: testTwitchAuth(fake.port, { broadcaster: false }) });
+    const noBroadcaster = await start({ events: ['cheers'] }, { fake, auth: testTwitchAuth(fake.helix, { broadcaster: false }) });
     expect(noBroadcaster.errors[0]?.message).toMatch(/No Twitch broadcaster account is signed in: run `chatflow auth twitch`/);
     const fake2 = await FakeEventSub.start();
-    const noBot = await start({ events: ['chat'], chat_account: 'bot' }, { fake: fake2, auth: testTwitchAuth(fake2.port, { bot: false }) });
+    const noBot = await start({ events: ['chat'], chat_account: 'bot' }, { fake: fake2, auth: testTwitchAuth(fake2.helix, { bot: false }) });
     expect(noBot.errors[0]?.message).toMatch(/`chatflow auth twitch --bot`/);
   });
 
@@ -288,10 +288,10 @@ describe('redemptions as commands: settled through Helix', () => {
     await live(run);
     run.fake.notifySample('channel.channel_points_custom_reward_redemption.add', { id: 'r-1' });
     await until('the redemption', () => run.events.length === 1);
-    run.fake.rateLimited = 1;
+    run.fake.helix.rateLimit(1);
     outcomes.report({ redemption: { id: 'r-1', rewardId: '92af127c-7326-4483-a52b-b0da0be61c01', broadcasterId: '1971641' }, outcome: 'applied', reason: 'applied' });
     await until('settled after the 429', () => run.fake.patches.length === 1, { timeoutMs: 10_000 });
-    expect(run.fake.requests.filter((r) => r.path === '/channel_points/custom_rewards/redemptions').map((r) => r.status)).toEqual([429, 200]);
+    expect(run.fake.helix.requests.filter((r) => r.path.endsWith('/channel_points/custom_rewards/redemptions')).map((r) => r.status)).toEqual([429, 200]);
     expect(run.fake.patches[0]).toMatchObject({ status: 'FULFILLED', answer: 200 });
   });
 });

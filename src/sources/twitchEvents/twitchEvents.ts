@@ -5,11 +5,12 @@
  */
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { CommandOutcomes } from '../../core/commandOutcomes.js';
-import { type PipelineError, SourceFatalError } from '../../core/errors.js';
+import { type PipelineError, SourceFatalError, TwitchAuthError } from '../../core/errors.js';
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS, type SourceHealth } from '../../core/metrics.js';
 import type { TwitchAccountRole, TwitchAuth } from '../../core/twitchAuth.js';
+import { tokenFailure } from '../../resources/twitch/index.js';
 import { RecentIds } from '../shared/recentIds.js';
 import { CHAT_GROUPS, type TwitchEventsConfig } from './config.js';
 import { RawEventSubListener } from './listener.js';
@@ -112,11 +113,11 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
       settler?.stop();
       listener?.stop();
     };
+    // The runtime logs the error once ('Source failed and will not be restarted.') and alerts.
     const fail = (err: PipelineError) => {
       if (stopped) return;
       stop();
       report('failed');
-      log.error({ err }, 'Twitch EventSub failed; not retrying.');
       subscriber.error(err);
     };
 
@@ -124,26 +125,23 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
       fail(new SourceFatalError(id, 'Twitch is not signed in: run `chatflow auth twitch` (the `twitch_events` source needs the broadcaster\'s token).'));
       return stop;
     }
-    const accountFor = (role: TwitchAccountRole) => auth.account(role);
-    const broadcaster = accountFor('broadcaster');
     const chatRole = config.chat_account;
-    const chatUser = usesChat ? accountFor(chatRole) : broadcaster;
-    if (broadcaster === undefined || chatUser === undefined) {
-      const role = broadcaster === undefined ? 'broadcaster' : chatRole;
-      fail(new SourceFatalError(id, `No Twitch ${role} account is signed in: run \`chatflow auth twitch${role === 'bot' ? ' --bot' : ''}\`.`));
-      return stop;
-    }
+    // A token missing, revoked or expired, now or later, fails the node for good with the reason
+    // (the sign-in service's, naming `chatflow auth twitch`): no restart loop.
     for (const role of new Set<TwitchAccountRole>(['broadcaster', usesChat ? chatRole : 'broadcaster'])) {
-      const watch = auth.status(role).subscribe((status) => {
-        if (status.state !== 'ok') {
-          fail(new SourceFatalError(id, `The Twitch ${role} token cannot be used (${status.reason}): run \`chatflow auth twitch${role === 'bot' ? ' --bot' : ''}\`.`));
-        }
-      });
+      const watch = tokenFailure(auth, role, id).subscribe({ error: (err: PipelineError) => fail(err) });
       // A status that is already bad fails the node before `subscribe` returns.
       if (stopped) watch.unsubscribe();
       else watches.push(watch);
     }
     if (stopped) return stop;
+    const broadcaster = auth.account('broadcaster');
+    const chatUser = usesChat ? auth.account(chatRole) : broadcaster;
+    if (broadcaster === undefined || chatUser === undefined) {
+      const role = broadcaster === undefined ? 'broadcaster' : chatRole;
+      fail(new SourceFatalError(id, `No Twitch ${role} account is signed in: run \`chatflow auth twitch${role === 'bot' ? ' --bot' : ''}\`.`));
+      return stop;
+    }
 
     const specs: { spec: SubscriptionSpec; chat: boolean }[] = config.events.flatMap((group) =>
       GROUP_SUBSCRIPTIONS[group].map((spec) => ({ spec, chat: CHAT_GROUPS.includes(group) })),
@@ -177,7 +175,9 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
         return;
       }
       if (active.size + broken.size < specs.length) return;
-      report(broken.size > 0 ? 'stale' : 'live');
+      const next = broken.size > 0 ? 'stale' : 'live';
+      if (next === 'live' && health !== 'live') log.info({ subscriptions: active.size }, 'Twitch EventSub live.');
+      report(next);
     };
 
     const emit = (event: ChatEvent | PlatformEvent, sharedId: string | undefined) => {
@@ -232,7 +232,7 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
         {
           apiClient: api,
           url: auth.endpoints.eventsubWs,
-          logger: { minLevel: 'info', custom: (level, message) => (level <= 2 ? log.debug({ twurple: message }, 'twurple EventSub says.') : log.trace({ twurple: message }, 'twurple EventSub says.')) },
+          logger: { minLevel: 'info', custom: (level, message) => (level <= 2 ? log.debug({ twurple: message }, 'Twitch EventSub client (twurple) message.') : log.trace({ twurple: message }, 'Twitch EventSub client (twurple) message.')) },
         },
         onNotification,
       );
@@ -251,6 +251,15 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
     l.onSubscriptionCreateFailure((sub, err) => {
       const known = types.get(sub);
       if (known === undefined || stopped) return;
+      if (err instanceof TwitchAuthError) {
+        // The sign-in service refuses before asking Twitch: a scope the token lacks is that
+        // subscription's loss only; a missing or dead token fails the node through tokenFailure.
+        if (err.reason !== 'scope') return;
+        broken.set(known.type, 'the token lacks the scope');
+        log.warn({ err, type: known.type }, 'EventSub subscription refused; the other events carry on.');
+        updateHealth();
+        return;
+      }
       const code = (err as { statusCode?: unknown }).statusCode;
       if (code === 401) {
         fail(new SourceFatalError(id, 'Twitch refused the token (401) while subscribing: run `chatflow auth twitch`.', { cause: err }));
