@@ -41,7 +41,7 @@ export function userTokenReaderComponent(answers: Map<number, number>) {
           }).pipe(switchMap(() => EMPTY)),
         ),
       );
-      return merge(userTokenFailure(auth, ctx.id), calls);
+      return merge(userTokenFailure<unknown>(auth, ctx.id), calls);
     },
   });
 }
