@@ -62,3 +62,6 @@ export function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
   });
 }
+
+/** The fakes' clock (epoch ms): token lifetimes are real time, as on the platforms. */
+export const fakeOAuthNow = (): number => Date.now();

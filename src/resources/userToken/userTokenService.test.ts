@@ -3,6 +3,7 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_GOOGLE_CLIENT_ID, FAKE_GOOGLE_CLIENT_SECRET, FakeGoogle } from '../../../test/fakes/googleOAuth.js';
 import { FAKE_KICK_CLIENT_ID, FAKE_KICK_CLIENT_SECRET, FAKE_KICK_USER, FakeKick } from '../../../test/fakes/kickOAuth.js';
+import { fakeOAuthNow } from '../../../test/fakes/fakeHttp.js';
 import { tempDirs } from '../../../test/support/tempDirs.js';
 import { PlatformAuthError, SourceFatalError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
@@ -38,7 +39,7 @@ async function setup(platform: 'kick' | 'youtube', options: { ageMs?: number; cl
     accessToken: pair.accessToken,
     refreshToken: pair.refreshToken,
     expiresIn: pair.expiresIn,
-    obtainedAt: Date.now() - (options.ageMs ?? 0),
+    obtainedAt: fakeOAuthNow() - (options.ageMs ?? 0),
   };
   if (options.token !== false) await store.save(token);
   const lines: string[] = [];
@@ -51,7 +52,7 @@ async function setup(platform: 'kick' | 'youtube', options: { ageMs?: number; cl
     token: options.token === false ? undefined : token,
     store,
     logger,
-    now: Date.now,
+    now: fakeOAuthNow,
   };
   let service: UserTokenService<unknown>;
   if (platform === 'kick') {
@@ -198,7 +199,7 @@ describe('UserTokenService (YouTube: the refresh token stays)', () => {
       token: s.original,
       store: s.store,
       logger: createLogger({ level: 'silent' }),
-      now: Date.now,
+      now: fakeOAuthNow,
       refresh: async () => {
         throw new TypeError('fetch failed');
       },
