@@ -158,6 +158,30 @@ describe('chatflow auth youtube', () => {
     expect(t.err()).toContain('TVs and Limited Input devices');
   });
 
+  it('exits 130 when interrupted while waiting for approval, and 69 naming the URL when Google cannot be reached', async () => {
+    const p = await project();
+    google.script({ pending: 1000 });
+    const stop = new AbortController();
+    const t = captureIo();
+    const d = deps();
+    const sleep = d.sleep;
+    const running = authCommand('youtube', p.file, { bot: false, check: false }, { ...t.io, shutdown: stop.signal }, {
+      ...d,
+      sleep: async (ms, signal) => {
+        if (d.waits.length === 3) stop.abort();
+        await sleep?.(ms, signal);
+      },
+    });
+    expect(await running).toBe(130);
+    expect((await p.youtube.read()).token).toBeUndefined();
+    const down = await project();
+    const text = (await readFile(down.file, 'utf8')).replace(google.authUrl, 'http://127.0.0.1:9');
+    await writeFile(down.file, text);
+    const u = captureIo();
+    expect(await authCommand('youtube', down.file, { bot: false, check: false }, u.io, deps())).toBe(69);
+    expect(u.err()).toContain('cannot reach http://127.0.0.1:9');
+  });
+
   it('--check: not signed in (1), valid (0), refreshed after expiry (0), revoked (1)', async () => {
     const p = await project();
     const check = async () => {
@@ -292,6 +316,14 @@ describe('chatflow auth kick', () => {
     expect(revoked.out).toContain('cannot be refreshed. Run `chatflow auth kick`.');
     const bot = captureIo();
     expect(await authCommand('kick', p.file, { bot: true, check: false }, bot.io, deps())).toBe(64);
+  });
+
+  it('refuses a redirect URI chatflow cannot listen at, when the pipeline is loaded (78)', async () => {
+    const p = await project();
+    await writeFile(p.file, (await readFile(p.file, 'utf8')).replace(p.redirect, 'https://example.com/callback'));
+    const t = captureIo();
+    expect(await authCommand('kick', p.file, { bot: false, check: false }, t.io, deps())).toBe(78);
+    expect(t.err()).toContain('Expected a loopback URL with a port');
   });
 
   it('is reachable through main, and an unknown platform is a usage error', async () => {

@@ -145,6 +145,10 @@ export const KickSettings = z.strictObject({
   client_secret: clientSecret('CHATFLOW_KICK_CLIENT_SECRET'),
   redirect_uri: z
     .string()
+    .regex(
+      /^http:\/\/(localhost|127\.0\.0\.1|\[::1\]):\d{1,5}(\/\S*)?$/,
+      'Expected a loopback URL with a port, such as http://localhost:36521/callback (chatflow listens there for the browser)',
+    )
     .default('http://localhost:36521/callback')
     .describe(
       "The redirect URL registered in the Kick application, exactly (Kick compares it character for character): `chatflow auth kick` listens there for the browser's return. Use `localhost`, not `127.0.0.1`.",
