@@ -92,6 +92,9 @@ export async function openKickAuth(graph: PipelineGraph, options: OpenUserAuthOp
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   await service.validate();
+  const now = service.currentStatus();
+  // Said once at start, so a streamer sees it before the first answer goes missing.
+  if (now.state === 'missing') log.warn({ reason: now.reason }, 'Kick sign-in missing; nothing can be sent there.');
   const auth: KickAuth = {
     platform: 'kick',
     endpoints: setup.endpoints,

@@ -55,6 +55,7 @@ describe('openYoutubeAuth / openKickAuth', () => {
     const l = logger();
     const k = await openKickAuth(graph, { baseDir: dir, env: {}, logger: l.logger, now: fakeOAuthNow });
     expect(k.service?.currentStatus()).toEqual({ state: 'missing', reason: 'No Kick account is signed in; run `chatflow auth kick`.' });
+    expect(l.lines.filter((x) => x.includes('Kick sign-in missing; nothing can be sent there.') && x.includes('chatflow auth kick'))).toHaveLength(1);
     await mkdir(join(dir, '.chatflow'), { recursive: true });
     await writeFile(userTokenFileIn(dir, 'youtube'), '{"version": 2}');
     const yt = await openYoutubeAuth(graph, { baseDir: dir, env: {}, logger: l.logger, now: fakeOAuthNow });

@@ -97,6 +97,9 @@ export async function openYoutubeAuth(graph: PipelineGraph, options: OpenUserAut
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   await service.validate();
+  const now = service.currentStatus();
+  // Said once at start, so a streamer sees it before the first answer goes missing.
+  if (now.state === 'missing') log.warn({ reason: now.reason }, 'YouTube sign-in missing; nothing can be sent there.');
   const auth: YoutubeAuth = {
     platform: 'youtube',
     endpoints: setup.endpoints,
