@@ -245,19 +245,25 @@ Exit codes: 0 done, 65 some lines were not events (each is named with its line n
     },
   },
   auth: {
-    summary: 'Sign a Twitch account in (Device Code Grant) with the scopes the pipeline needs, or --check what it lacks.',
+    summary: 'Sign a Twitch, YouTube or Kick account in, with what the pipeline needs, or --check what it lacks.',
     usage: `chatflow auth twitch [file] [--bot] [--check]
+chatflow auth youtube [file] [--check]
+chatflow auth kick [file] [--check]
 
-  file      the pipeline whose nodes say which scopes are needed (default: ./pipeline.yaml);
-            tokens go to .chatflow/twitch-tokens.json beside it
-  --bot     sign in the bot account (log in to twitch.tv as the bot first); default: the broadcaster
-  --check   sign nothing in: validate the stored tokens and list the scopes the pipeline lacks
+  file      the pipeline (default: ./pipeline.yaml); tokens go to .chatflow/<platform>-tokens.json beside it
+  --bot     Twitch: sign in the bot account (log in to twitch.tv as the bot first); default: the broadcaster
+  --check   sign nothing in: check the stored tokens (refreshing a dead one) and list what they lack
 
-The client id comes from CHATFLOW_TWITCH_CLIENT_ID or resources.twitch.client_id (docs/twitch.md).
+twitch and youtube print a URL and a code to enter on any device (Device Code Grant); kick prints a
+URL to open in a browser on this machine and waits for it at resources.kick.redirect_uri (PKCE).
+Client ids: CHATFLOW_TWITCH_CLIENT_ID / resources.twitch.client_id (docs/twitch.md),
+CHATFLOW_YOUTUBE_CLIENT_ID + _SECRET / resources.youtube (docs/youtube.md),
+CHATFLOW_KICK_CLIENT_ID + _SECRET / resources.kick (docs/kick.md).
 
 Exit codes: 0 signed in (--check: nothing lacking), 1 --check: an account or scope is lacking, 64 bad
-usage (or no node needs that account), 69 Twitch unreachable or refused the request, 77 the code was
-declined or expired, 78 invalid pipeline or no client id, 130 interrupted while waiting.`,
+usage (or no node needs that account), 69 the platform is unreachable or refused the request, 77 the
+sign-in was declined or the code expired, 78 invalid pipeline, no client id/secret or redirect port taken,
+130 interrupted while waiting.`,
     options: { bot: { type: 'boolean' }, check: { type: 'boolean' } },
     stopsOnShutdown: true,
     run: (p, v, io) => authCommand(p[0], p[1] ?? 'pipeline.yaml', { bot: v.bot === true, check: v.check === true }, io),

@@ -236,7 +236,7 @@ describe('chatflow auth (the command line)', () => {
     expect(none.out()).toBe(`${file} needs no Twitch account, and none is signed in.\n`);
     const bare = captureIo();
     expect(await main(['auth'], bare.io)).toBe(64);
-    expect(bare.err()).toContain('Only `chatflow auth twitch` exists so far.');
+    expect(bare.err()).toContain('`chatflow auth twitch`, `chatflow auth youtube` or `chatflow auth kick`');
     const help = captureIo();
     expect(await main(['auth', '--help'], help.io)).toBe(0);
     expect(help.out()).toContain('chatflow auth twitch [file] [--bot] [--check]');

@@ -13,6 +13,7 @@ import { NO_CLIENT_ID, twitchSetup } from '../resources/twitch/openTwitchAuth.js
 import { type NodeScopeNeed, scopeNeeds, scopesToRequest } from '../resources/twitch/scopes.js';
 import { checkTokens, type RoleCheck, signIn } from '../resources/twitch/signIn.js';
 import { type StoredTokens, TokenFileError, tokenFileIn, TwitchTokenStore } from '../resources/twitch/tokenStore.js';
+import { userAuthCommand } from './authUserCommand.js';
 import { EXIT } from './exitCodes.js';
 import { loadForCli } from './loadForCli.js';
 
@@ -37,12 +38,17 @@ export async function authCommand(
   io: CommandIo,
   deps: AuthDeps = {},
 ): Promise<number> {
-  if (platform !== 'twitch') {
-    io.stderr.write(`chatflow auth: which platform? Only \`chatflow auth twitch\` exists so far.\n`);
+  if (platform !== 'twitch' && platform !== 'youtube' && platform !== 'kick') {
+    io.stderr.write('chatflow auth: which platform? `chatflow auth twitch`, `chatflow auth youtube` or `chatflow auth kick`.\n');
+    return EXIT.usage;
+  }
+  if (platform !== 'twitch' && options.bot) {
+    io.stderr.write(`chatflow auth ${platform}: --bot is for Twitch only; sign in the account the bot posts as.\n`);
     return EXIT.usage;
   }
   const graph = await loadForCli(file, io, deps.registry);
   if (!graph) return EXIT.config;
+  if (platform !== 'twitch') return userAuthCommand(platform, graph, file, { check: options.check }, io, deps);
   const { clientId, endpoints } = twitchSetup(graph, io.env);
   if (clientId === undefined) {
     io.stderr.write(`chatflow auth twitch: ${NO_CLIENT_ID}\n`);

@@ -13,7 +13,9 @@ import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { type PipelineRuntime, startPipeline } from '../pipelines/run.js';
 import { openStorage } from '../resources/storage.js';
+import { openKickAuth } from '../resources/kick/openKickAuth.js';
 import { openTwitchAuth } from '../resources/twitch/openTwitchAuth.js';
+import { openYoutubeAuth } from '../resources/youtube/openYoutubeAuth.js';
 import { tapRoute } from '../server/tapRoute.js';
 import { apiRoutes } from '../server/apiRoutes.js';
 import { createHttpServer } from '../server/httpServer.js';
@@ -65,6 +67,9 @@ export async function runCommand(
   }
   // Twitch sign-in for the nodes that declare scopes: the tokens of `chatflow auth twitch`.
   const twitchAuth = await openTwitchAuth(graph, { baseDir: dirname(resolve(file)), env: io.env, logger, now: Date.now });
+  // YouTube and Kick sign-in for sending chat: the tokens of `chatflow auth youtube` / `kick`.
+  const youtubeAuth = await openYoutubeAuth(graph, { baseDir: dirname(resolve(file)), env: io.env, logger, now: Date.now });
+  const kickAuth = await openKickAuth(graph, { baseDir: dirname(resolve(file)), env: io.env, logger, now: Date.now });
   // The dashboard's control API reaches the control nodes through this (docs/api.md).
   const controlBus = new ControlBus();
   const instance = io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8);
@@ -84,6 +89,8 @@ export async function runCommand(
         services: new Services([
           ...storage.provided,
           ...twitchAuth.provided,
+          ...youtubeAuth.provided,
+          ...kickAuth.provided,
           provide(CONTROL_BUS, controlBus),
           // Redemption commands' outcomes, from the operators back to the `twitch_events` that settles them.
           provide(COMMAND_OUTCOMES, new CommandOutcomes()),
@@ -98,6 +105,8 @@ export async function runCommand(
     await http.close();
     await storage.close();
     twitchAuth.close();
+    youtubeAuth.close();
+    kickAuth.close();
     const error = toError(err);
     stderr.write(`chatflow: ${error.message}\n`);
     logger.flush();
@@ -151,6 +160,8 @@ export async function runCommand(
     await http.close();
     await storage.close();
     twitchAuth.close();
+    youtubeAuth.close();
+    kickAuth.close();
     stderr.write(`chatflow: ${listenFailure.message}\n`);
     logger.flush();
     return listenFailure instanceof PipelineError && listenFailure.stage === 'config' ? EXIT.config : EXIT.internal;
@@ -187,6 +198,8 @@ export async function runCommand(
   await http.close();
   await storage.close();
   twitchAuth.close();
+  youtubeAuth.close();
+  kickAuth.close();
   const nodes = runtime.snapshot();
   stderr.write(`${renderSummary(nodes)}\n`);
   logger.info(

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   ERR_OPERATOR: 'An operator failed while processing an event.',
   ERR_RESOURCE: 'A shared resource (Redis, Postgres, the HTTP server) is not available.',
   ERR_TWITCH_AUTH: 'A Twitch token is missing, lacks a scope, or was revoked or expired; `chatflow auth twitch` fixes it.',
+  ERR_YOUTUBE_AUTH: 'The YouTube token is missing, or was revoked or expired; `chatflow auth youtube` fixes it.',
+  ERR_KICK_AUTH: 'The Kick token is missing, or was revoked or expired; `chatflow auth kick` fixes it.',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -117,6 +119,22 @@ export class TwitchAuthError extends PipelineError {
     options?: ErrorOptions,
   ) {
     super('ERR_TWITCH_AUTH', 'receiving', message, options);
+  }
+}
+
+/**
+ * The YouTube or Kick account cannot be used: never signed in, signed in with another client
+ * id, or its token revoked or expired and not refreshable. Only `chatflow auth <platform>`
+ * fixes it, so it is not retried. The message never holds a token.
+ */
+export class PlatformAuthError extends PipelineError {
+  constructor(
+    readonly platform: 'youtube' | 'kick',
+    readonly reason: 'missing' | 'revoked' | 'client',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(platform === 'youtube' ? 'ERR_YOUTUBE_AUTH' : 'ERR_KICK_AUTH', 'sending', message, options);
   }
 }
 

@@ -31,6 +31,21 @@ export interface PipelineSettingsResolved {
   readonly resources: {
     readonly redis: { readonly url: string };
     readonly postgres: { readonly url: string };
+    /** Only when the file has `resources.youtube`. */
+    readonly youtube?: {
+      readonly clientId: string | undefined;
+      readonly clientSecret: string | undefined;
+      readonly authUrl: string;
+      readonly apiUrl: string;
+    };
+    /** Only when the file has `resources.kick`. */
+    readonly kick?: {
+      readonly clientId: string | undefined;
+      readonly clientSecret: string | undefined;
+      readonly redirectUri: string;
+      readonly authUrl: string;
+      readonly apiUrl: string;
+    };
     /** Only when the file has `resources.twitch`. */
     readonly twitch?: {
       readonly clientId: string | undefined;

@@ -109,12 +109,66 @@ export const TwitchSettings = z.strictObject({
   eventsub_url: localOrUrl('EventSub WebSocket URL.', 'wss://eventsub.wss.twitch.tv/ws'),
 });
 
+const platformUrl = (what: string, platform: string, fallback: string) =>
+  z
+    .url()
+    .default(fallback)
+    .describe(`${what} ${platform}'s by default; a local test server's for tests.`);
+
+const clientSecret = (env: string) =>
+  z
+    .string()
+    .optional()
+    .describe(
+      `Client secret of the application. Keep it out of the file: write \`"\${${env}}"\` and export the variable (\`${env}\` also overrides it).`,
+    );
+
+/** `resources.youtube`: the Google OAuth client `chatflow auth youtube` signs in with. */
+export const YoutubeSettings = z.strictObject({
+  client_id: z
+    .string()
+    .optional()
+    .describe(
+      'Client id of your Google OAuth client of type "TVs and Limited Input devices" (Google Cloud console, YouTube Data API v3 enabled). `CHATFLOW_YOUTUBE_CLIENT_ID` overrides it.',
+    ),
+  client_secret: clientSecret('CHATFLOW_YOUTUBE_CLIENT_SECRET'),
+  auth_url: platformUrl('OAuth base URL.', 'Google', 'https://oauth2.googleapis.com'),
+  api_url: platformUrl('Data API base URL.', 'Google', 'https://www.googleapis.com/youtube/v3'),
+});
+
+/** `resources.kick`: the Kick application `chatflow auth kick` signs in with. */
+export const KickSettings = z.strictObject({
+  client_id: z
+    .string()
+    .optional()
+    .describe('Client id of your Kick application (kick.com/settings/developer). `CHATFLOW_KICK_CLIENT_ID` overrides it.'),
+  client_secret: clientSecret('CHATFLOW_KICK_CLIENT_SECRET'),
+  redirect_uri: z
+    .string()
+    .regex(
+      /^http:\/\/(localhost|127\.0\.0\.1|\[::1\]):\d{1,5}(\/\S*)?$/,
+      'Expected a loopback URL with a port, such as http://localhost:36521/callback (chatflow listens there for the browser)',
+    )
+    .default('http://localhost:36521/callback')
+    .describe(
+      "The redirect URL registered in the Kick application, exactly (Kick compares it character for character): `chatflow auth kick` listens there for the browser's return. Use `localhost`, not `127.0.0.1`.",
+    ),
+  auth_url: platformUrl('OAuth host.', 'Kick', 'https://id.kick.com'),
+  api_url: platformUrl('Public API base URL.', 'Kick', 'https://api.kick.com/public/v1'),
+});
+
 export const ResourceSettings = z
   .strictObject({
     redis: z.strictObject({ url: resourceUrl }).optional().describe('Redis, for state and shared limits.'),
     postgres: z.strictObject({ url: resourceUrl }).optional().describe('PostgreSQL, for history.'),
     twitch: TwitchSettings.optional().describe(
       'Twitch sign-in (`chatflow auth twitch`): the client id of your Twitch application, and where Twitch lives. See docs/twitch.md "Sign-in".',
+    ),
+    youtube: YoutubeSettings.optional().describe(
+      'YouTube sign-in (`chatflow auth youtube`), for sending chat: your Google OAuth client, and where Google lives. See docs/youtube.md "Sign-in".',
+    ),
+    kick: KickSettings.optional().describe(
+      'Kick sign-in (`chatflow auth kick`), for sending chat: your Kick application, its redirect URL, and where Kick lives. See docs/kick.md "Sign-in".',
     ),
   })
   .describe('Shared servers the sinks use.');

@@ -118,6 +118,27 @@ function checkSettings(list: IssueList, root: Record<string, unknown>): Pipeline
     resources: {
       redis: { url: parsed?.resources?.redis?.url ?? 'embedded' },
       postgres: { url: parsed?.resources?.postgres?.url ?? 'embedded' },
+      ...(parsed?.resources?.youtube
+        ? {
+            youtube: {
+              clientId: parsed.resources.youtube.client_id,
+              clientSecret: parsed.resources.youtube.client_secret,
+              authUrl: parsed.resources.youtube.auth_url,
+              apiUrl: parsed.resources.youtube.api_url,
+            },
+          }
+        : {}),
+      ...(parsed?.resources?.kick
+        ? {
+            kick: {
+              clientId: parsed.resources.kick.client_id,
+              clientSecret: parsed.resources.kick.client_secret,
+              redirectUri: parsed.resources.kick.redirect_uri,
+              authUrl: parsed.resources.kick.auth_url,
+              apiUrl: parsed.resources.kick.api_url,
+            },
+          }
+        : {}),
       ...(parsed?.resources?.twitch
         ? {
             twitch: {

@@ -81,6 +81,17 @@ describe('diffGraphs', () => {
     expect(settingChanges(withTwitch, other)).toEqual([{ setting: 'resources.twitch' }]);
     expect(settingChanges(withTwitch, { ...withTwitch })).toEqual([]);
   });
+
+  it('reports resources.youtube and resources.kick as start-only, never with their values (they hold a client secret)', () => {
+    const youtube = { clientId: 'id', clientSecret: 'SECRET-1', authUrl: 'a', apiUrl: 'b' };
+    const kick = { clientId: 'id', clientSecret: 'SECRET-2', redirectUri: 'http://localhost:1/callback', authUrl: 'a', apiUrl: 'b' };
+    const both = { ...settings, resources: { ...settings.resources, youtube, kick } };
+    expect(settingChanges(settings, both)).toEqual([{ setting: 'resources.youtube' }, { setting: 'resources.kick' }]);
+    const newSecret = { ...both, resources: { ...both.resources, kick: { ...kick, clientSecret: 'SECRET-3' } } };
+    expect(settingChanges(both, newSecret)).toEqual([{ setting: 'resources.kick' }]);
+    expect(JSON.stringify(settingChanges(both, newSecret))).not.toContain('SECRET');
+    expect(settingChanges(both, { ...both })).toEqual([]);
+  });
 });
 
 describe('deepEqual', () => {

@@ -13,7 +13,7 @@ export type NodeChange = 'unchanged' | 'changed' | 'rewired' | 'added' | 'remove
 
 /** A setting that only applies at start. */
 export interface SettingChange {
-  /** `server.listen`, `server.token`, `resources.redis.url`, `resources.postgres.url`, `resources.twitch`. */
+  /** `server.listen`, `server.token`, `resources.redis.url`, `resources.postgres.url`, `resources.twitch`, `resources.youtube`, `resources.kick`. */
   readonly setting: string;
   /** The running and the new value; left out for secrets. */
   readonly from?: string;
@@ -68,6 +68,12 @@ export function settingChanges(from: PipelineSettingsResolved, to: PipelineSetti
   if (from.resources.postgres.url !== to.resources.postgres.url) changes.push({ setting: 'resources.postgres.url' });
   if (JSON.stringify(from.resources.twitch ?? null) !== JSON.stringify(to.resources.twitch ?? null)) {
     changes.push({ setting: 'resources.twitch' });
+  }
+  // They may hold a client secret: that they changed, not what they were.
+  for (const platform of ['youtube', 'kick'] as const) {
+    if (JSON.stringify(from.resources[platform] ?? null) !== JSON.stringify(to.resources[platform] ?? null)) {
+      changes.push({ setting: `resources.${platform}` });
+    }
   }
   return changes;
 }
