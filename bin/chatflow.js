@@ -27,6 +27,15 @@ else process.on('SIGHUP', onSignal);
 
 const { register } = await import('tsx/esm/api');
 register();
+// `chatflow schema | head`: the reader went away, which is not an error of chatflow's. Stop
+// quietly, as other command-line tools do, instead of dying with an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const { main } = await import('../src/cli.ts');
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,
