@@ -89,6 +89,11 @@ export interface ChatEvent extends EventBase {
    * ({@link redemptionChat}): which redemption, so the command's outcome can settle it.
    */
   readonly redemption?: RedemptionRef;
+  /**
+   * Sent by the bot's own account (the source's `bot_login` / `bot_channel_id`): the bot reading
+   * its own replies. Never a command, never counted as chat by a `timer`. Absent: someone else.
+   */
+  readonly self?: boolean;
 }
 
 /** The redemption a command came from, carried to the operators that apply or refuse it. */

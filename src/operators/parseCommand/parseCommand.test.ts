@@ -207,6 +207,21 @@ describe('parseCommand', () => {
       });
     });
 
+    it("sends the bot's own messages to _unmatched, even when they read as a command", () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const own = chat('!cv cutoff 0.7', { user: 'thebot', self: true });
+        const source = hot('  -o-a-|', { o: own, a });
+        const sourceSubs = '  ^----!';
+        const expected = '    -O-x-|';
+
+        expectObservable(source.pipe(parseCommand(cvOnly))).toBe(expected, {
+          O: to(UNMATCHED, own),
+          x: routed.x,
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
     it('sends non-chat events and backfilled history to _unmatched', () => {
       testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
         const old = chat('!cv cutoff 0.7', { backfill: true });
