@@ -9,6 +9,7 @@ import { normalizeComponent } from './normalize.js';
 import { parseCommandComponent } from './parseCommand/index.js';
 import { routeComponent } from './route.js';
 import { sampleMetricsComponent } from './sampleMetrics/index.js';
+import { textCommandsComponent } from './textCommands/index.js';
 import { throttleComponent } from './throttle/index.js';
 import { voteComponent } from './vote.js';
 
@@ -24,6 +25,7 @@ export const operatorComponents: readonly OperatorDefinition[] = [
   parseCommandComponent,
   routeComponent,
   sampleMetricsComponent,
+  textCommandsComponent,
   throttleComponent,
   voteComponent,
 ];
