@@ -102,7 +102,9 @@ export const TextCommandsConfig = z
     if (config.help.command !== null) claim(config.help.command, 'the help command', ['help', 'command']);
     for (const [name, spec] of Object.entries(config.commands)) {
       claim(name, `command "${name}"`, ['commands', name]);
-      spec.aliases.forEach((alias, i) => claim(alias, `command "${name}"`, ['commands', name, 'aliases', i]));
+      spec.aliases.forEach((alias, i) => {
+        claim(alias, `command "${name}"`, ['commands', name, 'aliases', i]);
+      });
       if (spec.reply.trimStart().startsWith(config.prefix)) {
         ctx.addIssue({
           code: 'custom',

@@ -125,6 +125,7 @@ describe('textCommands', () => {
         const h = chat('!hug bob');
         const slow: CounterStore = {
           add: () => {
+            // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose, settled in virtual time.
             const value = { then: (ok: (n: number) => void) => cold('---(v|)', { v: 7 }).subscribe((n) => ok(n)) };
             return value as PromiseLike<number>;
           },

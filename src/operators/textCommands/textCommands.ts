@@ -115,12 +115,14 @@ export function textCommands(config: TextCommandsConfig, deps: TextCommandsDeps 
           replyTo(chat, guard(renderReply(command.parts, { chat, words, count, variables, ...(commands === undefined ? {} : { commands }) }), prefix));
         if (command.counter === undefined) {
           pending.push({ build, count: undefined, ready: true });
-          return flush();
+          flush();
+          return;
         }
         const counted = store.add(command.counter, command.step);
         if (typeof counted === 'number') {
           pending.push({ build, count: counted, ready: true });
-          return flush();
+          flush();
+          return;
         }
         const entry: (typeof pending)[number] = { build, count: undefined, ready: false };
         pending.push(entry);
