@@ -69,7 +69,7 @@ describe('textCommands', () => {
 
     it('never emits for a source that never emits', () => {
       testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-        const source = cold('-');
+        const source = cold<ChatflowEvent>('-');
         expectObservable(source.pipe(textCommands(config, { scheduler: testScheduler }))).toBe('-');
         expectSubscriptions(source.subscriptions).toBe('^');
       });
@@ -77,7 +77,7 @@ describe('textCommands', () => {
 
     it('completes with an empty source', () => {
       testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-        const source = cold('|');
+        const source = cold<ChatflowEvent>('|');
         expectObservable(source.pipe(textCommands(config, { scheduler: testScheduler }))).toBe('|');
         expectSubscriptions(source.subscriptions).toBe('(^!)');
       });
@@ -127,7 +127,7 @@ describe('textCommands', () => {
           add: () => {
             // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose, settled in virtual time.
             const value = { then: (ok: (n: number) => void) => cold('---(v|)', { v: 7 }).subscribe((n) => ok(n)) };
-            return value as PromiseLike<number>;
+            return value as unknown as PromiseLike<number>;
           },
           close: () => {},
         };

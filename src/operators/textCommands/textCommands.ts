@@ -141,7 +141,7 @@ export function textCommands(config: TextCommandsConfig, deps: TextCommandsDeps 
         );
       };
 
-      const onChat = (chat: ChatEvent): void => {
+      const onChat = (chat: ChatEvent) => {
         if (chat.self === true) return drops.drop('own_message', true);
         const text = chat.text.trimStart();
         if (chat.backfill === true || !text.startsWith(prefix)) return drops.drop('not_a_command', true);
