@@ -11,6 +11,7 @@ import { routeComponent } from './route.js';
 import { sampleMetricsComponent } from './sampleMetrics/index.js';
 import { textCommandsComponent } from './textCommands/index.js';
 import { throttleComponent } from './throttle/index.js';
+import { timerComponent } from './timer.js';
 import { voteComponent } from './vote.js';
 
 /** Every operator, alphabetically by type. */
@@ -27,5 +28,6 @@ export const operatorComponents: readonly OperatorDefinition[] = [
   sampleMetricsComponent,
   textCommandsComponent,
   throttleComponent,
+  timerComponent,
   voteComponent,
 ];
