@@ -5,6 +5,7 @@
  * compiles.
  */
 import { type ChatEvent, type CommandArg, ROLES, type ReplyEvent, type Role } from '../../core/events.js';
+import { replyToChat } from '../../core/reply.js';
 import { suggest } from '../../core/suggest.js';
 import { formatDuration, parseDuration } from '../../core/units.js';
 import { formatNote } from '../shared/music.js';
@@ -479,14 +480,7 @@ function formatValue(value: number): string {
   return Number.isInteger(value) ? String(value) : String(Math.round(value * 1000) / 1000);
 }
 
-/** The ReplyEvent answering `chat` with `text`. */
+/** The ReplyEvent answering `chat` with `text`, in its author's lane of the chat sink. */
 export function replyTo(chat: ChatEvent, text: string): ReplyEvent {
-  return {
-    kind: 'reply',
-    platform: chat.platform,
-    channel: chat.channel,
-    text,
-    replyTo: chat.id,
-    receivedAt: chat.receivedAt,
-  };
+  return replyToChat(chat, text);
 }
