@@ -15,6 +15,7 @@ const post = (text: string, at: number, over: Partial<ReplyEvent> = {}): ReplyEv
   platform: 'twitch',
   channel: 'chan',
   text,
+  priority: 'low',
   receivedAt: at,
   ...over,
 });

@@ -74,7 +74,7 @@ interface Channel {
 /**
  * Counts the chat lines of every channel it reads and, every `every`, posts the next of
  * `messages` as a {@link ReplyEvent} in each channel that had at least `min_lines` lines since
- * the timer last posted there.
+ * the timer last posted there, at priority `low` (after every answer to a viewer).
  *
  * ```text
  * every: 10ms, min_lines: 2, messages: [A, B]
@@ -114,6 +114,8 @@ export function timer(config: TimerConfig, deps: TimerDeps = {}): OperatorFuncti
             platform: ch.platform,
             channel: ch.channel,
             text: template({ platform: ch.platform, channel: ch.channel }),
+            // The bot speaking on its own: after every answer to a viewer (no `viewer`: the shared lane).
+            priority: 'low',
             receivedAt: clock(),
           });
         }

@@ -13,6 +13,7 @@ const reply = (c: ChatEvent, text: string): ReplyEvent => ({
   channel: c.channel,
   text,
   replyTo: c.id,
+  viewer: { id: c.author.id, login: c.author.login, roles: c.author.roles },
   receivedAt: c.receivedAt,
 });
 const control = (variable: string, value: number): ControlEvent => ({

@@ -5,6 +5,7 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { ChatEvent, ChatflowEvent, ReplyEvent, Role } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
+import { replyToChat } from '../../core/reply.js';
 import { isExempt } from '../shared/limits.js';
 import { MAX_TEMPLATE, type TextCommandsConfig } from './config.js';
 import { type CounterStore, LocalCounterStore } from './counters.js';
@@ -112,7 +113,7 @@ export function textCommands(config: TextCommandsConfig, deps: TextCommandsDeps 
       const answer = (chat: ChatEvent, command: Compiled, words: readonly string[]): void => {
         const commands = command.help ? helpList(chat.author.roles) : undefined;
         const build = (count: number | undefined) =>
-          replyTo(chat, guard(renderReply(command.parts, { chat, words, count, variables, ...(commands === undefined ? {} : { commands }) }), prefix));
+          replyToChat(chat, guard(renderReply(command.parts, { chat, words, count, variables, ...(commands === undefined ? {} : { commands }) }), prefix));
         if (command.counter === undefined) {
           pending.push({ build, count: undefined, ready: true });
           flush();
@@ -258,7 +259,3 @@ export function guard(text: string, prefix: string): string {
   return out.length > MAX_TEMPLATE ? out.slice(0, MAX_TEMPLATE) : out;
 }
 
-/** The ReplyEvent answering `chat` with `text`. */
-function replyTo(chat: ChatEvent, text: string): ReplyEvent {
-  return { kind: 'reply', platform: chat.platform, channel: chat.channel, text, replyTo: chat.id, receivedAt: chat.receivedAt };
-}
