@@ -11,6 +11,7 @@ import { type Logger, silentLogger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS, type SourceHealth } from '../../core/metrics.js';
 import type { TwitchAccountRole, TwitchAuth } from '../../core/twitchAuth.js';
 import { RecentIds } from '../shared/recentIds.js';
+import { ownMessages } from '../shared/ownMessages.js';
 import { CHAT_GROUPS, type TwitchEventsConfig } from './config.js';
 import { RawEventSubListener } from './listener.js';
 import { normalizeEventSub } from './normalize.js';
@@ -180,6 +181,7 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
       report(broken.size > 0 ? 'stale' : 'live');
     };
 
+    const own = ownMessages(config.bot_login);
     const emit = (event: ChatEvent | PlatformEvent, sharedId: string | undefined) => {
       const key = event.kind === 'chat' ? `chat:${event.id}` : `${event.type}:${event.id}`;
       if (!state.events.add(key) || (sharedId !== undefined && !state.events.add(`shared:${sharedId}`))) {
@@ -197,7 +199,7 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
           return;
         }
       }
-      subscriber.next(event);
+      subscriber.next(event.kind === 'chat' ? own(event) : event);
     };
 
     const onNotification = (subscription: EventSubSubscription, payload: Record<string, unknown>, messageId: string) => {
