@@ -4,6 +4,7 @@ import { renamedOption } from '../../core/renamedOption.js';
 import { duration, rate } from '../../core/units.js';
 import { VARIABLE_NAME } from '../../core/variables.js';
 import { parsePitchClass, SCALE_NAMES } from '../shared/music.js';
+import { ControlReplies } from './replies.js';
 import { CURVES, compileVariable, EPSILON, INPUT_MODES, quantizeValue } from './variables.js';
 
 /** The moderator subcommands `control` understands (`args.subcommand` of the admin command). */
@@ -151,6 +152,13 @@ export const ControlConfig = z
     allow_undeclared: VariableConfig.optional().describe(
       'Lets chat create variables that are not declared, with these settings (`{ range: [0, 1], default: 0 }`). Left out, only declared variables can be set.',
     ),
+    out_of_range: z
+      .enum(['clamp', 'refuse'])
+      .default('clamp')
+      .describe(
+        "A command's value outside the variable's input range (0–1 for `normalized`, `range` for `raw`, the notes within `range` for `note`): `clamp` it to the nearest end, or `refuse` it (dropped as `out_of_range`, answered with `reply.out_of_range`).",
+      ),
+    reply: ControlReplies.optional(),
     emit_defaults: z
       .boolean()
       .default(true)
