@@ -158,7 +158,9 @@ export const ControlConfig = z
       .describe(
         "A command's value outside the variable's input range (0–1 for `normalized`, `range` for `raw`, the notes within `range` for `note`): `clamp` it to the nearest end, or `refuse` it (dropped as `out_of_range`, answered with `reply.out_of_range`).",
       ),
-    reply: ControlReplies.optional(),
+    reply: ControlReplies.optional().describe(
+      'Answers in chat on port `_reply` (for the `chat` sink): why a command from chat was refused (`paused`, `locked`, `unknown_variable`, `out_of_range`) and, with `applied`, what it set. Left out: no answers. `reply: {}` answers refusals with the default texts.',
+    ),
     emit_defaults: z
       .boolean()
       .default(true)

@@ -36,6 +36,14 @@ export const controlComponent = defineOperator({
       '  pitch: { range: [-2, 3], quantize: pentatonic_minor, root: A, slew: 40ms }',
       '  freq: { range: [20, 20000], curve: exponential, default: 440 }',
     ].join('\n'),
+    [
+      'variables:',
+      '  cutoff: { range: [0, 1], default: 0.5 }',
+      'out_of_range: refuse',
+      'reply:',
+      '  applied: "{{ user }} set {{ variable }} to {{ value }}"',
+      '  locked: "@{{ user }}, {{ variable }} is locked for now."',
+    ].join('\n'),
   ],
   create: (config, ctx) => {
     const restored = ctx.resources.services?.get(RESTORED_VARIABLES);
