@@ -22,6 +22,7 @@ describe('ownMessages', () => {
 
   it('validates the field', () => {
     expect(botLoginField('x').parse(' thebot ')).toBe('thebot');
-    expect(botLoginField('x').safeParse('').success).toBe(false);
+    expect(botLoginField('x').parse('')).toBeUndefined();
+    expect(botLoginField('x').parse(undefined)).toBeUndefined();
   });
 });

@@ -10,9 +10,10 @@ export function botLoginField(what: string) {
   return z
     .string()
     .trim()
-    .min(1)
     .max(64)
     .optional()
+    // Empty (an unset `${VAR:-}`): no bot account.
+    .transform((value) => (value === '' ? undefined : value))
     .describe(
       `The account the \`chat\` sink speaks as (${what}): its messages are marked \`self\`, so commands never run from them and timers do not count them. When it is the channel's own account, the broadcaster's messages stay commands (only the replies' guard against starting with a command prefix keeps the bot from answering itself).`,
     );
