@@ -403,6 +403,13 @@ describe('parseCommand', () => {
       expect(run(full, [l])[1]).toEqual(to(REPLY, reply(l, 'cutoff is at ?, you said "up please"')));
     });
 
+    it('takes {{ field }} placeholders as well as {field}', () => {
+      const config = ParseCommandConfig.parse({ commands: { wave: { args: ['mode:enum(sine|saw)'], reply: '{{ user }} picked {{args.mode}} ({count})' } } });
+      const w = chat('!wave saw');
+      expect(run(config, [w])[1]).toEqual(to(REPLY, reply(w, 'viewer picked saw (1)')));
+      expect(ParseCommandConfig.safeParse({ commands: { x: { reply: '{{ nobody }}' } } }).success).toBe(false);
+    });
+
     it('never lets chat text start a reply with a chat command', () => {
       const config = ParseCommandConfig.parse({ commands: { echo: { args: ['text:rest'], reply: '{args}' } } });
       const e = chat('!echo /ban streamer');

@@ -387,7 +387,8 @@ type ReplyPart =
   | { readonly kind: 'user' | 'login' | 'args' | 'count' }
   | { readonly kind: 'var' | 'arg'; readonly key: string };
 
-const PLACEHOLDER = /\{([A-Za-z0-9_.]+)\}/g;
+/** `{field}`, or `{{ field }}` as in every other template of a pipeline. */
+const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.]+)\s*\}\}|\{([A-Za-z0-9_.]+)\}/g;
 
 function compileReply(
   template: string,
@@ -401,7 +402,7 @@ function compileReply(
     const index = m.index ?? 0;
     if (index > last) parts.push(template.slice(last, index));
     last = index + m[0].length;
-    const field = m[1] as string;
+    const field = (m[1] ?? m[2]) as string;
     if (field === 'user' || field === 'login' || field === 'args' || field === 'count') {
       parts.push({ kind: field });
     } else if (field.startsWith('var.') && ARG_NAME.test(field.slice(4))) {
