@@ -34,8 +34,9 @@ describe('examples/bot.yaml in virtual time', () => {
   });
 
   it("never runs the bot's own message as a command", async () => {
-    const own: VirtualInput = { at: 1000, source: 'twitch', event: { ...chatEvent({ login: 'thebot', text: '!cv cutoff 0.9' }, 1000), self: true } };
-    const result = await runVirtual({ graph: graph(), inputs: [own, { ...own, at: 1500, event: { ...own.event, text: '!discord' } }], settleMs: 1000 });
+    // As the twitch source marks it (bot_login: thebot).
+    const own = (at: number, text: string): VirtualInput => ({ at, source: 'twitch', event: { ...chatEvent({ login: 'thebot', text }, at), self: true } });
+    const result = await runVirtual({ graph: graph(), inputs: [own(1000, '!cv cutoff 0.9'), own(1500, '!discord')], settleMs: 1000 });
     expect(cutoff(result.outputs)).not.toContain(0.9);
     expect(replies(result.outputs)).toEqual([]);
   });
