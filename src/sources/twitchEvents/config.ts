@@ -41,7 +41,7 @@ export const TwitchEventsConfig = z
       .enum(['broadcaster', 'bot'])
       .default('broadcaster')
       .describe('Whose token reads chat for `chat`, `notifications` and `moderation`: the broadcaster\'s, or the bot account signed in with `chatflow auth twitch --bot`.'),
-    bot_login: botLoginField('its Twitch login'),
+    bot_login: botLoginField('its Twitch login; default the bot account signed in with `chatflow auth twitch --bot`'),
     rewards: z
       .record(z.string().min(1), z.string().min(1).max(500))
       .default({})

@@ -181,7 +181,8 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
       report(broken.size > 0 ? 'stale' : 'live');
     };
 
-    const own = ownMessages(config.bot_login);
+    // The account the chat sink speaks as: the signed-in bot, unless `bot_login` names another.
+    const own = ownMessages(config.bot_login ?? accountFor('bot')?.login);
     const emit = (event: ChatEvent | PlatformEvent, sharedId: string | undefined) => {
       const key = event.kind === 'chat' ? `chat:${event.id}` : `${event.type}:${event.id}`;
       if (!state.events.add(key) || (sharedId !== undefined && !state.events.add(`shared:${sharedId}`))) {
