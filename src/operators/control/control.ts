@@ -472,10 +472,9 @@ export function compileMappings(config: ControlConfig): ReadonlyMap<string, Mapp
  * for a reason a viewer can be told, or applied (`reply.applied`), right after the change.
  *
  * ```text
- * reply: {}, cutoff locked
- * a: !cv cutoff 0.7 by a viewer
- * source:   -a-|
- * result:   -r-|      r: _reply "@viewer, cutoff is locked right now."
+ * reply: {}   l: !cv lock cutoff (a mod)   a: !cv cutoff 0.7   p: !cv pitch 2 (viewers)
+ * source:   -l-a-p-|
+ * result:   ---r-c-|      r: _reply "@viewer, cutoff is locked right now."   c: pitch 2 on ''
  * ```
  *
  * @param config Parsed config.
