@@ -16,6 +16,8 @@ export const textCommandsComponent = defineOperator({
   description:
     'Reads chat (and `control` events, for `{{ var.<name> }}`) and emits one `reply` event per answered command, for the `chat` sink. Per-command `roles`, `cooldown` (per channel) and `user_cooldown`; `{{ count }}` counters persist in Redis when `resources.redis` is configured. The bot\'s own messages are never answered.',
   config: TextCommandsConfig,
+  // A command kept quiet by its cooldown counts as rate-limited, as `cooldown`'s do.
+  metricRoles: { limitedDrops: ['cooling'] },
   needs: (config) => (config.counters === 'redis' && countsAnything(config) ? ['redis'] : []),
   examples: [
     'commands:\n  discord: { reply: "Join us: https://discord.gg/example", cooldown: 30s }',

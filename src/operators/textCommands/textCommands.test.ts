@@ -251,6 +251,7 @@ describe('textCommands', () => {
       expect(textCommandsComponent.needs?.(config)).toEqual(['redis']);
       expect(textCommandsComponent.needs?.(TextCommandsConfig.parse({ commands: { d: { reply: 'x' } } }))).toEqual([]);
       expect(textCommandsComponent.needs?.({ ...config, counters: 'local' })).toEqual([]);
+      expect(textCommandsComponent.metricRoles).toEqual({ limitedDrops: ['cooling'] });
     });
   });
 });
