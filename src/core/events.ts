@@ -89,6 +89,11 @@ export interface ChatEvent extends EventBase {
    * ({@link redemptionChat}): which redemption, so the command's outcome can settle it.
    */
   readonly redemption?: RedemptionRef;
+  /**
+   * Sent by the bot's own account (the source's `bot_login` / `bot_channel_id`): the bot reading
+   * its own replies. Never a command, never counted as chat by a `timer`. Absent: someone else.
+   */
+  readonly self?: boolean;
 }
 
 /** The redemption a command came from, carried to the operators that apply or refuse it. */
@@ -250,14 +255,46 @@ export interface ModerationEvent extends EventBase {
   readonly chat: ChatEvent;
 }
 
-/** A text reply a command produced, for a chat-reply sink. */
+/**
+ * How soon a reply goes out when the `chat` sink holds more than the platform lets it send:
+ * every `high` before any `normal`, every `normal` before any `low`.
+ */
+export type ReplyPriority = 'high' | 'normal' | 'low';
+export const REPLY_PRIORITIES = ['high', 'normal', 'low'] as const satisfies readonly ReplyPriority[];
+
+/** The viewer a reply answers, for the `chat` sink's fair queue (one lane per viewer). */
+export interface ReplyViewer {
+  /** Platform user id. */
+  readonly id: string;
+  readonly login: string;
+  readonly roles: readonly Role[];
+}
+
+/**
+ * A text reply, for the `chat` sink: it sends `text` as the bot into `channel` on `platform`.
+ * Build one with `replyToChat` (core/reply.ts) when it answers a chat message.
+ */
 export interface ReplyEvent extends EventBase {
   readonly kind: 'reply';
   readonly platform: Platform;
+  /** Where to answer: Twitch login without `#`, Kick slug, YouTube live chat id. */
   readonly channel: string;
+  /**
+   * The platform's id of that channel when the producer knows it (Twitch broadcaster user id,
+   * Kick broadcaster user id); the sink looks it up from `channel` otherwise.
+   */
+  readonly channelId?: string;
   readonly text: string;
-  /** The chat message replied to. */
+  /** The chat message replied to (its platform id); threaded under it where the platform can. */
   readonly replyTo?: string;
+  /**
+   * The viewer this answers. The sink queues each viewer apart and takes from them in turn, so
+   * one viewer's spam cannot take every reply slot. Absent: the bot speaking on its own (a
+   * timer, a thank-you), all of which share one lane.
+   */
+  readonly viewer?: ReplyViewer;
+  /** Absent: `high` when `viewer` is a moderator or the broadcaster, else `normal` (core/reply.ts). */
+  readonly priority?: ReplyPriority;
 }
 
 export interface HistogramSummary {

@@ -9,7 +9,9 @@ import { normalizeComponent } from './normalize.js';
 import { parseCommandComponent } from './parseCommand/index.js';
 import { routeComponent } from './route.js';
 import { sampleMetricsComponent } from './sampleMetrics/index.js';
+import { textCommandsComponent } from './textCommands/index.js';
 import { throttleComponent } from './throttle/index.js';
+import { timerComponent } from './timer.js';
 import { voteComponent } from './vote.js';
 
 /** Every operator, alphabetically by type. */
@@ -24,6 +26,8 @@ export const operatorComponents: readonly OperatorDefinition[] = [
   parseCommandComponent,
   routeComponent,
   sampleMetricsComponent,
+  textCommandsComponent,
   throttleComponent,
+  timerComponent,
   voteComponent,
 ];

@@ -4,6 +4,7 @@ import { renamedOption } from '../../core/renamedOption.js';
 import { duration, rate } from '../../core/units.js';
 import { VARIABLE_NAME } from '../../core/variables.js';
 import { parsePitchClass, SCALE_NAMES } from '../shared/music.js';
+import { ControlReplies } from './replies.js';
 import { CURVES, compileVariable, EPSILON, INPUT_MODES, quantizeValue } from './variables.js';
 
 /** The moderator subcommands `control` understands (`args.subcommand` of the admin command). */
@@ -150,6 +151,15 @@ export const ControlConfig = z
       ),
     allow_undeclared: VariableConfig.optional().describe(
       'Lets chat create variables that are not declared, with these settings (`{ range: [0, 1], default: 0 }`). Left out, only declared variables can be set.',
+    ),
+    out_of_range: z
+      .enum(['clamp', 'refuse'])
+      .default('clamp')
+      .describe(
+        "A command's value outside the variable's input range (0–1 for `normalized`, `range` for `raw`, the notes within `range` for `note`): `clamp` it to the nearest end, or `refuse` it (dropped as `out_of_range`, answered with `reply.out_of_range`).",
+      ),
+    reply: ControlReplies.optional().describe(
+      'Answers in chat on port `_reply` (for the `chat` sink): why a command from chat was refused (`paused`, `locked`, `unknown_variable`, `out_of_range`) and, with `applied`, what it set. Left out: no answers. `reply: {}` answers refusals with the default texts.',
     ),
     emit_defaults: z
       .boolean()

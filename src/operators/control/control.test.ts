@@ -11,7 +11,8 @@ import { NodeMetrics } from '../../core/metrics.js';
 import { NodeState } from '../../core/nodeState.js';
 import { provide, Services } from '../../core/services.js';
 import { RESTORED_VARIABLES } from '../../core/variables.js';
-import { ControlConfig, control, controlComponent, type InputMode, VariableConfig } from './index.js';
+import { replyToChat } from '../../core/reply.js';
+import { CONTROL_REPLY_PORT, ControlConfig, control, controlComponent, controlWithReplies, type InputMode, VariableConfig } from './index.js';
 import { compileVariable, mapValue } from './variables.js';
 import { SCALES } from '../shared/music.js';
 import { ParseCommandConfig, parseCommand } from '../parseCommand/index.js';
@@ -519,7 +520,7 @@ describe('control', () => {
       const scheduler = new VirtualTimeScheduler();
       const ctx = testContext({ id: 'cv', type: 'control', scheduler });
       const out: ControlEvent[] = [];
-      from([]).pipe(controlComponent.create(single, ctx)).subscribe((e) => out.push(e as ControlEvent));
+      from([]).pipe(controlComponent.create(single, ctx)).subscribe((r) => out.push(r.event as ControlEvent));
       scheduler.flush();
       expect(out.map((e) => e.id)).toEqual(['test/cv/0/1']);
     });
@@ -758,7 +759,7 @@ variables:
       const out: ControlEvent[] = [];
       from([cmd('cv', { name: 'cutoff', value: 1 }), cmd('cv', { name: 'nope', value: 1 })])
         .pipe(controlComponent.create(slewed, ctx))
-        .subscribe((e) => out.push(e as ControlEvent));
+        .subscribe((r) => out.push(r.event as ControlEvent));
       scheduler.flush();
       expect(out.map((e) => [e.value, e.ts])).toEqual([
         [0.5, 0],
@@ -781,7 +782,7 @@ variables:
         },
       };
       const out: ControlEvent[] = [];
-      new Subject<ChatflowEvent>().pipe(controlComponent.create(slewed, ctx)).subscribe((e) => out.push(e as ControlEvent));
+      new Subject<ChatflowEvent>().pipe(controlComponent.create(slewed, ctx)).subscribe((r) => out.push(r.event as ControlEvent));
       expect(bus.send({ verb: 'panic', source: 'test' })).toBe(1);
       expect(out.map((e) => [e.origin, e.value])).toEqual([
         ['restore', 0.25],
@@ -905,3 +906,95 @@ variables:
   });
 });
 
+
+describe('controlWithReplies', () => {
+  let testScheduler: TestScheduler;
+  beforeEach(() => {
+    testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+  });
+  const withReplies = (input: Record<string, unknown>) =>
+    ControlConfig.parse({ variables: { cutoff: { default: 0.5 }, pitch: { range: [-5, 5], input: 'raw' } }, emit_defaults: false, ...input });
+  const answered = (c: CommandEvent, text: string) => ({ port: CONTROL_REPLY_PORT, event: replyToChat(c.chat, text) });
+
+  it('answers a locked variable on _reply, and passes changes on the default port', () => {
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const lock = mod({ subcommand: 'lock', name: 'cutoff' });
+      const a = cmd('cv', { name: 'cutoff', value: 0.7 });
+      const p = cmd('cv', { name: 'pitch', value: 2 });
+      const source = hot('  -l-a-p-|', { l: lock, a, p });
+      const sourceSubs = '  ^------!';
+      const expected = '    ---r-c-|';
+      expectObservable(source.pipe(controlWithReplies(withReplies({ reply: {} }), { scheduler: testScheduler }))).toBe(expected, {
+        r: answered(a, '@viewer, cutoff is locked right now.'),
+        c: { port: '', event: ctl('pitch', 2, 0, 'command', 5, 0, 'viewer') },
+      });
+      expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+    });
+  });
+
+  it('answers paused, unknown and (with out_of_range: refuse) out-of-range commands; confirms with reply.applied', () => {
+    const config = withReplies({
+      out_of_range: 'refuse',
+      reply: { applied: '{{ user }} set {{ variable }} to {{ value }}', unknown_variable: 'no {{ variable }} ({{ variables }})' },
+    });
+    const drops = new NodeMetrics('cv', 'operator', 'control');
+    const events = [
+      cmd('cv', { name: 'cutoff', value: 7 }),
+      cmd('cv', { name: 'pitch', value: -6 }),
+      cmd('cv', { name: 'wobble', value: 0.5 }),
+      cmd('cv', { name: 'cutoff', value: 0.7 }),
+      mod({ subcommand: 'pause' }),
+      cmd('cv', { name: 'pitch', value: 1 }),
+      mod({ subcommand: 'reset', name: 'nope' }),
+    ];
+    const out: string[] = [];
+    const scheduler = new VirtualTimeScheduler();
+    from(events)
+      .pipe(controlWithReplies(config, { scheduler, drops }))
+      .subscribe((r) => out.push(r.event.kind === 'reply' ? `${r.port}: ${r.event.text}` : `${r.event.kind}`));
+    scheduler.flush();
+    expect(out).toEqual([
+      '_reply: @viewer, 7 is out of range for cutoff.',
+      '_reply: @viewer, -6 is out of range for pitch.',
+      '_reply: no wobble (cutoff, pitch)',
+      'control',
+      '_reply: viewer set cutoff to 0.7',
+      '_reply: @viewer, the mods paused the synth for now.',
+      '_reply: no nope (cutoff, pitch)',
+    ]);
+    expect(drops.snapshot().dropped).toEqual({
+      out_of_range: { count: 2, intentional: true },
+      undeclared: { count: 1, intentional: true },
+      paused: { count: 1, intentional: true },
+      unknown_variable: { count: 1, intentional: true },
+    });
+  });
+
+  it('never answers a vote, and says nothing without reply', () => {
+    const vote = cmd('cv', { name: 'cutoff', value: 0.2, origin: 'vote' });
+    const lock = mod({ subcommand: 'lock', name: 'cutoff' });
+    const ports = (config: ControlConfig) => {
+      const out: string[] = [];
+      from([lock, vote, cmd('cv', { name: 'cutoff', value: 0.7 })])
+        .pipe(controlWithReplies(config, { scheduler: new VirtualTimeScheduler() }))
+        .subscribe((r) => out.push(r.port));
+      return out;
+    };
+    // The vote is refused (locked) without an answer; the viewer's command gets one.
+    expect(ports(withReplies({ reply: {} }))).toEqual(['_reply']);
+    expect(ports(withReplies({}))).toEqual([]);
+  });
+
+  it('clamps out-of-range values by default', () => {
+    expect(run(withReplies({}), [cmd('cv', { name: 'cutoff', value: 7 })]).map((e) => e.value)).toEqual([1]);
+  });
+
+  it('checks reply fields at validate time, and declares _reply only with reply', () => {
+    const result = ControlConfig.safeParse({ reply: { locked: '{{ user }} {{ varaible }}' } });
+    expect(result.success ? [] : result.error.issues.map((i) => i.message)).toEqual([
+      'Unknown reply field "varaible"; use one of user, login, variable, value, variables, reason',
+    ]);
+    expect(controlComponent.ports(withReplies({ reply: {} }))).toEqual([CONTROL_REPLY_PORT]);
+    expect(controlComponent.ports(withReplies({}))).toEqual([]);
+  });
+});

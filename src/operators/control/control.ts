@@ -5,11 +5,13 @@
  */
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import type { OutcomeReporter } from '../../core/commandOutcomes.js';
+import type { Routed } from '../../core/component.js';
 import type { ControlAction } from '../../core/controlBus.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
 import type { NodeState } from '../../core/nodeState.js';
 import { ADMIN_VERBS, type ControlConfig } from './config.js';
+import { type Answer, CONTROL_REPLY_PORT, replyMaker } from './replies.js';
 import {
   type By,
   type Mapping,
@@ -17,6 +19,7 @@ import {
   type CompiledVariable,
   compileVariable,
   hasRole,
+  inInputRange,
   mapValue,
   newState,
   numberKey,
@@ -71,6 +74,12 @@ export interface ControlDeps {
    * made a change, `refused` with the drop reason (`paused`, `locked`, `invalid_value`…) when not.
    */
   readonly outcomes?: OutcomeReporter;
+  /**
+   * Told of each command from chat it applied or refused for a reason a viewer can be told
+   * (`paused`, `locked`, `unknown_variable`, `out_of_range`), for the `reply` templates; never
+   * of votes.
+   */
+  readonly answer?: (event: CommandEvent, answer: Answer) => void;
 }
 
 /** What {@link ControlDeps.state} keeps. */
@@ -145,6 +154,8 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
   const emitDefaults = config.emit_defaults;
   const idPrefix = deps.idPrefix ?? 'control';
   const outcomes = deps.outcomes;
+  const answer = deps.answer;
+  const refuseOutOfRange = config.out_of_range === 'refuse';
 
   return (source) =>
     new Observable<ControlEvent>((subscriber) => {
@@ -288,7 +299,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         }
       };
 
-      const admin = (event: CommandEvent, verb: string, isAdmin: boolean, refuse: (reason: string) => void) => {
+      const admin = (event: CommandEvent, verb: string, isAdmin: boolean, refuse: (reason: string, variable?: string) => void) => {
         if (!(ADMIN_VERBS as readonly string[]).includes(verb)) return refuse('unknown_subcommand');
         if (!isAdmin) return refuse('not_admin');
         const by = byOf(event.chat);
@@ -305,7 +316,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
             const name = typeof raw === 'string' ? variableName(raw) : undefined;
             if (name === undefined) return refuse('invalid_name');
             const st = vars.get(name);
-            if (!st) return refuse('unknown_variable');
+            if (!st) return refuse('unknown_variable', name);
             if (verb === 'reset') {
               cancel(st);
               emit(st, st.spec.default, 'reset', by, receivedAt);
@@ -318,12 +329,17 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       };
 
       const onCommand = (event: CommandEvent) => {
-        const refuse = (reason: string) => {
-          drops.drop(reason, true);
-          outcomes?.(event, 'refused', reason);
-        };
         const args = event.args;
         const vote = args.origin === 'vote';
+        const refuse = (reason: string, variable?: string, value?: number) => {
+          drops.drop(reason, true);
+          outcomes?.(event, 'refused', reason);
+          if (answer === undefined || vote) return;
+          const outcome = reason === 'undeclared' ? 'unknown_variable' : reason;
+          if (outcome === 'paused' || outcome === 'locked' || outcome === 'unknown_variable' || outcome === 'out_of_range') {
+            answer(event, { outcome, variable, value });
+          }
+        };
         const isAdmin = !vote && hasRole(event.chat.author.roles, adminRoles);
         if (event.name === adminCommand && typeof args.subcommand === 'string') {
           return admin(event, args.subcommand, isAdmin, refuse);
@@ -343,26 +359,32 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         const valueKey = mapping.valueArg ?? numberKey(args);
         const value = valueKey === undefined ? undefined : args[valueKey];
         if (typeof value !== 'number' || !Number.isFinite(value)) return refuse('invalid_value');
-        if (kept.paused && !isAdmin) return refuse('paused');
+        if (kept.paused && !isAdmin) return refuse('paused', name, value);
 
         st ??= vars.get(name);
+        const mode = mapping.input ?? (valueKey === 'note' ? 'note' : (st?.spec ?? undeclared)?.input ?? 'normalized');
         if (st) {
-          if (st.locked && !isAdmin) return refuse('locked');
+          if (st.locked && !isAdmin) return refuse('locked', name, value);
+          if (refuseOutOfRange && !inInputRange(st.spec, value, mode)) return refuse('out_of_range', name, value);
           if (st.dynamic) lru.delete(name);
         } else {
-          st = activate(name, event.receivedAt, refuse);
+          const variable = name;
+          if (refuseOutOfRange && undeclared && !inInputRange(undeclared, value, mode)) return refuse('out_of_range', name, value);
+          st = activate(name, event.receivedAt, (reason) => refuse(reason, variable, value));
           if (!st) return;
         }
         if (st.dynamic) lru.set(name, st);
 
-        const mode = mapping.input ?? (valueKey === 'note' ? 'note' : st.spec.input);
         const target = mapValue(st.spec, value, mode);
         // A vote result is made when its window ends: from the latest ballot's bytes, the wait
         // for the window is intended delay, not latency.
         const receivedAt = vote ? Math.min(event.chat.receivedAt, event.receivedAt) : event.receivedAt;
         const held = (event.heldMs ?? 0) + (event.receivedAt - receivedAt);
         if (vote) set(st, target, 'vote', undefined, receivedAt, held);
-        else set(st, target, 'command', byOf(event.chat), receivedAt, held);
+        else {
+          set(st, target, 'command', byOf(event.chat), receivedAt, held);
+          answer?.(event, { outcome: 'applied', variable: st.name, value: target });
+        }
         outcomes?.(event, 'applied', 'applied');
       };
 
@@ -442,4 +464,37 @@ export function compileMappings(config: ControlConfig): ReadonlyMap<string, Mapp
     out.set(command, { variable: m.fixed_variable, variableArg: m.variable_arg, valueArg: m.value_arg, input: m.input });
   }
   return out;
+}
+
+/**
+ * {@link control} with its answers in chat: control events on the default port, and with
+ * `reply` configured, a {@link ReplyEvent} on `_reply` for each command from chat it refused
+ * for a reason a viewer can be told, or applied (`reply.applied`), right after the change.
+ *
+ * ```text
+ * reply: {}   l: !cv lock cutoff (a mod)   a: !cv cutoff 0.7   p: !cv pitch 2 (viewers)
+ * source:   -l-a-p-|
+ * result:   ---r-c-|      r: _reply "@viewer, cutoff is locked right now."   c: pitch 2 on ''
+ * ```
+ *
+ * @param config Parsed config.
+ * @param deps As for {@link control}; `answer` is this function's own.
+ */
+export function controlWithReplies(config: ControlConfig, deps: Omit<ControlDeps, 'answer'> = {}): OperatorFunction<ChatflowEvent, Routed> {
+  const makeReply = config.reply === undefined ? undefined : replyMaker(config.reply, Object.keys(config.variables));
+  return (source) =>
+    new Observable<Routed>((subscriber) => {
+      const answer =
+        makeReply === undefined
+          ? undefined
+          : (event: CommandEvent, what: Answer) => {
+              const reply = makeReply(event, what);
+              if (reply !== undefined) subscriber.next({ port: CONTROL_REPLY_PORT, event: reply });
+            };
+      return source.pipe(control(config, answer === undefined ? deps : { ...deps, answer })).subscribe({
+        next: (event) => subscriber.next({ port: '', event }),
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+    });
 }

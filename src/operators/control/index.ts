@@ -3,7 +3,8 @@ import { defineOperator } from '../../core/component.js';
 import { CONTROL_BUS } from '../../core/controlBus.js';
 import { RESTORED_VARIABLES } from '../../core/variables.js';
 import { ControlConfig } from './config.js';
-import { control } from './control.js';
+import { controlWithReplies } from './control.js';
+import { CONTROL_REPLY_PORT } from './replies.js';
 import { controlCommandWarnings, controlUnsettableWarnings, controlUses } from './flow.js';
 import { compileVariable } from './variables.js';
 
@@ -13,6 +14,9 @@ export const controlComponent = defineOperator({
   description:
     'Declared variables have a range, curve, quantizer, slew and safe default; `!cv pause|resume|panic|reset|lock|unlock` (parse_command subcommands) are moderator controls. Emits `control` events for the osc, overlay and redis_state sinks.',
   config: ControlConfig,
+  ports: (config) => (config.reply === undefined ? [] : [CONTROL_REPLY_PORT]),
+  wantedPorts: (config) =>
+    config.reply === undefined ? [] : [{ port: CONTROL_REPLY_PORT, lost: 'the answers of its `reply` templates are dropped (read it with the chat sink)' }],
   commandFlow: { check: controlCommandWarnings, checkComplete: controlUnsettableWarnings, uses: controlUses },
   variables: (config) =>
     Object.entries(config.variables).map(([name, spec]) => {
@@ -32,12 +36,20 @@ export const controlComponent = defineOperator({
       '  pitch: { range: [-2, 3], quantize: pentatonic_minor, root: A, slew: 40ms }',
       '  freq: { range: [20, 20000], curve: exponential, default: 440 }',
     ].join('\n'),
+    [
+      'variables:',
+      '  cutoff: { range: [0, 1], default: 0.5 }',
+      'out_of_range: refuse',
+      'reply:',
+      '  applied: "{{ user }} set {{ variable }} to {{ value }}"',
+      '  locked: "@{{ user }}, {{ variable }} is locked for now."',
+    ].join('\n'),
   ],
   create: (config, ctx) => {
     const restored = ctx.resources.services?.get(RESTORED_VARIABLES);
     const bus = ctx.resources.services?.get(CONTROL_BUS);
     const outcomes = outcomeReporter(ctx.resources.services?.get(COMMAND_OUTCOMES));
-    return control(config, {
+    return controlWithReplies(config, {
       scheduler: ctx.scheduler,
       drops: ctx.metrics,
       clock: ctx.clock,
@@ -51,5 +63,6 @@ export const controlComponent = defineOperator({
 });
 
 export { ADMIN_VERBS, ControlConfig, VariableConfig } from './config.js';
-export { control, type ControlDeps } from './control.js';
+export { control, type ControlDeps, controlWithReplies } from './control.js';
+export { CONTROL_REPLY_FIELDS, CONTROL_REPLY_PORT, ControlReplies } from './replies.js';
 export { type Curve, CURVES, INPUT_MODES, type InputMode } from './variables.js';

@@ -124,6 +124,16 @@ export function mapValue(variable: CompiledVariable, input: number, mode: InputM
 }
 
 /**
+ * Whether a command's number lies within what the variable takes in `mode`: 0–1 for
+ * `normalized`, `range` for `raw`, a note whose voltage lies within `range` for `note`.
+ */
+export function inInputRange(variable: CompiledVariable, input: number, mode: InputMode = variable.input): boolean {
+  if (mode === 'normalized') return input >= 0 && input <= 1;
+  const value = mode === 'note' ? ((input - MIDDLE_C) / 12) * variable.voltsPerOctave : input;
+  return value >= variable.min - EPSILON && value <= variable.max + EPSILON;
+}
+
+/**
  * Snaps a value within the range to the variable's grid or scale, staying within the range; a
  * value halfway between two notes of the scale goes to the lower one. Returns NaN only for a scale with no note in range (rejected by the config schema).
  */

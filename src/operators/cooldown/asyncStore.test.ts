@@ -30,6 +30,7 @@ const replyTo = (event: CommandEvent, text: string): Routed => {
     channel: event.chat.channel,
     text,
     replyTo: event.chat.id,
+    viewer: { id: event.chat.author.id, login: event.chat.author.login, roles: event.chat.author.roles },
     receivedAt: event.receivedAt,
   };
   return { port: COOLING_PORT, event: reply };

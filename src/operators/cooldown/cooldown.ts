@@ -9,6 +9,7 @@ import {
 import type { Routed } from '../../core/component.js';
 import { type ChatflowEvent, chatOf, type Platform, type ReplyEvent, type Role } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
+import { viewerOf } from '../../core/reply.js';
 import { compileTemplate, type Template } from '../../core/template.js';
 import { authorOf, GenerationMap, isExempt, keyOf } from '../shared/limits.js';
 import type { OutcomeReporter } from '../../core/commandOutcomes.js';
@@ -220,7 +221,7 @@ function replyFor(event: ChatflowEvent, leftMs: number, render: Template): Reply
     channel: subject.channel,
     text: render(fields),
     receivedAt: event.receivedAt,
-    ...(chat === undefined ? {} : { replyTo: chat.id }),
+    ...(chat === undefined ? {} : { replyTo: chat.id, viewer: viewerOf(chat) }),
   };
   return reply;
 }

@@ -29,6 +29,7 @@ const reply = (c: ChatEvent, text: string): ReplyEvent => ({
   channel: c.channel,
   text,
   replyTo: c.id,
+  viewer: { id: c.author.id, login: c.author.login, roles: c.author.roles },
   receivedAt: c.receivedAt,
 });
 
@@ -203,6 +204,21 @@ describe('parseCommand', () => {
           { u: to(UNMATCHED, b), L: to('level', command(l, 'level', {})) },
           new Error('lookup broke'),
         );
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it("sends the bot's own messages to _unmatched, even when they read as a command", () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const own = chat('!cv cutoff 0.7', { user: 'thebot', self: true });
+        const source = hot('  -o-a-|', { o: own, a });
+        const sourceSubs = '  ^----!';
+        const expected = '    -O-x-|';
+
+        expectObservable(source.pipe(parseCommand(cvOnly))).toBe(expected, {
+          O: to(UNMATCHED, own),
+          x: routed.x,
+        });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });
     });
@@ -385,6 +401,13 @@ describe('parseCommand', () => {
       const variables = (name: string) => (name === 'cutoff' ? 0.12345 : undefined);
       expect(run(full, [l], { variables })[1]).toEqual(to(REPLY, reply(l, 'cutoff is at 0.123, you said "up please"')));
       expect(run(full, [l])[1]).toEqual(to(REPLY, reply(l, 'cutoff is at ?, you said "up please"')));
+    });
+
+    it('takes {{ field }} placeholders as well as {field}', () => {
+      const config = ParseCommandConfig.parse({ commands: { wave: { args: ['mode:enum(sine|saw)'], reply: '{{ user }} picked {{args.mode}} ({count})' } } });
+      const w = chat('!wave saw');
+      expect(run(config, [w])[1]).toEqual(to(REPLY, reply(w, 'viewer picked saw (1)')));
+      expect(ParseCommandConfig.safeParse({ commands: { x: { reply: '{{ nobody }}' } } }).success).toBe(false);
     });
 
     it('never lets chat text start a reply with a chat command', () => {

@@ -43,7 +43,7 @@ export interface ParseCommandDeps {
  * The command table is compiled once per node; a chat line costs a prefix check, one or two
  * map lookups and a scan of the words it needs, with no regular expression. Matching reads
  * `text` (normalized or not); command names are case-insensitive; words past the last arg are
- * ignored; backfilled history never triggers a command. Whitespace includes Unicode spaces and
+ * ignored; backfilled history and the bot's own messages (`self`) never trigger a command. Whitespace includes Unicode spaces and
  * the invisible tag characters some chat clients append to dodge duplicate-message checks.
  *
  * A command with `reply` also sends a ReplyEvent to `_reply` after its command event.
@@ -97,7 +97,11 @@ export function parseCommand(
         let pos = skipSpaces(text, 0, end);
         const prefixLength = matchPrefix(prefixes, text, pos);
         // A redemption's command text may leave the prefix out.
-        if ((prefixLength === 0 && chat.redemption === undefined) || chat.backfill === true) return false;
+        // Backfilled history and the bot's own messages never run a command (a reply that
+        // starts with the prefix must not answer itself in a loop).
+        if ((prefixLength === 0 && chat.redemption === undefined) || chat.backfill === true || chat.self === true) {
+          return false;
+        }
         pos += prefixLength;
         let wordEnd = tokenEnd(text, pos, end);
         if (wordEnd === pos || wordEnd - pos > MAX_NAME) return false;

@@ -68,7 +68,7 @@ const commandFields = {
     .max(MAX_REPLY)
     .optional()
     .describe(
-      'A reply sent to port `_reply` when the command parses. Placeholders: `{user}` (display name), `{login}`, `{args}` (the words after the command), `{args.<name>}` (one typed arg), `{count}` (uses of this command since start), `{var.<name>}` (the current value of a control variable, `?` when unknown).',
+      'A reply sent to port `_reply` when the command parses. Placeholders, as `{user}` or `{{ user }}`: `{user}` (display name), `{login}`, `{args}` (the words after the command), `{args.<name>}` (one typed arg), `{count}` (uses of this command since start), `{var.<name>}` (the current value of a control variable, `?` when unknown).',
     ),
 };
 

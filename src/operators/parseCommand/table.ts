@@ -5,6 +5,7 @@
  * compiles.
  */
 import { type ChatEvent, type CommandArg, ROLES, type ReplyEvent, type Role } from '../../core/events.js';
+import { replyToChat } from '../../core/reply.js';
 import { suggest } from '../../core/suggest.js';
 import { formatDuration, parseDuration } from '../../core/units.js';
 import { formatNote } from '../shared/music.js';
@@ -386,7 +387,8 @@ type ReplyPart =
   | { readonly kind: 'user' | 'login' | 'args' | 'count' }
   | { readonly kind: 'var' | 'arg'; readonly key: string };
 
-const PLACEHOLDER = /\{([A-Za-z0-9_.]+)\}/g;
+/** `{field}`, or `{{ field }}` as in every other template of a pipeline. */
+const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.]+)\s*\}\}|\{([A-Za-z0-9_.]+)\}/g;
 
 function compileReply(
   template: string,
@@ -400,7 +402,7 @@ function compileReply(
     const index = m.index ?? 0;
     if (index > last) parts.push(template.slice(last, index));
     last = index + m[0].length;
-    const field = m[1] as string;
+    const field = (m[1] ?? m[2]) as string;
     if (field === 'user' || field === 'login' || field === 'args' || field === 'count') {
       parts.push({ kind: field });
     } else if (field.startsWith('var.') && ARG_NAME.test(field.slice(4))) {
@@ -479,14 +481,7 @@ function formatValue(value: number): string {
   return Number.isInteger(value) ? String(value) : String(Math.round(value * 1000) / 1000);
 }
 
-/** The ReplyEvent answering `chat` with `text`. */
+/** The ReplyEvent answering `chat` with `text`, in its author's lane of the chat sink. */
 export function replyTo(chat: ChatEvent, text: string): ReplyEvent {
-  return {
-    kind: 'reply',
-    platform: chat.platform,
-    channel: chat.channel,
-    text,
-    replyTo: chat.id,
-    receivedAt: chat.receivedAt,
-  };
+  return replyToChat(chat, text);
 }

@@ -1,6 +1,12 @@
 import { z } from 'zod';
+import { templatePaths } from '../../core/template.js';
 import { duration, rate } from '../../core/units.js';
 import { exemptRolesField, maxKeysField, perField } from '../shared/limits.js';
+
+/** The fields a `reply` template may use. */
+export const THROTTLE_REPLY_FIELDS = ['user', 'login', 'command', 'platform', 'channel'] as const;
+const STRAY_BRACES = /\{\{|\}\}/;
+const PLACEHOLDERS = /\{\{\s*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\s*\}\}/g;
 
 export const ThrottleConfig = z
   .strictObject({
@@ -34,6 +40,24 @@ export const ThrottleConfig = z
         'With `on_limit: delay`: the most events waiting at once, across all keys; an event that would wait beyond it is dropped (`queue_full`).',
       ),
     exempt_roles: exemptRolesField(),
+    reply: z
+      .string()
+      .min(1)
+      .max(500)
+      .superRefine((template, ctx) => {
+        if (STRAY_BRACES.test(template.replace(PLACEHOLDERS, ''))) {
+          ctx.addIssue({ code: 'custom', message: `Unbalanced "{{ }}" in template "${template}"` });
+        }
+        for (const path of templatePaths(template)) {
+          if (!(THROTTLE_REPLY_FIELDS as readonly string[]).includes(path)) {
+            ctx.addIssue({ code: 'custom', message: `Unknown reply field "${path}"; use one of ${THROTTLE_REPLY_FIELDS.join(', ')}` });
+          }
+        }
+      })
+      .optional()
+      .describe(
+        'A reply sent to port `_reply` (for the `chat` sink) when a chat event or command is refused (`throttled`, `delay_exceeded`, `queue_full`), once per key until the key passes an event again, so a viewer who keeps trying is answered once. Fields: `{{ user }}`, `{{ login }}`, `{{ command }}` (the command name, or the event kind), `{{ platform }}`, `{{ channel }}`. Left out: no replies.',
+      ),
     max_keys: maxKeysField(10_000, 'its bucket comes back full'),
     scope: z
       .enum(['local', 'redis'])
@@ -52,3 +76,5 @@ export const ThrottleConfig = z
 export type ThrottleConfig = z.output<typeof ThrottleConfig>;
 /** The side port `on_limit: reroute` sends limited events to. */
 export const LIMITED_PORT = '_limited';
+/** The side port of the `reply` answers. */
+export const REPLY_PORT = '_reply';

@@ -8,7 +8,8 @@ import { chat } from '../../../test/support/events.js';
 import type { Routed } from '../../core/component.js';
 import type { ChatEvent, ChatflowEvent, CommandEvent } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
-import { LIMITED_PORT, ThrottleConfig, throttle, throttleComponent } from './index.js';
+import { replyToChat } from '../../core/reply.js';
+import { LIMITED_PORT, REPLY_PORT, ThrottleConfig, throttle, throttleComponent } from './index.js';
 import { type BucketLimits, LocalBucketStore } from './bucket.js';
 
 const config = (raw: Record<string, unknown>): ThrottleConfig => ThrottleConfig.parse(raw);
@@ -47,6 +48,30 @@ describe('throttle', () => {
         expectObservable(throttled).toBe(expected, passed);
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
       });
+    });
+
+    it('answers a limited viewer once on _reply, again only after a token passed', () => {
+      testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+        const x = command('cv', a);
+        const source = hot('  -xxx 1s xx|', { x });
+        const sourceSubs = '  ^--- 1s --!';
+        const expected = '    -pr- 1s pr|';
+        const replying = config({ rate: '1/1s', per: 'user', reply: '@{{ user }}, one !{{ command }} a second' });
+        expectObservable(source.pipe(throttle(replying, { scheduler: testScheduler }))).toBe(expected, {
+          p: pass(x),
+          r: { port: REPLY_PORT, event: replyToChat(a, '@alice, one !cv a second') },
+        });
+        expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('checks reply fields, and declares _reply only with reply', () => {
+      const result = ThrottleConfig.safeParse({ rate: '1/s', reply: 'wait {{ left }}' });
+      expect(result.success ? [] : result.error.issues.map((i) => i.message)).toEqual([
+        'Unknown reply field "left"; use one of user, login, command, platform, channel',
+      ]);
+      expect(throttleComponent.ports(config({ rate: '1/s', reply: 'slow down' }))).toEqual([REPLY_PORT]);
+      expect(throttleComponent.ports(config({ rate: '1/s', on_limit: 'reroute' }))).toEqual([LIMITED_PORT]);
     });
 
     it('never emits for a source that never emits', () => {

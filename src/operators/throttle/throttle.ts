@@ -8,11 +8,13 @@ import {
 } from 'rxjs';
 import type { OutcomeReporter } from '../../core/commandOutcomes.js';
 import type { Routed } from '../../core/component.js';
-import type { ChatflowEvent } from '../../core/events.js';
+import { type ChatflowEvent, chatOf } from '../../core/events.js';
+import { replyToChat } from '../../core/reply.js';
+import { compileTemplate } from '../../core/template.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
 import { isExempt, keyOf } from '../shared/limits.js';
 import { type AsyncBucketStore, type BucketLimits, type BucketStore, DENIED, LocalBucketStore } from './bucket.js';
-import { LIMITED_PORT, type ThrottleConfig } from './config.js';
+import { LIMITED_PORT, REPLY_PORT, type ThrottleConfig } from './config.js';
 
 /** An async store's answer when it could not be reached. */
 const REDIS_DOWN = -2;
@@ -70,6 +72,7 @@ export function throttle(config: ThrottleConfig, deps: ThrottleDeps = {}): Opera
   const key = keyOf(config.per);
   const exempt = new Set(config.exempt_roles);
   const { on_limit: onLimit, max_delay: maxDelay, max_queue: maxQueue, on_redis_down: onRedisDown } = config;
+  const render = config.reply === undefined ? undefined : compileTemplate(config.reply);
 
   return (source) =>
     new Observable<Routed>((subscriber) => {
@@ -79,6 +82,26 @@ export function throttle(config: ThrottleConfig, deps: ThrottleDeps = {}): Opera
       const waiting = new Set<Subscription>();
       const answers: { event: ChatflowEvent; full: boolean; result: number | undefined }[] = [];
       let sourceDone = false;
+      /** Keys answered since they last passed an event (with `reply`): each is answered once. */
+      const answered = new Set<string>();
+      /** Answers a refused chat event once per limited spell of its key. */
+      const answer = (event: ChatflowEvent): void => {
+        if (render === undefined) return;
+        const chat = chatOf(event);
+        if (chat === undefined) return;
+        const k = key(event);
+        if (answered.has(k)) return;
+        if (answered.size >= config.max_keys) answered.clear();
+        answered.add(k);
+        const fields = {
+          user: chat.author.displayName,
+          login: chat.author.login,
+          command: event.kind === 'command' ? event.name : event.kind,
+          platform: chat.platform,
+          channel: chat.channel,
+        };
+        subscriber.next({ port: REPLY_PORT, event: replyToChat(chat, render(fields)) });
+      };
       const maybeComplete = () => {
         if (sourceDone && waiting.size === 0 && answers.length === 0) subscriber.complete();
       };
@@ -93,18 +116,21 @@ export function throttle(config: ThrottleConfig, deps: ThrottleDeps = {}): Opera
       /** Acts on one answer of the store: pass, delay, reroute or drop. */
       const decide = (event: ChatflowEvent, wait: number, full: boolean): void => {
         if (wait === 0) {
+          if (answered.size > 0) answered.delete(key(event));
           subscriber.next({ port: '', event });
         } else if (onLimit === 'delay') {
           if (wait === DENIED) {
             const reason = full ? 'queue_full' : 'delay_exceeded';
             drops.drop(reason);
             outcomes?.(event, 'refused', reason);
+            answer(event);
           } else waiting.add(scheduler.schedule(release, wait, event));
         } else if (onLimit === 'reroute') {
           subscriber.next({ port: LIMITED_PORT, event });
         } else {
           drops.drop('throttled');
           outcomes?.(event, 'refused', 'throttled');
+          answer(event);
         }
       };
 

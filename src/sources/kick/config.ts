@@ -1,5 +1,6 @@
 /** `kick`'s configuration: channel slug or ids, Pusher endpoint and keepalive. */
 import { z } from 'zod';
+import { botLoginField } from '../shared/ownMessages.js';
 import { duration } from '../../core/units.js';
 import { KICK_API_BASE } from './lookup.js';
 import { KICK_APP_KEY, KICK_CLUSTER, originProblem } from './pusher.js';
@@ -23,6 +24,7 @@ export const KickConfig = z
       .describe(
         `The channel to read, by its slug (the name in \`kick.com/<slug>\`). Its chatroom id is looked up from Kick's channel API unless \`chatroom_id\` is set; it also names the channel in events. Empty is allowed while the node is disabled (\`"\${KICK_CHANNEL:-}"\`).`,
       ),
+    bot_login: botLoginField('its Kick username'),
     chatroom_id: optionalId('668')
       .describe(
         "The channel's chatroom id (`chatroom.id` in `kick.com/api/v2/channels/<slug>`). Set it when the lookup is blocked (HTTP 403 from Cloudflare): then no lookup is made. See docs/kick.md for how to find it.",

@@ -175,6 +175,15 @@ describe('kickChat (fake socket, virtual time)', () => {
     expect(h.metrics.snapshot().gauges).toEqual({ lag_ms: 1030 });
   });
 
+  it("marks the bot's own messages (bot_login) as self", () => {
+    const h = harness({ bot_login: 'viewer' });
+    h.subscribe();
+    h.live(0, 10);
+    h.at(30, 0, h.message('m1', '!discord'));
+    h.runTo(1000);
+    expect(h.events).toEqual([expect.objectContaining({ kind: 'chat', id: 'm1', self: true })]);
+  });
+
   it('answers the server pusher:ping with pusher:pong', () => {
     const h = harness();
     h.subscribe();

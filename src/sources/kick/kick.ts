@@ -5,6 +5,7 @@
  */
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { type PipelineError, SourceDisconnectedError, SourceFatalError } from '../../core/errors.js';
+import { ownMessages } from '../shared/ownMessages.js';
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS, type SourceHealth } from '../../core/metrics.js';
@@ -188,11 +189,14 @@ export function kickChat(config: KickConfig, deps: KickDeps): Observable<ChatEve
       subscriber.error(err);
     };
 
+    const own = ownMessages(config.bot_login);
     const emit = (event: ChatEvent | PlatformEvent) => {
       const out = gateKickEvent(event, state, metrics);
       if (out === undefined) return;
-      if (out.kind === 'chat') metrics.gauge?.('lag_ms', Math.max(0, now() - out.ts));
-      subscriber.next(out);
+      if (out.kind === 'chat') {
+        metrics.gauge?.('lag_ms', Math.max(0, now() - out.ts));
+        subscriber.next(own(out));
+      } else subscriber.next(out);
     };
 
     const start = (target: Target) => {

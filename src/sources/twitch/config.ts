@@ -1,5 +1,6 @@
 /** `twitch`'s configuration: channels, optional login, server and keepalive. */
 import { z } from 'zod';
+import { botLoginField } from '../shared/ownMessages.js';
 import { duration } from '../../core/units.js';
 import { TWITCH_SERVER, twitchEndpoint } from './client.js';
 
@@ -62,6 +63,7 @@ export const TwitchConfig = z
       .describe(
         'Pause between two JOINs. Twitch allows 20 JOINs per 10 s to a normal account, hence 500ms; at least 300ms.',
       ),
+    bot_login: botLoginField('its Twitch login; default `username`'),
     shared_chat: z
       .enum(['all', 'own'])
       .default('all')

@@ -338,6 +338,25 @@ describe('twitchChat (fake connection, virtual time)', () => {
     expect(second.healths).toEqual(['reconnecting', 'live']);
   });
 
+  it("marks the bot's own messages (bot_login) as self, and only those", () => {
+    const h = harness({ bot_login: 'TheBot' });
+    h.subscribe();
+    h.join(0, 0);
+    h.at(
+      10,
+      h.conn(0),
+      h.privmsg('m1', '!cv cutoff 1'),
+      '@id=m2;user-id=9;tmi-sent-ts=1000 :thebot!thebot@thebot.tmi.twitch.tv PRIVMSG #one :!discord is the link',
+    );
+    h.scheduler.maxFrames = 100;
+    h.scheduler.flush();
+    const chats = h.events.filter((e) => e.kind === 'chat');
+    expect(chats.map((e) => [e.author.login, e.self])).toEqual([
+      ['viewer', undefined],
+      ['thebot', true],
+    ]);
+  });
+
   it('counts malformed and unsupported lines instead of failing', () => {
     const h = harness();
     h.subscribe();

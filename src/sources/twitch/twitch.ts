@@ -4,6 +4,7 @@
  */
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { type PipelineError, SourceDisconnectedError, SourceFatalError } from '../../core/errors.js';
+import { ownMessages } from '../shared/ownMessages.js';
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS, type SourceHealth } from '../../core/metrics.js';
@@ -182,9 +183,10 @@ export function twitchChat(config: TwitchConfig, deps: TwitchDeps): Observable<C
     }
 
     /** The events of a line go through the gate (dedupe, Shared Chat, room settings) to the subscriber. */
+    const own = ownMessages(config.bot_login ?? config.username);
     const emit: TwitchEmit = (event, sharedId) => {
       const out = gateTwitchEvent(event, sharedId, state, sharedChat, metrics);
-      if (out !== undefined) subscriber.next(out);
+      if (out !== undefined) subscriber.next(out.kind === 'chat' ? own(out) : out);
     };
 
     const goLive = (session: Session) => {

@@ -1,5 +1,6 @@
 /** `twitch_events`'s configuration: which events, whose token reads chat, and channel-points rewards as commands. */
 import { z } from 'zod';
+import { botLoginField } from '../shared/ownMessages.js';
 import { duration } from '../../core/units.js';
 
 /** Groups of EventSub subscriptions, as the config names them (docs/twitch.md, "EventSub"). */
@@ -40,6 +41,7 @@ export const TwitchEventsConfig = z
       .enum(['broadcaster', 'bot'])
       .default('broadcaster')
       .describe('Whose token reads chat for `chat`, `notifications` and `moderation`: the broadcaster\'s, or the bot account signed in with `chatflow auth twitch --bot`.'),
+    bot_login: botLoginField('its Twitch login; default the bot account signed in with `chatflow auth twitch --bot`'),
     rewards: z
       .record(z.string().min(1), z.string().min(1).max(500))
       .default({})

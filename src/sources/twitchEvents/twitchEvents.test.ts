@@ -227,6 +227,25 @@ describe('twitch_events against the fake EventSub', () => {
   });
 });
 
+describe("the bot's own chat", () => {
+  it('is marked self: the signed-in bot by default, or bot_login', async () => {
+    const run = await start({ events: ['chat'], chat_account: 'bot' });
+    await live(run);
+    run.fake.notifySample('channel.chat.message-emote-mention', { message_id: 'm-bot', chatter_user_id: '2914196', chatter_user_login: 'chatflow_bot', chatter_user_name: 'chatflow_bot' });
+    run.fake.notifySample('channel.chat.message-emote-mention', { message_id: 'm-viewer' });
+    await until('two chat messages', () => run.events.length === 2);
+    expect(run.events.map((e) => [e.kind === 'chat' ? e.author.login : '', e.kind === 'chat' ? e.self : ''])).toEqual([
+      ['chatflow_bot', true],
+      ['viewer32', undefined],
+    ]);
+    const named = await start({ events: ['chat'], chat_account: 'bot', bot_login: 'viewer32' });
+    await live(named);
+    named.fake.notifySample('channel.chat.message-emote-mention', { message_id: 'm-2' });
+    await until('one chat message', () => named.events.length === 1);
+    expect(named.events[0]).toMatchObject({ self: true });
+  });
+});
+
 describe('redemptions as commands: settled through Helix', () => {
   const rewards = { 'Play a sound': 'sound {input}' };
 

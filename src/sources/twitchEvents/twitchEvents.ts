@@ -12,6 +12,7 @@ import { type DropCounter, NO_DROPS, type SourceHealth } from '../../core/metric
 import type { TwitchAccountRole, TwitchAuth } from '../../core/twitchAuth.js';
 import { tokenFailure } from '../../resources/twitch/index.js';
 import { RecentIds } from '../shared/recentIds.js';
+import { ownMessages } from '../shared/ownMessages.js';
 import { CHAT_GROUPS, type TwitchEventsConfig } from './config.js';
 import { RawEventSubListener } from './listener.js';
 import { normalizeEventSub } from './normalize.js';
@@ -180,6 +181,8 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
       report(next);
     };
 
+    // The account the chat sink speaks as: the signed-in bot, unless `bot_login` names another.
+    const own = ownMessages(config.bot_login ?? accountFor('bot')?.login);
     const emit = (event: ChatEvent | PlatformEvent, sharedId: string | undefined) => {
       const key = event.kind === 'chat' ? `chat:${event.id}` : `${event.type}:${event.id}`;
       if (!state.events.add(key) || (sharedId !== undefined && !state.events.add(`shared:${sharedId}`))) {
@@ -197,7 +200,7 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
           return;
         }
       }
-      subscriber.next(event);
+      subscriber.next(event.kind === 'chat' ? own(event) : event);
     };
 
     const onNotification = (subscription: EventSubSubscription, payload: Record<string, unknown>, messageId: string) => {

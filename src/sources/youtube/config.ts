@@ -1,5 +1,6 @@
 /** `youtube`'s configuration: the video, the Data API key or innertube, polling and quota. */
 import { z } from 'zod';
+import { botLoginField } from '../shared/ownMessages.js';
 import { duration } from '../../core/units.js';
 import { YOUTUBE_API_URL } from './apiClient.js';
 import { INNERTUBE_URL } from './innertubeClient.js';
@@ -62,6 +63,7 @@ export const YoutubeConfig = z
     innertube_url: httpUrl('YouTube')
       .default(INNERTUBE_URL)
       .describe('`innertube` mode: where the watch page and `youtubei/v1` live; a local server for tests.'),
+    bot_login: botLoginField('its channel id `UC…`'),
     backfill: z
       .enum(['skip', 'emit'])
       .default('skip')

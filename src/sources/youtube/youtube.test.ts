@@ -131,6 +131,17 @@ describe('youtubeChat on a virtual clock', () => {
     h.sub.unsubscribe();
   });
 
+  it("marks the bot's own messages (bot_login: its channel id) as self", async () => {
+    const own = { ...text('m-bot'), authorDetails: { channelId: 'UCbot', displayName: 'chatflow bot' } };
+    const h = harness({ bot_login: 'UCbot' }, [live, page(1), page(2, [own, text('m-viewer')])]);
+    await h.advance(10_000);
+    expect(h.events.map((e) => [e.id, e.kind === 'chat' ? e.self : 'not chat'])).toEqual([
+      ['m-bot', true],
+      ['m-viewer', undefined],
+    ]);
+    h.sub.unsubscribe();
+  });
+
   it('backs off 1 s, 2 s, 4 s (capped exponential from the scheduler) on 429/500/429, then polls at the server pace again', async () => {
     const h = harness({ stream_hours: 0.0001 }, [
       live,

@@ -9,6 +9,7 @@ import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import type { DropCounter, SourceHealth } from '../../core/metrics.js';
 import { formatDuration } from '../../core/units.js';
+import { ownMessages } from '../shared/ownMessages.js';
 import { type BackoffPolicy, backoffDelay } from '../../core/backoff.js';
 import {
   type ApiFailure,
@@ -288,11 +289,12 @@ export function youtubeChat(config: YoutubeConfig, deps: YoutubeDeps): Observabl
     };
 
     let newestTs = Number.NEGATIVE_INFINITY;
+    const own = ownMessages(config.bot_login);
     const emit = (event: ChatEvent | PlatformEvent) => {
       const out = gateYoutubeEvent(event, state.seen, config.backfill, metrics);
       if (out === undefined) return;
       if (out.backfill !== true && out.ts > newestTs) newestTs = out.ts;
-      subscriber.next(out);
+      subscriber.next(out.kind === 'chat' ? own(out) : out);
     };
     const pageContext = (channel: string, backfill: boolean): YoutubeItemContext => {
       newestTs = Number.NEGATIVE_INFINITY;

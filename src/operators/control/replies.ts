@@ -1,0 +1,88 @@
+/**
+ * `control`'s answers in chat (`reply`): why a viewer's command was refused (paused, locked, no
+ * such variable, out of range) and, when asked for, a confirmation of what it set. Each is a
+ * `{{ }}` template, its fields checked when the config is validated.
+ */
+import { z } from 'zod';
+import type { CommandEvent, ReplyEvent } from '../../core/events.js';
+import { replyToChat } from '../../core/reply.js';
+import { compileTemplate, type Template, templatePaths } from '../../core/template.js';
+
+/** The fields a control reply may use. */
+export const CONTROL_REPLY_FIELDS = ['user', 'login', 'variable', 'value', 'variables', 'reason'] as const;
+const STRAY = /\{\{|\}\}/;
+const PLACEHOLDERS = /\{\{\s*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\s*\}\}/g;
+
+const template = (describe: string) =>
+  z
+    .string()
+    .min(1)
+    .max(500)
+    .superRefine((text, ctx) => {
+      if (STRAY.test(text.replace(PLACEHOLDERS, ''))) {
+        ctx.addIssue({ code: 'custom', message: `Unbalanced "{{ }}" in template "${text}"` });
+      }
+      for (const path of templatePaths(text)) {
+        if (!(CONTROL_REPLY_FIELDS as readonly string[]).includes(path)) {
+          ctx.addIssue({ code: 'custom', message: `Unknown reply field "${path}"; use one of ${CONTROL_REPLY_FIELDS.join(', ')}` });
+        }
+      }
+    })
+    .describe(describe);
+
+export const ControlReplies = z
+  .strictObject({
+    applied: template('Sent when a command sets a variable (off when left out): `{{ user }} set {{ variable }} to {{ value }}`.').optional(),
+    paused: template('Sent when viewer control is paused.').default('@{{ user }}, the mods paused the synth for now.'),
+    locked: template('Sent when the variable is locked.').default('@{{ user }}, {{ variable }} is locked right now.'),
+    unknown_variable: template('Sent when the command names no declared variable.').default(
+      '@{{ user }}, there is no {{ variable }}; try {{ variables }}.',
+    ),
+    out_of_range: template('Sent when the value lies outside the variable\'s input range (`out_of_range: refuse`).').default(
+      '@{{ user }}, {{ value }} is out of range for {{ variable }}.',
+    ),
+  })
+  .describe(
+    'Answers in chat, on port `_reply` (for the `chat` sink), for commands from chat (never for votes). Fields: `{{ user }}` (display name), `{{ login }}`, `{{ variable }}`, `{{ value }}` (as typed for a refusal; the new value, in output units, for `applied`), `{{ variables }}` (the declared ones), `{{ reason }}` (the drop reason).',
+  );
+export type ControlReplies = z.output<typeof ControlReplies>;
+
+/** What `control` tells of a command it applied or refused, for {@link replyMaker}. */
+export interface Answer {
+  readonly outcome: 'applied' | 'paused' | 'locked' | 'unknown_variable' | 'out_of_range';
+  readonly variable: string | undefined;
+  readonly value: number | undefined;
+}
+
+/** The reply port. */
+export const CONTROL_REPLY_PORT = '_reply';
+
+/** Builds the reply for an answer, or undefined when none is configured for it. */
+export function replyMaker(replies: ControlReplies, declared: readonly string[]): (event: CommandEvent, answer: Answer) => ReplyEvent | undefined {
+  const templates: Partial<Record<Answer['outcome'], Template>> = {
+    paused: compileTemplate(replies.paused),
+    locked: compileTemplate(replies.locked),
+    unknown_variable: compileTemplate(replies.unknown_variable),
+    out_of_range: compileTemplate(replies.out_of_range),
+    ...(replies.applied === undefined ? {} : { applied: compileTemplate(replies.applied) }),
+  };
+  const variables = declared.join(', ');
+  return (event, answer) => {
+    const render = templates[answer.outcome];
+    if (render === undefined) return undefined;
+    const author = event.chat.author;
+    const text = render({
+      user: author.displayName,
+      login: author.login,
+      variable: answer.variable ?? '',
+      value: answer.value === undefined ? '' : formatValue(answer.value),
+      variables,
+      reason: answer.outcome,
+    });
+    return replyToChat(event.chat, text);
+  };
+}
+
+function formatValue(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Math.round(value * 1000) / 1000);
+}
