@@ -182,7 +182,7 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
     };
 
     // The account the chat sink speaks as: the signed-in bot, unless `bot_login` names another.
-    const own = ownMessages(config.bot_login ?? accountFor('bot')?.login);
+    const own = ownMessages(config.bot_login ?? auth.account('bot')?.login);
     const emit = (event: ChatEvent | PlatformEvent, sharedId: string | undefined) => {
       const key = event.kind === 'chat' ? `chat:${event.id}` : `${event.type}:${event.id}`;
       if (!state.events.add(key) || (sharedId !== undefined && !state.events.add(`shared:${sharedId}`))) {
