@@ -72,6 +72,14 @@ describe('diffGraphs', () => {
     ]);
     expect(settingChanges(settings, settings)).toEqual([]);
   });
+
+  it('reports a clock added, changed or removed as start-only', () => {
+    const clock = { bpm: 120, beats_per_bar: 4 };
+    expect(settingChanges(settings, { ...settings, clock })).toEqual([{ setting: 'clock' }]);
+    expect(settingChanges({ ...settings, clock }, { ...settings, clock: { ...clock, bpm: 121 } })).toEqual([{ setting: 'clock' }]);
+    expect(settingChanges({ ...settings, clock }, { ...settings, clock: { ...clock } })).toEqual([]);
+    expect(settingChanges({ ...settings, clock }, settings)).toEqual([{ setting: 'clock' }]);
+  });
 });
 
 describe('deepEqual', () => {

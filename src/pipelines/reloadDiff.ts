@@ -66,6 +66,8 @@ export function settingChanges(from: PipelineSettingsResolved, to: PipelineSetti
   // A URL may carry a password: say that it changed, not what it was.
   if (from.resources.redis.url !== to.resources.redis.url) changes.push({ setting: 'resources.redis.url' });
   if (from.resources.postgres.url !== to.resources.postgres.url) changes.push({ setting: 'resources.postgres.url' });
+  // The clock is made (and its UDP port bound) once, before the components.
+  if (!deepEqual(from.clock, to.clock)) changes.push({ setting: 'clock' });
   return changes;
 }
 

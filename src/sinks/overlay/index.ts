@@ -1,4 +1,5 @@
 /** The `overlay` sink's registry record: the OBS overlay's WebSocket endpoint (the sink is in overlay.ts). */
+import { BEAT_CLOCK } from '../../core/beatClock.js';
 import { defineSink } from '../../core/component.js';
 import { PipelineError } from '../../core/errors.js';
 import { upstreamDeclarations } from './declarations.js';
@@ -23,15 +24,18 @@ export const overlayComponent = defineSink({
         { node: ctx.id },
       );
     }
+    const beats = ctx.resources.services?.get(BEAT_CLOCK);
     return new OverlaySink(ctx.id, config, {
       http,
       scheduler: ctx.scheduler,
       drops: ctx.metrics,
       logger: ctx.logger,
       declarations: upstreamDeclarations(ctx.resources.pipeline?.graph, ctx.id),
+      ...(beats ? { beats: beats.beats$ } : {}),
     });
   },
   // The hub's own wire messages, one output per message of a frame, with no client attached.
+  // The clock's beats are not among them: a preview shows what events make the sink send.
   preview: (config, ctx, emit) => {
     const hub = overlayHub(config, {
       scheduler: ctx.scheduler,
