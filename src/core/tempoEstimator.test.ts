@@ -48,6 +48,22 @@ describe('TempoEstimator', () => {
     expect(Math.abs(nextOnGrid(grid, 1000 + 39 * 500 + 10, '1/4').at - 21_000)).toBeLessThan(2);
   });
 
+  it('is not pulled by a few beats a stalled sender delayed by 20–50 ms', () => {
+    const est = new TempoEstimator(options);
+    const late = new Map([
+      [20, 30],
+      [23, 50],
+      [27, 20],
+      [31, 45],
+    ]);
+    for (let n = 0; n < 36; n++) est.beat(1000 + n * 500 + (late.get(n) ?? 0));
+    const grid = est.grid(1000 + 35 * 500);
+    expect(grid).toBeDefined();
+    if (!grid) return;
+    expect(Math.abs(bpmOf(grid) - 120)).toBeLessThan(0.05);
+    expect(Math.abs(nextOnGrid(grid, 1000 + 35 * 500 + 10, '1/4').at - 19_000)).toBeLessThan(0.5);
+  });
+
   it('counts a missing beat and keeps the grid, numbering on past it', () => {
     const est = new TempoEstimator(options);
     play(est, 12, 500, undefined, 1000, [6]);

@@ -12,6 +12,8 @@ const TOLERANCE = 0.15;
 const TO_CHANGE = 3;
 /** At most this many beats may go missing between two that fit. */
 const MAX_MISSED = 3;
+/** A beat this close to the robust line is never left out of the fit. */
+const MIN_OUTLIER_MS = 4;
 /** Tempo bounds (BPM) of a followed clock. */
 const MIN_PERIOD = 60_000 / 400;
 const MAX_PERIOD = 60_000 / 20;
@@ -41,9 +43,10 @@ export interface TempoEstimatorOptions {
 }
 
 /**
- * Estimates the beat grid from arrival times: a least-squares line through the last 16 beats
- * that fit (their number against their time), so jitter averages out in both the period and the
- * phase. A beat a whole number of periods after the last one fits with the missing ones
+ * Estimates the beat grid from arrival times: a line through the last 16 beats that fit
+ * (their number against their time; robust first, then least squares without the beats far
+ * off it), so jitter averages out in both the period and the phase, and a few late beats do
+ * not pull it. A beat a whole number of periods after the last one fits with the missing ones
  * counted (up to {@link MAX_MISSED}); one that does not fit is left out, unless three in a row
  * keep one steady interval: then the tempo changed and the line starts again from them. A tempo
  * told outright (`/tempo`) is used as the period, the beats then only give the phase.
@@ -149,34 +152,70 @@ export class TempoEstimator {
     this.#fit();
   }
 
-  /** Least squares of t = intercept + period × n over the window (the period fixed when told). */
+  /**
+   * The line t = intercept + period × n through the window: first a robust one (Theil–Sen:
+   * the median of the slopes between every two beats, the median of t − period × n), which a
+   * few beats delayed by a stalled sender (or a stalled event loop here) do not pull; then,
+   * leaving out the beats far off it (beyond 3 robust deviations), least squares, which
+   * averages plain jitter best. A period told by `/tempo` is used as it is.
+   */
   #fit(): void {
     const points = this.#points;
-    const count = points.length;
-    if (count === 0) return;
-    let meanN = 0;
-    let meanT = 0;
-    for (const p of points) {
-      meanN += p.n;
-      meanT += p.t;
-    }
-    meanN /= count;
-    meanT /= count;
-    let period = this.#toldPeriod;
+    if (points.length === 0) return;
+    const told = this.#toldPeriod;
+    let period = told;
     if (period === undefined) {
-      if (count < 2) return;
-      let sNT = 0;
-      let sNN = 0;
-      for (const p of points) {
-        sNT += (p.n - meanN) * (p.t - meanT);
-        sNN += (p.n - meanN) ** 2;
+      const slopes: number[] = [];
+      for (let i = 0; i < points.length; i++) {
+        const a = points[i] as Point;
+        for (let j = i + 1; j < points.length; j++) {
+          const b = points[j] as Point;
+          if (b.n !== a.n) slopes.push((b.t - a.t) / (b.n - a.n));
+        }
       }
-      if (sNN === 0) return;
-      period = sNT / sNN;
+      if (slopes.length === 0) return;
+      period = median(slopes);
     }
-    this.#period = period;
-    this.#intercept = meanT - period * meanN;
+    const p0 = period;
+    const i0 = median(points.map((pt) => pt.t - p0 * pt.n));
+    const spread = median(points.map((pt) => Math.abs(pt.t - i0 - p0 * pt.n)));
+    const limit = Math.max(MIN_OUTLIER_MS, 3 * 1.4826 * spread);
+    const inliers = points.filter((pt) => Math.abs(pt.t - i0 - p0 * pt.n) <= limit);
+    const line = leastSquares(inliers, told);
+    this.#period = line?.period ?? p0;
+    this.#intercept = line?.intercept ?? i0;
   }
+}
+
+/** Least squares of t = intercept + period × n (the period fixed when given); undefined when it cannot be fitted. */
+function leastSquares(points: readonly Point[], period: number | undefined): { period: number; intercept: number } | undefined {
+  const count = points.length;
+  if (count === 0) return undefined;
+  let meanN = 0;
+  let meanT = 0;
+  for (const p of points) {
+    meanN += p.n;
+    meanT += p.t;
+  }
+  meanN /= count;
+  meanT /= count;
+  if (period === undefined) {
+    let sNT = 0;
+    let sNN = 0;
+    for (const p of points) {
+      sNT += (p.n - meanN) * (p.t - meanT);
+      sNN += (p.n - meanN) ** 2;
+    }
+    if (sNN === 0) return undefined;
+    period = sNT / sNN;
+  }
+  return { period, intercept: meanT - period * meanN };
+}
+
+function median(values: number[]): number {
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  return values.length % 2 === 1 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2;
 }
 
 /** Two or more intervals between `times` that agree within {@link TOLERANCE}, at a usable tempo. */
