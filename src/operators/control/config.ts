@@ -125,7 +125,9 @@ export const ControlConfig = z
             : undefined,
       })
       .default({})
-      .describe('Variable name → its range, curve, quantizer, slew and safe default.'),
+      .describe(
+        'Variable name → its range, curve, quantizer, slew, safe default and `on_beat` (land changes on the pipeline `clock`: `1/4` the next beat, `1/8` half a beat, `bar` the next downbeat; docs/osc.md).',
+      ),
     commands: z
       .record(z.string().regex(COMMAND_NAME), CommandMapping)
       .prefault({ cv: {} })
