@@ -10,7 +10,8 @@
  * with `textContent`, never as markup.
  *
  * A variable is shown as its control node declares it (the snapshot's `d`): a note name for
- * `input: note`, else the number in its own units, with a bar across its declared range.
+ * `input: note`, else the number in its own units, with a bar across its declared range. With a
+ * pipeline `clock:`, a dot above the variables pulses on every beat (`b` messages).
  */
 import {
   deletes,
