@@ -11,7 +11,7 @@
  * and the offset between the two clocks is the median, over the beats, of oscdump's receive
  * time less the intended time (so a beat the sender's process or oscdump was stalled on does
  * not move it). A change is allowed that plus the longest stall of this process's event loop
- * in the beat before it (a stalled loop delays every timer in it; the machine's 2 cores are
+ * in the beats around it (a stalled loop delays every timer in it; the machine's 2 cores are
  * shared with other test runs); never less than 2 ms.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -86,7 +86,7 @@ interface Landing {
   /** Receive time (s) at oscdump. */
   readonly at: number;
   readonly value: number;
-  /** The longest event-loop stall (ms) in this process during the beat before it. */
+  /** The longest event-loop stall (ms) in this process in the beats around it. */
   readonly stallMs: number;
 }
 
@@ -162,6 +162,7 @@ async function playAndMeasure(jitterMs: number, seed: number): Promise<Measured>
   if (!grid) throw new Error('the clock has no grid after the beats');
   const bpm = bpmOf(grid);
   clearInterval(ticker);
+  stalls.push(stall);
 
   // As oscdump saw them.
   const timed = dump.timed();
@@ -178,7 +179,10 @@ async function playAndMeasure(jitterMs: number, seed: number): Promise<Measured>
       continue;
     }
     const change = /^\/cv\/cutoff f ([\d.]+)$/.exec(line);
-    if (change && lastBeat >= 0) landings.push({ at: t, value: Number(change[1]), stallMs: stalls[lastBeat + 1] ?? 0 });
+    // stalls[i] is the stall up to when beat i + 1 (of those oscdump saw) was read here: the
+    // change's beat is lastBeat or the one after, so the stalls around both count.
+    const around = [lastBeat - 1, lastBeat, lastBeat + 1].map((i) => stalls[i] ?? 0);
+    if (change && lastBeat >= 0) landings.push({ at: t, value: Number(change[1]), stallMs: Math.max(...around) });
   }
   // The sender's steady grid on oscdump's clock: beat n at origin + n × period.
   const jitterOf = new Map(sentBeats.map((b) => [b.n, b.jitterMs]));
