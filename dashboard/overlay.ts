@@ -10,7 +10,8 @@
  * with `textContent`, never as markup.
  *
  * A variable is shown as its control node declares it (the snapshot's `d`): a note name for
- * `input: note`, else the number in its own units, with a bar across its declared range.
+ * `input: note`, else the number in its own units, with a bar across its declared range. With a
+ * pipeline `clock:`, a dot above the variables pulses on every beat (`b` messages).
  */
 import {
   deletes,
@@ -19,6 +20,7 @@ import {
   type WireChat,
   type WireCommand,
   type WireControl,
+  type WireBeat,
   type WireDeclaration,
   type WireDelete,
   type WireEntry,
@@ -144,6 +146,8 @@ class Overlay {
   readonly #varList: HTMLUListElement;
   readonly #commands: Feed;
   readonly #chat: Feed;
+  readonly #beat: HTMLElement;
+  #beatGone: ReturnType<typeof setTimeout> | undefined;
 
   constructor(settings: Settings) {
     const root = document.documentElement;
@@ -156,6 +160,7 @@ class Overlay {
     this.#varList = document.getElementById('variables') as HTMLUListElement;
     this.#commands = new Feed(document.getElementById('commands') as HTMLOListElement, settings.limit);
     this.#chat = new Feed(document.getElementById('chat') as HTMLOListElement, settings.limit);
+    this.#beat = document.getElementById('beat') as HTMLElement;
   }
 
   apply(message: WireMessage): void {
@@ -184,7 +189,33 @@ class Overlay {
       case 'f':
         this.#forget(message.n);
         return;
+      case 'b':
+        this.#pulse(message);
+        return;
     }
+  }
+
+  /**
+   * A beat of the pipeline clock: the dot pulses (larger on a downbeat) and the tempo shows;
+   * with no beat for three beats' time (the clock stopped or was lost) the dot is hidden.
+   */
+  #pulse(beat: WireBeat): void {
+    const el = this.#beat;
+    el.hidden = false;
+    const downbeat = beat.r > 0 && beat.b % beat.r === 0;
+    el.dataset.downbeat = downbeat ? '1' : '0';
+    el.dataset.beat = String(beat.b);
+    const label = el.querySelector('.bpm');
+    if (label) label.textContent = `${beat.m} BPM`;
+    const periodMs = beat.m > 0 ? 60_000 / beat.m : 500;
+    if (!matchMedia('(prefers-reduced-motion: reduce)').matches) el.querySelector('.dot')?.animate(
+      [{ transform: `scale(${downbeat ? 1.8 : 1.4})`, opacity: 1 }, { transform: 'scale(1)', opacity: 0.35 }],
+      { duration: Math.min(250, periodMs * 0.8), easing: 'ease-out' },
+    );
+    if (this.#beatGone !== undefined) clearTimeout(this.#beatGone);
+    this.#beatGone = setTimeout(() => {
+      el.hidden = true;
+    }, periodMs * 3);
   }
 
   #snapshot(s: WireSnapshot): void {

@@ -3,8 +3,10 @@
  * at once on the second.
  */
 import { randomUUID } from 'node:crypto';
+import { asyncScheduler } from 'rxjs';
 import { dirname, resolve } from 'node:path';
 import type { CommandIo } from './commandIo.js';
+import { BEAT_CLOCK } from '../core/beatClock.js';
 import { COMMAND_OUTCOMES, CommandOutcomes } from '../core/commandOutcomes.js';
 import { CONTROL_BUS, ControlBus } from '../core/controlBus.js';
 import { RELOAD_STATUS } from '../core/reloadStatus.js';
@@ -12,6 +14,7 @@ import { provide, Services } from '../core/services.js';
 import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { type PipelineRuntime, startPipeline } from '../pipelines/run.js';
+import { openClock, type RunningClock } from '../resources/oscClock.js';
 import { openStorage } from '../resources/storage.js';
 import { openKickAuth } from '../resources/kick/openKickAuth.js';
 import { openTwitchAuth } from '../resources/twitch/openTwitchAuth.js';
@@ -77,7 +80,10 @@ export async function runCommand(
   let reloads: PipelineReloader | undefined;
   const reloadStatus = () => reloads?.state ?? { configValid: true, failures: 0 };
   let runtime: PipelineRuntime;
+  // The pipeline clock (`clock:`): `on_beat` variables land on it, the overlay pulses with it.
+  let clock: RunningClock | undefined;
   try {
+    if (graph.settings.clock) clock = await openClock(graph.settings.clock, { scheduler: asyncScheduler, logger });
     runtime = await startPipeline(graph, {
       logger,
       wallClock: Date.now,
@@ -95,13 +101,15 @@ export async function runCommand(
           // Redemption commands' outcomes, from the operators back to the `twitch_events` that settles them.
           provide(COMMAND_OUTCOMES, new CommandOutcomes()),
           provide(RELOAD_STATUS, reloadStatus),
+          ...(clock ? [provide(BEAT_CLOCK, clock.clock)] : []),
         ]),
         ...(terminal ? { stdout: terminal.stdout } : {}),
       },
     });
   } catch (err) {
     // A component refused its config at start (two overlays on one room, a channel list that
-    // is empty): a config error, not a crash.
+    // is empty; the clock's port is taken): a config error, not a crash.
+    await clock?.close();
     await http.close();
     await storage.close();
     twitchAuth.close();
@@ -157,6 +165,7 @@ export async function runCommand(
   if (listenFailure) {
     watcher.close();
     await runtime.stop();
+    await clock?.close();
     await http.close();
     await storage.close();
     twitchAuth.close();
@@ -195,6 +204,7 @@ export async function runCommand(
   terminal?.clearStatus();
   logger.info({ reason }, 'Stopping: draining operators and flushing sinks.');
   const report = await runtime.stop();
+  await clock?.close();
   await http.close();
   await storage.close();
   twitchAuth.close();

@@ -16,7 +16,7 @@ export const ERROR_CODES = {
   ERR_SINK_WRITE: 'A sink write failed and cannot be retried.',
   ERR_SINK_TIMEOUT: 'A sink did not flush before its deadline.',
   ERR_OPERATOR: 'An operator failed while processing an event.',
-  ERR_RESOURCE: 'A shared resource (Redis, Postgres, the HTTP server) is not available.',
+  ERR_RESOURCE: 'A shared resource (Redis, Postgres, the HTTP server, the clock\'s UDP port) is not available.',
   ERR_TWITCH_AUTH: 'A Twitch token is missing, lacks a scope, or was revoked or expired; `chatflow auth twitch` fixes it.',
   ERR_YOUTUBE_AUTH: 'The YouTube token is missing, or was revoked or expired; `chatflow auth youtube` fixes it.',
   ERR_KICK_AUTH: 'The Kick token is missing, or was revoked or expired; `chatflow auth kick` fixes it.',

@@ -3,6 +3,7 @@
  * RxJS. Everything here has been checked: types exist, configs parse, inputs resolve to real
  * ports, there is no cycle.
  */
+import type { ClockSettings } from './beatClock.js';
 import type { ComponentDefinition } from './component.js';
 import type { ConfigIssue } from './errors.js';
 import type { Section } from './registry.js';
@@ -54,6 +55,8 @@ export interface PipelineSettingsResolved {
       readonly eventsubUrl: string;
     };
   };
+  /** The top-level `clock:`, when the file has one. */
+  readonly clock?: ClockSettings;
 }
 
 export interface PipelineGraph extends GraphShape {

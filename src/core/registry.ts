@@ -9,6 +9,7 @@ import type {
   SinkDefinition,
   SourceDefinition,
 } from './component.js';
+import { ClockSettings } from './beatClock.js';
 import { SinkDriverConfig } from './sinkDriverConfig.js';
 
 export interface Registry {
@@ -178,6 +179,7 @@ export const PipelineSettings = z.strictObject({
   version: z.literal(1).describe('Format version of this file; always 1.'),
   server: ServerSettings.optional(),
   resources: ResourceSettings.optional(),
+  clock: ClockSettings.optional(),
 });
 
 /** The schema of a whole pipeline file, for editors (pipeline.schema.json). */

@@ -208,7 +208,7 @@ describe('buildGraph', () => {
 
     it('reports unknown top-level keys with a suggestion', () => {
       expect(messages(check('version: 1\nsource: {}\n').issues)).toEqual([
-        'p.yaml:2:1: error: Unknown top-level key "source"; allowed: version, server, resources, sources, operators, sinks (at source) Did you mean "sources"?',
+        'p.yaml:2:1: error: Unknown top-level key "source"; allowed: version, server, resources, clock, sources, operators, sinks (at source) Did you mean "sources"?',
       ]);
     });
 
@@ -218,6 +218,24 @@ describe('buildGraph', () => {
         'p.yaml:2:19: error: Expected host:port, such as 127.0.0.1:8080 (at server.listen)',
         'p.yaml:2:30: error: Unknown key "tokn" (at server.tokn) Did you mean "token"?',
         'p.yaml:3:28: error: Expected string, received number (at resources.redis.url)',
+      ]);
+    });
+
+    it('reads a clock with its defaults, and checks it has a bpm or follow', () => {
+      const { graph } = check('version: 1\nclock: { follow: { listen: 127.0.0.1:9100 } }\n');
+      expect(graph?.settings.clock).toEqual({
+        beats_per_bar: 4,
+        follow: { listen: '127.0.0.1:9100', beat_address: '/clock/beat', tempo_address: '/tempo', lost_after: 2000 },
+      });
+      expect(check('version: 1\nclock: { bpm: 90, beats_per_bar: 3 }\n').graph?.settings.clock).toEqual({ bpm: 90, beats_per_bar: 3 });
+      expect(check('version: 1\n').graph?.settings.clock).toBeUndefined();
+      expect(messages(check('version: 1\nclock: { bpm: 5000, follow: { beat_address: clock } }\n').issues)).toEqual([
+        'p.yaml:2:8: error: A clock has either `bpm` (fixed) or `follow` (an OSC clock), not both or neither (at clock)',
+        'p.yaml:2:15: error: Expected a number at most 400, received 5000 (at clock.bpm)',
+        'p.yaml:2:45: error: Expected an OSC address such as /clock/beat (at clock.follow.beat_address)',
+      ]);
+      expect(messages(check('version: 1\nclock: { beats_per_bar: 4 }\n').issues)).toEqual([
+        'p.yaml:2:8: error: A clock has either `bpm` (fixed) or `follow` (an OSC clock), not both or neither (at clock)',
       ]);
     });
 

@@ -24,7 +24,7 @@ export interface GraphResult {
   readonly issues: readonly ConfigIssue[];
 }
 
-const SETTINGS_KEYS = ['version', 'server', 'resources'] as const;
+const SETTINGS_KEYS = ['version', 'server', 'resources', 'clock'] as const;
 const TOP_LEVEL_KEYS: readonly string[] = [...SETTINGS_KEYS, ...SECTIONS];
 
 /**
@@ -104,7 +104,7 @@ export function validatePipeline(file: string, options: { registry: Registry; en
   return buildGraph(loadFile(file, { env: options.env }), options.registry);
 }
 
-/** `version`, `server` and `resources`, with their defaults filled in. */
+/** `version`, `server`, `resources` and `clock`, with their defaults filled in. */
 function checkSettings(list: IssueList, root: Record<string, unknown>): PipelineSettingsResolved {
   const input = Object.fromEntries(SETTINGS_KEYS.filter((k) => Object.hasOwn(root, k)).map((k) => [k, root[k]]));
   const result = safeParse(PipelineSettings, input);
@@ -150,6 +150,7 @@ function checkSettings(list: IssueList, root: Record<string, unknown>): Pipeline
           }
         : {}),
     },
+    ...(parsed?.clock ? { clock: parsed.clock } : {}),
   };
 }
 

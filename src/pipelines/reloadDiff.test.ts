@@ -92,6 +92,14 @@ describe('diffGraphs', () => {
     expect(JSON.stringify(settingChanges(both, newSecret))).not.toContain('SECRET');
     expect(settingChanges(both, { ...both })).toEqual([]);
   });
+
+  it('reports a clock added, changed or removed as start-only', () => {
+    const clock = { bpm: 120, beats_per_bar: 4 };
+    expect(settingChanges(settings, { ...settings, clock })).toEqual([{ setting: 'clock' }]);
+    expect(settingChanges({ ...settings, clock }, { ...settings, clock: { ...clock, bpm: 121 } })).toEqual([{ setting: 'clock' }]);
+    expect(settingChanges({ ...settings, clock }, { ...settings, clock: { ...clock } })).toEqual([]);
+    expect(settingChanges({ ...settings, clock }, settings)).toEqual([{ setting: 'clock' }]);
+  });
 });
 
 describe('deepEqual', () => {

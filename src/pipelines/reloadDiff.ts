@@ -75,6 +75,8 @@ export function settingChanges(from: PipelineSettingsResolved, to: PipelineSetti
       changes.push({ setting: `resources.${platform}` });
     }
   }
+  // The clock is made (and its UDP port bound) once, before the components.
+  if (!deepEqual(from.clock, to.clock)) changes.push({ setting: 'clock' });
   return changes;
 }
 

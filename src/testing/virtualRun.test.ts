@@ -285,3 +285,41 @@ sinks:
     await expect(runVirtual({ graph, inputs: [] })).rejects.toThrow('Sink "out" (type bare) has no preview');
   });
 });
+
+describe('runVirtual with a pipeline clock', () => {
+  const pipeline = (clock: string) => `
+version: 1
+${clock}
+sources:
+  chat: { type: simulate, rate: 1/s, seed: 1 }
+operators:
+  cmds:
+    type: parse_command
+    inputs: [chat]
+    prefix: "!"
+    commands: { cv: { args: [name, "value:number(0..1)"] } }
+  cv:
+    type: control
+    inputs: [cmds.cv]
+    variables:
+      cutoff: { range: [0, 1], default: 0.5, on_beat: 1/4 }
+      wobble: { range: [0, 1], default: 0, on_beat: bar }
+sinks:
+  synth: { type: osc, inputs: [cv] }
+`;
+  const inputs = [chat(130, 'ada', '!cv cutoff 0.9'), chat(700, 'bob', '!cv wobble 0.3')];
+
+  it('lands on_beat changes on a fixed clock: the next beat, the next bar', async () => {
+    const result = await runVirtual({ graph: graphOf(pipeline('clock: { bpm: 120 }')), inputs, settleMs: 3000 });
+    expect(osc(result.outputs, '/cv/cutoff').filter((o) => o.value === 0.9)).toEqual([{ at: 500, value: 0.9 }]);
+    expect(osc(result.outputs, '/cv/wobble').filter((o) => o.value === 0.3)).toEqual([{ at: 2000, value: 0.3 }]);
+  });
+
+  it('applies them at once without a clock, and with a followed clock that hears no beats', async () => {
+    for (const clock of ['', 'clock: { follow: { listen: "127.0.0.1:0" } }']) {
+      const result = await runVirtual({ graph: graphOf(pipeline(clock)), inputs, settleMs: 3000 });
+      expect(osc(result.outputs, '/cv/cutoff').filter((o) => o.value === 0.9)).toEqual([{ at: 130, value: 0.9 }]);
+      expect(osc(result.outputs, '/cv/wobble').filter((o) => o.value === 0.3)).toEqual([{ at: 700, value: 0.3 }]);
+    }
+  });
+});

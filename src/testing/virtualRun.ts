@@ -5,6 +5,7 @@
  * anywhere. A 10-minute show runs in well under a second, and the same inputs give the same
  * result every time. docs/architecture.md, "Virtual time", tells how.
  */
+import { BEAT_CLOCK, fixedClock } from '../core/beatClock.js';
 import { dirname, resolve } from 'node:path';
 import { Observable, type SchedulerAction, type Subscriber } from 'rxjs';
 import type { Resources, SinkDefinition, SourceDefinition } from '../core/component.js';
@@ -182,6 +183,10 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     }
   }
   provided.push(provide(PROCESS_PROBE, fixedProbe));
+  // A fixed clock runs in virtual time as in real time; a followed one hears no beats here, so
+  // its `on_beat` changes apply at once, as in a real run before beats arrive.
+  const clock = graph.settings.clock;
+  if (clock?.bpm !== undefined) provided.push(provide(BEAT_CLOCK, fixedClock(clock.bpm, clock.beats_per_bar, scheduler)));
   const resources: Resources = {
     baseDir: dirname(resolve(graph.file)),
     instance: 'virtual',

@@ -20,7 +20,7 @@ import { prepareTests } from '../../src/testing/runTests.js';
 
 const ROOT = process.cwd();
 const registry = defaultRegistry();
-const TOP_LEVEL = new Set<string>(['version', 'server', 'resources', ...SECTIONS]);
+const TOP_LEVEL = new Set<string>(['version', 'server', 'resources', 'clock', ...SECTIONS]);
 /**
  * Rules about a node's place in a whole pipeline, which a snippet of one node or one section
  * leaves to the reader's own file: its inputs, and the repeated ids of alternatives.

@@ -110,6 +110,11 @@ export interface OscDump {
   readonly port: number;
   /** Lines as printed, without the leading timestamp and without readiness probes. */
   lines(): string[];
+  /**
+   * Lines with oscdump's own receive time (its NTP timestamp, in seconds), without readiness
+   * probes: for timing as the receiver saw it.
+   */
+  timed(): { readonly at: number; readonly line: string }[];
   /** Stops it (SIGTERM) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -154,6 +159,14 @@ export async function startOscDump(port?: number): Promise<OscDump> {
         .filter((line) => line !== '' && !line.includes(PROBE))
         // `eeae7db8.8c088509 /cv/cutoff f 0.700000`: drop the timestamp.
         .map((line) => line.replace(/^[0-9a-f]{8}\.[0-9a-f]{8} /, '')),
+    timed: () =>
+      out
+        .split('\n')
+        .filter((line) => line !== '' && !line.includes(PROBE))
+        .flatMap((line) => {
+          const m = /^([0-9a-f]{8})\.([0-9a-f]{8}) (.*)$/.exec(line);
+          return m ? [{ at: Number.parseInt(m[1] as string, 16) + Number.parseInt(m[2] as string, 16) / 2 ** 32, line: m[3] as string }] : [];
+        }),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;

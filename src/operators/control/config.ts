@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ON_BEAT } from '../../core/beatClock.js';
 import { ROLES } from '../../core/events.js';
 import { renamedOption } from '../../core/renamedOption.js';
 import { duration, rate } from '../../core/units.js';
@@ -46,6 +47,13 @@ export const VariableConfig = z
       .prefault('0ms')
       .describe(
         'Glide time: a change moves linearly to its target in this long, in steps at `control_rate` (`80ms`). `0ms`: jump.',
+      ),
+    on_beat: z
+      // YAML reads `on_beat: 1` as a number.
+      .union([z.enum(ON_BEAT), z.literal(1).transform(() => '1' as const)])
+      .optional()
+      .describe(
+        'Land changes on the pipeline `clock`: at the next `1/16`, `1/8` (half beat), `1/4` (beat), `1/2`, `1` (whole note, 4 beats) or `bar`. A newer change waiting for the same beat replaces the older (dropped as `superseded`); panic and reset apply at once. Without a clock, or while a followed clock has no tempo, changes apply at once.',
       ),
     input: z
       .enum(INPUT_MODES)
@@ -118,7 +126,9 @@ export const ControlConfig = z
             : undefined,
       })
       .default({})
-      .describe('Variable name → its range, curve, quantizer, slew and safe default.'),
+      .describe(
+        'Variable name → its range, curve, quantizer, slew, safe default and `on_beat` (land changes on the pipeline `clock`: `1/4` the next beat, `1/8` half a beat, `bar` the next downbeat; docs/osc.md).',
+      ),
     commands: z
       .record(z.string().regex(COMMAND_NAME), CommandMapping)
       .prefault({ cv: {} })

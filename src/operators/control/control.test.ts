@@ -1,10 +1,11 @@
 import fc from 'fast-check';
-import { filter, from, map, Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { filter, from, map, NEVER, Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { testContext } from '../../../test/support/context.js';
 import { chat } from '../../../test/support/events.js';
+import { BEAT_CLOCK, type BeatClock, fixedClock } from '../../core/beatClock.js';
 import { CONTROL_BUS, ControlBus } from '../../core/controlBus.js';
 import type { ChatflowEvent, CommandArg, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
@@ -996,5 +997,273 @@ describe('controlWithReplies', () => {
     ]);
     expect(controlComponent.ports(withReplies({ reply: {} }))).toEqual([CONTROL_REPLY_PORT]);
     expect(controlComponent.ports(withReplies({}))).toEqual([]);
+  });
+});
+
+
+describe('control on_beat (quantize to the pipeline clock)', () => {
+  let testScheduler: TestScheduler;
+
+  beforeEach(() => {
+    testScheduler = new TestScheduler((actual, expected) => {
+      expect(actual).toEqual(expected);
+    });
+  });
+
+  /** cutoff lands on the next beat, wobble on the next bar; 120 BPM: a beat is 500 ms, a bar 2 s. */
+  const onBeat = ControlConfig.parse({
+    variables: {
+      cutoff: { range: [0, 1], default: 0.5, on_beat: '1/4' },
+      wobble: { range: [0, 1], default: 0, on_beat: 'bar' },
+    },
+  });
+  const cutoffOnly = ControlConfig.parse({ variables: { cutoff: { range: [0, 1], default: 0.5, on_beat: '1/4' } } });
+  const d = ctl('cutoff', 0.5, 0.5, 'default', 0, 0);
+  const at = (ms: number) => ({ receivedAt: ms });
+  /** A clock made inside `run`, so beat 0 is at virtual 0. */
+  const clock120 = (): BeatClock => fixedClock(120, 4, testScheduler);
+
+  it('lands a change on the next beat, the wait counted as heldMs', () => {
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.8 }, at(130));
+      const source = hot('  130ms a 869ms |', { a });
+      const sourceSubs = '  ^ 999ms       !';
+      const expected = '    d 499ms A 499ms |';
+
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120() }))).toBe(expected, {
+        d,
+        A: held(ctl('cutoff', 0.8, 0.5, 'command', 500, 130, 'viewer'), 370),
+      });
+      expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+    });
+  });
+
+  it('lands a bar variable on the next downbeat and the beat variable on the next beat', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const a = cmd('cv', { name: 'wobble', value: 1 }, at(700));
+      const b = cmd('cv', { name: 'cutoff', value: 0 }, at(700));
+      const source = hot('  700ms (ab) 1500ms |', { a, b });
+      const expected = '    (cw) 996ms B 999ms W 203ms |';
+
+      expectObservable(source.pipe(control(onBeat, { scheduler: testScheduler, beats: clock120() }))).toBe(expected, {
+        c: d,
+        w: ctl('wobble', 0, 0, 'default', 0, 0),
+        B: held(ctl('cutoff', 0, 0.5, 'command', 1000, 700, 'viewer'), 300),
+        W: held(ctl('wobble', 1, 0, 'command', 2000, 700, 'viewer'), 1300),
+      });
+    });
+  });
+
+  it('applies a change made exactly on a beat at once', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.8 }, at(500));
+      const source = hot('  500ms a |', { a });
+      const expected = '    d 499ms A |';
+
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120() }))).toBe(expected, {
+        d,
+        A: ctl('cutoff', 0.8, 0.5, 'command', 500, 500, 'viewer'),
+      });
+    });
+  });
+
+  it('replaces a change waiting for the beat with a newer one, counting it superseded', () => {
+    const drops = new NodeMetrics('cv', 'operator', 'control');
+    testScheduler.run(({ hot, expectObservable }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.1 }, at(100));
+      const b = cmd('cv', { name: 'cutoff', value: 0.9 }, at(200));
+      const source = hot('  100ms a 99ms b 499ms |', { a, b });
+      const expected = '    d 499ms B 199ms |';
+
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120(), drops }))).toBe(
+        expected,
+        { d, B: held(ctl('cutoff', 0.9, 0.5, 'command', 500, 200, 'viewer'), 300) },
+      );
+    });
+    expect(drops.snapshot().dropped).toEqual({ superseded: { count: 1, intentional: true } });
+  });
+
+  it('panics at once, dropping the change that waited for the beat', () => {
+    const drops = new NodeMetrics('cv', 'operator', 'control');
+    testScheduler.run(({ hot, expectObservable }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.1 }, at(100));
+      const p = mod({ subcommand: 'panic' });
+      const source = hot('  100ms a 199ms p 499ms |', { a, p });
+      const expected = '    d 299ms P 499ms |';
+
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120(), drops }))).toBe(
+        expected,
+        { d, P: ctl('cutoff', 0.5, 0.5, 'panic', 300, 0, 'moddy') },
+      );
+    });
+    expect(drops.snapshot().dropped).toEqual({ superseded: { count: 1, intentional: true } });
+  });
+
+  it('starts a slew at the beat', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const config = ControlConfig.parse({
+        variables: { cutoff: { range: [0, 1], default: 0.5, on_beat: '1/8', slew: '20ms' } },
+      });
+      const a = cmd('cv', { name: 'cutoff', value: 1 }, at(100));
+      const source = hot('  100ms a 299ms |', { a });
+      // 1/8: half a beat, 250 ms; the ramp's two steps at 260 and 270.
+      const expected = '    d 259ms A 9ms B 129ms |';
+
+      expectObservable(source.pipe(control(config, { scheduler: testScheduler, beats: clock120() }))).toBe(expected, {
+        d,
+        A: held(ctl('cutoff', 0.75, 0.5, 'command', 260, 100, 'viewer'), 160),
+        B: step('cutoff', 1, 0.75, 270, 100, 170, 'viewer'),
+      });
+    });
+  });
+
+  it('applies changes at once without a clock, and while the clock has no grid', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.8 }, at(130));
+      const source = hot('  130ms a |', { a });
+      const expected = '    d 129ms A |';
+      const values = { d, A: ctl('cutoff', 0.8, 0.5, 'command', 130, 130, 'viewer') };
+      const lost: BeatClock = { grid: () => undefined, beats$: NEVER };
+
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler }))).toBe(expected, values);
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: lost }))).toBe(expected, values);
+    });
+  });
+
+  it('completes only after the change waiting for its beat has landed', () => {
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.8 }, at(100));
+      const source = hot('  100ms a 99ms |', { a });
+      const sourceSubs = '  ^ 199ms      !';
+      const expected = '    d 499ms (A|)';
+
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120() }))).toBe(expected, {
+        d,
+        A: held(ctl('cutoff', 0.8, 0.5, 'command', 500, 100, 'viewer'), 400),
+      });
+      expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+    });
+  });
+
+  it('emits only the defaults and never completes when the source never does', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold<ChatflowEvent>('-');
+      const sourceSubs = '  ^';
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120() }))).toBe('d', { d });
+      expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+    });
+  });
+
+  it('emits the defaults and completes when the source is empty', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold<ChatflowEvent>('|');
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120() }))).toBe('(d|)', { d });
+      expectSubscriptions(source.subscriptions).toBe('(^!)');
+    });
+  });
+
+  it('forwards a source error at once, dropping the waiting change', () => {
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.8 }, at(130));
+      const source = hot('  130ms a 19ms #', { a }, new Error('boom'));
+      const sourceSubs = '  ^ 149ms     !';
+      const expected = '    d 149ms #';
+
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120() }))).toBe(
+        expected,
+        { d },
+        new Error('boom'),
+      );
+      expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+    });
+  });
+
+  it('keeps landing changes from an infinite source, one per beat', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.25 }, at(0));
+      const b = cmd('cv', { name: 'cutoff', value: 0.75 }, at(0));
+      const source = hot('  100ms a 499ms b 499ms a', { a, b });
+      const expected = '    d 499ms A 499ms B 499ms C';
+
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120() }))).toBe(expected, {
+        d,
+        A: held(ctl('cutoff', 0.25, 0.5, 'command', 500, 0, 'viewer'), 400),
+        B: held(ctl('cutoff', 0.75, 0.25, 'command', 1000, 0, 'viewer'), 400),
+        C: held(ctl('cutoff', 0.25, 0.75, 'command', 1500, 0, 'viewer'), 400),
+      });
+    });
+  });
+
+  it('drops the waiting change when the result is unsubscribed before the beat', () => {
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.8 }, at(100));
+      const source = hot('  100ms a 899ms |', { a });
+      const sourceSubs = '  ^ 299ms !';
+      const unsub = '       ^ 299ms !';
+      const expected = '    d';
+
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120() })), unsub).toBe(
+        expected,
+        { d },
+      );
+      expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+    });
+  });
+
+  it('keeps waiting changes per subscription', () => {
+    testScheduler.run(({ hot, expectObservable }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.8 }, at(100));
+      const source = hot('  100ms a 999ms |', { a });
+      const op = control(cutoffOnly, { scheduler: testScheduler, beats: clock120() });
+      expectObservable(source.pipe(op)).toBe('d 499ms A 599ms |', {
+        d,
+        A: held(ctl('cutoff', 0.8, 0.5, 'command', 500, 100, 'viewer'), 400),
+      });
+      // Subscribed after the command: its own defaults, nothing waiting.
+      expectObservable(source.pipe(op), '200ms ^').toBe('200ms d 899ms |', {
+        d: ctl('cutoff', 0.5, 0.5, 'default', 200, 200),
+      });
+    });
+  });
+
+  it('reads the clock from the BEAT_CLOCK service', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const base = testContext({ type: 'control', scheduler });
+    const beats = fixedClock(120, 4, scheduler);
+    const ctx = { ...base, resources: { ...base.resources, services: new Services([provide(BEAT_CLOCK, beats)]) } };
+    const out: ControlEvent[] = [];
+    const source = new Subject<ChatflowEvent>();
+    source.pipe(controlComponent.create(cutoffOnly, ctx)).subscribe((r) => out.push(r.event as ControlEvent));
+    scheduler.schedule(() => {
+      source.next(cmd('cv', { name: 'cutoff', value: 0.8 }));
+      expect(out.map((e) => e.origin)).toEqual(['default']);
+    }, 100);
+    scheduler.flush();
+    expect(out.map((e) => [e.origin, e.value, e.ts])).toEqual([
+      ['default', 0.5, 0],
+      ['command', 0.8, 500],
+    ]);
+  });
+
+  it('reads on_beat 1 (a YAML number) as a whole note, and refuses other values', () => {
+    expect(VariableConfig.parse(parseYaml('{ on_beat: 1 }')).on_beat).toBe('1');
+    expect(VariableConfig.parse(parseYaml('{ on_beat: 1/4 }')).on_beat).toBe('1/4');
+    expect(VariableConfig.safeParse(parseYaml('{ on_beat: 3/4 }')).success).toBe(false);
+  });
+});
+
+describe('fixedClock', () => {
+  it('ticks every beat at drift-free times from when it was made', () => {
+    const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    testScheduler.run(({ expectObservable }) => {
+      const clock = fixedClock(120, 4, testScheduler);
+      expectObservable(clock.beats$, '^ 1200ms !').toBe('a 499ms b 499ms c', {
+        a: { at: 0, beat: 0, bpm: 120, beatsPerBar: 4 },
+        b: { at: 500, beat: 1, bpm: 120, beatsPerBar: 4 },
+        c: { at: 1000, beat: 2, bpm: 120, beatsPerBar: 4 },
+      });
+      // Subscribed between beats: from the next one.
+      expectObservable(clock.beats$, '600ms ^ 500ms !').toBe('1000ms c', { c: { at: 1000, beat: 2, bpm: 120, beatsPerBar: 4 } });
+    });
   });
 });

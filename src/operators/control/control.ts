@@ -4,6 +4,7 @@
  * moderator controls `pause`, `resume`, `panic`, `reset`, `lock` and `unlock`.
  */
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import { type BeatClock, nextOnGrid } from '../../core/beatClock.js';
 import type { OutcomeReporter } from '../../core/commandOutcomes.js';
 import type { Routed } from '../../core/component.js';
 import type { ControlAction } from '../../core/controlBus.js';
@@ -80,6 +81,11 @@ export interface ControlDeps {
    * of votes.
    */
   readonly answer?: (event: CommandEvent, answer: Answer) => void;
+  /**
+   * The pipeline clock (`BEAT_CLOCK`, from the top-level `clock:`): variables with `on_beat`
+   * land their changes on its grid. Without it, or while it has no grid, they apply at once.
+   */
+  readonly beats?: BeatClock;
 }
 
 /** What {@link ControlDeps.state} keeps. */
@@ -123,12 +129,24 @@ const newKept = (): KeptControl => ({ paused: false, declared: new Map() });
  * are exempt from pause and locks; votes never are. `deps.actions` (the control bus) brings
  * `pause`, `resume` and `panic` from outside chat (the dashboard), applied the same way.
  *
+ * A variable with `on_beat` lands its changes on the pipeline clock (`deps.beats`): a command
+ * or vote result waits for the next grid point (`1/4`: the next beat; `bar`: the next
+ * downbeat), the wait added to `heldMs`; a newer change for the same variable replaces one
+ * still waiting (counted `superseded`), and panic and reset apply at once, dropping it. Without
+ * a clock, or while a followed clock has no grid, changes apply at once.
+ *
+ * ```text
+ * variables: { cutoff: { default: 0.5, on_beat: 1/4 } }, clock: { bpm: 120 } (a beat every 500 ms)
+ * source:   130ms a 869ms |
+ * result:   d 499ms A 499ms |        A: 0.8 at 500, heldMs 370
+ * ```
+ *
  * Names from chat are lower-cased and must match {@link VARIABLE_NAME}. Only declared
  * variables can be set unless `allow_undeclared` is given; then at most `max_active` variables
  * live at once and the least recently set undeclared one (that is not locked) is reset to its
  * default (origin `reset`) and forgotten to make room. Every drop is counted: `invalid_name`,
  * `invalid_value`, `undeclared`, `max_active`, `paused`, `locked`, `not_admin`,
- * `unknown_variable`, `unknown_subcommand`, `unknown_command`, `not_a_command`, `error`.
+ * `unknown_variable`, `unknown_subcommand`, `unknown_command`, `not_a_command`, `superseded`, `error`.
  *
  * State (values, locks, pause, slews) is per subscription, except what `deps.state` keeps
  * (declared variables' values and locks, by name and range, and the pause).
@@ -156,6 +174,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
   const outcomes = deps.outcomes;
   const answer = deps.answer;
   const refuseOutOfRange = config.out_of_range === 'refuse';
+  const beats = deps.beats;
 
   return (source) =>
     new Observable<ControlEvent>((subscriber) => {
@@ -164,7 +183,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       /** Undeclared variables, least recently set first. */
       const lru = new Map<string, VariableState>();
       const kept = deps.state?.get('control', newKept) ?? newKept();
-      /** Slews in flight; completion waits for them, as `delay` waits for its values. */
+      /** Slews in flight and changes waiting for a beat; completion waits for them, as `delay` waits for its values. */
       let ramps = 0;
       let sourceDone = false;
       /** Every change gets its own id, so storage keeps changes alike in every other field apart. */
@@ -201,9 +220,21 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
           ramps -= 1;
         }
       };
+      /** Forgets the change `st` waits to land on a beat, if any. */
+      const unwait = (st: VariableState) => {
+        if (st.waiting) {
+          st.waiting.unsubscribe();
+          st.waiting = undefined;
+          ramps -= 1;
+          return true;
+        }
+        return false;
+      };
+      /** Stops the slew of `st` and drops a change waiting for a beat (counted `superseded`). */
       const cancel = (st: VariableState) => {
         halt(st);
         st.slewing = undefined;
+        if (unwait(st)) drops.drop('superseded', true);
       };
 
       /**
@@ -251,6 +282,34 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
           },
           Math.min(stepMs, slew),
         );
+      };
+
+      /**
+       * Applies a change at once, or, for a variable with `on_beat` while the clock has a grid,
+       * at the next grid point (a change already waiting is replaced). The wait is intended
+       * delay: it is added to `heldMs`, and the change (and its slew) starts at the beat.
+       */
+      const land = (
+        st: VariableState,
+        target: number,
+        origin: ControlOrigin,
+        by: By | undefined,
+        receivedAt: number,
+        held: number,
+      ) => {
+        const onBeat = st.spec.onBeat;
+        const grid = onBeat === undefined ? undefined : beats?.grid();
+        const now = scheduler.now();
+        const wait = grid && onBeat ? nextOnGrid(grid, now, onBeat).at - now : 0;
+        if (!(wait > 0)) return set(st, target, origin, by, receivedAt, held);
+        if (unwait(st)) drops.drop('superseded', true);
+        ramps += 1;
+        st.waiting = scheduler.schedule(() => {
+          st.waiting = undefined;
+          ramps -= 1;
+          set(st, target, origin, by, receivedAt, held + wait);
+          if (sourceDone && ramps === 0) subscriber.complete();
+        }, wait);
       };
 
       /** Makes room for and creates an undeclared variable; undefined (counted) when it can't. */
@@ -380,9 +439,9 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         // for the window is intended delay, not latency.
         const receivedAt = vote ? Math.min(event.chat.receivedAt, event.receivedAt) : event.receivedAt;
         const held = (event.heldMs ?? 0) + (event.receivedAt - receivedAt);
-        if (vote) set(st, target, 'vote', undefined, receivedAt, held);
+        if (vote) land(st, target, 'vote', undefined, receivedAt, held);
         else {
-          set(st, target, 'command', byOf(event.chat), receivedAt, held);
+          land(st, target, 'command', byOf(event.chat), receivedAt, held);
           answer?.(event, { outcome: 'applied', variable: st.name, value: target });
         }
         outcomes?.(event, 'applied', 'applied');
@@ -448,8 +507,12 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       }
       return () => {
         subscription.unsubscribe();
-        // `halt`, not `cancel`: a re-subscription that kept the state finishes the slews.
-        for (const st of vars.values()) halt(st);
+        // `halt`, not `cancel`: a re-subscription that kept the state finishes the slews. A
+        // change waiting for a beat goes with the subscription, as a pending `delay` does.
+        for (const st of vars.values()) {
+          halt(st);
+          unwait(st);
+        }
       };
     });
 }

@@ -1,3 +1,4 @@
+import { BEAT_CLOCK } from '../../core/beatClock.js';
 import { COMMAND_OUTCOMES, outcomeReporter } from '../../core/commandOutcomes.js';
 import { defineOperator } from '../../core/component.js';
 import { CONTROL_BUS } from '../../core/controlBus.js';
@@ -35,6 +36,7 @@ export const controlComponent = defineOperator({
       'variables:',
       '  pitch: { range: [-2, 3], quantize: pentatonic_minor, root: A, slew: 40ms }',
       '  freq: { range: [20, 20000], curve: exponential, default: 440 }',
+    '  wobble: { range: [0, 1], on_beat: bar, slew: 200ms }',
     ].join('\n'),
     [
       'variables:',
@@ -49,6 +51,7 @@ export const controlComponent = defineOperator({
     const restored = ctx.resources.services?.get(RESTORED_VARIABLES);
     const bus = ctx.resources.services?.get(CONTROL_BUS);
     const outcomes = outcomeReporter(ctx.resources.services?.get(COMMAND_OUTCOMES));
+    const beats = ctx.resources.services?.get(BEAT_CLOCK);
     return controlWithReplies(config, {
       scheduler: ctx.scheduler,
       drops: ctx.metrics,
@@ -58,6 +61,7 @@ export const controlComponent = defineOperator({
       ...(restored ? { initial: restored } : {}),
       ...(bus ? { actions: bus.actions } : {}),
       ...(outcomes ? { outcomes } : {}),
+      ...(beats ? { beats } : {}),
     });
   },
 });

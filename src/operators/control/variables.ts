@@ -4,6 +4,7 @@
  * RxJS or a clock, so property tests drive the mapping directly.
  */
 import type { Subscription } from 'rxjs';
+import type { OnBeat } from '../../core/beatClock.js';
 import type { ChatEvent, CommandArg, ControlOrigin, Platform, Role } from '../../core/events.js';
 import { VARIABLE_NAME } from '../../core/variables.js';
 import { MIDDLE_C, parsePitchClass, SCALES, type ScaleName } from '../shared/music.js';
@@ -37,6 +38,7 @@ export interface VariableSpec {
   readonly volts_per_octave: number;
   readonly slew: number;
   readonly input: InputMode;
+  readonly on_beat?: OnBeat | undefined;
 }
 
 /** A variable's settings, compiled for the hot path. */
@@ -58,6 +60,8 @@ export interface CompiledVariable {
   readonly voltsPerOctave: number;
   readonly slewMs: number;
   readonly input: InputMode;
+  /** Where changes land on the pipeline clock; undefined: at once. */
+  readonly onBeat: OnBeat | undefined;
 }
 
 /** Compiles a parsed `VariableConfig`. */
@@ -87,6 +91,7 @@ export function compileVariable(config: VariableSpec): CompiledVariable {
     voltsPerOctave: config.volts_per_octave,
     slewMs: config.slew,
     input: config.input,
+    onBeat: config.on_beat,
   };
 }
 
@@ -171,6 +176,8 @@ export interface VariableState {
   ramp: Subscription | undefined;
   /** The slew in progress, if any: where it goes and how, for a re-subscription to finish it. */
   slewing: Slewing | undefined;
+  /** A change waiting for its beat (`on_beat`). */
+  waiting: Subscription | undefined;
 }
 
 export interface Slewing {
@@ -192,7 +199,7 @@ export interface Mapping {
 }
 
 export function newState(name: string, spec: CompiledVariable, dynamic: boolean): VariableState {
-  return { name, spec, dynamic, value: spec.default, locked: false, ramp: undefined, slewing: undefined };
+  return { name, spec, dynamic, value: spec.default, locked: false, ramp: undefined, slewing: undefined, waiting: undefined };
 }
 
 

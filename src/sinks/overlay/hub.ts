@@ -10,6 +10,7 @@ import { type Logger, silentLogger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
 import { type FanoutStats, Frame, WsFanout } from '../../server/wsFanout.js';
 import {
+  beatMessage,
   controlMessage,
   deletes,
   translate,
@@ -143,6 +144,19 @@ export class OverlayHub {
     const skipped = this.#fanout.broadcast(frame);
     if (skipped > 0) this.#drops.drop('slow_client', false, skipped * out.length);
     return out;
+  }
+
+  /**
+   * Sends a beat of the pipeline clock to every client that keeps up (not kept in the state: a
+   * client that joins later sees the next beat). Returns its JSON.
+   */
+  pulse(beat: Parameters<typeof beatMessage>[0]): string {
+    const json = JSON.stringify(beatMessage(beat));
+    if (this.#fanout.size > 0) {
+      const skipped = this.#fanout.broadcast(new Frame(json));
+      if (skipped > 0) this.#drops.drop('slow_client', false, skipped);
+    }
+    return json;
   }
 
   /**

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { chat } from '../../../test/support/events.js';
 import { testContext } from '../../../test/support/context.js';
+import { BEAT_CLOCK, type Beat, type BeatClock } from '../../core/beatClock.js';
 import type { ControlEvent, ModerationEvent } from '../../core/events.js';
+import { provide, Services } from '../../core/services.js';
 import { silentLogger } from '../../core/logger.js';
 import { NodeMetrics } from '../../core/metrics.js';
 import { createHttpServer, type HttpServer } from '../../server/httpServer.js';
@@ -380,5 +383,30 @@ describe('overlayComponent', () => {
 
   it('defaults to low latency and keeps only the newest value per variable when full', () => {
     expect(overlayComponent.driver).toMatchObject({ batchTimeoutMs: 0, whenFull: 'latest_per_key' });
+  });
+});
+
+describe('overlay beats (the pipeline clock)', () => {
+  it('sends each beat of BEAT_CLOCK to every client as a b message, until the sink stops', async () => {
+    const http = createHttpServer({ listen: '127.0.0.1:0', token: '' }, silentLogger());
+    const beats = new Subject<Beat>();
+    const base = testContext({ type: 'overlay' });
+    const clock: BeatClock = { grid: () => undefined, beats$: beats };
+    const ctx = { ...base, resources: { ...base.resources, http, services: new Services([provide(BEAT_CLOCK, clock)]) } };
+    const sink = overlayComponent.create(OverlayConfig.parse({}), ctx) as OverlaySink;
+    const address = await http.listen();
+    cleanup.push(() => http.close());
+    const c = await client(address?.port ?? 0);
+    await until(() => c.messages.length === 1); // the snapshot
+    expect(beats.observed).toBe(true);
+    beats.next({ at: 0, beat: 4, bpm: 119.96, beatsPerBar: 4 });
+    beats.next({ at: 500, beat: 5, bpm: 120, beatsPerBar: 4 });
+    await until(() => c.messages.length === 3);
+    expect(c.messages.slice(1)).toEqual([
+      { t: 'b', b: 4, m: 120, r: 4 },
+      { t: 'b', b: 5, m: 120, r: 4 },
+    ]);
+    await sink.stop();
+    expect(beats.observed).toBe(false);
   });
 });

@@ -3,7 +3,8 @@
  * browser source) connects to. It broadcasts what reaches the sink: control changes, chat and
  * commands (wire moderation's clean output in, and nothing removed is ever sent).
  */
-import type { SchedulerLike } from 'rxjs';
+import type { Observable, SchedulerLike, Subscription } from 'rxjs';
+import type { Beat } from '../../core/beatClock.js';
 import type { WebSocket } from 'ws';
 import type { Sink } from '../../core/component.js';
 import type { ChatflowEvent } from '../../core/events.js';
@@ -28,6 +29,8 @@ export interface OverlayDeps {
   readonly logger?: Logger;
   /** The variables the `control` nodes upstream declare (see {@link upstreamDeclarations}). */
   readonly declarations?: readonly WireDeclaration[];
+  /** The pipeline clock's beats (`BEAT_CLOCK`), sent to the page as `b` messages while the sink runs. */
+  readonly beats?: Observable<Beat>;
 }
 
 /** The URL path a config serves: `path`, or `path/room`. */
@@ -81,12 +84,14 @@ export class OverlaySink implements Sink<ChatflowEvent> {
   readonly endpoint: string;
   readonly #hub: OverlayHub;
   readonly #log: Logger;
+  readonly #beats: Subscription | undefined;
 
   constructor(id: string, config: OverlayConfig, deps: OverlayDeps) {
     this.endpoint = overlayEndpoint(config);
     this.#log = deps.logger ?? silentLogger();
     this.#hub = overlayHub(config, { ...deps, logger: this.#log });
     const hub = this.#hub;
+    this.#beats = deps.beats?.subscribe((beat) => hub.pulse(beat));
     deps.http.claimPath(this.endpoint, id);
     deps.http.register(
       (app) => {
@@ -107,6 +112,7 @@ export class OverlaySink implements Sink<ChatflowEvent> {
 
   /** Closes every client (1001, going away) and logs what the endpoint served. */
   async stop(): Promise<void> {
+    this.#beats?.unsubscribe();
     await this.#hub.close();
     const s = this.#hub.stats();
     this.#log.info(

@@ -126,6 +126,27 @@ export interface WireForget {
   readonly n: string;
 }
 
+/**
+ * `b`: a beat of the pipeline clock (`clock:` in pipeline.yaml): `b` its number (a multiple of
+ * `r` is a downbeat), `m` the tempo in BPM (one decimal), `r` beats per bar. The page pulses;
+ * nothing of it is kept in the snapshot.
+ *
+ * ```json
+ * {"t":"b","b":4,"m":120,"r":4}
+ * ```
+ */
+export interface WireBeat {
+  readonly t: 'b';
+  readonly b: number;
+  readonly m: number;
+  readonly r: number;
+}
+
+/** The wire message of a beat. */
+export function beatMessage(beat: { readonly beat: number; readonly bpm: number; readonly beatsPerBar: number }): WireBeat {
+  return { t: 'b', b: beat.beat, m: Math.round(beat.bpm * 10) / 10, r: beat.beatsPerBar };
+}
+
 /** A message the page shows in a feed (and the snapshot's history holds). */
 export type WireEntry = WireControl | WireChat | WireCommand;
 
@@ -146,7 +167,7 @@ export interface WireSnapshot {
   readonly d?: readonly WireDeclaration[];
 }
 
-export type WireMessage = WireSnapshot | WireEntry | WireDelete | WireClear | WireForget;
+export type WireMessage = WireSnapshot | WireEntry | WireDelete | WireClear | WireForget | WireBeat;
 
 /** What a frame holds: one message or a batch. */
 export type WireFrame = WireMessage | readonly WireMessage[];
