@@ -110,6 +110,8 @@ export interface OscDump {
   readonly port: number;
   /** Lines as printed, without the leading timestamp and without readiness probes. */
   lines(): string[];
+  /** The same lines with oscdump's own receive time (its NTP timestamp, as epoch ms). */
+  timedLines(): { readonly at: number; readonly line: string }[];
   /** Stops it (SIGTERM) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -154,6 +156,16 @@ export async function startOscDump(port?: number): Promise<OscDump> {
         .filter((line) => line !== '' && !line.includes(PROBE))
         // `eeae7db8.8c088509 /cv/cutoff f 0.700000`: drop the timestamp.
         .map((line) => line.replace(/^[0-9a-f]{8}\.[0-9a-f]{8} /, '')),
+    timedLines: () =>
+      out
+        .split('\n')
+        .filter((line) => line !== '' && !line.includes(PROBE))
+        .flatMap((line) => {
+          const m = /^([0-9a-f]{8})\.([0-9a-f]{8}) (.*)$/.exec(line);
+          if (!m) return [];
+          const at = (Number.parseInt(m[1] as string, 16) - 2_208_988_800) * 1000 + (Number.parseInt(m[2] as string, 16) / 2 ** 32) * 1000;
+          return [{ at, line: m[3] as string }];
+        }),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
