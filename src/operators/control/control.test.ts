@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { testContext } from '../../../test/support/context.js';
 import { chat } from '../../../test/support/events.js';
 import { CONTROL_BUS, ControlBus } from '../../core/controlBus.js';
-import type { ChatflowEvent, CommandArg, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
+import type { ChatflowEvent, CommandArg, CommandEvent, ControlEvent, ControlOrigin, ControlRamp, Role } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
 import { NodeState } from '../../core/nodeState.js';
 import { provide, Services } from '../../core/services.js';
@@ -45,7 +45,7 @@ function ctl(
 }
 
 /** Any slew's descriptor: its contents are checked on their own ('describes the whole slew on every step'). */
-const anyRamp = expect.objectContaining({ id: expect.any(String) }) as ControlEvent['ramp'];
+const anyRamp = expect.objectContaining({ id: expect.any(String) }) as ControlRamp;
 
 /** The first step of a slew: `event` with an intended delay (its place on the ramp) and its ramp. */
 function held(event: ControlEvent, heldMs: number): ControlEvent {
