@@ -243,6 +243,9 @@ export class OscStageSink implements Sink<ChatflowEvent> {
         this.#metrics.error(Object.assign(new Error(m.message), { code: m.code }));
         this.#log.warn({ err: { message: m.message, code: m.code } }, 'OSC send failed; values are dropped, not retried.');
         return;
+      case 'started':
+        this.#log.debug({ nice: m.nice ?? 'unchanged' }, 'OSC output stage running.');
+        return;
       case 'failed':
         // The worker could not open its sockets: the next write throws, the driver retries.
         this.#running = false;

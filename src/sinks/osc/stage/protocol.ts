@@ -60,7 +60,8 @@ export type ToStage =
   | { readonly t: 'stop' };
 
 export type FromStage =
-  | { readonly t: 'started' }
+  /** `nice`: the raised priority of the stage's thread, when it could be raised (Linux, CAP_SYS_NICE). */
+  | { readonly t: 'started'; readonly nice: number | undefined }
   | { readonly t: 'failed'; readonly message: string; readonly code: string | undefined }
   | { readonly t: 'counts'; readonly sent: number; readonly drops: Readonly<Record<string, number>> }
   | { readonly t: 'receiver'; readonly index: number; readonly state: 'answering' | 'absent' }
