@@ -17,7 +17,7 @@ const control = (value: number, extra: Partial<ControlEvent> = {}): ControlEvent
 });
 
 describe('TargetMaker (the output stage, main side)', () => {
-  it('turns a slew into one target carrying what is left of it; its later steps add nothing', () => {
+  it('turns a slew into one target carrying how long ago it began; its later steps add nothing', () => {
     const clock = new VirtualTimeScheduler();
     const maker = new TargetMaker(OscConfig.parse({ control_rates: { cutoff: '200/s' } }), clock);
     clock.frame = 10;
@@ -27,7 +27,7 @@ describe('TargetMaker (the output stage, main side)', () => {
       address: '/cv/cutoff',
       values: [0.625],
       urgent: false,
-      ramp: { id: ramp.id, from: 0.5, to: 1, ms: 30, stepMs: 5 },
+      ramp: { id: ramp.id, from: 0.5, to: 1, ms: 40, elapsed: 10, stepMs: 5 },
     });
     expect(maker.make(control(0.75, { origin: 'slew', ramp }))).toBeUndefined();
     // A new slew of the key is a new target; another variable steps at control_rate (100/s).

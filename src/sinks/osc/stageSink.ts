@@ -73,8 +73,10 @@ export class TargetMaker {
     if (this.#ramps.get(key) === ramp.id) return undefined;
     this.#ramps.set(key, ramp.id);
     const elapsed = Math.max(0, this.#scheduler.now() - ramp.startTs);
-    const ms = Math.max(0, ramp.ms - elapsed);
-    return { ...draft, ramp: { id: ramp.id, from: ramp.from, to: ramp.to, ms, stepMs: this.#stepMs(control.variable) } };
+    return {
+      ...draft,
+      ramp: { id: ramp.id, from: ramp.from, to: ramp.to, ms: ramp.ms, elapsed, stepMs: this.#stepMs(control.variable) },
+    };
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * The output stage's logic, free of threads and sockets: targets in, encoded datagrams out.
  * Per key (address plus string arguments): the newest target wins (sequence numbers), plain
- * values are paced by `max_rate` ({@link Coalescer}), slews are interpolated on the
- * {@link StepLoop}'s grid, and the safe defaults are learned and sent at stop.
+ * values are paced by `max_rate` ({@link Coalescer}), slews are stepped on the
+ * {@link StepLoop} (step k at the slew's start + k·step, value `from + (to − from)·k·step/ms`,
+ * the same times and values as `control`'s own steps), and the safe defaults are learned and
+ * sent at stop.
  */
 import type { SchedulerLike } from 'rxjs';
 import { Coalescer } from '../coalesce.js';
@@ -27,8 +29,7 @@ interface Slew {
   readonly message: Message;
   readonly from: number;
   readonly to: number;
-  /** Stage time the slew began and its length. */
-  readonly t0: number;
+  /** Length of the whole slew and of a step, ms. */
   readonly ms: number;
   readonly stepMs: number;
 }
@@ -56,12 +57,8 @@ export class OutputStage {
   readonly #coalescer: Coalescer<Message>;
   /** Newest sequence number applied per key. */
   readonly #seq = new Map<string, number>();
-  /** Last value sent per key (at the first value index): where a new slew starts. */
-  readonly #current = new Map<string, number>();
   readonly #learned = new Map<string, Message>();
   readonly #slews = new Map<string, Slew>();
-  /** Slews per step period, so a grid stops when its last slew ends. */
-  readonly #perPeriod = new Map<number, number>();
   #stopped = false;
 
   constructor(init: Init, deps: OutputStageDeps) {
@@ -102,40 +99,27 @@ export class OutputStage {
     const running = this.#slews.get(key);
     if (ramp && running?.id === ramp.id) return;
     if (running) this.#endSlew(running);
-    if (ramp && ramp.ms > 0 && this.#init.valueIndexes.length > 0) {
+    if (ramp && ramp.elapsed < ramp.ms && this.#init.valueIndexes.length > 0) {
       // Whatever waits for the pace is older than this slew.
       this.#coalescer.drop(key);
-      const now = this.#d.now();
-      const slew: Slew = {
-        id: ramp.id,
-        message,
-        from: this.#current.get(key) ?? ramp.from,
-        to: ramp.to,
-        t0: now,
-        ms: ramp.ms,
-        stepMs: ramp.stepMs,
-      };
-      this.#slews.set(key, slew);
-      const n = this.#perPeriod.get(slew.stepMs) ?? 0;
-      this.#perPeriod.set(slew.stepMs, n + 1);
-      if (n === 0) this.#d.loop.activate(slew.stepMs);
+      this.#slews.set(key, { id: ramp.id, message, from: ramp.from, to: ramp.to, ms: ramp.ms, stepMs: ramp.stepMs });
+      this.#d.loop.add(key, this.#d.now() - ramp.elapsed, ramp.stepMs);
       return;
     }
     const values = ramp ? this.#withValue(message.values, ramp.to) : message.values;
     this.#coalescer.offer(values === message.values ? message : { ...message, values });
   }
 
-  /** One step of every slew of `periodMs`, at grid time `at`. */
-  tick(periodMs: number, at: number): void {
-    const out: Message[] = [];
-    for (const slew of [...this.#slews.values()]) {
-      if (slew.stepMs !== periodMs || at <= slew.t0) continue;
-      const done = at - slew.t0 >= slew.ms - 1e-3;
-      const value = done ? slew.to : slew.from + (slew.to - slew.from) * ((at - slew.t0) / slew.ms);
-      if (done) this.#endSlew(slew);
-      out.push({ ...slew.message, values: this.#withValue(slew.message.values, value) });
-    }
-    if (out.length > 0) this.#sendNow(out, at);
+  /** Step `k` of the slew of `key`, due at stage time `at`. */
+  tick(key: string, k: number, at: number): void {
+    const slew = this.#slews.get(key);
+    if (slew === undefined) return;
+    // As control computes its steps, so the values are the same to the bit.
+    const done = k * slew.stepMs >= slew.ms - 1e-3;
+    const elapsed = done ? slew.ms : k * slew.stepMs;
+    const value = done ? slew.to : slew.from + (slew.to - slew.from) * (elapsed / slew.ms);
+    if (done) this.#endSlew(slew);
+    this.#sendNow([{ ...slew.message, values: this.#withValue(slew.message.values, value) }], at);
   }
 
   /**
@@ -158,12 +142,7 @@ export class OutputStage {
 
   #endSlew(slew: Slew): void {
     this.#slews.delete(slew.message.key);
-    const n = (this.#perPeriod.get(slew.stepMs) ?? 1) - 1;
-    if (n > 0) this.#perPeriod.set(slew.stepMs, n);
-    else {
-      this.#perPeriod.delete(slew.stepMs);
-      this.#d.loop.deactivate(slew.stepMs);
-    }
+    this.#d.loop.remove(slew.message.key);
   }
 
   #withValue(values: readonly OscValue[], value: number): OscValue[] {
@@ -178,12 +157,7 @@ export class OutputStage {
    * which share bundles when bundles are on.
    */
   #sendNow(messages: readonly Message[], at: number, together = false): void {
-    const first = this.#init.valueIndexes[0];
-    const encoded: Buffer[] = [];
-    for (const m of messages) {
-      if (first !== undefined && typeof m.values[first] === 'number') remember(this.#current, m.key, m.values[first] as number);
-      encoded.push(this.#encoder.encode(m.address, m.values));
-    }
+    const encoded = messages.map((m) => this.#encoder.encode(m.address, m.values));
     const { timetagMs, bundleDelayMs } = this.#init;
     if (timetagMs <= 0 && bundleDelayMs === undefined) {
       for (const packet of encoded) this.#d.send(packet);

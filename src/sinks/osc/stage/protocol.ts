@@ -9,12 +9,14 @@ import type { OscTarget } from '../target.js';
 export interface StageRamp {
   /** The slew's identity (control's ramp id): a target with the same one adds nothing. */
   readonly id: string;
-  /** Where the slew starts when the stage has sent nothing for the key yet. */
+  /** Where the slew starts and ends (control's `ramp`). */
   readonly from: number;
   readonly to: number;
-  /** What is left of the slew when the main side saw it, ms. */
+  /** Length of the whole slew, ms. */
   readonly ms: number;
-  /** Step period of this variable, ms (its `control_rate`). */
+  /** How long ago it began when the main side posted it, ms: the stage anchors its steps there. */
+  readonly elapsed: number;
+  /** Step period of this variable, ms (the sink's `control_rate`). */
   readonly stepMs: number;
 }
 

@@ -39,46 +39,57 @@ function fakeTime() {
 }
 
 describe('StepLoop', () => {
-  it('fires each grid on anchor + k·period, at the scheduled time, while it is active', () => {
+  it('fires step k of a clock at anchor + k·period, with its scheduled time, until it is removed', () => {
     const time = fakeTime();
-    const ticks: Array<[number, number]> = [];
-    const loop = new StepLoop({ ...time, tick: (p, at) => ticks.push([p, at]) });
+    const ticks: Array<[string, number, number]> = [];
+    const loop = new StepLoop({ ...time, tick: (id, k, at) => ticks.push([id, k, at]) });
     time.run(3);
-    loop.activate(10);
-    // To 36: the precise wait for the step at 40 begins at 37.
-    time.run(33);
+    loop.add('a', 3, 10);
+    // To 39: the precise wait for the step at 43 begins at 40.
+    time.run(36);
     expect(ticks).toEqual([
-      [10, 10],
-      [10, 20],
-      [10, 30],
+      ['a', 1, 13],
+      ['a', 2, 23],
+      ['a', 3, 33],
     ]);
-    loop.deactivate(10);
+    loop.remove('a');
     time.run(50);
     expect(ticks).toHaveLength(3);
     expect(time.pending()).toBe(0);
   });
 
-  it('runs two rates on their own grids', () => {
+  it('runs clocks of different anchors and periods side by side', () => {
     const time = fakeTime();
-    const ticks: Array<[number, number]> = [];
-    const loop = new StepLoop({ ...time, tick: (p, at) => ticks.push([p, at]) });
-    loop.activate(10);
-    loop.activate(4);
-    time.run(20);
-    expect(ticks.filter(([p]) => p === 4).map(([, at]) => at)).toEqual([4, 8, 12, 16, 20]);
-    expect(ticks.filter(([p]) => p === 10).map(([, at]) => at)).toEqual([10, 20]);
+    const ticks: Array<[string, number]> = [];
+    const loop = new StepLoop({ ...time, tick: (id, _k, at) => ticks.push([id, at]) });
+    loop.add('a', 0, 10);
+    time.run(2);
+    loop.add('b', 2, 4);
+    time.run(18);
+    expect(ticks.filter(([id]) => id === 'b').map(([, at]) => at)).toEqual([6, 10, 14, 18]);
+    expect(ticks.filter(([id]) => id === 'a').map(([, at]) => at)).toEqual([10, 20]);
   });
 
-  it('skips a step it could not fire in time instead of bursting, and lands on the grid again', () => {
+  it('fires at once the step whose time has passed when a clock starts late, and never before step 1', () => {
+    const time = fakeTime();
+    const ticks: Array<[number, number]> = [];
+    const loop = new StepLoop({ ...time, tick: (_id, k, at) => ticks.push([k, at]) });
+    time.run(100);
+    loop.add('late', 65, 10);
+    expect(ticks).toEqual([[3, 95]]);
+    loop.add('early', 99, 10);
+    expect(ticks).toHaveLength(1);
+  });
+
+  it('skips steps it could not fire in time instead of bursting, then fires on time again', () => {
     const time = fakeTime();
     const ticks: number[] = [];
-    const loop = new StepLoop({ ...time, tick: (_p, at) => ticks.push(at) });
-    loop.activate(10);
+    const loop = new StepLoop({ ...time, tick: (_id, _k, at) => ticks.push(at) });
+    loop.add('a', 0, 10);
     time.run(9);
     // The thread stalls for 25 ms: the timers fire late.
     time.run(40, 25);
     time.run(30);
-    // One step for the stall (its scheduled time), none of the missed ones, then the grid again.
     expect(ticks.every((at) => at % 10 === 0)).toBe(true);
     expect(new Set(ticks).size).toBe(ticks.length);
     expect(ticks.length).toBeLessThan(8);
@@ -103,18 +114,18 @@ describe('StepLoop', () => {
         drained += 1;
       },
     });
-    loop.activate(10);
+    loop.add('a', 0, 10);
     time.run(10);
     expect(waits).toEqual([3]);
     expect(drained).toBeGreaterThan(0);
   });
 
-  it('stop ends every grid and timer', () => {
+  it('stop ends every clock and timer', () => {
     const time = fakeTime();
     let ticks = 0;
     const loop = new StepLoop({ ...time, tick: () => (ticks += 1) });
-    loop.activate(10);
-    loop.activate(5);
+    loop.add('a', 0, 10);
+    loop.add('b', 0, 5);
     loop.stop();
     time.run(100);
     expect(ticks).toBe(0);

@@ -1,10 +1,13 @@
 /**
- * The output stage's step clock: one grid per step period, anchored once, so steps land on
- * `anchor + k·period` however late one of them fired (no drift, no catch-up burst: a tick
- * that could not fire in time is skipped, the next one lands on the grid again). It sleeps
- * on a timer until `coarseMs` (3 ms) before the next step, then waits out the rest on
- * `Atomics.wait`, which the main side interrupts when it posts (`drain` then reads the
- * messages synchronously, so a value arriving meanwhile is not held back by the wait).
+ * The output stage's step clock. Each slew is a clock of its own: step `k` is due at
+ * `anchor + k·period`, the anchor being the moment the slew began, so steps never drift (each
+ * is computed from the anchor, not from the previous one) and land where `control` puts them
+ * (the same times and values as its own steps, which previews and `chatflow test` show). A
+ * step that could not fire in time is skipped, never sent in a burst with the next ones: the
+ * next fires on its own time again. The loop sleeps on a timer until `coarseMs` before the
+ * next step, then waits out the rest on `Atomics.wait`, which the main side interrupts when it
+ * posts (`drain` then reads the messages synchronously, so a value arriving meanwhile is not
+ * held back by the wait).
  */
 
 /** Timers of the loop: `setTimeout`/`clearTimeout` in the worker, fakes in a test. */
@@ -17,9 +20,9 @@ export interface StepLoopOptions {
   /** Monotonic ms (the worker's `performance.now()`). */
   readonly now: () => number;
   readonly timers: LoopTimers;
-  /** Fires the steps of one grid at its scheduled time `at` (not the time it runs). */
-  readonly tick: (periodMs: number, at: number) => void;
-  /** Waits at most `ms` or until woken; returns at once when `wake` is absent (a test). */
+  /** Fires step `k` of clock `id`, due at `at` (its scheduled time, not the time it runs). */
+  readonly tick: (id: string, k: number, at: number) => void;
+  /** Waits at most `ms` or until woken. Absent: no precise wait (timers only, `coarseMs` 0). */
   readonly wait?: (ms: number) => void;
   /** Reads messages that arrived while waiting. */
   readonly drain?: () => void;
@@ -27,55 +30,54 @@ export interface StepLoopOptions {
   readonly coarseMs?: number;
 }
 
-interface Grid {
+interface Clock {
+  readonly id: string;
+  readonly anchor: number;
   readonly periodMs: number;
-  /** Scheduled time of its next step. */
+  /** The next step's number and due time. */
+  k: number;
   next: number;
 }
 
-/**
- * Step grids that run while someone needs them: `activate(period)` before a slew starts,
- * `deactivate(period)` when the last one of that period ends.
- */
+/** Step clocks that run until removed (a slew's end) or stopped. */
 export class StepLoop {
   readonly #o: StepLoopOptions;
-  readonly #anchor: number;
   readonly #coarse: number;
-  readonly #grids = new Map<number, Grid>();
+  readonly #clocks = new Map<string, Clock>();
   #timer: unknown;
   #firing = false;
 
   constructor(options: StepLoopOptions) {
     this.#o = options;
-    this.#anchor = options.now();
-    this.#coarse = options.coarseMs ?? 3;
+    // Without a precise wait (virtual time, a test), timers alone land on the step.
+    this.#coarse = options.wait ? (options.coarseMs ?? 3) : 0;
   }
 
-  /** Grids running now. */
+  /** Clocks running now. */
   get active(): number {
-    return this.#grids.size;
+    return this.#clocks.size;
   }
 
-  /** Starts the grid of `periodMs` (its next step after now, on the anchored grid). */
-  activate(periodMs: number): void {
-    if (this.#grids.has(periodMs)) return;
-    this.#grids.set(periodMs, { periodMs, next: this.#nextAfter(periodMs, this.#o.now()) });
+  /**
+   * Starts (or restarts) clock `id`: steps at `anchor + k·periodMs`. The first to fire is the
+   * step whose time last passed (at once; step 1 at the earliest), so a slew that reaches the
+   * stage a little after its step was due still sends that step now, and one that reaches it
+   * late sends only its current step, not the missed ones.
+   */
+  add(id: string, anchor: number, periodMs: number): void {
+    const k = Math.max(1, Math.floor((this.#o.now() - anchor) / periodMs));
+    this.#clocks.set(id, { id, anchor, periodMs, k, next: anchor + k * periodMs });
     if (!this.#firing) this.#arm();
   }
 
-  deactivate(periodMs: number): void {
-    this.#grids.delete(periodMs);
-    if (this.#grids.size === 0) this.#disarm();
+  remove(id: string): void {
+    this.#clocks.delete(id);
+    if (this.#clocks.size === 0) this.#disarm();
   }
 
   stop(): void {
-    this.#grids.clear();
+    this.#clocks.clear();
     this.#disarm();
-  }
-
-  /** The first grid point of `periodMs` strictly after `t`. */
-  #nextAfter(periodMs: number, t: number): number {
-    return this.#anchor + (Math.floor((t - this.#anchor) / periodMs) + 1) * periodMs;
   }
 
   #disarm(): void {
@@ -85,42 +87,46 @@ export class StepLoop {
 
   #arm(): void {
     this.#disarm();
-    if (this.#grids.size === 0) return;
+    if (this.#clocks.size === 0) return;
     let due = Number.POSITIVE_INFINITY;
-    for (const grid of this.#grids.values()) due = Math.min(due, grid.next);
+    for (const clock of this.#clocks.values()) due = Math.min(due, clock.next);
     const remaining = due - this.#o.now();
     if (remaining > this.#coarse) {
       this.#timer = this.#o.timers.set(() => {
         this.#timer = undefined;
         this.#arm();
-      }, Math.floor(remaining - this.#coarse));
+      }, this.#coarse > 0 ? Math.floor(remaining - this.#coarse) : Math.ceil(remaining));
       return;
     }
     this.#fire(due);
   }
 
-  /** Waits precisely for `due`, fires every grid due by then, then arms for the next. */
+  /** Waits precisely for `due`, fires every clock due by then, then arms for the next step. */
   #fire(due: number): void {
     const { now, wait, drain } = this.#o;
-    for (let left = due - now(); left > 0; left = due - now()) {
-      drain?.();
-      if (!wait) break;
-      wait(left);
-    }
-    drain?.();
+    // A slew added by a message read while waiting joins this round instead of arming its own.
     this.#firing = true;
     try {
+      if (wait) {
+        for (let left = due - now(); left > 0; left = due - now()) {
+          drain?.();
+          wait(left);
+        }
+      }
+      drain?.();
       const t = now();
-      for (const grid of [...this.#grids.values()]) {
-        if (grid.next > t) continue;
-        const at = grid.next;
-        // The next point after now, not after `at`: a late tick skips, never bursts.
-        grid.next = this.#nextAfter(grid.periodMs, Math.max(t, at));
-        this.#o.tick(grid.periodMs, at);
+      for (const clock of [...this.#clocks.values()]) {
+        if (clock.next > t) continue;
+        const { k, next: at } = clock;
+        // The step after now, not after this one: a late step skips the missed ones.
+        clock.k = Math.max(k + 1, Math.floor((t - clock.anchor) / clock.periodMs) + 1);
+        clock.next = clock.anchor + clock.k * clock.periodMs;
+        this.#o.tick(clock.id, k, at);
       }
     } finally {
       this.#firing = false;
     }
+    if (this.#clocks.size === 0) return;
     // Yield to the event loop (socket callbacks, messages) before the next step.
     this.#timer = this.#o.timers.set(() => {
       this.#timer = undefined;

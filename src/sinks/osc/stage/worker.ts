@@ -69,7 +69,7 @@ const send = (packet: Buffer) => {
 const loop = new StepLoop({
   now,
   timers: { set: (fn, ms) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) },
-  tick: (periodMs, at) => stage.tick(periodMs, at),
+  tick: (key, k, at) => stage.tick(key, k, at),
   wait: (ms) => {
     const seen = Atomics.load(wake, 0);
     drain();
