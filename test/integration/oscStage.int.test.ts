@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { NotConnectedError } from '../../src/core/errors.js';
 import type { ControlEvent, ControlOrigin } from '../../src/core/events.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
 import { OscConfig, OscStageSink } from '../../src/sinks/osc/index.js';
@@ -125,6 +126,33 @@ describe('the output stage over real UDP (oscdump)', () => {
     sink.write([control(0.3)]);
     await until(() => second.lines().includes('/cv/cutoff f 0.300000'), 'a value at the new receiver');
     expect(second.lines()).not.toContain('/cv/cutoff f 0.200000');
+  });
+});
+
+describe('an output stage whose target cannot be reached', () => {
+  it('says so, and the next write throws NotConnectedError so that the driver starts it again', async () => {
+    const metrics = new NodeMetrics('synth', 'sink', 'osc');
+    const sink = new OscStageSink('synth', OscConfig.parse({ target: 'no-such-host.invalid:7400' }), { metrics });
+    sinks.push(sink);
+    await sink.start();
+    await until(() => {
+      try {
+        sink.write([control(0.1)]);
+        return false;
+      } catch (err) {
+        return err instanceof NotConnectedError;
+      }
+    }, 'the worker to report the unknown host');
+    // Started again (a retry by the driver), it reports the same; nothing crashed meanwhile.
+    await sink.start();
+    await until(() => {
+      try {
+        sink.write([control(0.2)]);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'the second report');
   });
 });
 

@@ -1,8 +1,11 @@
 import { VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { ControlEvent } from '../../core/events.js';
+import { testContext } from '../../../test/support/context.js';
 import { OscConfig } from './config.js';
-import { TargetMaker } from './stageSink.js';
+import { oscComponent } from './index.js';
+import { OscSink } from './osc.js';
+import { OscStageSink, TargetMaker } from './stageSink.js';
 
 const ramp = { id: 'c/0/ramp1', from: 0.5, to: 1, ms: 40, startTs: 0 };
 const control = (value: number, extra: Partial<ControlEvent> = {}): ControlEvent => ({
@@ -55,5 +58,13 @@ describe('TargetMaker (the output stage, main side)', () => {
     expect(maker.make(control(0.5, { origin: 'retired' }))).toMatchObject({ defaults: 'forget', urgent: true });
     expect(maker.make(control(0.5))).not.toHaveProperty('defaults');
     expect(maker.make(control(Number.NaN))).toBe('invalid');
+  });
+});
+
+describe('osc: which sink a real run gets', () => {
+  it('the output stage by default, the main-thread sink with thread: main', () => {
+    const ctx = testContext({ id: 'synth', kind: 'sink', type: 'osc' });
+    expect(oscComponent.create(OscConfig.parse({}), ctx)).toBeInstanceOf(OscStageSink);
+    expect(oscComponent.create(OscConfig.parse({ thread: 'main' }), ctx)).toBeInstanceOf(OscSink);
   });
 });

@@ -103,8 +103,14 @@ function connect(index: number): Promise<Link> {
   return new Promise<Link>((resolve, reject) => {
     const socket = createSocket(t.family);
     socket.once('error', reject);
-    socket.connect(t.port, t.host, () => {
+    // A failed lookup comes to this callback (not as an `error` event).
+    (socket.connect as (port: number, host: string, cb: (err?: Error) => void) => void)(t.port, t.host, (err) => {
       socket.removeListener('error', reject);
+      if (err) {
+        socket.close();
+        reject(err);
+        return;
+      }
       const watch = new ReceiverWatch(timerScheduler, CONFIRM_MS, (state) => post({ t: 'receiver', index, state }));
       const link: Link = { socket, watch, onSent: (err) => onSent(link, err) };
       socket.on('error', (err) => {
