@@ -5,6 +5,7 @@
 import { backpressure } from './backpressure.js';
 import { configLoad } from './configLoad.js';
 import { controlPath } from './controlPath.js';
+import { controlTiming } from './controlTiming.js';
 import { diskBufferBench } from './diskBuffer.js';
 import { engineOverhead } from './engineOverhead.js';
 import { eventsubBench } from './eventsub.js';
@@ -27,6 +28,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'config-load': configLoad,
   'engine-overhead': engineOverhead,
   'control-path': controlPath,
+  'control-timing': controlTiming,
   'disk-buffer': diskBufferBench,
   moderate: moderateBench,
   eventsub: eventsubBench,

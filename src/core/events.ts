@@ -221,6 +221,22 @@ export interface CommandEvent extends EventBase {
  */
 export type ControlOrigin = 'command' | 'vote' | 'slew' | 'panic' | 'reset' | 'default' | 'restore' | 'retired';
 
+/**
+ * The slew a control change belongs to: where it started and where it goes, how long it takes
+ * in all and when it began. Every step of one slew carries the same one, so an output that
+ * steps on its own clock (the `osc` sink's output stage) needs only the first it sees.
+ */
+export interface ControlRamp {
+  /** Unique per slew: `<change id stem>ramp<n>`. */
+  readonly id: string;
+  readonly from: number;
+  readonly to: number;
+  /** Length of the slew, ms. */
+  readonly ms: number;
+  /** Scheduler time it began. */
+  readonly startTs: number;
+}
+
 /** A control variable changed. */
 export interface ControlEvent extends EventBase {
   readonly kind: 'control';
@@ -233,6 +249,8 @@ export interface ControlEvent extends EventBase {
   readonly by?: { readonly login: string; readonly platform: Platform };
   /** Slew steps only: the origin of the change they move toward (`command`, `vote`, …). */
   readonly towards?: ControlOrigin;
+  /** Every step of a slew, its first included: the whole slew (see {@link ControlRamp}). */
+  readonly ramp?: ControlRamp;
   /** Scheduler time of the change, ms. */
   readonly ts: number;
   /**

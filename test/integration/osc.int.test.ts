@@ -74,15 +74,19 @@ describe('osc → oscdump (liblo), through the real runtime', () => {
   it('receives the exact addresses, types and values of a scripted sequence, with defaults on panic and at the end', async () => {
     const synth = await oscdump();
     const who = await oscdump();
+    // `max_rate: off`: the recording plays in a few hundred ms, about as long as the output
+    // stage's worker takes to start; what arrives meanwhile waits in order and would otherwise
+    // be paced (newest per address), which is right for a synth but not what this test checks.
     const { dir, file } = await pipelineFile(`version: 1
 sources:
   chat: { type: replay, path: ${JSON.stringify(fixture('sequence.jsonl'))} }
 ${OPERATORS}
 sinks:
-  synth: { type: osc, inputs: [cv], target: "127.0.0.1:\${SYNTH_PORT}" }
+  synth: { type: osc, inputs: [cv], target: "127.0.0.1:\${SYNTH_PORT}", max_rate: "off" }
   who:
     type: osc
     inputs: [cv]
+    max_rate: "off"
     target: "127.0.0.1:\${WHO_PORT}"
     address: "/who/{{ by.login }}"
     args: [{ type: s, value: "{{ variable }}" }, { type: f, value: "{{ value }}" }]

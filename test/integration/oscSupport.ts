@@ -115,6 +115,8 @@ export interface OscDump {
    * probes: for timing as the receiver saw it.
    */
   timed(): { readonly at: number; readonly line: string }[];
+  /** The same lines with oscdump's receive time as epoch ms. */
+  timedLines(): { readonly at: number; readonly line: string }[];
   /** Stops it (SIGTERM) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -151,7 +153,7 @@ export async function startOscDump(port?: number): Promise<OscDump> {
     'oscdump to listen',
     10_000,
   );
-  return {
+  const receiver: OscDump = {
     port,
     lines: () =>
       out
@@ -167,9 +169,12 @@ export async function startOscDump(port?: number): Promise<OscDump> {
           const m = /^([0-9a-f]{8})\.([0-9a-f]{8}) (.*)$/.exec(line);
           return m ? [{ at: Number.parseInt(m[1] as string, 16) + Number.parseInt(m[2] as string, 16) / 2 ** 32, line: m[3] as string }] : [];
         }),
+    // NTP seconds (from 1900) to epoch ms.
+    timedLines: () => receiver.timed().map(({ at, line }) => ({ at: (at - 2_208_988_800) * 1000, line })),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };
+  return receiver;
 }

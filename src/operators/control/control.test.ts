@@ -7,7 +7,7 @@ import { testContext } from '../../../test/support/context.js';
 import { chat } from '../../../test/support/events.js';
 import { BEAT_CLOCK, type BeatClock, fixedClock } from '../../core/beatClock.js';
 import { CONTROL_BUS, ControlBus } from '../../core/controlBus.js';
-import type { ChatflowEvent, CommandArg, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
+import type { ChatflowEvent, CommandArg, CommandEvent, ControlEvent, ControlOrigin, ControlRamp, Role } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
 import { NodeState } from '../../core/nodeState.js';
 import { provide, Services } from '../../core/services.js';
@@ -46,9 +46,12 @@ function ctl(
   return login === undefined ? base : { ...base, by: { login, platform: 'twitch' } };
 }
 
-/** `event` with an intended delay (a slew step's place on its ramp). */
+/** Any slew's descriptor: its contents are checked on their own ('describes the whole slew on every step'). */
+const anyRamp = expect.objectContaining({ id: expect.any(String) }) as ControlRamp;
+
+/** The first step of a slew: `event` with an intended delay (its place on the ramp) and its ramp. */
 function held(event: ControlEvent, heldMs: number): ControlEvent {
-  return { ...event, heldMs };
+  return { ...event, heldMs, ramp: anyRamp };
 }
 
 /** A slew step toward a target set by `login` (or, without one, by `towards` alone), `heldMs` into its ramp. */
@@ -62,7 +65,7 @@ function step(
   login?: string,
   towards: ControlOrigin = 'command',
 ): ControlEvent {
-  return { ...ctl(variable, value, previous, 'slew', ts, receivedAt, login), heldMs, towards };
+  return { ...ctl(variable, value, previous, 'slew', ts, receivedAt, login), heldMs, towards, ramp: anyRamp };
 }
 
 /** Runs events through `control` synchronously (no slew) and returns the events out. */
@@ -352,6 +355,43 @@ describe('control', () => {
           f: step('cutoff', 0, 0.15625, 56, 0, 40, 'viewer'),
         });
         expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+      });
+    });
+
+    it('describes the whole slew on every step (ramp: from, to, length, start), a new ramp on a restart', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const a = cmd('cv', { name: 'cutoff', value: 1 });
+        const b = cmd('cv', { name: 'cutoff', value: 0 });
+        const source = hot('  -a 14ms b', { a, b });
+        const ramps = source.pipe(
+          control(slewed, { scheduler: testScheduler, idPrefix: 'i/n' }),
+          filter((e) => e.ramp !== undefined),
+          map((e) => e.ramp),
+        );
+        const first = { id: 'i/n/0/ramp1', from: 0.5, to: 1, ms: 40, startTs: 1 };
+        // The second starts where the first was (0.625 at 11 ms), at 16 ms, over the full slew.
+        const second = { id: 'i/n/0/ramp2', from: 0.625, to: 0, ms: 40, startTs: 16 };
+        expectObservable(ramps).toBe('- 10ms a 14ms b 9ms b 9ms b 9ms b', { a: first, b: second });
+      });
+    });
+
+    it('gives no ramp to a change without slew, nor to a slew whose target is where it already is', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        const a = cmd('cv', { name: 'cutoff', value: 0.7 });
+        const b = cmd('cv', { name: 'cutoff', value: 0.5 });
+        const source = hot('  -a-b', { a, b });
+        const jumps = source.pipe(
+          control(jumpy, { scheduler: testScheduler }),
+          filter((e) => e.origin !== 'default'),
+          map((e) => e.ramp === undefined),
+        );
+        expectObservable(jumps).toBe('-a-b', { a: true, b: true });
+        const still = source.pipe(
+          filter((e) => e === b),
+          control(slewed, { scheduler: testScheduler }),
+          map((e) => e.ramp === undefined),
+        );
+        expectObservable(still).toBe('d--b', { d: true, b: true });
       });
     });
 

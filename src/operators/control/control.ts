@@ -8,7 +8,7 @@ import { type BeatClock, nextOnGrid } from '../../core/beatClock.js';
 import type { OutcomeReporter } from '../../core/commandOutcomes.js';
 import type { Routed } from '../../core/component.js';
 import type { ControlAction } from '../../core/controlBus.js';
-import type { ChatflowEvent, CommandEvent, ControlEvent, ControlOrigin, Role } from '../../core/events.js';
+import type { ChatflowEvent, CommandEvent, ControlEvent, ControlOrigin, ControlRamp, Role } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
 import type { NodeState } from '../../core/nodeState.js';
 import { ADMIN_VERBS, type ControlConfig } from './config.js';
@@ -189,6 +189,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       /** Every change gets its own id, so storage keeps changes alike in every other field apart. */
       const idStem = `${idPrefix}/${scheduler.now()}/`;
       let sequence = 0;
+      let rampCount = 0;
 
       /** `towards`: on a slew step, the origin of the change it moves toward (`by` is that change's). */
       const emit = (
@@ -199,6 +200,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         receivedAt: number,
         heldMs = 0,
         towards?: ControlOrigin,
+        ramp?: ControlRamp,
       ) => {
         const previous = st.value;
         st.value = value;
@@ -209,6 +211,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         if (by !== undefined) event.by = by;
         if (heldMs > 0) event.heldMs = heldMs;
         if (towards !== undefined) event.towards = towards;
+        if (ramp !== undefined) event.ramp = ramp;
         subscriber.next(event);
       };
 
@@ -260,7 +263,9 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         }
         let k = 0;
         ramps += 1;
-        st.slewing = { target, origin, by, receivedAt, held, startedAt: scheduler.now(), slewMs: slew };
+        const startedAt = scheduler.now();
+        st.slewing = { target, origin, by, receivedAt, held, startedAt, slewMs: slew };
+        const ramp: ControlRamp = { id: `${idStem}ramp${++rampCount}`, from: start, to: target, ms: slew, startTs: startedAt };
         st.ramp = scheduler.schedule(
           function step(this: SchedulerAction<undefined>) {
             k += 1;
@@ -275,8 +280,8 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
             const value = done ? target : start + (target - start) * (elapsed / slew);
             // Every step carries the command's `receivedAt` and, as intended delay, its place on
             // the ramp: sinks count the wait for the ramp apart from latency.
-            if (k === 1 && !resumed) emit(st, value, origin, by, receivedAt, held + elapsed);
-            else emit(st, value, 'slew', by, receivedAt, held + elapsed, origin);
+            if (k === 1 && !resumed) emit(st, value, origin, by, receivedAt, held + elapsed, undefined, ramp);
+            else emit(st, value, 'slew', by, receivedAt, held + elapsed, origin, ramp);
             if (!done) this.schedule(undefined, Math.min((k + 1) * stepMs, slew) - elapsed);
             else if (sourceDone && ramps === 0) subscriber.complete();
           },

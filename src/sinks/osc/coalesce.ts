@@ -119,6 +119,18 @@ export class Coalescer<T> {
     }
   }
 
+  /**
+   * Drops the value waiting for `key`, if any (counted as superseded): something newer of the
+   * key goes out another way (the output stage's slew). True when one waited.
+   */
+  drop(key: string): boolean {
+    if (!this.#pending.supersede(key)) return false;
+    const state = this.#keys.get(key);
+    state?.timer?.unsubscribe();
+    if (state) state.timer = undefined;
+    return true;
+  }
+
   /** Cancels every timer and forgets every key; returns the values that were waiting. */
   cancel(): T[] {
     for (const state of this.#keys.values()) {

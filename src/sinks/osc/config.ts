@@ -99,6 +99,32 @@ export const OscConfig = z
       .describe(
         'Send OSC bundles with timetags instead of bare messages. Messages that leave together (one batch, the defaults at shutdown) share a bundle of at most 1400 bytes. Left out: bare messages.',
       ),
+    thread: z
+      .enum(['worker', 'main'])
+      .default('worker')
+      .describe(
+        'Where sending happens. `worker` (default): an output stage on its own thread paces, interpolates slews on its own step clock, encodes and sends, so nothing on the main event loop (storage, the dashboard, the overlay, garbage collection) delays a step. `main`: on the main event loop, as before 0.2. A preview or `chatflow test` always runs on the main thread, in virtual time.',
+      ),
+    control_rate: rate()
+      .prefault('100/s')
+      .describe(
+        "How often the output stage steps a slewing variable (`100/s`: every 10 ms), on its own clock; at most 1000/s. `thread: worker` only (on `main`, control's steps go out as they come). Control's own `control_rate` still paces the steps other sinks see.",
+      ),
+    control_rates: z
+      .record(z.string().regex(VARIABLE_NAME), rate(), {
+        error: (issue) =>
+          issue.code === 'invalid_key'
+            ? 'A variable name is a lower-case letter, then letters, digits or `_` (at most 32)'
+            : undefined,
+      })
+      .default({})
+      .describe('`control_rate` per variable (`{ cutoff: 200/s }`); the others step at `control_rate`.'),
+    timetag: z
+      .union([z.literal('off'), duration()])
+      .default('off')
+      .describe(
+        'Send each step and value as an OSC bundle timetagged this long after the moment it belongs to (`20ms`): receivers that schedule bundles (SuperCollider, liblo) then play steps exactly on the grid. Max and Pd ignore timetags, so it is `off` by default. Use instead of `bundle`.',
+      ),
     heartbeat: z
       .strictObject({
         address: addressTemplate(false)
@@ -112,6 +138,19 @@ export const OscConfig = z
   .superRefine((config, ctx) => {
     if (config.target !== undefined && config.targets !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['target'], message: 'Set `target` or `targets`, not both' });
+    }
+    if (config.timetag !== 'off' && config.bundle !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['timetag'], message: 'Set `timetag` or `bundle`, not both' });
+    }
+    if (config.timetag !== 'off' && config.timetag <= 0) {
+      ctx.addIssue({ code: 'custom', path: ['timetag'], message: '`timetag` must be above 0 (or `off`)' });
+    }
+    const rates: Array<[string[], { periodMs: number; count: number }]> = [
+      [['control_rate'], config.control_rate],
+      ...Object.entries(config.control_rates).map(([n, r]): [string[], typeof r] => [['control_rates', n], r]),
+    ];
+    for (const [path, r] of rates) {
+      if (r.periodMs / r.count < 1) ctx.addIssue({ code: 'custom', path, message: 'A control rate is at most 1000/s' });
     }
     if (config.heartbeat !== undefined && config.heartbeat.interval <= 0) {
       ctx.addIssue({ code: 'custom', path: ['heartbeat', 'interval'], message: 'The heartbeat interval must be above 0' });

@@ -3,6 +3,8 @@ import { defineSink } from '../../core/component.js';
 import { OscConfig } from './config.js';
 import { OscSink } from './osc.js';
 import { oscPreview } from './preview.js';
+import { mainThreadConfig } from './render.js';
+import { OscStageSink } from './stageSink.js';
 
 export const oscComponent = defineSink({
   type: 'osc',
@@ -28,10 +30,13 @@ export const oscComponent = defineSink({
       'heartbeat: { address: /chatflow/alive, interval: 1s }',
     ].join('\n'),
   ],
-  create: (config, ctx) =>
-    new OscSink(ctx.id, config, { scheduler: ctx.scheduler, metrics: ctx.metrics, logger: ctx.logger, wallClock: ctx.wallClock }),
+  create: (config, ctx) => {
+    const deps = { scheduler: ctx.scheduler, metrics: ctx.metrics, logger: ctx.logger, wallClock: ctx.wallClock };
+    return config.thread === 'worker' ? new OscStageSink(ctx.id, config, deps) : new OscSink(ctx.id, mainThreadConfig(config), deps);
+  },
   preview: oscPreview,
 });
 
 export { DEFAULT_TARGET, OscArg, OscConfig } from './config.js';
 export { type OscDeps, type OscMetrics, OscSink } from './osc.js';
+export { OscStageSink } from './stageSink.js';

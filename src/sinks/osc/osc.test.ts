@@ -82,18 +82,28 @@ describe('OscConfig', () => {
     }
   });
 
-  it('defaults to /cv/<variable> with one float, 200/s per address, to 127.0.0.1:7400', () => {
+  it('defaults to /cv/<variable> with one float, 200/s per address, to 127.0.0.1:7400, from a worker stepping at 100/s without timetags', () => {
     const config = OscConfig.parse({});
     expect(config).toEqual({
       address: '/cv/{{ variable }}',
       args: [{ type: 'f', value: '{{ value }}' }],
       max_rate: { count: 200, periodMs: 1000 },
       defaults: {},
+      thread: 'worker',
+      control_rate: { count: 100, periodMs: 1000 },
+      control_rates: {},
+      timetag: 'off',
     });
     expect(new OscSink('synth', config).targets).toEqual([{ host: '127.0.0.1', port: 7400, family: 'udp4' }]);
   });
 
   it.each([
+    [{ timetag: '20ms', bundle: {} }, 'Set `timetag` or `bundle`, not both'],
+    [{ timetag: '0ms' }, '`timetag` must be above 0'],
+    [{ control_rate: '2000/s' }, 'at most 1000/s'],
+    [{ control_rates: { cutoff: '5000/s' } }, 'at most 1000/s'],
+    [{ control_rates: { Cutoff: '50/s' } }, 'A variable name is'],
+    [{ thread: 'gpu' }, 'worker'],
     [{ target: '127.0.0.1:7400', targets: ['127.0.0.1:7401'] }, 'not both'],
     [{ target: 'localhost' }, 'Expected host:port'],
     [{ address: 'cv/{{ variable }}' }, 'starts with "/"'],

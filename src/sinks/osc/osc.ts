@@ -10,13 +10,12 @@ import { NotConnectedError, toError } from '../../core/errors.js';
 import type { ChatflowEvent, ControlEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
-import { compileTemplate, type Template, templatePaths } from '../../core/template.js';
 import { isRefused, ReceiverWatch } from './receiverWatch.js';
 import { Coalescer } from './coalesce.js';
-import { escapeAddressPart, fillEmptySegments, sanitizeStringArg } from './address.js';
-import { encodeBundle, groupForBundles, IMMEDIATELY, ntpTimeTag, type OscArgType, OscEncoder, type OscMessage, type OscValue } from './encoding.js';
+import { encodeBundle, groupForBundles, IMMEDIATELY, ntpTimeTag, OscEncoder, type OscMessage } from './encoding.js';
+import { MessageRenderer, type Outgoing } from './render.js';
 import { type OscTarget, parseTarget } from './target.js';
-import { DEFAULT_TARGET, type OscArg, type OscConfig } from './config.js';
+import { DEFAULT_TARGET, type OscConfig } from './config.js';
 
 
 /** Where the sink counts drops, errors and gauges; a node's `NodeMetrics` fits. */
@@ -63,14 +62,6 @@ const CONFIRM_MS = 3000;
 /** Control origins whose value is the variable's default. */
 const DEFAULT_ORIGINS: ReadonlySet<string> = new Set(['default', 'panic', 'reset']);
 
-/** One message on its way: its coalescing key and whether it skips the pace. */
-interface Outgoing {
-  readonly key: string;
-  readonly message: OscMessage;
-  readonly urgent: boolean;
-}
-
-type ArgReader = (event: ChatflowEvent) => OscValue;
 
 /** One target's connected socket, its name for logs and what it knows of the receiver. */
 interface Link {
@@ -113,9 +104,7 @@ export class OscSink implements Sink<ChatflowEvent> {
   readonly #capture: ((packet: Buffer) => void) | undefined;
   /** Preview mode: started (the stand-in for having sockets). */
   #capturing = false;
-  readonly #address: Template;
-  readonly #readers: readonly ArgReader[];
-  readonly #types: readonly OscArgType[];
+  readonly #renderer: MessageRenderer;
   readonly #encoder: OscEncoder;
   readonly #coalescer: Coalescer<Outgoing>;
   readonly #learned = new Map<string, OscMessage>();
@@ -162,10 +151,8 @@ export class OscSink implements Sink<ChatflowEvent> {
     const texts = config.targets ?? [config.target ?? DEFAULT_TARGET];
     const unique = [...new Set(texts.map((t) => t.trim()))];
     this.targets = unique.map((text) => parseTarget(text) as OscTarget);
-    this.#address = compileTemplate(config.address, escapeAddressPart);
-    this.#types = config.args.map((arg) => arg.type);
-    this.#readers = config.args.map(compileArg);
-    this.#encoder = new OscEncoder(this.#types);
+    this.#renderer = new MessageRenderer(config);
+    this.#encoder = new OscEncoder(this.#renderer.types);
     const intervalMs = config.max_rate === 'off' ? 0 : config.max_rate.periodMs / config.max_rate.count;
     this.#coalescer = new Coalescer<Outgoing>(
       { intervalMs, keyOf: (o) => o.key, urgent: (o) => o.urgent },
@@ -288,20 +275,7 @@ export class OscSink implements Sink<ChatflowEvent> {
 
   /** Renders an event's message; undefined when a numeric argument is not a number. */
   #build(event: ChatflowEvent): Outgoing | undefined {
-    const address = fillEmptySegments(this.#address(event));
-    const readers = this.#readers;
-    const types = this.#types;
-    const values = new Array<OscValue>(readers.length);
-    let key = address;
-    for (let i = 0; i < readers.length; i++) {
-      const value = (readers[i] as ArgReader)(event);
-      if (types[i] === 's') key += `\0${value as string}`;
-      else if (!Number.isFinite(value)) return undefined;
-      values[i] = value;
-    }
-    const urgent =
-      event.kind === 'control' && (event.origin === 'panic' || event.origin === 'reset' || event.origin === 'retired');
-    return { key, message: { address, values }, urgent };
+    return this.#renderer.build(event);
   }
 
   #learn(outgoing: Outgoing): void {
@@ -439,52 +413,4 @@ export class OscSink implements Sink<ChatflowEvent> {
 /** `host:port`, `[v6]:port`. */
 function targetName(t: OscTarget): string {
   return t.family === 'udp6' ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
-}
-
-
-// ---------------------------------------------------------------------------------------------
-// Internals.
-
-/** Whole-template `{{ path }}`: the field is read as it is (a number stays a number). */
-const SINGLE_PLACEHOLDER = /^\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\}\}$/;
-
-/** Compiles one argument to a reader of its value from an event. */
-function compileArg(arg: OscArg): ArgReader {
-  const { type, value } = arg;
-  if (typeof value === 'number') return () => value;
-  if (type === 's') {
-    if (templatePaths(value).length === 0) {
-      const constant = sanitizeStringArg(value);
-      return () => constant;
-    }
-    const render = compileTemplate(value, sanitizeStringArg);
-    return (event) => render(event);
-  }
-  if (templatePaths(value).length === 0) {
-    const constant = Number(value);
-    return () => constant;
-  }
-  const single = SINGLE_PLACEHOLDER.exec(value);
-  if (single) {
-    const path = (single[1] as string).split('.');
-    if (path.length === 1) {
-      const key = path[0] as string;
-      return (event) => toNumber((event as unknown as Record<string, unknown>)[key]);
-    }
-    return (event) => {
-      let field: unknown = event;
-      for (const key of path) field = field == null ? undefined : (field as Record<string, unknown>)[key];
-      return toNumber(field);
-    };
-  }
-  const render = compileTemplate(value);
-  return (event) => toNumber(render(event));
-}
-
-/** A field as a number: numbers as they are, numeric text parsed, booleans 1/0, else NaN. */
-function toNumber(field: unknown): number {
-  if (typeof field === 'number') return field;
-  if (typeof field === 'string') return field.trim() === '' ? Number.NaN : Number(field);
-  if (typeof field === 'boolean') return field ? 1 : 0;
-  return Number.NaN;
 }

@@ -7,6 +7,7 @@ import osc from 'osc';
 import type { ComponentContext, PreviewEmit, PreviewOutput, SinkPreview } from '../../core/component.js';
 import type { OscConfig } from './config.js';
 import { OscSink } from './osc.js';
+import { mainThreadConfig } from './render.js';
 
 interface RawPacket {
   address?: string;
@@ -52,7 +53,7 @@ export function decodeOscPacket(packet: Uint8Array): PreviewOutput[] {
 
 /** What an `osc` node would send, through the sink's own templates, coalescing and defaults. */
 export function oscPreview(config: OscConfig, ctx: ComponentContext, emit: PreviewEmit): SinkPreview {
-  const sink = new OscSink(ctx.id, config, {
+  const sink = new OscSink(ctx.id, mainThreadConfig(config), {
     scheduler: ctx.scheduler,
     metrics: ctx.metrics,
     logger: ctx.logger,

@@ -1,0 +1,158 @@
+import { VirtualTimeScheduler } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { decodeOscPacket } from '../preview.js';
+import { OutputStage } from './outputStage.js';
+import type { StageTarget } from './protocol.js';
+import { StepLoop } from './stepLoop.js';
+
+/** A stage on virtual time, its step grids driven by hand, its datagrams decoded. */
+function harness(options: { intervalMs?: number; timetagMs?: number; configured?: StageTarget[] } = {}) {
+  const clock = new VirtualTimeScheduler();
+  const sent: Array<Record<string, unknown>> = [];
+  const drops: Record<string, number> = {};
+  // The real step loop on the virtual clock (no precise wait: timers land exactly in virtual time).
+  const loop: StepLoop = new StepLoop({
+    now: () => clock.now(),
+    timers: { set: (fn, ms) => clock.schedule(fn, ms), clear: (h) => (h as { unsubscribe(): void }).unsubscribe() },
+    tick: (key, k, at) => stage.tick(key, k, at),
+  });
+  const stage: OutputStage = new OutputStage(
+    {
+      types: ['f'],
+      valueIndexes: [0],
+      configured: (options.configured ?? []).map(({ key, address, values }) => ({ key, address, values })),
+      intervalMs: options.intervalMs ?? 0,
+      timetagMs: options.timetagMs ?? 0,
+      bundleDelayMs: undefined,
+    },
+    {
+      now: () => clock.now(),
+      epochOf: (t) => 1_700_000_000_000 + t,
+      scheduler: clock,
+      loop,
+      send: (packet) => sent.push(...decodeOscPacket(packet)),
+      drop: (reason, count = 1) => {
+        drops[reason] = (drops[reason] ?? 0) + count;
+      },
+    },
+  );
+  /** Moves virtual time to `to`, running the timers due on the way. */
+  const stepTo = (to: number) => {
+    clock.maxFrames = to;
+    clock.flush();
+    clock.frame = to;
+  };
+  let seq = 0;
+  const value = (v: number, extra: Partial<StageTarget> = {}): StageTarget => ({
+    seq: ++seq,
+    key: '/cv/cutoff',
+    address: '/cv/cutoff',
+    values: [v],
+    urgent: false,
+    ...extra,
+  });
+  return { stage, sent, drops, loop, stepTo, value, values: () => sent.map((m) => m.value) };
+}
+
+describe('OutputStage', () => {
+  it('steps a slew as control does: step k at its start + k·step, from + (to − from)·k·step/ms, the target last', () => {
+    const h = harness();
+    h.stage.apply([h.value(0.5)]);
+    h.stepTo(3);
+    h.stage.apply([h.value(0.625, { ramp: { id: 'r1', from: 0.5, to: 1, ms: 40, elapsed: 0, stepMs: 10 } })]);
+    const at: number[] = [];
+    for (let t = 4; t <= 80; t++) {
+      const before = h.sent.length;
+      h.stepTo(t);
+      if (h.sent.length > before) at.push(t);
+    }
+    expect(h.values()).toEqual([0.5, 0.625, 0.75, 0.875, 1]);
+    expect(at).toEqual([13, 23, 33, 43]);
+    expect(h.loop.active).toBe(0);
+  });
+
+  it('anchors a slew that reaches it late at its start: its current step at once, none of the missed ones', () => {
+    const h = harness();
+    h.stage.apply([h.value(0.1, { ramp: { id: 'r1', from: 0, to: 1, ms: 100, elapsed: 25, stepMs: 10 } })]);
+    expect(h.values()).toEqual([0.2]);
+    h.stepTo(5);
+    expect(h.values()).toEqual([0.2, 0.3]);
+  });
+
+  it('ignores a target of the slew it is already running (the same ramp id)', () => {
+    const h = harness();
+    h.stage.apply([h.value(0.6, { ramp: { id: 'r1', from: 0.5, to: 1, ms: 20, elapsed: 0, stepMs: 10 } })]);
+    h.stepTo(10);
+    h.stage.apply([h.value(0.75, { ramp: { id: 'r1', from: 0.5, to: 1, ms: 20, elapsed: 0, stepMs: 10 } })]);
+    h.stepTo(30);
+    expect(h.values()).toEqual([0.75, 1]);
+  });
+
+  it('never applies a target older than one applied to its key (sequence numbers)', () => {
+    const h = harness();
+    const fresh = h.value(0.9);
+    const stale = { ...h.value(0.1), seq: fresh.seq - 1 };
+    h.stage.apply([fresh, stale]);
+    expect(h.values()).toEqual([0.9]);
+    expect(h.drops).toEqual({ superseded: 1 });
+  });
+
+  it('a plain value ends a running slew; a slew supersedes a value waiting for max_rate', () => {
+    const h = harness({ intervalMs: 5 });
+    h.stage.apply([h.value(0, { ramp: { id: 'r1', from: 0, to: 1, ms: 100, elapsed: 0, stepMs: 10 } })]);
+    h.stepTo(10);
+    h.stage.apply([h.value(0.2)]);
+    h.stepTo(40);
+    // The slew's first step, then the value; no step after it.
+    expect(h.values()).toEqual([0.1, 0.2]);
+    h.stage.apply([h.value(0.3), h.value(0.4)]);
+    // 0.3 went out; 0.4 waits for the pace, and a slew begins before it may leave.
+    h.stage.apply([h.value(0.5, { ramp: { id: 'r2', from: 0.3, to: 0.8, ms: 10, elapsed: 0, stepMs: 10 } })]);
+    h.stepTo(60);
+    expect(h.values()).toEqual([0.1, 0.2, 0.3, 0.8]);
+    expect(h.drops.superseded).toBe(1);
+  });
+
+  it('sends a panic at once, ending the slew, whatever the pace', () => {
+    const h = harness({ intervalMs: 50 });
+    h.stage.apply([h.value(0, { ramp: { id: 'r1', from: 0, to: 1, ms: 1000, elapsed: 0, stepMs: 10 } })]);
+    h.stepTo(20);
+    h.stage.apply([h.value(0.5, { urgent: true, defaults: 'learn' })]);
+    h.stepTo(100);
+    expect(h.values()).toEqual([0.01, 0.02, 0.5]);
+  });
+
+  it('at stop ends every slew and waiting value, and sends each default once, configured ones winning', () => {
+    const h = harness({
+      intervalMs: 50,
+      configured: [{ seq: 0, key: '/cv/res', address: '/cv/res', values: [0.2], urgent: true }],
+    });
+    h.stage.apply([
+      h.value(0.5, { defaults: 'learn' }),
+      { ...h.value(0.9), key: '/cv/res', address: '/cv/res', defaults: 'learn' },
+      h.value(0.7),
+    ]);
+    h.stage.apply([{ ...h.value(0, { ramp: { id: 'r', from: 0, to: 1, ms: 100, elapsed: 0, stepMs: 10 } }), key: '/cv/pitch', address: '/cv/pitch' }]);
+    expect(h.stage.stop()).toBe(2);
+    h.stepTo(200);
+    expect(h.sent).toEqual([
+      { address: '/cv/cutoff', value: 0.5 },
+      { address: '/cv/res', value: 0.9 },
+      { address: '/cv/cutoff', value: 0.5 },
+      { address: '/cv/res', value: 0.2 },
+    ]);
+    expect(h.drops).toEqual({ superseded: 1 });
+    expect(h.loop.active).toBe(0);
+  });
+
+  it('with timetag, stamps each step with its scheduled time plus the latency, not the time it left', () => {
+    const h = harness({ timetagMs: 20 });
+    h.stage.apply([h.value(0, { ramp: { id: 'r', from: 0, to: 1, ms: 20, elapsed: 0, stepMs: 10 } })]);
+    h.stepTo(20);
+    const ms = (tag: unknown) => {
+      const [s, f] = tag as [number, number];
+      return Math.round(((s - 2_208_988_800) * 1000 + (f / 2 ** 32) * 1000) * 1000) / 1000;
+    };
+    expect(h.sent.map((m) => ms(m.bundle))).toEqual([1_700_000_000_030, 1_700_000_000_040]);
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * The output stage's logic, free of threads and sockets: targets in, encoded datagrams out.
+ * Per key (address plus string arguments): the newest target wins (sequence numbers), plain
+ * values are paced by `max_rate` ({@link Coalescer}), slews are stepped on the
+ * {@link StepLoop} (step k at the slew's start + k·step, value `from + (to − from)·k·step/ms`,
+ * the same times and values as `control`'s own steps), and the safe defaults are learned and
+ * sent at stop.
+ */
+import type { SchedulerLike } from 'rxjs';
+import { Coalescer } from '../coalesce.js';
+import { encodeBundle, groupForBundles, IMMEDIATELY, ntpTimeTag, OscEncoder, type OscValue } from '../encoding.js';
+import type { StageInit, StageTarget } from './protocol.js';
+import type { StepLoop } from './stepLoop.js';
+
+/** Largest bundle: below a 1500-byte Ethernet MTU, so it is never fragmented. */
+const MAX_BUNDLE_BYTES = 1400;
+/** Most keys remembered (sequence, last value, learned default); the oldest are forgotten past it. */
+const MAX_KEYS = 10_000;
+
+interface Message {
+  readonly key: string;
+  readonly address: string;
+  readonly values: readonly OscValue[];
+  readonly urgent: boolean;
+}
+
+interface Slew {
+  readonly id: string;
+  readonly message: Message;
+  readonly from: number;
+  readonly to: number;
+  /** Length of the whole slew and of a step, ms. */
+  readonly ms: number;
+  readonly stepMs: number;
+}
+
+export interface OutputStageDeps {
+  /** Monotonic ms, the loop's clock. */
+  readonly now: () => number;
+  /** Epoch ms of a stage time (for timetags). */
+  readonly epochOf: (t: number) => number;
+  /** Timers of `max_rate` pacing. */
+  readonly scheduler: SchedulerLike;
+  readonly loop: StepLoop;
+  /** Sends one datagram to every target. */
+  readonly send: (packet: Buffer) => void;
+  /** Counts a drop by reason. */
+  readonly drop: (reason: string, count?: number) => void;
+}
+
+type Init = Pick<StageInit, 'types' | 'valueIndexes' | 'configured' | 'intervalMs' | 'timetagMs' | 'bundleDelayMs'>;
+
+export class OutputStage {
+  readonly #init: Init;
+  readonly #d: OutputStageDeps;
+  readonly #encoder: OscEncoder;
+  readonly #coalescer: Coalescer<Message>;
+  /** Newest sequence number applied per key. */
+  readonly #seq = new Map<string, number>();
+  readonly #learned = new Map<string, Message>();
+  readonly #slews = new Map<string, Slew>();
+  #stopped = false;
+
+  constructor(init: Init, deps: OutputStageDeps) {
+    this.#init = init;
+    this.#d = deps;
+    this.#encoder = new OscEncoder(init.types);
+    this.#coalescer = new Coalescer<Message>(
+      { intervalMs: init.intervalMs, keyOf: (m) => m.key, urgent: (m) => m.urgent },
+      deps.scheduler,
+      (m) => this.#sendNow([m], deps.now()),
+      () => deps.drop('superseded'),
+    );
+  }
+
+  /** Slews running now. */
+  get slewing(): number {
+    return this.#slews.size;
+  }
+
+  /** Applies targets in order; an older one of a key than one applied is dropped (`superseded`). */
+  apply(targets: readonly StageTarget[]): void {
+    if (this.#stopped) return;
+    for (const target of targets) this.#apply(target);
+  }
+
+  #apply(target: StageTarget): void {
+    const { key } = target;
+    const last = this.#seq.get(key);
+    if (last !== undefined && target.seq <= last) {
+      this.#d.drop('superseded');
+      return;
+    }
+    remember(this.#seq, key, target.seq);
+    const message: Message = { key, address: target.address, values: target.values, urgent: target.urgent };
+    if (target.defaults === 'learn') remember(this.#learned, key, message);
+    else if (target.defaults === 'forget') this.#learned.delete(key);
+    const ramp = target.ramp;
+    const running = this.#slews.get(key);
+    if (ramp && running?.id === ramp.id) return;
+    if (running) this.#endSlew(running);
+    if (ramp && ramp.elapsed < ramp.ms && this.#init.valueIndexes.length > 0) {
+      // Whatever waits for the pace is older than this slew.
+      this.#coalescer.drop(key);
+      this.#slews.set(key, { id: ramp.id, message, from: ramp.from, to: ramp.to, ms: ramp.ms, stepMs: ramp.stepMs });
+      this.#d.loop.add(key, this.#d.now() - ramp.elapsed, ramp.stepMs);
+      return;
+    }
+    const values = ramp ? this.#withValue(message.values, ramp.to) : message.values;
+    this.#coalescer.offer(values === message.values ? message : { ...message, values });
+  }
+
+  /** Step `k` of the slew of `key`, due at stage time `at`. */
+  tick(key: string, k: number, at: number): void {
+    const slew = this.#slews.get(key);
+    if (slew === undefined) return;
+    // As control computes its steps, so the values are the same to the bit.
+    const done = k * slew.stepMs >= slew.ms - 1e-3;
+    const elapsed = done ? slew.ms : k * slew.stepMs;
+    const value = done ? slew.to : slew.from + (slew.to - slew.from) * (elapsed / slew.ms);
+    if (done) this.#endSlew(slew);
+    this.#sendNow([{ ...slew.message, values: this.#withValue(slew.message.values, value) }], at);
+  }
+
+  /**
+   * Stops every slew and pacing timer (values still waiting count as `superseded`), then sends
+   * every known default once: learned ones, then configured ones, which win. Returns how many.
+   */
+  stop(): number {
+    if (this.#stopped) return 0;
+    this.#stopped = true;
+    for (const slew of [...this.#slews.values()]) this.#endSlew(slew);
+    this.#d.loop.stop();
+    const dropped = this.#coalescer.cancel();
+    if (dropped.length > 0) this.#d.drop('superseded', dropped.length);
+    const defaults = new Map(this.#learned);
+    for (const c of this.#init.configured) defaults.set(c.key, { ...c, urgent: true });
+    const messages = [...defaults.values()];
+    if (messages.length > 0) this.#sendNow(messages, this.#d.now(), true);
+    return messages.length;
+  }
+
+  #endSlew(slew: Slew): void {
+    this.#slews.delete(slew.message.key);
+    this.#d.loop.remove(slew.message.key);
+  }
+
+  #withValue(values: readonly OscValue[], value: number): OscValue[] {
+    const out = [...values];
+    for (const i of this.#init.valueIndexes) out[i] = value;
+    return out;
+  }
+
+  /**
+   * Encodes and sends messages meant for stage time `at`: bare, or in bundles timetagged
+   * `timetag` after `at` (or `bundle.delay` after now). `together`: the defaults at stop,
+   * which share bundles when bundles are on.
+   */
+  #sendNow(messages: readonly Message[], at: number, together = false): void {
+    const encoded = messages.map((m) => this.#encoder.encode(m.address, m.values));
+    const { timetagMs, bundleDelayMs } = this.#init;
+    if (timetagMs <= 0 && bundleDelayMs === undefined) {
+      for (const packet of encoded) this.#d.send(packet);
+      return;
+    }
+    const tag =
+      timetagMs > 0
+        ? ntpTimeTag(this.#d.epochOf(at) + timetagMs)
+        : (bundleDelayMs ?? 0) > 0
+          ? ntpTimeTag(this.#d.epochOf(this.#d.now()) + (bundleDelayMs ?? 0))
+          : IMMEDIATELY;
+    const groups = together || timetagMs > 0 ? groupForBundles(encoded, MAX_BUNDLE_BYTES) : encoded.map((e) => [e]);
+    for (const group of groups) this.#d.send(encodeBundle(tag, group));
+  }
+}
+
+/** Sets `key` in a map bounded at {@link MAX_KEYS} (the oldest key goes). */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (!map.has(key) && map.size >= MAX_KEYS) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+  map.set(key, value);
+}

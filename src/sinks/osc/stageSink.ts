@@ -1,0 +1,311 @@
+/**
+ * The `osc` sink with its output stage off the main event loop (`thread: worker`, the default
+ * in a real run): this side renders each event into a target (address, arguments, a slew to
+ * run) and posts it to a worker thread, which paces, interpolates slews on its own step
+ * clock, encodes and sends (stage/worker.ts). Counts, receiver states and send errors come
+ * back from the worker and are reported here, as the main-thread sink reports them.
+ */
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import type { Sink } from '../../core/component.js';
+import { NotConnectedError, toError } from '../../core/errors.js';
+import type { ChatflowEvent, ControlEvent } from '../../core/events.js';
+import { type Logger, silentLogger } from '../../core/logger.js';
+import { DEFAULT_TARGET, type OscConfig } from './config.js';
+import type { OscMetrics } from './osc.js';
+import { MessageRenderer } from './render.js';
+import { type FromStage, STAGE_DROPS, type StageInit, type StageTarget, type ToStage } from './stage/protocol.js';
+import { startStageWorker } from './stage/spawn.js';
+import { type OscTarget, parseTarget } from './target.js';
+
+/** Control origins whose value is the variable's default. */
+const DEFAULT_ORIGINS: ReadonlySet<string> = new Set(['default', 'panic', 'reset']);
+/** How long `stop` waits for the worker to confirm the defaults left, ms. */
+const STOP_TIMEOUT_MS = 2000;
+
+export interface OscStageDeps {
+  /** Clock of slew bookkeeping (what is left of a slew); default {@link asyncScheduler}. */
+  readonly scheduler?: SchedulerLike;
+  readonly metrics?: OscMetrics;
+  readonly logger?: Logger;
+  /** Epoch ms, for timetags (the context's wall clock). */
+  readonly wallClock?: () => number;
+}
+
+/** What the main side turns one event into, before sequencing; undefined when it adds nothing. */
+export type TargetDraft = Omit<StageTarget, 'seq'>;
+
+/**
+ * Turns events into stage targets. A control event of a slew (it carries control's `ramp`)
+ * becomes one target that runs the slew in the stage, and its later steps add nothing: the
+ * stage interpolates at `control_rate` itself. Without a `{{ value }}` argument there is
+ * nothing to interpolate, so each step goes out as it comes.
+ */
+export class TargetMaker {
+  readonly renderer: MessageRenderer;
+  readonly #stepMs: (variable: string) => number;
+  readonly #scheduler: SchedulerLike;
+  /** The slew each key is in, by ramp id. */
+  readonly #ramps = new Map<string, string>();
+
+  constructor(config: Pick<OscConfig, 'address' | 'args' | 'control_rate' | 'control_rates'>, scheduler: SchedulerLike) {
+    this.renderer = new MessageRenderer(config);
+    this.#scheduler = scheduler;
+    const base = config.control_rate.periodMs / config.control_rate.count;
+    const per = new Map(Object.entries(config.control_rates).map(([name, r]) => [name, r.periodMs / r.count]));
+    this.#stepMs = (variable) => per.get(variable) ?? base;
+  }
+
+  /** The draft for `event`; `invalid` when an argument is not a number; `undefined` for a step of a running slew. */
+  make(event: ChatflowEvent): TargetDraft | 'invalid' | undefined {
+    const outgoing = this.renderer.build(event);
+    if (outgoing === undefined) return 'invalid';
+    const { key, message, urgent } = outgoing;
+    const control = event.kind === 'control' ? (event as ControlEvent) : undefined;
+    const defaults: StageTarget['defaults'] =
+      control && DEFAULT_ORIGINS.has(control.origin) ? 'learn' : control?.origin === 'retired' ? 'forget' : undefined;
+    const draft = { key, address: message.address, values: message.values, urgent, ...(defaults ? { defaults } : {}) };
+    const ramp = control?.ramp;
+    if (!ramp || this.renderer.valueIndexes.length === 0) {
+      this.#ramps.delete(key);
+      return draft;
+    }
+    if (this.#ramps.get(key) === ramp.id) return undefined;
+    this.#ramps.set(key, ramp.id);
+    const elapsed = Math.max(0, this.#scheduler.now() - ramp.startTs);
+    return {
+      ...draft,
+      ramp: { id: ramp.id, from: ramp.from, to: ramp.to, ms: ramp.ms, elapsed, stepMs: this.#stepMs(control.variable) },
+    };
+  }
+}
+
+/**
+ * The `osc` sink whose sending happens in a worker thread. Same config, drops, logs and
+ * defaults-at-stop as {@link OscSink}; `stop()` resolves once the worker has sent every
+ * default and its datagrams have left the sockets.
+ */
+export class OscStageSink implements Sink<ChatflowEvent> {
+  readonly targets: readonly OscTarget[];
+  readonly #id: string;
+  readonly #config: OscConfig;
+  readonly #metrics: OscMetrics;
+  readonly #log: Logger;
+  readonly #wallClock: () => number;
+  readonly #maker: TargetMaker;
+  readonly #wake = new SharedArrayBuffer(4);
+  readonly #wakeView = new Int32Array(this.#wake);
+  readonly #states: Array<'unknown' | 'answering' | 'absent'>;
+  /** The worker, once started (undefined when it could not be). */
+  #worker: Promise<Worker | undefined> | undefined;
+  #port: MessagePort | undefined;
+  #running = false;
+  #seq = 0;
+  #sent = 0;
+  #failing = false;
+  #stopping: Promise<void> | undefined;
+  #onStopped: ((defaults: number) => void) | undefined;
+
+  constructor(id: string, config: OscConfig, deps: OscStageDeps = {}) {
+    this.#id = id;
+    this.#config = config;
+    const scheduler = deps.scheduler ?? asyncScheduler;
+    this.#metrics = deps.metrics ?? { drop: () => {}, error: () => {}, gauge: () => {} };
+    this.#log = deps.logger ?? silentLogger();
+    this.#wallClock = deps.wallClock ?? (() => scheduler.now());
+    const texts = config.targets ?? [config.target ?? DEFAULT_TARGET];
+    this.targets = [...new Set(texts.map((t) => t.trim()))].map((text) => parseTarget(text) as OscTarget);
+    this.#states = this.targets.map(() => 'unknown');
+    this.#maker = new TargetMaker(config, scheduler);
+  }
+
+  /** Datagrams the operating system accepted, as last reported by the stage. */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /** What the stage knows of each target's receiver, in `targets` order. */
+  receivers(): { readonly target: string; readonly state: 'unknown' | 'answering' | 'absent' }[] {
+    return this.targets.map((t, i) => ({ target: targetName(t), state: this.#states[i] ?? 'unknown' }));
+  }
+
+  keyOf(event: ChatflowEvent): string {
+    return this.#maker.renderer.build(event)?.key ?? `invalid:${event.kind}`;
+  }
+
+  /**
+   * Starts the worker, which then opens its sockets. Resolves at once: values written before
+   * the worker runs wait in its port, in order, so nothing is lost to the worker's start (a
+   * default at start above all). A target the worker cannot reach (an unknown host) is
+   * reported when it says so; the next write then throws {@link NotConnectedError}, and the
+   * driver starts it again.
+   */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#stopping = undefined;
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    this.#running = true;
+    port1.on('message', (m: FromStage) => this.#onMessage(m));
+    this.#post({ t: 'start' });
+    this.#worker = startStageWorker(this.#init(), port2).then(
+      (worker) => {
+        worker.on('error', (err) => this.#onWorkerGone(err));
+        return worker;
+      },
+      (err: unknown) => {
+        this.#onWorkerGone(toError(err));
+        return undefined;
+      },
+    );
+    this.#metrics.gauge('no_receiver', 0);
+    this.#log.info({ targets: this.targets.map(targetName), thread: 'worker' }, 'Sending OSC.');
+  }
+
+  write(batch: readonly ChatflowEvent[]): void {
+    if (!this.#running) throw new NotConnectedError(this.#id);
+    const list: StageTarget[] = [];
+    for (const event of batch) {
+      const draft = this.#maker.make(event);
+      if (draft === 'invalid') {
+        this.#metrics.drop('invalid_argument', false);
+        continue;
+      }
+      if (draft !== undefined) list.push({ ...draft, seq: ++this.#seq });
+    }
+    if (list.length > 0) this.#post({ t: 'targets', list });
+  }
+
+  /** Sends every known default from the stage, waits until they left, then ends the worker. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const worker = await this.#worker;
+    this.#worker = undefined;
+    if (!worker || !this.#running) {
+      this.#running = false;
+      this.#port?.close();
+      this.#port = undefined;
+      await worker?.terminate();
+      return;
+    }
+    this.#running = false;
+    const stopped = new Promise<number>((resolve) => {
+      this.#onStopped = resolve;
+      const timer = setTimeout(() => resolve(-1), STOP_TIMEOUT_MS);
+      timer.unref();
+      worker.once('exit', () => resolve(-1));
+    });
+    this.#post({ t: 'stop' });
+    const defaults = await stopped;
+    if (defaults >= 0) this.#log.info({ defaults, targets: this.targets.map(targetName) }, 'Sent safe defaults.');
+    else this.#log.warn({ targets: this.targets.map(targetName) }, 'OSC output stage did not confirm the safe defaults.');
+    this.#port?.close();
+    this.#port = undefined;
+    await worker.terminate();
+  }
+
+  #post(message: ToStage): void {
+    this.#port?.postMessage(message);
+    // Wakes the stage if it is waiting for a step, so the value is not held back by the wait.
+    Atomics.add(this.#wakeView, 0, 1);
+    Atomics.notify(this.#wakeView, 0);
+  }
+
+  #onMessage(m: FromStage): void {
+    switch (m.t) {
+      case 'counts':
+        this.#sent += m.sent;
+        for (const [reason, count] of Object.entries(m.drops)) {
+          this.#metrics.drop(reason, STAGE_DROPS[reason] ?? false, count);
+        }
+        if (m.sent > 0 && this.#failing) {
+          this.#failing = false;
+          this.#log.info({ sent: this.#sent }, 'OSC sends recovered.');
+        }
+        return;
+      case 'receiver': {
+        this.#states[m.index] = m.state;
+        this.#metrics.gauge('no_receiver', this.#states.filter((s) => s === 'absent').length);
+        const target = targetName(this.targets[m.index] as OscTarget);
+        if (m.state === 'absent') {
+          this.#log.warn(
+            { target },
+            'No OSC receiver answers on the target (port unreachable); values are dropped until one does.',
+          );
+        } else this.#log.info({ target }, 'OSC receiver answering.');
+        return;
+      }
+      case 'sendError':
+        if (this.#failing) return;
+        this.#failing = true;
+        this.#metrics.error(Object.assign(new Error(m.message), { code: m.code }));
+        this.#log.warn({ err: { message: m.message, code: m.code } }, 'OSC send failed; values are dropped, not retried.');
+        return;
+      case 'started':
+        this.#log.debug({ nice: m.nice ?? 'unchanged' }, 'OSC output stage running.');
+        return;
+      case 'failed':
+        // The worker could not open its sockets: the next write throws, the driver retries.
+        this.#running = false;
+        this.#log.warn({ err: { message: m.message, code: m.code }, targets: this.targets.map(targetName) }, 'OSC target cannot be reached; will retry.');
+        void this.#retire();
+        return;
+      case 'stopped':
+        this.#onStopped?.(m.defaults);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The worker died (a bug, out of memory): the next write throws, so the driver starts it again. */
+  #onWorkerGone(err: Error): void {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#metrics.error(err);
+    this.#log.error({ err }, 'OSC output stage failed; restarting it.');
+    void this.#retire();
+  }
+
+  /** Ends a worker that is of no more use (its port closed, the thread terminated). */
+  async #retire(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    this.#port?.close();
+    this.#port = undefined;
+    await (await worker)?.terminate();
+  }
+
+  #init(): StageInit {
+    const config = this.#config;
+    const renderer = this.#maker.renderer;
+    const configured = Object.entries(config.defaults).flatMap(([variable, value]) => {
+      const event: ControlEvent = { kind: 'control', variable, value, previous: value, origin: 'default', ts: 0, receivedAt: 0 };
+      const out = renderer.build(event);
+      return out ? [{ key: out.key, address: out.message.address, values: out.message.values }] : [];
+    });
+    const hb = config.heartbeat;
+    return {
+      targets: this.targets,
+      types: renderer.types,
+      valueIndexes: renderer.valueIndexes,
+      configured,
+      intervalMs: config.max_rate === 'off' ? 0 : config.max_rate.periodMs / config.max_rate.count,
+      timetagMs: config.timetag === 'off' ? 0 : config.timetag,
+      bundleDelayMs: config.bundle?.delay,
+      heartbeat: hb ? { address: hb.address, intervalMs: hb.interval } : undefined,
+      wallAtMs: this.#wallClock() - performance.now(),
+      hrtimeNs: process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6)),
+      wake: this.#wake,
+    };
+  }
+}
+
+/** `host:port`, `[v6]:port`. */
+function targetName(t: OscTarget): string {
+  return t.family === 'udp6' ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
+}
