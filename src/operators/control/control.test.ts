@@ -49,6 +49,11 @@ function ctl(
 /** Any slew's descriptor: its contents are checked on their own ('describes the whole slew on every step'). */
 const anyRamp = expect.objectContaining({ id: expect.any(String) }) as ControlRamp;
 
+/** A change held back on purpose (waiting for its beat), without a slew. */
+function waited(event: ControlEvent, heldMs: number): ControlEvent {
+  return { ...event, heldMs };
+}
+
 /** The first step of a slew: `event` with an intended delay (its place on the ramp) and its ramp. */
 function held(event: ControlEvent, heldMs: number): ControlEvent {
   return { ...event, heldMs, ramp: anyRamp };
@@ -1072,7 +1077,7 @@ describe('control on_beat (quantize to the pipeline clock)', () => {
 
       expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120() }))).toBe(expected, {
         d,
-        A: held(ctl('cutoff', 0.8, 0.5, 'command', 500, 130, 'viewer'), 370),
+        A: waited(ctl('cutoff', 0.8, 0.5, 'command', 500, 130, 'viewer'), 370),
       });
       expectSubscriptions(source.subscriptions).toBe(sourceSubs);
     });
@@ -1088,8 +1093,8 @@ describe('control on_beat (quantize to the pipeline clock)', () => {
       expectObservable(source.pipe(control(onBeat, { scheduler: testScheduler, beats: clock120() }))).toBe(expected, {
         c: d,
         w: ctl('wobble', 0, 0, 'default', 0, 0),
-        B: held(ctl('cutoff', 0, 0.5, 'command', 1000, 700, 'viewer'), 300),
-        W: held(ctl('wobble', 1, 0, 'command', 2000, 700, 'viewer'), 1300),
+        B: waited(ctl('cutoff', 0, 0.5, 'command', 1000, 700, 'viewer'), 300),
+        W: waited(ctl('wobble', 1, 0, 'command', 2000, 700, 'viewer'), 1300),
       });
     });
   });
@@ -1117,7 +1122,7 @@ describe('control on_beat (quantize to the pipeline clock)', () => {
 
       expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120(), drops }))).toBe(
         expected,
-        { d, B: held(ctl('cutoff', 0.9, 0.5, 'command', 500, 200, 'viewer'), 300) },
+        { d, B: waited(ctl('cutoff', 0.9, 0.5, 'command', 500, 200, 'viewer'), 300) },
       );
     });
     expect(drops.snapshot().dropped).toEqual({ superseded: { count: 1, intentional: true } });
@@ -1179,7 +1184,7 @@ describe('control on_beat (quantize to the pipeline clock)', () => {
 
       expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120() }))).toBe(expected, {
         d,
-        A: held(ctl('cutoff', 0.8, 0.5, 'command', 500, 100, 'viewer'), 400),
+        A: waited(ctl('cutoff', 0.8, 0.5, 'command', 500, 100, 'viewer'), 400),
       });
       expectSubscriptions(source.subscriptions).toBe(sourceSubs);
     });
@@ -1227,9 +1232,9 @@ describe('control on_beat (quantize to the pipeline clock)', () => {
 
       expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120() }))).toBe(expected, {
         d,
-        A: held(ctl('cutoff', 0.25, 0.5, 'command', 500, 0, 'viewer'), 400),
-        B: held(ctl('cutoff', 0.75, 0.25, 'command', 1000, 0, 'viewer'), 400),
-        C: held(ctl('cutoff', 0.25, 0.75, 'command', 1500, 0, 'viewer'), 400),
+        A: waited(ctl('cutoff', 0.25, 0.5, 'command', 500, 0, 'viewer'), 400),
+        B: waited(ctl('cutoff', 0.75, 0.25, 'command', 1000, 0, 'viewer'), 400),
+        C: waited(ctl('cutoff', 0.25, 0.75, 'command', 1500, 0, 'viewer'), 400),
       });
     });
   });
@@ -1257,7 +1262,7 @@ describe('control on_beat (quantize to the pipeline clock)', () => {
       const op = control(cutoffOnly, { scheduler: testScheduler, beats: clock120() });
       expectObservable(source.pipe(op)).toBe('d 499ms A 599ms |', {
         d,
-        A: held(ctl('cutoff', 0.8, 0.5, 'command', 500, 100, 'viewer'), 400),
+        A: waited(ctl('cutoff', 0.8, 0.5, 'command', 500, 100, 'viewer'), 400),
       });
       // Subscribed after the command: its own defaults, nothing waiting.
       expectObservable(source.pipe(op), '200ms ^').toBe('200ms d 899ms |', {
