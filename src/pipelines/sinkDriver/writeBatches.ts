@@ -509,7 +509,12 @@ class DriverRun<E> {
     } finally {
       this.#pumping = false;
     }
-    this.#disk?.refill(this.#phase === 'done' || this.#finishing);
+    if (this.#disk) {
+      this.#disk.refill(this.#phase === 'done' || this.#finishing);
+      // The disk may have emptied with nothing taken here (a read that found only damaged
+      // records, a spill whose write failed): judge again, or pausable sources stay paused.
+      if (this.#phase !== 'done') this.#congestion?.update(this.#congestionDepth());
+    }
     if (this.#phase === 'draining') this.#maybeFinish();
   }
 

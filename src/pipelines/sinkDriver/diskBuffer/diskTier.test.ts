@@ -4,7 +4,8 @@
  * time keeps what is held on disk (nothing dropped), and the next driver on the same directory
  * writes it; a full disk counts `disk_full` and goes on.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { Subject } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,12 +69,24 @@ const settings = (overrides: Partial<SinkDriverSettings> = {}): SinkDriverSettin
   ...overrides,
 });
 
-function driver(dir: string, sink: Sink<Ev>, overrides: Partial<SinkDriverSettings> = {}, diskAfter?: Promise<unknown>) {
+function driver(
+  dir: string,
+  sink: Sink<Ev>,
+  overrides: Partial<SinkDriverSettings> = {},
+  diskAfter?: Promise<unknown>,
+  onCongestion?: (congested: boolean) => void,
+) {
   const metrics = new NodeMetrics('history', 'sink', 'postgres');
   const lines: Array<{ level: number; msg: string }> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
   const input = new Subject<Ev>();
-  const d = writeBatches(sink, settings(overrides), { metrics, logger, diskDir: dir, ...(diskAfter ? { diskAfter } : {}) });
+  const d = writeBatches(sink, settings(overrides), {
+    metrics,
+    logger,
+    diskDir: dir,
+    ...(diskAfter ? { diskAfter } : {}),
+    ...(onCongestion ? { onCongestion } : {}),
+  });
   const ended = d.run(input);
   return { d, input, ended, metrics, lines };
 }
@@ -168,6 +181,30 @@ describe('sink driver with a disk buffer', () => {
     expect(gated.written).toHaveLength(400 - dropped);
     // Kept in order: the first ones (memory, then disk), none twice.
     expect(gated.written).toEqual(ids(0, 400 - dropped));
+    await d.drain();
+  });
+
+  it('clears its congestion once the disk holds nothing more, even when the last read found only damaged records', async () => {
+    const dir = await temp.make('disk-tier-');
+    const gated = gatedSink();
+    const states: boolean[] = [];
+    const { input, metrics, d } = driver(dir, gated.sink, {}, undefined, (c) => states.push(c));
+    for (const id of ids(0, 300)) input.next({ id, receivedAt: id });
+    expect(states).toEqual([true]);
+    await until('the spilled events are in their segment file', () => (metrics.snapshot().counts?.disk_buffer_spilled ?? 0) > 0);
+    // Every record on disk damaged (a failing disk): none can be read back.
+    for (const name of (await readdir(dir)).filter((f) => f.endsWith('.seg'))) {
+      const bytes = await readFile(join(dir, name));
+      await writeFile(join(dir, name), Buffer.alloc(bytes.length, 0x20));
+    }
+    gated.resume();
+    const detail = () => JSON.stringify({ states, written: gated.written.length, snap: metrics.snapshot() });
+    const opts = { timeoutMs: 5000, detail };
+    await until('the disk tier found nothing readable', () => metrics.snapshot().gauges?.disk_buffer_events === 0, opts);
+    await until('what memory held is written', () => gated.written.length >= 21, opts);
+    // The sink caught up and nothing waits: pausable sources must not stay paused.
+    await until('congestion cleared', () => states.at(-1) === false, opts);
+    expect(states).toEqual([true, false]);
     await d.drain();
   });
 });
