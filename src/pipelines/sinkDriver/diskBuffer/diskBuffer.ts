@@ -553,6 +553,9 @@ export class DiskBuffer<E> {
 
   /** Nothing more is written than what was read: whatever the count said, nothing is unread. */
   #caughtUp(): false {
+    // A damaged stretch is counted once where the reader resynced, however many records it
+    // held: the ones the count still expects are gone with it, and are lost all the same.
+    if (this.#unread > 0) this.#o.metrics.drop('corrupt_record', false, this.#unread);
     this.#unread = 0;
     this.#rbuf = undefined;
     this.#o.metrics.gauge('disk_buffer_drain_events_per_s', 0);

@@ -205,6 +205,9 @@ describe('sink driver with a disk buffer', () => {
     // The sink caught up and nothing waits: pausable sources must not stay paused.
     await until('congestion cleared', () => states.at(-1) === false, opts);
     expect(states).toEqual([true, false]);
+    // Every event spilled is written or counted as lost: none vanishes uncounted.
+    const snap = metrics.snapshot();
+    expect(snap.dropped.corrupt_record?.count).toBe((snap.counts?.disk_buffer_spilled ?? 0) - (snap.counts?.disk_buffer_drained ?? 0));
     await d.drain();
   });
 });
