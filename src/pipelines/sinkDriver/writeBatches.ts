@@ -513,7 +513,9 @@ class DriverRun<E> {
       this.#disk.refill(this.#phase === 'done' || this.#finishing);
       // The disk may have emptied with nothing taken here (a read that found only damaged
       // records, a spill whose write failed): judge again, or pausable sources stay paused.
-      if (this.#phase !== 'done') this.#congestion?.update(this.#congestionDepth());
+      // Only ever to clear: congestion is raised where events arrive (#enqueue), never here,
+      // so not before the runtime has registered this driver either.
+      if (this.#phase !== 'done' && !this.#disk.busy && this.#congestion?.congested) this.#congestion.update(this.#queue.length);
     }
     if (this.#phase === 'draining') this.#maybeFinish();
   }
