@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { Subject } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Sink } from '../../../core/component.js';
+import { SinkWriteError } from '../../../core/errors.js';
 import { NodeMetrics } from '../../../core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../../core/sinkDriverConfig.js';
 import { tempDirs } from '../../../../test/support/tempDirs.js';
@@ -209,5 +210,40 @@ describe('sink driver with a disk buffer', () => {
     const snap = metrics.snapshot();
     expect(snap.dropped.corrupt_record?.count).toBe((snap.counts?.disk_buffer_spilled ?? 0) - (snap.counts?.disk_buffer_drained ?? 0));
     await d.drain();
+  });
+
+  it('a sink that cannot start (a path it may not write) leaves what an earlier run kept on disk for the next start', async () => {
+    const dir = await temp.make('disk-tier-');
+    const first = gatedSink();
+    const run1 = driver(dir, first.sink, { flushTimeoutMs: 100 });
+    for (const id of ids(0, 300)) run1.input.next({ id, receivedAt: id });
+    await run1.d.drain(100);
+
+    // The next run's sink is refused for good (file sink: EACCES): nothing is written.
+    const refused: Sink<Ev> = {
+      start: () => {
+        throw new SinkWriteError('history', 'Cannot open "out.jsonl": EACCES.');
+      },
+      write: () => {},
+    };
+    const states: boolean[] = [];
+    const run2 = driver(dir, refused, { flushTimeoutMs: 100 }, undefined, (c) => states.push(c));
+    for (const id of ids(300, 310)) run2.input.next({ id, receivedAt: id });
+    await until('the sink refused and the earlier run scanned', () => run2.lines.some((l) => l.msg === 'Disk buffer replays what an earlier run left.') && run2.metrics.snapshot().errors > 0, {
+      timeoutMs: 5000,
+    });
+    run2.input.complete();
+    await run2.ended;
+    // Nothing read back only to be dropped: the earlier run's events, and the new ones behind them, wait.
+    expect(run2.metrics.snapshot().dropped).toEqual({});
+    expect(states.at(-1) ?? false).toBe(false);
+
+    const third = gatedSink();
+    third.resume();
+    const run3 = driver(dir, third.sink);
+    await until('everything kept written', () => third.written.length >= 310, { timeoutMs: 5000, detail: () => String(third.written.length) });
+    expect(new Set(third.written)).toEqual(new Set(ids(0, 310)));
+    run3.input.complete();
+    await run3.ended;
   });
 });
