@@ -328,6 +328,10 @@ export class DiskBuffer<E> {
       }
       this.#drained(events.length);
       return { events, end };
+    } catch (err) {
+      // The next read opens the segment again rather than reusing a handle that failed.
+      await this.#closeReader();
+      throw err;
     } finally {
       this.#reading = false;
       this.#publish();

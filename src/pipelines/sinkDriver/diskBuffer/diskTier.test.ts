@@ -4,7 +4,7 @@
  * time keeps what is held on disk (nothing dropped), and the next driver on the same directory
  * writes it; a full disk counts `disk_full` and goes on.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Subject } from 'rxjs';
@@ -245,5 +245,30 @@ describe('sink driver with a disk buffer', () => {
     expect(new Set(third.written)).toEqual(new Set(ids(0, 310)));
     run3.input.complete();
     await run3.ended;
+  });
+
+  it('a read back from disk that failed is tried again on its own, not only when more events come', async () => {
+    const dir = await temp.make('disk-tier-');
+    const gated = gatedSink();
+    const { input, metrics, lines, d } = driver(dir, gated.sink);
+    for (const id of ids(0, 300)) input.next({ id, receivedAt: id });
+    await until('the spilled events are in their segment file', () => (metrics.snapshot().counts?.disk_buffer_spilled ?? 0) > 0);
+    // The segment cannot be read for a while (EISDIR here; EIO on a failing disk).
+    const [name] = (await readdir(dir)).filter((f) => f.endsWith('.seg'));
+    const path = join(dir, name as string);
+    const bytes = await readFile(path);
+    await unlink(path);
+    await mkdir(path);
+    gated.resume();
+    const opts = { timeoutMs: 5000, detail: () => String(gated.written.length) };
+    await until('the read failed', () => lines.some((l) => l.msg === 'Disk buffer read failed; what is on disk is kept for the next start.'), opts);
+    await until('what memory held is written', () => gated.written.length >= 21, opts);
+    // Then the disk can be read again; nothing else arrives.
+    await rmdir(path);
+    await writeFile(path, bytes);
+    await until('everything written', () => gated.written.length >= 300, opts);
+    expect(gated.written).toEqual(ids(0, 300));
+    input.complete();
+    await d.drain();
   });
 });
