@@ -1,7 +1,8 @@
 /**
  * Backpressure as a pausable source sees it (docs/storage.md, "Backpressure"). A sink whose
- * driver has `buffer.when_full: block` is **congested** while its memory buffer is full, until
- * it has drained to half; the runtime then pauses every source that declared `pausable: true`
+ * driver has `buffer.when_full: block` or a disk tier (`buffer.type: disk`) is **congested**
+ * while its memory buffer is full (or, with a disk tier, while events wait on disk), until it
+ * has drained to half; the runtime then pauses every source that declared `pausable: true`
  * and feeds that sink (through any operators). Live sources are never paused.
  *
  * The hot path stays free of per-event promises: a source reads the plain field

@@ -219,6 +219,33 @@ describe('LossMonitor', () => {
     });
   });
 
+  it('a node rebuilt as another type under the same id: the old one leaving does not clear the new one\'s alert', () => {
+    const h = harness();
+    const old = sink('history', h.monitor);
+    h.at(1000, () => old.drop('buffer_full', false, 5));
+    let fresh: NodeMetrics | undefined;
+    h.at(2000, () => {
+      // The reload: the old sink still drains while the new one (a file sink now) runs.
+      fresh = new NodeMetrics('history', 'sink', 'file');
+      h.monitor.watch(fresh);
+    });
+    h.at(3000, () => fresh?.drop('retries_exhausted', false, 2));
+    h.at(4000, () => h.monitor.unwatch(old));
+    let active: readonly AlertEvent[] = [];
+    let resolved: AlertEvent[] = [];
+    h.at(4001, () => {
+      active = h.monitor.active();
+      resolved = h.alerts.filter((a) => a.state === 'resolved');
+      h.monitor.stop();
+    });
+    h.scheduler.flush();
+
+    // The new node lost events a second ago: its alert stays firing, none says it was resolved.
+    expect(resolved).toEqual([]);
+    expect(active).toEqual([expect.objectContaining({ rule: 'data_loss:history', state: 'firing' })]);
+    expect(h.monitor.report().total).toBe(7);
+  });
+
   it('at stop, a loss not reported yet (the run ended before the next check) is logged', () => {
     const h = harness();
     const history = sink('history', h.monitor);

@@ -184,7 +184,10 @@ export class LossMonitor implements RuntimeAlerts {
     const current = metrics.losses();
     const now = this.#o.scheduler.now();
     if (sum(since(current, w.reported)) > 0) this.#report(w, current, now);
-    if (w.firing && !this.#stopped) this.#resolve(w, now, 'removed');
+    // A node rebuilt under the same id (another type) may be losing too: the alert is one per
+    // id, and it is the new node's to clear.
+    const successorFiring = [...this.#watched.values()].some((o) => o.metrics.id === metrics.id && o.firing);
+    if (w.firing && !this.#stopped && !successorFiring) this.#resolve(w, now, 'removed');
     for (const [reason, count] of current) {
       const key = `${metrics.id}\u0000${reason}`;
       const had = this.#gone.get(key)?.count ?? 0;

@@ -20,9 +20,11 @@ export type BuiltInputs =
   | { readonly ok: false; readonly problems: readonly InputProblem[] };
 
 function author(input: TestInput, login: string): Author {
+  // Platforms give a user one id whatever the case of the name typed; votes count by it.
+  const lower = login.toLowerCase();
   return {
-    id: `id-${login}`,
-    login: login.toLowerCase(),
+    id: `id-${lower}`,
+    login: lower,
     displayName: input.display_name ?? login,
     roles: input.roles,
     badges: {},
@@ -31,7 +33,8 @@ function author(input: TestInput, login: string): Author {
 
 /**
  * Builds the events of a test's inputs. Ids are `t-<n>` (n: the input's place in the list,
- * from 1), so a test's events are the same every run; a recording keeps its own ids.
+ * from 1), so a test's events are the same every run; a recording keeps its own ids. The
+ * author's id is `id-<login>`, the login lower-cased (the display name keeps its case).
  *
  * @param testFile The test file, which `file` paths are relative to.
  * @param startWallClock Epoch ms of virtual time 0, for each event's platform time `ts`.

@@ -461,11 +461,13 @@ class DriverRun<E> {
 
   /**
    * The depth congestion is judged by: the memory buffer's, or a full one while events wait on
-   * disk, so the pausable sources stay paused until the disk tier has drained.
+   * disk, so the pausable sources stay paused until the disk tier has drained (unless the
+   * sink failed for good: what is on disk then waits for the next start).
    */
   #congestionDepth(): number {
     const depth = this.#queue.length;
-    return this.#disk?.busy ? Math.max(depth, this.#s.bufferMax) : depth;
+    // A failed sink drops what memory holds at once: it must not hold sources back for its disk.
+    return this.#disk?.busy && this.#sinkState !== 'failed' ? Math.max(depth, this.#s.bufferMax) : depth;
   }
 
   #keyOf(event: E): string | undefined {
@@ -509,7 +511,15 @@ class DriverRun<E> {
     } finally {
       this.#pumping = false;
     }
-    this.#disk?.refill(this.#phase === 'done' || this.#finishing);
+    if (this.#disk) {
+      // A sink that failed for good would only drop what is read back: it stays on disk.
+      this.#disk.refill(this.#phase === 'done' || this.#finishing || this.#sinkState === 'failed');
+      // The disk may have emptied with nothing taken here (a read that found only damaged
+      // records, a spill whose write failed), or the sink failed: judge again, or pausable
+      // sources stay paused. Only ever to clear: congestion is raised where events arrive
+      // (#enqueue), never here, so not before the runtime has registered this driver either.
+      if (this.#phase !== 'done' && this.#congestion?.congested) this.#congestion.update(this.#congestionDepth());
+    }
     if (this.#phase === 'draining') this.#maybeFinish();
   }
 
@@ -710,7 +720,7 @@ class DriverRun<E> {
       this.#inFlight !== undefined ||
       this.#queue.length > 0 ||
       this.#deadLetters > 0 ||
-      this.#disk?.busy
+      (this.#disk?.busy && this.#sinkState !== 'failed')
     ) {
       return;
     }

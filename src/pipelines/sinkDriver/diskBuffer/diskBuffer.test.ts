@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { asyncScheduler, type SchedulerLike, Subscription } from 'rxjs';
@@ -131,6 +131,37 @@ describe('DiskBuffer', () => {
     expect(events.at(-1)?.receivedAt).toBe(1060);
     expect(second.lines.some((l) => l.msg === 'Disk buffer replays what an earlier run left.')).toBe(true);
     await second.buffer.close();
+  });
+
+  it('an earlier run\'s segments it cannot read at start are kept, as it says, and replayed once they can be', async () => {
+    const dir = await temp.make('disk-buffer-');
+    const first = open(dir, { segmentBytes: 1024 });
+    for (const n of range(0, 60)) first.buffer.append(ev(n));
+    await first.buffer.close();
+    const left = await listSegments(dir);
+    // Something the scan cannot read, after the real segments (EISDIR here; EACCES or EIO elsewhere).
+    const blocker = segmentPath(dir, (left.at(-1) as number) + 1);
+    await mkdir(blocker);
+
+    const second = open(dir, { segmentBytes: 1024 });
+    await second.buffer.opened();
+    expect(second.lines.some((l) => l.msg === 'Disk buffer could not read what an earlier run left; it is kept for the next start.')).toBe(true);
+    // This run goes on with its own events, read and acknowledged as usual.
+    second.buffer.append(ev(100));
+    const mine = await readAll(second.buffer);
+    expect(ids(mine.events)).toEqual(['m100']);
+    second.buffer.ack(mine.end as { segment: number; offset: number });
+    await second.buffer.close();
+    // Nothing of the earlier run was deleted…
+    expect(await listSegments(dir)).toEqual(expect.arrayContaining(left));
+
+    // …so once the problem is gone, the next start replays all of it.
+    await rmdir(blocker);
+    const third = open(dir, { segmentBytes: 1024 });
+    await third.buffer.opened();
+    const { events } = await readAll(third.buffer);
+    expect(ids(events)).toEqual(range(0, 60).map((n) => `m${n}`));
+    await third.buffer.close();
   });
 
   it('replays what was written before a crash (no close), from the last checkpoint', async () => {

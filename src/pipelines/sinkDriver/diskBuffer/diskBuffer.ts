@@ -144,6 +144,8 @@ export class DiskBuffer<E> {
   #checkpointDirty = false;
   #checkpointDone: Promise<void> = Promise.resolve();
   #warnedCorrupt = false;
+  /** The earlier run's segments could not be read: they are kept, so the checkpoint is too. */
+  #keepCheckpoint = false;
 
   constructor(options: DiskBufferOptions) {
     this.#o = options;
@@ -170,8 +172,18 @@ export class DiskBuffer<E> {
     this.#scanning = leftovers.length > 0;
     this.#opened = this.#scan().catch((err: unknown) => {
       this.#log.error({ err, dir: options.dir }, 'Disk buffer could not read what an earlier run left; it is kept for the next start.');
-      for (const seq of leftovers) this.#forget(seq);
+      // Set aside, not deleted; and the checkpoint stays where the earlier run left it, or the
+      // next start would take these segments (numbered below this run's) for written.
+      this.#keepCheckpoint = true;
+      for (const seq of leftovers) {
+        const segment = this.#segments.get(seq);
+        if (segment === undefined) continue;
+        this.#segments.delete(seq);
+        this.#bytes -= segment.size;
+      }
+      this.#scanning = false;
       this.#rseg = this.#appendSeg;
+      this.#publish();
     });
     this.#publish();
   }
@@ -316,6 +328,10 @@ export class DiskBuffer<E> {
       }
       this.#drained(events.length);
       return { events, end };
+    } catch (err) {
+      // The next read opens the segment again rather than reusing a handle that failed.
+      await this.#closeReader();
+      throw err;
     } finally {
       this.#reading = false;
       this.#publish();
@@ -553,6 +569,9 @@ export class DiskBuffer<E> {
 
   /** Nothing more is written than what was read: whatever the count said, nothing is unread. */
   #caughtUp(): false {
+    // A damaged stretch is counted once where the reader resynced, however many records it
+    // held: the ones the count still expects are gone with it, and are lost all the same.
+    if (this.#unread > 0) this.#o.metrics.drop('corrupt_record', false, this.#unread);
     this.#unread = 0;
     this.#rbuf = undefined;
     this.#o.metrics.gauge('disk_buffer_drain_events_per_s', 0);
@@ -751,6 +770,7 @@ export class DiskBuffer<E> {
   }
 
   #saveCheckpoint(): void {
+    if (this.#keepCheckpoint) return;
     if (this.#checkpointing) {
       this.#checkpointDirty = true;
       return;

@@ -4,11 +4,13 @@
  * time keeps what is held on disk (nothing dropped), and the next driver on the same directory
  * writes it; a full disk counts `disk_full` and goes on.
  */
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { Subject } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Sink } from '../../../core/component.js';
+import { SinkWriteError } from '../../../core/errors.js';
 import { NodeMetrics } from '../../../core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../../core/sinkDriverConfig.js';
 import { tempDirs } from '../../../../test/support/tempDirs.js';
@@ -68,12 +70,24 @@ const settings = (overrides: Partial<SinkDriverSettings> = {}): SinkDriverSettin
   ...overrides,
 });
 
-function driver(dir: string, sink: Sink<Ev>, overrides: Partial<SinkDriverSettings> = {}, diskAfter?: Promise<unknown>) {
+function driver(
+  dir: string,
+  sink: Sink<Ev>,
+  overrides: Partial<SinkDriverSettings> = {},
+  diskAfter?: Promise<unknown>,
+  onCongestion?: (congested: boolean) => void,
+) {
   const metrics = new NodeMetrics('history', 'sink', 'postgres');
   const lines: Array<{ level: number; msg: string }> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
   const input = new Subject<Ev>();
-  const d = writeBatches(sink, settings(overrides), { metrics, logger, diskDir: dir, ...(diskAfter ? { diskAfter } : {}) });
+  const d = writeBatches(sink, settings(overrides), {
+    metrics,
+    logger,
+    diskDir: dir,
+    ...(diskAfter ? { diskAfter } : {}),
+    ...(onCongestion ? { onCongestion } : {}),
+  });
   const ended = d.run(input);
   return { d, input, ended, metrics, lines };
 }
@@ -168,6 +182,93 @@ describe('sink driver with a disk buffer', () => {
     expect(gated.written).toHaveLength(400 - dropped);
     // Kept in order: the first ones (memory, then disk), none twice.
     expect(gated.written).toEqual(ids(0, 400 - dropped));
+    await d.drain();
+  });
+
+  it('clears its congestion once the disk holds nothing more, even when the last read found only damaged records', async () => {
+    const dir = await temp.make('disk-tier-');
+    const gated = gatedSink();
+    const states: boolean[] = [];
+    const { input, metrics, d } = driver(dir, gated.sink, {}, undefined, (c) => states.push(c));
+    for (const id of ids(0, 300)) input.next({ id, receivedAt: id });
+    expect(states).toEqual([true]);
+    await until('the spilled events are in their segment file', () => (metrics.snapshot().counts?.disk_buffer_spilled ?? 0) > 0);
+    // Every record on disk damaged (a failing disk): none can be read back.
+    for (const name of (await readdir(dir)).filter((f) => f.endsWith('.seg'))) {
+      const bytes = await readFile(join(dir, name));
+      await writeFile(join(dir, name), Buffer.alloc(bytes.length, 0x20));
+    }
+    gated.resume();
+    const detail = () => JSON.stringify({ states, written: gated.written.length, snap: metrics.snapshot() });
+    const opts = { timeoutMs: 5000, detail };
+    await until('the disk tier found nothing readable', () => metrics.snapshot().gauges?.disk_buffer_events === 0, opts);
+    await until('what memory held is written', () => gated.written.length >= 21, opts);
+    // The sink caught up and nothing waits: pausable sources must not stay paused.
+    await until('congestion cleared', () => states.at(-1) === false, opts);
+    expect(states).toEqual([true, false]);
+    // Every event spilled is written or counted as lost: none vanishes uncounted.
+    const snap = metrics.snapshot();
+    expect(snap.dropped.corrupt_record?.count).toBe((snap.counts?.disk_buffer_spilled ?? 0) - (snap.counts?.disk_buffer_drained ?? 0));
+    await d.drain();
+  });
+
+  it('a sink that cannot start (a path it may not write) leaves what an earlier run kept on disk for the next start', async () => {
+    const dir = await temp.make('disk-tier-');
+    const first = gatedSink();
+    const run1 = driver(dir, first.sink, { flushTimeoutMs: 100 });
+    for (const id of ids(0, 300)) run1.input.next({ id, receivedAt: id });
+    await run1.d.drain(100);
+
+    // The next run's sink is refused for good (file sink: EACCES): nothing is written.
+    const refused: Sink<Ev> = {
+      start: () => {
+        throw new SinkWriteError('history', 'Cannot open "out.jsonl": EACCES.');
+      },
+      write: () => {},
+    };
+    const states: boolean[] = [];
+    const run2 = driver(dir, refused, { flushTimeoutMs: 100 }, undefined, (c) => states.push(c));
+    for (const id of ids(300, 310)) run2.input.next({ id, receivedAt: id });
+    await until('the sink refused and the earlier run scanned', () => run2.lines.some((l) => l.msg === 'Disk buffer replays what an earlier run left.') && run2.metrics.snapshot().errors > 0, {
+      timeoutMs: 5000,
+    });
+    run2.input.complete();
+    await run2.ended;
+    // Nothing read back only to be dropped: the earlier run's events, and the new ones behind them, wait.
+    expect(run2.metrics.snapshot().dropped).toEqual({});
+    expect(states.at(-1) ?? false).toBe(false);
+
+    const third = gatedSink();
+    third.resume();
+    const run3 = driver(dir, third.sink);
+    await until('everything kept written', () => third.written.length >= 310, { timeoutMs: 5000, detail: () => String(third.written.length) });
+    expect(new Set(third.written)).toEqual(new Set(ids(0, 310)));
+    run3.input.complete();
+    await run3.ended;
+  });
+
+  it('a read back from disk that failed is tried again on its own, not only when more events come', async () => {
+    const dir = await temp.make('disk-tier-');
+    const gated = gatedSink();
+    const { input, metrics, lines, d } = driver(dir, gated.sink);
+    for (const id of ids(0, 300)) input.next({ id, receivedAt: id });
+    await until('the spilled events are in their segment file', () => (metrics.snapshot().counts?.disk_buffer_spilled ?? 0) > 0);
+    // The segment cannot be read for a while (EISDIR here; EIO on a failing disk).
+    const [name] = (await readdir(dir)).filter((f) => f.endsWith('.seg'));
+    const path = join(dir, name as string);
+    const bytes = await readFile(path);
+    await unlink(path);
+    await mkdir(path);
+    gated.resume();
+    const opts = { timeoutMs: 5000, detail: () => String(gated.written.length) };
+    await until('the read failed', () => lines.some((l) => l.msg === 'Disk buffer read failed; what is on disk is kept for the next start.'), opts);
+    await until('what memory held is written', () => gated.written.length >= 21, opts);
+    // Then the disk can be read again; nothing else arrives.
+    await rmdir(path);
+    await writeFile(path, bytes);
+    await until('everything written', () => gated.written.length >= 300, opts);
+    expect(gated.written).toEqual(ids(0, 300));
+    input.complete();
     await d.drain();
   });
 });

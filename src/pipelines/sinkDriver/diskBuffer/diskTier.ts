@@ -4,7 +4,7 @@
  * from disk when it is at most half full, and acknowledges what the sink wrote, so the
  * segments can go. writeBatches.ts calls it at five points and knows nothing else of it.
  */
-import type { SchedulerLike } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import { toError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import type { NodeMetrics } from '../../../core/metrics.js';
@@ -12,6 +12,9 @@ import type { SinkDriverSettings } from '../../../core/sinkDriverConfig.js';
 import type { EventQueue } from '../queue.js';
 import { DiskBuffer } from './diskBuffer.js';
 import type { Position } from './segmentFiles.js';
+
+/** How long after a failed read from disk it is tried again (also when nothing else happens). */
+const READ_RETRY_MS = 1000;
 
 export interface DiskTierDeps<E> {
   readonly metrics: NodeMetrics;
@@ -48,6 +51,8 @@ export class DiskTier<E> {
   readonly #marks: Mark[] = [];
   #closing: Promise<void> | undefined;
   #readFailed = false;
+  /** The next try after a failed read. */
+  #retry: Subscription | undefined;
 
   constructor(settings: SinkDriverSettings, dir: string, deps: DiskTierDeps<E>) {
     this.#d = deps;
@@ -126,6 +131,12 @@ export class DiskTier<E> {
         if (this.#readFailed) this.#d.logger.debug({ err: error }, 'Disk buffer read failed; what is on disk is kept for the next start.');
         else this.#d.logger.error({ err: error }, 'Disk buffer read failed; what is on disk is kept for the next start.');
         this.#readFailed = true;
+        // Tried again after a while even if nothing else happens (no write, no new event).
+        if (this.#closing !== undefined) return;
+        this.#retry ??= this.#d.scheduler.schedule(() => {
+          this.#retry = undefined;
+          this.#d.pump();
+        }, READ_RETRY_MS);
       },
     );
   }
@@ -167,6 +178,8 @@ export class DiskTier<E> {
 
   /** Writes what is pending and keeps what the sink did not write for the next start. */
   close(): Promise<void> {
+    this.#retry?.unsubscribe();
+    this.#retry = undefined;
     this.#closing ??= (async () => {
       const early = this.#early;
       if (early !== undefined && early.length > 0) {
