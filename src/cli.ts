@@ -1,7 +1,8 @@
 /**
- * `chatflow`: run | validate | graph | schema | migrate | reingest | tap | top | whatif. Returns an exit code (src/cli/exitCodes.ts).
+ * `chatflow`: run | validate | graph | schema | migrate | reingest | tap | top | whatif | auth. Returns an exit code (src/cli/exitCodes.ts).
  */
 import { readFileSync } from 'node:fs';
+import { authCommand } from './cli/authCommand.js';
 import type { CommandIo } from './cli/commandIo.js';
 import { EXIT } from './cli/exitCodes.js';
 import { graphCommand } from './cli/graphCommand.js';
@@ -215,6 +216,24 @@ Exit codes: 0 done, 65 some lines were not events (each is named with its line n
       const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
       return whatIfCommand(p[0], p.slice(1), { json: v.json === true, source: str('source'), settle: str('settle') }, io);
     },
+  },
+  auth: {
+    summary: 'Sign a Twitch account in (Device Code Grant) with the scopes the pipeline needs, or --check what it lacks.',
+    usage: `chatflow auth twitch [file] [--bot] [--check]
+
+  file      the pipeline whose nodes say which scopes are needed (default: ./pipeline.yaml);
+            tokens go to .chatflow/twitch-tokens.json beside it
+  --bot     sign in the bot account (log in to twitch.tv as the bot first); default: the broadcaster
+  --check   sign nothing in: validate the stored tokens and list the scopes the pipeline lacks
+
+The client id comes from CHATFLOW_TWITCH_CLIENT_ID or resources.twitch.client_id (docs/twitch.md).
+
+Exit codes: 0 signed in (--check: nothing lacking), 1 --check: an account or scope is lacking, 64 bad
+usage (or no node needs that account), 69 Twitch unreachable or refused the request, 77 the code was
+declined or expired, 78 invalid pipeline or no client id, 130 interrupted while waiting.`,
+    options: { bot: { type: 'boolean' }, check: { type: 'boolean' } },
+    stopsOnShutdown: true,
+    run: (p, v, io) => authCommand(p[0], p[1] ?? 'pipeline.yaml', { bot: v.bot === true, check: v.check === true }, io),
   },
 };
 

@@ -3,11 +3,16 @@ import type { CommandIo } from './commandIo.js';
 import { defaultRegistry } from '../components.js';
 import { ConfigError, formatIssue, PipelineError } from '../core/errors.js';
 import { loadPipeline } from '../pipelines/graph.js';
+import type { Registry } from '../core/registry.js';
 import type { PipelineGraph } from '../core/pipelineGraph.js';
 
-export async function loadForCli(file: string, io: CommandIo): Promise<PipelineGraph | undefined> {
+export async function loadForCli(
+  file: string,
+  io: CommandIo,
+  registry: Registry = defaultRegistry(),
+): Promise<PipelineGraph | undefined> {
   try {
-    const graph = await loadPipeline(file, { registry: defaultRegistry(), env: io.env });
+    const graph = await loadPipeline(file, { registry, env: io.env });
     for (const warning of graph.warnings) io.stderr.write(`${formatIssue(warning)}\n`);
     return graph;
   } catch (err) {

@@ -13,6 +13,7 @@ import { PipelineError, toError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { type PipelineRuntime, startPipeline } from '../pipelines/run.js';
 import { openStorage } from '../resources/storage.js';
+import { openTwitchAuth } from '../resources/twitch/openTwitchAuth.js';
 import { tapRoute } from '../server/tapRoute.js';
 import { apiRoutes } from '../server/apiRoutes.js';
 import { createHttpServer } from '../server/httpServer.js';
@@ -62,6 +63,8 @@ export async function runCommand(
     logger.flush();
     return EXIT.ok;
   }
+  // Twitch sign-in for the nodes that declare scopes: the tokens of `chatflow auth twitch`.
+  const twitchAuth = await openTwitchAuth(graph, { baseDir: dirname(resolve(file)), env: io.env, logger, now: Date.now });
   // The dashboard's control API reaches the control nodes through this (docs/api.md).
   const controlBus = new ControlBus();
   const instance = io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8);
@@ -80,6 +83,7 @@ export async function runCommand(
         ...storage.resources,
         services: new Services([
           ...storage.provided,
+          ...twitchAuth.provided,
           provide(CONTROL_BUS, controlBus),
           // Redemption commands' outcomes, from the operators back to the `twitch_events` that settles them.
           provide(COMMAND_OUTCOMES, new CommandOutcomes()),
@@ -93,6 +97,7 @@ export async function runCommand(
     // is empty): a config error, not a crash.
     await http.close();
     await storage.close();
+    twitchAuth.close();
     const error = toError(err);
     stderr.write(`chatflow: ${error.message}\n`);
     logger.flush();
@@ -145,6 +150,7 @@ export async function runCommand(
     await runtime.stop();
     await http.close();
     await storage.close();
+    twitchAuth.close();
     stderr.write(`chatflow: ${listenFailure.message}\n`);
     logger.flush();
     return listenFailure instanceof PipelineError && listenFailure.stage === 'config' ? EXIT.config : EXIT.internal;
@@ -180,6 +186,7 @@ export async function runCommand(
   const report = await runtime.stop();
   await http.close();
   await storage.close();
+  twitchAuth.close();
   const nodes = runtime.snapshot();
   stderr.write(`${renderSummary(nodes)}\n`);
   logger.info(

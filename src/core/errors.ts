@@ -104,6 +104,22 @@ export class SourceFatalError extends PipelineError {
   }
 }
 
+/**
+ * A Twitch account cannot be used: never signed in, a scope missing, or its token revoked or
+ * expired and not refreshable. Only `chatflow auth twitch` fixes it, so it is not retried.
+ * The message never holds a token.
+ */
+export class TwitchAuthError extends PipelineError {
+  constructor(
+    readonly account: 'broadcaster' | 'bot',
+    readonly reason: 'missing' | 'revoked' | 'scope' | 'client',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super('ERR_TWITCH_AUTH', 'receiving', message, options);
+  }
+}
+
 /** A sink write failed in a way that retrying cannot fix: the batch is dropped and counted. */
 export class SinkWriteError extends PipelineError {
   constructor(node: string, message: string, options?: ErrorOptions) {

@@ -31,6 +31,13 @@ export interface PipelineSettingsResolved {
   readonly resources: {
     readonly redis: { readonly url: string };
     readonly postgres: { readonly url: string };
+    /** Only when the file has `resources.twitch`. */
+    readonly twitch?: {
+      readonly clientId: string | undefined;
+      readonly authUrl: string;
+      readonly helixUrl: string;
+      readonly eventsubUrl: string;
+    };
   };
 }
 

@@ -89,10 +89,33 @@ const resourceUrl = z
   .default('embedded')
   .describe('A connection URL, `embedded` (start a private server under .chatflow/), or `off`.');
 
+const localOrUrl = (what: string, fallback: string) =>
+  z
+    .url()
+    .default(fallback)
+    .describe(`${what} Twitch's by default; a local test server's for tests.`);
+
+/** `resources.twitch`: the application a pipeline signs in with. */
+export const TwitchSettings = z.strictObject({
+  client_id: z
+    .string()
+    .regex(/^[a-z0-9]{1,64}$/, 'Expected a Twitch client id (lower-case letters and digits, from dev.twitch.tv/console/apps)')
+    .optional()
+    .describe(
+      'Client id of your Twitch application (dev.twitch.tv/console/apps, client type Public, Device Code Grant enabled). `CHATFLOW_TWITCH_CLIENT_ID` overrides it. Not a secret.',
+    ),
+  auth_url: localOrUrl('OAuth base URL.', 'https://id.twitch.tv/oauth2'),
+  helix_url: localOrUrl('Helix base URL (a local one must be `http://localhost:<port>`).', 'https://api.twitch.tv/helix'),
+  eventsub_url: localOrUrl('EventSub WebSocket URL.', 'wss://eventsub.wss.twitch.tv/ws'),
+});
+
 export const ResourceSettings = z
   .strictObject({
     redis: z.strictObject({ url: resourceUrl }).optional().describe('Redis, for state and shared limits.'),
     postgres: z.strictObject({ url: resourceUrl }).optional().describe('PostgreSQL, for history.'),
+    twitch: TwitchSettings.optional().describe(
+      'Twitch sign-in (`chatflow auth twitch`): the client id of your Twitch application, and where Twitch lives. See docs/twitch.md "Sign-in".',
+    ),
   })
   .describe('Shared servers the sinks use.');
 

@@ -118,6 +118,16 @@ function checkSettings(list: IssueList, root: Record<string, unknown>): Pipeline
     resources: {
       redis: { url: parsed?.resources?.redis?.url ?? 'embedded' },
       postgres: { url: parsed?.resources?.postgres?.url ?? 'embedded' },
+      ...(parsed?.resources?.twitch
+        ? {
+            twitch: {
+              clientId: parsed.resources.twitch.client_id,
+              authUrl: parsed.resources.twitch.auth_url,
+              helixUrl: parsed.resources.twitch.helix_url,
+              eventsubUrl: parsed.resources.twitch.eventsub_url,
+            },
+          }
+        : {}),
     },
   };
 }

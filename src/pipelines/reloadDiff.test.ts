@@ -72,6 +72,15 @@ describe('diffGraphs', () => {
     ]);
     expect(settingChanges(settings, settings)).toEqual([]);
   });
+
+  it('reports resources.twitch (the client id and endpoints the sign-in service was opened with) as start-only', () => {
+    const twitch = { clientId: 'abc', authUrl: 'a', helixUrl: 'h', eventsubUrl: 'e' };
+    const withTwitch = { ...settings, resources: { ...settings.resources, twitch } };
+    expect(settingChanges(settings, withTwitch)).toEqual([{ setting: 'resources.twitch' }]);
+    const other = { ...settings, resources: { ...settings.resources, twitch: { ...twitch, clientId: 'def' } } };
+    expect(settingChanges(withTwitch, other)).toEqual([{ setting: 'resources.twitch' }]);
+    expect(settingChanges(withTwitch, { ...withTwitch })).toEqual([]);
+  });
 });
 
 describe('deepEqual', () => {

@@ -13,7 +13,7 @@ export type NodeChange = 'unchanged' | 'changed' | 'rewired' | 'added' | 'remove
 
 /** A setting that only applies at start. */
 export interface SettingChange {
-  /** `server.listen`, `server.token`, `resources.redis.url`, `resources.postgres.url`. */
+  /** `server.listen`, `server.token`, `resources.redis.url`, `resources.postgres.url`, `resources.twitch`. */
   readonly setting: string;
   /** The running and the new value; left out for secrets. */
   readonly from?: string;
@@ -66,6 +66,9 @@ export function settingChanges(from: PipelineSettingsResolved, to: PipelineSetti
   // A URL may carry a password: say that it changed, not what it was.
   if (from.resources.redis.url !== to.resources.redis.url) changes.push({ setting: 'resources.redis.url' });
   if (from.resources.postgres.url !== to.resources.postgres.url) changes.push({ setting: 'resources.postgres.url' });
+  if (JSON.stringify(from.resources.twitch ?? null) !== JSON.stringify(to.resources.twitch ?? null)) {
+    changes.push({ setting: 'resources.twitch' });
+  }
   return changes;
 }
 
