@@ -34,7 +34,15 @@ export interface PacerOptions {
 
 /** What happened to a reply (or one of its parts). */
 export type Delivery =
-  | { readonly kind: 'sent'; readonly reply: ReplyEvent; readonly text: string; readonly part: number; readonly id?: string }
+  | {
+      readonly kind: 'sent';
+      readonly reply: ReplyEvent;
+      readonly text: string;
+      readonly part: number;
+      /** The reply's last message: it is done. */
+      readonly last: boolean;
+      readonly id?: string;
+    }
   | { readonly kind: 'refused'; readonly reply: ReplyEvent; readonly reason: string; readonly detail?: string; readonly retry: boolean }
   | { readonly kind: 'dropped'; readonly reply: ReplyEvent; readonly reason: DropReason; readonly detail?: string }
   | { readonly kind: 'standing'; readonly platform: Platform; readonly channel: string; readonly standing: ChannelStanding }
@@ -200,6 +208,7 @@ export function paceReplies(options: PacerOptions): OperatorFunction<ReplyEvent,
             reply: pending.reply,
             text,
             part: pending.next,
+            last: pending.next === pending.parts.length - 1,
             ...(outcome.id === undefined ? {} : { id: outcome.id }),
           });
           pending.next += 1;
