@@ -33,6 +33,8 @@ export class ChatSink implements Sink<ChatflowEvent> {
   sent = 0;
   #subscription: Subscription | undefined;
   #idle: (() => void)[] = [];
+  #inFlight = 0;
+  #quiet: (() => void)[] = [];
 
   constructor(
     private readonly config: ChatConfig,
@@ -103,8 +105,40 @@ export class ChatSink implements Sink<ChatflowEvent> {
   }
 
   #sender(platform: Platform): ChatSender | undefined {
-    if (!this.#senders.has(platform)) this.#senders.set(platform, this.deps.senderFor(platform));
+    if (!this.#senders.has(platform)) {
+      const sender = this.deps.senderFor(platform);
+      this.#senders.set(platform, sender === undefined ? undefined : this.#tracked(sender));
+    }
     return this.#senders.get(platform);
+  }
+
+  /** Resolves when no platform call is in flight (tests run the sink in virtual time with it). */
+  quiet(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#quiet.push(resolve));
+  }
+
+  /** The sender, counting its calls in flight for {@link quiet}. */
+  #tracked(sender: ChatSender): ChatSender {
+    const track = <T>(result: T | Promise<T>): T | Promise<T> => {
+      if (!(result instanceof Promise)) return result;
+      this.#inFlight += 1;
+      const done = () => {
+        this.#inFlight -= 1;
+        if (this.#inFlight === 0) {
+          const waiting = this.#quiet;
+          this.#quiet = [];
+          for (const resolve of waiting) resolve();
+        }
+      };
+      result.then(done, done);
+      return result;
+    };
+    return {
+      platform: sender.platform,
+      standing: (channel, channelId) => track(sender.standing(channel, channelId)),
+      send: (message) => track(sender.send(message)),
+    };
   }
 
   #delivered(d: Delivery): void {

@@ -61,7 +61,7 @@ export const ChatConfig = z.strictObject({
   queue: z
     .strictObject({
       max: z.number().int().min(1).max(100_000).default(300).describe('Replies held per channel, all viewers together; when full the longest lane loses its newest (`queue_full`).'),
-      per_viewer: z.number().int().min(1).default(5).describe("Replies held per viewer per channel; more are dropped (`viewer_queue_full`)."),
+      per_viewer: z.number().int().min(1).default(5).describe("Replies held per viewer per channel; more are dropped (`viewer_queue_full`). A `high` reply (a moderator's) is only bounded by `max`."),
       max_age: duration().prefault('60s').describe('A reply not sent this long after it arrived is dropped (`stale`): a late answer confuses chat.'),
     })
     .prefault({})

@@ -51,12 +51,14 @@ describe('FairQueue', () => {
     expect(drain(queue)).toEqual(['h1', 'a1', 'b1']);
   });
 
-  it('a lane at its share drops the arrival', () => {
+  it('a lane at its share drops a normal or low arrival; a high one (staff) is only bounded by the queue', () => {
     const queue = new FairQueue<string>({ max: 10, perLane: 2 });
     queue.push(q('a1'));
     queue.push(q('a2', 'a', 'high'));
     expect(queue.push(q('a3'))).toMatchObject({ reason: 'viewer_queue_full', entry: { item: 'a3' } });
-    expect(queue.size).toBe(2);
+    expect(queue.push(q('a4', 'a', 'low'))).toMatchObject({ reason: 'viewer_queue_full', entry: { item: 'a4' } });
+    expect(queue.push(q('a5', 'a', 'high'))).toBeUndefined();
+    expect(queue.size).toBe(3);
   });
 
   it('expires what waited too long; puts a retried item back first in its lane', () => {

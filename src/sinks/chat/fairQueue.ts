@@ -25,7 +25,7 @@ export interface QueueDrop<T> {
 export interface FairQueueLimits {
   /** Items held in all, every lane and priority. */
   readonly max: number;
-  /** Items one lane may hold (all priorities). */
+  /** Items one lane may hold (all priorities); `high` items are not held back by it (staff answers). */
   readonly perLane: number;
 }
 
@@ -42,13 +42,15 @@ export class FairQueue<T> {
   }
 
   /**
-   * Queues `entry`, or drops it or another item to make room: a lane at `perLane` drops the
-   * arrival; a full queue drops the newest item of the lowest priority below the arrival's,
+   * Queues `entry`, or drops it or another item to make room: a lane at `perLane` drops a
+   * `normal` or `low` arrival; a full queue drops the newest item of the lowest priority below the arrival's,
    * else the newest of the longest lane at its priority when that lane is longer than the
    * arrival's, else the arrival.
    */
   push(entry: Queued<T>): QueueDrop<T> | undefined {
-    if ((this.#perLane.get(entry.lane) ?? 0) >= this.limits.perLane) return { entry, reason: 'viewer_queue_full' };
+    if (entry.priority !== 'high' && (this.#perLane.get(entry.lane) ?? 0) >= this.limits.perLane) {
+      return { entry, reason: 'viewer_queue_full' };
+    }
     let dropped: QueueDrop<T> | undefined;
     if (this.#size >= this.limits.max) {
       const victim = this.#victim(entry);
