@@ -220,6 +220,15 @@ export class FakeTwitchHelix {
   eventSub: FakeEventSubHooks | undefined;
   /** Seconds an access token lives (`expires_in`). */
   accessTtlS = 14124;
+  /** Forgets the chat sent and refused, and the moderators: a fresh channel for the next test. */
+  resetChat(): void {
+    this.chatMessages.length = 0;
+    this.chatRefusals.length = 0;
+    this.#chatLog.clear();
+    this.moderators.clear();
+    this.dropChat = 0;
+  }
+
   /** The next Helix calls answer 429 this many times. */
   #rateLimited = 0;
   #rateLimitReset = 0;

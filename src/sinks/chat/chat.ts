@@ -113,9 +113,13 @@ export class ChatSink implements Sink<ChatflowEvent> {
   }
 
   /** Resolves when no platform call is in flight (tests run the sink in virtual time with it). */
-  quiet(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#quiet.push(resolve));
+  async quiet(): Promise<void> {
+    for (;;) {
+      if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#quiet.push(resolve));
+      // An answer's handling may start the next call: let it, then look again.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.#inFlight === 0) return;
+    }
   }
 
   /** The sender, counting its calls in flight for {@link quiet}. */
