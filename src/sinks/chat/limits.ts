@@ -107,9 +107,12 @@ export class RecentTexts {
 
   sent(text: string, now: number): void {
     if (this.windowMs <= 0) return;
+    this.#sentAt.delete(text);
     this.#sentAt.set(text, now);
-    if (this.#sentAt.size > 1000) {
-      for (const [t, at] of this.#sentAt) if (at + this.windowMs <= now) this.#sentAt.delete(t);
+    // Oldest first (re-set texts move to the end): forget from the front what the window passed.
+    for (const [t, at] of this.#sentAt) {
+      if (at + this.windowMs > now) break;
+      this.#sentAt.delete(t);
     }
   }
 }
