@@ -1,6 +1,6 @@
 /** The Twitch sender against the fake Helix over real HTTP, signed in through chatflow's Twitch auth service. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_BOT, FAKE_STREAMER, FakeTwitchHelix } from '../../../test/fakes/twitchHelix.js';
+import { FAKE_BOT, FAKE_STREAMER, FakeTwitchHelix, fakeTwitchNow } from '../../../test/fakes/twitchHelix.js';
 import { tempDirs } from '../../../test/support/tempDirs.js';
 import { twitchChatAuth } from '../../../test/support/twitchChat.js';
 import { silentLogger } from '../../core/logger.js';
@@ -25,7 +25,7 @@ async function sender(options: { scopes?: string[]; as?: TwitchAccountRole; wall
     ...(options.scopes ? { scopes: options.scopes } : {}),
   });
   return {
-    sender: new TwitchSender({ auth: service, as, wallClock: options.wallClock ?? (() => Date.now()), logger: silentLogger() }),
+    sender: new TwitchSender({ auth: service, as, wallClock: options.wallClock ?? fakeTwitchNow, logger: silentLogger() }),
     accessToken,
   };
 }
