@@ -3,6 +3,7 @@
  * to bench/results/<name>.json with the machine they ran on.
  */
 import { backpressure } from './backpressure.js';
+import { chatReplies } from './chatReplies.js';
 import { configLoad } from './configLoad.js';
 import { controlPath } from './controlPath.js';
 import { controlTiming } from './controlTiming.js';
@@ -25,6 +26,7 @@ import { whatIfBench } from './whatIf.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   backpressure,
+  'chat-replies': chatReplies,
   'config-load': configLoad,
   'engine-overhead': engineOverhead,
   'control-path': controlPath,

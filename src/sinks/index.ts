@@ -1,5 +1,6 @@
 import type { SinkDefinition } from '../core/component.js';
 import { blackholeComponent } from './blackhole.js';
+import { chatComponent } from './chat/index.js';
 import { consoleComponent } from './console.js';
 import { fileComponent } from './file.js';
 import { metricsComponent } from './metrics/index.js';
@@ -11,6 +12,7 @@ import { redisStateComponent } from './redisState.js';
 /** Every sink, alphabetically. */
 export const sinkComponents: readonly SinkDefinition[] = [
   blackholeComponent,
+  chatComponent,
   consoleComponent,
   fileComponent,
   metricsComponent,

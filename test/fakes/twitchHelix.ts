@@ -15,7 +15,9 @@
  *   `GET /users`, EventSub subscriptions (`POST` 202/400/403/409, `GET`, `DELETE` 204/404),
  *   redemption status `PATCH` (200, 404 when not UNFULFILLED, 403 for a foreign reward),
  *   `POST /chat/messages` (ids from the body or the query, 422 over 500 characters, a scripted
- *   `is_sent: false`).
+ *   `is_sent: false`; Twitch's chat limits: 20 messages per 30 s per channel, 100 for its
+ *   moderators and broadcaster, the previous text again within 30 s refused, each as
+ *   `is_sent: false` with `msg_ratelimit` / `msg_duplicate`), `GET /moderation/channels`.
  *
  * The EventSub WebSocket is not here: a fake EventSub server attaches to {@link FakeTwitchHelix.server}
  * (`upgrade` on `/ws`, the URL twurple's `mockServerPort` forces) and tells this one which
@@ -203,12 +205,38 @@ export class FakeTwitchHelix {
   readonly redemptions = new Map<string, FakeRedemption>();
   /** Redemption status updates asked for (`PATCH …/redemptions`): ids, reward, status and the answer. */
   readonly patches: { ids: string[]; rewardId: string; status: string; answer: number }[] = [];
-  /** Chat messages sent through `POST /chat/messages`. */
-  readonly chatMessages: { broadcaster_id: string; sender_id: string; message: string }[] = [];
+  /** Chat messages sent through `POST /chat/messages` (`at`: {@link chatNow} when it was posted). */
+  readonly chatMessages: {
+    broadcaster_id: string;
+    sender_id: string;
+    message: string;
+    reply_parent_message_id?: string;
+    at: number;
+  }[] = [];
+  /**
+   * Channel (broadcaster id) → the users moderating it: `GET /moderation/channels` lists them,
+   * and they (and the broadcaster) may send 100 messages per 30 s instead of 20.
+   */
+  readonly moderators = new Map<string, Set<string>>();
+  /** The clock of the chat limits, ms: real time by default, a test's virtual clock in a flood test. */
+  chatNow: () => number = () => Date.now();
+  /** `drop_reason` codes answered by `POST /chat/messages`, in order (Twitch's chat limits). */
+  readonly chatRefusals: string[] = [];
+  /** Per `<channel>/<sender>`: times of the messages posted, and the last text with its time. */
+  readonly #chatLog = new Map<string, { times: number[]; last?: { text: string; at: number } }>();
   /** Set by a fake EventSub server; without it any `session_id` counts as connected. */
   eventSub: FakeEventSubHooks | undefined;
   /** Seconds an access token lives (`expires_in`). */
   accessTtlS = 14124;
+  /** Forgets the chat sent and refused, and the moderators: a fresh channel for the next test. */
+  resetChat(): void {
+    this.chatMessages.length = 0;
+    this.chatRefusals.length = 0;
+    this.#chatLog.clear();
+    this.moderators.clear();
+    this.dropChat = 0;
+  }
+
   /** The next Helix calls answer 429 this many times. */
   #rateLimited = 0;
   #rateLimitReset = 0;
@@ -620,8 +648,47 @@ export class FakeTwitchHelix {
         const s = this.#sample('helix-send-chat-message-dropped');
         return ok(200, s.body);
       }
-      this.chatMessages.push({ broadcaster_id: broadcasterId, sender_id: senderId, message });
+      // Twitch's chat limits (reference/platform-protocols.md §1.7): 20 per 30 s, 100 for the
+      // channel's moderators and broadcaster; the previous text again within 30 s is refused.
+      const now = this.chatNow();
+      const key = `${broadcasterId}/${senderId}`;
+      const log = this.#chatLog.get(key) ?? { times: [] };
+      this.#chatLog.set(key, log);
+      log.times = log.times.filter((t) => t + 30_000 > now);
+      const privileged = senderId === broadcasterId || this.moderators.get(broadcasterId)?.has(senderId) === true;
+      const refuse = (code: string, text: string) => {
+        this.chatRefusals.push(code);
+        return ok(200, { data: [{ message_id: '', is_sent: false, drop_reason: { code, message: text } }] });
+      };
+      if (log.times.length >= (privileged ? 100 : 20)) {
+        return refuse('msg_ratelimit', 'Your message was not sent because you are sending messages too quickly.');
+      }
+      if (log.last !== undefined && log.last.text === message && log.last.at + 30_000 > now) {
+        return refuse('msg_duplicate', 'Your message was not sent because it is identical to the previous one you sent, less than 30 seconds ago.');
+      }
+      log.times.push(now);
+      log.last = { text: message, at: now };
+      const parent = body.reply_parent_message_id;
+      this.chatMessages.push({
+        broadcaster_id: broadcasterId,
+        sender_id: senderId,
+        message,
+        ...(typeof parent === 'string' ? { reply_parent_message_id: parent } : {}),
+        at: now,
+      });
       return ok(200, { data: [{ message_id: randomUUID(), is_sent: true }] });
+    }
+    if (method === 'GET' && path === '/moderation/channels') {
+      if (!hasScope(['user:read:moderated_channels'])) return fail(401, 'Unauthorized', 'Missing scope: user:read:moderated_channels');
+      if (params.user_id !== record.user.id) return fail(400, 'Bad Request', 'user_id must be the user in the OAuth token.');
+      const channels = [...this.moderators].filter(([, mods]) => mods.has(record.user.id)).map(([id]) => id);
+      return ok(200, {
+        data: channels.map((id) => {
+          const user = this.#users.find((u) => u.id === id);
+          return { broadcaster_id: id, broadcaster_login: user?.login ?? id, broadcaster_name: user?.display_name ?? id };
+        }),
+        pagination: {},
+      });
     }
     return fail(404, 'Not Found', 'no such endpoint');
   }
