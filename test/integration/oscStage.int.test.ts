@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotConnectedError } from '../../src/core/errors.js';
 import type { ControlEvent, ControlOrigin } from '../../src/core/events.js';
+import { createLogger } from '../../src/core/logger.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
+import { Writable } from 'node:stream';
 import { OscConfig, OscStageSink } from '../../src/sinks/osc/index.js';
 import { chatflow } from '../support/cli.js';
 import { type OscDump, startOscDump, until } from './oscSupport.js';
@@ -55,6 +57,33 @@ const valuesOf = (lines: readonly string[]) => lines.map((l) => Number(l.split('
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the output stage over real UDP (oscdump)', () => {
+  it('at stop, sends the defaults and confirms them in the log', async () => {
+    const dump = await oscdump();
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write: (chunk, _encoding, done) => {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    });
+    const sink = new OscStageSink('synth', OscConfig.parse({ target: `127.0.0.1:${dump.port}` }), {
+      metrics: new NodeMetrics('synth', 'sink', 'osc'),
+      wallClock: () => Date.now(),
+      logger,
+    });
+    await sink.start();
+    sink.write([control(0.5, 'default'), control(0.9)]);
+    await until(() => dump.lines().includes('/cv/cutoff f 0.900000'), 'the value');
+    await sink.stop();
+    await until(() => dump.lines().at(-1) === '/cv/cutoff f 0.500000', 'the default at stop');
+    const messages = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(messages).toContain('Sent safe defaults.');
+    expect(messages).not.toContain('OSC output stage did not confirm the safe defaults.');
+  });
+
   it('steps a slew on its own clock: increasing values on the 10 ms grid, the target last', async () => {
     const dump = await oscdump();
     const { sink } = await stageSink(dump.port);

@@ -5,7 +5,7 @@
  * clock, encodes and sends (stage/worker.ts). Counts, receiver states and send errors come
  * back from the worker and are reported here, as the main-thread sink reports them.
  */
-import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Sink } from '../../core/component.js';
 import { NotConnectedError, toError } from '../../core/errors.js';
@@ -197,7 +197,12 @@ export class OscStageSink implements Sink<ChatflowEvent> {
       this.#onStopped = resolve;
       const timer = setTimeout(() => resolve(-1), STOP_TIMEOUT_MS);
       timer.unref();
-      worker.once('exit', () => resolve(-1));
+      // The worker posts `stopped` and exits at once: its exit may be seen before the message
+      // is, so read what is still on the port first.
+      worker.once('exit', () => {
+        this.#drainPort();
+        resolve(-1);
+      });
     });
     this.#post({ t: 'stop' });
     const defaults = await stopped;
@@ -260,6 +265,13 @@ export class OscStageSink implements Sink<ChatflowEvent> {
       default:
         return;
     }
+  }
+
+  /** Handles, now, every message the stage posted that the event loop has not delivered yet. */
+  #drainPort(): void {
+    const port = this.#port;
+    if (port === undefined) return;
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) this.#onMessage(m.message as FromStage);
   }
 
   /** The worker died (a bug, out of memory): the next write throws, so the driver starts it again. */
