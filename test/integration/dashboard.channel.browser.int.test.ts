@@ -20,6 +20,10 @@ import { FakeEventSub } from '../fakes/twitchEventSub.js';
 import { testTwitchAuth } from '../fakes/twitchTestAuth.js';
 import { launchChromium } from '../support/browser.js';
 import { until } from '../support/poll.js';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
 const WAIT_MS = 20_000;
 const PIPELINE = `
@@ -119,6 +123,8 @@ describe('dashboard: live polls, predictions and hype train from EventSub', () =
       },
     ]);
     expect(await page.isVisible('#channel-none')).toBe(false);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.locator('#channel').screenshot({ path: `${ARTIFACTS}dashboard-channel.png`, animations: 'disabled' });
 
     // A reload of the page gets the same from the hello; the hostile title was text while it showed.
     fake.notifySample('channel.poll.begin', { id: 'second-poll', title: '<b>bold?</b>' });
