@@ -5,12 +5,9 @@
  * throws: a missing client id or secret or a broken token file makes the account `failed`
  * with a message saying what to do, and whatever needs it fails with that message.
  */
-import { KICK_AUTH, type KickAccount, type KickAuth, type KickEndpoints } from '../../core/kickAuth.js';
+import { KICK_AUTH, type KickAccount, type KickEndpoints } from '../../core/kickAuth.js';
 import type { PipelineGraph } from '../../core/pipelineGraph.js';
-import { type Provided, provide } from '../../core/services.js';
-import { UserTokenFileError, UserTokenStore, userTokenFileIn } from '../userToken/tokenStore.js';
-import { UserTokenService } from '../userToken/userTokenService.js';
-import type { OpenUserAuthOptions } from '../youtube/openYoutubeAuth.js';
+import { type OpenedUserAuth, type OpenUserAuthOptions, openUserAuth } from '../userToken/openUserAuth.js';
 import { KickOAuth } from './kickOAuth.js';
 
 export const KICK_CLIENT_ID_ENV = 'CHATFLOW_KICK_CLIENT_ID';
@@ -52,56 +49,25 @@ export function kickAccountOf(token: { accountId: string; accountName: string; s
   return { userId: Number(token.accountId), username: token.accountName, scopes: token.scopes };
 }
 
-export interface OpenedKickAuth {
-  readonly provided: readonly Provided[];
-  readonly service: UserTokenService<KickAccount> | undefined;
-  close(): void;
-}
-
-export async function openKickAuth(graph: PipelineGraph, options: OpenUserAuthOptions): Promise<OpenedKickAuth> {
+/** Kick sign-in in a run (src/resources/userToken/openUserAuth.ts), provided as `KICK_AUTH`. */
+export function openKickAuth(graph: PipelineGraph, options: OpenUserAuthOptions): Promise<OpenedUserAuth<KickAccount>> {
   const setup = kickSetup(graph, options.env);
-  if (!setup.configured) return { provided: [], service: undefined, close: () => {} };
-  const log = options.logger.child({ component: 'kick-auth' });
-  const store = new UserTokenStore(userTokenFileIn(options.baseDir, 'kick'), 'kick');
-  let unavailable = setup.clientId === undefined || setup.clientSecret === undefined ? NO_KICK_CLIENT : undefined;
-  let token: Awaited<ReturnType<UserTokenStore['read']>>['token'];
-  try {
-    const read = await store.read();
-    token = read.token;
-    if (read.tightened) log.warn({ file: store.file }, 'Kick token file was readable by others; it is now 0600.');
-  } catch (err) {
-    unavailable ??= err instanceof UserTokenFileError ? err.message : `${store.file} cannot be read: ${String(err)}`;
-  }
-  const oauth = new KickOAuth({
-    endpoints: setup.endpoints,
-    clientId: setup.clientId ?? '',
-    clientSecret: setup.clientSecret ?? '',
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
-  const service = new UserTokenService<KickAccount>({
-    platform: 'kick',
-    clientId: setup.clientId ?? '',
-    token,
-    store,
-    logger: log,
-    now: options.now,
-    refresh: (refreshToken) => oauth.refresh(refreshToken),
-    check: async (accessToken) => (await oauth.introspect(accessToken)).active,
+  const spec = {
+    platform: 'kick' as const,
+    setup,
+    noClient: NO_KICK_CLIENT,
+    oauth: (client: { clientId: string; clientSecret: string }) => {
+      const oauth = new KickOAuth({ endpoints: setup.endpoints, ...client, ...(options.fetch ? { fetch: options.fetch } : {}) });
+      return {
+        refresh: (refreshToken: string) => oauth.refresh(refreshToken),
+        check: async (accessToken: string) => (await oauth.introspect(accessToken)).active,
+      };
+    },
     account: kickAccountOf,
-    ...(unavailable !== undefined ? { unavailable } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
-  await service.validate();
-  const now = service.currentStatus();
-  // Said once at start, so a streamer sees it before the first answer goes missing.
-  if (now.state === 'missing') log.warn({ reason: now.reason }, 'Kick sign-in missing; nothing can be sent there.');
-  const auth: KickAuth = {
-    platform: 'kick',
-    endpoints: setup.endpoints,
-    account: () => service.account(),
-    accessToken: () => service.accessToken(),
-    fetch: (url, init) => service.fetch(url, init),
-    status: () => service.status(),
+    messages: {
+      tightened: 'Kick token file was readable by others; it is now 0600.',
+      missing: 'Kick sign-in missing; nothing can be sent there.',
+    },
   };
-  return { provided: [provide(KICK_AUTH, auth)], service, close: () => service.close() };
+  return openUserAuth(spec, KICK_AUTH, options);
 }

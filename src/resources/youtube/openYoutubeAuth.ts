@@ -5,12 +5,9 @@
  * throws: a missing client id or secret or a broken token file makes the account `failed`
  * with a message saying what to do, and whatever needs it fails with that message.
  */
-import type { Logger } from '../../core/logger.js';
 import type { PipelineGraph } from '../../core/pipelineGraph.js';
-import { type Provided, provide } from '../../core/services.js';
-import { YOUTUBE_AUTH, type YoutubeAccount, type YoutubeAuth, type YoutubeEndpoints } from '../../core/youtubeAuth.js';
-import { UserTokenFileError, UserTokenStore, userTokenFileIn } from '../userToken/tokenStore.js';
-import { UserTokenService } from '../userToken/userTokenService.js';
+import { YOUTUBE_AUTH, type YoutubeAccount, type YoutubeEndpoints } from '../../core/youtubeAuth.js';
+import { type OpenedUserAuth, type OpenUserAuthOptions, openUserAuth } from '../userToken/openUserAuth.js';
 import { GoogleOAuth } from './googleOAuth.js';
 
 export const YOUTUBE_CLIENT_ID_ENV = 'CHATFLOW_YOUTUBE_CLIENT_ID';
@@ -48,65 +45,26 @@ export function youtubeAccountOf(token: { accountId: string; accountName: string
   return { channelId: token.accountId, title: token.accountName, scopes: token.scopes };
 }
 
-export interface OpenUserAuthOptions {
-  readonly baseDir: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly logger: Logger;
-  /** Epoch ms. */
-  readonly now: () => number;
-  readonly fetch?: typeof fetch;
-}
 
-export interface OpenedYoutubeAuth {
-  readonly provided: readonly Provided[];
-  readonly service: UserTokenService<YoutubeAccount> | undefined;
-  close(): void;
-}
-
-export async function openYoutubeAuth(graph: PipelineGraph, options: OpenUserAuthOptions): Promise<OpenedYoutubeAuth> {
+/** YouTube sign-in in a run (src/resources/userToken/openUserAuth.ts), provided as `YOUTUBE_AUTH`. */
+export function openYoutubeAuth(graph: PipelineGraph, options: OpenUserAuthOptions): Promise<OpenedUserAuth<YoutubeAccount>> {
   const setup = youtubeSetup(graph, options.env);
-  if (!setup.configured) return { provided: [], service: undefined, close: () => {} };
-  const log = options.logger.child({ component: 'youtube-auth' });
-  const store = new UserTokenStore(userTokenFileIn(options.baseDir, 'youtube'), 'youtube');
-  let unavailable = setup.clientId === undefined || setup.clientSecret === undefined ? NO_YOUTUBE_CLIENT : undefined;
-  let token: Awaited<ReturnType<UserTokenStore['read']>>['token'];
-  try {
-    const read = await store.read();
-    token = read.token;
-    if (read.tightened) log.warn({ file: store.file }, 'YouTube token file was readable by others; it is now 0600.');
-  } catch (err) {
-    unavailable ??= err instanceof UserTokenFileError ? err.message : `${store.file} cannot be read: ${String(err)}`;
-  }
-  const oauth = new GoogleOAuth({
-    endpoints: setup.endpoints,
-    clientId: setup.clientId ?? '',
-    clientSecret: setup.clientSecret ?? '',
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
-  const service = new UserTokenService<YoutubeAccount>({
-    platform: 'youtube',
-    clientId: setup.clientId ?? '',
-    token,
-    store,
-    logger: log,
-    now: options.now,
-    refresh: (refreshToken) => oauth.refresh(refreshToken),
-    check: async (accessToken) => (await oauth.tokenInfo(accessToken)).valid,
+  const spec = {
+    platform: 'youtube' as const,
+    setup,
+    noClient: NO_YOUTUBE_CLIENT,
+    oauth: (client: { clientId: string; clientSecret: string }) => {
+      const oauth = new GoogleOAuth({ endpoints: setup.endpoints, ...client, ...(options.fetch ? { fetch: options.fetch } : {}) });
+      return {
+        refresh: (refreshToken: string) => oauth.refresh(refreshToken),
+        check: async (accessToken: string) => (await oauth.tokenInfo(accessToken)).valid,
+      };
+    },
     account: youtubeAccountOf,
-    ...(unavailable !== undefined ? { unavailable } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
-  await service.validate();
-  const now = service.currentStatus();
-  // Said once at start, so a streamer sees it before the first answer goes missing.
-  if (now.state === 'missing') log.warn({ reason: now.reason }, 'YouTube sign-in missing; nothing can be sent there.');
-  const auth: YoutubeAuth = {
-    platform: 'youtube',
-    endpoints: setup.endpoints,
-    account: () => service.account(),
-    accessToken: () => service.accessToken(),
-    fetch: (url, init) => service.fetch(url, init),
-    status: () => service.status(),
+    messages: {
+      tightened: 'YouTube token file was readable by others; it is now 0600.',
+      missing: 'YouTube sign-in missing; nothing can be sent there.',
+    },
   };
-  return { provided: [provide(YOUTUBE_AUTH, auth)], service, close: () => service.close() };
+  return openUserAuth(spec, YOUTUBE_AUTH, options);
 }
