@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ControlChange, WhatIfResult } from './whatIf.js';
 import { diffWhatIf } from './whatIfDiff.js';
-import { formatTime, formatWhatIf, formatWhatIfDiff, sparkline, whatIfJson } from './whatIfReport.js';
+import { formatShowTime, formatWhatIf, formatWhatIfDiff, sparkline, whatIfJson } from './whatIfReport.js';
 
 const change = (at: number, value: number, origin: ControlChange['origin'] = 'command'): ControlChange => ({ at, value, origin });
 
@@ -33,9 +33,9 @@ const A = run(
 );
 const B = run([change(0, 0, 'default'), change(0, 0.1), change(10_000, 0.9)], 18);
 
-describe('formatTime', () => {
+describe('formatShowTime', () => {
   it('writes seconds with one decimal, then m:ss.s, then h:mm:ss.s', () => {
-    expect([0, 700, 4900, 59_940, 60_000, 723_400, 3_723_400].map(formatTime)).toEqual([
+    expect([0, 700, 4900, 59_940, 60_000, 723_400, 3_723_400].map(formatShowTime)).toEqual([
       '0s',
       '0.7s',
       '4.9s',

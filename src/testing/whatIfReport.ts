@@ -14,7 +14,7 @@ const SHOWN_SKIPPED = 10;
 const BARS = '▁▂▃▄▅▆▇█';
 
 /** A virtual time: `3.4s`, `12:03.4`, `1:02:03.4`. */
-export function formatTime(ms: number): string {
+export function formatShowTime(ms: number): string {
   const tenths = Math.round(ms / 100);
   const seconds = tenths / 10;
   if (seconds < 60) return `${seconds.toFixed(1).replace(/\.0$/, '')}s`;
@@ -73,7 +73,7 @@ export function formatWhatIfDiff(a: WhatIfResult, b: WhatIfResult, diff: WhatIfD
     const where =
       first === undefined
         ? 'same'
-        : `at ${formatTime(first.at)}: A ${describeChange(first.a)}, B ${describeChange(first.b)}`;
+        : `at ${formatShowTime(first.at)}: A ${describeChange(first.a)}, B ${describeChange(first.b)}`;
     lines.push(`  ${(names[i] as string).padEnd(nameWidth)}  ${changes(v.changesA)}  ${changes(v.changesB)}  ${where}`);
   });
   lines.push('');
@@ -115,7 +115,7 @@ function header(
 ): string[] {
   const r = result.recording;
   return [
-    `  ${count(r.lines)} line${r.lines === 1 ? '' : 's'}: ${count(r.events)} event${r.events === 1 ? '' : 's'} over ${formatTime(r.durationMs)} of show, ${count(r.skipped.length)} skipped; fed to source ${source}, ran to ${formatTime(result.endedAt)} (virtual)`,
+    `  ${count(r.lines)} line${r.lines === 1 ? '' : 's'}: ${count(r.events)} event${r.events === 1 ? '' : 's'} over ${formatShowTime(r.durationMs)} of show, ${count(r.skipped.length)} skipped; fed to source ${source}, ran to ${formatShowTime(result.endedAt)} (virtual)`,
   ];
 }
 
@@ -146,12 +146,12 @@ function skippedLines(result: WhatIfResult, recording: string): string[] {
 }
 
 function describeChange(change: ControlChange | undefined): string {
-  return change === undefined ? '—' : `${value(change.value)} at ${formatTime(change.at)} (${change.origin})`;
+  return change === undefined ? '—' : `${value(change.value)} at ${formatShowTime(change.at)} (${change.origin})`;
 }
 
 /** `0.5@0s 0.7@1.2s 0.2@3.4s … 9 more … 0.65@9:58.1`. */
 function listChanges(changes: readonly ControlChange[]): string {
-  const one = (c: ControlChange) => `${value(c.value)}@${formatTime(c.at)}`;
+  const one = (c: ControlChange) => `${value(c.value)}@${formatShowTime(c.at)}`;
   if (changes.length <= SHOWN_CHANGES + 1) return changes.map(one).join(' ');
   const head = changes.slice(0, SHOWN_CHANGES).map(one).join(' ');
   return `${head} … ${count(changes.length - SHOWN_CHANGES - 1)} more … ${one(changes.at(-1) as ControlChange)}`;

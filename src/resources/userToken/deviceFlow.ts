@@ -1,42 +1,53 @@
 /**
- * The Device Authorization Grant (RFC 8628) as Google runs it for "TV and limited input"
- * clients: ask for a code, show it, poll at the server's interval until the user approves,
+ * The Device Authorization Grant (RFC 8628), as Google (for "TV and limited input" clients) and
+ * Twitch run it: ask for a code, show it, poll at the server's interval until the user approves,
  * declines, or the code runs out. Works headless: the user opens the URL on any device.
  */
 import type { TokenGrant } from './http.js';
 
-/** What the device endpoint answers: what to show the user, and how to poll. */
-export interface DeviceCodeStart {
+/** What every device endpoint answers about the code: how long it lives and how often to poll. */
+export interface DeviceCodeTiming {
   readonly deviceCode: string;
-  readonly userCode: string;
-  readonly verificationUrl: string;
   /** Seconds the code is valid. */
   readonly expiresIn: number;
   /** Seconds between polls. */
   readonly interval: number;
 }
 
+/** What Google's device endpoint answers: what to show the user, and how to poll. */
+export interface DeviceCodeStart extends DeviceCodeTiming {
+  readonly userCode: string;
+  readonly verificationUrl: string;
+}
+
 /** One poll of a device code. */
-export type DevicePoll =
-  | { readonly kind: 'token'; readonly grant: TokenGrant }
+export type DevicePoll<G = TokenGrant> =
+  | { readonly kind: 'token'; readonly grant: G }
   | { readonly kind: 'pending' }
   | { readonly kind: 'slow_down' }
   | { readonly kind: 'denied' }
   | { readonly kind: 'expired' };
 
-export interface DeviceCodeClient {
-  startDevice(scopes: readonly string[]): Promise<DeviceCodeStart>;
-  pollDevice(deviceCode: string): Promise<DevicePoll>;
+export interface DeviceCodeClient<G = TokenGrant, S extends DeviceCodeTiming = DeviceCodeStart> {
+  startDevice(scopes: readonly string[]): Promise<S>;
+  pollDevice(deviceCode: string): Promise<DevicePoll<G>>;
 }
 
-export type DeviceFlowResult =
-  | { readonly ok: true; readonly grant: TokenGrant }
+export type DeviceFlowResult<G = TokenGrant> =
+  | { readonly ok: true; readonly grant: G }
+  /**
+   * `expired`: the code ran out before the user approved; `denied`: the platform refused the
+   * code before then (the user declined, or it was used); `aborted`: the caller stopped.
+   */
   | { readonly ok: false; readonly reason: 'expired' | 'denied' | 'aborted' };
 
-export interface DeviceFlowOptions {
-  readonly client: DeviceCodeClient;
+export interface DeviceFlowOptions<G = TokenGrant, S extends DeviceCodeTiming = DeviceCodeStart> {
+  readonly client: DeviceCodeClient<G, S>;
   readonly scopes: readonly string[];
-  readonly onCode: (start: DeviceCodeStart) => void;
+  /** Called once the code exists, with what to show the user. */
+  readonly onCode: (start: S) => void;
+  /** Called before each wait, with its length (for tests and a progress line). */
+  readonly onWait?: (ms: number) => void;
   /** Waits `ms`; resolves early when `signal` aborts. Default: a timer. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Monotonic ms, for the code's deadline. Default: performance.now. */
@@ -48,7 +59,7 @@ export interface DeviceFlowOptions {
 const SLOW_DOWN_MS = 5000;
 const DEFAULT_INTERVAL_S = 5;
 
-export async function deviceFlow(options: DeviceFlowOptions): Promise<DeviceFlowResult> {
+export async function deviceFlow<G, S extends DeviceCodeTiming>(options: DeviceFlowOptions<G, S>): Promise<DeviceFlowResult<G>> {
   const sleep = options.sleep ?? timerSleep;
   const now = options.now ?? (() => performance.now());
   const start = await options.client.startDevice(options.scopes);
@@ -58,6 +69,7 @@ export async function deviceFlow(options: DeviceFlowOptions): Promise<DeviceFlow
   for (;;) {
     if (options.signal?.aborted) return { ok: false, reason: 'aborted' };
     if (now() + intervalMs > deadline) return { ok: false, reason: 'expired' };
+    options.onWait?.(intervalMs);
     await sleep(intervalMs, options.signal);
     if (options.signal?.aborted) return { ok: false, reason: 'aborted' };
     const poll = await options.client.pollDevice(start.deviceCode);
@@ -69,9 +81,11 @@ export async function deviceFlow(options: DeviceFlowOptions): Promise<DeviceFlow
       case 'slow_down':
         intervalMs += SLOW_DOWN_MS;
         break;
-      case 'denied':
       case 'expired':
-        return { ok: false, reason: poll.kind };
+        return { ok: false, reason: 'expired' };
+      case 'denied':
+        // A refusal once the code's time is up is its expiry (Twitch says both the same way).
+        return { ok: false, reason: now() >= deadline ? 'expired' : 'denied' };
     }
   }
 }
