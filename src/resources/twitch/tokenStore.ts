@@ -5,9 +5,9 @@
  * readable by other users on POSIX. (Windows ignores the mode; the file inherits the ACL of the
  * user's folder: docs/twitch.md.)
  */
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { readSecretJson, SecretFileInvalid, writeSecretJson } from '../secretFile.js';
 import { TWITCH_ACCOUNT_ROLES, type TwitchAccountRole } from '../../core/twitchAuth.js';
 
 /** One account's token as stored. */
@@ -70,36 +70,18 @@ export class TwitchTokenStore {
    * 0600 again, and `tightened` says so.
    */
   async read(): Promise<{ tokens: StoredTokens; tightened: boolean }> {
-    let text: string;
+    let read: Awaited<ReturnType<typeof readSecretJson<typeof TokenFile>>>;
     try {
-      text = await readFile(this.file, 'utf8');
+      read = await readSecretJson(this.file, TokenFile, this.platform);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { tokens: {}, tightened: false };
+      if (err instanceof SecretFileInvalid) throw new TokenFileError(this.file, err.message);
       throw err;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new TokenFileError(this.file, 'is not JSON');
-    }
-    const parsed = TokenFile.safeParse(json);
-    if (!parsed.success) {
-      // Paths only: a zod message could quote a value, and values here are tokens.
-      const where = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(top)'))].join(', ');
-      throw new TokenFileError(this.file, `is not a token file chatflow wrote (at ${where})`);
-    }
-    let tightened = false;
-    if (this.platform !== 'win32') {
-      const mode = (await stat(this.file)).mode & 0o777;
-      if ((mode & 0o077) !== 0) {
-        await chmod(this.file, 0o600);
-        tightened = true;
-      }
-    }
+    const { value, tightened } = read;
+    if (value === undefined) return { tokens: {}, tightened: false };
     const tokens: StoredTokens = {};
     for (const role of TWITCH_ACCOUNT_ROLES) {
-      const t = parsed.data.accounts[role];
+      const t = value.accounts[role];
       if (!t) continue;
       tokens[role] = {
         clientId: t.client_id,
@@ -147,11 +129,6 @@ export class TwitchTokenStore {
         obtained_at: t.obtainedAt,
       };
     }
-    await mkdir(dirname(this.file), { recursive: true });
-    const temp = `${this.file}.${process.pid}.tmp`;
-    await rm(temp, { force: true });
-    // `flag: 'wx'` creates it afresh, so the mode applies (it does not to an existing file).
-    await writeFile(temp, `${JSON.stringify({ version: 1, accounts }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    await rename(temp, this.file);
+    await writeSecretJson(this.file, { version: 1, accounts });
   }
 }

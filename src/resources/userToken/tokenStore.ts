@@ -6,10 +6,11 @@
  * by other users on POSIX. Windows ignores the mode; the file inherits the ACL of the user's
  * folder (docs/youtube.md, docs/kick.md).
  */
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { UserTokenPlatform } from '../../core/userTokenAuth.js';
+import { readSecretJson, SecretFileInvalid, writeSecretJson } from '../secretFile.js';
 
 /** The account's token as stored. */
 export interface StoredUserToken {
@@ -68,34 +69,15 @@ export class UserTokenStore {
    * made 0600 again, and `tightened` says so.
    */
   async read(): Promise<{ token: StoredUserToken | undefined; tightened: boolean }> {
-    let text: string;
+    let read: Awaited<ReturnType<typeof readSecretJson<typeof TokenFile>>>;
     try {
-      text = await readFile(this.file, 'utf8');
+      read = await readSecretJson(this.file, TokenFile, this.os);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { token: undefined, tightened: false };
+      if (err instanceof SecretFileInvalid) throw new UserTokenFileError(this.file, err.message, this.platform);
       throw err;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new UserTokenFileError(this.file, 'is not JSON', this.platform);
-    }
-    const parsed = TokenFile.safeParse(json);
-    if (!parsed.success) {
-      // Paths only: a zod message could quote a value, and values here are tokens.
-      const where = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(top)'))].join(', ');
-      throw new UserTokenFileError(this.file, `is not a token file chatflow wrote (at ${where})`, this.platform);
-    }
-    let tightened = false;
-    if (this.os !== 'win32') {
-      const mode = (await stat(this.file)).mode & 0o777;
-      if ((mode & 0o077) !== 0) {
-        await chmod(this.file, 0o600);
-        tightened = true;
-      }
-    }
-    const t = parsed.data;
+    const { value: t, tightened } = read;
+    if (t === undefined) return { token: undefined, tightened: false };
     return {
       token: {
         clientId: t.client_id,
@@ -130,11 +112,6 @@ export class UserTokenStore {
       expires_in: t.expiresIn,
       obtained_at: t.obtainedAt,
     };
-    await mkdir(dirname(this.file), { recursive: true });
-    const temp = `${this.file}.${process.pid}.tmp`;
-    await rm(temp, { force: true });
-    // `flag: 'wx'` creates it afresh, so the mode applies (it does not to an existing file).
-    await writeFile(temp, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    await rename(temp, this.file);
+    await writeSecretJson(this.file, body);
   }
 }
