@@ -14,6 +14,7 @@ import { type NodeScopeNeed, scopeNeeds, scopesToRequest } from '../resources/tw
 import { checkTokens, type RoleCheck, signIn } from '../resources/twitch/signIn.js';
 import { type StoredTokens, TokenFileError, tokenFileIn, TwitchTokenStore } from '../resources/twitch/tokenStore.js';
 import { userAuthCommand } from './authUserCommand.js';
+import { lifetime } from './authText.js';
 import { EXIT } from './exitCodes.js';
 import { loadForCli } from './loadForCli.js';
 
@@ -140,12 +141,6 @@ function renderCode(start: DeviceCodeStart, role: TwitchAccountRole, scopes: rea
   ].join('\n');
 }
 
-function duration(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  return h > 0 ? `${h}h ${m}m` : `${m}m`;
-}
-
 /** The `--check` report: one block per role. */
 export function renderChecks(checks: readonly RoleCheck[], file: string): string {
   if (checks.length === 0) return `${file} needs no Twitch account, and none is signed in.\n`;
@@ -165,7 +160,7 @@ export function renderChecks(checks: readonly RoleCheck[], file: string): string
         break;
       case 'ok':
         lines.push(
-          `${c.role}: ${who}, token valid for ${duration(c.expiresIn ?? 0)}${c.refreshed ? ' (refreshed now)' : ''}; ${c.missing.length === 0 ? `has every scope the pipeline needs (${c.needed})` : `lacks ${c.missing.length} of ${c.needed} scope need(s). Run \`${again}\``}.`,
+          `${c.role}: ${who}, token valid for ${lifetime(c.expiresIn ?? 0)}${c.refreshed ? ' (refreshed now)' : ''}; ${c.missing.length === 0 ? `has every scope the pipeline needs (${c.needed})` : `lacks ${c.missing.length} of ${c.needed} scope need(s). Run \`${again}\``}.`,
         );
         break;
     }

@@ -18,6 +18,7 @@ import { PLATFORM_NAMES } from '../resources/userToken/userTokenService.js';
 import { GoogleOAuth, GoogleOAuthError } from '../resources/youtube/googleOAuth.js';
 import { NO_YOUTUBE_CLIENT, youtubeSetup } from '../resources/youtube/openYoutubeAuth.js';
 import { checkYoutube, signInYoutube } from '../resources/youtube/signIn.js';
+import { lifetime } from './authText.js';
 import { EXIT } from './exitCodes.js';
 
 export interface UserAuthDeps {
@@ -159,12 +160,6 @@ function renderCode(start: DeviceCodeStart): string {
   ].join('\n');
 }
 
-function duration(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  return h > 0 ? `${h}h ${m}m` : `${m}m`;
-}
-
 /** The `--check` line, and its exit code. */
 export function renderUserCheck(check: TokenCheck, platform: UserTokenPlatform): string {
   const again = `chatflow auth ${platform}`;
@@ -178,7 +173,7 @@ export function renderUserCheck(check: TokenCheck, platform: UserTokenPlatform):
     case 'failed':
       return `${name}: ${who}: the token was revoked or has expired and cannot be refreshed. Run \`${again}\`.\n`;
     case 'ok':
-      return `${name}: ${who}, token valid for ${duration(check.expiresIn ?? 0)}${check.refreshed ? ' (refreshed now)' : ''}; ${
+      return `${name}: ${who}, token valid for ${lifetime(check.expiresIn ?? 0)}${check.refreshed ? ' (refreshed now)' : ''}; ${
         check.missing.length === 0 ? 'may send chat' : `lacks ${check.missing.join(', ')} (cannot send chat). Run \`${again}\``
       }.\n`;
   }
