@@ -33,6 +33,8 @@ export interface ChatInput {
   readonly ts?: number;
   readonly bits?: number;
   readonly color?: string;
+  /** The author's first message in the channel (what `moderate`'s first-timer rules read); default false. */
+  readonly firstMessage?: boolean;
 }
 
 /** A platform event as a test states it. */
@@ -61,10 +63,12 @@ function hash(text: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
+/** Platforms give a user one id whatever the case of the name typed (votes count by it); logins are lower case. */
 function author(login: string, platform: Platform, roles: readonly Role[], displayName?: string, color?: string): Author {
+  const lower = login.toLowerCase();
   return {
-    id: `${platform}-${login}`,
-    login,
+    id: `${platform}-${lower}`,
+    login: lower,
     displayName: displayName ?? login,
     roles,
     badges: {},
@@ -89,7 +93,7 @@ export function chatEvent(input: ChatInput, at: number): ChatEvent {
     emotes: [],
     ts: input.ts ?? DEFAULT_START_WALL_CLOCK + at,
     action: false,
-    firstMessage: false,
+    firstMessage: input.firstMessage ?? false,
     receivedAt: at,
     ...(input.bits === undefined ? {} : { bits: input.bits }),
   };

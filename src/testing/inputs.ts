@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Author, ChatEvent, ChatflowEvent, PlatformEvent } from '../core/events.js';
+import type { ChatflowEvent } from '../core/events.js';
+import { chatEvent, platformEvent } from './events.js';
 import { readRecording } from './recording.js';
 import type { VirtualInput } from './harness.js';
 import type { TestInput } from './testFileSchema.js';
@@ -19,22 +20,11 @@ export type BuiltInputs =
   | { readonly ok: true; readonly inputs: readonly VirtualInput[] }
   | { readonly ok: false; readonly problems: readonly InputProblem[] };
 
-function author(input: TestInput, login: string): Author {
-  // Platforms give a user one id whatever the case of the name typed; votes count by it.
-  const lower = login.toLowerCase();
-  return {
-    id: `id-${lower}`,
-    login: lower,
-    displayName: input.display_name ?? login,
-    roles: input.roles,
-    badges: {},
-  };
-}
-
 /**
  * Builds the events of a test's inputs. Ids are `t-<n>` (n: the input's place in the list,
- * from 1), so a test's events are the same every run; a recording keeps its own ids. The
- * author's id is `id-<login>`, the login lower-cased (the display name keeps its case).
+ * from 1), so a test's events are the same every run; a recording keeps its own ids. Events
+ * are made as `chatEvent` and `platformEvent` make them (./events.ts): the author's id is
+ * `<platform>-<login>`, the login lower-cased (the display name keeps its case).
  *
  * @param testFile The test file, which `file` paths are relative to.
  * @param startWallClock Epoch ms of virtual time 0, for each event's platform time `ts`.
@@ -53,29 +43,18 @@ export function buildInputs(inputs: readonly TestInput[], testFile: string, star
       else for (const { offset, event } of read) out.push({ at: input.at + offset, ...source, event });
       return;
     }
+    const who = { platform: input.platform, channel: input.channel, roles: input.roles, ts, id };
+    const display = input.display_name === undefined ? {} : { displayName: input.display_name };
     if (input.event !== undefined) {
-      const base = { kind: 'platform', type: input.event, id, platform: input.platform, channel: input.channel, ts, data: input.data, receivedAt: 0 } as const;
-      const event: PlatformEvent = input.user === undefined ? base : { ...base, author: author(input, input.user) };
-      out.push({ at: input.at, ...source, event });
+      const login = input.user === undefined ? {} : { login: input.user, ...display };
+      out.push({ at: input.at, ...source, event: platformEvent({ type: input.event, data: input.data, ...who, ...login }, input.at) });
       return;
     }
     const login = input.user as string;
     const firstMessage = input.first_message ?? !seen.has(login.toLowerCase());
     seen.add(login.toLowerCase());
-    const chat: ChatEvent = {
-      kind: 'chat',
-      id,
-      platform: input.platform,
-      channel: input.channel,
-      author: author(input, login),
-      text: input.text ?? '',
-      emotes: [],
-      ts,
-      action: false,
-      firstMessage,
-      receivedAt: 0,
-      ...(input.bits === undefined ? {} : { bits: input.bits }),
-    };
+    const bits = input.bits === undefined ? {} : { bits: input.bits };
+    const chat = chatEvent({ login, text: input.text ?? '', firstMessage, ...who, ...display, ...bits }, input.at);
     out.push({ at: input.at, ...source, event: chat });
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, inputs: out };
