@@ -28,6 +28,7 @@ import {
 import { type KickChannelInfo, parseChannelLookup } from './lookup.js';
 import { type KickOutcome, normalizeKickEvent } from './normalize.js';
 import { createKickNodeState, gateKickEvent, type KickNodeState } from './session.js';
+import { HealthReport } from '../shared/healthReport.js';
 
 
 /** The node's metrics as the source uses them: drops, and the `lag_ms` gauge. */
@@ -150,12 +151,8 @@ export function kickChat(config: KickConfig, deps: KickDeps): Observable<ChatEve
 
   return new Observable<ChatEvent | PlatformEvent>((subscriber) => {
     state.subscriptions += 1;
-    let health: SourceHealth | undefined;
-    const report = (next: SourceHealth) => {
-      if (next === health) return;
-      health = next;
-      setHealth(next);
-    };
+    const health = new HealthReport(setHealth);
+    const report = health.report;
     report(state.subscriptions > 1 ? 'reconnecting' : 'connecting');
 
     let stopped = false;

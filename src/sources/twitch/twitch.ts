@@ -18,6 +18,7 @@ import type { TwitchConfig } from './config.js';
 import { createTwitchNodeState, gateTwitchEvent, type TwitchNodeState } from './session.js';
 import { type LineOutcome, normalizeTwitchLine, type TwitchEmit } from './normalize.js';
 import type { IrcMessage } from './tags.js';
+import { HealthReport } from '../shared/healthReport.js';
 
 
 /** What {@link twitchChat} needs besides its config; a pipeline's `ComponentContext` fits. */
@@ -120,12 +121,8 @@ export function twitchChat(config: TwitchConfig, deps: TwitchDeps): Observable<C
 
   return new Observable<ChatEvent | PlatformEvent>((subscriber) => {
     state.subscriptions += 1;
-    let health: SourceHealth | undefined;
-    const report = (next: SourceHealth) => {
-      if (next === health) return;
-      health = next;
-      setHealth(next);
-    };
+    const health = new HealthReport(setHealth);
+    const report = health.report;
     report(state.subscriptions > 1 ? 'reconnecting' : 'connecting');
 
     let stopped = false;

@@ -18,6 +18,7 @@ import { RawEventSubListener } from './listener.js';
 import { normalizeEventSub } from './normalize.js';
 import { RedemptionSettler, RewardCommands, type SettleState } from './redemptions.js';
 import { type EventSubSubscription, GROUP_SUBSCRIPTIONS, type SubscriptionSpec } from './subscriptions.js';
+import { HealthReport } from '../shared/healthReport.js';
 
 /** What a node keeps across restarts of its stream. */
 export interface TwitchEventsNodeState extends SettleState {
@@ -96,12 +97,8 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
 
   return new Observable<ChatEvent | PlatformEvent>((subscriber) => {
     state.subscriptions += 1;
-    let health: SourceHealth | undefined;
-    const report = (next: SourceHealth) => {
-      if (next === health) return;
-      health = next;
-      setHealth(next);
-    };
+    const health = new HealthReport(setHealth);
+    const report = health.report;
     report(state.subscriptions > 1 ? 'reconnecting' : 'connecting');
     let stopped = false;
     let listener: RawEventSubListener | undefined;
@@ -177,7 +174,7 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
       }
       if (active.size + broken.size < specs.length) return;
       const next = broken.size > 0 ? 'stale' : 'live';
-      if (next === 'live' && health !== 'live') log.info({ subscriptions: active.size }, 'Twitch EventSub live.');
+      if (next === 'live' && health.current !== 'live') log.info({ subscriptions: active.size }, 'Twitch EventSub live.');
       report(next);
     };
 

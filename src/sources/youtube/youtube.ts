@@ -36,6 +36,7 @@ import { normalizeInnertubeAction } from './innertubeNormalize.js';
 import { createYoutubeNodeState, gateYoutubeEvent, type YoutubeNodeState } from './session.js';
 import { type ItemOutcome, normalizeYoutubeItem, type YoutubeItemContext } from './normalize.js';
 import { msUntilQuotaReset, planPolling, QUOTA_COST } from './quota.js';
+import { HealthReport } from '../shared/healthReport.js';
 
 
 /** What the source reports besides drops; a node's `NodeMetrics` fits. */
@@ -123,12 +124,8 @@ export function youtubeChat(config: YoutubeConfig, deps: YoutubeDeps): Observabl
   return new Observable<ChatEvent | PlatformEvent>((subscriber) => {
     state.subscriptions += 1;
     if (state.startedAt === undefined) state.startedAt = now();
-    let health: SourceHealth | undefined;
-    const report = (next: SourceHealth) => {
-      if (next === health) return;
-      health = next;
-      setHealth(next);
-    };
+    const health = new HealthReport(setHealth);
+    const report = health.report;
     report(state.subscriptions > 1 ? 'reconnecting' : 'connecting');
 
     let stopped = false;
@@ -203,7 +200,7 @@ export function youtubeChat(config: YoutubeConfig, deps: YoutubeDeps): Observabl
       const delayMs = Math.max(backoffDelay(policy, failures, random), retryAfterMs);
       if (failures === 1) log.warn({ err, delayMs }, 'YouTube chat poll failed; retrying after backoff.');
       else log.debug({ err, attempt: failures, delayMs }, 'YouTube chat poll failed again.');
-      if (failures >= STALE_AFTER_FAILURES && health !== 'stale') {
+      if (failures >= STALE_AFTER_FAILURES && health.current !== 'stale') {
         report('stale');
         log.warn({ failures }, 'YouTube chat stale: polls keep failing.');
       }
@@ -302,7 +299,7 @@ export function youtubeChat(config: YoutubeConfig, deps: YoutubeDeps): Observabl
     };
     const afterPage = (first: boolean, channel: string) => {
       failures = 0;
-      if (health !== 'live') log.info({ channel, history: first }, 'YouTube chat live.');
+      if (health.current !== 'live') log.info({ channel, history: first }, 'YouTube chat live.');
       report('live');
       if (newestTs > Number.NEGATIVE_INFINITY) metrics.gauge('lag_ms', Math.max(0, now() - newestTs));
     };
