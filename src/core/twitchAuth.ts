@@ -8,6 +8,7 @@ import type { ApiClient } from '@twurple/api';
 import type { AuthProvider } from '@twurple/auth';
 import type { Observable } from 'rxjs';
 import { serviceKey } from './services.js';
+import type { TokenStatus } from './tokenStatus.js';
 
 /** Which signed-in account: the channel's owner, or a separate account that chats as a bot. */
 export type TwitchAccountRole = 'broadcaster' | 'bot';
@@ -21,15 +22,8 @@ export interface TwitchAccount {
   readonly scopes: readonly string[];
 }
 
-/**
- * Whether an account's token can be used. `missing`: never signed in (or not with this client
- * id). `failed`: the token was revoked or expired and could not be refreshed; only
- * `chatflow auth twitch` fixes either, so a node that needs it fails instead of retrying.
- */
-export type TwitchTokenStatus =
-  | { readonly state: 'ok' }
-  | { readonly state: 'missing'; readonly reason: string }
-  | { readonly state: 'failed'; readonly reason: string };
+/** Whether a role's token can be used (see {@link TokenStatus}). */
+export type TwitchTokenStatus = TokenStatus;
 
 /** Where Helix and id.twitch.tv live: the real ones by default, the fakes in tests. */
 export interface TwitchEndpoints {

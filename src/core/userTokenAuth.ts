@@ -4,21 +4,15 @@
  * hands out fresh (refreshing it before it expires, or after a 401) and whose status says when
  * it became unusable. The chat sink sends through {@link UserTokenAuth.fetch}.
  */
-import { filter, Observable, take } from 'rxjs';
-import { PlatformAuthError, SourceFatalError } from './errors.js';
+import type { Observable } from 'rxjs';
+import { PlatformAuthError } from './errors.js';
+import { failWhenUnusable, type TokenStatus } from './tokenStatus.js';
 
 /** The platforms signed in with a stored user token (Twitch has its own service, core/twitchAuth.ts). */
 export type UserTokenPlatform = 'youtube' | 'kick';
 
-/**
- * Whether the account's token can be used. `missing`: never signed in (or with another client
- * id). `failed`: revoked, or expired and not refreshable; only `chatflow auth <platform>` fixes
- * either, so whoever needs the token fails instead of retrying.
- */
-export type UserTokenStatus =
-  | { readonly state: 'ok' }
-  | { readonly state: 'missing'; readonly reason: string }
-  | { readonly state: 'failed'; readonly reason: string };
+/** Whether the account's token can be used (see {@link TokenStatus}). */
+export type UserTokenStatus = TokenStatus;
 
 export interface UserTokenAuth<Account> {
   readonly platform: UserTokenPlatform;
@@ -43,25 +37,13 @@ export interface UserTokenAuth<Account> {
 }
 
 /**
- * For a node that needs the account: an Observable that never emits and errors with a
- * {@link SourceFatalError} (its cause a {@link PlatformAuthError}) once the token is missing or
- * failed. Merged into a source (or a sink's send loop), the runtime marks the node `failed`
- * with the reason and does not restart it (no crash loop); the `source_down` alert then fires.
+ * For a node that needs the account: fails it for good once the token is missing or failed
+ * (see {@link failWhenUnusable}), the cause a {@link PlatformAuthError}.
  */
 export function userTokenFailure<A>(auth: UserTokenAuth<A>, node: string): Observable<never> {
-  return new Observable<never>((subscriber) =>
-    auth
-      .status()
-      .pipe(
-        filter((s): s is Exclude<UserTokenStatus, { state: 'ok' }> => s.state !== 'ok'),
-        take(1),
-      )
-      .subscribe((s) => {
-        subscriber.error(
-          new SourceFatalError(node, s.reason, {
-            cause: new PlatformAuthError(auth.platform, s.state === 'missing' ? 'missing' : 'revoked', s.reason),
-          }),
-        );
-      }),
+  return failWhenUnusable(
+    auth.status(),
+    node,
+    (s) => new PlatformAuthError(auth.platform, s.state === 'missing' ? 'missing' : 'revoked', s.reason),
   );
 }

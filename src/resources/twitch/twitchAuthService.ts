@@ -7,8 +7,9 @@
  */
 import { ApiClient } from '@twurple/api';
 import type { AuthProvider } from '@twurple/auth';
-import { BehaviorSubject, filter, Observable, type SchedulerLike, type Subscription, take, timer } from 'rxjs';
-import { SourceFatalError, TwitchAuthError } from '../../core/errors.js';
+import { BehaviorSubject, type Observable, type SchedulerLike, type Subscription, timer } from 'rxjs';
+import { TwitchAuthError } from '../../core/errors.js';
+import { failWhenUnusable } from '../../core/tokenStatus.js';
 import type { Logger } from '../../core/logger.js';
 import {
   TWITCH_ACCOUNT_ROLES,
@@ -176,28 +177,13 @@ export class TwitchAuthService implements TwitchAuth {
 }
 
 /**
- * For a node that needs a role's token: an Observable that never emits and errors with a
- * {@link SourceFatalError} (its cause the `TwitchAuthError`) once the token is missing or
- * failed. Merged into a source, the runtime marks the node `failed` with the reason and does
- * not restart it (no crash loop); `chatflow_source_down_seconds` then grows, which alert rules
- * watch.
+ * For a node that needs a role's token: fails it for good once the token is missing, revoked
+ * or expired (see {@link failWhenUnusable}), the cause a `TwitchAuthError` naming the role.
  */
 export function tokenFailure(auth: TwitchAuth, role: TwitchAccountRole, node: string): Observable<never> {
-  return new Observable<never>((subscriber) =>
-    auth
-      .status(role)
-      .pipe(
-        filter((s): s is Exclude<TwitchTokenStatus, { state: 'ok' }> => s.state !== 'ok'),
-        take(1),
-      )
-      .subscribe((s) => {
-        // The reason is the message (what `/health` and `chatflow top` show); the cause says
-        // only which token, so the log (pino joins messages with causes) does not repeat it.
-        subscriber.error(
-          new SourceFatalError(node, s.reason, {
-            cause: new TwitchAuthError(role, s.state === 'missing' ? 'missing' : 'revoked', `Twitch ${role} token ${s.state}`),
-          }),
-        );
-      }),
+  return failWhenUnusable(
+    auth.status(role),
+    node,
+    (s) => new TwitchAuthError(role, s.state === 'missing' ? 'missing' : 'revoked', `Twitch ${role} token ${s.state}`),
   );
 }
