@@ -88,11 +88,15 @@ describe('YoutubeQuota', () => {
     expect(quota.spend(small, 'read', 80, noon + 24 * HOUR)).toEqual([0.8]);
   });
 
-  it('has nothing left once Google said quotaExceeded, until the reset', () => {
+  it('has nothing left once Google said quotaExceeded, until the time given, never past the reset', () => {
     const quota = new YoutubeQuota();
-    quota.exhausted('default', noon);
+    quota.exhausted('default', noon, noon + HOUR);
     expect(quota.remaining(budget, noon)).toBe(0);
-    expect(quota.maySend(budget, 0, 20, noon)).toMatchObject({ ok: false, reason: 'quota_exhausted' });
+    expect(quota.usage('default', noon).exhausted).toBe(true);
+    expect(quota.maySend(budget, 0, 20, noon)).toMatchObject({ ok: false, reason: 'quota_exhausted', detail: expect.stringMatching(/quotaExceeded/) });
+    expect(quota.remaining(budget, noon + HOUR)).toBe(10_000);
+    quota.exhausted('default', noon, noon + 48 * HOUR);
+    expect(quota.remaining(budget, noon + 11 * HOUR)).toBe(0);
     expect(quota.remaining(budget, noon + 12 * HOUR)).toBe(10_000);
   });
 
@@ -153,13 +157,16 @@ describe('YoutubeQuota', () => {
       const first = new YoutubeQuota({ onChange: (s) => seen.push(s) });
       first.spend(budget, 'read', 5, noon);
       first.spend(budget, 'send', 20, noon);
-      expect(seen.at(-1)).toEqual({ day: '2026-12-02', projects: { default: { read: 5, send: 20, exhausted: false } } });
+      expect(seen.at(-1)).toEqual({ day: '2026-12-02', projects: { default: { read: 5, send: 20 } } });
+      first.exhausted('default', noon, noon + HOUR);
+      expect(seen.at(-1)).toEqual({ day: '2026-12-02', projects: { default: { read: 5, send: 20, exhaustedUntil: noon + HOUR } } });
       const again = new YoutubeQuota({ restore: JSON.parse(JSON.stringify(seen.at(-1))) as QuotaSnapshot });
       expect(again.used('default', noon + HOUR)).toBe(25);
+      expect(again.remaining(budget, noon + HOUR - 1)).toBe(0);
     });
 
     it('forgets a snapshot of an earlier day', () => {
-      const quota = new YoutubeQuota({ restore: { day: '2026-12-01', projects: { default: { read: 5000, send: 0, exhausted: true } } } });
+      const quota = new YoutubeQuota({ restore: { day: '2026-12-01', projects: { default: { read: 5000, send: 0, exhaustedUntil: noon } } } });
       expect(quota.remaining(budget, noon)).toBe(10_000);
     });
   });

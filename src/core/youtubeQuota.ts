@@ -91,14 +91,22 @@ export interface ProjectUsage {
   readonly read: number;
   /** Units spent sending (`liveChatMessages.insert`). */
   readonly send: number;
-  /** Google answered `quotaExceeded` today: nothing is left, whatever the count says. */
+  /** Google answered `quotaExceeded`: nothing is left until {@link exhaustedUntil}, whatever the count says. */
   readonly exhausted: boolean;
+}
+
+/** What is persisted of a project: its usage and until when Google's `quotaExceeded` holds. */
+export interface StoredUsage {
+  readonly read: number;
+  readonly send: number;
+  /** Epoch ms; absent when Google has not refused. */
+  readonly exhaustedUntil?: number;
 }
 
 /** What is persisted: the quota day and each project's usage in it. */
 export interface QuotaSnapshot {
   readonly day: string;
-  readonly projects: Readonly<Record<string, ProjectUsage>>;
+  readonly projects: Readonly<Record<string, StoredUsage>>;
 }
 
 /** Whether a send may go out, and if not, why (the chat sink's drop reason `refused_<reason>`). */
@@ -115,7 +123,7 @@ export interface QuotaBudget {
 interface Usage {
   read: number;
   send: number;
-  exhausted: boolean;
+  exhaustedUntil: number;
   readonly warned: Set<number>;
 }
 
@@ -138,7 +146,7 @@ export class YoutubeQuota {
     if (restore !== undefined) {
       this.#day = restore.day;
       for (const [project, u] of Object.entries(restore.projects)) {
-        this.#projects.set(project, { read: u.read, send: u.send, exhausted: u.exhausted, warned: new Set() });
+        this.#projects.set(project, { read: u.read, send: u.send, exhaustedUntil: u.exhaustedUntil ?? 0, warned: new Set() });
       }
     }
   }
@@ -146,7 +154,7 @@ export class YoutubeQuota {
   /** The project's usage on the quota day of `at`. */
   usage(project: string, at: number): ProjectUsage {
     const u = this.#usage(project, at);
-    return { read: u.read, send: u.send, exhausted: u.exhausted };
+    return { read: u.read, send: u.send, exhausted: at < u.exhaustedUntil };
   }
 
   /** Units the project spent today, reading and sending. */
@@ -158,7 +166,7 @@ export class YoutubeQuota {
   /** Units left of the budget today (0 once Google said `quotaExceeded`). */
   remaining(budget: QuotaBudget, at: number): number {
     const u = this.#usage(budget.project, at);
-    return u.exhausted ? 0 : Math.max(0, budget.dailyQuota - u.read - u.send);
+    return at < u.exhaustedUntil ? 0 : Math.max(0, budget.dailyQuota - u.read - u.send);
   }
 
   /**
@@ -176,7 +184,7 @@ export class YoutubeQuota {
     const left = this.remaining(budget, at);
     const used = this.used(budget.project, at);
     if (left < units) {
-      const why = this.#usage(budget.project, at).exhausted ? 'YouTube answered quotaExceeded' : `${used} of ${budget.dailyQuota} units spent`;
+      const why = at < this.#usage(budget.project, at).exhaustedUntil ? 'YouTube answered quotaExceeded' : `${used} of ${budget.dailyQuota} units spent`;
       return { ok: false, reason: 'quota_exhausted', detail: `${why} today (project "${budget.project}"); it resets at midnight Pacific time` };
     }
     if (this.sendable(budget, readingReserve, at) < units) {
@@ -209,17 +217,23 @@ export class YoutubeQuota {
     return crossed;
   }
 
-  /** Google answered `quotaExceeded`: nothing is left for the project until the reset. */
-  exhausted(project: string, at: number): void {
+  /**
+   * Google answered `quotaExceeded`: nothing is left for the project until `until` (at most the
+   * reset), when a call may try again (the project's quota may have been raised meanwhile).
+   */
+  exhausted(project: string, at: number, until: number): void {
     const u = this.#usage(project, at);
-    if (u.exhausted) return;
-    u.exhausted = true;
+    const end = Math.min(until, nextQuotaReset(at));
+    if (end <= u.exhaustedUntil) return;
+    u.exhaustedUntil = end;
     this.#changed();
   }
 
   snapshot(): QuotaSnapshot {
-    const projects: Record<string, ProjectUsage> = {};
-    for (const [project, u] of this.#projects) projects[project] = { read: u.read, send: u.send, exhausted: u.exhausted };
+    const projects: Record<string, StoredUsage> = {};
+    for (const [project, u] of this.#projects) {
+      projects[project] = { read: u.read, send: u.send, ...(u.exhaustedUntil > 0 ? { exhaustedUntil: u.exhaustedUntil } : {}) };
+    }
     return { day: this.#day, projects };
   }
 
@@ -232,7 +246,7 @@ export class YoutubeQuota {
     }
     let u = this.#projects.get(project);
     if (u === undefined) {
-      u = { read: 0, send: 0, exhausted: false, warned: new Set() };
+      u = { read: 0, send: 0, exhaustedUntil: 0, warned: new Set() };
       this.#projects.set(project, u);
     }
     return u;
