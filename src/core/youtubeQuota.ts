@@ -100,7 +100,7 @@ export interface StoredUsage {
   readonly read: number;
   readonly send: number;
   /** Epoch ms; absent when Google has not refused. */
-  readonly exhaustedUntil?: number;
+  readonly exhaustedUntil?: number | undefined;
 }
 
 /** What is persisted: the quota day and each project's usage in it. */

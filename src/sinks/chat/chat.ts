@@ -163,7 +163,8 @@ export class ChatSink implements Sink<ChatflowEvent> {
       }
       case 'dropped': {
         const reason = d.reason === 'refused' ? `refused_${d.detail ?? 'unknown'}` : d.reason;
-        this.deps.metrics.drop(reason, INTENTIONAL.has(d.reason));
+        // Sending into the share kept for reading is refused by the sink's own policy, not lost.
+        this.deps.metrics.drop(reason, INTENTIONAL.has(d.reason) || d.detail === 'quota_reserved');
         this.#done(d.reply);
         return;
       }
