@@ -199,7 +199,8 @@ export function paceReplies(options: PacerOptions): OperatorFunction<ReplyEvent,
       const answered = (box: Outbox, entry: Queued<Pending>, text: string, started: number, outcome: SendOutcome) => {
         box.busy = false;
         const now = scheduler.now();
-        box.window.settle(started, now);
+        if (outcome.kind === 'refused' && outcome.unsent === true) box.window.release(started);
+        else box.window.settle(started, now);
         const pending = entry.item;
         if (outcome.kind === 'sent') {
           box.recent.sent(text, now);

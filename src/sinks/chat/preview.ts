@@ -28,7 +28,7 @@ export function chatPreview(config: ChatConfig, ctx: ComponentContext, emit: Pre
   const sendYoutube = (): SendOutcome => {
     const at = ctx.wallClock();
     const decision = quota.maySend(budget, config.youtube.reading_reserve, INSERT_COST, at);
-    if (!decision.ok) return { kind: 'refused', reason: decision.reason, detail: decision.detail };
+    if (!decision.ok) return { kind: 'refused', reason: decision.reason, detail: decision.detail, unsent: true };
     quota.spend(budget, 'send', INSERT_COST, at);
     return { kind: 'sent' };
   };

@@ -24,7 +24,7 @@ export class SignedOutSender implements ChatSender {
   }
 
   send(): SendOutcome {
-    return { kind: 'refused', reason: 'not_signed_in', detail: this.detail };
+    return { kind: 'refused', reason: 'not_signed_in', detail: this.detail, unsent: true };
   }
 }
 

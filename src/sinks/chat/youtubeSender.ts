@@ -54,10 +54,10 @@ export class YoutubeSender implements ChatSender {
     const decision = quota.maySend(budget, readingReserve, INSERT_COST, wallClock());
     if (!decision.ok) {
       this.#report();
-      return { kind: 'refused', reason: decision.reason, detail: decision.detail };
+      return { kind: 'refused', reason: decision.reason, detail: decision.detail, unsent: true };
     }
     const token = await this.options.token.accessToken().catch((err: unknown) => err as Error);
-    if (token instanceof Error) return { kind: 'refused', reason: 'auth_failed', detail: token.message };
+    if (token instanceof Error) return { kind: 'refused', reason: 'auth_failed', detail: token.message, unsent: true };
     quota.spend(budget, 'send', INSERT_COST, wallClock());
     const response = await call(this.#fetch, `${this.options.api.replace(/\/+$/, '')}/liveChat/messages?part=snippet`, {
       method: 'POST',
