@@ -32,6 +32,7 @@ export const chatComponent = defineSink({
     new ChatSink(config, {
       scheduler: ctx.scheduler,
       metrics: ctx.metrics,
+      wallClock: ctx.wallClock,
       logger: ctx.logger,
       senderFor: (platform) => senderFor(config, ctx, platform),
     }),

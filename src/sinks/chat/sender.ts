@@ -43,6 +43,10 @@ export interface ChannelStanding {
 
 export interface ChatSender {
   readonly platform: Platform;
+  /** Set when nothing can be sent (nobody signed in): why, and what to run. */
+  readonly signedOut?: string;
+  /** Current values to show with the platform's health (YouTube: the quota of sending). */
+  gauges?(): Readonly<Record<string, number>>;
   /** Reads the bot's standing in `channel` from the platform (Twitch: moderator or not). */
   standing(channel: string, channelId: string | undefined): ChannelStanding | Promise<ChannelStanding>;
   /** Sends one message; a throw is a failure that may be retried. */

@@ -19,6 +19,10 @@ export class SignedOutSender implements ChatSender {
     private readonly detail: string,
   ) {}
 
+  get signedOut(): string {
+    return this.detail;
+  }
+
   standing() {
     return { role: 'viewer' as const, limits: platformLimits(this.platform, 'viewer', 20) };
   }

@@ -85,6 +85,13 @@ export class YoutubeSender implements ChatSender {
     return { kind: 'refused', reason, detail };
   }
 
+  /** Where sending stands today: units it spent, units it may still spend. */
+  gauges(): Record<string, number> {
+    const { quota, budget, readingReserve, wallClock } = this.options;
+    const at = wallClock();
+    return { quota_used: quota.usage(budget.project, at).send, quota_left: quota.sendable(budget, readingReserve, at) };
+  }
+
   /** Tells `onQuota` where sending stands today. */
   #report(): void {
     const { quota, budget, readingReserve, wallClock, onQuota } = this.options;
