@@ -52,8 +52,9 @@ export class PlatformHealth {
     const entry = this.#entry(platform);
     const said = detail === undefined || detail === '' ? reason : `${reason}: ${detail}`;
     if (SIGN_IN_REASONS.has(reason)) {
+      // The message says what to run; the code adds nothing a streamer needs.
       entry.state = 'signed_out';
-      entry.detail = said;
+      entry.detail = detail === undefined || detail === '' ? reason : detail;
     } else if (retryAfterMs !== undefined) {
       entry.state = 'backing_off';
       entry.detail = said;
