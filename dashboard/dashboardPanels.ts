@@ -14,6 +14,7 @@ import type {
 } from '../src/server/dashboardWire.js';
 import type { Api } from './dashboardApi.js';
 import { alertMeta } from './alertMeta.js';
+import { partLines } from './dashboardParts.js';
 import { statusClass } from './dashboardLayout.js';
 import { METRIC } from './dashboardSeries.js';
 
@@ -414,6 +415,19 @@ export class HealthPanel {
         element('span', 'meta', `sink · ${s.type} · buffer ${s.bufferDepth}`),
       );
       rows.push(li);
+      // The services it talks to (the chat sink's platforms), each on its own line under it.
+      const now = Date.now();
+      for (const part of s.parts ?? []) {
+        const lines = partLines(part, now);
+        const row = element('li', 'part');
+        row.dataset.node = s.id;
+        row.dataset.part = part.name;
+        row.dataset.state = part.state;
+        if (part.until !== undefined) row.dataset.until = String(part.until);
+        row.append(chip(lines.label, lines.cls), element('span', 'main', part.name), element('span', 'meta grow', lines.counts));
+        if (lines.why !== '') row.append(element('span', 'text why', lines.why));
+        rows.push(row);
+      }
     }
     byId('health').replaceChildren(...rows);
     const uptime = Math.round(health.uptimeS ?? 0);

@@ -19,6 +19,7 @@ import { openStorage } from '../resources/storage.js';
 import { openKickAuth } from '../resources/kick/openKickAuth.js';
 import { openTwitchAuth } from '../resources/twitch/openTwitchAuth.js';
 import { openYoutubeAuth } from '../resources/youtube/openYoutubeAuth.js';
+import { openYoutubeQuota } from '../resources/youtube/quotaFile.js';
 import { tapRoute } from '../server/tapRoute.js';
 import { apiRoutes } from '../server/apiRoutes.js';
 import { createHttpServer } from '../server/httpServer.js';
@@ -73,6 +74,8 @@ export async function runCommand(
   // YouTube and Kick sign-in for sending chat: the tokens of `chatflow auth youtube` / `kick`.
   const youtubeAuth = await openYoutubeAuth(graph, { baseDir: dirname(resolve(file)), env: io.env, logger, now: Date.now });
   const kickAuth = await openKickAuth(graph, { baseDir: dirname(resolve(file)), env: io.env, logger, now: Date.now });
+  // YouTube's quota, one count for reading and sending, kept across restarts of the same Pacific day.
+  const youtubeQuota = await openYoutubeQuota({ baseDir: dirname(resolve(file)), logger });
   // The dashboard's control API reaches the control nodes through this (docs/api.md).
   const controlBus = new ControlBus();
   const instance = io.env.CHATFLOW_INSTANCE ?? randomUUID().slice(0, 8);
@@ -97,6 +100,7 @@ export async function runCommand(
           ...twitchAuth.provided,
           ...youtubeAuth.provided,
           ...kickAuth.provided,
+          ...youtubeQuota.provided,
           provide(CONTROL_BUS, controlBus),
           // Redemption commands' outcomes, from the operators back to the `twitch_events` that settles them.
           provide(COMMAND_OUTCOMES, new CommandOutcomes()),
@@ -115,6 +119,7 @@ export async function runCommand(
     twitchAuth.close();
     youtubeAuth.close();
     kickAuth.close();
+    await youtubeQuota.close();
     const error = toError(err);
     stderr.write(`chatflow: ${error.message}\n`);
     logger.flush();
@@ -171,6 +176,7 @@ export async function runCommand(
     twitchAuth.close();
     youtubeAuth.close();
     kickAuth.close();
+    await youtubeQuota.close();
     stderr.write(`chatflow: ${listenFailure.message}\n`);
     logger.flush();
     return listenFailure instanceof PipelineError && listenFailure.stage === 'config' ? EXIT.config : EXIT.internal;
@@ -210,6 +216,7 @@ export async function runCommand(
   twitchAuth.close();
   youtubeAuth.close();
   kickAuth.close();
+  await youtubeQuota.close();
   const nodes = runtime.snapshot();
   stderr.write(`${renderSummary(nodes)}\n`);
   logger.info(

@@ -62,6 +62,34 @@ export interface MetricRoles {
   readonly commandPorts?: boolean;
 }
 
+/** Where one service a node talks to stands (the `chat` sink: each platform it sends to). */
+export type PartState = 'idle' | 'ok' | 'signed_out' | 'refused' | 'backing_off';
+
+/**
+ * One service a node talks to, as `/health` and the dashboard show it: the `chat` sink reports
+ * one per platform. Read when a snapshot is taken (never per event).
+ */
+export interface PartHealth {
+  /** The service: `twitch`, `youtube`, `kick`. */
+  readonly name: string;
+  /**
+   * `idle`: nothing sent yet; `ok`: the last message went out; `signed_out`: no usable sign-in;
+   * `refused`: the platform (or the quota) refused the last message; `backing_off`: waiting
+   * until {@link until} after a 429 or a rate-limit answer.
+   */
+  readonly state: PartState;
+  /** Why, in words: the refusal's reason and message, what to run to sign in, the bot's standing. */
+  readonly detail?: string;
+  /** `backing_off`: epoch ms when sending resumes. */
+  readonly until?: number;
+  /** Messages waiting (queued or in flight). */
+  readonly queued: number;
+  readonly sent: number;
+  readonly dropped: number;
+  /** Current values that belong with it (YouTube: `quota_used`, `quota_left` of sending), by name. */
+  readonly gauges?: Readonly<Record<string, number>>;
+}
+
 /** A pausable source's backpressure (core/flow.ts), as its snapshot shows it. */
 export interface FlowSnapshot {
   /** Held back now by a congested sink downstream. */
@@ -102,6 +130,8 @@ export interface NodeMetricsSnapshot {
   readonly bufferCapacity?: number;
   /** Pausable sources (simulate, replay): whether and how long backpressure held them back. */
   readonly flow?: FlowSnapshot;
+  /** The services it talks to, when it reports them (the `chat` sink's platforms). */
+  readonly parts?: readonly PartHealth[];
   /**
    * Sinks: opens a reader of the latency recorded from now on, one interval at a time (what
    * `sample_metrics` reports as `chatflow_end_to_end_latency_ms`). `latencyMs` is since start.
@@ -176,6 +206,8 @@ export class NodeMetrics implements DropCounter {
   onLoss: (() => void) | undefined;
   /** Pausable sources: their gate, set by the runtime (pipelines/flow/). */
   flow: FlowReporter | undefined;
+  /** What the node says of the services it talks to, read at each snapshot (see {@link reportParts}). */
+  #parts: (() => readonly PartHealth[]) | undefined;
   status: NodeStatus = 'starting';
   lastError: string | undefined;
   /** Time spent per event inside the node (sampled). */
@@ -248,6 +280,14 @@ export class NodeMetrics implements DropCounter {
     this.#gauges.set(name, value);
   }
 
+  /**
+   * Has each snapshot read the node's {@link PartHealth} list from `read` (the latest call wins;
+   * a rebuilt node sets its own).
+   */
+  reportParts(read: () => readonly PartHealth[]): void {
+    this.#parts = read;
+  }
+
   error(err?: unknown): void {
     this.errors += 1;
     if (err !== undefined) this.lastError = err instanceof Error ? err.message : String(err);
@@ -292,6 +332,7 @@ export class NodeMetrics implements DropCounter {
       ...(this.#gauges.size === 0 ? {} : { gauges: Object.fromEntries(this.#gauges) }),
       ...(this.bufferCapacity === undefined ? {} : { bufferCapacity: this.bufferCapacity }),
       ...(this.flow === undefined ? {} : { flow: this.flow.flowSnapshot() }),
+      ...(this.#parts === undefined ? {} : { parts: this.#parts() }),
       cumulative: this.#cumulative,
       ...(this.kind === 'sink' ? { openLatency: this.#openLatency, openHeld: this.#openHeld } : {}),
     };

@@ -46,6 +46,29 @@ describe('healthView', () => {
     expect(view.sinks).toEqual([{ id: 'db', type: 'postgres', status: 'failed', bufferDepth: 0 }]);
   });
 
+  it("shows a sink's parts (the chat sink's platforms) without judging them: a signed-out platform keeps /health ok", () => {
+    const m = new NodeMetrics('bot', 'sink', 'chat');
+    m.status = 'running';
+    m.reportParts(() => [
+      { name: 'twitch', state: 'signed_out', detail: 'run `chatflow auth twitch --bot`', queued: 0, sent: 0, dropped: 2 },
+      { name: 'kick', state: 'backing_off', until: 1_800_000_030_000, queued: 3, sent: 5, dropped: 0 },
+    ]);
+    const view = healthView('i', 0, [node('tw', 'source', 'twitch', 'live'), m.snapshot()]);
+    expect(view.status).toBe('ok');
+    expect(view.sinks).toEqual([
+      {
+        id: 'bot',
+        type: 'chat',
+        status: 'running',
+        bufferDepth: 0,
+        parts: [
+          { name: 'twitch', state: 'signed_out', detail: 'run `chatflow auth twitch --bot`', queued: 0, sent: 0, dropped: 2 },
+          { name: 'kick', state: 'backing_off', until: 1_800_000_030_000, queued: 3, sent: 5, dropped: 0 },
+        ],
+      },
+    ]);
+  });
+
   it('ignores operators', () => {
     expect(healthView('i', 0, [node('cv', 'operator', 'control', 'failed')]).status).toBe('ok');
   });

@@ -65,12 +65,16 @@ function apiError(reply: FastifyReply, code: number, error: string, message: str
   return reply.code(code).send(body);
 }
 
-/** `/health` from node snapshots: degraded when an enabled source or sink is not up. */
+/**
+ * `/health` from node snapshots: degraded when an enabled source or sink is not up. A sink's
+ * parts (the chat sink's platforms) are shown, not judged: a platform nobody signed in to is
+ * the user's choice, not an outage.
+ */
 export function healthView(instance: string, uptimeS: number, nodes: readonly NodeMetricsSnapshot[]): HealthView {
   const sources = nodes.filter((n) => n.kind === 'source').map((n) => ({ id: n.id, type: n.type, status: n.status }));
   const sinks = nodes
     .filter((n) => n.kind === 'sink')
-    .map((n) => ({ id: n.id, type: n.type, status: n.status, bufferDepth: n.bufferDepth }));
+    .map((n) => ({ id: n.id, type: n.type, status: n.status, bufferDepth: n.bufferDepth, ...(n.parts === undefined ? {} : { parts: n.parts }) }));
   const bad = [...sources, ...sinks].some((n) => UNHEALTHY.has(n.status));
   return { status: bad ? 'degraded' : 'ok', instance, uptimeS, sources, sinks };
 }

@@ -4,7 +4,7 @@
  * these; `dashboard/dashboard.ts` reads them. Change both sides together.
  */
 import type { AlertEvent, ControlOrigin, CumulativeHistogram, HistogramSummary, Platform, PlatformItem, Verdict } from '../core/events.js';
-import type { NodeKind, NodeMetricsSnapshot, NodeStatus } from '../core/metrics.js';
+import type { NodeKind, NodeMetricsSnapshot, NodeStatus, PartHealth } from '../core/metrics.js';
 
 /** The dashboard's WebSocket path; the token comes as `?token=` (browsers cannot set headers). */
 export const DASHBOARD_STREAM_PATH = '/api/stream';
@@ -108,6 +108,8 @@ export interface HealthView {
     readonly type: string;
     readonly status: NodeStatus;
     readonly bufferDepth: number;
+    /** The services it talks to (the `chat` sink: each platform), when it reports them. */
+    readonly parts?: readonly PartHealth[];
   }[];
 }
 

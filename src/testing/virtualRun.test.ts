@@ -323,3 +323,27 @@ sinks:
     }
   });
 });
+
+describe('runVirtual with YouTube replies', () => {
+  it("counts the chat sink's YouTube sends against the run's quota: past daily_quota they are refused, as in a real run", async () => {
+    const graph = graphOf(`
+version: 1
+sources:
+  yt: { type: simulate, rate: 1/s }
+operators:
+  cmds:
+    type: parse_command
+    inputs: [yt]
+    commands:
+      hi: { reply: "hello {user}" }
+sinks:
+  bot: { type: chat, inputs: [cmds._reply], youtube: { daily_quota: 100, reading_reserve: 0 } }
+`);
+    const result = await runVirtual({
+      graph,
+      inputs: Array.from({ length: 6 }, (_, i) => ({ at: 100 * i, source: 'yt', event: chatEvent({ login: `v${i}`, text: '!hi', platform: 'youtube', channel: 'live-chat' }, 100 * i) })),
+    });
+    expect(result.outputs.filter((o) => o.sink === 'bot')).toHaveLength(5);
+    expect(result.snapshot.find((n) => n.id === 'bot')?.dropped).toEqual({ refused_quota_exhausted: { count: 1, intentional: false } });
+  });
+});

@@ -16,6 +16,7 @@ import type { NodeMetricsSnapshot } from '../core/metrics.js';
 import type { GraphNode, PipelineGraph } from '../core/pipelineGraph.js';
 import { PROCESS_PROBE, type ProcessProbe } from '../core/processProbe.js';
 import { type Provided, provide, Services } from '../core/services.js';
+import { YOUTUBE_QUOTA, YoutubeQuota } from '../core/youtubeQuota.js';
 import { PipelineRuntime } from '../pipelines/run.js';
 import { type CapturedOutput, captureDefinition } from './captureSink.js';
 import { DEFAULT_START_WALL_CLOCK } from './events.js';
@@ -183,6 +184,8 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     }
   }
   provided.push(provide(PROCESS_PROBE, fixedProbe));
+  // YouTube's quota as `chatflow run` counts it, in memory and starting empty: previews of sends spend from it.
+  provided.push(provide(YOUTUBE_QUOTA, new YoutubeQuota()));
   // A fixed clock runs in virtual time as in real time; a followed one hears no beats here, so
   // its `on_beat` changes apply at once, as in a real run before beats arrive.
   const clock = graph.settings.clock;

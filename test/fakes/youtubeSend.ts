@@ -7,6 +7,7 @@
  */
 import type { Server } from 'node:http';
 import { bearer, closeServer, type JsonAnswer, RateWindow, startJsonServer } from './chatSendServer.js';
+import type { GoogleProject } from './youtubeServer.js';
 
 export type YoutubeSendFault = 'liveChatEnded' | 'liveChatDisabled' | 'liveChatNotFound' | 'forbidden' | 'authError';
 
@@ -29,6 +30,8 @@ export class FakeYoutubeSend {
   readonly rate = new RateWindow(20, 30_000);
   quotaBudget = 10_000;
   quotaUsed = 0;
+  /** The Google project it charges instead of its own count, shared with the read side's fake. */
+  project: GoogleProject | undefined;
   fault: YoutubeSendFault | undefined;
   now: () => number = () => Date.now();
 
@@ -55,7 +58,9 @@ export class FakeYoutubeSend {
 
   handle(req: Parameters<Parameters<typeof startJsonServer>[0]>[0]): JsonAnswer {
     if (req.method !== 'POST' || req.url.pathname !== '/youtube/v3/liveChat/messages') return this.#error(404, 'notFound', 'Not Found');
-    if (this.quotaUsed + 20 > this.quotaBudget) return this.#error(403, 'quotaExceeded', 'The request cannot be completed because you have exceeded your quota.');
+    const project = this.project ?? { budget: this.quotaBudget, used: this.quotaUsed };
+    if (project.used + 20 > project.budget) return this.#error(403, 'quotaExceeded', 'The request cannot be completed because you have exceeded your quota.');
+    project.used += 20;
     this.quotaUsed += 20;
     if (req.url.searchParams.get('part') !== 'snippet') return this.#error(400, 'required', 'Required parameter: part');
     if (!this.tokens.has(bearer(req)) || this.fault === 'authError') return this.#error(401, 'authError', 'Invalid Credentials');

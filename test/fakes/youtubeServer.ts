@@ -42,10 +42,21 @@ export interface FakeYoutubeOptions {
   readonly pollingIntervalMillis?: number;
   /** Quota units after which every call gets 403 `quotaExceeded`; default unlimited. */
   readonly quotaBudget?: number;
+  /**
+   * The Google project the key belongs to, when another fake (the send side, youtubeSend.ts)
+   * charges the same project: its `used` is charged too and its `budget` answers `quotaExceeded`.
+   */
+  readonly project?: GoogleProject;
   /** Answer 403 `rateLimitExceeded` to a poll that comes sooner than the advertised interval (minus 10 ms). */
   readonly enforceInterval?: boolean;
   /** Each page repeats this many of the items already delivered (overlapping pages). */
   readonly overlap?: number;
+}
+
+/** One Google Cloud project's daily quota, shared by the fakes of its calls. */
+export interface GoogleProject {
+  readonly budget: number;
+  used: number;
 }
 
 export interface RecordedRequest {
@@ -267,11 +278,16 @@ export class FakeYoutubeServer {
       send(FAULTS.keyInvalid.status, FAULTS.keyInvalid.body);
       return false;
     }
-    if (this.options.quotaBudget !== undefined && this.quotaUsed + cost > this.options.quotaBudget) {
+    const project = this.options.project;
+    if (
+      (this.options.quotaBudget !== undefined && this.quotaUsed + cost > this.options.quotaBudget) ||
+      (project !== undefined && project.used + cost > project.budget)
+    ) {
       send(FAULTS.quotaExceeded.status, FAULTS.quotaExceeded.body);
       return false;
     }
     this.quotaUsed += cost;
+    if (project !== undefined) project.used += cost;
     return true;
   }
 

@@ -7,14 +7,18 @@ import { Subject, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Sink } from '../../core/component.js';
 import type { ChatflowEvent, Platform, ReplyEvent } from '../../core/events.js';
 import type { Logger } from '../../core/logger.js';
-import type { DropCounter } from '../../core/metrics.js';
+import type { DropCounter, PartHealth } from '../../core/metrics.js';
 import type { ChatConfig } from './config.js';
 import { type Delivery, type DropReason, paceReplies } from './pacer.js';
+import { PlatformHealth } from './platformHealth.js';
 import type { ChatSender } from './sender.js';
 
 export interface ChatSinkDeps {
   readonly scheduler: SchedulerLike;
-  readonly metrics: DropCounter;
+  /** Drops; with `reportParts` (a node's `NodeMetrics`), each platform's health too. */
+  readonly metrics: DropCounter & { reportParts?(read: () => readonly PartHealth[]): void };
+  /** Epoch ms, for when a back-off ends; the scheduler's clock when absent. */
+  readonly wallClock?: () => number;
   readonly logger: Logger;
   /** The sender for a platform (made when first needed), or undefined when it is switched off. */
   readonly senderFor: (platform: Platform) => ChatSender | undefined;
@@ -31,6 +35,7 @@ export class ChatSink implements Sink<ChatflowEvent> {
   readonly refusals = new Map<string, number>();
   /** Messages the platforms accepted. */
   sent = 0;
+  readonly #health = new PlatformHealth();
   #subscription: Subscription | undefined;
   #idle: (() => void)[] = [];
   #inFlight = 0;
@@ -41,6 +46,24 @@ export class ChatSink implements Sink<ChatflowEvent> {
     private readonly deps: ChatSinkDeps,
   ) {
     this.#subscribe();
+    // Every platform it sends to shows from the start (a missing sign-in at once, not at the first reply).
+    for (const platform of ['twitch', 'youtube', 'kick'] as const) this.#sender(platform);
+    deps.metrics.reportParts?.(() => this.parts());
+  }
+
+  /** Each platform's health now (`/health`, the dashboard). */
+  parts(): PartHealth[] {
+    const queued = new Map<Platform, number>();
+    for (const reply of this.#outstanding) queued.set(reply.platform, (queued.get(reply.platform) ?? 0) + 1);
+    return this.#health.view(
+      this.#now(),
+      (p) => queued.get(p) ?? 0,
+      (p) => this.#senders.get(p)?.gauges?.(),
+    );
+  }
+
+  #now(): number {
+    return this.deps.wallClock?.() ?? this.deps.scheduler.now();
   }
 
   write(batch: readonly ChatflowEvent[]): void {
@@ -108,6 +131,7 @@ export class ChatSink implements Sink<ChatflowEvent> {
     if (!this.#senders.has(platform)) {
       const sender = this.deps.senderFor(platform);
       this.#senders.set(platform, sender === undefined ? undefined : this.#tracked(sender));
+      if (sender !== undefined) this.#health.opened(platform, sender.signedOut);
     }
     return this.#senders.get(platform);
   }
@@ -140,6 +164,8 @@ export class ChatSink implements Sink<ChatflowEvent> {
     };
     return {
       platform: sender.platform,
+      ...(sender.signedOut === undefined ? {} : { signedOut: sender.signedOut }),
+      ...(sender.gauges === undefined ? {} : { gauges: () => sender.gauges?.() ?? {} }),
       standing: (channel, channelId) => track(sender.standing(channel, channelId)),
       send: (message) => track(sender.send(message)),
     };
@@ -150,10 +176,12 @@ export class ChatSink implements Sink<ChatflowEvent> {
     switch (d.kind) {
       case 'sent':
         this.sent += 1;
+        this.#health.sent(d.reply.platform);
         log.debug({ platform: d.reply.platform, channel: d.reply.channel, part: d.part }, 'Chat message sent.');
         if (d.last) this.#done(d.reply);
         return;
       case 'refused': {
+        this.#health.refused(d.reply.platform, d.reason, d.detail, d.retryAfterMs, this.#now());
         const seen = this.refusals.get(d.reason) ?? 0;
         this.refusals.set(d.reason, seen + 1);
         const fields = { platform: d.reply.platform, channel: d.reply.channel, reason: d.reason, detail: d.detail, retry: d.retry };
@@ -163,11 +191,14 @@ export class ChatSink implements Sink<ChatflowEvent> {
       }
       case 'dropped': {
         const reason = d.reason === 'refused' ? `refused_${d.detail ?? 'unknown'}` : d.reason;
-        this.deps.metrics.drop(reason, INTENTIONAL.has(d.reason));
+        this.#health.dropped(d.reply.platform);
+        // Sending into the share kept for reading is refused by the sink's own policy, not lost.
+        this.deps.metrics.drop(reason, INTENTIONAL.has(d.reason) || d.detail === 'quota_reserved');
         this.#done(d.reply);
         return;
       }
       case 'standing':
+        this.#health.standing(d.platform, d.standing.role, d.standing.limits.perWindow);
         log.info(
           { platform: d.platform, channel: d.channel, role: d.standing.role, per30s: d.standing.limits.perWindow },
           'Chat standing read.',

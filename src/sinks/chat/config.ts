@@ -39,7 +39,22 @@ export const ChatConfig = z.strictObject({
         .int()
         .min(0)
         .default(10_000)
-        .describe('Quota units sending may spend per day (each `liveChatMessages.insert` costs 20; the day resets at midnight Pacific). Spent: replies are dropped as `quota_exhausted`.'),
+        .describe(
+          "The daily quota of the Google project the bot sends with (YouTube's default is 10,000 units; the day resets at midnight Pacific). Each `liveChatMessages.insert` costs 20; reading chat (the `youtube` source) spends from the same count. Spent: replies are dropped as `refused_quota_exhausted`.",
+        ),
+      quota_project: z
+        .string()
+        .min(1)
+        .default('default')
+        .describe('Which Google project sending spends from; the `youtube` nodes naming the same `quota_project` share its daily count.'),
+      reading_reserve: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.5)
+        .describe(
+          'Share of `daily_quota` kept for reading chat, so replies cannot make the bot go deaf: a reply is sent only while more is left than what reading has not yet used of its share; otherwise it is dropped as `refused_quota_reserved`. 0 when nothing reads chat through the Data API.',
+        ),
       channel,
     })
     .prefault({})

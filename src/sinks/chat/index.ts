@@ -11,7 +11,7 @@ export const chatComponent = defineSink({
   description: [
     'Each `reply` event (from `parse_command`, `cooldown`, text commands, timers) is sent as the bot into the channel it came from (or the configured `channel`): Twitch through Helix Send Chat Message (threaded under the message it answers), YouTube through `liveChatMessages.insert`, Kick through `POST /public/v1/chat`.',
     '',
-    "Per channel, replies wait in a fair queue: one lane per viewer, taken in turn, so one viewer's spam cannot take every slot; `high` replies (a moderator's or the broadcaster's, by default) go before `normal`, `normal` before `low` (timers). They leave at the platform's pace: Twitch 20 messages per 30 s, 100 when the bot is a moderator or the broadcaster (read from Twitch every `standing_every`), never the same text twice within 30 s; YouTube and Kick at `per_30s`. A reply never starts with a command (`/ban`, `.timeout`, after any whitespace or invisible characters), and one over the platform's length is split on word boundaries or cut with \"…\" (`long`). A full queue, a viewer over their share, a reply older than `max_age`, and every refusal of the platform are counted by reason (`refused_msg_duplicate`, `refused_missing_scope`, …); a 429 waits as long as the platform's reset header says. See docs/chat.md.",
+    "Per channel, replies wait in a fair queue: one lane per viewer, taken in turn, so one viewer's spam cannot take every slot; `high` replies (a moderator's or the broadcaster's, by default) go before `normal`, `normal` before `low` (timers). They leave at the platform's pace: Twitch 20 messages per 30 s, 100 when the bot is a moderator or the broadcaster (read from Twitch every `standing_every`), never the same text twice within 30 s; YouTube and Kick at `per_30s`. A reply never starts with a command (`/ban`, `.timeout`, after any whitespace or invisible characters), and one over the platform's length is split on word boundaries or cut with \"…\" (`long`). A full queue, a viewer over their share, a reply older than `max_age`, and every refusal of the platform are counted by reason (`refused_msg_duplicate`, `refused_missing_scope`, …); a 429 waits as long as the platform's reset header says. On YouTube each send costs 20 quota units from the same daily count as the \`youtube\` source's reading (per \`quota_project\`), and \`reading_reserve\` of the day is kept for reading (\`refused_quota_reserved\`). Each platform's state (signed out, refused, backing off until when, queued, sent, dropped) is in \`/health\` and the dashboard's Health panel. See docs/chat.md.",
   ].join('\n'),
   config: ChatConfig,
   // The sink queues and paces on its own; the driver only hands batches over.
@@ -32,6 +32,7 @@ export const chatComponent = defineSink({
     new ChatSink(config, {
       scheduler: ctx.scheduler,
       metrics: ctx.metrics,
+      wallClock: ctx.wallClock,
       logger: ctx.logger,
       senderFor: (platform) => senderFor(config, ctx, platform),
     }),

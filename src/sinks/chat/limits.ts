@@ -74,6 +74,12 @@ export class SendWindow {
     this.#times.splice(at, 0, now);
   }
 
+  /** The send reserved at `started` never reached the platform: it takes no slot. */
+  release(started: number): void {
+    const i = this.#times.lastIndexOf(started);
+    if (i >= 0) this.#times.splice(i, 1);
+  }
+
   /** Sends counted in the window ending at `now`. */
   count(now: number): number {
     this.#forget(now);

@@ -154,6 +154,24 @@ describe('paceReplies (virtual time)', () => {
     });
   });
 
+  it('a refusal that never reached the platform (unsent: no quota, no sign-in) takes no slot of the window', () => {
+    const quota: SendOutcome = { kind: 'refused', reason: 'quota_reserved', unsent: true };
+    const four = { a: reply('a1'), b: reply('b1'), c: reply('c1'), d: reply('d1') };
+    const codes = { s: '@viewer', a: '?quota_reserved:a1', x: '!refused:a1', b: '?quota_reserved:b1', y: '!refused:b1', c: 'c1', d: 'd1' };
+    const unsent = new VirtualSender('viewer');
+    unsent.answers.push(quota, quota);
+    run(({ cold, pace, expect: e }) => {
+      e(pace(cold<ReplyEvent>('(abcd|)', four), unsent)).toBe(at([0, 'saxbycd|']), codes);
+    });
+    // The same refusals from the platform itself count: c1 and d1 wait for the next window.
+    const platform = new VirtualSender('viewer');
+    platform.answers.push({ kind: 'refused', reason: 'msg_rejected' }, { kind: 'refused', reason: 'msg_rejected' });
+    const codes2 = { s: '@viewer', a: '?msg_rejected:a1', x: '!refused:a1', b: '?msg_rejected:b1', y: '!refused:b1', c: 'c1', d: 'd1' };
+    run(({ cold, pace, expect: e }) => {
+      e(pace(cold<ReplyEvent>('(abcd|)', four), platform)).toBe(at([0, 'saxby'], [10, 'cd|']), codes2);
+    });
+  });
+
   it('is fair: a spamming viewer and two quiet ones take turns', () => {
     run(({ cold, pace, expect: e }) => {
       const src = cold<ReplyEvent>('(abcdefg|)', {

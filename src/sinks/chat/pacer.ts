@@ -43,7 +43,15 @@ export type Delivery =
       readonly last: boolean;
       readonly id?: string;
     }
-  | { readonly kind: 'refused'; readonly reply: ReplyEvent; readonly reason: string; readonly detail?: string; readonly retry: boolean }
+  | {
+      readonly kind: 'refused';
+      readonly reply: ReplyEvent;
+      readonly reason: string;
+      readonly detail?: string;
+      readonly retry: boolean;
+      /** The channel sends nothing for this long (the platform's reset header, a failed call's backoff). */
+      readonly retryAfterMs?: number;
+    }
   | { readonly kind: 'dropped'; readonly reply: ReplyEvent; readonly reason: DropReason; readonly detail?: string }
   | { readonly kind: 'standing'; readonly platform: Platform; readonly channel: string; readonly standing: ChannelStanding }
   | { readonly kind: 'standing_failed'; readonly platform: Platform; readonly channel: string; readonly error: Error };
@@ -199,7 +207,8 @@ export function paceReplies(options: PacerOptions): OperatorFunction<ReplyEvent,
       const answered = (box: Outbox, entry: Queued<Pending>, text: string, started: number, outcome: SendOutcome) => {
         box.busy = false;
         const now = scheduler.now();
-        box.window.settle(started, now);
+        if (outcome.kind === 'refused' && outcome.unsent === true) box.window.release(started);
+        else box.window.settle(started, now);
         const pending = entry.item;
         if (outcome.kind === 'sent') {
           box.recent.sent(text, now);
@@ -222,6 +231,7 @@ export function paceReplies(options: PacerOptions): OperatorFunction<ReplyEvent,
             reason: outcome.reason,
             ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
             retry,
+            ...(outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs }),
           });
           if (outcome.relimit === true) box.standing = undefined;
           if (outcome.retryAfterMs !== undefined) box.backoffUntil = Math.max(box.backoffUntil, now + outcome.retryAfterMs);

@@ -21,6 +21,8 @@ export interface OutgoingMessage {
  * `drop_reason` code, `http_429`, `missing_scope`, …); with `retryAfterMs` the message is
  * put back and tried again that much later (a 429's reset header), without it it is dropped.
  * `relimit`: the bot's standing may have changed (a rate-limit refusal): read it again.
+ * `unsent`: the platform was never asked (no sign-in, no quota left): the send takes no slot of
+ * the platform's rate window.
  */
 export type SendOutcome =
   | { readonly kind: 'sent'; readonly id?: string }
@@ -30,6 +32,7 @@ export type SendOutcome =
       readonly detail?: string;
       readonly retryAfterMs?: number;
       readonly relimit?: boolean;
+      readonly unsent?: boolean;
     };
 
 /** The bot's standing in a channel and what it allows. */
@@ -40,6 +43,10 @@ export interface ChannelStanding {
 
 export interface ChatSender {
   readonly platform: Platform;
+  /** Set when nothing can be sent (nobody signed in): why, and what to run. */
+  readonly signedOut?: string;
+  /** Current values to show with the platform's health (YouTube: the quota of sending). */
+  gauges?(): Readonly<Record<string, number>>;
   /** Reads the bot's standing in `channel` from the platform (Twitch: moderator or not). */
   standing(channel: string, channelId: string | undefined): ChannelStanding | Promise<ChannelStanding>;
   /** Sends one message; a throw is a failure that may be retried. */

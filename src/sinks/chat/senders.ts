@@ -4,6 +4,7 @@ import { KICK_AUTH } from '../../core/kickAuth.js';
 import type { Platform } from '../../core/events.js';
 import { TWITCH_AUTH } from '../../core/twitchAuth.js';
 import { YOUTUBE_AUTH } from '../../core/youtubeAuth.js';
+import { YOUTUBE_QUOTA, YoutubeQuota } from '../../core/youtubeQuota.js';
 import type { ChatConfig } from './config.js';
 import { KickSender } from './kickSender.js';
 import { platformLimits } from './limits.js';
@@ -18,12 +19,16 @@ export class SignedOutSender implements ChatSender {
     private readonly detail: string,
   ) {}
 
+  get signedOut(): string {
+    return this.detail;
+  }
+
   standing() {
     return { role: 'viewer' as const, limits: platformLimits(this.platform, 'viewer', 20) };
   }
 
   send(): SendOutcome {
-    return { kind: 'refused', reason: 'not_signed_in', detail: this.detail };
+    return { kind: 'refused', reason: 'not_signed_in', detail: this.detail, unsent: true };
   }
 }
 
@@ -46,8 +51,14 @@ export function senderFor(config: ChatConfig, ctx: ComponentContext, platform: P
         token: auth,
         api: auth.endpoints?.api ?? config.youtube.api_url,
         perWindow: config.youtube.per_30s,
-        dailyQuota: config.youtube.daily_quota,
+        quota: youtubeQuota(ctx),
+        budget: { project: config.youtube.quota_project, dailyQuota: config.youtube.daily_quota },
+        readingReserve: config.youtube.reading_reserve,
         wallClock: ctx.wallClock,
+        onQuota: (used, left) => {
+          ctx.metrics.gauge('youtube_quota_used', used);
+          ctx.metrics.gauge('youtube_quota_left', left);
+        },
       });
     }
     case 'kick': {
@@ -57,6 +68,11 @@ export function senderFor(config: ChatConfig, ctx: ComponentContext, platform: P
       return new KickSender({ token: auth, api: auth.endpoints?.api ?? config.kick.api_url, perWindow: config.kick.per_30s, wallClock: ctx.wallClock });
     }
   }
+}
+
+/** The process's one YouTube quota count; without one (a bare context), the node's own, kept across restarts. */
+export function youtubeQuota(ctx: ComponentContext): YoutubeQuota {
+  return ctx.resources.services?.get(YOUTUBE_QUOTA) ?? ctx.state.get('youtubeQuota', () => new YoutubeQuota());
 }
 
 function signedOut(ctx: ComponentContext, platform: Platform, detail: string): ChatSender {

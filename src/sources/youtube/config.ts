@@ -76,7 +76,14 @@ export const YoutubeConfig = z
       .positive()
       .default(10_000)
       .describe(
-        "Quota units chatflow may spend per day (YouTube's default project quota is 10,000; it resets at midnight Pacific). A `liveChatMessages.list` costs 5, a `videos.list` 1.",
+        "The daily quota of the Google project of `api_key` (YouTube's default is 10,000 units; it resets at midnight Pacific). A `liveChatMessages.list` costs 5, a `videos.list` 1. Reading and the `chat` sink's sends to YouTube count against it together (see `quota_project`).",
+      ),
+    quota_project: z
+      .string()
+      .min(1)
+      .default('default')
+      .describe(
+        'Which Google project this node spends from. Every `youtube` node and `chat` sink naming the same project shares one daily count. Give a different name only when `api_key` belongs to another project than the OAuth client the bot sends with.',
       ),
     stream_hours: z
       .number()

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { msUntilQuotaReset, planPolling, QuotaLedger, quotaDay } from './quota.js';
+import { planPolling } from './quota.js';
 
 const HOUR = 3_600_000;
-const base = { usedUnits: 0, dailyQuota: 10_000, unitsPerPoll: 5, minIntervalMs: 5000, msUntilStreamEnd: 4 * HOUR, msUntilReset: 20 * HOUR };
+const base = { remainingUnits: 10_000, unitsPerPoll: 5, minIntervalMs: 5000, msUntilStreamEnd: 4 * HOUR, msUntilReset: 20 * HOUR };
 
 describe('planPolling', () => {
   it('polls at the server pace when the budget lasts the stream anyway', () => {
@@ -21,20 +21,19 @@ describe('planPolling', () => {
   });
 
   it('plans only up to the quota reset when it comes before the end of the stream', () => {
-    expect(planPolling({ ...base, usedUnits: 9000, msUntilStreamEnd: 8 * HOUR, msUntilReset: HOUR }).intervalMs).toBe(18_000);
+    expect(planPolling({ ...base, remainingUnits: 1000, msUntilStreamEnd: 8 * HOUR, msUntilReset: HOUR }).intervalMs).toBe(18_000);
   });
 
   it('uses the server pace once the stream ran past its expected length', () => {
-    expect(planPolling({ ...base, usedUnits: 9990, msUntilStreamEnd: -HOUR }).intervalMs).toBe(5000);
+    expect(planPolling({ ...base, remainingUnits: 10, msUntilStreamEnd: -HOUR }).intervalMs).toBe(5000);
   });
 
   it('waits for the reset when nothing is left', () => {
-    expect(planPolling({ ...base, usedUnits: 9998 })).toMatchObject({ intervalMs: 20 * HOUR, pollsLeft: 0, exhaustedInMs: 0, exhausted: true });
+    expect(planPolling({ ...base, remainingUnits: 2 })).toMatchObject({ intervalMs: 20 * HOUR, pollsLeft: 0, exhaustedInMs: 0, exhausted: true });
   });
 
   const inputs = fc.record({
-    usedUnits: fc.integer({ min: 0, max: 20_000 }),
-    dailyQuota: fc.integer({ min: 1, max: 1_000_000 }),
+    remainingUnits: fc.integer({ min: -100, max: 1_000_000 }),
     unitsPerPoll: fc.integer({ min: 1, max: 50 }),
     minIntervalMs: fc.integer({ min: 0, max: 60_000 }),
     msUntilStreamEnd: fc.integer({ min: -10 * HOUR, max: 48 * HOUR }),
@@ -50,7 +49,7 @@ describe('planPolling', () => {
         if (!plan.exhausted && horizon > 0) {
           expect(Math.floor(horizon / plan.intervalMs)).toBeLessThanOrEqual(plan.pollsLeft);
         }
-        expect(plan.remainingUnits).toBe(Math.max(0, input.dailyQuota - input.usedUnits));
+        expect(plan.remainingUnits).toBe(Math.max(0, input.remainingUnits));
       }),
     );
   });
@@ -60,39 +59,9 @@ describe('planPolling', () => {
       fc.property(inputs, fc.integer({ min: 0, max: 5000 }), (input, more) => {
         if (input.msUntilStreamEnd <= 0) return;
         const before = planPolling(input);
-        const after = planPolling({ ...input, usedUnits: input.usedUnits + more });
+        const after = planPolling({ ...input, remainingUnits: input.remainingUnits - more });
         expect(after.intervalMs).toBeGreaterThanOrEqual(before.intervalMs);
       }),
     );
-  });
-});
-
-describe('quota day and reset', () => {
-  it('counts days in Pacific time: 07:59 UTC is still the previous day in summer (PDT, UTC-7)', () => {
-    expect(quotaDay(Date.UTC(2026, 6, 2, 6, 59))).toBe('2026-07-01');
-    expect(quotaDay(Date.UTC(2026, 6, 2, 7, 0))).toBe('2026-07-02');
-    expect(quotaDay(Date.UTC(2026, 11, 2, 7, 59))).toBe('2026-12-01');
-    expect(quotaDay(Date.UTC(2026, 11, 2, 8, 0))).toBe('2026-12-02');
-  });
-
-  it('says how long until midnight Pacific', () => {
-    expect(msUntilQuotaReset(Date.UTC(2026, 11, 2, 7, 0))).toBe(HOUR);
-    expect(msUntilQuotaReset(Date.UTC(2026, 11, 2, 8, 0))).toBe(24 * HOUR);
-  });
-});
-
-describe('QuotaLedger', () => {
-  it('adds up units per day, warns once at 80% and once at 95%, and starts over on a new day', () => {
-    const ledger = new QuotaLedger(100);
-    const day1 = Date.UTC(2026, 11, 2, 12);
-    expect(ledger.spend(79, day1)).toEqual([]);
-    expect(ledger.spend(1, day1)).toEqual([0.8]);
-    expect(ledger.spend(5, day1)).toEqual([]);
-    expect(ledger.spend(20, day1)).toEqual([0.95]);
-    expect(ledger.remaining(day1)).toBe(0);
-    const day2 = day1 + 24 * HOUR;
-    expect(ledger.used(day2)).toBe(0);
-    expect(ledger.spend(80, day2)).toEqual([0.8]);
-    expect(ledger.remaining(day2)).toBe(20);
   });
 });

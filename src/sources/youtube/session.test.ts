@@ -7,7 +7,7 @@ import { backoffDelay } from '../../core/backoff.js';
 
 describe('gateYoutubeEvent', () => {
   it('drops an id seen before as duplicate, and history with backfill: skip as backfill (intentional) without emitting it later', () => {
-    const state = createYoutubeNodeState(10_000);
+    const state = createYoutubeNodeState();
     const metrics = new NodeMetrics('yt', 'source', 'youtube');
     const old = chat('old', { platform: 'youtube', id: 'a', backfill: true });
     expect(gateYoutubeEvent(old, state.seen, 'skip', metrics)).toBeUndefined();
@@ -19,7 +19,7 @@ describe('gateYoutubeEvent', () => {
   });
 
   it('passes history on with backfill: emit, and keeps a chat and a platform event with the same id apart', () => {
-    const state = createYoutubeNodeState(10_000);
+    const state = createYoutubeNodeState();
     const metrics = new NodeMetrics('yt', 'source', 'youtube');
     const old = chat('old', { platform: 'youtube', id: 'sc', backfill: true });
     expect(gateYoutubeEvent(old, state.seen, 'emit', metrics)).toBe(old);

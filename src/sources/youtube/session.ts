@@ -1,13 +1,12 @@
 /**
  * State a `youtube` node keeps across re-subscriptions (the runtime restarts a failed source):
- * where polling stands (live chat id, page token or continuation), the ids already emitted, the
- * quota spent today and when reading started. Plus the gate every event passes: dedupe and
+ * where polling stands (live chat id, page token or continuation), the ids already emitted and
+ * when reading started (the quota it spent is the process's one count, core/youtubeQuota.ts). Plus the gate every event passes: dedupe and
  * the `backfill` policy.
  */
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import type { DropCounter } from '../../core/metrics.js';
 import { RECENT_IDS, RecentIds } from '../shared/recentIds.js';
-import { QuotaLedger } from './quota.js';
 
 
 export interface YoutubeNodeState {
@@ -22,20 +21,18 @@ export interface YoutubeNodeState {
   innertube: { apiKey: string; clientVersion: string; continuation: string | undefined; history: boolean } | undefined;
   /** `chat:<id>` and `<type>:<id>` of the events emitted (or skipped as history) lately. */
   readonly seen: RecentIds;
-  readonly quota: QuotaLedger;
   /** Wall-clock time the node first started reading (the stream's expected length counts from here). */
   startedAt: number | undefined;
   /** How many times the source has been subscribed (1 on the first). */
   subscriptions: number;
 }
 
-export function createYoutubeNodeState(dailyQuota: number, capacity: number = RECENT_IDS): YoutubeNodeState {
+export function createYoutubeNodeState(capacity: number = RECENT_IDS): YoutubeNodeState {
   return {
     liveChatId: undefined,
     pageToken: undefined,
     innertube: undefined,
     seen: new RecentIds(capacity),
-    quota: new QuotaLedger(dailyQuota),
     startedAt: undefined,
     subscriptions: 0,
   };

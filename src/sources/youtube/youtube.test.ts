@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import { NodeMetrics, type SourceHealth } from '../../core/metrics.js';
+import { YoutubeQuota } from '../../core/youtubeQuota.js';
 import { videoIdOf } from './config.js';
 import { YoutubeConfig, youtubeChat, youtubeComponent } from './index.js';
 
@@ -17,6 +18,7 @@ describe('youtube config', () => {
       innertube_url: 'https://www.youtube.com',
       backfill: 'skip',
       daily_quota: 10_000,
+      quota_project: 'default',
       stream_hours: 4,
       min_poll_interval: 1000,
       live_check_interval: 60_000,
@@ -50,7 +52,7 @@ describe('youtube config', () => {
 });
 
 /** A `youtube` source on a virtual clock with a scripted fetch: each call takes the next answer. */
-function harness(input: Record<string, unknown>, answers: (() => Response | 'hang')[]) {
+function harness(input: Record<string, unknown>, answers: (() => Response | 'hang')[], quota?: YoutubeQuota) {
   const scheduler = new VirtualTimeScheduler(VirtualAction, Number.POSITIVE_INFINITY);
   // 2026-12-02 12:00 UTC: 04:00 Pacific, 20 h before the quota resets.
   const wallStart = Date.UTC(2026, 11, 2, 12);
@@ -79,6 +81,7 @@ function harness(input: Record<string, unknown>, answers: (() => Response | 'han
     setHealth: (h) => healths.push(h),
     fetch: fetchImpl,
     random: () => 0.5,
+    ...(quota === undefined ? {} : { quota }),
   }).subscribe({
     next: (e) => events.push(e),
     error: (e: unknown) => {
@@ -128,6 +131,43 @@ describe('youtubeChat on a virtual clock', () => {
     ]);
     expect(h.metrics.snapshot().gauges).toMatchObject({ poll_interval_ms: 7208, quota_remaining: 9984 });
     expect(h.metrics.snapshot().counts).toEqual({ quota_used: 16 });
+    h.sub.unsubscribe();
+  });
+
+  const wallStart = Date.UTC(2026, 11, 2, 12);
+  const project = { project: 'default', dailyQuota: 10_000 };
+
+  it('counts its reads in the shared accounting and slows down when sends spent from it: 4,994 units left is a poll every 14.4 s', async () => {
+    const quota = new YoutubeQuota();
+    quota.spend(project, 'send', 5000, wallStart);
+    const h = harness({}, [live, page(1), page(2)], quota);
+    await h.advance(20_000);
+    // 4,994 units left after the lookup and the first poll: 998 polls over 14,400 s.
+    expect(h.calls.map((c) => c.at)).toEqual([0, 0, 14_429]);
+    expect(quota.usage('default', wallStart)).toEqual({ read: 11, send: 5000, exhausted: false });
+    expect(h.metrics.snapshot().gauges).toMatchObject({ quota_remaining: 10_000 - 5011 });
+    h.sub.unsubscribe();
+  });
+
+  it('does not call YouTube when the shared budget is spent, and says so (ERR_SOURCE_QUOTA)', async () => {
+    const quota = new YoutubeQuota();
+    quota.spend(project, 'send', 9998, wallStart);
+    const h = harness({ live_chat_id: 'chat-1' }, [page(1)], quota);
+    await h.advance(1000);
+    expect(h.calls).toEqual([]);
+    expect(h.healths.at(-1)).toBe('reconnecting');
+    expect(h.metrics.snapshot().lastError).toMatch(/daily_quota \(10000 units\) is spent/);
+    h.sub.unsubscribe();
+  });
+
+  it("marks the project exhausted for the chat sink too when YouTube answers quotaExceeded, until its quota_retry", async () => {
+    const quota = new YoutubeQuota();
+    const h = harness({ stream_hours: 0.0001, quota_retry: '10m' }, [live, googleError(403, 'quotaExceeded'), page(1)], quota);
+    await h.advance(1000);
+    expect(quota.maySend(project, 0, 20, wallStart + 1000)).toMatchObject({ ok: false, reason: 'quota_exhausted' });
+    await h.advance(600_000);
+    expect(h.calls).toHaveLength(3);
+    expect(quota.remaining(project, wallStart + 600_000)).toBe(10_000 - 11);
     h.sub.unsubscribe();
   });
 

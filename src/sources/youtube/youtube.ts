@@ -35,7 +35,8 @@ import type { YoutubeConfig } from './config.js';
 import { normalizeInnertubeAction } from './innertubeNormalize.js';
 import { createYoutubeNodeState, gateYoutubeEvent, type YoutubeNodeState } from './session.js';
 import { type ItemOutcome, normalizeYoutubeItem, type YoutubeItemContext } from './normalize.js';
-import { msUntilQuotaReset, planPolling, QUOTA_COST } from './quota.js';
+import { planPolling } from './quota.js';
+import { msUntilQuotaReset, QUOTA_COST, type QuotaBudget, YoutubeQuota } from '../../core/youtubeQuota.js';
 import { HealthReport } from '../shared/healthReport.js';
 
 
@@ -65,8 +66,13 @@ export interface YoutubeDeps {
   readonly fetch?: Fetch;
   /** Jitter of the backoff; defaults to Math.random. */
   readonly random?: () => number;
-  /** Position, recent ids and quota kept across re-subscriptions; one per node. */
+  /** Position and recent ids kept across re-subscriptions; one per node. */
   readonly state?: YoutubeNodeState;
+  /**
+   * The process's quota accounting (`YOUTUBE_QUOTA`), shared with the `chat` sink's sends;
+   * a private one when absent.
+   */
+  readonly quota?: YoutubeQuota;
 }
 
 /** Failed polls in a row after which health is `stale`. */
@@ -117,7 +123,9 @@ export function youtubeChat(config: YoutubeConfig, deps: YoutubeDeps): Observabl
     fetch: fetchImpl = globalThis.fetch,
     random = Math.random,
   } = deps;
-  const state = deps.state ?? createYoutubeNodeState(config.daily_quota);
+  const state = deps.state ?? createYoutubeNodeState();
+  const quota = deps.quota ?? new YoutubeQuota();
+  const budget: QuotaBudget = { project: config.quota_project, dailyQuota: config.daily_quota };
   const policy: BackoffPolicy = { initialMs: config.retry.initial_backoff, maxMs: config.retry.max_backoff, jitter: 0.2 };
   const videoId = config.video_id;
 
@@ -209,17 +217,17 @@ export function youtubeChat(config: YoutubeConfig, deps: YoutubeDeps): Observabl
 
     const quotaGauges = () => {
       const at = now();
-      metrics.gauge('quota_remaining', state.quota.remaining(at));
+      metrics.gauge('quota_remaining', quota.remaining(budget, at));
       return at;
     };
 
     const spend = (units: number) => {
       const at = now();
-      const crossed = state.quota.spend(units, at);
+      const crossed = quota.spend(budget, 'read', units, at);
       metrics.count('quota_used', units);
       for (const threshold of crossed) {
         log.warn(
-          { used: state.quota.used(at), dailyQuota: config.daily_quota, percent: threshold * 100 },
+          { ...quota.usage(budget.project, at), dailyQuota: config.daily_quota, percent: threshold * 100 },
           'YouTube API quota running low.',
         );
       }
@@ -230,6 +238,8 @@ export function youtubeChat(config: YoutubeConfig, deps: YoutubeDeps): Observabl
       const at = now();
       const resetInMs = msUntilQuotaReset(at);
       const waitMs = failure === undefined ? resetInMs : Math.min(config.quota_retry, resetInMs + 60_000);
+      // Google said so: the chat sink's sends stop too, until this node tries again.
+      if (failure !== undefined) quota.exhausted(budget.project, at, at + waitMs);
       const err = new PipelineError(
         'ERR_SOURCE_QUOTA',
         'receiving',
@@ -313,7 +323,7 @@ export function youtubeChat(config: YoutubeConfig, deps: YoutubeDeps): Observabl
       const answer = await request(videosUrl(config.base_url, config.api_key, vid), { headers: { accept: 'application/json' } });
       if (stopped) return;
       if (answer instanceof Error) return retryLater(resolveChat, answer);
-      spend(QUOTA_COST.videos);
+      spend(QUOTA_COST['videos.list']);
       quotaGauges();
       const body = parseJson(answer.text);
       if (answer.status !== 200) return apiFailed(resolveChat, classifyApiFailure(answer.status, body), answer.retryAfterMs);
@@ -346,7 +356,7 @@ export function youtubeChat(config: YoutubeConfig, deps: YoutubeDeps): Observabl
 
     const poll: Step = async () => {
       const liveChatId = state.liveChatId as string;
-      if (state.quota.remaining(now()) < QUOTA_COST.messages) return quotaPause(poll, undefined);
+      if (quota.remaining(budget, now()) < QUOTA_COST['liveChatMessages.list']) return quotaPause(poll, undefined);
       const first = state.pageToken === undefined;
       const answer = await request(
         messagesUrl(config.base_url, config.api_key, liveChatId, state.pageToken, config.max_results),
@@ -354,7 +364,7 @@ export function youtubeChat(config: YoutubeConfig, deps: YoutubeDeps): Observabl
       );
       if (stopped) return;
       if (answer instanceof Error) return retryLater(poll, answer);
-      spend(QUOTA_COST.messages);
+      spend(QUOTA_COST['liveChatMessages.list']);
       const body = parseJson(answer.text) as MessageListResponse | undefined;
       if (answer.status !== 200) return apiFailed(poll, classifyApiFailure(answer.status, body), answer.retryAfterMs);
       if (body === undefined || typeof body !== 'object') return retryLater(poll, new Error('The answer to liveChatMessages.list is not JSON'));
@@ -373,9 +383,8 @@ export function youtubeChat(config: YoutubeConfig, deps: YoutubeDeps): Observabl
       const at = now();
       const serverMs = typeof body.pollingIntervalMillis === 'number' ? body.pollingIntervalMillis : DEFAULT_POLL_MS;
       const plan = planPolling({
-        usedUnits: state.quota.used(at),
-        dailyQuota: config.daily_quota,
-        unitsPerPoll: QUOTA_COST.messages,
+        remainingUnits: quota.remaining(budget, at),
+        unitsPerPoll: QUOTA_COST['liveChatMessages.list'],
         minIntervalMs: Math.max(serverMs, config.min_poll_interval),
         msUntilStreamEnd: (state.startedAt ?? at) + config.stream_hours * 3_600_000 - at,
         msUntilReset: msUntilQuotaReset(at),
