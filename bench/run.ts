@@ -23,6 +23,7 @@ import { twitchRecovery } from './twitchRecovery.js';
 import { twitchThroughput } from './twitchThroughput.js';
 import { virtualTime } from './virtualTime.js';
 import { whatIfBench } from './whatIf.js';
+import { measuringLoad } from './results.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   backpressure,
@@ -56,6 +57,6 @@ if (unknown.length > 0) {
 }
 for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHMARKS)) {
   process.stdout.write(`${name}: running…\n`);
-  const figures = await (BENCHMARKS[name] as () => Promise<Record<string, unknown>>)();
+  const figures = await measuringLoad(BENCHMARKS[name] as () => Promise<Record<string, unknown>>);
   process.stdout.write(`${name}: ${JSON.stringify(figures)}\n`);
 }
