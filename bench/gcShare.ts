@@ -3,7 +3,9 @@
  * collection, in the default graph with every sink on at 50,000 messages/s. GC time: the sum
  * of `gc` performance entries' durations (perf_hooks PerformanceObserver: the pauses of the
  * main thread); CPU time: this process's user + system time (process.cpuUsage) over the same
- * window, after 2 s of warm-up. Goal: ≤ 5%.
+ * window, after 2 s of warm-up. The figure only counts at the goal's rate: `pass` also needs
+ * the source to have emitted ≥ 98% of 50,000/s (the postgres sink pauses it when it cannot keep
+ * up). Goal: ≤ 5%.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,13 +43,17 @@ export async function gcShare(): Promise<Record<string, unknown>> {
       }
     });
     observer.observe({ entryTypes: ['gc'] });
-    const emittedBefore = running.snapshot().get('demo')?.eventsOut[''] ?? 0;
+    const demoBefore = running.snapshot().get('demo');
+    const emittedBefore = demoBefore?.eventsOut[''] ?? 0;
     const cpu = process.cpuUsage();
     const started = performance.now();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
     const used = process.cpuUsage(cpu);
     const ms = performance.now() - started;
-    const emitted = (running.snapshot().get('demo')?.eventsOut[''] ?? 0) - emittedBefore;
+    const demoAfter = running.snapshot().get('demo');
+    const emitted = (demoAfter?.eventsOut[''] ?? 0) - emittedBefore;
+    const pausedMs = (demoAfter?.flow?.pausedMs ?? 0) - (demoBefore?.flow?.pausedMs ?? 0);
+    const atRate = emitted >= ((RATE * ms) / 1000) * 0.98;
     // Entries are delivered asynchronously: let the last ones in before disconnecting.
     await new Promise((resolve) => setTimeout(resolve, 50));
     observer.disconnect();
@@ -60,15 +66,17 @@ export async function gcShare(): Promise<Record<string, unknown>> {
       method: `pipeline.yaml, every sink on, simulate at ${RATE} messages/s; after 2 s warm-up, ${SECONDS} s window: sum of PerformanceObserver 'gc' entry durations (main-thread GC pauses) over this process's CPU time (user + system)`,
       chatPerSec: RATE,
       emittedPerSec: Math.round((emitted / ms) * 1000),
+      sourcePausedMs: Math.round(pausedMs),
+      atRate,
       gcMs: Math.round(gcMs),
       cpuMs: Math.round(cpuMs),
       cpuPercentOfOneCore: Math.round((cpuMs / ms) * 100),
       gcSharePercent: Math.round(share * 10) / 10,
       gcByKind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, { count: v.count, ms: Math.round(v.ms) }])),
       sinkLosses: Object.fromEntries([...nodes.values()].filter((n) => n.kind === 'sink').map((n) => [n.id, sumOf(losses(n))])),
-      note: 'gcByKind keys are perf_hooks constants: 1 minor (scavenge), 2 major (mark-sweep-compact), 4 incremental, 8 weak callbacks',
+      note: 'GC entry durations are wall time: on a loaded machine a pause waiting for a CPU inflates them (see load). atRate false: the graph could not take 50k/s here (the postgres sink paused the source), so the figure is not at the goal rate and pass is false. gcByKind keys are perf_hooks constants: 1 minor (scavenge), 2 major (mark-sweep-compact), 4 incremental, 8 weak callbacks',
       goal: `GC ≤ ${GOAL_PERCENT}% of CPU time at ${RATE} messages/s`,
-      pass: emitted > 0 && share <= GOAL_PERCENT,
+      pass: atRate && share <= GOAL_PERCENT,
     };
     await writeResult('gc-share', figures);
     return figures;
