@@ -25,6 +25,10 @@ const GOAL_PERCENT = 5;
 interface Run {
   readonly messagesPerSec: number;
   readonly cpuMicrosPerMessage: number;
+  /** Share of one core this process used in the window. */
+  readonly cpuPercent: number;
+  /** Time a congested sink held the source back in the window. */
+  readonly pausedMs: number;
 }
 
 async function run(
@@ -40,16 +44,24 @@ async function run(
   });
   const running = await startGraph(text, { root: env.root, name: `metrics-${metrics}`, storage: env.storage });
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  const before = running.snapshot().get('demo')?.eventsOut[''] ?? 0;
+  const demoBefore = running.snapshot().get('demo');
+  const before = demoBefore?.eventsOut[''] ?? 0;
   const cpu = process.cpuUsage();
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, WINDOW_SECONDS * 1000));
-  const emitted = (running.snapshot().get('demo')?.eventsOut[''] ?? 0) - before;
+  const demoAfter = running.snapshot().get('demo');
+  const emitted = (demoAfter?.eventsOut[''] ?? 0) - before;
+  const pausedMs = (demoAfter?.flow?.pausedMs ?? 0) - (demoBefore?.flow?.pausedMs ?? 0);
   const used = process.cpuUsage(cpu);
   const ms = performance.now() - started;
   await running.stop();
   if (emitted === 0) throw new Error('metrics-cost: the source emitted nothing in the window');
-  return { messagesPerSec: (emitted / ms) * 1000, cpuMicrosPerMessage: (used.user + used.system) / emitted };
+  return {
+    messagesPerSec: (emitted / ms) * 1000,
+    cpuMicrosPerMessage: (used.user + used.system) / emitted,
+    cpuPercent: Math.round(((used.user + used.system) / 1000 / ms) * 100),
+    pausedMs: Math.round(pausedMs),
+  };
 }
 
 export async function metricsCost(): Promise<Record<string, unknown>> {
@@ -101,6 +113,8 @@ export async function metricsCost(): Promise<Record<string, unknown>> {
       order: p.order,
       offPerSec: Math.round(p.off.messagesPerSec),
       onPerSec: Math.round(p.on.messagesPerSec),
+      cpuPercent: { off: p.off.cpuPercent, on: p.on.cpuPercent },
+      pausedMs: { off: p.off.pausedMs, on: p.on.pausedMs },
       costPercent: p.costPercent,
       cpuCostPercent: p.cpuCostPercent,
     })),
