@@ -30,7 +30,7 @@ import { highestPassingRate, median } from './stats.js';
 const TRIAL_SECONDS = Number(process.env.BENCH_FULL_TRIAL_SECONDS ?? 5);
 const SUSTAINED_SECONDS = Number(process.env.BENCH_FULL_SECONDS ?? 60);
 const WARMUP_MS = 2000;
-const SEARCH = { low: 5000, high: 400_000, step: 2500 };
+const SEARCH = { low: 20_000, high: 400_000, step: 2500, tolerance: 0.05 };
 const GOAL_RATE = 100_000;
 const GOAL_OF_NULL = 0.85;
 const GOAL_OF_COPY = 0.9;

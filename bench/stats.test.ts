@@ -45,9 +45,24 @@ describe('highestPassingRate', () => {
     expect(found.trials.map((t) => t.rate)).toEqual([10_000, 20_000, 40_000, 50_000]);
   });
 
-  it('is 0 when even the lowest rate fails', async () => {
-    const found = await highestPassingRate(threshold(5000), { low: 10_000, high: 50_000, step: 1000 });
-    expect(found).toEqual({ rate: 0, trials: [{ rate: 10_000, passed: false }] });
+  it('halves from a failing low rate, then bisects up', async () => {
+    const found = await highestPassingRate(threshold(6500), { low: 20_000, high: 50_000, step: 1000 });
+    expect(found.rate).toBe(6000);
+    expect(found.trials.slice(0, 3).map((t) => t.rate)).toEqual([20_000, 10_000, 5000]);
+  });
+
+  it('is 0 when even the smallest step fails', async () => {
+    const found = await highestPassingRate(threshold(500), { low: 4000, high: 50_000, step: 1000 });
+    expect(found.rate).toBe(0);
+    expect(found.trials.map((t) => t.rate)).toEqual([4000, 2000, 1000]);
+  });
+
+  it('stops bisecting within the tolerance of the pass', async () => {
+    const found = await highestPassingRate(threshold(190_000), { low: 10_000, high: 400_000, step: 1000, tolerance: 0.05 });
+    expect(found.rate).toBeLessThanOrEqual(190_000);
+    expect(found.rate).toBeGreaterThanOrEqual(190_000 * 0.95);
+    const exact = await highestPassingRate(threshold(190_000), { low: 10_000, high: 400_000, step: 1000 });
+    expect(found.trials.length).toBeLessThan(exact.trials.length);
   });
 });
 

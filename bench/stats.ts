@@ -72,13 +72,14 @@ export interface RateSearch {
 
 /**
  * The highest rate at which `trial` passes: doubling from `low` until a trial fails or `high`
- * passes, then bisecting between the last pass and the first failure until they are within
- * `step` of each other (rates are multiples of `step`). Assumes a rate that fails makes every
- * higher rate fail too.
+ * passes (halving instead while even `low` fails), then bisecting between the last pass and
+ * the first failure until they are within `step`, or within `tolerance` (a share, 0.05 = 5%)
+ * of the pass, whichever is wider. Rates are multiples of `step`. Assumes a rate that fails
+ * makes every higher rate fail too.
  */
 export async function highestPassingRate(
   trial: (rate: number) => Promise<boolean>,
-  options: { readonly low: number; readonly high: number; readonly step: number },
+  options: { readonly low: number; readonly high: number; readonly step: number; readonly tolerance?: number },
 ): Promise<RateSearch> {
   const trials: { rate: number; passed: boolean }[] = [];
   const attempt = async (rate: number) => {
@@ -89,21 +90,36 @@ export async function highestPassingRate(
   const snap = (rate: number) => Math.max(options.step, Math.round(rate / options.step) * options.step);
   let good = 0;
   let bad = Number.POSITIVE_INFINITY;
-  for (let rate = snap(options.low); ; rate = snap(Math.min(rate * 2, options.high))) {
-    if (await attempt(rate)) good = rate;
-    else {
-      bad = rate;
-      break;
+  if (await attempt(snap(options.low))) {
+    good = snap(options.low);
+    while (good < options.high) {
+      const next = snap(Math.min(good * 2, options.high));
+      if (await attempt(next)) good = next;
+      else {
+        bad = next;
+        break;
+      }
     }
-    if (rate >= options.high) return { rate: good, trials };
+    if (bad === Number.POSITIVE_INFINITY) return { rate: good, trials };
+  } else {
+    bad = snap(options.low);
+    for (let rate = snap(bad / 2); rate < bad; rate = snap(rate / 2)) {
+      if (await attempt(rate)) {
+        good = rate;
+        break;
+      }
+      bad = rate;
+    }
+    if (good === 0) return { rate: 0, trials };
   }
-  if (good === 0) return { rate: 0, trials };
-  for (;;) {
+  const tolerance = options.tolerance ?? 0;
+  while (bad - good > Math.max(options.step, good * tolerance)) {
     const mid = snap((good + bad) / 2);
-    if (mid <= good || mid >= bad) return { rate: good, trials };
+    if (mid <= good || mid >= bad) break;
     if (await attempt(mid)) good = mid;
     else bad = mid;
   }
+  return { rate: good, trials };
 }
 
 /** (baseline − measured) / baseline, in percent to one decimal: what a change costs. */
