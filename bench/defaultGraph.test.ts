@@ -25,7 +25,7 @@ describe('defaultGraphText', () => {
     const doc = await edit({ oscCarriesReceivedAt: true });
     expect(doc.sources.demo).toMatchObject({ type: 'simulate', rate: '5000/s', seed: 42 });
     expect(doc.sinks.synth).toMatchObject({ target: '127.0.0.1:9999' });
-    expect((doc.sinks.synth?.args as { type: string }[]).map((a) => a.type)).toEqual(['f', 'd']);
+    expect((doc.sinks.synth?.args as { type: string }[] | undefined)?.map((a) => a.type)).toEqual(['f', 'd']);
     expect(Object.keys(doc.sinks)).toEqual(['show', 'synth', 'overlay', 'state', 'history', 'metrics']);
   });
 

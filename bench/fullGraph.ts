@@ -9,7 +9,8 @@
  * dropped anything or sent to disk, no sink's backlog grew by more than half a second of
  * the offered rate (at least 5,000 events), no OSC send failed, and after the stop (the drain) PostgreSQL holds every message
  * the dedupe let through. The rate: doubling from 5k/s until a trial fails, then bisecting to
- * 2.5k/s (short trials); then SUSTAINED seconds (60) at that rate, counted the same way.
+ * 2.5k/s (short trials); then SUSTAINED seconds (60) at that rate, counted the same way (once more 10% lower if it
+ * fails: the rate reported is the one a sustained run held, 0 if neither did).
  * The same search, same run, with the postgres sink replaced by a null sink (a blackhole), and
  * raw COPY of the stored rows into empty copies of the tables (bench/rawCopy.ts).
  *
@@ -142,7 +143,8 @@ export async function fullGraph(): Promise<Record<string, unknown>> {
   const env = { root, source, storage, receiver, seed: () => nextSeed++ };
   try {
     const searches = {} as Record<Variant, { rate: number; trials: Trial[] }>;
-    const sustained = {} as Record<Variant, Trial>;
+    const sustained = {} as Partial<Record<Variant, Trial>>;
+    const sustainedTries = {} as Partial<Record<Variant, Trial[]>>;
     // Null sink first, then postgres: each search ends with its own sustained run.
     for (const variant of ['null', 'postgres'] as const) {
       const trials: Trial[] = [];
@@ -156,24 +158,37 @@ export async function fullGraph(): Promise<Record<string, unknown>> {
         SEARCH,
       );
       searches[variant] = { rate: found.rate, trials };
-      if (found.rate > 0) sustained[variant] = await trial(variant, found.rate, variant === 'postgres' ? SUSTAINED_SECONDS : Math.min(SUSTAINED_SECONDS, 20), env);
+      // The short trials can pass a rate a long run does not hold: one more try 10% lower.
+      const seconds = variant === 'postgres' ? SUSTAINED_SECONDS : Math.min(SUSTAINED_SECONDS, 20);
+      for (const rate of [found.rate, Math.round((found.rate * 0.9) / SEARCH.step) * SEARCH.step]) {
+        if (rate <= 0) break;
+        const t = await trial(variant, rate, seconds, env);
+        sustainedTries[variant] = [...(sustainedTries[variant] ?? []), t];
+        process.stderr.write(`full-graph: ${variant} sustained ${rate}/s ${t.passed ? 'passed' : `failed: ${t.failures.join('; ')}`}\n`);
+        if (t.passed) {
+          sustained[variant] = t;
+          break;
+        }
+      }
     }
     const copyLoad = LoadSampler.start();
     // Rows of the last passing postgres trial: fill the tables again at its rate for a few seconds.
-    await trial('postgres', Math.max(SEARCH.low, searches.postgres.rate), TRIAL_SECONDS, env);
+    await trial('postgres', Math.max(SEARCH.step, sustained.postgres?.offeredPerSec ?? searches.postgres.rate), TRIAL_SECONDS, env);
     const copy = await rawCopy(storage.postgresUrl, { messages: 200_000, connections: 2, rounds: 3 });
     const copyPerSec = median(copy.messagesPerSec);
-    const rate = sustained.postgres?.passed ? searches.postgres.rate : 0;
-    const ofNull = searches.null.rate > 0 ? rate / searches.null.rate : 0;
+    const rate = sustained.postgres?.offeredPerSec ?? 0;
+    const nullRate = sustained.null?.offeredPerSec ?? 0;
+    const ofNull = nullRate > 0 ? rate / nullRate : 0;
     const ofCopy = copyPerSec > 0 ? rate / copyPerSec : 0;
     const postgresIsCeiling = copyPerSec < GOAL_RATE;
     const figures = {
       method:
-        'pipeline.yaml, every sink on, metrics on; simulate at a fixed offered rate; each trial: start, 2 s warm-up, then a window; passed = emitted ≥ 98% of offered, source never paused, no sink drop, disk spill, error, or backlog growth > max(0.5 s of the rate, 5000 events), every OSC datagram the sink sent (less those superseded by max_rate) at the receiver, every deduplicated chat message in PostgreSQL after the stop. Rate: doubling from 5k/s, then bisection to 2.5k/s, with short trials; then a sustained run at that rate. Same for the graph with postgres → blackhole. Raw COPY: the rows of up to 200k stored messages, COPY FROM into empty LIKE copies on 2 connections, median of 3.',
+        'pipeline.yaml, every sink on, metrics on; simulate at a fixed offered rate; each trial: start, 2 s warm-up, then a window; passed = emitted ≥ 98% of offered, source never paused, no sink drop, disk spill, error, or backlog growth > max(0.5 s of the rate, 5000 events), every OSC datagram the sink sent (less those superseded by max_rate) at the receiver, every deduplicated chat message in PostgreSQL after the stop. Rate: doubling from 5k/s, then bisection to 2.5k/s, with short trials; then a sustained run at that rate (once more 10% lower if it fails; the figure is the rate a sustained run held). Same for the graph with postgres → blackhole. Raw COPY: the rows of up to 200k stored messages, COPY FROM into empty LIKE copies on 2 connections, median of 3.',
       trialSeconds: TRIAL_SECONDS,
       sustainedSeconds: SUSTAINED_SECONDS,
       maxSustainedMessagesPerSec: rate,
-      nullSinkMaxMessagesPerSec: searches.null.rate,
+      nullSinkMaxMessagesPerSec: nullRate,
+      searchRates: { postgres: searches.postgres.rate, null: searches.null.rate },
       rawCopyMessagesPerSec: Math.round(copyPerSec),
       rawCopy: { ...copy, load: copyLoad.finish() },
       ofNullSinkPercent: Math.round(ofNull * 1000) / 10,
@@ -187,7 +202,7 @@ export async function fullGraph(): Promise<Record<string, unknown>> {
       pass:
         sustained.postgres?.passed === true &&
         ((rate >= GOAL_RATE && ofNull >= GOAL_OF_NULL) || (postgresIsCeiling && ofCopy >= GOAL_OF_COPY)),
-      sustained,
+      sustained: sustainedTries,
       searches,
     };
     await writeResult('full-graph', figures);
