@@ -1,6 +1,8 @@
 /**
  * The control path (issue 3): events/s through normalize → parse_command → throttle → control,
- * fed by `simulate` at full speed, in the runtime, on one core. Goal: at least 250k events/s.
+ * fed by `simulate` at full speed, run by the runtime (a pipeline run), on one core; `pass` is
+ * on that figure. The operators alone on a prebuilt array are reported beside it, to show
+ * what the runtime and the generator add. Goal: at least 250k events/s.
  */
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -180,11 +182,10 @@ export async function controlPath(): Promise<Record<string, unknown>> {
   }
   const defaultMix = results.defaultMix as { eventsPerSec: number; chainOnlyEventsPerSec: number };
   Object.assign(results, {
-    goal: '>= 250000 events/s through the four operators with the default simulate mix',
+    goal: '>= 250000 events/s through the four operators with the default simulate mix, run by the runtime (a pipeline run)',
     method:
-      'eventsPerSec: the runtime with simulate generating live on the same core; chainOnlyEventsPerSec: the same four operators fed from events simulate generated beforehand; classifyOnlyEventsPerSec: normalize → classify (all categories and languages) fed the same way',
-    pass: defaultMix.chainOnlyEventsPerSec >= 250_000,
-    passWithLiveGenerator: defaultMix.eventsPerSec >= 250_000,
+      'eventsPerSec (the goal’s figure): a pipeline run of simulate → the four operators → blackhole, simulate generating live on the same core, from start to the last event, median of rounds after one warm-up run; chainOnlyEventsPerSec (for comparison only): the same four operators outside the runtime, fed from events simulate generated beforehand; classifyOnlyEventsPerSec: normalize → classify (all categories and languages) fed the same way',
+    pass: defaultMix.eventsPerSec >= 250_000,
   });
   const hugeLinesMs = hugeCommandLines();
   Object.assign(results, {

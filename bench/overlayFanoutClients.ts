@@ -1,7 +1,9 @@
 /**
  * The client side of the overlay fan-out benchmark, run as its own process by
- * bench/overlayFanout.ts: `node --import tsx bench/overlayFanoutClients.ts <port> <clients> [plain|deflate|lean]`.
+ * bench/overlayFanout.ts: `node --import tsx bench/overlayFanoutClients.ts <port> <clients> [browser|plain|deflate|lean]`.
  *
+ * `browser` (what the bench's goal figures use): a `ws` WebSocket doing what a browser does
+ * (masking, UTF-8 validation, permessage-deflate offered, `JSON.parse` of every message).
  * `plain`/`deflate`: each client is a `ws` WebSocket (deflate offers permessage-deflate, as
  * browsers do). `lean`: each client is a plain TCP socket that does the handshake and reads
  * RFC 6455 frames itself (answering pings), at about half the CPU per message: 10,000 clients
@@ -26,6 +28,12 @@ const count = Number(countArg);
 const deflate = deflateArg === 'deflate';
 /** `lean`: raw sockets and a minimal frame reader instead of `ws`. */
 const lean = deflateArg === 'lean';
+/**
+ * `browser`: what an OBS browser source does with each message: a full WebSocket client (`ws`,
+ * masking what it sends, validating UTF-8, offering permessage-deflate) and `JSON.parse` of
+ * every message before reading it.
+ */
+const browser = deflateArg === 'browser';
 /** Clients connecting at once. */
 const CONNECT_CONCURRENCY = 250;
 /** Delays kept; beyond it, samples are counted but not stored. */
@@ -62,6 +70,28 @@ function onText(text: string, at: number, state: { sawEnd: boolean }): void {
       samples += 1;
     }
   } else if (!state.sawEnd && text.includes('"n":"end"')) {
+    state.sawEnd = true;
+    ended += 1;
+  }
+}
+
+/** Records one message the way a browser reads it: `JSON.parse`, then its fields. */
+function onParsed(text: string, at: number, state: { sawEnd: boolean }): void {
+  received += 1;
+  let message: { n?: unknown; v?: unknown };
+  try {
+    message = JSON.parse(text) as { n?: unknown; v?: unknown };
+  } catch {
+    parseErrors += 1;
+    return;
+  }
+  if (message.n === 'bench') {
+    if (typeof message.v !== 'number') parseErrors += 1;
+    else {
+      if (samples < MAX_SAMPLES) delays[samples] = at - message.v;
+      samples += 1;
+    }
+  } else if (!state.sawEnd && message.n === 'end') {
     state.sawEnd = true;
     ended += 1;
   }
@@ -149,9 +179,16 @@ function openLean(): Promise<void> {
 function open(): Promise<void> {
   if (lean) return openLean();
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/overlay/ws`, { perMessageDeflate: deflate, skipUTF8Validation: true });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/overlay/ws`, {
+      perMessageDeflate: deflate || browser,
+      skipUTF8Validation: !browser,
+    });
     const state = { sawEnd: false };
     ws.on('message', (data: Buffer) => {
+      if (browser) {
+        onParsed(data.toString('utf8'), now(), state);
+        return;
+      }
       // 10,000 clients share this one process (in real life, 10,000 machines): read the two
       // fields by hand rather than JSON.parse, so the client side stays cheap.
       onText(data.toString('latin1'), now(), state);

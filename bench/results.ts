@@ -1,6 +1,13 @@
-/** Writes a benchmark's figures as JSON under bench/results/, with the machine they ran on. */
+/**
+ * Writes a benchmark's figures as JSON under bench/results/, with the machine they ran on and
+ * the load it carried while they ran (bench/load.ts): `npm run bench` starts a
+ * {@link LoadSampler} for each bench ({@link measuringLoad}); a bench run another way is
+ * measured from when this module was loaded.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { LoadSampler } from './load.js';
 
 export interface MachineInfo {
   readonly node: string;
@@ -8,7 +15,6 @@ export interface MachineInfo {
   readonly cpu: string;
   readonly cores: number;
   readonly memoryGiB: number;
-  readonly loadavg: readonly number[];
 }
 
 export function machineInfo(): MachineInfo {
@@ -19,8 +25,17 @@ export function machineInfo(): MachineInfo {
     cpu: cpus[0]?.model ?? 'unknown',
     cores: cpus.length,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    loadavg: os.loadavg().map((n) => Math.round(n * 100) / 100),
   };
+}
+
+/** The sampler of the bench running in this async context. */
+const currentRun = new AsyncLocalStorage<LoadSampler>();
+/** For a bench started without {@link measuringLoad} (run as a script). */
+const sinceLoaded = LoadSampler.start();
+
+/** Runs `bench` with a load sampler started now, which {@link writeResult} finishes. */
+export function measuringLoad<T>(bench: () => Promise<T>): Promise<T> {
+  return currentRun.run(LoadSampler.start(), bench);
 }
 
 export async function writeResult(name: string, figures: Record<string, unknown>): Promise<string> {
@@ -28,7 +43,8 @@ export async function writeResult(name: string, figures: Record<string, unknown>
   await mkdir(dir, { recursive: true });
   const at = new Date().toISOString();
   const file = new URL(`${name}.json`, dir);
-  const body = { benchmark: name, at, machine: machineInfo(), ...figures };
+  const load = (currentRun.getStore() ?? sinceLoaded).finish();
+  const body = { benchmark: name, at, machine: machineInfo(), load, ...figures };
   await writeFile(file, `${JSON.stringify(body, null, 2)}\n`);
   return file.pathname;
 }

@@ -1,6 +1,7 @@
 /**
- * `npm run bench [name…]`: runs the benchmarks (all by default) and writes each one's figures
- * to bench/results/<name>.json with the machine they ran on.
+ * `npm run bench [name…]`: runs the benchmarks (all by default, the 10-minute soak last) and
+ * writes each one's figures to bench/results/<name>.json with the machine they ran on and the
+ * load it carried meanwhile. What each measures: bench/README.md.
  */
 import { backpressure } from './backpressure.js';
 import { chatReplies } from './chatReplies.js';
@@ -12,17 +13,21 @@ import { engineOverhead } from './engineOverhead.js';
 import { eventsubBench } from './eventsub.js';
 import { moderateBench } from './moderate.js';
 import { fullGraph } from './fullGraph.js';
+import { gcShare } from './gcShare.js';
 import { kickThroughput } from './kickThroughput.js';
+import { metricsCost } from './metricsCost.js';
 import { oscLatency } from './oscLatency.js';
 import { overlayFanout } from './overlayFanout.js';
 import { redisOutage } from './redisOutage.js';
 import { reloadBench } from './reload.js';
+import { soak } from './soak.js';
 import { storage } from './storage.js';
 import { storageOsc } from './storageOsc.js';
 import { twitchRecovery } from './twitchRecovery.js';
 import { twitchThroughput } from './twitchThroughput.js';
 import { virtualTime } from './virtualTime.js';
 import { whatIfBench } from './whatIf.js';
+import { measuringLoad } from './results.js';
 
 const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   backpressure,
@@ -43,9 +48,13 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'storage-osc': storageOsc,
   'redis-outage': redisOutage,
   'full-graph': fullGraph,
+  'metrics-cost': metricsCost,
+  'gc-share': gcShare,
   reload: reloadBench,
   'virtual-time': virtualTime,
   whatif: whatIfBench,
+  // Ten minutes (CHATFLOW_SOAK_SECONDS): last, so the short benches report first.
+  soak,
 };
 
 const wanted = process.argv.slice(2);
@@ -56,6 +65,6 @@ if (unknown.length > 0) {
 }
 for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHMARKS)) {
   process.stdout.write(`${name}: running…\n`);
-  const figures = await (BENCHMARKS[name] as () => Promise<Record<string, unknown>>)();
+  const figures = await measuringLoad(BENCHMARKS[name] as () => Promise<Record<string, unknown>>);
   process.stdout.write(`${name}: ${JSON.stringify(figures)}\n`);
 }

@@ -163,6 +163,7 @@ export async function storage(): Promise<Record<string, unknown>> {
       copyVsMulti: Math.round((copyRate / multiRate) * 100) / 100,
       copyVsSingle: Math.round(copyRate / singleRate),
       goals: { copyVsMultiAtLeast: 2, copyVsSingleAtLeast: 50 },
+      pass: copyStored === COPY_ROWS && copyRate / multiRate >= 2 && copyRate / singleRate >= 50,
       seeAlso: 'chat→OSC p99 with both storage sinks on against off: npm run bench storage-osc',
     };
     await writeResult('storage', figures);

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { cpuShares, judgeLoad, LoadSampler, parseProcStat } from './load.js';
+
+const STAT = (user: number, idle: number, steal: number, running: number) =>
+  `cpu  ${user} 0 100 ${idle} 10 0 5 ${steal} 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\nctxt 5\nprocs_running ${running}\nprocs_blocked 0\n`;
+
+describe('parseProcStat', () => {
+  it('reads the all-cores line and the runnable processes', () => {
+    const stat = parseProcStat(STAT(1000, 5000, 30, 3));
+    expect(stat.cpu).toEqual({ total: 1000 + 100 + 5000 + 10 + 5 + 30, idle: 5010, steal: 30 });
+    expect(stat.procsRunning).toBe(3);
+  });
+
+  it('refuses text without a cpu line', () => {
+    expect(() => parseProcStat('intr 1\n')).toThrow(/no cpu line/);
+  });
+});
+
+describe('cpuShares', () => {
+  it('is the stolen and the busy share of the ticks between two readings', () => {
+    const before = parseProcStat(STAT(1000, 5000, 30, 1)).cpu;
+    const after = parseProcStat(STAT(1600, 5300, 130, 1)).cpu;
+    // 1000 ticks passed: 600 user, 300 idle, 100 stolen.
+    expect(cpuShares(before, after)).toEqual({ stealPercent: 10, busyPercent: 70 });
+    expect(cpuShares(before, before)).toEqual({ stealPercent: 0, busyPercent: 0 });
+  });
+});
+
+describe('judgeLoad', () => {
+  it('flags a run that started on a busy machine or lost CPU time to steal', () => {
+    expect(judgeLoad(2, 0.4, 1)).toEqual([]);
+    expect(judgeLoad(2, 1.5, 1)).toHaveLength(1);
+    expect(judgeLoad(2, 0.4, 12)).toEqual(['12% of CPU time stolen']);
+    expect(judgeLoad(2, 0.4, null)).toEqual([]);
+  });
+});
+
+describe('LoadSampler', () => {
+  it('records cores and load averages, and /proc figures only where they exist', () => {
+    const load = LoadSampler.start().finish();
+    expect(load.cores).toBeGreaterThan(0);
+    expect(load.loadavgStart).toHaveLength(2);
+    expect(load.contaminated).toBe(load.reasons.length > 0);
+    if (process.platform === 'linux') expect(load.stealPercent).not.toBeNull();
+    else expect(load.stealPercent).toBeNull();
+  });
+});

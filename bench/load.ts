@@ -1,0 +1,123 @@
+/**
+ * The machine's load over a bench run, so a loaded run is visible as such: the load average
+ * (1 and 5 min) at start and end, the CPU share the hypervisor stole and the share the whole
+ * machine was busy (from /proc/stat, Linux only), and the runnable processes at start and end.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+/** Cumulative CPU ticks of the `cpu` line of /proc/stat (all cores). */
+export interface CpuTicks {
+  readonly total: number;
+  readonly idle: number;
+  readonly steal: number;
+}
+
+export interface ProcStat {
+  readonly cpu: CpuTicks;
+  /** Processes runnable now (`procs_running`). */
+  readonly procsRunning: number;
+}
+
+/**
+ * Reads /proc/stat's text: `cpu user nice system idle iowait irq softirq steal guest guest_nice`.
+ * Guest time is already inside user time, so it is not added to the total again.
+ */
+export function parseProcStat(text: string): ProcStat {
+  const cpuLine = text.split('\n').find((line) => line.startsWith('cpu '));
+  if (cpuLine === undefined) throw new Error('no cpu line in /proc/stat');
+  const n = cpuLine.trim().split(/\s+/).slice(1).map(Number);
+  const at = (i: number) => n[i] ?? 0;
+  const total = at(0) + at(1) + at(2) + at(3) + at(4) + at(5) + at(6) + at(7);
+  const running = /^procs_running\s+(\d+)/m.exec(text);
+  return {
+    cpu: { total, idle: at(3) + at(4), steal: at(7) },
+    procsRunning: running ? Number(running[1]) : Number.NaN,
+  };
+}
+
+/** Percent of the CPU time between two readings that was stolen, and that was busy (not idle). */
+export function cpuShares(before: CpuTicks, after: CpuTicks): { stealPercent: number; busyPercent: number } {
+  const total = after.total - before.total;
+  if (!(total > 0)) return { stealPercent: 0, busyPercent: 0 };
+  const pct = (ticks: number) => Math.round((ticks / total) * 1000) / 10;
+  return { stealPercent: pct(after.steal - before.steal), busyPercent: pct(total - (after.idle - before.idle)) };
+}
+
+/** Steal above this share of CPU time means the hypervisor took enough to move the figures. */
+export const STEAL_LIMIT_PERCENT = 5;
+
+export interface LoadRecord {
+  readonly cores: number;
+  /** 1- and 5-minute load averages when the run started and when it ended. */
+  readonly loadavgStart: readonly [number, number];
+  readonly loadavgEnd: readonly [number, number];
+  /** Over the run, all cores; null where /proc/stat does not exist (macOS, Windows). */
+  readonly stealPercent: number | null;
+  readonly busyPercent: number | null;
+  readonly procsRunningStart: number | null;
+  readonly procsRunningEnd: number | null;
+  /** True when the load says other work shared the machine enough to move the figures. */
+  readonly contaminated: boolean;
+  /** Why it is contaminated (empty when it is not). */
+  readonly reasons: readonly string[];
+}
+
+/**
+ * The rule: contaminated when, before the run began, the 1-minute load average was above half
+ * the cores (someone else was busy: the run's own processes are not in it yet), or when more
+ * than {@link STEAL_LIMIT_PERCENT}% of the CPU time was stolen during the run.
+ */
+export function judgeLoad(cores: number, loadavg1Start: number, stealPercent: number | null): string[] {
+  const reasons: string[] = [];
+  if (loadavg1Start > cores / 2) reasons.push(`load average ${loadavg1Start} at start, above half of ${cores} cores`);
+  if (stealPercent !== null && stealPercent > STEAL_LIMIT_PERCENT) reasons.push(`${stealPercent}% of CPU time stolen`);
+  return reasons;
+}
+
+function readProcStat(): ProcStat | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    return parseProcStat(readFileSync('/proc/stat', 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+const two = (values: readonly number[]): [number, number] => [
+  Math.round((values[0] ?? 0) * 100) / 100,
+  Math.round((values[1] ?? 0) * 100) / 100,
+];
+
+/** Started at the beginning of a run; {@link LoadSampler.finish} says what the run shared the machine with. */
+export class LoadSampler {
+  readonly #loadavg: [number, number];
+  readonly #stat: ProcStat | null;
+
+  private constructor() {
+    this.#loadavg = two(os.loadavg());
+    this.#stat = readProcStat();
+  }
+
+  static start(): LoadSampler {
+    return new LoadSampler();
+  }
+
+  finish(): LoadRecord {
+    const end = readProcStat();
+    const cores = os.availableParallelism();
+    const shares = this.#stat && end ? cpuShares(this.#stat.cpu, end.cpu) : null;
+    const reasons = judgeLoad(cores, this.#loadavg[0], shares?.stealPercent ?? null);
+    return {
+      cores,
+      loadavgStart: this.#loadavg,
+      loadavgEnd: two(os.loadavg()),
+      stealPercent: shares?.stealPercent ?? null,
+      busyPercent: shares?.busyPercent ?? null,
+      procsRunningStart: this.#stat?.procsRunning ?? null,
+      procsRunningEnd: end?.procsRunning ?? null,
+      contaminated: reasons.length > 0,
+      reasons,
+    };
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * PostgreSQL's own ceiling for the rows a run stored: the rows of `messages` chat messages
+ * (every history table, in proportion), dumped with COPY TO and written back with plain COPY
+ * FROM into empty copies of the tables (same columns, indexes and constraints), split across
+ * `connections` connections as the postgres sink does. No encoding, no staging, no retries:
+ * what the server takes when the client costs nothing.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+
+async function withClient<T>(url: string, use: (db: pg.Client) => Promise<T>): Promise<T> {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    return await use(db);
+  } finally {
+    await db.end();
+  }
+}
+
+async function dump(db: pg.Client, table: string, limit: number): Promise<string[]> {
+  const chunks: Buffer[] = [];
+  const stream = db.query(copyTo(`COPY (SELECT * FROM "${table}" LIMIT ${limit}) TO STDOUT`));
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text.length === 0 ? [] : text.slice(0, -1).split('\n');
+}
+
+export interface RawCopyResult {
+  /** Chat messages whose rows were copied. */
+  readonly messages: number;
+  readonly rows: number;
+  /** Per round: chat messages' rows per second. */
+  readonly messagesPerSec: readonly number[];
+}
+
+/**
+ * @param messages How many chat messages' rows to copy (at most what `chat_messages` holds).
+ */
+export async function rawCopy(url: string, options: { messages: number; connections: number; rounds: number }): Promise<RawCopyResult> {
+  const lines = await withClient(url, async (db) => {
+    const tables = (
+      await db.query<{ name: string; n: string }>(
+        "SELECT relname AS name, n_live_tup::text AS n FROM pg_stat_user_tables WHERE relname NOT LIKE '%migrations%' AND relname NOT LIKE 'raw_copy_%'",
+      )
+    ).rows;
+    const chat = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM chat_messages')).rows[0]?.n ?? 0);
+    const share = chat === 0 ? 0 : Math.min(1, options.messages / chat);
+    const out = new Map<string, string[]>();
+    for (const t of tables) {
+      const rows = await dump(db, t.name, Math.ceil(Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${t.name}"`)).rows[0]?.n ?? 0) * share));
+      if (rows.length > 0) out.set(t.name, rows);
+      await db.query(`DROP TABLE IF EXISTS "raw_copy_${t.name}"`);
+      await db.query(`CREATE TABLE "raw_copy_${t.name}" (LIKE "${t.name}" INCLUDING ALL)`);
+    }
+    return { out, messages: Math.round(chat * share) };
+  });
+  const rows = [...lines.out.values()].reduce((n, l) => n + l.length, 0);
+  const perSec: number[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    await withClient(url, (db) => db.query([...lines.out.keys()].map((t) => `TRUNCATE "raw_copy_${t}";`).join('')));
+    // One part of every table per connection, each its own transaction, as the sink splits a batch.
+    const parts = Array.from({ length: options.connections }, (_, c) =>
+      [...lines.out].map(([table, all]) => ({ table, text: `${all.filter((_, i) => i % options.connections === c).join('\n')}\n` })),
+    );
+    const clients = await Promise.all(
+      parts.map(async () => {
+        const db = new pg.Client({ connectionString: url });
+        await db.connect();
+        return db;
+      }),
+    );
+    const started = performance.now();
+    try {
+      await Promise.all(
+        parts.map(async (part, c) => {
+          const db = clients[c] as pg.Client;
+          await db.query('BEGIN');
+          for (const { table, text } of part) {
+            if (text === '\n') continue;
+            await pipeline(Readable.from([text]), db.query(copyFrom(`COPY "raw_copy_${table}" FROM STDIN`)));
+          }
+          await db.query('COMMIT');
+        }),
+      );
+      perSec.push((lines.messages / (performance.now() - started)) * 1000);
+    } finally {
+      await Promise.all(clients.map((db) => db.end()));
+    }
+  }
+  await withClient(url, (db) => db.query([...lines.out.keys()].map((t) => `DROP TABLE "raw_copy_${t}";`).join('')));
+  return { messages: lines.messages, rows, messagesPerSec: perSec.map(Math.round) };
+}

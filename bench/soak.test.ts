@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { judgeSoak } from './soak.js';
+
+const minutes = (ys: readonly number[]) => ys.map((y, i) => ({ x: i / 6, y }));
+
+describe('judgeSoak', () => {
+  it('passes a flat second half below the ceiling, whatever the first half grew', () => {
+    const flat = judgeSoak(minutes([60, 90, 120, 130, 131, 130, 131, 130]));
+    expect(flat.failures).toEqual([]);
+    expect(flat.maxMiBLastHalf).toBe(131);
+  });
+
+  it('fails a second half that keeps growing', () => {
+    // 1 MiB per 10 s sample: 6 MiB/min.
+    const growing = judgeSoak(minutes([100, 101, 102, 103, 104, 105, 106, 107]));
+    expect(growing.slopeMiBPerMin).toBeCloseTo(6);
+    expect(growing.failures).toEqual(['RSS grew 6 MiB/min over the second half']);
+  });
+
+  it('fails a flat run above the ceiling, and a run too short to judge', () => {
+    expect(judgeSoak(minutes([171, 171, 171, 171])).failures).toEqual(['RSS reached 171 MiB']);
+    expect(judgeSoak(minutes([100])).failures).toHaveLength(1);
+  });
+});
