@@ -10,7 +10,8 @@
  * - `synth_main`: the same sink on the main event loop (the design before it: the baseline);
  * - the machine's ceiling for the same work (bench/controlTimingCeiling.ts, bare processes
  *   with no chatflow code): a 10 ms step loop with the stage's timer + `Atomics.wait`
- *   technique and the stage's niceness, and a process that sends each chat line's OSC at once.
+ *   technique and the scheduling the stage's thread got (real-time where allowed), and a
+ *   process that sends each chat line's OSC at once.
  * A variable `sweep` slews from 0 to 1 over the whole run (one `!cv sweep 1` at the start), so
  * every interval between two of its datagrams is a step interval. `cutoff` has `on_beat: 1/16`
  * (every 125 ms) and no slew, so its datagrams time the landing on the beat.
@@ -125,15 +126,15 @@ async function overlayClients(port: number): Promise<ChildProcess> {
   return child;
 }
 
-/** A ceiling process (bench/controlTimingCeiling.ts); resolves with the niceness it got. */
-async function ceiling(mode: 'step' | 'chat', port: number, offsetNs: bigint, nice: number | undefined): Promise<{ child: ChildProcess; nice: number | null }> {
+/** A ceiling process (bench/controlTimingCeiling.ts); resolves with the scheduling it got. */
+async function ceiling(mode: 'step' | 'chat', port: number, offsetNs: bigint, scheduling: string): Promise<{ child: ChildProcess; scheduling: string }> {
   const script = fileURLToPath(new URL('./controlTimingCeiling.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, mode, String(port), String(offsetNs), nice === undefined ? '-' : String(nice)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, mode, String(port), String(offsetNs), scheduling], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const hello = JSON.parse(await started(child, `ceiling ${mode}`)) as { nice: number | null };
-  return { child, nice: hello.nice };
+  const hello = JSON.parse(await started(child, `ceiling ${mode}`)) as { scheduling: string };
+  return { child, scheduling: hello.scheduling };
 }
 
 /** Date.now() − performance.now(): Date.now() is whole ms, so the largest of many readings is the offset. */
@@ -180,9 +181,11 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
     await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
     // Is the stage's raised priority applied? The ceiling's step loop gets the same.
     const raised = raisedThreads();
-    const stageNice = raised?.find((t) => t.nice < 0)?.nice;
-    const step = await ceiling('step', ports.ceilingStep, offsetNs, stageNice);
-    const chat = await ceiling('chat', ports.ceilingChat, offsetNs, undefined);
+    const stageThread = raised?.find((t) => t.policy === 1) ?? raised?.find((t) => t.nice < 0);
+    const stageScheduling =
+      stageThread === undefined ? '-' : stageThread.policy === 1 ? `fifo:${stageThread.rtPriority}` : `nice:${stageThread.nice}`;
+    const step = await ceiling('step', ports.ceilingStep, offsetNs, stageScheduling);
+    const chat = await ceiling('chat', ports.ceilingChat, offsetNs, '-');
     children.push(step.child, chat.child);
     await new Promise((resolve) => setTimeout(resolve, CEILING_WARMUP_MS));
     const since = performance.now();
@@ -227,7 +230,7 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
       ...stepTiming(ceilingSteps.steps, NOMINAL_MS),
       stepLateness: spread(lateness(ceilingSteps)),
       chatToOsc: spread(lane('ceilingChat').latency),
-      stepLoopNice: step.nice,
+      stepLoopScheduling: step.scheduling,
     };
     const goals = {
       jitterP99: {
@@ -263,7 +266,7 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
         'Step jitter: |interval − 10 ms| between consecutive datagrams of /cv/sweep, slewing 0→1 over the whole run (control_rate 100/s). ' +
         'Chat → OSC: receivedAt (performance.now() at the source, carried as a float64 argument) → arrival, for /cv/resonance and /cv/pitch. ' +
         `On-beat landing: arrival of /cv/cutoff (on_beat ${ON_BEAT}, ${BPM} BPM fixed clock) − its grid point. ` +
-        'Ceiling: bare processes in the same window (bench/controlTimingCeiling.ts): a 10 ms step loop (timer + Atomics.wait, the stage niceness) and 1,000 chat lines/s each sent at once.',
+        'Ceiling: bare processes in the same window (bench/controlTimingCeiling.ts): a 10 ms step loop (timer + Atomics.wait, the scheduling of the stage thread) and 1,000 chat lines/s each sent at once.',
       receiverClock: receiver.clock,
       receiverClockDriftUs: report.clockDriftUs,
       unstamped: Object.values(report.lanes).reduce((n, l) => n + l.unstamped, 0),
@@ -279,6 +282,7 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
         controlEvents: node('synth')?.eventsIn ?? 0,
         mainLoopDelay: { p99Ms: Math.round(loopDelay.percentile(99) / 1e3) / 1e3, maxMs: Math.round(loopDelay.max / 1e3) / 1e3 },
         mainProcessCpuPercent: Math.round(((used.user + used.system) / 1000 / (SECONDS * 1000)) * 1000) / 10,
+        stageThreadScheduling: stageScheduling,
         raisedThreads: raised,
       },
       outputStage: worker,

@@ -11,13 +11,16 @@
  * `simulate` source does), parsed (`!cv resonance 0.42`) and sent as `/cv/resonance f d` at once.
  *
  * argv: mode, UDP port, the bench process's `process.hrtime − performance.now()` offset (ns;
- * times are sent on that process's `performance.now()` clock), niceness (Linux; `-` to leave it).
- * stdout: one JSON line when running (`{ nice }`); it stops on SIGTERM.
+ * times are sent on that process's `performance.now()` clock), and the scheduling to take
+ * (Linux): `fifo:<priority>` (real-time, as the output stage's thread gets where allowed),
+ * `nice:<n>`, or `-` to leave it. stdout: one JSON line when running (`{ mode, scheduling }`,
+ * what it got); it stops on SIGTERM.
  */
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { setPriority } from 'node:os';
 
-const [mode = 'step', portText = '0', offsetText = '0', niceText = '-'] = process.argv.slice(2);
+const [mode = 'step', portText = '0', offsetText = '0', schedulingText = '-'] = process.argv.slice(2);
 const STEP_MS = 10;
 const COARSE_MS = 3;
 const CHAT_RATE = 1000;
@@ -25,15 +28,22 @@ const offsetNs = BigInt(offsetText);
 /** Now on the bench process's `performance.now()` clock. */
 const now = () => Number(process.hrtime.bigint() - offsetNs) / 1e6;
 
-let nice: number | undefined;
-if (niceText !== '-' && process.platform === 'linux') {
+/** Takes `fifo:<priority>` (util-linux chrt) or `nice:<n>`; returns what it got. */
+function schedule(spec: string): string {
+  const [policy, value] = spec.split(':');
+  if (process.platform !== 'linux' || value === undefined) return 'normal';
+  if (policy === 'fifo') {
+    const done = spawnSync('chrt', ['--fifo', '--pid', value, String(process.pid)], { stdio: 'ignore' });
+    return done.status === 0 ? spec : 'normal';
+  }
   try {
-    setPriority(0, Number(niceText));
-    nice = Number(niceText);
+    setPriority(0, Number(value));
+    return spec;
   } catch {
-    nice = undefined;
+    return 'normal';
   }
 }
+const scheduling = schedule(schedulingText);
 
 const socket = createSocket('udp4');
 await new Promise<void>((resolve, reject) => {
@@ -94,4 +104,4 @@ process.on('SIGTERM', () => {
   socket.close();
   process.exit(0);
 });
-process.stdout.write(`${JSON.stringify({ mode, nice: nice ?? null })}\n`);
+process.stdout.write(`${JSON.stringify({ mode, scheduling })}\n`);

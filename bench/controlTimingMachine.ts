@@ -44,25 +44,35 @@ export function cpuShare(before: CpuTimes | undefined, after: CpuTimes | undefin
   };
 }
 
-/** One thread's line of /proc/<pid>/task/<tid>/stat: its name and niceness (field 19). */
-export function parseTaskStat(text: string): { comm: string; nice: number } | undefined {
+/** A thread's scheduling: niceness, and for a real-time one its policy (1 `SCHED_FIFO`, 2 `SCHED_RR`) and priority. */
+export interface ThreadScheduling {
+  readonly comm: string;
+  readonly nice: number;
+  readonly rtPriority: number;
+  readonly policy: number;
+}
+
+/** One thread's line of /proc/<pid>/task/<tid>/stat: its name, niceness (field 19), real-time priority and policy (40, 41). */
+export function parseTaskStat(text: string): ThreadScheduling | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
   // Fields from the third (state) on; niceness is the 19th field.
   const rest = text.slice(close + 2).trim().split(/\s+/);
-  const nice = Number(rest[19 - 3]);
-  return Number.isInteger(nice) ? { comm: text.slice(open + 1, close), nice } : undefined;
+  const field = (n: number) => Number(rest[n - 3]);
+  const [nice, rtPriority, policy] = [field(19), field(40), field(41)];
+  if (![nice, rtPriority, policy].every(Number.isInteger)) return undefined;
+  return { comm: text.slice(open + 1, close), nice, rtPriority, policy };
 }
 
-/** Threads of this process whose niceness is not 0 (the output stage's asks for −10); null off Linux. */
-export function raisedThreads(): { tid: number; comm: string; nice: number }[] | null {
+/** Threads of this process raised above normal (the output stage's: real-time, else nice −10); null off Linux. */
+export function raisedThreads(): ({ tid: number } & ThreadScheduling)[] | null {
   if (process.platform !== 'linux') return null;
-  const out: { tid: number; comm: string; nice: number }[] = [];
+  const out: ({ tid: number } & ThreadScheduling)[] = [];
   for (const tid of readdirSync('/proc/self/task')) {
     try {
       const stat = parseTaskStat(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'));
-      if (stat && stat.nice !== 0) out.push({ tid: Number(tid), ...stat });
+      if (stat && (stat.nice < 0 || stat.policy !== 0)) out.push({ tid: Number(tid), ...stat });
     } catch {
       // The thread ended meanwhile.
     }

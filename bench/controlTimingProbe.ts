@@ -16,7 +16,7 @@ export interface LaneData {
   readonly stepTags: (number | null)[];
   /** Chat → arrival of the timed addresses (`/cv/resonance`, `/cv/pitch`). */
   readonly latency: number[];
-  /** Arrivals of the on-beat address (`/cv/wobble`). */
+  /** Arrivals of the on-beat address (`/cv/cutoff`). */
   readonly landed: number[];
   readonly received: number;
   /** Datagrams the kernel gave no receive time for (stamped in userland instead); 0 expected. */

@@ -25,7 +25,7 @@ import time
 SO_TIMESTAMPNS = 35
 SLEWING = b"/cv/sweep"
 TIMED = {b"/cv/resonance", b"/cv/pitch"}
-ON_BEAT = b"/cv/wobble"
+ON_BEAT = b"/cv/cutoff"
 TIMESPEC = struct.Struct("qq")
 DOUBLE = struct.Struct(">d")
 

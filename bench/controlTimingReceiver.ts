@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 
 const SLEWING = '/cv/sweep';
 const TIMED: ReadonlySet<string> = new Set(['/cv/resonance', '/cv/pitch']);
-const ON_BEAT = '/cv/wobble';
+const ON_BEAT = '/cv/cutoff';
 
 interface Lane {
   readonly socket: Socket;
