@@ -23,7 +23,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { asyncScheduler } from 'rxjs';
@@ -59,7 +59,7 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const LANES = ['worker', 'main', 'ceilingStep', 'ceilingChat'] as const;
 
 /** pipeline.yaml at RATE/s, a `sweep` variable and its one command, `cutoff` on the beat, two osc sinks to the receiver. */
-function benchPipeline(source: string, ports: { worker: number; main: number }, sweepFile: string): string {
+export function benchPipeline(source: string, ports: { worker: number; main: number }, sweepFile: string): string {
   const doc = parseDocument(source);
   const map = (path: string[]) => doc.getIn(path) as YAMLMap<unknown, unknown>;
   map(['sources', 'demo']).set('rate', `${RATE}/s`);
@@ -87,7 +87,13 @@ function benchPipeline(source: string, ports: { worker: number; main: number }, 
   const sinks = map(['sinks']);
   if (!isMap(sinks)) throw new Error('pipeline.yaml has no sinks');
   sinks.set('synth', osc(ports.worker, 'worker'));
+  // The baseline right after `synth`, as today's design has it (before overlay, storage and
+  // metrics, which get each change after both osc sinks): sinks receive an event in order.
   sinks.set('synth_main', osc(ports.main, 'main'));
+  const items = sinks.items;
+  const main = items.pop();
+  const at = items.findIndex((pair) => String(pair.key) === 'synth') + 1;
+  if (main) items.splice(at, 0, main);
   return doc.toString();
 }
 
@@ -193,11 +199,17 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
     const machine = watchMachine();
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     loopDelay.enable();
+    const gc: number[] = [];
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) gc.push(entry.duration);
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     const cpu = process.cpuUsage();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
     const report = await receiver.report();
     const window = machine.end();
     loopDelay.disable();
+    gcObserver.disconnect();
     const used = process.cpuUsage(cpu);
     const nodes = runtime.snapshot();
     await runtime.stop();
@@ -281,6 +293,7 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
         chatMessages: node('demo')?.eventsOut[''] ?? 0,
         controlEvents: node('synth')?.eventsIn ?? 0,
         mainLoopDelay: { p99Ms: Math.round(loopDelay.percentile(99) / 1e3) / 1e3, maxMs: Math.round(loopDelay.max / 1e3) / 1e3 },
+        mainThreadGc: { ...spread(gc), totalMs: Math.round(gc.reduce((a, b) => a + b, 0)) },
         mainProcessCpuPercent: Math.round(((used.user + used.system) / 1000 / (SECONDS * 1000)) * 1000) / 10,
         stageThreadScheduling: stageScheduling,
         raisedThreads: raised,
