@@ -9,8 +9,8 @@
  *    (`sched_rt_runtime_us`). Needs `CAP_SYS_NICE` or a real-time limit (`ulimit -r`, the
  *    `@audio - rtprio 95` line JACK users have in /etc/security/limits.d);
  * 2. else niceness {@link STAGE_NICE} (needs `CAP_SYS_NICE`): measured on a loaded 2-core
- *    Linux 6.18 VM, not enough: a bare nice −10 loop still waited up to 25–90 ms for a core,
- *    where a `SCHED_FIFO` one waited at most 2–9 ms;
+ *    Linux 6.18 VM, not enough: a bare nice −10 loop still waited up to 22–91 ms for a core,
+ *    where a `SCHED_FIFO` one waited up to 2–16 ms (docs/osc.md, Timing);
  * 3. else it stays as it is.
  */
 import { spawnSync } from 'node:child_process';
