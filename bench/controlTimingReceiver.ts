@@ -1,24 +1,28 @@
 /**
- * The receiving end of the control-timing benchmark, its own process: two UDP sockets, one per
- * osc sink under test (the output stage on its worker thread, and the same sink on the main
- * event loop), each recording when every datagram arrived (process.hrtime, CLOCK_MONOTONIC,
- * shared with the sender). For the slewing address it keeps arrival times (step intervals);
- * for the others, the delay from the chat message's `receivedAt` (the message's last
- * argument, a float64 of the sender's `performance.now()`, moved onto this clock with the
- * sender's offset). IPC: `{ ports }` once bound; `start` (reset, offset, window start),
- * `report`, `exit`.
+ * The control-timing receiver where kernel receive times are not available (not Linux, or no
+ * python3; bench/controlTimingReceiver.py is used otherwise): one UDP socket per lane named in
+ * argv, each datagram stamped with `process.hrtime` (CLOCK_MONOTONIC, shared with the sender)
+ * when this process reads it, so this process's own wake-up delay is in its figures. Same
+ * protocol and classification as the Python receiver: stdout gets `{ ports, clock }` once
+ * bound, then one JSON line per command read on stdin (`start` resets and takes the sender's
+ * clock offset and the window's start; `report`; `exit`). For the slewing address it keeps
+ * arrival times (step intervals) and the last float64 argument (a step's due time, from the
+ * ceiling); for the timed ones, the delay from the chat message's `receivedAt` (the last
+ * argument, a float64 of the sender's `performance.now()`); for the on-beat one, arrival times.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { createInterface } from 'node:readline';
 
 const SLEWING = '/cv/sweep';
 const TIMED: ReadonlySet<string> = new Set(['/cv/resonance', '/cv/pitch']);
+const ON_BEAT = '/cv/cutoff';
 
 interface Lane {
   readonly socket: Socket;
-  /** Arrival times of the slewing address, ms on the sender's clock. */
   steps: number[];
-  /** Chat → arrival, ms. */
+  stepTags: (number | null)[];
   latency: number[];
+  landed: number[];
   received: number;
 }
 
@@ -32,22 +36,25 @@ function addressOf(buf: Buffer): string {
 }
 
 function lane(): Lane {
-  const l: Lane = { socket: createSocket('udp4'), steps: [], latency: [], received: 0 };
+  const l: Lane = { socket: createSocket('udp4'), steps: [], stepTags: [], latency: [], landed: [], received: 0 };
   l.socket.on('message', (buf) => {
     const at = Number(process.hrtime.bigint() - offsetNs) / 1e6;
     if (at < since || buf[0] !== 0x2f) return;
     l.received += 1;
     const address = addressOf(buf);
-    if (address === SLEWING) l.steps.push(at);
-    else if (TIMED.has(address) && buf.length >= 8) {
-      const receivedAt = buf.readDoubleBE(buf.length - 8);
-      if (receivedAt >= since) l.latency.push(at - receivedAt);
-    }
+    const last = buf.length >= 8 ? buf.readDoubleBE(buf.length - 8) : null;
+    if (address === SLEWING) {
+      l.steps.push(at);
+      l.stepTags.push(last);
+    } else if (TIMED.has(address) && last !== null) {
+      if (last >= since) l.latency.push(at - last);
+    } else if (address === ON_BEAT) l.landed.push(at);
   });
   return l;
 }
 
-const lanes = { worker: lane(), main: lane() };
+const names = process.argv.slice(2);
+const lanes = Object.fromEntries((names.length > 0 ? names : ['worker', 'main']).map((n) => [n, lane()]));
 const bind = (s: Socket) =>
   new Promise<number>((resolve) =>
     s.bind({ port: 0, address: '127.0.0.1', exclusive: true }, () => {
@@ -59,29 +66,38 @@ const bind = (s: Socket) =>
       resolve(s.address().port);
     }),
   );
-const ports = { worker: await bind(lanes.worker.socket), main: await bind(lanes.main.socket) };
-process.send?.({ ports });
+const reply = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
+const ports: Record<string, number> = {};
+for (const [name, l] of Object.entries(lanes)) ports[name] = await bind(l.socket);
+reply({ ports, clock: 'userland' });
 
-process.on('message', (raw) => {
-  const command = raw as { cmd: 'start'; offsetNs: string; since: number } | { cmd: 'report' } | { cmd: 'exit' };
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() === '') return;
+  const command = JSON.parse(line) as { cmd: 'start'; offsetNs: string; since: number } | { cmd: 'report' } | { cmd: 'exit' };
   switch (command.cmd) {
     case 'start':
       offsetNs = BigInt(command.offsetNs);
       since = command.since;
       for (const l of Object.values(lanes)) {
         l.steps = [];
+        l.stepTags = [];
         l.latency = [];
+        l.landed = [];
         l.received = 0;
       }
-      process.send?.({ started: true });
+      reply({ started: true });
       return;
     case 'report':
       since = Number.POSITIVE_INFINITY;
-      process.send?.(
-        Object.fromEntries(
-          Object.entries(lanes).map(([name, l]) => [name, { steps: l.steps, latency: l.latency, received: l.received }]),
+      reply({
+        clockDriftUs: 0,
+        lanes: Object.fromEntries(
+          Object.entries(lanes).map(([name, l]) => [
+            name,
+            { steps: l.steps, stepTags: l.stepTags, latency: l.latency, landed: l.landed, received: l.received, unstamped: 0 },
+          ]),
         ),
-      );
+      });
       return;
     case 'exit':
       for (const l of Object.values(lanes)) l.socket.close();

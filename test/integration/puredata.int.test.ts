@@ -73,6 +73,8 @@ describe('examples/pd/chatflow-receive.pd in a real Pure Data', () => {
     const dir = await mkdtemp(join(tmpdir(), 'chatflow-pd-'));
     dirs.push(dir);
     const file = join(dir, 'pipeline.yaml');
+    // `max_rate: off`: the recording plays at once, and values a few ms apart would be paced
+    // (the newest kept); what this checks is the patch's routing of every value.
     await writeFile(
       file,
       `version: 1
@@ -94,7 +96,7 @@ operators:
       resonance: { range: [0, 1], default: 0.2 }
       pitch: { range: [-2, 3], quantize: semitone, input: note, default: 0 }
 sinks:
-  synth: { type: osc, inputs: [cv], target: "127.0.0.1:${pd.port}" }
+  synth: { type: osc, inputs: [cv], target: "127.0.0.1:${pd.port}", max_rate: "off" }
 `,
     );
     const graph = loadPipeline(file, { registry: defaultRegistry(), env: {} });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { ControlEvent } from '../../core/events.js';
@@ -5,6 +6,7 @@ import { testContext } from '../../../test/support/context.js';
 import { OscConfig } from './config.js';
 import { oscComponent } from './index.js';
 import { OscSink } from './osc.js';
+import { STAGE_NICE, STAGE_RT_PRIORITY } from './stage/priority.js';
 import { OscStageSink, TargetMaker } from './stageSink.js';
 
 const ramp = { id: 'c/0/ramp1', from: 0.5, to: 1, ms: 40, startTs: 0 };
@@ -66,5 +68,46 @@ describe('osc: which sink a real run gets', () => {
     const ctx = testContext({ id: 'synth', kind: 'sink', type: 'osc' });
     expect(oscComponent.create(OscConfig.parse({}), ctx)).toBeInstanceOf(OscStageSink);
     expect(oscComponent.create(OscConfig.parse({ thread: 'main' }), ctx)).toBeInstanceOf(OscSink);
+  });
+});
+
+/** Scheduling policy (0 normal, 1 SCHED_FIFO), real-time priority and niceness of one of this process's threads. */
+function threadScheduling(tid: number): { policy: number; rtPriority: number; nice: number } {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  // Fields after the `(comm)`, from the third (state) on.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const field = (n: number) => Number(fields[n - 3]);
+  return { nice: field(19), rtPriority: field(40), policy: field(41) };
+}
+
+/** Whether this process holds CAP_SYS_NICE (bit 23 of its effective capabilities). */
+function hasSysNice(): boolean {
+  const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  return hex !== undefined && (BigInt(`0x${hex}`) & (1n << 23n)) !== 0n;
+}
+
+describe('the output stage thread is scheduled as it reports', () => {
+  it('real-time SCHED_FIFO where allowed (root here), else nice −10, else normal; off Linux, untouched', async () => {
+    const sink = new OscStageSink('synth', OscConfig.parse({ target: '127.0.0.1:9' }));
+    await sink.start();
+    try {
+      for (let i = 0; i < 200 && sink.stage === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      const stage = sink.stage;
+      if (process.platform !== 'linux') {
+        expect(stage?.priority).toEqual({ policy: 'normal' });
+        return;
+      }
+      expect(stage?.tid).toBeTypeOf('number');
+      const actual = threadScheduling(stage?.tid as number);
+      const expected =
+        stage?.priority.policy === 'realtime'
+          ? { policy: 1, rtPriority: STAGE_RT_PRIORITY }
+          : { policy: 0, rtPriority: 0, nice: stage?.priority.policy === 'nice' ? STAGE_NICE : 0 };
+      expect(actual).toMatchObject(expected);
+      // With CAP_SYS_NICE (root on this test machine) nothing refuses it: the stage runs real-time.
+      if (hasSysNice()) expect(stage?.priority).toEqual({ policy: 'realtime', priority: STAGE_RT_PRIORITY });
+    } finally {
+      await sink.stop();
+    }
   });
 });

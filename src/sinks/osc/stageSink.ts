@@ -15,6 +15,7 @@ import { DEFAULT_TARGET, type OscConfig } from './config.js';
 import type { OscMetrics } from './osc.js';
 import { MessageRenderer } from './render.js';
 import { type FromStage, STAGE_DROPS, type StageInit, type StageTarget, type ToStage } from './stage/protocol.js';
+import type { StagePriority } from './stage/priority.js';
 import { startStageWorker } from './stage/spawn.js';
 import { type OscTarget, parseTarget } from './target.js';
 
@@ -30,6 +31,12 @@ export interface OscStageDeps {
   readonly logger?: Logger;
   /** Epoch ms, for timetags (the context's wall clock). */
   readonly wallClock?: () => number;
+}
+
+/** The output stage's thread, as it reported itself. */
+export interface StageThread {
+  readonly tid: number | undefined;
+  readonly priority: StagePriority;
 }
 
 /** What the main side turns one event into, before sequencing; undefined when it adds nothing. */
@@ -105,6 +112,7 @@ export class OscStageSink implements Sink<ChatflowEvent> {
   #failing = false;
   #stopping: Promise<void> | undefined;
   #onStopped: ((defaults: number) => void) | undefined;
+  #stage: StageThread | undefined;
 
   constructor(id: string, config: OscConfig, deps: OscStageDeps = {}) {
     this.#id = id;
@@ -117,6 +125,11 @@ export class OscStageSink implements Sink<ChatflowEvent> {
     this.targets = [...new Set(texts.map((t) => t.trim()))].map((text) => parseTarget(text) as OscTarget);
     this.#states = this.targets.map(() => 'unknown');
     this.#maker = new TargetMaker(config, scheduler);
+  }
+
+  /** The stage's thread once it runs: its kernel id (Linux) and the scheduling it got (stage/priority.ts). */
+  get stage(): StageThread | undefined {
+    return this.#stage;
   }
 
   /** Datagrams the operating system accepted, as last reported by the stage. */
@@ -143,6 +156,7 @@ export class OscStageSink implements Sink<ChatflowEvent> {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#stopping = undefined;
+    this.#stage = undefined;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#running = true;
@@ -251,7 +265,8 @@ export class OscStageSink implements Sink<ChatflowEvent> {
         this.#log.warn({ err: { message: m.message, code: m.code } }, 'OSC send failed; values are dropped, not retried.');
         return;
       case 'started':
-        this.#log.debug({ nice: m.nice ?? 'unchanged' }, 'OSC output stage running.');
+        this.#stage = { tid: m.tid, priority: m.priority };
+        this.#log.info({ priority: m.priority }, 'OSC output stage running.');
         return;
       case 'failed':
         // The worker could not open its sockets: the next write throws, the driver retries.

@@ -4,6 +4,7 @@
  */
 import type { OscArgType, OscValue } from '../encoding.js';
 import type { OscTarget } from '../target.js';
+import type { StagePriority } from './priority.js';
 
 /** A slew the stage interpolates itself, on its own clock. */
 export interface StageRamp {
@@ -62,8 +63,8 @@ export type ToStage =
   | { readonly t: 'stop' };
 
 export type FromStage =
-  /** `nice`: the raised priority of the stage's thread, when it could be raised (Linux, CAP_SYS_NICE). */
-  | { readonly t: 'started'; readonly nice: number | undefined }
+  /** The stage's thread (its kernel id, Linux) and the scheduling it got (stage/priority.ts). */
+  | { readonly t: 'started'; readonly tid: number | undefined; readonly priority: StagePriority }
   | { readonly t: 'failed'; readonly message: string; readonly code: string | undefined }
   | { readonly t: 'counts'; readonly sent: number; readonly drops: Readonly<Record<string, number>> }
   | { readonly t: 'receiver'; readonly index: number; readonly state: 'answering' | 'absent' }

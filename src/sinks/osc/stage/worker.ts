@@ -5,12 +5,11 @@
  * MessagePort in its `workerData` ({@link ToStage} in, {@link FromStage} out).
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { isRefused, ReceiverWatch } from '../receiverWatch.js';
 import { OscEncoder } from '../encoding.js';
 import { OutputStage } from './outputStage.js';
+import { raiseThreadPriority } from './priority.js';
 import type { FromStage, StageInit, ToStage } from './protocol.js';
 import { StepLoop } from './stepLoop.js';
 import { timerScheduler } from './timerScheduler.js';
@@ -19,8 +18,6 @@ import { timerScheduler } from './timerScheduler.js';
 const CONFIRM_MS = 3000;
 /** How often counts go to the main side, ms. */
 const REPORT_MS = 250;
-/** The niceness the stage's thread asks for (Linux, where a thread has its own). */
-const STAGE_NICE = -10;
 
 interface Link {
   readonly socket: Socket;
@@ -124,24 +121,6 @@ function connect(index: number): Promise<Link> {
   });
 }
 
-/**
- * Linux: raises this thread's scheduling priority (its own, not the process's: Linux keeps a
- * niceness per thread), so a step is due to run before the pipeline's work and other programs
- * when the cores are busy. Needs CAP_SYS_NICE (root, or `setcap cap_sys_nice+ep` on node);
- * without it the stage runs at the normal priority. Elsewhere nothing is tried.
- */
-function raisePriority(): number | undefined {
-  if (process.platform !== 'linux') return undefined;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(tid)) return undefined;
-    setPriority(tid, STAGE_NICE);
-    return STAGE_NICE;
-  } catch {
-    return undefined;
-  }
-}
-
 async function start(): Promise<void> {
   const made: Link[] = [];
   try {
@@ -164,7 +143,8 @@ async function start(): Promise<void> {
     beat();
     heartbeat = setInterval(beat, hb.intervalMs);
   }
-  post({ t: 'started', nice: raisePriority() });
+  // Linux: real-time (or nice −10) for this thread only, so a step runs when it is due (priority.ts).
+  post({ t: 'started', ...raiseThreadPriority() });
 }
 
 async function stop(): Promise<void> {

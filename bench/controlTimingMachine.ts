@@ -1,0 +1,99 @@
+/**
+ * What the machine was doing while the control-timing bench measured: load average, CPU steal
+ * and busy share over the window (/proc/stat), and the niceness of this process's threads
+ * (/proc/self/task: is the output stage's raised priority actually applied?). Linux only;
+ * elsewhere the /proc figures are null.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+
+/** Aggregate CPU times of /proc/stat's `cpu` line, in ticks. */
+export interface CpuTimes {
+  readonly total: number;
+  readonly idle: number;
+  readonly steal: number;
+}
+
+/** Parses the first (`cpu `) line of /proc/stat: user nice system idle iowait irq softirq steal …. */
+export function parseProcStat(text: string): CpuTimes | undefined {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) return undefined;
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  if (f.length < 8 || f.some((n) => !Number.isFinite(n))) return undefined;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
+  return { total: user + nice + system + idle + iowait + irq + softirq + steal, idle: idle + iowait, steal };
+}
+
+export function cpuTimes(): CpuTimes | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    return parseProcStat(readFileSync('/proc/stat', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Steal and busy share of all cores between two readings, %. */
+export function cpuShare(before: CpuTimes | undefined, after: CpuTimes | undefined): { stealPercent: number; busyPercent: number } | null {
+  if (!before || !after || after.total <= before.total) return null;
+  const total = after.total - before.total;
+  const r = (x: number) => Math.round(x * 10) / 10;
+  return {
+    stealPercent: r(((after.steal - before.steal) / total) * 100),
+    busyPercent: r(((total - (after.idle - before.idle) - (after.steal - before.steal)) / total) * 100),
+  };
+}
+
+/** A thread's scheduling: niceness, and for a real-time one its policy (1 `SCHED_FIFO`, 2 `SCHED_RR`) and priority. */
+export interface ThreadScheduling {
+  readonly comm: string;
+  readonly nice: number;
+  readonly rtPriority: number;
+  readonly policy: number;
+}
+
+/** One thread's line of /proc/<pid>/task/<tid>/stat: its name, niceness (field 19), real-time priority and policy (40, 41). */
+export function parseTaskStat(text: string): ThreadScheduling | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  // Fields from the third (state) on; niceness is the 19th field.
+  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const field = (n: number) => Number(rest[n - 3]);
+  const [nice, rtPriority, policy] = [field(19), field(40), field(41)];
+  if (![nice, rtPriority, policy].every(Number.isInteger)) return undefined;
+  return { comm: text.slice(open + 1, close), nice, rtPriority, policy };
+}
+
+/** Threads of this process raised above normal (the output stage's: real-time, else nice −10); null off Linux. */
+export function raisedThreads(): ({ tid: number } & ThreadScheduling)[] | null {
+  if (process.platform !== 'linux') return null;
+  const out: ({ tid: number } & ThreadScheduling)[] = [];
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = parseTaskStat(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'));
+      if (stat && (stat.nice < 0 || stat.policy !== 0)) out.push({ tid: Number(tid), ...stat });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+export interface MachineWindow {
+  readonly cores: number;
+  readonly loadavgStart: readonly number[];
+  readonly loadavgEnd: readonly number[];
+  /** Over the window, all cores: CPU stolen by the hypervisor, and busy (not idle, not stolen). */
+  readonly cpu: { stealPercent: number; busyPercent: number } | null;
+}
+
+/** Starts watching the machine; `end()` gives the window's figures. */
+export function watchMachine(): { end(): MachineWindow } {
+  const r = (n: number) => Math.round(n * 100) / 100;
+  const loadavgStart = loadavg().map(r);
+  const before = cpuTimes();
+  return {
+    end: () => ({ cores: cpus().length, loadavgStart, loadavgEnd: loadavg().map(r), cpu: cpuShare(before, cpuTimes()) }),
+  };
+}
