@@ -2,7 +2,9 @@
 import { join, resolve } from 'node:path';
 import { defineSink } from '../../core/component.js';
 import { PostgresConfig } from './config.js';
-import { PostgresSink, connectPostgres } from './postgres.js';
+import { connectPostgres } from './copyWriter.js';
+import { PostgresSink } from './postgres.js';
+import { PostgresWorkerSink } from './workerSink.js';
 import { postgresPreview } from './preview.js';
 import { ResourceOffSink } from '../shared/resourceOff.js';
 
@@ -33,18 +35,23 @@ export const postgresComponent = defineSink({
   create: (config, ctx) => {
     const url = ctx.resources.postgres?.url;
     if (url === undefined) return new ResourceOffSink(ctx.metrics);
-    return new PostgresSink(ctx.id, config, {
-      connect: connectPostgres(url, `chatflow-${ctx.id}`),
+    const applicationName = `chatflow-${ctx.id}`;
+    const deps = {
       instance: ctx.resources.instance,
       deadLetterPath: resolve(ctx.resources.baseDir, config.dead_letter ?? join('.chatflow', 'dead-letters', `${ctx.id}.jsonl`)),
       drops: ctx.metrics,
       counts: ctx.metrics,
       logger: ctx.logger,
       now: ctx.wallClock,
-    });
+    };
+    return config.thread === 'worker'
+      ? new PostgresWorkerSink(ctx.id, config, { ...deps, url, applicationName })
+      : new PostgresSink(ctx.id, config, { ...deps, connect: connectPostgres(url, applicationName) });
   },
   preview: postgresPreview,
 });
 
 export { PostgresConfig } from './config.js';
-export { connectPostgres, type PostgresClient, type PostgresDeps, PostgresSink } from './postgres.js';
+export { connectPostgres, type PostgresClient } from './copyWriter.js';
+export { type PostgresDeps, PostgresSink } from './postgres.js';
+export { type PostgresWorkerDeps, PostgresWorkerSink } from './workerSink.js';
