@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { from, Subject, VirtualTimeScheduler } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { NotConnectedError } from '../../src/core/errors.js';
+import { NotConnectedError, SinkWriteError } from '../../src/core/errors.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent, MetricEvent, PlatformEvent } from '../../src/core/events.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sinkDriverConfig.js';
@@ -486,6 +486,21 @@ describe('postgres sink (thread: worker): the writer thread dies', () => {
     expect(sink.inserted).toBe(600);
     expect(sink.written).toBe(1200);
     expect(sink.restaged).toBe(2);
+  });
+
+  it('an event the thread cannot be given (structured clone fails) is the data\'s fault: SinkWriteError, the thread lives on', async () => {
+    const sink = makeSink('worker') as PostgresWorkerSink;
+    await sink.start();
+    const thread = sink.worker;
+    // A platform event goes to the thread whole; a function in its data cannot be cloned.
+    const odd = { kind: 'platform', type: 'raid', id: 'odd-1', platform: 'twitch', channel: 'chan', ts: 1, data: { callback: () => 1 }, receivedAt: 0 } as unknown as ChatflowEvent;
+    await expect(sink.write([...chats(150, 'clone'), odd])).rejects.toBeInstanceOf(SinkWriteError);
+    await sink.write(chats(3, 'next'));
+    await sink.stop();
+    expect(sink.threadsStarted).toBe(1);
+    expect(thread).toBeDefined();
+    expect(await count('chat_messages', "message_id LIKE 'clone-%'")).toBe(0);
+    expect(await count('chat_messages', "message_id LIKE 'next-%'")).toBe(3);
   });
 
   it('a writer thread that cannot connect fails start() with NotConnectedError and is reused by the next start', async () => {

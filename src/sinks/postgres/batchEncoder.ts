@@ -1,80 +1,133 @@
 /**
- * The `postgres` sink's encoding side, on the main thread in both `thread` modes: a batch's
- * events into COPY text parts (rows.ts), one part per connection, with what it counts (values
- * cleaned, events of kinds not stored). In `thread: worker` mode the parts' buffers are what
- * crosses to the writer thread: transferred, not copied, and about half the main thread's cost
- * of cloning the events themselves (bench/postgresThread.ts).
+ * The `postgres` sink's encoding side: a batch's events into COPY text parts (rows.ts), one
+ * part per connection, each handed on as soon as its last event is encoded so it is written
+ * while the next one is encoded; and the tally of what encoding counts (values cleaned, events
+ * of kinds not stored). On the main thread with `thread: main`; in the writer thread with
+ * `thread: worker`, fed slice by slice as the main side posts them.
  */
 import type { ChatflowEvent } from '../../core/events.js';
-import { type Logger, silentLogger } from '../../core/logger.js';
 import type { DropCounter } from '../../core/metrics.js';
+import type { EncodeCounts } from './protocol.js';
 import { CopyEncoder, CopyText, encodeRows, type RowOptions } from './rows.js';
 
-/** Events encoded per turn of the event loop (about 0.1 ms of work). */
-const ENCODE_SLICE = 100;
-const nextTurn = () => new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
 /** The fewest events worth a part (and a transaction) of their own. */
 const MIN_PART = 200;
 
-export interface BatchEncoderDeps {
-  readonly drops?: DropCounter | undefined;
-  /** Where `cleaned_text` is counted (values cleaned, not dropped); the node's metrics. */
-  readonly counts?: { count(name: string, n: number): void } | undefined;
-  readonly logger?: Logger | undefined;
-}
+/** Takes part `index` of a batch, encoded. */
+export type OnPart = (index: number, text: CopyText) => void;
 
-/** Encodes batches into parts; one per sink (it counts what it cleaned since creation). */
+/** Encodes batches; one per sink (its time formatting is reused from batch to batch). */
 export class BatchEncoder {
   readonly #kinds: ReadonlySet<string>;
   readonly #rows: RowOptions;
-  readonly #deps: BatchEncoderDeps;
-  readonly #log: Logger;
   readonly #encoder = new CopyEncoder();
-  #warnedCleaned = false;
 
-  constructor(kinds: readonly string[], rows: RowOptions, deps: BatchEncoderDeps) {
+  constructor(kinds: readonly string[], rows: RowOptions) {
     this.#kinds = new Set(kinds);
     this.#rows = rows;
-    this.#deps = deps;
-    this.#log = deps.logger ?? silentLogger();
-  }
-
-  /** Text values cleaned (NUL removed, lone surrogates replaced) so PostgreSQL could hold them. */
-  get cleaned(): number {
-    return this.#encoder.cleaned;
   }
 
   /**
-   * Encodes `batch` in up to `connections` parts (of at least 200 events each), giving each to
-   * `part` as soon as it is made, so it is written while the next one is encoded. Counts the
-   * values cleaned and the events not stored; resolves to the events that gave rows.
+   * Starts a batch of `total` events, split in up to `connections` parts of at least 200
+   * events each; give it the events in order with {@link BatchEncoding.add}.
    */
-  async encode(batch: readonly ChatflowEvent[], connections: number, part: (index: number, text: CopyText) => void): Promise<number> {
-    const cleanedBefore = this.#encoder.cleaned;
-    const parts = Math.max(1, Math.min(connections, Math.floor(batch.length / MIN_PART)));
-    const size = Math.ceil(batch.length / parts);
-    let stored = 0;
-    for (let p = 0; p < parts; p++) {
-      const text = new CopyText();
-      const end = Math.min(batch.length, (p + 1) * size);
-      // Encoding a whole batch at once would hold the event loop for milliseconds; the OSC
-      // path shares it.
-      for (let from = p * size; from < end; from += ENCODE_SLICE) {
-        if (from > p * size) await nextTurn();
-        encodeRows(batch, from, Math.min(end, from + ENCODE_SLICE), this.#kinds, this.#encoder, this.#rows, text);
-      }
-      stored += text.stored;
-      if (!text.empty) part(p, text);
+  begin(total: number, connections: number, onPart: OnPart): BatchEncoding {
+    const parts = Math.max(1, Math.min(connections, Math.floor(total / MIN_PART)));
+    return new BatchEncoding(
+      total,
+      Math.ceil(total / parts),
+      onPart,
+      (events, from, to, text) => encodeRows(events, from, to, this.#kinds, this.#encoder, this.#rows, text),
+      () => this.#encoder.cleaned,
+    );
+  }
+
+  /** Values cleaned since creation (the encoder's count). */
+  get cleaned(): number {
+    return this.#encoder.cleaned;
+  }
+}
+
+type Encode = (events: readonly ChatflowEvent[], from: number, to: number, text: CopyText) => number;
+
+/** One batch being encoded, part after part. */
+export class BatchEncoding {
+  readonly #total: number;
+  readonly #size: number;
+  readonly #onPart: OnPart;
+  readonly #encode: Encode;
+  #index = 0;
+  #text = new CopyText();
+  #seen = 0;
+  #stored = 0;
+  readonly #cleanedBefore: number;
+  readonly #cleaned: () => number;
+
+  constructor(total: number, size: number, onPart: OnPart, encode: Encode, cleaned: () => number = () => 0) {
+    this.#total = total;
+    this.#size = size;
+    this.#onPart = onPart;
+    this.#encode = encode;
+    this.#cleaned = cleaned;
+    this.#cleanedBefore = cleaned();
+  }
+
+  /** Encodes `events[from, to)`, the batch's next events; a part whose last event this was is handed on. */
+  add(events: readonly ChatflowEvent[], from = 0, to = events.length): void {
+    let i = from;
+    while (i < to) {
+      const partEnd = Math.min(this.#total, (this.#index + 1) * this.#size);
+      // More events than announced go into the last part rather than nowhere.
+      const take = partEnd > this.#seen ? Math.min(to - i, partEnd - this.#seen) : to - i;
+      this.#encode(events, i, i + take, this.#text);
+      i += take;
+      this.#seen += take;
+      if (this.#seen === partEnd) this.#closePart();
     }
-    const cleaned = this.#encoder.cleaned - cleanedBefore;
-    if (cleaned > 0) {
-      this.#deps.counts?.count('cleaned_text', cleaned);
-      if (!this.#warnedCleaned) {
-        this.#warnedCleaned = true;
-        this.#log.warn({}, 'Cleaned text PostgreSQL cannot hold (NUL, lone surrogates); counted as cleaned_text.');
+  }
+
+  /** Hands on what is left, and says what the batch counted. */
+  finish(): EncodeCounts {
+    if (!this.#text.empty || this.#text.stored > 0) this.#closePart();
+    return { stored: this.#stored, cleaned: this.#cleaned() - this.#cleanedBefore, notStored: this.#seen - this.#stored };
+  }
+
+  #closePart(): void {
+    const text = this.#text;
+    this.#stored += text.stored;
+    if (!text.empty) this.#onPart(this.#index, text);
+    this.#index += 1;
+    this.#text = new CopyText();
+  }
+}
+
+export interface TallyDeps {
+  readonly drops?: DropCounter | undefined;
+  /** Where `cleaned_text` is counted (values cleaned, not dropped); the node's metrics. */
+  readonly counts?: { count(name: string, n: number): void } | undefined;
+  readonly logger?: { warn(details: Record<string, unknown>, message: string): void } | undefined;
+}
+
+/** Counts what encoding batches counted on the node: `cleaned_text`, `kind_not_stored`; warns once. */
+export class EncodeTally {
+  readonly #deps: TallyDeps;
+  #warned = false;
+  /** Text values cleaned (NUL removed, lone surrogates replaced) so PostgreSQL could hold them. */
+  cleaned = 0;
+
+  constructor(deps: TallyDeps) {
+    this.#deps = deps;
+  }
+
+  add(counts: EncodeCounts): void {
+    if (counts.cleaned > 0) {
+      this.cleaned += counts.cleaned;
+      this.#deps.counts?.count('cleaned_text', counts.cleaned);
+      if (!this.#warned) {
+        this.#warned = true;
+        this.#deps.logger?.warn({}, 'Cleaned text PostgreSQL cannot hold (NUL, lone surrogates); counted as cleaned_text.');
       }
     }
-    if (batch.length > stored) this.#deps.drops?.drop('kind_not_stored', true, batch.length - stored);
-    return stored;
+    if (counts.notStored > 0) this.#deps.drops?.drop('kind_not_stored', true, counts.notStored);
   }
 }

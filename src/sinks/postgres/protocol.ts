@@ -1,22 +1,29 @@
 /**
  * What the `postgres` sink's main side and its writer thread (writerThread.ts) say to each
- * other. Plain data; a part's table buffers are transferred, not copied.
+ * other. Plain data: every message crosses by structured clone.
  */
-import type { TableText } from './rows.js';
+import type { PostgresConfig } from './config.js';
 
 /** Everything the writer thread needs to start (its `workerData`). */
 export interface WriterInit {
   readonly url: string;
   readonly applicationName: string;
-  readonly connections: number;
+  readonly config: Pick<PostgresConfig, 'connections' | 'kinds' | 'question_commands'>;
+  readonly instance: string;
 }
 
 export type ToWriter =
   | { readonly t: 'start' }
-  /** Part `index` of batch `batch`: written at once, on connection `index`. */
-  | { readonly t: 'part'; readonly batch: number; readonly index: number; readonly tables: readonly TableText[] }
-  /** Every part of batch `batch` has been sent: answer `written` or `failed` once they settle. */
+  /**
+   * The next slice of batch `batch`'s `total` events, packed (wire.ts); a batch is posted in
+   * slices between turns of the main loop, and encoded as they come. `now`: the main side's
+   * wall clock (ms), the time of rows without one of their own.
+   */
+  | { readonly t: 'events'; readonly batch: number; readonly total: number; readonly now: number; readonly packed: readonly unknown[] }
+  /** Every slice of batch `batch` has been posted: answer once its parts are written. */
   | { readonly t: 'batch'; readonly batch: number }
+  /** Forget the slices of batch `batch` (one of them could not be posted). */
+  | { readonly t: 'discard'; readonly batch: number }
   | { readonly t: 'stop' };
 
 /** An error as plain data. */
@@ -25,11 +32,18 @@ export interface ErrorData {
   readonly code?: string;
 }
 
+/** What encoding a batch counted: values cleaned, events of kinds not stored. */
+export interface EncodeCounts {
+  readonly stored: number;
+  readonly cleaned: number;
+  readonly notStored: number;
+}
+
 export type FromWriter =
   | { readonly t: 'started' }
   | { readonly t: 'startFailed'; readonly error: ErrorData }
-  | { readonly t: 'written'; readonly batch: number; readonly inserted: number; readonly restaged: number }
+  | ({ readonly t: 'written'; readonly batch: number; readonly inserted: number; readonly restaged: number } & EncodeCounts)
   /** `retryable`: reconnect and retry; otherwise PostgreSQL rejected the data. */
-  | { readonly t: 'failed'; readonly batch: number; readonly retryable: boolean; readonly error: ErrorData }
+  | ({ readonly t: 'failed'; readonly batch: number; readonly retryable: boolean; readonly error: ErrorData } & EncodeCounts)
   | { readonly t: 'log'; readonly level: 'info' | 'warn'; readonly details: Record<string, unknown>; readonly message: string }
   | { readonly t: 'stopped' };

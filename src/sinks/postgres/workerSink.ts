@@ -1,9 +1,10 @@
 /**
- * The `postgres` sink with its writing off the main event loop (`thread: worker`, the default):
- * this side encodes each batch into COPY text parts (batchEncoder.ts, as with `thread: main`)
- * and transfers their buffers to a writer thread (writerThread.ts), which owns the connections,
- * runs the transactions and restages a part that meets stored rows. A write resolves when the
- * thread says the batch committed, so the driver's guarantees hold as they are: one batch at a
+ * The `postgres` sink with its encoding and writing off the main event loop (`thread: worker`,
+ * the default): this side posts each batch's events, in slices between turns of the event loop,
+ * to a writer thread (writerThread.ts), which encodes them into COPY parts, owns the
+ * connections, runs the transactions and restages a part that meets stored rows. Posting a
+ * chat event, packed (wire.ts), costs the main loop about a third of encoding it
+ * (bench/postgresThread.ts). A write resolves when the thread says the batch committed, so the driver's guarantees hold as they are: one batch at a
  * time, retried with backoff, dead-lettered when PostgreSQL rejects it, drained at shutdown.
  * If the thread dies (a bug, out of memory, `terminate()`), the batch it held fails with
  * `NotConnectedError`; the driver's retry starts a new thread and sends the batch again, and
@@ -11,16 +12,20 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Sink } from '../../core/component.js';
-import { NotConnectedError } from '../../core/errors.js';
+import { NotConnectedError, SinkWriteError } from '../../core/errors.js';
 import type { ChatflowEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { startWorker, type WorkerScript, workerScript } from '../shared/workerScript.js';
-import { BatchEncoder } from './batchEncoder.js';
 import type { PostgresConfig } from './config.js';
+import { EncodeTally } from './batchEncoder.js';
 import { appendDeadLetters } from './deadLetter.js';
 import { outcomeError, type PostgresDeps } from './postgres.js';
 import type { ErrorData, FromWriter, ToWriter, WriterInit } from './protocol.js';
+import { packEvents } from './wire.js';
 
+/** Events posted per turn of the event loop (packing and cloning them takes about 0.2 ms). */
+const POST_SLICE = 200;
+const nextTurn = () => new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
 /** How long `stop` waits for the thread to close its connections, ms. */
 const STOP_TIMEOUT_MS = 5000;
 /** Packages pg may `require` that are not bundled (optional add-ons chatflow does not use). */
@@ -47,8 +52,7 @@ export class PostgresWorkerSink implements Sink<ChatflowEvent> {
   readonly #id: string;
   readonly #deps: PostgresWorkerDeps;
   readonly #log: Logger;
-  readonly #encoder: BatchEncoder;
-  readonly #connections: number;
+  readonly #init: Omit<WriterInit, 'url' | 'applicationName'>;
   #script: Promise<WorkerScript> | undefined;
   #worker: Worker | undefined;
   #connected = false;
@@ -64,19 +68,22 @@ export class PostgresWorkerSink implements Sink<ChatflowEvent> {
   restaged = 0;
   /** Writer threads started, the first included. */
   threadsStarted = 0;
+  readonly #tally: EncodeTally;
 
   constructor(id: string, config: PostgresConfig, deps: PostgresWorkerDeps) {
     this.#id = id;
     this.#deps = deps;
     this.#log = deps.logger ?? silentLogger();
-    this.#connections = config.connections;
-    const rows = { instance: deps.instance, questionCommands: new Set(config.question_commands), now: deps.now };
-    this.#encoder = new BatchEncoder(config.kinds, rows, deps);
+    this.#init = {
+      config: { connections: config.connections, kinds: config.kinds, question_commands: config.question_commands },
+      instance: deps.instance,
+    };
+    this.#tally = new EncodeTally({ ...deps, logger: this.#log });
   }
 
   /** Text values cleaned (NUL removed, lone surrogates replaced) so PostgreSQL could hold them. */
   get cleaned(): number {
-    return this.#encoder.cleaned;
+    return this.#tally.cleaned;
   }
 
   /** The writer thread, while one runs. */
@@ -103,19 +110,21 @@ export class PostgresWorkerSink implements Sink<ChatflowEvent> {
     const worker = this.#worker;
     if (!this.#connected || worker === undefined) throw new NotConnectedError(this.#id);
     const id = ++this.#nextBatch;
-    // Asked before the parts go: a thread that dies meanwhile fails this batch.
+    // Asked before the events go: a thread that dies meanwhile fails this batch.
     const answered = this.#ask(worker, id);
     answered.catch(() => {});
-    let parts = 0;
-    const stored = await this.#encoder.encode(batch, this.#connections, (index, text) => {
-      const tables = text.tables();
-      parts += 1;
-      worker.postMessage({ t: 'part', batch: id, index, tables } satisfies ToWriter, tables.map((t) => t.bytes.buffer as ArrayBuffer));
-    });
-    if (parts === 0) {
-      this.#waiting.delete(id);
-      this.written += stored;
-      return;
+    for (let from = 0; from < batch.length && this.#worker === worker; from += POST_SLICE) {
+      // Cloning a whole batch at once would hold the event loop for milliseconds.
+      if (from > 0) await nextTurn();
+      try {
+        const packed = packEvents(batch, from, Math.min(batch.length, from + POST_SLICE));
+        worker.postMessage({ t: 'events', batch: id, total: batch.length, now: this.#deps.now(), packed } satisfies ToWriter);
+      } catch (err) {
+        // An event structured clone cannot copy (a function, a symbol in it): the data's fault.
+        this.#waiting.delete(id);
+        worker.postMessage({ t: 'discard', batch: id } satisfies ToWriter);
+        throw new SinkWriteError(this.#id, `An event cannot be passed to the PostgreSQL writer thread: ${(err as Error).message}`, { cause: err });
+      }
     }
     worker.postMessage({ t: 'batch', batch: id } satisfies ToWriter);
     let answer: FromWriter;
@@ -124,13 +133,14 @@ export class PostgresWorkerSink implements Sink<ChatflowEvent> {
     } catch (err) {
       throw new NotConnectedError(this.#id, { cause: err });
     }
+    if (answer.t !== 'written' && answer.t !== 'failed') return;
+    this.#tally.add(answer);
     if (answer.t === 'failed') {
       if (answer.retryable) this.#connected = false;
       throw outcomeError(this.#id, { ok: false, retryable: answer.retryable, error: fromData(answer.error) });
     }
-    if (answer.t !== 'written') return;
     this.inserted += answer.inserted;
-    this.written += stored;
+    this.written += answer.stored;
     if (answer.restaged > 0) {
       this.restaged += answer.restaged;
       this.#deps.counts?.count('batches_restaged', answer.restaged);
@@ -157,7 +167,7 @@ export class PostgresWorkerSink implements Sink<ChatflowEvent> {
       this.#worker = undefined;
       await worker.terminate();
     }
-    if (this.#encoder.cleaned > 0) this.#log.info({ cleaned: this.#encoder.cleaned }, 'Cleaned text values.');
+    if (this.#tally.cleaned > 0) this.#log.info({ cleaned: this.#tally.cleaned }, 'Cleaned text values.');
   }
 
   async #spawn(): Promise<Worker> {
@@ -166,7 +176,7 @@ export class PostgresWorkerSink implements Sink<ChatflowEvent> {
       this.#script = undefined; // bundle again on the next start
       throw err;
     });
-    const init: WriterInit = { url: this.#deps.url, applicationName: this.#deps.applicationName, connections: this.#connections };
+    const init: WriterInit = { ...this.#init, url: this.#deps.url, applicationName: this.#deps.applicationName };
     const worker = startWorker(script, { workerData: init });
     this.threadsStarted += 1;
     worker.on('message', (m: FromWriter) => this.#onMessage(m));

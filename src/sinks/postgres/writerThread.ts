@@ -1,15 +1,18 @@
 /**
- * The `postgres` sink's writer thread (`thread: worker`): owns the PostgreSQL connections and
- * writes the parts the main side encoded (copyWriter.ts), so the COPY protocol, the
- * transactions and the restaging of retried batches never run on the main event loop. Talks
- * over its parent port ({@link ToWriter} in, {@link FromWriter} out); started by
- * {@link PostgresWorkerSink}.
+ * The `postgres` sink's writer thread (`thread: worker`): receives each batch's events from the
+ * main side, slice by slice, encodes them into COPY parts as they come (batchEncoder.ts) and
+ * writes each part as soon as it is encoded on the connections
+ * it owns (copyWriter.ts), so encoding, the COPY protocol, the transactions and the restaging
+ * of retried batches never run on the main event loop. Talks over its parent port
+ * ({@link ToWriter} in, {@link FromWriter} out); started by {@link PostgresWorkerSink}.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { BatchEncoder, type BatchEncoding } from './batchEncoder.js';
 import { CopyWriter, connectPostgres, errorDetails, type WriterLog } from './copyWriter.js';
-import type { ErrorData, FromWriter, ToWriter, WriterInit } from './protocol.js';
+import type { EncodeCounts, ErrorData, FromWriter, ToWriter, WriterInit } from './protocol.js';
+import { unpackEvents } from './wire.js';
 
-/** Serves the main side on `port` until it says `stop`. */
+/** Serves the main side on `port`. */
 function serve(init: WriterInit, port: MessagePort): void {
   const post = (message: FromWriter) => port.postMessage(message);
   const relay =
@@ -17,9 +20,37 @@ function serve(init: WriterInit, port: MessagePort): void {
     (details: Record<string, unknown>, message: string): void =>
       post({ t: 'log', level, details, message });
   const log: WriterLog = { info: relay('info'), warn: relay('warn') };
-  const writer = new CopyWriter(connectPostgres(init.url, init.applicationName), init.connections, log);
-  /** The parts of each batch being written, by batch id. */
-  const batches = new Map<number, ReturnType<CopyWriter['writePart']>[]>();
+  const writer = new CopyWriter(connectPostgres(init.url, init.applicationName), init.config.connections, log);
+  /** The main side's wall clock when it posted the batch: the time of rows without one of their own. */
+  let now = 0;
+  const encoder = new BatchEncoder(init.config.kinds, {
+    instance: init.instance,
+    questionCommands: new Set(init.config.question_commands),
+    now: () => now,
+  });
+  /** Each batch being received: its encoding, and the writes of its parts encoded so far. */
+  const batches = new Map<number, { readonly encoding: BatchEncoding; readonly writes: ReturnType<CopyWriter['writePart']>[] }>();
+
+  const receive = (message: Extract<ToWriter, { t: 'events' }>): void => {
+    now = message.now;
+    let batch = batches.get(message.batch);
+    if (batch === undefined) {
+      const writes: ReturnType<CopyWriter['writePart']>[] = [];
+      const encoding = encoder.begin(message.total, writer.connections, (index, text) => writes.push(writer.writePart(index, text.tables())));
+      batch = { encoding, writes };
+      batches.set(message.batch, batch);
+    }
+    batch.encoding.add(unpackEvents(message.packed));
+  };
+
+  const write = async (id: number): Promise<void> => {
+    const batch = batches.get(id);
+    batches.delete(id);
+    const counts: EncodeCounts = batch?.encoding.finish() ?? { stored: 0, cleaned: 0, notStored: 0 };
+    const outcome = await writer.settle(batch?.writes ?? []);
+    if (outcome.ok) post({ t: 'written', batch: id, inserted: outcome.inserted, restaged: outcome.restaged, ...counts });
+    else post({ t: 'failed', batch: id, retryable: outcome.retryable, error: plain(outcome.error), ...counts });
+  };
 
   const handle = async (message: ToWriter): Promise<void> => {
     switch (message.t) {
@@ -31,23 +62,15 @@ function serve(init: WriterInit, port: MessagePort): void {
           post({ t: 'startFailed', error: plain(err) });
         }
         return;
-      case 'part': {
-        let writes = batches.get(message.batch);
-        if (writes === undefined) {
-          writes = [];
-          batches.set(message.batch, writes);
-        }
-        writes.push(writer.writePart(message.index, message.tables));
+      case 'events':
+        receive(message);
         return;
-      }
-      case 'batch': {
-        const writes = batches.get(message.batch) ?? [];
+      case 'batch':
+        await write(message.batch);
+        return;
+      case 'discard':
         batches.delete(message.batch);
-        const outcome = await writer.settle(writes);
-        if (outcome.ok) post({ t: 'written', batch: message.batch, inserted: outcome.inserted, restaged: outcome.restaged });
-        else post({ t: 'failed', batch: message.batch, retryable: outcome.retryable, error: plain(outcome.error) });
         return;
-      }
       case 'stop':
         await writer.stop();
         post({ t: 'stopped' });
