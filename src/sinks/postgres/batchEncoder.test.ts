@@ -87,11 +87,11 @@ describe('BatchEncoder', () => {
 describe('EncodeTally', () => {
   it('counts cleaned_text and kind_not_stored on the node, and warns once', () => {
     const counted: [string, number][] = [];
-    const dropped: [string, boolean, number | undefined][] = [];
+    const dropped: [string, boolean, number][] = [];
     const warnings: string[] = [];
     const tally = new EncodeTally({
       counts: { count: (name, n) => void counted.push([name, n]) },
-      drops: { drop: (reason, intentional, n) => void dropped.push([reason, intentional, n]) },
+      drops: { drop: (reason, intentional = true, n = 1) => void dropped.push([reason, intentional, n]) },
       logger: { warn: (_d, message) => void warnings.push(message) },
     });
     tally.add({ stored: 5, cleaned: 2, notStored: 1 });
