@@ -124,9 +124,19 @@ async function sinkRound(url: string, thread: 'main' | 'worker', prefix: string,
   const metrics = new NodeMetrics('bench', 'sink', 'postgres');
   const settings: SinkDriverSettings = { ...DEFAULT_SINK_DRIVER, ...postgresComponent.driver, bufferType: 'memory', bufferMax: SINK_EVENTS };
   const list: ChatflowEvent[] = events(SINK_EVENTS, prefix);
-  const driver = writeBatches(sink, settings, { metrics });
+  const writer = sink instanceof PostgresWorkerSink ? sink.worker : undefined;
+  const workerElu0 = writer?.performance.eventLoopUtilization();
+  let workerElu: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+  // The driver stops its sink at the end of the drain: the thread is measured just before.
+  const measured = {
+    start: () => sink.start(),
+    write: (batch: readonly ChatflowEvent[]) => sink.write(batch),
+    stop: async () => {
+      workerElu = workerElu0 ? writer?.performance.eventLoopUtilization(workerElu0) : undefined;
+    },
+  };
+  const driver = writeBatches(measured, settings, { metrics });
   const input = new Subject<ChatflowEvent>();
-  const workerElu0 = sink instanceof PostgresWorkerSink ? sink.worker?.performance.eventLoopUtilization() : undefined;
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const done = driver.run(input);
@@ -135,8 +145,6 @@ async function sinkRound(url: string, thread: 'main' | 'worker', prefix: string,
   await done;
   const seconds = (performance.now() - t0) / 1000;
   const elu = performance.eventLoopUtilization(elu0);
-  const workerElu =
-    sink instanceof PostgresWorkerSink && workerElu0 ? sink.worker?.performance.eventLoopUtilization(workerElu0) : undefined;
   await sink.stop();
   return {
     thread,
