@@ -503,6 +503,20 @@ describe('postgres sink (thread: worker): the writer thread dies', () => {
     expect(await count('chat_messages', "message_id LIKE 'next-%'")).toBe(3);
   });
 
+  it('stop() while a batch is being written (the drain deadline passed) ends the thread and settles that write', async () => {
+    const sink = makeSink('worker') as PostgresWorkerSink;
+    await sink.start();
+    const writing = sink.write(chats(3000, 'cut')).then(
+      () => 'written',
+      (err: unknown) => (err instanceof NotConnectedError ? 'not connected' : 'other'),
+    );
+    await sink.stop();
+    expect(['written', 'not connected']).toContain(await writing);
+    expect(sink.worker).toBeUndefined();
+    // Whatever made it is whole: each part is one transaction.
+    expect([0, 1500, 3000]).toContain(await count('chat_messages', "message_id LIKE 'cut-%'"));
+  });
+
   it('a writer thread that cannot connect fails start() with NotConnectedError and is reused by the next start', async () => {
     const config = PostgresConfig.parse({ thread: 'worker' });
     const sink = new PostgresWorkerSink('history', config, {

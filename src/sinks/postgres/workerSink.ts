@@ -163,9 +163,10 @@ export class PostgresWorkerSink implements Sink<ChatflowEvent> {
       const closed = this.#ask(worker, -1, { t: 'stop' });
       const timer = new Promise<void>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref());
       await Promise.race([closed.catch(() => {}), timer]);
-      this.#waiting.delete(-1);
       this.#worker = undefined;
       await worker.terminate();
+      // A batch abandoned by the driver's deadline never gets its answer now.
+      this.#failWaiting(new Error('The PostgreSQL writer thread was stopped.'));
     }
     if (this.#tally.cleaned > 0) this.#log.info({ cleaned: this.#tally.cleaned }, 'Cleaned text values.');
   }
@@ -200,6 +201,12 @@ export class PostgresWorkerSink implements Sink<ChatflowEvent> {
     waiting?.resolve(message);
   }
 
+  #failWaiting(err: Error): void {
+    const waiting = [...this.#waiting.values()];
+    this.#waiting.clear();
+    for (const w of waiting) w.reject(err);
+  }
+
   #onMessage(m: FromWriter): void {
     switch (m.t) {
       case 'started':
@@ -228,9 +235,7 @@ export class PostgresWorkerSink implements Sink<ChatflowEvent> {
     if (this.#worker !== worker) return;
     this.#worker = undefined;
     this.#connected = false;
-    const waiting = [...this.#waiting.values()];
-    this.#waiting.clear();
-    for (const w of waiting) w.reject(err);
+    this.#failWaiting(err);
     if (!this.#stopping) this.#log.error({ err }, 'PostgreSQL writer thread failed; restarting it.');
   }
 }
