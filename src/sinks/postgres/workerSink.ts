@@ -4,8 +4,9 @@
  * to a writer thread (writerThread.ts), which encodes them into COPY parts, owns the
  * connections, runs the transactions and restages a part that meets stored rows. Posting a
  * chat event, packed (wire.ts), costs the main loop about a third of encoding it
- * (bench/postgresThread.ts). A write resolves when the thread says the batch committed, so the driver's guarantees hold as they are: one batch at a
- * time, retried with backoff, dead-lettered when PostgreSQL rejects it, drained at shutdown.
+ * (bench/postgresThread.ts). A write resolves when the thread says the batch committed, so the
+ * driver's guarantees hold as they are: one batch at a time, retried with backoff,
+ * dead-lettered when PostgreSQL rejects it, drained at shutdown.
  * If the thread dies (a bug, out of memory, `terminate()`), the batch it held fails with
  * `NotConnectedError`; the driver's retry starts a new thread and sends the batch again, and
  * the restaging makes that safe when the old thread's commit did land.

@@ -68,9 +68,13 @@ function serve(init: WriterInit, port: MessagePort): void {
       case 'batch':
         await write(message.batch);
         return;
-      case 'discard':
+      case 'discard': {
+        // Parts already handed to the writer finish first: a connection holds one transaction.
+        const batch = batches.get(message.batch);
         batches.delete(message.batch);
+        if (batch) await writer.settle(batch.writes);
         return;
+      }
       case 'stop':
         await writer.stop();
         post({ t: 'stopped' });
@@ -81,8 +85,10 @@ function serve(init: WriterInit, port: MessagePort): void {
         throw new Error(`Unknown message to the PostgreSQL writer thread: ${JSON.stringify(message)}`);
     }
   };
+  // One message at a time, in order: what follows a batch's end (or a stop) waits for its writes.
+  let queue = Promise.resolve();
   port.on('message', (message: ToWriter) => {
-    handle(message).catch((err: unknown) => {
+    queue = queue.then(() => handle(message)).catch((err: unknown) => {
       // Rethrown outside the promise: an uncaught exception ends the thread, as any bug would.
       setImmediate(() => {
         throw err;
