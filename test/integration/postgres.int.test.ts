@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
+import { pino } from 'pino';
 import { from, Subject, VirtualTimeScheduler } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NotConnectedError, SinkWriteError } from '../../src/core/errors.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent, MetricEvent, PlatformEvent } from '../../src/core/events.js';
+import type { Logger } from '../../src/core/logger.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sinkDriverConfig.js';
 import { reingestCommand, reingestFile } from '../../src/cli/reingestCommand.js';
@@ -68,6 +70,7 @@ interface SinkOptions {
   readonly counts?: NodeMetrics;
   readonly deadLetterPath?: string;
   readonly applicationName?: string;
+  readonly logger?: Logger;
 }
 
 /** The sink as `create` makes it for `thread`, on the test server. */
@@ -79,6 +82,7 @@ function makeSink(thread: Thread, options: SinkOptions = {}): PostgresSink | Pos
     deadLetterPath: options.deadLetterPath ?? join(scratch, 'dead.jsonl'),
     now: Date.now,
     ...(options.counts ? { counts: options.counts } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   };
   return thread === 'worker'
     ? new PostgresWorkerSink('history', config, { ...deps, url: server.url, applicationName })
@@ -425,7 +429,9 @@ describe.each(['worker', 'main'] as const)('postgres sink (thread: %s)', (thread
 
 describe('postgres sink (thread: worker): the writer thread dies', () => {
   it('is restarted after terminate() or an exception, resends what it held, and stores every message once', async () => {
-    const sink = makeSink('worker') as PostgresWorkerSink;
+    const logs: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const sink = makeSink('worker', { logger }) as PostgresWorkerSink;
     const metrics = new NodeMetrics('history', 'sink', 'postgres');
     const settings: SinkDriverSettings = { ...DEFAULT_SINK_DRIVER, ...postgresComponent.driver, batchMax: 1000, initialBackoffMs: 10 };
     let calls = 0;
@@ -467,6 +473,9 @@ describe('postgres sink (thread: worker): the writer thread dies', () => {
     expect(drained).toEqual({ written: total, dropped: 0, timedOut: false });
     expect(await count('chat_messages', "message_id LIKE 'kill-%'")).toBe(total);
     expect(sink.worker).toBeUndefined();
+    // Each death said once, at error; each new thread's connections said at info (relayed from it).
+    expect(logs.filter((l) => l.msg === 'PostgreSQL writer thread failed; restarting it.').map((l) => l.level)).toEqual([50, 50]);
+    expect(logs.filter((l) => l.msg === 'Connected to PostgreSQL.')).toHaveLength(3);
   });
 
   it('a batch the thread committed before it died is not stored twice when resent', async () => {
