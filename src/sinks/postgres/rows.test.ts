@@ -124,7 +124,7 @@ describe('COPY text encoding', () => {
           const rows = lines.get(t.table) ?? [];
           expect(t.rows).toBe(rows.length);
           expect(Buffer.from(t.bytes).equals(Buffer.from(`${rows.join('\n')}\n`))).toBe(true);
-          // A buffer of its own, so it can be transferred to the writer thread.
+          // A buffer of its own: transferable to another thread as it is.
           expect(t.bytes.byteOffset).toBe(0);
         }
       }),
