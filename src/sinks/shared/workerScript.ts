@@ -3,7 +3,7 @@
  * TypeScript sources through tsx (bin/chatflow.js), which a worker does not inherit, and tsx in
  * a worker costs most of a second of compiling; so a `.ts` entry is bundled into one script with
  * esbuild and the worker evaluates that. Compiled JavaScript (a `.js` entry) is started as it is.
- * The same scheme as the osc sink's output stage (osc/stage/spawn.ts).
+ * Used by the osc sink's output stage and the postgres sink's writer thread.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
