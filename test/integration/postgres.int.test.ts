@@ -1,24 +1,33 @@
 /**
  * The `postgres` sink, migrations and dead-letter re-ingest against a real PostgreSQL 15
  * started by the embedded launcher: exact row counts, COPY escaping round-trips, idempotent
- * retries, and a server restart mid-stream at 1k messages/s.
+ * retries, and a server restart mid-stream at 1k messages/s; the sink's tests run with its
+ * connections in the writer thread (`thread: worker`, the default) and on the main thread.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
+import { pino } from 'pino';
 import { from, Subject, VirtualTimeScheduler } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { NotConnectedError } from '../../src/core/errors.js';
+import { NotConnectedError, SinkWriteError } from '../../src/core/errors.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent, MetricEvent, PlatformEvent } from '../../src/core/events.js';
+import type { Logger } from '../../src/core/logger.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
 import { DEFAULT_SINK_DRIVER, type SinkDriverSettings } from '../../src/core/sinkDriverConfig.js';
 import { reingestCommand, reingestFile } from '../../src/cli/reingestCommand.js';
 import { restartEmbeddedPostgres } from '../../src/resources/embedded.js';
 import { ControlConfig, control as controlOperator } from '../../src/operators/control/index.js';
 import { migrate } from '../../src/resources/migrate.js';
-import { connectPostgres, PostgresConfig, PostgresSink, postgresComponent } from '../../src/sinks/postgres/index.js';
+import {
+  connectPostgres,
+  PostgresConfig,
+  PostgresSink,
+  PostgresWorkerSink,
+  postgresComponent,
+} from '../../src/sinks/postgres/index.js';
 import { writeBatches } from '../../src/pipelines/sinkDriver/writeBatches.js';
 import { chat } from '../support/events.js';
 import { startTestPostgres, type TestServer } from '../support/servers.js';
@@ -41,10 +50,12 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-const TABLES = ['chat_messages', 'commands', 'control_changes', 'moderation_events', 'questions', 'platform_events', 'system_metrics'];
+const TABLES = ['chat_messages', 'commands', 'control_changes', 'moderation_events', 'questions', 'platform_events', 'system_metrics', 'alerts'];
 
 beforeEach(async () => {
   await db.query(`TRUNCATE ${TABLES.join(', ')}`);
+  // Each test starts without dead letters (the sink's tests run once per thread).
+  for (const file of ['dead.jsonl', 'dead-control.jsonl']) await rm(join(scratch, file), { force: true });
 });
 
 async function count(table: string, where = 'true'): Promise<number> {
@@ -52,13 +63,30 @@ async function count(table: string, where = 'true'): Promise<number> {
   return Number(rows[0]?.n);
 }
 
-function newSink(overrides: Partial<PostgresConfig> = {}): PostgresSink {
-  return new PostgresSink('history', PostgresConfig.parse(overrides), {
-    connect: connectPostgres(server.url, 'chatflow-test'),
+type Thread = 'worker' | 'main';
+
+interface SinkOptions {
+  readonly config?: Partial<PostgresConfig>;
+  readonly counts?: NodeMetrics;
+  readonly deadLetterPath?: string;
+  readonly applicationName?: string;
+  readonly logger?: Logger;
+}
+
+/** The sink as `create` makes it for `thread`, on the test server. */
+function makeSink(thread: Thread, options: SinkOptions = {}): PostgresSink | PostgresWorkerSink {
+  const config = PostgresConfig.parse({ ...options.config, thread });
+  const applicationName = options.applicationName ?? 'chatflow-test';
+  const deps = {
     instance: 'test-1',
-    deadLetterPath: join(scratch, 'dead.jsonl'),
+    deadLetterPath: options.deadLetterPath ?? join(scratch, 'dead.jsonl'),
     now: Date.now,
-  });
+    ...(options.counts ? { counts: options.counts } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  };
+  return thread === 'worker'
+    ? new PostgresWorkerSink('history', config, { ...deps, url: server.url, applicationName })
+    : new PostgresSink('history', config, { ...deps, connect: connectPostgres(server.url, applicationName) });
 }
 
 function chats(n: number, prefix: string): ChatflowEvent[] {
@@ -92,7 +120,9 @@ describe('migrations', () => {
   });
 });
 
-describe('postgres sink', () => {
+describe.each(['worker', 'main'] as const)('postgres sink (thread: %s)', (thread) => {
+  const newSink = (config: Partial<PostgresConfig> = {}) => makeSink(thread, { config });
+
   it('stores each kind in its table with exact counts', async () => {
     const sink = newSink();
     await sink.start();
@@ -167,13 +197,7 @@ describe('postgres sink', () => {
       'ends with backslash \\',
     ];
     const metrics = new NodeMetrics('history', 'sink', 'postgres');
-    const sink = new PostgresSink('history', PostgresConfig.parse({}), {
-      connect: connectPostgres(server.url, 'chatflow-test'),
-      instance: 'test-1',
-      deadLetterPath: join(scratch, 'dead.jsonl'),
-      now: Date.now,
-      counts: metrics,
-    });
+    const sink = makeSink(thread, { counts: metrics });
     await sink.start();
     await sink.write(tricky.map((text, i) => chat(text, { id: `t-${i}` })));
     await sink.write([
@@ -244,12 +268,7 @@ describe('postgres sink', () => {
   });
 
   it('splits a large batch across its connections, and a message in two parts is stored once', async () => {
-    const sink = new PostgresSink('history', PostgresConfig.parse({ connections: 3 }), {
-      connect: connectPostgres(server.url, 'chatflow-parts'),
-      instance: 'test-1',
-      deadLetterPath: join(scratch, 'dead.jsonl'),
-      now: Date.now,
-    });
+    const sink = makeSink(thread, { config: { connections: 3 }, applicationName: 'chatflow-parts' });
     await sink.start();
     const sessions = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'chatflow-parts'");
     expect(sessions.rows[0]?.n).toBe(3);
@@ -293,12 +312,7 @@ describe('postgres sink', () => {
 
     // Dead-lettered and re-ingested by another instance: still nothing twice.
     const file = join(scratch, 'dead-control.jsonl');
-    const dead = new PostgresSink('history', PostgresConfig.parse({}), {
-      connect: connectPostgres(server.url, 'chatflow-test'),
-      instance: 'test-1',
-      deadLetterPath: file,
-      now: Date.now,
-    });
+    const dead = makeSink(thread, { deadLetterPath: file });
     await dead.deadLetter(changes, new Error('gone'));
     expect(await reingestFile(file, server.url, { instance: 'reingest' })).toEqual({ events: 2, inserted: 0, malformed: [] });
     expect(await count('control_changes')).toBe(2);
@@ -313,6 +327,33 @@ describe('postgres sink', () => {
     expect(await reingestFile(file, server.url, { instance: 'reingest' })).toEqual({ events: 30, inserted: 30, malformed: [] });
     expect(await reingestFile(file, server.url, { instance: 'reingest' })).toEqual({ events: 30, inserted: 0, malformed: [] });
     expect(await count('chat_messages')).toBe(30);
+  });
+
+  it('a batch PostgreSQL rejects goes to the dead-letter file at once, not retried, and the next batch is written', async () => {
+    const sink = newSink();
+    const metrics = new NodeMetrics('history', 'sink', 'postgres');
+    const settings: SinkDriverSettings = { ...DEFAULT_SINK_DRIVER, ...postgresComponent.driver, batchMax: 50, batchTimeoutMs: 0 };
+    const file = join(scratch, `rejected-${thread}.jsonl`);
+    const driver = writeBatches(sink, settings, {
+      metrics,
+      onDeadLetter: async (batch, err) => {
+        await appendFile(file, batch.map((e) => `${JSON.stringify(e)}\n`).join(''));
+        expect(err.message).toContain('out of range');
+      },
+    });
+    const input = new Subject<ChatflowEvent>();
+    const done = driver.run(input);
+    // `bits` is an integer column: 3e9 is out of its range (SQLSTATE 22003), the data's fault.
+    const bad = chat('cheer', { id: 'too-many-bits', bits: 3e9 });
+    const first = [...chats(49, 'rej'), bad];
+    const second = chats(50, 'after');
+    for (const event of [...first, ...second]) input.next(event);
+    input.complete();
+    await done;
+    expect(metrics.snapshot().dropped).toEqual({ write_failed: { count: 50, intentional: false } });
+    expect((await readFile(file, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(first.map((e) => (e as { id: string }).id));
+    expect(await count('chat_messages', "message_id LIKE 'rej-%'")).toBe(0);
+    expect(await count('chat_messages', "message_id LIKE 'after-%'")).toBe(50);
   });
 
   it('reingest names each malformed line by its number, counts it, and stores the rest', async () => {
@@ -375,6 +416,7 @@ describe('postgres sink', () => {
     // The test's own connection was cut by the restart.
     await db.end().catch(() => {});
     db = new pg.Client({ connectionString: server.url });
+    db.on('error', () => {}); // the next outage test cuts it too
     await db.connect();
     expect(deadLetters).toEqual([]);
     expect(metrics.totalDropped()).toBe(0);
@@ -382,5 +424,126 @@ describe('postgres sink', () => {
     expect(await count('chat_messages')).toBe(total);
     const { rows } = await db.query<{ n: string }>('SELECT count(DISTINCT message_id) AS n FROM chat_messages');
     expect(Number(rows[0]?.n)).toBe(total);
+  });
+});
+
+describe('postgres sink (thread: worker): the writer thread dies', () => {
+  it('is restarted after terminate() or an exception, resends what it held, and stores every message once', async () => {
+    const logs: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const sink = makeSink('worker', { logger }) as PostgresWorkerSink;
+    const metrics = new NodeMetrics('history', 'sink', 'postgres');
+    const settings: SinkDriverSettings = { ...DEFAULT_SINK_DRIVER, ...postgresComponent.driver, batchMax: 1000, initialBackoffMs: 10 };
+    let calls = 0;
+    const killed: string[] = [];
+    const killing = {
+      start: () => sink.start(),
+      stop: () => sink.stop(),
+      deadLetter: (batch: readonly ChatflowEvent[], err: Error) => sink.deadLetter(batch, err),
+      write: (batch: readonly ChatflowEvent[]) => {
+        const writing = sink.write(batch);
+        calls += 1;
+        // The 2nd write: the thread is terminated while it holds the batch. The 4th: it throws.
+        if (calls === 2) {
+          killed.push('terminate');
+          void sink.worker?.terminate();
+        }
+        if (calls === 4) {
+          killed.push('exception');
+          sink.worker?.postMessage({ t: 'not a message the thread knows' });
+        }
+        return writing;
+      },
+    };
+    const deadLetters: number[] = [];
+    const driver = writeBatches(killing, settings, { metrics, onDeadLetter: (b) => void deadLetters.push(b.length) });
+    const input = new Subject<ChatflowEvent>();
+    const done = driver.run(input);
+    const total = 6000;
+    for (const event of chats(total, 'kill')) input.next(event);
+    input.complete();
+    const drained = await done;
+    expect(killed).toEqual(['terminate', 'exception']);
+    expect(sink.threadsStarted).toBe(3);
+    // Both failed writes were retried: 6 batches, 8 writes.
+    expect(calls).toBe(8);
+    expect(metrics.errors).toBe(2);
+    expect(deadLetters).toEqual([]);
+    expect(metrics.totalDropped()).toBe(0);
+    expect(drained).toEqual({ written: total, dropped: 0, timedOut: false });
+    expect(await count('chat_messages', "message_id LIKE 'kill-%'")).toBe(total);
+    expect(sink.worker).toBeUndefined();
+    // Each death said once, at error; each new thread's connections said at info (relayed from it).
+    expect(logs.filter((l) => l.msg === 'PostgreSQL writer thread failed; restarting it.').map((l) => l.level)).toEqual([50, 50]);
+    expect(logs.filter((l) => l.msg === 'Connected to PostgreSQL.')).toHaveLength(3);
+  });
+
+  it('a batch the thread committed before it died is not stored twice when resent', async () => {
+    const sink = makeSink('worker') as PostgresWorkerSink;
+    await sink.start();
+    const batch = chats(600, 'landed');
+    await sink.write(batch);
+    const first = sink.worker;
+    await first?.terminate();
+    expect(sink.worker).toBeUndefined();
+    await expect(sink.write(batch)).rejects.toBeInstanceOf(NotConnectedError);
+    await sink.start();
+    expect(sink.worker).not.toBe(first);
+    await sink.write(batch);
+    await sink.stop();
+    expect(await count('chat_messages', "message_id LIKE 'landed-%'")).toBe(600);
+    expect(sink.inserted).toBe(600);
+    expect(sink.written).toBe(1200);
+    expect(sink.restaged).toBe(2);
+  });
+
+  it('an event the thread cannot be given (structured clone fails) is the data\'s fault: SinkWriteError, the thread lives on', async () => {
+    const sink = makeSink('worker') as PostgresWorkerSink;
+    await sink.start();
+    const thread = sink.worker;
+    // A platform event goes to the thread whole; a function in its data cannot be cloned.
+    const odd = { kind: 'platform', type: 'raid', id: 'odd-1', platform: 'twitch', channel: 'chan', ts: 1, data: { callback: () => 1 }, receivedAt: 0 } as unknown as ChatflowEvent;
+    // Two parts of 351; the odd event is in the 4th slice of 200, after the first part was handed on.
+    const batch = [...chats(700, 'clone'), odd];
+    await expect(sink.write(batch)).rejects.toBeInstanceOf(SinkWriteError);
+    // The next batch is written on the same connections: the first part's transaction had ended.
+    await sink.write(chats(600, 'next'));
+    await sink.stop();
+    expect(sink.threadsStarted).toBe(1);
+    expect(thread).toBeDefined();
+    // The part already written stays (a reingest of the dead-lettered batch skips those rows).
+    expect(await count('chat_messages', "message_id LIKE 'clone-%'")).toBe(Math.ceil(batch.length / 2));
+    expect(await count('chat_messages', "message_id LIKE 'next-%'")).toBe(600);
+  });
+
+  it('stop() while a batch is being written (the drain deadline passed) ends the thread and settles that write', async () => {
+    const sink = makeSink('worker') as PostgresWorkerSink;
+    await sink.start();
+    const writing = sink.write(chats(3000, 'cut')).then(
+      () => 'written',
+      (err: unknown) => (err instanceof NotConnectedError ? 'not connected' : 'other'),
+    );
+    await sink.stop();
+    expect(['written', 'not connected']).toContain(await writing);
+    expect(sink.worker).toBeUndefined();
+    // Whatever made it is whole: each part is one transaction.
+    expect([0, 1500, 3000]).toContain(await count('chat_messages', "message_id LIKE 'cut-%'"));
+  });
+
+  it('a writer thread that cannot connect fails start() with NotConnectedError and is reused by the next start', async () => {
+    const config = PostgresConfig.parse({ thread: 'worker' });
+    const sink = new PostgresWorkerSink('history', config, {
+      url: server.url.replace(/:\d+\//, ':1/'),
+      applicationName: 'chatflow-test',
+      instance: 'test-1',
+      deadLetterPath: join(scratch, 'dead.jsonl'),
+      now: Date.now,
+    });
+    await expect(sink.start()).rejects.toBeInstanceOf(NotConnectedError);
+    await expect(sink.start()).rejects.toBeInstanceOf(NotConnectedError);
+    expect(sink.threadsStarted).toBe(1);
+    await expect(sink.write(chats(1, 'never'))).rejects.toBeInstanceOf(NotConnectedError);
+    await sink.stop();
+    expect(sink.worker).toBeUndefined();
   });
 });

@@ -2,7 +2,9 @@
 import { join, resolve } from 'node:path';
 import { defineSink } from '../../core/component.js';
 import { PostgresConfig } from './config.js';
-import { PostgresSink, connectPostgres } from './postgres.js';
+import { connectPostgres } from './copyWriter.js';
+import { PostgresSink } from './postgres.js';
+import { PostgresWorkerSink } from './workerSink.js';
 import { postgresPreview } from './preview.js';
 import { ResourceOffSink } from '../shared/resourceOff.js';
 
@@ -10,7 +12,7 @@ export const postgresComponent = defineSink({
   type: 'postgres',
   summary: 'Stores chat, commands, control changes, moderation, platform events and metrics in PostgreSQL.',
   description:
-    'Uses `resources.postgres.url` (default `embedded`: a private server under `.chatflow/`); without one the sink is off, as logged once at start. Each batch is split across `connections` and written as COPYs into the tables, one transaction per part; a part that meets rows already stored is rolled back and written again through staging tables with `ON CONFLICT DO NOTHING`, so retries never duplicate. A lost connection is retried with backoff; batches that still fail go to the dead-letter file (`chatflow reingest`). What does not fit in its memory buffer waits on disk (`buffer.type: disk` by default, under `.chatflow/buffers/<node id>/`, up to `buffer.max_size`) and is written when PostgreSQL catches up, also after a crash. The sources that can wait (simulate, replay) are paused as soon as its memory buffer is full, so only live chat ever spills to disk; a full disk buffer drops the newest (`when_full: block`). See docs/storage.md.',
+    'Uses `resources.postgres.url` (default `embedded`: a private server under `.chatflow/`); without one the sink is off, as logged once at start. Each batch is split across `connections` and written as COPYs into the tables, one transaction per part, from a writer thread of its own (`thread: worker`, the default; a crashed thread is replaced and its batch written again); a part that meets rows already stored is rolled back and written again through staging tables with `ON CONFLICT DO NOTHING`, so retries never duplicate. A lost connection is retried with backoff; batches that still fail go to the dead-letter file (`chatflow reingest`). What does not fit in its memory buffer waits on disk (`buffer.type: disk` by default, under `.chatflow/buffers/<node id>/`, up to `buffer.max_size`) and is written when PostgreSQL catches up, also after a crash. The sources that can wait (simulate, replay) are paused as soon as its memory buffer is full, so only live chat ever spills to disk; a full disk buffer drops the newest (`when_full: block`). See docs/storage.md.',
   config: PostgresConfig,
   driver: {
     // What does not fit in memory waits on disk (docs/storage.md, "Disk buffer").
@@ -33,18 +35,23 @@ export const postgresComponent = defineSink({
   create: (config, ctx) => {
     const url = ctx.resources.postgres?.url;
     if (url === undefined) return new ResourceOffSink(ctx.metrics);
-    return new PostgresSink(ctx.id, config, {
-      connect: connectPostgres(url, `chatflow-${ctx.id}`),
+    const applicationName = `chatflow-${ctx.id}`;
+    const deps = {
       instance: ctx.resources.instance,
       deadLetterPath: resolve(ctx.resources.baseDir, config.dead_letter ?? join('.chatflow', 'dead-letters', `${ctx.id}.jsonl`)),
       drops: ctx.metrics,
       counts: ctx.metrics,
       logger: ctx.logger,
       now: ctx.wallClock,
-    });
+    };
+    return config.thread === 'worker'
+      ? new PostgresWorkerSink(ctx.id, config, { ...deps, url, applicationName })
+      : new PostgresSink(ctx.id, config, { ...deps, connect: connectPostgres(url, applicationName) });
   },
   preview: postgresPreview,
 });
 
 export { PostgresConfig } from './config.js';
-export { connectPostgres, type PostgresClient, type PostgresDeps, PostgresSink } from './postgres.js';
+export { connectPostgres, type PostgresClient } from './copyWriter.js';
+export { type PostgresDeps, PostgresSink } from './postgres.js';
+export { type PostgresWorkerDeps, PostgresWorkerSink } from './workerSink.js';

@@ -2,7 +2,44 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chat } from '../../../test/support/events.js';
 import type { ControlEvent } from '../../core/events.js';
-import { CopyEncoder, controlKey, escapeCopy, eventRows, insertSql, TABLES, type TableLines } from './rows.js';
+import type { ChatflowEvent } from '../../core/events.js';
+import { CopyEncoder, CopyText, controlKey, encodeRows, escapeCopy, eventRows, insertSql, TABLES, type TableLines } from './rows.js';
+
+/**
+ * The encoder's `text` as it was before the native scans (one loop over the code units), kept
+ * here as the reference the new one must match byte for byte.
+ */
+function loopText(value: string | undefined): { out: string; cleaned: boolean } {
+  if (value === undefined) return { out: '\\N', cleaned: false };
+  const nulFree = value.replaceAll('\u0000', '');
+  let out = '';
+  let cleaned = nulFree !== value;
+  for (let i = 0; i < nulFree.length; i++) {
+    const c = nulFree.charCodeAt(i);
+    if (c === 92) out += '\\\\';
+    else if (c === 9) out += '\\t';
+    else if (c === 10) out += '\\n';
+    else if (c === 13) out += '\\r';
+    else if (c >= 0xd800 && c <= 0xdfff) {
+      const next = nulFree.charCodeAt(i + 1);
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        out += nulFree.slice(i, i + 2);
+        i += 1;
+      } else {
+        out += '\ufffd';
+        cleaned = true;
+      }
+    } else out += nulFree[i];
+  }
+  return { out, cleaned };
+}
+
+/** Any UTF-16 code unit (lone surrogates included), with the characters COPY cares about often. */
+const hostileUnit = fc.oneof(
+  fc.constantFrom('\\', '\t', '\n', '\r', '\u0000', '\ud83c', '\udf9b', '🎛', 'é', '.', 'N', ' '),
+  fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+);
+const hostileText = fc.array(hostileUnit, { maxLength: 40 }).map((units) => units.join(''));
 
 describe('COPY text encoding', () => {
   it('escapes backslash, tab, newline and carriage return, and nothing else', () => {
@@ -35,6 +72,73 @@ describe('COPY text encoding', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('text() matches the code-unit loop it replaced, byte for byte, on any UTF-16 text', () => {
+    fc.assert(
+      fc.property(fc.array(hostileText, { maxLength: 8 }), (values) => {
+        const enc = new CopyEncoder();
+        let cleaned = 0;
+        for (const value of values) {
+          const expected = loopText(value);
+          expect(enc.text(value)).toBe(expected.out);
+          if (expected.cleaned) cleaned += 1;
+        }
+        expect(enc.cleaned).toBe(cleaned);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('returns a value needing no work as the very same string, emoji pairs included', () => {
+    const enc = new CopyEncoder();
+    for (const value of ['viewer42', 'plain chat line, "quotes" and ünïcödé', 'pair 🎛️🎹', '']) expect(enc.text(value)).toBe(value);
+    expect(enc.cleaned).toBe(0);
+  });
+
+  it('encodes a batch into one UTF-8 buffer per table, the same bytes as its lines joined', () => {
+    const options = { instance: 'i\t1', questionCommands: new Set(['q']), now: () => 7 };
+    const kinds = new Set(['chat', 'command', 'control']);
+    const event = fc
+      .tuple(fc.constantFrom('chat', 'command', 'control', 'reply'), hostileText, hostileText, fc.integer({ min: 0, max: 2e12 }))
+      .map(([kind, text, login, ts]): ChatflowEvent => {
+        const c = chat(text, { user: login, id: `${login}|${ts}`, ts });
+        if (kind === 'chat') return c;
+        if (kind === 'command') return { kind: 'command', name: 'q', args: { text }, chat: c, receivedAt: 0 };
+        if (kind === 'control') return { kind: 'control', variable: text, value: ts / 7, previous: 0, origin: 'command', ts, receivedAt: 0 };
+        return { kind: 'reply', platform: 'twitch', channel: 'c', text, replyTo: login, receivedAt: 0 };
+      });
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 30 }), (batch) => {
+        const out = new CopyText();
+        const stored = encodeRows(batch, 0, batch.length, kinds, new CopyEncoder(), options, out);
+        const lines: TableLines = new Map();
+        const reference = new CopyEncoder();
+        let expectedStored = 0;
+        for (const e of batch) if (kinds.has(e.kind) && eventRows(e, reference, options, lines) > 0) expectedStored += 1;
+        expect(stored).toBe(expectedStored);
+        expect(out.stored).toBe(expectedStored);
+        const tables = out.tables();
+        expect(tables.map((t) => t.table)).toEqual([...lines.keys()]);
+        for (const t of tables) {
+          const rows = lines.get(t.table) ?? [];
+          expect(t.rows).toBe(rows.length);
+          expect(Buffer.from(t.bytes).equals(Buffer.from(`${rows.join('\n')}\n`))).toBe(true);
+          // A buffer of its own: transferable to another thread as it is.
+          expect(t.bytes.byteOffset).toBe(0);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('grows a table buffer past its first 64 KiB without losing a byte', () => {
+    const out = new CopyText();
+    const line = `${'x'.repeat(1000)}\t🎛️`;
+    for (let i = 0; i < 200; i++) out.add('chat_messages', line);
+    const [table] = out.tables();
+    expect(table?.rows).toBe(200);
+    expect(Buffer.from(table?.bytes ?? []).toString()).toBe(`${line}\n`.repeat(200));
   });
 
   it('formats times as ISO 8601 UTC with milliseconds, across second boundaries', () => {

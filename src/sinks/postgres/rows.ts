@@ -136,14 +136,23 @@ export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_SPECIAL_ALL = /[\\\t\n\r]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+/** What a text field may need work for: an escape, or a NUL to remove (lone surrogates are found by `isWellFormed`). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is looked for.
+const TEXT_WORK = /[\\\t\n\r\u0000]/;
 /** Characters that may need cleaning: NUL and any surrogate (pairs are fine, lone ones are not). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is looked for.
 const UNSAFE = /[\u0000\uD800-\uDFFF]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is looked for.
 const NUL_ALL = /\u0000/g;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 /** JSON text that may hold `\u0000` or a surrogate escape (JSON.stringify escapes lone ones). */
 const UNSAFE_JSON = /\\u0000|\\ud[89a-f]/i;
+
+/** ES2024's well-formedness methods: Node 20 has them, this project's `lib` (ES2023) does not. */
+interface WellFormed {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+const wellFormed = (value: string) => value as unknown as WellFormed;
 
 /** Escapes a value for COPY text format. */
 export function escapeCopy(value: string): string {
@@ -165,27 +174,21 @@ export class CopyEncoder {
   /** Text PostgreSQL can hold: NUL removed, lone surrogates replaced. */
   clean(value: string): string {
     if (!UNSAFE.test(value)) return value;
-    const out = value.replace(NUL_ALL, '').replace(LONE_SURROGATE, '\uFFFD');
+    // NULs go first: removing one may join a surrogate pair.
+    const out = wellFormed(value.replace(NUL_ALL, '')).toWellFormed();
     if (out !== value) this.cleaned += 1;
     return out;
   }
 
   /**
-   * A text field: cleaned and escaped in one pass over the code units, which returns the value
-   * itself when nothing needs either (most ids, names and chat lines; emoji pairs are fine).
+   * A text field, cleaned and escaped. Two native scans (a regex test and `isWellFormed`) find
+   * that most values (ids, names, chat lines, emoji pairs included) need neither, and return
+   * them as they are; JavaScript touches the characters only of a value that needs work.
    */
   text(value: string | undefined | null): string {
     if (value === undefined || value === null) return '\\N';
-    for (let i = 0; i < value.length; i++) {
-      const c = value.charCodeAt(i);
-      if (c === 92 || c === 9 || c === 10 || c === 13 || c === 0) return this.#encodeFrom(value, i);
-      if (c >= 0xd800 && c <= 0xdfff) {
-        const next = value.charCodeAt(i + 1);
-        if (c > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return this.#encodeFrom(value, i);
-        i += 1;
-      }
-    }
-    return value;
+    if (!TEXT_WORK.test(value)) return wellFormed(value).isWellFormed() ? value : this.#rework(value);
+    return this.#rework(value);
   }
 
   json(value: unknown): string {
@@ -221,34 +224,9 @@ export class CopyEncoder {
     return `${this.#secondText}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
   }
 
-  /** {@link text}'s slow path, from the first code unit at `start` that needs work. */
-  #encodeFrom(raw: string, start: number): string {
-    // NULs go first, as in clean(): removing one may join a surrogate pair.
-    const value = raw.includes('\u0000', start) ? raw.replace(NUL_ALL, '') : raw;
-    let out = '';
-    let run = 0;
-    let cleaned = value !== raw;
-    for (let i = start; i < value.length; i++) {
-      const c = value.charCodeAt(i);
-      let replacement: string;
-      if (c === 92) replacement = '\\\\';
-      else if (c === 9) replacement = '\\t';
-      else if (c === 10) replacement = '\\n';
-      else if (c === 13) replacement = '\\r';
-      else if (c >= 0xd800 && c <= 0xdfff) {
-        const next = value.charCodeAt(i + 1);
-        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-          i += 1;
-          continue;
-        }
-        replacement = '\uFFFD';
-      } else continue;
-      if (c >= 0xd800) cleaned = true;
-      out += value.slice(run, i) + replacement;
-      run = i + 1;
-    }
-    if (cleaned) this.cleaned += 1;
-    return out + value.slice(run);
+  /** {@link text}'s slow path: {@link clean}, then escaped, each by a native replace. */
+  #rework(value: string): string {
+    return escapeCopy(this.clean(value));
   }
 
   #deepClean(value: unknown): unknown {
@@ -275,13 +253,67 @@ export interface RowOptions {
 /** COPY text lines per table, built batch by batch. */
 export type TableLines = Map<TableName, string[]>;
 
-function push(lines: TableLines, table: TableName, fields: readonly string[]): void {
-  let list = lines.get(table);
-  if (!list) {
-    list = [];
-    lines.set(table, list);
+/** Takes one COPY text line (without its newline) of `table`. */
+export type AddRow = (table: TableName, line: string) => void;
+
+/** One table's COPY text: UTF-8 bytes, every line ending with a newline. */
+export interface TableText {
+  readonly table: TableName;
+  readonly bytes: Uint8Array;
+  readonly rows: number;
+}
+
+/** Bytes a table's text starts with; it doubles as it fills. */
+const INITIAL_BYTES = 64 * 1024;
+
+/** One growing buffer of one table's text. */
+class TableBuffer {
+  buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  length = 0;
+  rows = 0;
+
+  append(line: string): void {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes; one more for the newline.
+    const most = this.length + line.length * 3 + 1;
+    if (most > this.buf.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, most));
+      this.buf.copy(grown, 0, 0, this.length);
+      this.buf = grown;
+    }
+    this.length += this.buf.write(line, this.length);
+    this.buf[this.length++] = 10;
+    this.rows += 1;
   }
-  list.push(fields.join('\t'));
+}
+
+/**
+ * The COPY text of a batch (or a part of one), per table: each row is written as UTF-8 into its
+ * table's buffer as it is made, so a part is one buffer per table (no array of lines, no join,
+ * no string of the whole part). {@link tables} hands out views of buffers of their own, which
+ * can be transferred to another thread as they are.
+ */
+export class CopyText {
+  readonly #tables = new Map<TableName, TableBuffer>();
+  /** Events that gave rows. */
+  stored = 0;
+
+  readonly add: AddRow = (table, line) => {
+    let t = this.#tables.get(table);
+    if (t === undefined) {
+      t = new TableBuffer();
+      this.#tables.set(table, t);
+    }
+    t.append(line);
+  };
+
+  get empty(): boolean {
+    return this.#tables.size === 0;
+  }
+
+  /** Each table's text; the bytes are a view of the start of an `ArrayBuffer` of their own. */
+  tables(): TableText[] {
+    return [...this.#tables].map(([table, t]) => ({ table, bytes: t.buf.subarray(0, t.length), rows: t.rows }));
+  }
 }
 
 /**
@@ -289,139 +321,81 @@ function push(lines: TableLines, table: TableName, fields: readonly string[]): v
  * a message they answer). Returns the number of rows added.
  */
 export function eventRows(event: ChatflowEvent, enc: CopyEncoder, options: RowOptions, lines: TableLines): number {
+  return rowsOf(event, enc, options, (table, line) => {
+    let list = lines.get(table);
+    if (!list) {
+      list = [];
+      lines.set(table, list);
+    }
+    list.push(line);
+  });
+}
+
+/**
+ * Appends the COPY text of `batch[from, to)`'s events whose kind is in `kinds` to `out`, and
+ * returns the number of events that gave rows.
+ */
+export function encodeRows(
+  batch: readonly ChatflowEvent[],
+  from: number,
+  to: number,
+  kinds: ReadonlySet<string>,
+  enc: CopyEncoder,
+  options: RowOptions,
+  out: CopyText,
+): number {
+  let stored = 0;
+  for (let i = from; i < to; i++) {
+    const event = batch[i] as ChatflowEvent;
+    if (kinds.has(event.kind) && rowsOf(event, enc, options, out.add) > 0) stored += 1;
+  }
+  out.stored += stored;
+  return stored;
+}
+
+/** Gives each row of `event` to `add`, as one COPY text line; returns how many. */
+function rowsOf(event: ChatflowEvent, enc: CopyEncoder, options: RowOptions, add: AddRow): number {
   const inst = enc.text(options.instance);
   switch (event.kind) {
     case 'chat':
-      push(lines, 'chat_messages', [
-        enc.text(event.platform),
-        enc.text(event.id),
-        enc.text(event.channel),
-        enc.text(event.author.id),
-        enc.text(event.author.login),
-        enc.text(event.author.displayName),
-        enc.json(event.author.roles),
-        enc.text(event.text),
-        enc.time(event.ts),
-        enc.num(event.bits),
-        enc.text(event.replyTo?.id),
-        enc.bool(event.action),
-        enc.bool(event.firstMessage),
-        inst,
-      ]);
+      add('chat_messages', `${enc.text(event.platform)}\t${enc.text(event.id)}\t${enc.text(event.channel)}\t${enc.text(event.author.id)}\t${enc.text(event.author.login)}\t${enc.text(event.author.displayName)}\t${enc.json(event.author.roles)}\t${enc.text(event.text)}\t${enc.time(event.ts)}\t${enc.num(event.bits)}\t${enc.text(event.replyTo?.id)}\t${enc.bool(event.action)}\t${enc.bool(event.firstMessage)}\t${inst}`);
       return 1;
     case 'command': {
       const chat = event.chat;
-      push(lines, 'commands', [
-        enc.text(chat.platform),
-        enc.text(chat.id),
-        enc.text(chat.channel),
-        enc.text(chat.author.login),
-        enc.text(event.name),
-        enc.json(event.args),
-        'accepted',
-        '\\N',
-        enc.time(chat.ts),
-        inst,
-      ]);
+      add('commands', `${enc.text(chat.platform)}\t${enc.text(chat.id)}\t${enc.text(chat.channel)}\t${enc.text(chat.author.login)}\t${enc.text(event.name)}\t${enc.json(event.args)}\taccepted\t\\N\t${enc.time(chat.ts)}\t${inst}`);
       if (!options.questionCommands.has(event.name)) return 1;
       const words = Object.values(event.args).filter((v): v is string => typeof v === 'string');
-      push(lines, 'questions', [
-        enc.text(chat.platform),
-        enc.text(chat.id),
-        enc.text(chat.channel),
-        enc.text(chat.author.login),
-        enc.text(words.length > 0 ? words.join(' ') : chat.text),
-        enc.time(chat.ts),
-        inst,
-      ]);
+      add('questions', `${enc.text(chat.platform)}\t${enc.text(chat.id)}\t${enc.text(chat.channel)}\t${enc.text(chat.author.login)}\t${enc.text(words.length > 0 ? words.join(' ') : chat.text)}\t${enc.time(chat.ts)}\t${inst}`);
       return 2;
     }
     case 'reply':
       // parse_command's `_invalid` replies answer a message: a rejected command, with the reason.
       if (event.replyTo === undefined) return 0;
-      push(lines, 'commands', [
-        enc.text(event.platform),
-        enc.text(event.replyTo),
-        enc.text(event.channel),
-        '\\N',
-        '\\N',
-        '{}',
-        'rejected',
-        enc.text(event.text),
-        enc.time(options.now()),
-        inst,
-      ]);
+      add('commands', `${enc.text(event.platform)}\t${enc.text(event.replyTo)}\t${enc.text(event.channel)}\t\\N\t\\N\t{}\trejected\t${enc.text(event.text)}\t${enc.time(options.now())}\t${inst}`);
       return 1;
     case 'control':
-      push(lines, 'control_changes', [
-        enc.text(controlKey(event, options.instance)),
-        enc.text(event.variable),
-        enc.num(event.value),
-        enc.num(event.previous),
-        enc.text(event.origin),
-        enc.text(event.by?.login),
-        enc.text(event.by?.platform),
-        enc.time(event.ts),
-        inst,
-      ]);
+      add('control_changes', `${enc.text(controlKey(event, options.instance))}\t${enc.text(event.variable)}\t${enc.num(event.value)}\t${enc.num(event.previous)}\t${enc.text(event.origin)}\t${enc.text(event.by?.login)}\t${enc.text(event.by?.platform)}\t${enc.time(event.ts)}\t${inst}`);
       return 1;
     case 'moderation': {
       const chat = event.chat;
-      push(lines, 'moderation_events', [
-        enc.text(chat.platform),
-        enc.text(chat.id),
-        enc.text(chat.channel),
-        enc.text(chat.author.login),
-        enc.text(event.verdict),
-        enc.json(event.reasons),
-        enc.num(event.points),
-        enc.text(chat.text),
-        enc.time(chat.ts),
-        inst,
-      ]);
+      add('moderation_events', `${enc.text(chat.platform)}\t${enc.text(chat.id)}\t${enc.text(chat.channel)}\t${enc.text(chat.author.login)}\t${enc.text(event.verdict)}\t${enc.json(event.reasons)}\t${enc.num(event.points)}\t${enc.text(chat.text)}\t${enc.time(chat.ts)}\t${inst}`);
       return 1;
     }
     case 'platform':
-      push(lines, 'platform_events', [
-        enc.text(event.platform),
-        enc.text(event.id),
-        enc.text(event.type),
-        enc.text(event.channel),
-        enc.text(event.author?.login),
+      add('platform_events', `${enc.text(event.platform)}\t${enc.text(event.id)}\t${enc.text(event.type)}\t${enc.text(event.channel)}\t${enc.text(event.author?.login)}\t${
         // A poll's choices, a prediction's outcomes…: kept beside the details, under `items`.
-        enc.json(event.items === undefined ? event.data : { ...event.data, items: event.items }),
-        enc.time(event.ts),
-        inst,
-      ]);
+        enc.json(event.items === undefined ? event.data : { ...event.data, items: event.items })}\t${enc.time(event.ts)}\t${inst}`);
       return 1;
     case 'metric': {
       const labels = Object.keys(event.labels)
         .sort()
         .map((k) => `${k}=${event.labels[k]}`)
         .join(',');
-      push(lines, 'system_metrics', [
-        enc.text(`${event.instance}|${event.name}|${labels}|${event.ts}`),
-        enc.text(event.name),
-        enc.json(event.labels),
-        enc.num(event.value),
-        enc.json(event.summary),
-        enc.text(event.instance),
-        enc.time(event.ts),
-      ]);
+      add('system_metrics', `${enc.text(`${event.instance}|${event.name}|${labels}|${event.ts}`)}\t${enc.text(event.name)}\t${enc.json(event.labels)}\t${enc.num(event.value)}\t${enc.json(event.summary)}\t${enc.text(event.instance)}\t${enc.time(event.ts)}`);
       return 1;
     }
     case 'alert':
-      push(lines, 'alerts', [
-        enc.text(`${event.instance}|${event.rule}|${event.state}|${event.ts}`),
-        enc.text(event.rule),
-        enc.text(event.severity),
-        enc.text(event.state),
-        enc.text(event.message),
-        enc.num(event.value),
-        enc.num(event.threshold),
-        enc.text(event.instance),
-        enc.time(event.ts),
-      ]);
+      add('alerts', `${enc.text(`${event.instance}|${event.rule}|${event.state}|${event.ts}`)}\t${enc.text(event.rule)}\t${enc.text(event.severity)}\t${enc.text(event.state)}\t${enc.text(event.message)}\t${enc.num(event.value)}\t${enc.num(event.threshold)}\t${enc.text(event.instance)}\t${enc.time(event.ts)}`);
       return 1;
   }
 }
