@@ -31,7 +31,7 @@ import { migrate } from '../src/resources/migrate.js';
 import { connectPostgres, PostgresConfig, PostgresSink, PostgresWorkerSink, postgresComponent } from '../src/sinks/postgres/index.js';
 import { CopyEncoder, CopyText, encodeRows } from '../src/sinks/postgres/rows.js';
 import { packEvents } from '../src/sinks/postgres/wire.js';
-import { machineInfo, writeResult } from './results.js';
+import { writeResult } from './results.js';
 
 const FEED_EVENTS = 100_000;
 const SINK_EVENTS = 100_000;
@@ -157,7 +157,6 @@ async function sinkRound(url: string, thread: 'main' | 'worker', prefix: string,
 }
 
 export async function postgresThread(): Promise<Record<string, unknown>> {
-  const load = machineInfo().loadavg;
   const feed = feedCosts();
   const root = await mkdtemp(join(tmpdir(), 'chatflow-bench-pgthread-'));
   await chmod(root, 0o711);
@@ -196,14 +195,7 @@ export async function postgresThread(): Promise<Record<string, unknown>> {
     workerVsMain: { mainLoopTimePerRow: mainLoopRatio, rowsPerSecond: rowsRatio },
     goals: { mainLoopTimePerRowAtMost: 0.6, rowsPerSecondAtLeast: 0.9 },
     pass: mainLoopRatio <= 0.6 && rowsRatio >= 0.9,
-    loadBefore: load,
-    loadAfter: machineInfo().loadavg,
   };
   await writeResult('postgres-thread', figures);
   return figures;
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const figures = await postgresThread();
-  process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
 }

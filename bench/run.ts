@@ -21,6 +21,7 @@ import { overlayFanout } from './overlayFanout.js';
 import { redisOutage } from './redisOutage.js';
 import { reloadBench } from './reload.js';
 import { soak } from './soak.js';
+import { postgresThread } from './postgresThread.js';
 import { storage } from './storage.js';
 import { storageOsc } from './storageOsc.js';
 import { twitchRecovery } from './twitchRecovery.js';
@@ -44,6 +45,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'kick-throughput': kickThroughput,
   'osc-latency': oscLatency,
   'overlay-fanout': overlayFanout,
+  'postgres-thread': postgresThread,
   storage,
   'storage-osc': storageOsc,
   'redis-outage': redisOutage,
