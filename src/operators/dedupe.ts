@@ -2,10 +2,10 @@ import { asyncScheduler, type MonoTypeOperatorFunction, Observable, type Schedul
 import { z } from 'zod';
 import { PASSES_COMMANDS } from '../core/commandFlow.js';
 import { defineOperator } from '../core/component.js';
-import type { ChatflowEvent } from '../core/events.js';
+import { type ChatflowEvent, PLATFORMS } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 import { duration } from '../core/units.js';
-import { GenerationMap } from './shared/limits.js';
+import { HASH_SEED, hashString, SeenKeys } from './shared/seenKeys.js';
 
 export const DedupeConfig = z
   .strictObject({
@@ -34,6 +34,10 @@ export interface DedupeDeps {
   readonly drops?: DropCounter;
 }
 
+/** `chat:<platform>:` per platform: a chat key is then one rope of two strings. */
+const CHAT_PREFIX: Readonly<Record<string, string>> = Object.fromEntries(PLATFORMS.map((p) => [p, `chat:${p}:`]));
+const chatPrefix = (platform: string): string => CHAT_PREFIX[platform] ?? `chat:${platform}:`;
+
 /**
  * The identity of an event for {@link dedupe}: `chat:platform:id`,
  * `platform:platform:type:id`, `command:platform:chat id:name`; undefined for other kinds
@@ -42,13 +46,31 @@ export interface DedupeDeps {
 export function dedupeKey(event: ChatflowEvent): string | undefined {
   switch (event.kind) {
     case 'chat':
-      return event.id ? `chat:${event.platform}:${event.id}` : undefined;
+      return event.id ? chatPrefix(event.platform) + event.id : undefined;
     case 'platform':
       return event.id ? `platform:${event.platform}:${event.type}:${event.id}` : undefined;
     case 'command':
       return event.chat.id ? `command:${event.chat.platform}:${event.chat.id}:${event.name}` : undefined;
     default:
       return undefined;
+  }
+}
+
+/**
+ * {@link hashString} of {@link dedupeKey} (for an event that has one), hashed part by part so
+ * the key is never flattened into one string.
+ */
+export function dedupeHash(event: ChatflowEvent): number {
+  const h = hashString;
+  switch (event.kind) {
+    case 'chat':
+      return h(h(HASH_SEED, chatPrefix(event.platform)), event.id);
+    case 'platform':
+      return h(h(h(h(h(h(HASH_SEED, 'platform:'), event.platform), ':'), event.type), ':'), event.id);
+    case 'command':
+      return h(h(h(h(h(h(HASH_SEED, 'command:'), event.chat.platform), ':'), event.chat.id), ':'), event.name);
+    default:
+      return HASH_SEED;
   }
 }
 
@@ -79,22 +101,16 @@ export function dedupe(config: DedupeConfig, deps: DedupeDeps = {}): MonoTypeOpe
 
   return (source) =>
     new Observable<ChatflowEvent>((subscriber) => {
-      // Per-subscription state: id → scheduler time first seen.
-      const seen = new GenerationMap<number>(maxKeys);
+      // Per-subscription state: the ids first seen within the window.
+      const seen = new SeenKeys(maxKeys, windowMs);
 
       return source.subscribe({
         next: (event) => {
           try {
             const key = dedupeKey(event);
-            if (key !== undefined) {
-              const now = scheduler.now();
-              const at = seen.get(key);
-              if (at !== undefined && now - at < windowMs) {
-                drops.drop('duplicate');
-                return;
-              }
-              seen.expire(now, windowMs);
-              seen.set(key, now, now);
+            if (key !== undefined && seen.seen(key, dedupeHash(event), scheduler.now())) {
+              drops.drop('duplicate');
+              return;
             }
           } catch {
             drops.drop('error', false);
