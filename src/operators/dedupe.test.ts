@@ -6,8 +6,7 @@ import { testContext } from '../../test/support/context.js';
 import { chat } from '../../test/support/events.js';
 import type { ChatEvent, CommandEvent, ControlEvent, PlatformEvent } from '../core/events.js';
 import { NodeMetrics } from '../core/metrics.js';
-import { DedupeConfig, dedupe, dedupeComponent, dedupeHash, dedupeKey } from './dedupe.js';
-import { HASH_SEED, hashString } from './shared/seenKeys.js';
+import { DedupeConfig, dedupe, dedupeComponent, dedupeKey, dedupePrefix } from './dedupe.js';
 
 const config = (raw: Record<string, unknown> = {}): DedupeConfig => DedupeConfig.parse(raw);
 
@@ -243,10 +242,13 @@ describe('dedupe', () => {
       expect(dedupeKey(control)).toBeUndefined();
     });
 
-    it('hashes each key as the key itself hashes', () => {
-      for (const event of [a, y, sub, raid, cmd('cv'), cmd('pitch', c)]) {
-        expect(dedupeHash(event)).toBe(hashString(HASH_SEED, dedupeKey(event) as string));
-      }
+    it('keys an event by a prefix shared by many and its id (or command name)', () => {
+      expect(dedupePrefix(a)).toBe('chat:twitch:');
+      expect(dedupePrefix(y)).toBe('chat:youtube:');
+      expect(dedupePrefix(sub)).toBe('platform:twitch:subscription:');
+      expect(dedupePrefix(cmd('cv'))).toBe('command:twitch:m1:');
+      expect(dedupePrefix(control)).toBeUndefined();
+      expect(dedupePrefix(chat('no id', { id: '' }))).toBeUndefined();
     });
   });
 

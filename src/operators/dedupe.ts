@@ -5,7 +5,7 @@ import { defineOperator } from '../core/component.js';
 import { type ChatflowEvent, PLATFORMS } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 import { duration } from '../core/units.js';
-import { HASH_SEED, hashString, SeenKeys } from './shared/seenKeys.js';
+import { SeenKeys } from './shared/seenKeys.js';
 
 export const DedupeConfig = z
   .strictObject({
@@ -34,44 +34,48 @@ export interface DedupeDeps {
   readonly drops?: DropCounter;
 }
 
-/** `chat:<platform>:` per platform: a chat key is then one rope of two strings. */
+/** `chat:<platform>:` per platform, so a chat key's prefix is not built per event. */
 const CHAT_PREFIX: Readonly<Record<string, string>> = Object.fromEntries(PLATFORMS.map((p) => [p, `chat:${p}:`]));
-const chatPrefix = (platform: string): string => CHAT_PREFIX[platform] ?? `chat:${platform}:`;
 
 /**
- * The identity of an event for {@link dedupe}: `chat:platform:id`,
- * `platform:platform:type:id`, `command:platform:chat id:name`; undefined for other kinds
- * and for events without an id, which always pass.
+ * The identity of an event for {@link dedupe} without its last part: `chat:platform:`,
+ * `platform:platform:type:`, `command:platform:chat id:`; undefined for other kinds and for
+ * events without an id, which always pass.
  */
-export function dedupeKey(event: ChatflowEvent): string | undefined {
+export function dedupePrefix(event: ChatflowEvent): string | undefined {
   switch (event.kind) {
     case 'chat':
-      return event.id ? chatPrefix(event.platform) + event.id : undefined;
+      return event.id ? (CHAT_PREFIX[event.platform] ?? `chat:${event.platform}:`) : undefined;
     case 'platform':
-      return event.id ? `platform:${event.platform}:${event.type}:${event.id}` : undefined;
+      return event.id ? `platform:${event.platform}:${event.type}:` : undefined;
     case 'command':
-      return event.chat.id ? `command:${event.chat.platform}:${event.chat.id}:${event.name}` : undefined;
+      return event.chat.id ? `command:${event.chat.platform}:${event.chat.id}:` : undefined;
     default:
       return undefined;
   }
 }
 
-/**
- * {@link hashString} of {@link dedupeKey} (for an event that has one), hashed part by part so
- * the key is never flattened into one string.
- */
-export function dedupeHash(event: ChatflowEvent): number {
-  const h = hashString;
+/** The last part of an event's identity: the message id, or the command's name. */
+function dedupeTail(event: ChatflowEvent): string {
   switch (event.kind) {
     case 'chat':
-      return h(h(HASH_SEED, chatPrefix(event.platform)), event.id);
     case 'platform':
-      return h(h(h(h(h(h(HASH_SEED, 'platform:'), event.platform), ':'), event.type), ':'), event.id);
+      return event.id;
     case 'command':
-      return h(h(h(h(h(h(HASH_SEED, 'command:'), event.chat.platform), ':'), event.chat.id), ':'), event.name);
+      return event.name;
     default:
-      return HASH_SEED;
+      return '';
   }
+}
+
+/**
+ * The identity of an event for {@link dedupe}: `chat:platform:id`,
+ * `platform:platform:type:id`, `command:platform:chat id:name`; undefined for other kinds and
+ * for events without an id, which always pass.
+ */
+export function dedupeKey(event: ChatflowEvent): string | undefined {
+  const prefix = dedupePrefix(event);
+  return prefix === undefined ? undefined : prefix + dedupeTail(event);
 }
 
 /**
@@ -107,8 +111,8 @@ export function dedupe(config: DedupeConfig, deps: DedupeDeps = {}): MonoTypeOpe
       return source.subscribe({
         next: (event) => {
           try {
-            const key = dedupeKey(event);
-            if (key !== undefined && seen.seen(key, dedupeHash(event), scheduler.now())) {
+            const prefix = dedupePrefix(event);
+            if (prefix !== undefined && seen.seen(prefix, dedupeTail(event), scheduler.now())) {
               drops.drop('duplicate');
               return;
             }

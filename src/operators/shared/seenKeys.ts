@@ -1,15 +1,14 @@
 /**
  * The keys first seen within a time window, at most a given number, for `dedupe`: a ring of
  * keys in the order they were first seen, indexed by an open-addressing hash table of typed
- * arrays.
+ * arrays. A key is given in two parts, a prefix shared by many keys (`chat:twitch:`) and a tail
+ * (the message id), which are held as they are: no key string is built per event.
  *
  * Why not a `Map`: nearly every lookup on the hot path is a miss for a new id, and a `Map` of
  * 100 000 string keys costs several cache misses per lookup, insert and delete, plus a new
  * backing store every time it grows or is replaced (about three times this per event, and most
  * of the garbage collector's old-generation work). Here a lookup is one probe in an `Int32Array`
- * and one in the ring's hashes; the key string is compared only when a 32-bit hash matches. The
- * caller hashes the key ({@link hashString}), in parts when it builds the key from parts, so the
- * key itself (a rope of those parts) is never flattened.
+ * and one in the ring's hashes; the parts are compared only when a 32-bit hash matches.
  */
 
 /** The offset basis of 32-bit FNV-1a, the hash to start {@link hashString} from. */
@@ -25,6 +24,12 @@ export function hashString(hash: number, s: string): number {
   return h;
 }
 
+/** The hash of the key `prefix + tail`. */
+export type KeyHash = (prefix: string, tail: string) => number;
+
+/** {@link hashString} of `prefix + tail`, from {@link HASH_SEED}. */
+export const keyHash: KeyHash = (prefix, tail) => hashString(hashString(HASH_SEED, prefix), tail);
+
 /** Smallest ring allocated; it doubles, up to `maxKeys`, as keys arrive. */
 const INITIAL_CAPACITY = 64;
 
@@ -36,8 +41,10 @@ const INITIAL_CAPACITY = 64;
 export class SeenKeys {
   readonly #maxKeys: number;
   readonly #windowMs: number;
-  /** Ring of keys, their hashes and first-seen times; the oldest at `#head`. */
-  #keys: string[] = [];
+  readonly #hash: KeyHash;
+  /** Ring of keys (prefix and tail), their hashes and first-seen times; the oldest at `#head`. */
+  #prefixes: string[] = [];
+  #tails: string[] = [];
   #hashes = new Int32Array(0);
   #times = new Float64Array(0);
   #head = 0;
@@ -46,9 +53,11 @@ export class SeenKeys {
   #table = new Int32Array(0);
   #mask = 0;
 
-  constructor(maxKeys: number, windowMs: number) {
+  /** @param hash How keys are hashed; another function only to test collisions. */
+  constructor(maxKeys: number, windowMs: number, hash: KeyHash = keyHash) {
     this.#maxKeys = Math.max(1, Math.floor(maxKeys));
     this.#windowMs = windowMs;
+    this.#hash = hash;
     this.#resize(Math.min(this.#maxKeys, INITIAL_CAPACITY));
   }
 
@@ -57,20 +66,19 @@ export class SeenKeys {
   }
 
   /**
-   * True when `key` was first seen less than the window before `now` (a repeat); otherwise
-   * remembers it as first seen at `now` and returns false.
-   *
-   * @param hash {@link hashString} of `key`, from {@link HASH_SEED}.
+   * True when the key `prefix + tail` was first seen less than the window before `now` (a
+   * repeat); otherwise remembers it as first seen at `now` and returns false.
    */
-  seen(key: string, hash: number, now: number): boolean {
+  seen(prefix: string, tail: string, now: number): boolean {
     this.#expire(now);
+    const hash = this.#hash(prefix, tail);
     const table = this.#table;
     const mask = this.#mask;
     const hashes = this.#hashes;
     let i = hash & mask;
     for (let entry = table[i] as number; entry !== 0; entry = table[i] as number) {
       const slot = entry - 1;
-      if (hashes[slot] === hash && this.#keys[slot] === key) {
+      if (hashes[slot] === hash && this.#tails[slot] === tail && this.#prefixes[slot] === prefix) {
         // Held keys were first seen within the window (#expire) unless the clock went back and
         // forth since; such a key is seen anew, where it is in the ring.
         if (now - (this.#times[slot] as number) < this.#windowMs) return true;
@@ -79,7 +87,7 @@ export class SeenKeys {
       }
       i = (i + 1) & mask;
     }
-    this.#add(key, hash, now);
+    this.#add(prefix, tail, hash, now);
     return false;
   }
 
@@ -89,15 +97,15 @@ export class SeenKeys {
     while (this.#size > 0 && now - (times[this.#head] as number) >= this.#windowMs) this.#removeOldest();
   }
 
-  #add(key: string, hash: number, now: number): void {
-    if (this.#size === this.#keys.length) {
-      if (this.#keys.length < this.#maxKeys) this.#resize(Math.min(this.#maxKeys, this.#keys.length * 2));
-      else this.#removeOldest();
-    }
-    const capacity = this.#keys.length;
+  #add(prefix: string, tail: string, hash: number, now: number): void {
+    const full = this.#size === this.#tails.length;
+    if (full && this.#tails.length < this.#maxKeys) this.#resize(Math.min(this.#maxKeys, this.#tails.length * 2));
+    else if (full) this.#removeOldest();
+    const capacity = this.#tails.length;
     let slot = this.#head + this.#size;
     if (slot >= capacity) slot -= capacity;
-    this.#keys[slot] = key;
+    this.#prefixes[slot] = prefix;
+    this.#tails[slot] = tail;
     this.#hashes[slot] = hash;
     this.#times[slot] = now;
     this.#size += 1;
@@ -115,8 +123,9 @@ export class SeenKeys {
   #removeOldest(): void {
     const slot = this.#head;
     this.#unplace(slot);
-    this.#keys[slot] = '';
-    this.#head = slot + 1 === this.#keys.length ? 0 : slot + 1;
+    this.#prefixes[slot] = '';
+    this.#tails[slot] = '';
+    this.#head = slot + 1 === this.#tails.length ? 0 : slot + 1;
     this.#size -= 1;
   }
 
@@ -143,17 +152,20 @@ export class SeenKeys {
 
   /** A ring of `capacity` slots holding the current keys from slot 0, and a table for it. */
   #resize(capacity: number): void {
-    const keys = new Array<string>(capacity).fill('');
+    const prefixes = new Array<string>(capacity).fill('');
+    const tails = new Array<string>(capacity).fill('');
     const hashes = new Int32Array(capacity);
     const times = new Float64Array(capacity);
-    const old = this.#keys.length;
+    const old = this.#tails.length;
     for (let n = 0; n < this.#size; n++) {
       const from = (this.#head + n) % old;
-      keys[n] = this.#keys[from] as string;
+      prefixes[n] = this.#prefixes[from] as string;
+      tails[n] = this.#tails[from] as string;
       hashes[n] = this.#hashes[from] as number;
       times[n] = this.#times[from] as number;
     }
-    this.#keys = keys;
+    this.#prefixes = prefixes;
+    this.#tails = tails;
     this.#hashes = hashes;
     this.#times = times;
     this.#head = 0;
