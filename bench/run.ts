@@ -12,6 +12,7 @@ import { engineOverhead } from './engineOverhead.js';
 import { eventsubBench } from './eventsub.js';
 import { moderateBench } from './moderate.js';
 import { fullGraph } from './fullGraph.js';
+import { hotPath } from './hotPath.js';
 import { kickThroughput } from './kickThroughput.js';
 import { oscLatency } from './oscLatency.js';
 import { overlayFanout } from './overlayFanout.js';
@@ -43,6 +44,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'storage-osc': storageOsc,
   'redis-outage': redisOutage,
   'full-graph': fullGraph,
+  'hot-path': hotPath,
   reload: reloadBench,
   'virtual-time': virtualTime,
   whatif: whatIfBench,
