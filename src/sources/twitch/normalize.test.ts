@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadTwitchSamples } from '../../../test/fakes/twitchSamples.js';
@@ -296,5 +298,28 @@ describe('actionBody', () => {
     expect(actionBody('\u0001ACTION no closing')).toBe('no closing');
     expect(actionBody('\u0001ACTIONS x\u0001')).toBeUndefined();
     expect(actionBody('ACTION plain')).toBeUndefined();
+  });
+});
+
+describe('what a message keeps alive', () => {
+  it('keeps no line alive through the message id', () => {
+    // The ids of 500 lines of ~40 kB each, kept as dedupe keeps them: with ids that are views
+    // into their lines (V8's sliced strings) the lines stay, 20 MB; with copies, ~50 kB.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const padding = 'x'.repeat(40_000);
+    const line = (i: number) =>
+      `@client-nonce=${padding};display-name=Viewer;id=${String(i).padStart(8, '0')}-1111-2222-3333-444444444444;user-id=1234 :viewer!viewer@viewer.tmi.twitch.tv PRIVMSG #chan :hello ${i}`;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const ids: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      const [event] = normalize(line(i)).events;
+      ids.push((event as ChatEvent).id);
+    }
+    gc();
+    const perId = (process.memoryUsage().heapUsed - before) / ids.length;
+    expect(ids[7]).toBe('00000007-1111-2222-3333-444444444444');
+    expect(perId).toBeLessThan(2_000);
   });
 });
