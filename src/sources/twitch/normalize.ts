@@ -134,8 +134,12 @@ function isColor(value: string): boolean {
   return true;
 }
 
-/** The author a line's tags describe; `login` comes from the prefix or the `login` tag. */
-function authorOf(tags: IrcMessage['tags'], login: string, roomId: string | undefined, badgeCache: BadgeCache): Author {
+/**
+ * The author a line's tags describe; `login` comes from the prefix or the `login` tag. The
+ * login is copied: per-viewer state (throttle buckets, cooldowns, moderation) is kept by it.
+ */
+function authorOf(tags: IrcMessage['tags'], lineLogin: string, roomId: string | undefined, badgeCache: BadgeCache): Author {
+  const login = ownString(lineLogin);
   const set = badgeCache.get(rawTag(tags, 'badges'));
   const id = rawTag(tags, 'user-id') ?? '';
   // The badges decide most roles; the tags fill in what they leave out.
