@@ -14,6 +14,7 @@ import { eventsubBench } from './eventsub.js';
 import { moderateBench } from './moderate.js';
 import { fullGraph } from './fullGraph.js';
 import { gcShare } from './gcShare.js';
+import { hotPath } from './hotPath.js';
 import { kickThroughput } from './kickThroughput.js';
 import { metricsCost } from './metricsCost.js';
 import { oscLatency } from './oscLatency.js';
@@ -52,6 +53,7 @@ const BENCHMARKS: Record<string, () => Promise<Record<string, unknown>>> = {
   'full-graph': fullGraph,
   'metrics-cost': metricsCost,
   'gc-share': gcShare,
+  'hot-path': hotPath,
   reload: reloadBench,
   'virtual-time': virtualTime,
   whatif: whatIfBench,

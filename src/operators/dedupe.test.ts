@@ -6,7 +6,7 @@ import { testContext } from '../../test/support/context.js';
 import { chat } from '../../test/support/events.js';
 import type { ChatEvent, CommandEvent, ControlEvent, PlatformEvent } from '../core/events.js';
 import { NodeMetrics } from '../core/metrics.js';
-import { DedupeConfig, dedupe, dedupeComponent, dedupeKey } from './dedupe.js';
+import { DedupeConfig, dedupe, dedupeComponent, dedupeKey, dedupePrefix } from './dedupe.js';
 
 const config = (raw: Record<string, unknown> = {}): DedupeConfig => DedupeConfig.parse(raw);
 
@@ -194,6 +194,19 @@ describe('dedupe', () => {
       });
     });
 
+    it('remembers the newest max_keys ids, not only the newest half', () => {
+      const e = chat('fifth', { id: 'm5' });
+      testScheduler.run(({ hot, expectObservable }) => {
+        const source = hot('  -a-c-d-e-y-c-|', { ...values, e });
+        const expected = '    -a-c-d-e-y---|';
+
+        expectObservable(source.pipe(dedupe(config({ max_keys: 4 }), { scheduler: testScheduler }))).toBe(
+          expected,
+          { ...values, e },
+        );
+      });
+    });
+
     it('keys chat by platform and id, platform events by type, commands by message and name', () => {
       testScheduler.run(({ hot, expectObservable }) => {
         const source = hot('  -a-y-s-r-s-p-q-p-|', values);
@@ -227,6 +240,15 @@ describe('dedupe', () => {
       expect(dedupeKey(sub)).toBe('platform:twitch:subscription:m1');
       expect(dedupeKey(cmd('cv'))).toBe('command:twitch:m1:cv');
       expect(dedupeKey(control)).toBeUndefined();
+    });
+
+    it('keys an event by a prefix shared by many and its id (or command name)', () => {
+      expect(dedupePrefix(a)).toBe('chat:twitch:');
+      expect(dedupePrefix(y)).toBe('chat:youtube:');
+      expect(dedupePrefix(sub)).toBe('platform:twitch:subscription:');
+      expect(dedupePrefix(cmd('cv'))).toBe('command:twitch:m1:');
+      expect(dedupePrefix(control)).toBeUndefined();
+      expect(dedupePrefix(chat('no id', { id: '' }))).toBeUndefined();
     });
   });
 

@@ -2,10 +2,10 @@ import { asyncScheduler, type MonoTypeOperatorFunction, Observable, type Schedul
 import { z } from 'zod';
 import { PASSES_COMMANDS } from '../core/commandFlow.js';
 import { defineOperator } from '../core/component.js';
-import type { ChatflowEvent } from '../core/events.js';
+import { type ChatflowEvent, PLATFORMS } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
 import { duration } from '../core/units.js';
-import { GenerationMap } from './shared/limits.js';
+import { SeenKeys } from './shared/seenKeys.js';
 
 export const DedupeConfig = z
   .strictObject({
@@ -34,22 +34,48 @@ export interface DedupeDeps {
   readonly drops?: DropCounter;
 }
 
+/** `chat:<platform>:` per platform, so a chat key's prefix is not built per event. */
+const CHAT_PREFIX: Readonly<Record<string, string>> = Object.fromEntries(PLATFORMS.map((p) => [p, `chat:${p}:`]));
+
 /**
- * The identity of an event for {@link dedupe}: `chat:platform:id`,
- * `platform:platform:type:id`, `command:platform:chat id:name`; undefined for other kinds
- * and for events without an id, which always pass.
+ * The identity of an event for {@link dedupe} without its last part: `chat:platform:`,
+ * `platform:platform:type:`, `command:platform:chat id:`; undefined for other kinds and for
+ * events without an id, which always pass.
  */
-export function dedupeKey(event: ChatflowEvent): string | undefined {
+export function dedupePrefix(event: ChatflowEvent): string | undefined {
   switch (event.kind) {
     case 'chat':
-      return event.id ? `chat:${event.platform}:${event.id}` : undefined;
+      return event.id ? (CHAT_PREFIX[event.platform] ?? `chat:${event.platform}:`) : undefined;
     case 'platform':
-      return event.id ? `platform:${event.platform}:${event.type}:${event.id}` : undefined;
+      return event.id ? `platform:${event.platform}:${event.type}:` : undefined;
     case 'command':
-      return event.chat.id ? `command:${event.chat.platform}:${event.chat.id}:${event.name}` : undefined;
+      return event.chat.id ? `command:${event.chat.platform}:${event.chat.id}:` : undefined;
     default:
       return undefined;
   }
+}
+
+/** The last part of an event's identity: the message id, or the command's name. */
+function dedupeTail(event: ChatflowEvent): string {
+  switch (event.kind) {
+    case 'chat':
+    case 'platform':
+      return event.id;
+    case 'command':
+      return event.name;
+    default:
+      return '';
+  }
+}
+
+/**
+ * The identity of an event for {@link dedupe}: `chat:platform:id`,
+ * `platform:platform:type:id`, `command:platform:chat id:name`; undefined for other kinds and
+ * for events without an id, which always pass.
+ */
+export function dedupeKey(event: ChatflowEvent): string | undefined {
+  const prefix = dedupePrefix(event);
+  return prefix === undefined ? undefined : prefix + dedupeTail(event);
 }
 
 /**
@@ -79,22 +105,16 @@ export function dedupe(config: DedupeConfig, deps: DedupeDeps = {}): MonoTypeOpe
 
   return (source) =>
     new Observable<ChatflowEvent>((subscriber) => {
-      // Per-subscription state: id → scheduler time first seen.
-      const seen = new GenerationMap<number>(maxKeys);
+      // Per-subscription state: the ids first seen within the window.
+      const seen = new SeenKeys(maxKeys, windowMs);
 
       return source.subscribe({
         next: (event) => {
           try {
-            const key = dedupeKey(event);
-            if (key !== undefined) {
-              const now = scheduler.now();
-              const at = seen.get(key);
-              if (at !== undefined && now - at < windowMs) {
-                drops.drop('duplicate');
-                return;
-              }
-              seen.expire(now, windowMs);
-              seen.set(key, now, now);
+            const prefix = dedupePrefix(event);
+            if (prefix !== undefined && seen.seen(prefix, dedupeTail(event), scheduler.now())) {
+              drops.drop('duplicate');
+              return;
             }
           } catch {
             drops.drop('error', false);

@@ -186,6 +186,44 @@ describe('normalize', () => {
     });
   });
 
+  describe('the copy', () => {
+    const normalizeOne = async (event: ChatEvent, options: Partial<NormalizeConfig> = {}) =>
+      (await lastValueFrom(of(event).pipe(normalize({ ...defaults, ...options }), toArray())))[0] as ChatEvent;
+
+    it('keeps the keys of the event in their order, then adds originalText and folded', async () => {
+      const plain = chat('Hi  there');
+      const withExtras: ChatEvent = { ...chat('Hi  there'), bits: 100, replyTo: { id: 'p1' }, self: true };
+      for (const event of [plain, withExtras]) {
+        for (const fold of [true, false]) {
+          const out = await normalizeOne(event, { fold });
+          expect(Object.keys(out)).toEqual([...Object.keys(event), 'originalText', ...(fold ? ['folded'] : [])]);
+          expect(out).toEqual({
+            ...event,
+            text: 'Hi there',
+            originalText: 'Hi  there',
+            ...(fold ? { folded: 'hi there' } : {}),
+          });
+          expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+        }
+      }
+    });
+
+    it('copies an event whose keys come in another order, key for key', async () => {
+      const { kind, ...rest } = chat('Hi  there', { emotes: [{ id: 'e1', start: 0, end: 1 }] });
+      const reordered = { ...rest, kind } as ChatEvent;
+      const out = await normalizeOne(reordered);
+      expect(Object.keys(out)).toEqual([...Object.keys(reordered), 'originalText', 'folded']);
+      expect(out).toMatchObject({ text: 'Hi there', emotes: reordered.emotes });
+    });
+
+    it('never changes the event it was given', async () => {
+      const event = chat('Hi\u200B  there');
+      const before = structuredClone(event);
+      await normalizeOne(event);
+      expect(event).toStrictEqual(before);
+    });
+  });
+
   describe('folded', () => {
     it('lower-cases and removes diacritics', async () => {
       expect((await run('Crème Brûlée ŁÓDŹ Straße')).folded).toBe('creme brulee lodz strasse');

@@ -136,7 +136,9 @@ export function isExempt(event: ChatflowEvent, roles: ReadonlySet<Role>): boolea
   if (roles.size === 0) return false;
   const author = authorOf(event);
   if (!author) return false;
-  for (const role of author.roles) if (roles.has(role)) return true;
+  // An indexed loop: for…of here allocated an iterator result per role, per event.
+  const held = author.roles;
+  for (let i = 0; i < held.length; i++) if (roles.has(held[i] as Role)) return true;
   return false;
 }
 

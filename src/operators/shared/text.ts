@@ -121,7 +121,9 @@ function fits(emote: EmoteRange, length: number): boolean {
 export function validEmotes(emotes: readonly EmoteRange[], length: number): readonly EmoteRange[] {
   let lastEnd = -1;
   let clean = true;
-  for (const emote of emotes) {
+  // An indexed loop: for…of here allocated an iterator result per emote, per message.
+  for (let i = 0; i < emotes.length; i++) {
+    const emote = emotes[i] as EmoteRange;
     if (!fits(emote, length) || emote.start <= lastEnd) {
       clean = false;
       break;

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadTwitchSamples } from '../../../test/fakes/twitchSamples.js';
@@ -296,5 +298,28 @@ describe('actionBody', () => {
     expect(actionBody('\u0001ACTION no closing')).toBe('no closing');
     expect(actionBody('\u0001ACTIONS x\u0001')).toBeUndefined();
     expect(actionBody('ACTION plain')).toBeUndefined();
+  });
+});
+
+describe('what a message keeps alive', () => {
+  it('keeps no line alive through the message id or the author\'s login', () => {
+    // The ids and logins of 500 lines of ~40 kB each, kept as dedupe and throttle keep them:
+    // were they views into their lines (V8's sliced strings) the lines would stay, 20 MB.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const padding = 'x'.repeat(40_000);
+    const line = (i: number) =>
+      `@client-nonce=${padding};display-name=Viewer;id=${String(i).padStart(8, '0')}-1111-2222-3333-444444444444;user-id=1234 :a_long_viewer_login${i}!viewer@viewer.tmi.twitch.tv PRIVMSG #chan :hello ${i}`;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      const event = normalize(line(i)).events[0] as ChatEvent;
+      kept.push(event.id, event.author.login);
+    }
+    gc();
+    const perMessage = (process.memoryUsage().heapUsed - before) / 500;
+    expect(kept.slice(14, 16)).toEqual(['00000007-1111-2222-3333-444444444444', 'a_long_viewer_login7']);
+    expect(perMessage).toBeLessThan(2_000);
   });
 });

@@ -11,6 +11,7 @@ import {
   BADGE_VIP,
   BadgeCache,
   type IrcMessage,
+  ownString,
   parseEmotes,
   rawTag,
   tag,
@@ -133,8 +134,12 @@ function isColor(value: string): boolean {
   return true;
 }
 
-/** The author a line's tags describe; `login` comes from the prefix or the `login` tag. */
-function authorOf(tags: IrcMessage['tags'], login: string, roomId: string | undefined, badgeCache: BadgeCache): Author {
+/**
+ * The author a line's tags describe; `login` comes from the prefix or the `login` tag. The
+ * login is copied: per-viewer state (throttle buckets, cooldowns, moderation) is kept by it.
+ */
+function authorOf(tags: IrcMessage['tags'], lineLogin: string, roomId: string | undefined, badgeCache: BadgeCache): Author {
+  const login = ownString(lineLogin);
   const set = badgeCache.get(rawTag(tags, 'badges'));
   const id = rawTag(tags, 'user-id') ?? '';
   // The badges decide most roles; the tags fill in what they leave out.
@@ -163,6 +168,11 @@ function fallbackId(kind: string, tags: IrcMessage['tags'], ts: number): string 
   return `${kind}:${rawTag(tags, 'room-id') ?? ''}:${rawTag(tags, 'user-id') ?? ''}:${ts}`;
 }
 
+/** The message's id (or a stand-in), as its own string: ids are remembered long after the line. */
+function messageId(kind: string, tags: IrcMessage['tags'], ts: number): string {
+  return ownString(rawTag(tags, 'id') || fallbackId(kind, tags, ts));
+}
+
 function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: TwitchEmit, badges: BadgeCache): LineOutcome {
   const channel = channelOf(msg.params[0]);
   let text = msg.params[1];
@@ -176,7 +186,7 @@ function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: T
   const author = authorOf(tags, nickOf(msg.prefix) || (rawTag(tags, 'login') ?? ''), roomId, badges);
   const event: Writable<ChatEvent> = {
     kind: 'chat',
-    id: rawTag(tags, 'id') || fallbackId('privmsg', tags, ts),
+    id: messageId('privmsg', tags, ts),
     platform: 'twitch',
     channel,
     author,
@@ -243,7 +253,7 @@ function usernotice(msg: IrcMessage, receivedAt: number, now: () => number, emit
   const msgId = rawTag(tags, 'msg-id');
   if (channel === undefined || !msgId) return 'malformed';
   const ts = tsOf(tags, now);
-  const id = rawTag(tags, 'id') || fallbackId(msgId, tags, ts);
+  const id = messageId(msgId, tags, ts);
   const login = (rawTag(tags, 'login') ?? '').toLowerCase();
   const text = msg.params[1];
   const data: Data = { msgId };

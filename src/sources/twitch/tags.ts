@@ -22,6 +22,18 @@ export interface IrcMessage {
 /** Most emote ranges read from one line; a hostile line cannot make more objects than this. */
 export const MAX_EMOTE_RANGES = 1000;
 
+/**
+ * A copy of `value` that keeps nothing else alive. A tag value is a substring of its line, and
+ * the line of the WebSocket message it came in; V8 keeps a substring of 13 characters or more
+ * as a view into its parent, so a message id remembered for minutes (`dedupe` holds up to
+ * 100 000, this source's recent ids 10 000) would keep the whole message with it: a copy costs
+ * about 100 bytes, a pinned message hundreds or thousands. Concatenating, then slicing, makes V8
+ * flatten the string into a new one and slice that instead.
+ */
+export function ownString(value: string): string {
+  return ` ${value}`.slice(1);
+}
+
 /** A tag's raw (still escaped) value: `''` when empty or without `=`, `undefined` when absent. */
 export function rawTag(tags: IrcTags, key: string): string | undefined {
   return tags[key];
