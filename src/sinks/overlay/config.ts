@@ -60,6 +60,12 @@ export const OverlayConfig = z
       .max(1024)
       .default(64)
       .describe('Variables shown at once; beyond it the least recently changed one is removed from the page.'),
+    frame_interval: duration()
+      .refine((ms) => ms >= 0 && ms <= 1000, 'Between 0ms and 1s')
+      .prefault('16ms')
+      .describe(
+        'Changes that arrive within this long of the first are sent to the page together, as one WebSocket frame: one write per client per interval instead of one per change (a slew moving a bar 100 times a second, with 200 pages open, is 20,000 writes a second otherwise). The default, 16ms, is one frame of a 60 Hz display, so the page shows nothing later than it could draw it; `0ms` sends every change at once.',
+      ),
     compression: z
       .boolean()
       .default(false)
