@@ -64,7 +64,7 @@ export const OverlayConfig = z
       .refine((ms) => ms >= 0 && ms <= 1000, 'Between 0ms and 1s')
       .prefault('16ms')
       .describe(
-        'Changes that arrive within this long of the first are sent to the page together, as one WebSocket frame: one write per client per interval instead of one per change (a slew moving a bar 100 times a second, with 200 pages open, is 20,000 writes a second otherwise). The default, 16ms, is one frame of a 60 Hz display, so the page shows nothing later than it could draw it; `0ms` sends every change at once.',
+        'Least time between two frames to the page. A change goes out at once when nothing was sent for this long; changes that come sooner wait for the interval to end and go out together, as one WebSocket frame: one write per client per interval instead of one per change (a slew moving a bar 100 times a second, with 200 pages open, is 20,000 writes a second otherwise). The default, 16ms, is one frame of a 60 Hz display, so the page shows nothing later than it could draw it; `0ms` sends every change as its own frame.',
       ),
     compression: z
       .boolean()

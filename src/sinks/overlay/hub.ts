@@ -3,7 +3,7 @@
  * the connected WebSocket clients through the shared fan-out (src/server/wsFanout.ts), which
  * keeps one slow or dead client from costing anyone else anything.
  */
-import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import type { ChatflowEvent, ControlEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
@@ -42,8 +42,9 @@ export interface HubOptions {
   /** What the upstream control nodes declare, sent in every snapshot (`d`). */
   readonly declarations?: readonly WireDeclaration[];
   /**
-   * Changes published within this many ms of the first go out together, as one frame (0: each
-   * publish is its own frame, sent at once).
+   * Least time between two frames: a change goes out at once when no frame went out this long
+   * before, else together with everything published meanwhile, as one frame when the interval
+   * ends (0: each publish is its own frame, sent at once).
    */
   readonly frameIntervalMs?: number;
 }
@@ -82,8 +83,9 @@ interface Remembered {
  * queues that same buffer to every client:
  *
  * ```text
- * publish([e1]), 5 ms later publish([e2])  →  state += e1, e2
- * frame interval (16 ms) after e1          →  frame = `[m1,m2]` (one Buffer)
+ * publish([e1])  (nothing sent for 16 ms)  →  state += e1  →  frame = `m1`, sent at once
+ * publish([e2]), publish([e3]) 5 ms later  →  state += e2, e3 (they wait)
+ * 16 ms after e1 (the frame interval)      →  frame = `[m2,m3]` (one Buffer)
  *                                         →  client A: send(frame)
  *                                         →  client B: bufferedAmount + frame > max → skipped, lagging
  * 100 ms later, B drained                  →  B: send(snapshot), keeps up again
@@ -104,9 +106,10 @@ export class OverlayHub {
   #history: Remembered[] = [];
   #snapshot: Frame | undefined;
   readonly #scheduler: SchedulerLike;
-  /** Wire messages applied to the state and not yet sent (a frame interval is open). */
+  /** Wire messages applied to the state and not yet sent: they wait for the window's end. */
   #pending: string[] = [];
-  #flushTimer: Subscription | undefined;
+  /** Open for a frame interval after a frame went out; what is published meanwhile waits. */
+  #window: Subscription | undefined;
 
   constructor(options: HubOptions, deps: HubDeps = {}) {
     this.#o = options;
@@ -151,9 +154,10 @@ export class OverlayHub {
 
   /**
    * Applies a batch of events to the state at once and sends what changed to every client that
-   * keeps up, serialized once: with a frame interval, together with everything else published
-   * within it, as one frame when the interval ends (one socket write per client instead of one
-   * per publish). Returns the batch's messages (JSON), for the preview.
+   * keeps up, serialized once: at once when no frame went out within the frame interval; else
+   * together with everything else published until the interval ends, as one frame (one socket
+   * write per client per interval, however often changes come). Returns the batch's messages
+   * (JSON), for the preview.
    */
   publish(events: readonly ChatflowEvent[]): readonly string[] {
     const out: string[] = [];
@@ -162,15 +166,12 @@ export class OverlayHub {
     this.#snapshot = undefined;
     if (this.#fanout.size === 0) return out;
     const interval = this.#o.frameIntervalMs ?? 0;
-    if (interval <= 0) {
-      this.#send(out);
+    if (this.#window !== undefined) {
+      for (const json of out) this.#pending.push(json);
       return out;
     }
-    for (const json of out) this.#pending.push(json);
-    this.#flushTimer ??= this.#scheduler.schedule(() => {
-      this.#flushTimer = undefined;
-      this.#flush();
-    }, interval);
+    this.#send(out);
+    if (interval > 0) this.#openWindow(interval);
     return out;
   }
 
@@ -194,14 +195,33 @@ export class OverlayHub {
    */
   close(): Promise<void> {
     this.#flush();
+    this.#window?.unsubscribe();
+    this.#window = undefined;
     return this.#fanout.close();
   }
 
-  /** Sends what is pending now, as one frame. */
+  /**
+   * Closes the window after `interval`: sends what it gathered as one frame and opens the next,
+   * or, when nothing came, leaves the next publish to go out at once.
+   */
+  #openWindow(interval: number): void {
+    const hub = this;
+    this.#window = this.#scheduler.schedule(function (this: SchedulerAction<unknown>) {
+      if (hub.#pending.length === 0) {
+        hub.#window = undefined;
+        return;
+      }
+      hub.#sendPending();
+      this.schedule(undefined, interval);
+    }, interval);
+  }
+
+  /** Sends what is pending now, as one frame (the window stays as it is). */
   #flush(): void {
-    this.#flushTimer?.unsubscribe();
-    this.#flushTimer = undefined;
-    if (this.#pending.length === 0) return;
+    if (this.#pending.length > 0) this.#sendPending();
+  }
+
+  #sendPending(): void {
     const out = this.#pending;
     this.#pending = [];
     this.#send(out);

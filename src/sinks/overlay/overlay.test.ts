@@ -193,7 +193,7 @@ describe('overlay sink: snapshot and fan-out', () => {
     ]);
   });
 
-  it('sends what arrives within frame_interval as one frame (one write per client); `0ms` sends each write as it comes', async () => {
+  it('sends a change at once, and what comes within frame_interval after it as one frame (one write per client); `0ms` sends each write as it comes', async () => {
     const { port, sinks } = await serve({}, { frame_interval: '0ms', room: 'each' });
     const batched = await client(port);
     const each = await client(port, '/overlay/ws/each');
@@ -205,11 +205,8 @@ describe('overlay sink: snapshot and fan-out', () => {
     }
     await until(() => batched.messages.length === 4 && each.messages.length === 4);
     expect(batched.frames.slice(1).map((f) => JSON.parse(f))).toEqual([
-      [
-        expect.objectContaining({ t: 'c', n: 'a', v: 0.1 }),
-        expect.objectContaining({ t: 'c', n: 'b', v: 0.2 }),
-        expect.objectContaining({ t: 'm', i: 'h1' }),
-      ],
+      expect.objectContaining({ t: 'c', n: 'a', v: 0.1 }),
+      [expect.objectContaining({ t: 'c', n: 'b', v: 0.2 }), expect.objectContaining({ t: 'm', i: 'h1' })],
     ]);
     expect(each.frames.length).toBe(4);
   });
@@ -227,16 +224,17 @@ describe('overlay sink: snapshot and fan-out', () => {
     const port = address?.port ?? 0;
     const early = await client(port);
     await until(() => early.messages.length === 1);
-    sink.write([chat('pending', { id: 'p1' })]);
+    sink.write([chat('first', { id: 'p0' })]); // goes at once and opens the frame interval
+    sink.write([chat('pending', { id: 'p1' })]); // waits for its end
     const late = await client(port);
-    await until(() => late.messages.length === 1 && early.messages.length === 2);
-    scheduler.flush();
+    await until(() => late.messages.length === 1 && early.messages.length === 3);
+    scheduler.flush(); // the interval ends: nothing left to send
     sink.write([chat('next', { id: 'p2' })]);
-    scheduler.flush();
-    await until(() => late.messages.length === 2 && early.messages.length === 3);
-    const ids = (c: Client) => c.messages.map((m) => (m.t === 'm' ? m.i : m.t === 's' ? `s:${m.h.map((e) => (e.t === 'm' ? e.i : e.t))}` : m.t));
-    expect(ids(early)).toEqual(['s:', 'p1', 'p2']);
-    expect(ids(late)).toEqual(['s:p1', 'p2']);
+    await until(() => late.messages.length === 2 && early.messages.length === 4);
+    const ids = (c: Client) =>
+      c.messages.map((m) => (m.t === 'm' ? m.i : m.t === 's' ? `s:${m.h.map((e) => (e.t === 'm' ? e.i : e.t))}` : m.t));
+    expect(ids(early)).toEqual(['s:', 'p0', 'p1', 'p2']);
+    expect(ids(late)).toEqual(['s:p0,p1', 'p2']);
   });
 
   it('sends a range only when it changes, widening auto ranges to fit', async () => {
