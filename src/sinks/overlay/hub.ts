@@ -83,9 +83,9 @@ interface Remembered {
  * queues that same buffer to every client:
  *
  * ```text
- * publish([e1])  (nothing sent for 16 ms)  →  state += e1  →  frame = `m1`, sent at once
+ * publish([e1])  (nothing sent for 33 ms)  →  state += e1  →  frame = `m1`, sent at once
  * publish([e2]), publish([e3]) 5 ms later  →  state += e2, e3 (they wait)
- * 16 ms after e1 (the frame interval)      →  frame = `[m2,m3]` (one Buffer)
+ * 33 ms after e1 (the frame interval)      →  frame = `[m2,m3]` (one Buffer)
  *                                         →  client A: send(frame)
  *                                         →  client B: bufferedAmount + frame > max → skipped, lagging
  * 100 ms later, B drained                  →  B: send(snapshot), keeps up again

@@ -213,9 +213,9 @@ describe('overlay sink: snapshot and fan-out', () => {
 
   it('sends a new client what was pending to the others first, never after its snapshot', async () => {
     const http = createHttpServer({ listen: '127.0.0.1:0', token: '' }, silentLogger());
-    // Virtual time up to 20 ms: the frame interval ends only when the test flushes it.
-    const scheduler = new VirtualTimeScheduler(VirtualAction, 20);
-    const sink = new OverlaySink('overlay', OverlayConfig.parse({}), { http, scheduler });
+    // Virtual time up to 30 ms: the frame interval (20 ms) ends only when the test flushes it.
+    const scheduler = new VirtualTimeScheduler(VirtualAction, 30);
+    const sink = new OverlaySink('overlay', OverlayConfig.parse({ frame_interval: '20ms' }), { http, scheduler });
     const address = await http.listen();
     cleanup.push(async () => {
       await sink.stop();
