@@ -116,7 +116,8 @@ describe('overlay with 1,000 clients, one stalled', () => {
     const metrics = new NodeMetrics('overlay', 'sink', 'overlay');
     const sink = new OverlaySink(
       'overlay',
-      OverlayConfig.parse({ max_buffered_bytes: MAX_BUFFERED, stuck_timeout: '60s', ping_interval: '60s', history: 5 }),
+      // One frame per write (`frame_interval: 0ms`), so that frames can be counted per client.
+      OverlayConfig.parse({ max_buffered_bytes: MAX_BUFFERED, stuck_timeout: '60s', ping_interval: '60s', history: 5, frame_interval: '0ms' }),
       { http, drops: metrics },
     );
     const port = (await http.listen())?.port as number;

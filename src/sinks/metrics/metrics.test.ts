@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { type SchedulerLike, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { testContext } from '../../../test/support/context.js';
@@ -26,7 +27,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-async function serve(config: Record<string, unknown> = {}, extra: { runtimeAlerts?: RuntimeAlerts } = {}) {
+async function serve(config: Record<string, unknown> = {}, extra: { runtimeAlerts?: RuntimeAlerts; scheduler?: SchedulerLike } = {}) {
   const http = createHttpServer({ listen: '127.0.0.1:0', token: '' }, silentLogger());
   const metrics = new NodeMetrics('metrics', 'sink', 'metrics');
   const sink = new MetricsSink('metrics', MetricsConfig.parse({ instance: 'unit', ...config }), {
@@ -201,6 +202,21 @@ describe('metrics sink: dashboard stream', () => {
     ]);
     expect(sink.alerts().active).toEqual([]);
     expect(sink.alerts().recent.map((a) => a.state)).toEqual(['firing', 'resolved']);
+  });
+
+  it('sends the variables at most every 100 ms: the first change at once, those after it together at the end of the window', async () => {
+    // Virtual time up to 150 ms: one window, and the next one opened but not ended.
+    const scheduler = new VirtualTimeScheduler(VirtualAction, 150);
+    const { sink, port } = await serve({ stream_every: '1h' }, { scheduler });
+    const c = await client(port);
+    for (let k = 1; k <= 5; k++) sink.write([control('cutoff', k / 10)]);
+    await until(() => c.messages.length === 2);
+    scheduler.flush();
+    await until(() => c.messages.length === 3);
+    sink.write([control('cutoff', 0.9)]); // inside the second window: waits for its end
+    await new Promise((r) => setTimeout(r, 50));
+    const values = c.messages.map((m) => (m.type === 'variables' ? m.variables.map((v) => v.value) : m.type));
+    expect(values).toEqual(['hello', [0.1], [0.5]]);
   });
 
   it("shows the runtime's own alerts (data loss) from start, without any sample_metrics, and stops following them at stop", async () => {

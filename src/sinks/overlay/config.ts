@@ -60,6 +60,12 @@ export const OverlayConfig = z
       .max(1024)
       .default(64)
       .describe('Variables shown at once; beyond it the least recently changed one is removed from the page.'),
+    frame_interval: duration()
+      .refine((ms) => ms >= 0 && ms <= 1000, 'Between 0ms and 1s')
+      .prefault('33ms')
+      .describe(
+        'Least time between two frames to the page. A change goes out at once when nothing was sent for this long; changes that come sooner wait for the interval to end and go out together, as one WebSocket frame: one write per client per interval instead of one per change (a slew moving a bar 100 times a second, with 200 pages open, is 20,000 writes a second otherwise; 6,000 with the default). The default, 33ms, is one frame at 30 fps (the default of OBS), and the bars glide over 180 ms to each new value anyway (`--cf-transition`); `0ms` sends every change as its own frame.',
+      ),
     compression: z
       .boolean()
       .default(false)

@@ -3,7 +3,7 @@
  * the connected WebSocket clients through the shared fan-out (src/server/wsFanout.ts), which
  * keeps one slow or dead client from costing anyone else anything.
  */
-import type { SchedulerLike } from 'rxjs';
+import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import type { ChatflowEvent, ControlEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
@@ -41,6 +41,12 @@ export interface HubOptions {
   readonly ranges: Readonly<Record<string, readonly [number, number]>>;
   /** What the upstream control nodes declare, sent in every snapshot (`d`). */
   readonly declarations?: readonly WireDeclaration[];
+  /**
+   * Least time between two frames: a change goes out at once when no frame went out this long
+   * before, else together with everything published meanwhile, as one frame when the interval
+   * ends (0: each publish is its own frame, sent at once).
+   */
+  readonly frameIntervalMs?: number;
 }
 
 export interface HubDeps {
@@ -72,11 +78,14 @@ interface Remembered {
 }
 
 /**
- * Holds the overlay's state and its clients. {@link OverlayHub.publish} turns a batch of
- * events into one frame, serialized once, and queues that same buffer to every client:
+ * Holds the overlay's state and its clients. {@link OverlayHub.publish} applies events to the
+ * state at once and turns what a frame interval gathered into one frame, serialized once, and
+ * queues that same buffer to every client:
  *
  * ```text
- * publish([e1, e2])  →  state += e1, e2  →  frame = `[m1,m2]` (one Buffer)
+ * publish([e1])  (nothing sent for 33 ms)  →  state += e1  →  frame = `m1`, sent at once
+ * publish([e2]), publish([e3]) 5 ms later  →  state += e2, e3 (they wait)
+ * 33 ms after e1 (the frame interval)      →  frame = `[m2,m3]` (one Buffer)
  *                                         →  client A: send(frame)
  *                                         →  client B: bufferedAmount + frame > max → skipped, lagging
  * 100 ms later, B drained                  →  B: send(snapshot), keeps up again
@@ -96,10 +105,16 @@ export class OverlayHub {
   readonly #vars = new Map<string, Variable>();
   #history: Remembered[] = [];
   #snapshot: Frame | undefined;
+  readonly #scheduler: SchedulerLike;
+  /** Wire messages applied to the state and not yet sent: they wait for the window's end. */
+  #pending: string[] = [];
+  /** Open for a frame interval after a frame went out; what is published meanwhile waits. */
+  #window: Subscription | undefined;
 
   constructor(options: HubOptions, deps: HubDeps = {}) {
     this.#o = options;
     this.#drops = deps.drops ?? NO_DROPS;
+    this.#scheduler = deps.scheduler ?? asyncScheduler;
     this.#fanout = new WsFanout(
       {
         pingIntervalMs: options.pingIntervalMs,
@@ -110,7 +125,13 @@ export class OverlayHub {
         label: 'Overlay',
       },
       {
-        snapshot: () => this.#snapshotFrame(),
+        // What is pending goes out first: a client then never gets, after its snapshot, a
+        // change the snapshot already holds (a feed entry twice). The page replaces everything
+        // with a snapshot, so getting the pending frame just before one is harmless.
+        snapshot: () => {
+          this.#flush();
+          return this.#snapshotFrame();
+        },
         logger: deps.logger ?? silentLogger(),
         onTooSlow: () => deps.drops?.count?.('slow_client_closed'),
         ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
@@ -127,12 +148,16 @@ export class OverlayHub {
    * it the snapshot and starts the ping timer with the first client.
    */
   accept(ws: WebSocket): void {
+    this.#flush();
     this.#fanout.accept(ws);
   }
 
   /**
-   * Applies a batch of events to the state and sends what changed to every client that keeps
-   * up, as one frame serialized once. Returns the frame's messages (JSON), for the preview.
+   * Applies a batch of events to the state at once and sends what changed to every client that
+   * keeps up, serialized once: at once when no frame went out within the frame interval; else
+   * together with everything else published until the interval ends, as one frame (one socket
+   * write per client per interval, however often changes come). Returns the batch's messages
+   * (JSON), for the preview.
    */
   publish(events: readonly ChatflowEvent[]): readonly string[] {
     const out: string[] = [];
@@ -140,9 +165,13 @@ export class OverlayHub {
     if (out.length === 0) return out;
     this.#snapshot = undefined;
     if (this.#fanout.size === 0) return out;
-    const frame = new Frame(out.length === 1 ? (out[0] as string) : `[${out.join(',')}]`);
-    const skipped = this.#fanout.broadcast(frame);
-    if (skipped > 0) this.#drops.drop('slow_client', false, skipped * out.length);
+    const interval = this.#o.frameIntervalMs ?? 0;
+    if (this.#window !== undefined) {
+      for (const json of out) this.#pending.push(json);
+      return out;
+    }
+    this.#send(out);
+    if (interval > 0) this.#openWindow(interval);
     return out;
   }
 
@@ -152,6 +181,7 @@ export class OverlayHub {
    */
   pulse(beat: Parameters<typeof beatMessage>[0]): string {
     const json = JSON.stringify(beatMessage(beat));
+    this.#flush(); // the beat is on time; what came before it goes with it, in order
     if (this.#fanout.size > 0) {
       const skipped = this.#fanout.broadcast(new Frame(json));
       if (skipped > 0) this.#drops.drop('slow_client', false, skipped);
@@ -164,7 +194,43 @@ export class OverlayHub {
    * handshake after a second; refuses new ones. Resolves when all are gone.
    */
   close(): Promise<void> {
+    this.#flush();
+    this.#window?.unsubscribe();
+    this.#window = undefined;
     return this.#fanout.close();
+  }
+
+  /**
+   * Closes the window after `interval`: sends what it gathered as one frame and opens the next,
+   * or, when nothing came, leaves the next publish to go out at once.
+   */
+  #openWindow(interval: number): void {
+    const hub = this;
+    this.#window = this.#scheduler.schedule(function (this: SchedulerAction<unknown>) {
+      if (hub.#pending.length === 0) {
+        hub.#window = undefined;
+        return;
+      }
+      hub.#sendPending();
+      this.schedule(undefined, interval);
+    }, interval);
+  }
+
+  /** Sends what is pending now, as one frame (the window stays as it is). */
+  #flush(): void {
+    if (this.#pending.length > 0) this.#sendPending();
+  }
+
+  #sendPending(): void {
+    const out = this.#pending;
+    this.#pending = [];
+    this.#send(out);
+  }
+
+  #send(out: readonly string[]): void {
+    const frame = new Frame(out.length === 1 ? (out[0] as string) : `[${out.join(',')}]`);
+    const skipped = this.#fanout.broadcast(frame);
+    if (skipped > 0) this.#drops.drop('slow_client', false, skipped * out.length);
   }
 
   // --- state ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { Subject } from 'rxjs';
+import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { chat } from '../../../test/support/events.js';
@@ -191,6 +191,50 @@ describe('overlay sink: snapshot and fan-out', () => {
       { t: 'c', n: 'cutoff', v: 0.25, o: 'command', r: [0, 1], u: 'bob', p: 'kick' },
       { t: 'm', i: 'm1', u: 'carol', l: 'carol', p: 'youtube', x: 'hello <b>world</b>' },
     ]);
+  });
+
+  it('sends a change at once, and what comes within frame_interval after it as one frame (one write per client); `0ms` sends each write as it comes', async () => {
+    const { port, sinks } = await serve({}, { frame_interval: '0ms', room: 'each' });
+    const batched = await client(port);
+    const each = await client(port, '/overlay/ws/each');
+    await until(() => batched.frames.length === 1 && each.frames.length === 1);
+    for (const sink of sinks) {
+      sink.write([control('a', 0.1)]);
+      sink.write([control('b', 0.2)]);
+      sink.write([chat('hi', { id: 'h1' })]);
+    }
+    await until(() => batched.messages.length === 4 && each.messages.length === 4);
+    expect(batched.frames.slice(1).map((f) => JSON.parse(f))).toEqual([
+      expect.objectContaining({ t: 'c', n: 'a', v: 0.1 }),
+      [expect.objectContaining({ t: 'c', n: 'b', v: 0.2 }), expect.objectContaining({ t: 'm', i: 'h1' })],
+    ]);
+    expect(each.frames.length).toBe(4);
+  });
+
+  it('sends a new client what was pending to the others first, never after its snapshot', async () => {
+    const http = createHttpServer({ listen: '127.0.0.1:0', token: '' }, silentLogger());
+    // Virtual time up to 30 ms: the frame interval (20 ms) ends only when the test flushes it.
+    const scheduler = new VirtualTimeScheduler(VirtualAction, 30);
+    const sink = new OverlaySink('overlay', OverlayConfig.parse({ frame_interval: '20ms' }), { http, scheduler });
+    const address = await http.listen();
+    cleanup.push(async () => {
+      await sink.stop();
+      await http.close();
+    });
+    const port = address?.port ?? 0;
+    const early = await client(port);
+    await until(() => early.messages.length === 1);
+    sink.write([chat('first', { id: 'p0' })]); // goes at once and opens the frame interval
+    sink.write([chat('pending', { id: 'p1' })]); // waits for its end
+    const late = await client(port);
+    await until(() => late.messages.length === 1 && early.messages.length === 3);
+    scheduler.flush(); // the interval ends: nothing left to send
+    sink.write([chat('next', { id: 'p2' })]);
+    await until(() => late.messages.length === 2 && early.messages.length === 4);
+    const ids = (c: Client) =>
+      c.messages.map((m) => (m.t === 'm' ? m.i : m.t === 's' ? `s:${m.h.map((e) => (e.t === 'm' ? e.i : e.t))}` : m.t));
+    expect(ids(early)).toEqual(['s:', 'p0', 'p1', 'p2']);
+    expect(ids(late)).toEqual(['s:p0,p1', 'p2']);
   });
 
   it('sends a range only when it changes, widening auto ranges to fit', async () => {

@@ -56,6 +56,7 @@ export function overlayHub(config: OverlayConfig, deps: Omit<OverlayDeps, 'http'
       maxClients: config.max_clients,
       maxVariables: config.max_variables,
       compress: config.compression,
+      frameIntervalMs: config.frame_interval,
       ranges,
       declarations: declarations.map((d) => {
         const r = ranges[d.n];
