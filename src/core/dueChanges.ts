@@ -12,12 +12,12 @@
 import { serviceKey } from './services.js';
 import type { ControlEvent } from './events.js';
 
-/** What an output hears of one control node's announcements. */
+/** What an output hears of the announcements (of every control node: it picks those that feed it). */
 export interface DueListener {
-  /** `change` (the very event `control` will emit at the beat) is due at scheduler time `dueAt`. */
-  due(change: ControlEvent, dueAt: number): void;
+  /** `change` (the very event control node `node` will emit at the beat) is due at scheduler time `dueAt`. */
+  due(node: string, change: ControlEvent, dueAt: number): void;
   /** An announced change will not be emitted (superseded, panic, reset, the node stopped). */
-  withdrawn(change: ControlEvent): void;
+  withdrawn(node: string, change: ControlEvent): void;
 }
 
 /** What one `control` node announces through. */
@@ -32,7 +32,7 @@ export interface DueAnnouncer {
  * released when it arrives through the graph.
  */
 export class DueChanges {
-  readonly #listeners = new Map<string, Set<DueListener>>();
+  readonly #listeners = new Set<DueListener>();
   readonly #announced = new WeakSet<ControlEvent>();
 
   /** The announcer of control node `node`. */
@@ -40,23 +40,20 @@ export class DueChanges {
     return {
       announce: (change, dueAt) => {
         this.#announced.add(change);
-        for (const listener of [...(this.#listeners.get(node) ?? [])]) listener.due(change, dueAt);
+        for (const listener of [...this.#listeners]) listener.due(node, change, dueAt);
       },
       withdraw: (change) => {
         if (!this.#announced.delete(change)) return;
-        for (const listener of [...(this.#listeners.get(node) ?? [])]) listener.withdrawn(change);
+        for (const listener of [...this.#listeners]) listener.withdrawn(node, change);
       },
     };
   }
 
-  /** Listens to the announcements of node `node`; returns the unsubscribe. */
-  listen(node: string, listener: DueListener): () => void {
-    let set = this.#listeners.get(node);
-    if (set === undefined) this.#listeners.set(node, (set = new Set()));
-    set.add(listener);
+  /** Listens to every node's announcements; returns the unsubscribe. */
+  listen(listener: DueListener): () => void {
+    this.#listeners.add(listener);
     return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.#listeners.get(node) === set) this.#listeners.delete(node);
+      this.#listeners.delete(listener);
     };
   }
 

@@ -1460,14 +1460,14 @@ describe('control on_beat, announced early (DUE_CHANGES)', () => {
     const hub = new DueChanges();
     const services = new Services([provide(BEAT_CLOCK, fixedClock(120, 4, scheduler)), provide(DUE_CHANGES, hub)]);
     const ctx = { ...base, resources: { ...base.resources, services } };
-    const heard: number[] = [];
-    hub.listen(ctx.id, { due: (_change, dueAt) => heard.push(dueAt), withdrawn: () => {} });
+    const heard: string[] = [];
+    hub.listen({ due: (node, _change, dueAt) => heard.push(`${node}@${dueAt}`), withdrawn: () => {} });
     const out: ControlEvent[] = [];
     const source = new Subject<ChatflowEvent>();
     source.pipe(controlComponent.create(cutoffOnly, ctx)).subscribe((r) => out.push(r.event as ControlEvent));
     scheduler.schedule(() => source.next(cmd('cv', { name: 'cutoff', value: 0.8 })), 100);
     scheduler.flush();
-    expect(heard).toEqual([500]);
+    expect(heard).toEqual([`${ctx.id}@500`]);
     expect(out.map((e) => [e.origin, e.ts, hub.isAnnounced(e)])).toEqual([
       ['default', 0, false],
       ['command', 500, true],

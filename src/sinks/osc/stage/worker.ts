@@ -33,6 +33,8 @@ const now = () => performance.now();
 // `performance.now()` here and `process.hrtime` share CLOCK_MONOTONIC; the offset is taken once.
 const hrMinusNow = Number(process.hrtime.bigint() - hrAt) / 1e6 - now();
 const epochOf = (t: number) => init.wallAtMs + t + hrMinusNow;
+// hrMinusNow is the main thread's performance.now() less this thread's, at the same instant.
+const fromMain = (t: number) => t - hrMinusNow;
 
 let links: Link[] = [];
 let inFlight = 0;
@@ -74,7 +76,7 @@ const loop = new StepLoop({
   },
   drain: () => drain(),
 });
-const stage = new OutputStage(init, { now, epochOf, scheduler: timerScheduler, loop, send, drop });
+const stage = new OutputStage(init, { now, epochOf, scheduler: timerScheduler, loop, send, drop, fromMain });
 
 function onSent(link: Link, err: Error | null): void {
   inFlight -= 1;
@@ -164,6 +166,9 @@ function handle(message: ToStage): void {
   switch (message.t) {
     case 'targets':
       stage.apply(message.list);
+      return;
+    case 'withdraw':
+      stage.withdraw(message.key, message.seq);
       return;
     case 'start':
       void start();
