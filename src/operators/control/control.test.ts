@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { filter, from, map, NEVER, Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { filter, from, map, NEVER, Subject, tap, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -1338,7 +1338,7 @@ describe('control on_beat, announced early (DUE_CHANGES)', () => {
       const A = waited(ctl('cutoff', 0.8, 0.5, 'command', 500, 130, 'viewer'), 370);
 
       const result = source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120(), due }));
-      expectObservable(result.pipe(map((e) => (out.push(e), e)))).toBe(expected, { d, A });
+      expectObservable(result.pipe(tap((e) => out.push(e)))).toBe(expected, { d, A });
       expectObservable(heard$).toBe(heard, { h: { kind: 'due', change: A, dueAt: 500 } });
       expectSubscriptions(source.subscriptions).toBe(sourceSubs);
     });
@@ -1389,7 +1389,7 @@ describe('control on_beat, announced early (DUE_CHANGES)', () => {
       const A = waited(ctl('cutoff', 0.1, 0.5, 'command', 500, 100, 'viewer'), 400);
       heard$.subscribe((h) => order.push(h.kind));
       const result = source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120(), due }));
-      expectObservable(result.pipe(map((e) => (order.push(e.origin), e)))).toBe('d 299ms P 499ms |', {
+      expectObservable(result.pipe(tap((e) => order.push(e.origin)))).toBe('d 299ms P 499ms |', {
         d,
         P: ctl('cutoff', 0.5, 0.5, 'panic', 300, 0, 'moddy'),
       });

@@ -150,7 +150,10 @@ export class OutputStage {
 
   /** Step `k` of the slew of `key`, or a held change (`due:<key>`), due at stage time `at`. */
   tick(key: string, k: number, at: number): void {
-    if (key.startsWith(DUE)) return this.#release(key.slice(DUE.length));
+    if (key.startsWith(DUE)) {
+      this.#release(key.slice(DUE.length));
+      return;
+    }
     const slew = this.#slews.get(key);
     if (slew === undefined) return;
     // As control computes its steps, so the values are the same to the bit.

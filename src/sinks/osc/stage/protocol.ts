@@ -56,7 +56,10 @@ export interface StageInit {
   /** `bundle.delay` of the main-thread sink, honoured the same way here; undefined: no bundles. */
   readonly bundleDelayMs: number | undefined;
   readonly heartbeat: { readonly address: string; readonly intervalMs: number } | undefined;
-  /** Wall clock (epoch ms) at `hrtimeNs` (process.hrtime, shared by every thread): timetags. */
+  /**
+   * Wall clock (epoch ms) at `hrtimeNs`, which is process.hrtime (shared by every thread) at the
+   * main thread's performance.now() 0: timetags, and held changes' `dueAt`.
+   */
   readonly wallAtMs: number;
   readonly hrtimeNs: bigint;
   /** Bumped and notified by the main side after each post, so a worker waiting for a step wakes. */

@@ -8,6 +8,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { isRefused, ReceiverWatch } from '../receiverWatch.js';
 import { OscEncoder } from '../encoding.js';
+import { hrtimeAtPerfZero } from './hrtimeOrigin.js';
 import { OutputStage } from './outputStage.js';
 import { raiseThreadPriority } from './priority.js';
 import type { FromStage, StageInit, ToStage } from './protocol.js';
@@ -30,10 +31,10 @@ const wake = new Int32Array(init.wake);
 const post = (message: FromStage) => port.postMessage(message);
 const hrAt = init.hrtimeNs;
 const now = () => performance.now();
-// `performance.now()` here and `process.hrtime` share CLOCK_MONOTONIC; the offset is taken once.
-const hrMinusNow = Number(process.hrtime.bigint() - hrAt) / 1e6 - now();
+// `performance.now()` here and `process.hrtime` share CLOCK_MONOTONIC; the offset is taken once:
+// the main thread's performance.now() less this thread's, at the same instant.
+const hrMinusNow = Number(hrtimeAtPerfZero() - hrAt) / 1e6;
 const epochOf = (t: number) => init.wallAtMs + t + hrMinusNow;
-// hrMinusNow is the main thread's performance.now() less this thread's, at the same instant.
 const fromMain = (t: number) => t - hrMinusNow;
 
 let links: Link[] = [];
