@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { filter, from, map, NEVER, Subject, tap, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { filter, from, map, NEVER, type SchedulerLike, Subject, tap, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -1418,6 +1418,33 @@ describe('control on_beat, announced early (DUE_CHANGES)', () => {
       });
       expectSubscriptions(source.subscriptions).toBe(sourceSubs);
     });
+  });
+
+  it('emits an announced change whose beat passed while its timer was late before a newer one, instead of dropping it', () => {
+    const { heard$, due } = recorder();
+    const drops = new NodeMetrics('cv', 'operator', 'control');
+    testScheduler.run(({ hot, expectObservable }) => {
+      // A busy main loop: every timer fires 30 ms after it is due.
+      const busy = {
+        now: () => testScheduler.now(),
+        schedule: (work: () => void, delay = 0) => testScheduler.schedule(work, delay + 30),
+      } as SchedulerLike;
+      const a = cmd('cv', { name: 'cutoff', value: 0.1 }, at(100));
+      const b = cmd('cv', { name: 'cutoff', value: 0.9 }, at(510));
+      const source = hot('  100ms a 409ms b 599ms |', { a, b });
+      const A = waited(ctl('cutoff', 0.1, 0.5, 'command', 500, 100, 'viewer'), 400);
+      const B = waited(ctl('cutoff', 0.9, 0.1, 'command', 1000, 510, 'viewer'), 490);
+      // A at 510 (its beat was 500; the stage sent it then), B on its beat's late timer.
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: busy, beats: fixedClock(120, 4, testScheduler), due, drops }))).toBe(
+        'd 509ms A 519ms B 79ms |',
+        { d, A, B },
+      );
+      expectObservable(heard$).toBe('100ms a 409ms b', {
+        a: { kind: 'due', change: A, dueAt: 500 },
+        b: { kind: 'due', change: B, dueAt: 1000 },
+      });
+    });
+    expect(drops.snapshot().dropped).toEqual({});
   });
 
   it('does not announce a change with a slew (it starts from wherever the value is at the beat), nor one applied at once', () => {

@@ -144,7 +144,9 @@ const newKept = (): KeptControl => ({ paused: false, declared: new Map() });
  * a clock, or while a followed clock has no grid, changes apply at once. With `deps.due`, a
  * waiting change of a variable without slew is also announced there when it is decided (the
  * event it will emit, `ts` its grid point) and withdrawn if it is dropped, so an output stage
- * can release it on its own clock; what the port emits, and when, is the same.
+ * can release it on its own clock; what the port emits, and when, is the same. One whose grid
+ * point has passed while its timer is late (a busy loop) is emitted at once when a newer
+ * change, a panic or a reset comes, not dropped: the stage has sent it.
  *
  * ```text
  * variables: { cutoff: { default: 0.5, on_beat: 1/4 } }, clock: { bpm: 120 } (a beat every 500 ms)
@@ -266,8 +268,25 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         }
         return false;
       };
+      /**
+       * An announced change whose grid point has passed while its timer still waits (a busy
+       * main loop) was sent by the output stage at that point: it happened, so it is emitted
+       * now, before a newer change, a panic or a reset replaces it. (Never in virtual time,
+       * where the timer always fires at its point.)
+       */
+      const landOverdue = (st: VariableState) => {
+        const early = announced.get(st);
+        if (early === undefined || !st.waiting || !(scheduler.now() > early.ts) || early.previous !== st.value) return;
+        announced.delete(st);
+        st.waiting.unsubscribe();
+        st.waiting = undefined;
+        ramps -= 1;
+        st.value = early.value;
+        subscriber.next(early);
+      };
       /** Stops the slew of `st` and drops a change waiting for a beat (counted `superseded`). */
       const cancel = (st: VariableState) => {
+        landOverdue(st);
         halt(st);
         st.slewing = undefined;
         if (unwait(st)) drops.drop('superseded', true);
@@ -340,6 +359,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         const now = scheduler.now();
         const wait = grid && onBeat ? nextOnGrid(grid, now, onBeat).at - now : 0;
         if (!(wait > 0)) return set(st, target, origin, by, receivedAt, held);
+        landOverdue(st);
         if (unwait(st)) drops.drop('superseded', true);
         ramps += 1;
         if (due !== undefined && st.spec.slewMs <= 0) {
