@@ -53,5 +53,9 @@ describe('ClockMapper', () => {
     expect(mapper.toPerf(2000.25)).toBeCloseTo(1000, 2);
     c.shift(60_000);
     expect(mapper.toPerf(62_000.25)).toBeCloseTo(1000, 2);
+    // Measured ahead: the mapping holds without measuring on use.
+    const ahead = new ClockMapper(c.wall, c.perf);
+    ahead.measure();
+    expect(ahead.toPerf(62_000.25)).toBeCloseTo(1000, 2);
   });
 });

@@ -45,6 +45,11 @@ export class ClockMapper {
     this.#perf = perf;
   }
 
+  /** Measures the offset now (a few ms of spinning), so that the first `toPerf` need not. */
+  measure(): void {
+    this.#offset = clockOffset(this.#now, this.#perf);
+  }
+
   /** The `performance.now()` time of scheduler time `t`. */
   toPerf(t: number): number {
     const seen = this.#now() - this.#perf();

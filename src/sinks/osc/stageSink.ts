@@ -200,6 +200,8 @@ export class OscStageSink implements Sink<ChatflowEvent> {
     // What a previous worker held died with it: those changes go as they arrive.
     this.#early = new WeakMap();
     this.#unlisten?.();
+    // Spent once here rather than on the hot path of the first change announced.
+    if (this.#due !== undefined) this.#clock.measure();
     this.#unlisten = this.#due?.listen({
       due: (node, change, dueAt) => this.#announce(node, change, dueAt),
       withdrawn: (_node, change) => this.#withdraw(change),
