@@ -15,6 +15,9 @@
  * The grid (Date.now() based) is moved onto this process's performance.now() as the sinks do
  * (clockOffset), which is the receiver's time base.
  */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { asyncScheduler, Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -34,6 +37,7 @@ import { startPipeline } from '../../src/pipelines/run.js';
 import { sinkComponents } from '../../src/sinks/index.js';
 import { clockOffset } from '../../src/sinks/osc/clockOffset.js';
 import { sourceComponents } from '../../src/sources/index.js';
+import { chatflow } from '../support/cli.js';
 import { chat } from '../support/events.js';
 import { type OscDump, startOscDump, until } from './oscSupport.js';
 
@@ -187,5 +191,65 @@ describe('on_beat changes released by the output stage (oscdump)', () => {
     await at(point(n + 1) + 50);
     expect(stageDump.lines()).toEqual(['/cv/cutoff f 0.500000', '/cv/cutoff f 0.500000']);
     expect(mainDump.lines()).toEqual(['/cv/cutoff f 0.500000', '/cv/cutoff f 0.500000']);
+  }, 30_000);
+});
+
+describe('`chatflow run` with a clock', () => {
+  it('announces on_beat changes early (DUE_CHANGES): the held change takes its id when decided, before a later change', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatflow-beat-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const line = (id: string, text: string, ts: number) =>
+      JSON.stringify({
+        kind: 'chat',
+        id,
+        platform: 'twitch',
+        channel: 'beat',
+        author: { id: `id-${id}`, login: id, displayName: id, roles: [], badges: {} },
+        text,
+        emotes: [],
+        ts,
+        action: false,
+        firstMessage: false,
+        receivedAt: 0,
+      });
+    await writeFile(join(dir, 'chat.jsonl'), `${line('a', '!cv cutoff 0.7', 1_718_000_000_000)}\n${line('b', '!cv resonance 0.9', 1_718_000_000_010)}\n`);
+    await writeFile(
+      join(dir, 'pipeline.yaml'),
+      `version: 1
+clock: { bpm: 120 }
+sources:
+  chat: { type: replay, path: chat.jsonl }
+operators:
+  cmds: { type: parse_command, inputs: [chat], prefix: "!", commands: { cv: { args: [name, "value:number(0..1)"] } } }
+  cv:
+    type: control
+    inputs: [cmds.cv]
+    variables:
+      cutoff: { range: [0, 1], default: 0.5, on_beat: bar }
+      resonance: { range: [0, 1], default: 0.2 }
+sinks:
+  changes: { type: file, inputs: [cv], path: changes.jsonl }
+`,
+    );
+    const run = chatflow(['run', 'pipeline.yaml', '--quiet'], { cwd: dir });
+    cleanup.push(() => {
+      if (run.child.exitCode === null) run.child.kill('SIGTERM');
+    });
+    const written = async () => {
+      const text = await readFile(join(dir, 'changes.jsonl'), 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { variable: string; origin: string; id: string; value: number });
+    };
+    // The replay ends after its two lines: the run stops by itself once the held change has landed.
+    const finished = await run.finished;
+    expect(finished.code, finished.stderr).toBe(0);
+    const events = await written();
+    const seq = (variable: string) => Number(events.find((e) => e.variable === variable && e.origin === 'command')?.id.split('/').at(-1));
+    // resonance applied at once, cutoff at the next bar (up to 2 s later), yet cutoff's id is the
+    // earlier: it was made (and announced) when the command came, not when the bar came.
+    expect(events.filter((e) => e.origin === 'command').map((e) => e.variable)).toEqual(['resonance', 'cutoff']);
+    expect(seq('cutoff')).toBeLessThan(seq('resonance'));
   }, 30_000);
 });
