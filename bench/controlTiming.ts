@@ -31,6 +31,7 @@ import { isMap, parseDocument, type YAMLMap } from 'yaml';
 import { launchChromium } from '../test/support/browser.js';
 import { defaultRegistry } from '../src/components.js';
 import { BEAT_CLOCK, fixedClock } from '../src/core/beatClock.js';
+import { DUE_CHANGES, DueChanges } from '../src/core/dueChanges.js';
 import { silentLogger } from '../src/core/logger.js';
 import { provide, Services } from '../src/core/services.js';
 import { loadPipeline } from '../src/pipelines/graph.js';
@@ -176,7 +177,8 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
         instance: 'bench',
         http,
         ...storage.resources,
-        services: new Services([...storage.provided, provide(BEAT_CLOCK, clock)]),
+        // As `chatflow run` with a clock: on_beat changes announced early, the stage lands them.
+        services: new Services([...storage.provided, provide(BEAT_CLOCK, clock), provide(DUE_CHANGES, new DueChanges())]),
       },
     });
     await http.listen();

@@ -7,6 +7,7 @@ import { asyncScheduler } from 'rxjs';
 import { dirname, resolve } from 'node:path';
 import type { CommandIo } from './commandIo.js';
 import { BEAT_CLOCK } from '../core/beatClock.js';
+import { DUE_CHANGES, DueChanges } from '../core/dueChanges.js';
 import { COMMAND_OUTCOMES, CommandOutcomes } from '../core/commandOutcomes.js';
 import { CONTROL_BUS, ControlBus } from '../core/controlBus.js';
 import { RELOAD_STATUS } from '../core/reloadStatus.js';
@@ -105,7 +106,8 @@ export async function runCommand(
           // Redemption commands' outcomes, from the operators back to the `twitch_events` that settles them.
           provide(COMMAND_OUTCOMES, new CommandOutcomes()),
           provide(RELOAD_STATUS, reloadStatus),
-          ...(clock ? [provide(BEAT_CLOCK, clock.clock)] : []),
+          // With a clock, `on_beat` changes are announced early so the osc output stage lands them on its own clock.
+          ...(clock ? [provide(BEAT_CLOCK, clock.clock), provide(DUE_CHANGES, new DueChanges())] : []),
         ]),
         ...(terminal ? { stdout: terminal.stdout } : {}),
       },

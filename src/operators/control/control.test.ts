@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { filter, from, map, NEVER, Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { filter, from, map, NEVER, type SchedulerLike, Subject, tap, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -7,6 +7,7 @@ import { testContext } from '../../../test/support/context.js';
 import { chat } from '../../../test/support/events.js';
 import { BEAT_CLOCK, type BeatClock, fixedClock } from '../../core/beatClock.js';
 import { CONTROL_BUS, ControlBus } from '../../core/controlBus.js';
+import { DUE_CHANGES, type DueAnnouncer, DueChanges } from '../../core/dueChanges.js';
 import type { ChatflowEvent, CommandArg, CommandEvent, ControlEvent, ControlOrigin, ControlRamp, Role } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
 import { NodeState } from '../../core/nodeState.js';
@@ -1294,6 +1295,210 @@ describe('control on_beat (quantize to the pipeline clock)', () => {
     expect(VariableConfig.parse(parseYaml('{ on_beat: 1 }')).on_beat).toBe('1');
     expect(VariableConfig.parse(parseYaml('{ on_beat: 1/4 }')).on_beat).toBe('1/4');
     expect(VariableConfig.safeParse(parseYaml('{ on_beat: 3/4 }')).success).toBe(false);
+  });
+});
+
+describe('control on_beat, announced early (DUE_CHANGES)', () => {
+  let testScheduler: TestScheduler;
+
+  beforeEach(() => {
+    testScheduler = new TestScheduler((actual, expected) => {
+      expect(actual).toEqual(expected);
+    });
+  });
+
+  const cutoffOnly = ControlConfig.parse({ variables: { cutoff: { range: [0, 1], default: 0.5, on_beat: '1/4' } } });
+  const d = ctl('cutoff', 0.5, 0.5, 'default', 0, 0);
+  const at = (ms: number) => ({ receivedAt: ms });
+  const clock120 = (): BeatClock => fixedClock(120, 4, testScheduler);
+
+  /** An announcer whose announcements (`due`, with their grid point) and withdrawals are a hot stream. */
+  function recorder() {
+    const heard$ = new Subject<{ readonly kind: 'due' | 'withdrawn'; readonly change: ControlEvent; readonly dueAt?: number }>();
+    const announced: ControlEvent[] = [];
+    const due: DueAnnouncer = {
+      announce: (change, dueAt) => {
+        announced.push(change);
+        heard$.next({ kind: 'due', change, dueAt });
+      },
+      withdraw: (change) => heard$.next({ kind: 'withdrawn', change }),
+    };
+    return { heard$, announced, due };
+  }
+
+  it('announces a change when it is decided, with its beat, and emits the same event at the beat', () => {
+    const { heard$, announced, due } = recorder();
+    const out: ControlEvent[] = [];
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.8 }, at(130));
+      const source = hot('  130ms a 869ms |', { a });
+      const sourceSubs = '  ^ 999ms       !';
+      const expected = '    d 499ms A 499ms |';
+      const heard = '       130ms h';
+      const A = waited(ctl('cutoff', 0.8, 0.5, 'command', 500, 130, 'viewer'), 370);
+
+      const result = source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120(), due }));
+      expectObservable(result.pipe(tap((e) => out.push(e)))).toBe(expected, { d, A });
+      expectObservable(heard$).toBe(heard, { h: { kind: 'due', change: A, dueAt: 500 } });
+      expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+    });
+    // The very object: an output that released it at the beat knows it when it arrives.
+    expect(out[1]).toBe(announced[0]);
+  });
+
+  it('emits at the beat exactly what it emits without announcing (ids aside)', () => {
+    const plain: ControlEvent[] = [];
+    const early: ControlEvent[] = [];
+    testScheduler.run(({ hot }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.1 }, at(100));
+      const b = cmd('cv', { name: 'cutoff', value: 0.9 }, at(700));
+      const source = hot('  100ms a 599ms b 999ms |', { a, b });
+      source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120() })).subscribe((e) => plain.push(e));
+      source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120(), due: recorder().due })).subscribe((e) => early.push(e));
+    });
+    expect(early).toEqual(plain);
+  });
+
+  it('withdraws a change a newer one supersedes, and announces the newer one', () => {
+    const { heard$, due } = recorder();
+    testScheduler.run(({ hot, expectObservable }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.1 }, at(100));
+      const b = cmd('cv', { name: 'cutoff', value: 0.9 }, at(200));
+      const source = hot('  100ms a 99ms b 499ms |', { a, b });
+      const A = waited(ctl('cutoff', 0.1, 0.5, 'command', 500, 100, 'viewer'), 400);
+      const B = waited(ctl('cutoff', 0.9, 0.5, 'command', 500, 200, 'viewer'), 300);
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120(), due }))).toBe(
+        'd 499ms B 199ms |',
+        { d, B },
+      );
+      expectObservable(heard$).toBe('100ms a 99ms (wb)', {
+        a: { kind: 'due', change: A, dueAt: 500 },
+        w: { kind: 'withdrawn', change: A },
+        b: { kind: 'due', change: B, dueAt: 500 },
+      });
+    });
+  });
+
+  it('withdraws the waiting change before a panic emits the default', () => {
+    const { heard$, due } = recorder();
+    const order: string[] = [];
+    testScheduler.run(({ hot, expectObservable }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.1 }, at(100));
+      const p = mod({ subcommand: 'panic' });
+      const source = hot('  100ms a 199ms p 499ms |', { a, p });
+      const A = waited(ctl('cutoff', 0.1, 0.5, 'command', 500, 100, 'viewer'), 400);
+      heard$.subscribe((h) => order.push(h.kind));
+      const result = source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120(), due }));
+      expectObservable(result.pipe(tap((e) => order.push(e.origin)))).toBe('d 299ms P 499ms |', {
+        d,
+        P: ctl('cutoff', 0.5, 0.5, 'panic', 300, 0, 'moddy'),
+      });
+      expectObservable(heard$).toBe('100ms a 199ms w', {
+        a: { kind: 'due', change: A, dueAt: 500 },
+        w: { kind: 'withdrawn', change: A },
+      });
+    });
+    expect(order).toEqual(['default', 'due', 'withdrawn', 'panic']);
+  });
+
+  it('withdraws the waiting change when the result is unsubscribed before the beat', () => {
+    const { heard$, due } = recorder();
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.8 }, at(100));
+      const source = hot('  100ms a 899ms |', { a });
+      const sourceSubs = '  ^ 299ms !';
+      const unsub = '       ^ 299ms !';
+      const A = waited(ctl('cutoff', 0.8, 0.5, 'command', 500, 100, 'viewer'), 400);
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120(), due })), unsub).toBe('d', {
+        d,
+      });
+      expectObservable(heard$).toBe('100ms a 199ms w', {
+        a: { kind: 'due', change: A, dueAt: 500 },
+        w: { kind: 'withdrawn', change: A },
+      });
+      expectSubscriptions(source.subscriptions).toBe(sourceSubs);
+    });
+  });
+
+  it('emits an announced change whose beat passed while its timer was late before a newer one, instead of dropping it', () => {
+    const { heard$, due } = recorder();
+    const drops = new NodeMetrics('cv', 'operator', 'control');
+    testScheduler.run(({ hot, expectObservable }) => {
+      // A busy main loop: every timer fires 30 ms after it is due.
+      const busy = {
+        now: () => testScheduler.now(),
+        schedule: (work: () => void, delay = 0) => testScheduler.schedule(work, delay + 30),
+      } as SchedulerLike;
+      const a = cmd('cv', { name: 'cutoff', value: 0.1 }, at(100));
+      const b = cmd('cv', { name: 'cutoff', value: 0.9 }, at(510));
+      const source = hot('  100ms a 409ms b 599ms |', { a, b });
+      const A = waited(ctl('cutoff', 0.1, 0.5, 'command', 500, 100, 'viewer'), 400);
+      const B = waited(ctl('cutoff', 0.9, 0.1, 'command', 1000, 510, 'viewer'), 490);
+      // A at 510 (its beat was 500; the stage sent it then), B on its beat's late timer.
+      expectObservable(source.pipe(control(cutoffOnly, { scheduler: busy, beats: fixedClock(120, 4, testScheduler), due, drops }))).toBe(
+        'd 509ms A 519ms B 79ms |',
+        { d, A, B },
+      );
+      expectObservable(heard$).toBe('100ms a 409ms b', {
+        a: { kind: 'due', change: A, dueAt: 500 },
+        b: { kind: 'due', change: B, dueAt: 1000 },
+      });
+    });
+    expect(drops.snapshot().dropped).toEqual({});
+  });
+
+  it('does not announce a change with a slew (it starts from wherever the value is at the beat), nor one applied at once', () => {
+    const { heard$, due } = recorder();
+    testScheduler.run(({ hot, expectObservable }) => {
+      const config = ControlConfig.parse({
+        variables: {
+          cutoff: { range: [0, 1], default: 0.5, on_beat: '1/8', slew: '20ms' },
+          pitch: { range: [0, 1], default: 0 },
+        },
+      });
+      const a = cmd('cv', { name: 'cutoff', value: 1 }, at(100));
+      const b = cmd('cv', { name: 'pitch', value: 1 }, at(100));
+      const source = hot('  100ms (ab) 299ms |', { a, b });
+      source.pipe(control(config, { scheduler: testScheduler, beats: clock120(), due })).subscribe();
+      expectObservable(heard$).toBe('');
+    });
+  });
+
+  it('announces from a never-ending source, one change per beat, and nothing from one that never emits', () => {
+    const { heard$, due } = recorder();
+    testScheduler.run(({ hot, cold, expectObservable }) => {
+      const a = cmd('cv', { name: 'cutoff', value: 0.25 }, at(0));
+      const b = cmd('cv', { name: 'cutoff', value: 0.75 }, at(0));
+      const source = hot('  100ms a 499ms b 499ms a', { a, b });
+      source.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120(), due })).subscribe();
+      expectObservable(heard$.pipe(map((h) => `${h.kind}@${h.dueAt}`))).toBe('100ms x 499ms y 499ms z', {
+        x: 'due@500',
+        y: 'due@1000',
+        z: 'due@1500',
+      });
+      const never = cold<ChatflowEvent>('-');
+      expectObservable(never.pipe(control(cutoffOnly, { scheduler: testScheduler, beats: clock120(), due }))).toBe('d', { d });
+    });
+  });
+
+  it('reads the announcer from the DUE_CHANGES service, by node id', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const base = testContext({ type: 'control', scheduler });
+    const hub = new DueChanges();
+    const services = new Services([provide(BEAT_CLOCK, fixedClock(120, 4, scheduler)), provide(DUE_CHANGES, hub)]);
+    const ctx = { ...base, resources: { ...base.resources, services } };
+    const heard: string[] = [];
+    hub.listen({ due: (node, _change, dueAt) => heard.push(`${node}@${dueAt}`), withdrawn: () => {} });
+    const out: ControlEvent[] = [];
+    const source = new Subject<ChatflowEvent>();
+    source.pipe(controlComponent.create(cutoffOnly, ctx)).subscribe((r) => out.push(r.event as ControlEvent));
+    scheduler.schedule(() => source.next(cmd('cv', { name: 'cutoff', value: 0.8 })), 100);
+    scheduler.flush();
+    expect(heard).toEqual([`${ctx.id}@500`]);
+    expect(out.map((e) => [e.origin, e.ts, hub.isAnnounced(e)])).toEqual([
+      ['default', 0, false],
+      ['command', 500, true],
+    ]);
   });
 });
 

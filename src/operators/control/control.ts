@@ -8,6 +8,7 @@ import { type BeatClock, nextOnGrid } from '../../core/beatClock.js';
 import type { OutcomeReporter } from '../../core/commandOutcomes.js';
 import type { Routed } from '../../core/component.js';
 import type { ControlAction } from '../../core/controlBus.js';
+import type { DueAnnouncer } from '../../core/dueChanges.js';
 import type { ChatflowEvent, CommandEvent, ControlEvent, ControlOrigin, ControlRamp, Role } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
 import type { NodeState } from '../../core/nodeState.js';
@@ -86,6 +87,13 @@ export interface ControlDeps {
    * land their changes on its grid. Without it, or while it has no grid, they apply at once.
    */
   readonly beats?: BeatClock;
+  /**
+   * Where an `on_beat` change of a variable without slew is announced as soon as it is decided,
+   * with its grid point (`DUE_CHANGES`, in a run with a clock): an output with its own clock
+   * releases it there. The change is still emitted at the grid point, as the same event object
+   * (its `ts` the grid point); a change that will not be emitted after all is withdrawn.
+   */
+  readonly due?: DueAnnouncer;
 }
 
 /** What {@link ControlDeps.state} keeps. */
@@ -133,7 +141,12 @@ const newKept = (): KeptControl => ({ paused: false, declared: new Map() });
  * or vote result waits for the next grid point (`1/4`: the next beat; `bar`: the next
  * downbeat), the wait added to `heldMs`; a newer change for the same variable replaces one
  * still waiting (counted `superseded`), and panic and reset apply at once, dropping it. Without
- * a clock, or while a followed clock has no grid, changes apply at once.
+ * a clock, or while a followed clock has no grid, changes apply at once. With `deps.due`, a
+ * waiting change of a variable without slew is also announced there when it is decided (the
+ * event it will emit, `ts` its grid point) and withdrawn if it is dropped, so an output stage
+ * can release it on its own clock; what the port emits, and when, is the same. One whose grid
+ * point has passed while its timer is late (a busy loop) is emitted at once when a newer
+ * change, a panic or a reset comes, not dropped: the stage has sent it.
  *
  * ```text
  * variables: { cutoff: { default: 0.5, on_beat: 1/4 } }, clock: { bpm: 120 } (a beat every 500 ms)
@@ -175,6 +188,7 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
   const answer = deps.answer;
   const refuseOutOfRange = config.out_of_range === 'refuse';
   const beats = deps.beats;
+  const due = deps.due;
 
   return (source) =>
     new Observable<ControlEvent>((subscriber) => {
@@ -190,6 +204,30 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       const idStem = `${idPrefix}/${scheduler.now()}/`;
       let sequence = 0;
       let rampCount = 0;
+      /** Changes waiting for a beat that were announced early (`deps.due`), by variable. */
+      const announced = new Map<VariableState, ControlEvent>();
+
+      /** One change as it is emitted; `ts` defaults to now. */
+      const change = (
+        st: VariableState,
+        value: number,
+        origin: ControlOrigin,
+        by: By | undefined,
+        receivedAt: number,
+        heldMs: number,
+        towards?: ControlOrigin,
+        ramp?: ControlRamp,
+        ts = scheduler.now(),
+      ): ControlEvent => {
+        const id = idStem + ++sequence;
+        // One object per change, its optional fields set only when present (exactOptionalPropertyTypes).
+        const event: Writable<ControlEvent> = { kind: 'control', variable: st.name, value, previous: st.value, origin, ts, receivedAt, id };
+        if (by !== undefined) event.by = by;
+        if (heldMs > 0) event.heldMs = heldMs;
+        if (towards !== undefined) event.towards = towards;
+        if (ramp !== undefined) event.ramp = ramp;
+        return event;
+      };
 
       /** `towards`: on a slew step, the origin of the change it moves toward (`by` is that change's). */
       const emit = (
@@ -202,16 +240,8 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         towards?: ControlOrigin,
         ramp?: ControlRamp,
       ) => {
-        const previous = st.value;
+        const event = change(st, value, origin, by, receivedAt, heldMs, towards, ramp);
         st.value = value;
-        const ts = scheduler.now();
-        const id = idStem + ++sequence;
-        // One object per change, its optional fields set only when present (exactOptionalPropertyTypes).
-        const event: Writable<ControlEvent> = { kind: 'control', variable: st.name, value, previous, origin, ts, receivedAt, id };
-        if (by !== undefined) event.by = by;
-        if (heldMs > 0) event.heldMs = heldMs;
-        if (towards !== undefined) event.towards = towards;
-        if (ramp !== undefined) event.ramp = ramp;
         subscriber.next(event);
       };
 
@@ -225,6 +255,11 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
       };
       /** Forgets the change `st` waits to land on a beat, if any. */
       const unwait = (st: VariableState) => {
+        const early = announced.get(st);
+        if (early !== undefined) {
+          announced.delete(st);
+          due?.withdraw(early);
+        }
         if (st.waiting) {
           st.waiting.unsubscribe();
           st.waiting = undefined;
@@ -233,8 +268,25 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         }
         return false;
       };
+      /**
+       * An announced change whose grid point has passed while its timer still waits (a busy
+       * main loop) was sent by the output stage at that point: it happened, so it is emitted
+       * now, before a newer change, a panic or a reset replaces it. (Never in virtual time,
+       * where the timer always fires at its point.)
+       */
+      const landOverdue = (st: VariableState) => {
+        const early = announced.get(st);
+        if (early === undefined || !st.waiting || !(scheduler.now() > early.ts) || early.previous !== st.value) return;
+        announced.delete(st);
+        st.waiting.unsubscribe();
+        st.waiting = undefined;
+        ramps -= 1;
+        st.value = early.value;
+        subscriber.next(early);
+      };
       /** Stops the slew of `st` and drops a change waiting for a beat (counted `superseded`). */
       const cancel = (st: VariableState) => {
+        landOverdue(st);
         halt(st);
         st.slewing = undefined;
         if (unwait(st)) drops.drop('superseded', true);
@@ -307,12 +359,29 @@ export function control(config: ControlConfig, deps: ControlDeps = {}): Operator
         const now = scheduler.now();
         const wait = grid && onBeat ? nextOnGrid(grid, now, onBeat).at - now : 0;
         if (!(wait > 0)) return set(st, target, origin, by, receivedAt, held);
+        landOverdue(st);
         if (unwait(st)) drops.drop('superseded', true);
         ramps += 1;
+        if (due !== undefined && st.spec.slewMs <= 0) {
+          // Known in full now (no slew to start from wherever the value is at the beat): announced
+          // now, emitted as is at the beat.
+          const at = now + wait;
+          const early = change(st, target, origin, by, receivedAt, held + wait, undefined, undefined, at);
+          announced.set(st, early);
+          due.announce(early, at);
+        }
         st.waiting = scheduler.schedule(() => {
           st.waiting = undefined;
           ramps -= 1;
-          set(st, target, origin, by, receivedAt, held + wait);
+          const early = announced.get(st);
+          announced.delete(st);
+          if (early !== undefined && early.previous === st.value) {
+            st.value = early.value;
+            subscriber.next(early);
+          } else {
+            if (early !== undefined) due?.withdraw(early);
+            set(st, target, origin, by, receivedAt, held + wait);
+          }
           if (sourceDone && ramps === 0) subscriber.complete();
         }, wait);
       };

@@ -2,6 +2,7 @@ import { BEAT_CLOCK } from '../../core/beatClock.js';
 import { COMMAND_OUTCOMES, outcomeReporter } from '../../core/commandOutcomes.js';
 import { defineOperator } from '../../core/component.js';
 import { CONTROL_BUS } from '../../core/controlBus.js';
+import { DUE_CHANGES } from '../../core/dueChanges.js';
 import { RESTORED_VARIABLES } from '../../core/variables.js';
 import { ControlConfig } from './config.js';
 import { controlWithReplies } from './control.js';
@@ -52,6 +53,7 @@ export const controlComponent = defineOperator({
     const bus = ctx.resources.services?.get(CONTROL_BUS);
     const outcomes = outcomeReporter(ctx.resources.services?.get(COMMAND_OUTCOMES));
     const beats = ctx.resources.services?.get(BEAT_CLOCK);
+    const due = ctx.resources.services?.get(DUE_CHANGES)?.announcer(ctx.id);
     return controlWithReplies(config, {
       scheduler: ctx.scheduler,
       drops: ctx.metrics,
@@ -62,6 +64,7 @@ export const controlComponent = defineOperator({
       ...(bus ? { actions: bus.actions } : {}),
       ...(outcomes ? { outcomes } : {}),
       ...(beats ? { beats } : {}),
+      ...(due ? { due } : {}),
     });
   },
 });

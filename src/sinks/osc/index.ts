@@ -1,5 +1,6 @@
 /** The `osc` sink's registry record: control values to a synth as OSC over UDP (the sink is in osc.ts). */
 import { defineSink } from '../../core/component.js';
+import { DUE_CHANGES } from '../../core/dueChanges.js';
 import { OscConfig } from './config.js';
 import { OscSink } from './osc.js';
 import { oscPreview } from './preview.js';
@@ -32,7 +33,12 @@ export const oscComponent = defineSink({
   ],
   create: (config, ctx) => {
     const deps = { scheduler: ctx.scheduler, metrics: ctx.metrics, logger: ctx.logger, wallClock: ctx.wallClock };
-    return config.thread === 'worker' ? new OscStageSink(ctx.id, config, deps) : new OscSink(ctx.id, mainThreadConfig(config), deps);
+    if (config.thread !== 'worker') return new OscSink(ctx.id, mainThreadConfig(config), deps);
+    // `on_beat` changes announced early by a control node this sink reads directly: the stage sends them on its clock.
+    const due = ctx.resources.services?.get(DUE_CHANGES);
+    const feeds = (node: string) =>
+      ctx.resources.pipeline?.graph.nodes.get(ctx.id)?.inputs.some((input) => input.node === node && input.port === '') ?? false;
+    return new OscStageSink(ctx.id, config, due ? { ...deps, due, feeds } : deps);
   },
   preview: oscPreview,
 });

@@ -4,18 +4,26 @@
  * run) and posts it to a worker thread, which paces, interpolates slews on its own step
  * clock, encodes and sends (stage/worker.ts). Counts, receiver states and send errors come
  * back from the worker and are reported here, as the main-thread sink reports them.
+ *
+ * An `on_beat` change that `control` announces before its beat (`DUE_CHANGES`) is posted at
+ * once with its due time, moved onto this thread's `performance.now()` ({@link ClockMapper});
+ * the stage sends it at that time on its own clock. When the same event reaches `write` at the
+ * beat it adds nothing; a withdrawn one is withdrawn from the stage.
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Sink } from '../../core/component.js';
 import { NotConnectedError, toError } from '../../core/errors.js';
+import type { DueChanges } from '../../core/dueChanges.js';
 import type { ChatflowEvent, ControlEvent } from '../../core/events.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
+import { ClockMapper } from './clockOffset.js';
 import { DEFAULT_TARGET, type OscConfig } from './config.js';
 import type { OscMetrics } from './osc.js';
 import { MessageRenderer } from './render.js';
 import { type FromStage, STAGE_DROPS, type StageInit, type StageTarget, type ToStage } from './stage/protocol.js';
 import type { StagePriority } from './stage/priority.js';
+import { hrtimeAtPerfZero } from './stage/hrtimeOrigin.js';
 import { startStageWorker } from './stage/spawn.js';
 import { type OscTarget, parseTarget } from './target.js';
 
@@ -31,6 +39,13 @@ export interface OscStageDeps {
   readonly logger?: Logger;
   /** Epoch ms, for timetags (the context's wall clock). */
   readonly wallClock?: () => number;
+  /** Changes announced before their beat (`DUE_CHANGES`); without it every change goes when it arrives. */
+  readonly due?: DueChanges;
+  /**
+   * Whether control node `node`'s default port is an input of this sink (so its changes reach
+   * `write` as they were announced); asked at each announcement, so a reload's rewiring counts.
+   */
+  readonly feeds?: (node: string) => boolean;
 }
 
 /** The output stage's thread, as it reported itself. */
@@ -113,6 +128,12 @@ export class OscStageSink implements Sink<ChatflowEvent> {
   #stopping: Promise<void> | undefined;
   #onStopped: ((defaults: number) => void) | undefined;
   #stage: StageThread | undefined;
+  readonly #due: DueChanges | undefined;
+  readonly #feeds: (node: string) => boolean;
+  readonly #clock: ClockMapper;
+  /** Announced changes posted to the stage, with their key and sequence (for `write` and a withdrawal). */
+  #early = new WeakMap<ControlEvent, { readonly key: string; readonly seq: number }>();
+  #unlisten: (() => void) | undefined;
 
   constructor(id: string, config: OscConfig, deps: OscStageDeps = {}) {
     this.#id = id;
@@ -125,6 +146,9 @@ export class OscStageSink implements Sink<ChatflowEvent> {
     this.targets = [...new Set(texts.map((t) => t.trim()))].map((text) => parseTarget(text) as OscTarget);
     this.#states = this.targets.map(() => 'unknown');
     this.#maker = new TargetMaker(config, scheduler);
+    this.#due = deps.due;
+    this.#feeds = deps.feeds ?? (() => false);
+    this.#clock = new ClockMapper(() => scheduler.now());
   }
 
   /** The stage's thread once it runs: its kernel id (Linux) and the scheduling it got (stage/priority.ts). */
@@ -173,6 +197,15 @@ export class OscStageSink implements Sink<ChatflowEvent> {
       },
     );
     this.#metrics.gauge('no_receiver', 0);
+    // What a previous worker held died with it: those changes go as they arrive.
+    this.#early = new WeakMap();
+    this.#unlisten?.();
+    // Spent once here rather than on the hot path of the first change announced.
+    if (this.#due !== undefined) this.#clock.measure();
+    this.#unlisten = this.#due?.listen({
+      due: (node, change, dueAt) => this.#announce(node, change, dueAt),
+      withdrawn: (_node, change) => this.#withdraw(change),
+    });
     this.#log.info({ targets: this.targets.map(targetName), thread: 'worker' }, 'Sending OSC.');
   }
 
@@ -180,6 +213,8 @@ export class OscStageSink implements Sink<ChatflowEvent> {
     if (!this.#running) throw new NotConnectedError(this.#id);
     const list: StageTarget[] = [];
     for (const event of batch) {
+      // Already with the stage since it was announced, which sends it at its beat.
+      if (event.kind === 'control' && this.#early.delete(event)) continue;
       const draft = this.#maker.make(event);
       if (draft === 'invalid') {
         this.#metrics.drop('invalid_argument', false);
@@ -190,8 +225,28 @@ export class OscStageSink implements Sink<ChatflowEvent> {
     if (list.length > 0) this.#post({ t: 'targets', list });
   }
 
+  /** Posts an announced change with its due time, if it will reach this sink through its input. */
+  #announce(node: string, change: ControlEvent, dueAt: number): void {
+    if (!this.#running || !this.#feeds(node)) return;
+    const draft = this.#maker.make(change);
+    // Invalid: left to `write`, which counts it when it arrives.
+    if (draft === 'invalid' || draft === undefined || draft.ramp !== undefined) return;
+    const seq = ++this.#seq;
+    this.#early.set(change, { key: draft.key, seq });
+    this.#post({ t: 'targets', list: [{ ...draft, seq, dueAt: this.#clock.toPerf(dueAt) }] });
+  }
+
+  #withdraw(change: ControlEvent): void {
+    const early = this.#early.get(change);
+    if (early === undefined) return;
+    this.#early.delete(change);
+    this.#post({ t: 'withdraw', key: early.key, seq: early.seq });
+  }
+
   /** Sends every known default from the stage, waits until they left, then ends the worker. Idempotent. */
   stop(): Promise<void> {
+    this.#unlisten?.();
+    this.#unlisten = undefined;
     this.#stopping ??= this.#stop();
     return this.#stopping;
   }
@@ -326,7 +381,7 @@ export class OscStageSink implements Sink<ChatflowEvent> {
       bundleDelayMs: config.bundle?.delay,
       heartbeat: hb ? { address: hb.address, intervalMs: hb.interval } : undefined,
       wallAtMs: this.#wallClock() - performance.now(),
-      hrtimeNs: process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6)),
+      hrtimeNs: hrtimeAtPerfZero(),
       wake: this.#wake,
     };
   }

@@ -6,7 +6,7 @@ import type { StageTarget } from './protocol.js';
 import { StepLoop } from './stepLoop.js';
 
 /** A stage on virtual time, its step grids driven by hand, its datagrams decoded. */
-function harness(options: { intervalMs?: number; timetagMs?: number; configured?: StageTarget[] } = {}) {
+function harness(options: { intervalMs?: number; timetagMs?: number; configured?: StageTarget[]; fromMain?: (t: number) => number } = {}) {
   const clock = new VirtualTimeScheduler();
   const sent: Array<Record<string, unknown>> = [];
   const drops: Record<string, number> = {};
@@ -34,6 +34,7 @@ function harness(options: { intervalMs?: number; timetagMs?: number; configured?
       drop: (reason, count = 1) => {
         drops[reason] = (drops[reason] ?? 0) + count;
       },
+      ...(options.fromMain ? { fromMain: options.fromMain } : {}),
     },
   );
   /** Moves virtual time to `to`, running the timers due on the way. */
@@ -154,5 +155,82 @@ describe('OutputStage', () => {
       return Math.round(((s - 2_208_988_800) * 1000 + (f / 2 ** 32) * 1000) * 1000) / 1000;
     };
     expect(h.sent.map((m) => ms(m.bundle))).toEqual([1_700_000_000_030, 1_700_000_000_040]);
+  });
+
+  describe('a change held for its beat (dueAt)', () => {
+    /** Main-thread time t is stage time t − 1000 (the threads' performance.now() origins differ). */
+    const fromMain = (t: number) => t - 1000;
+
+    /** Sends at each virtual ms from `from` to `to`: the times something left. */
+    const sendTimes = (h: ReturnType<typeof harness>, from: number, to: number) => {
+      const at: number[] = [];
+      for (let t = from; t <= to; t++) {
+        const before = h.sent.length;
+        h.stepTo(t);
+        if (h.sent.length > before) at.push(t);
+      }
+      return at;
+    };
+
+    it('holds it and sends it at its time on the stage clock, past the pace, never before', () => {
+      const h = harness({ intervalMs: 100, fromMain });
+      h.stage.apply([h.value(0.5)]);
+      h.stepTo(10);
+      h.stage.apply([h.value(0.8, { dueAt: 1250 })]);
+      expect(h.stage.holding).toBe(1);
+      expect(sendTimes(h, 11, 400)).toEqual([250]);
+      expect(h.values()).toEqual([0.5, 0.8]);
+      expect(h.stage.holding).toBe(0);
+      expect(h.loop.active).toBe(0);
+    });
+
+    it('sends one whose time has passed at once', () => {
+      const h = harness({ fromMain });
+      h.stepTo(300);
+      h.stage.apply([h.value(0.8, { dueAt: 1250 })]);
+      expect(h.values()).toEqual([0.8]);
+    });
+
+    it('drops it for a newer target of its key (a panic goes at once, the held change never after it)', () => {
+      const h = harness({ intervalMs: 100, fromMain });
+      h.stage.apply([h.value(0.8, { dueAt: 1250 }), { ...h.value(0.3, { dueAt: 1250 }), key: '/cv/res', address: '/cv/res' }]);
+      h.stepTo(100);
+      h.stage.apply([h.value(0.5, { urgent: true, defaults: 'learn' })]);
+      expect(sendTimes(h, 101, 600)).toEqual([250]);
+      expect(h.sent).toEqual([
+        { address: '/cv/cutoff', value: 0.5 },
+        { address: '/cv/res', value: 0.3 },
+      ]);
+      expect(h.drops).toEqual({ superseded: 1 });
+    });
+
+    it('drops it unsent and uncounted when withdrawn; a withdrawal of another sequence does nothing', () => {
+      const h = harness({ fromMain });
+      const held = h.value(0.8, { dueAt: 1250 });
+      h.stage.apply([held]);
+      h.stage.withdraw('/cv/cutoff', held.seq - 1);
+      expect(h.stage.holding).toBe(1);
+      h.stage.withdraw('/cv/cutoff', held.seq);
+      h.stepTo(600);
+      expect(h.sent).toEqual([]);
+      expect(h.drops).toEqual({});
+      expect(h.loop.active).toBe(0);
+    });
+
+    it('at stop drops it: the defaults are the last word', () => {
+      const h = harness({ fromMain });
+      h.stage.apply([h.value(0.5, { defaults: 'learn' }), h.value(0.8, { dueAt: 1250 })]);
+      h.stage.stop();
+      h.stepTo(600);
+      expect(h.values()).toEqual([0.5, 0.5]);
+      expect(h.drops).toEqual({ superseded: 1 });
+    });
+
+    it('a slew of another key keeps its steps while a change is held', () => {
+      const h = harness({ fromMain });
+      h.stage.apply([{ ...h.value(0, { ramp: { id: 'r', from: 0, to: 1, ms: 40, elapsed: 0, stepMs: 10 } }), key: '/cv/pitch', address: '/cv/pitch' }]);
+      h.stage.apply([h.value(0.8, { dueAt: 1025 })]);
+      expect(sendTimes(h, 1, 60)).toEqual([10, 20, 25, 30, 40]);
+    });
   });
 });

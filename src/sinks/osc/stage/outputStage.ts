@@ -4,7 +4,8 @@
  * values are paced by `max_rate` ({@link Coalescer}), slews are stepped on the
  * {@link StepLoop} (step k at the slew's start + k·step, value `from + (to − from)·k·step/ms`,
  * the same times and values as `control`'s own steps), and the safe defaults are learned and
- * sent at stop.
+ * sent at stop. A change announced before its beat (`dueAt`) is held and sent at its time on
+ * the step loop ({@link StepLoop.once}), so it lands on the beat however late the main loop is.
  */
 import type { SchedulerLike } from 'rxjs';
 import { Coalescer } from '../coalesce.js';
@@ -16,6 +17,8 @@ import type { StepLoop } from './stepLoop.js';
 const MAX_BUNDLE_BYTES = 1400;
 /** Most keys remembered (sequence, last value, learned default); the oldest are forgotten past it. */
 const MAX_KEYS = 10_000;
+/** Step-loop ids of held changes: the key after this (a key is an address, which starts with `/`). */
+const DUE = 'due:';
 
 interface Message {
   readonly key: string;
@@ -46,6 +49,8 @@ export interface OutputStageDeps {
   readonly send: (packet: Buffer) => void;
   /** Counts a drop by reason. */
   readonly drop: (reason: string, count?: number) => void;
+  /** Stage time of a main-thread `performance.now()` time (a held change's `dueAt`); default: the same. */
+  readonly fromMain?: (t: number) => number;
 }
 
 type Init = Pick<StageInit, 'types' | 'valueIndexes' | 'configured' | 'intervalMs' | 'timetagMs' | 'bundleDelayMs'>;
@@ -59,6 +64,8 @@ export class OutputStage {
   readonly #seq = new Map<string, number>();
   readonly #learned = new Map<string, Message>();
   readonly #slews = new Map<string, Slew>();
+  /** Changes held for their beat, by key. */
+  readonly #held = new Map<string, StageTarget>();
   #stopped = false;
 
   constructor(init: Init, deps: OutputStageDeps) {
@@ -78,6 +85,16 @@ export class OutputStage {
     return this.#slews.size;
   }
 
+  /** Changes held for their beat now. */
+  get holding(): number {
+    return this.#held.size;
+  }
+
+  /** Drops the held change `seq` of `key` unsent (withdrawn by control; not a loss). */
+  withdraw(key: string, seq: number): void {
+    if (this.#held.get(key)?.seq === seq) this.#unhold(key);
+  }
+
   /** Applies targets in order; an older one of a key than one applied is dropped (`superseded`). */
   apply(targets: readonly StageTarget[]): void {
     if (this.#stopped) return;
@@ -92,6 +109,27 @@ export class OutputStage {
       return;
     }
     remember(this.#seq, key, target.seq);
+    // A newer target of the key replaces a change held for its beat (panic and reset included).
+    if (this.#held.has(key)) {
+      this.#unhold(key);
+      this.#d.drop('superseded');
+    }
+    if (target.dueAt !== undefined) {
+      this.#held.set(key, target);
+      this.#d.loop.once(DUE + key, (this.#d.fromMain ?? same)(target.dueAt));
+      return;
+    }
+    this.#applyNow(target);
+  }
+
+  #unhold(key: string): void {
+    this.#held.delete(key);
+    this.#d.loop.remove(DUE + key);
+  }
+
+  /** Applies a target whose sequence was checked: a plain value (paced), or a slew to run. */
+  #applyNow(target: StageTarget): void {
+    const { key } = target;
     const message: Message = { key, address: target.address, values: target.values, urgent: target.urgent };
     if (target.defaults === 'learn') remember(this.#learned, key, message);
     else if (target.defaults === 'forget') this.#learned.delete(key);
@@ -110,8 +148,12 @@ export class OutputStage {
     this.#coalescer.offer(values === message.values ? message : { ...message, values });
   }
 
-  /** Step `k` of the slew of `key`, due at stage time `at`. */
+  /** Step `k` of the slew of `key`, or a held change (`due:<key>`), due at stage time `at`. */
   tick(key: string, k: number, at: number): void {
+    if (key.startsWith(DUE)) {
+      this.#release(key.slice(DUE.length));
+      return;
+    }
     const slew = this.#slews.get(key);
     if (slew === undefined) return;
     // As control computes its steps, so the values are the same to the bit.
@@ -122,6 +164,13 @@ export class OutputStage {
     this.#sendNow([{ ...slew.message, values: this.#withValue(slew.message.values, value) }], at);
   }
 
+  /** Sends the change held for `key` now, its time come: past any pace (it is due on the beat). */
+  #release(key: string): void {
+    const target = this.#held.get(key);
+    this.#unhold(key);
+    if (target !== undefined) this.#applyNow({ ...target, urgent: true });
+  }
+
   /**
    * Stops every slew and pacing timer (values still waiting count as `superseded`), then sends
    * every known default once: learned ones, then configured ones, which win. Returns how many.
@@ -130,6 +179,9 @@ export class OutputStage {
     if (this.#stopped) return 0;
     this.#stopped = true;
     for (const slew of [...this.#slews.values()]) this.#endSlew(slew);
+    // A change held for its beat never goes after the defaults.
+    if (this.#held.size > 0) this.#d.drop('superseded', this.#held.size);
+    this.#held.clear();
     this.#d.loop.stop();
     const dropped = this.#coalescer.cancel();
     if (dropped.length > 0) this.#d.drop('superseded', dropped.length);
@@ -173,6 +225,8 @@ export class OutputStage {
     for (const group of groups) this.#d.send(encodeBundle(tag, group));
   }
 }
+
+const same = (t: number) => t;
 
 /** Sets `key` in a map bounded at {@link MAX_KEYS} (the oldest key goes). */
 function remember<V>(map: Map<string, V>, key: string, value: V): void {

@@ -33,6 +33,12 @@ export interface StageTarget {
   /** `learn`: the message is its key's safe default; `forget`: the key is gone (retired). */
   readonly defaults?: 'learn' | 'forget';
   readonly ramp?: StageRamp;
+  /**
+   * A change announced before its beat (`on_beat`): the main thread's `performance.now()` time
+   * it is due at. The stage holds it and sends it at that time on its own step clock (at once if
+   * the time has passed); a newer target of its key, a `withdraw` or `stop` drops it.
+   */
+  readonly dueAt?: number;
 }
 
 /** Everything the worker needs to start (its `workerData`). */
@@ -50,7 +56,10 @@ export interface StageInit {
   /** `bundle.delay` of the main-thread sink, honoured the same way here; undefined: no bundles. */
   readonly bundleDelayMs: number | undefined;
   readonly heartbeat: { readonly address: string; readonly intervalMs: number } | undefined;
-  /** Wall clock (epoch ms) at `hrtimeNs` (process.hrtime, shared by every thread): timetags. */
+  /**
+   * Wall clock (epoch ms) at `hrtimeNs`, which is process.hrtime (shared by every thread) at the
+   * main thread's performance.now() 0: timetags, and held changes' `dueAt`.
+   */
   readonly wallAtMs: number;
   readonly hrtimeNs: bigint;
   /** Bumped and notified by the main side after each post, so a worker waiting for a step wakes. */
@@ -60,6 +69,8 @@ export interface StageInit {
 export type ToStage =
   | { readonly t: 'start' }
   | { readonly t: 'targets'; readonly list: readonly StageTarget[] }
+  /** The held change `seq` of `key` will not happen (control withdrew it): drop it unsent. */
+  | { readonly t: 'withdraw'; readonly key: string; readonly seq: number }
   | { readonly t: 'stop' };
 
 export type FromStage =

@@ -120,6 +120,42 @@ describe('StepLoop', () => {
     expect(drained).toBeGreaterThan(0);
   });
 
+  it('fires a once clock at its time, after its precise wait, and never again', () => {
+    const time = fakeTime();
+    const ticks: Array<[string, number, number, number]> = [];
+    const waits: number[] = [];
+    const loop = new StepLoop({
+      ...time,
+      coarseMs: 3,
+      tick: (id, k, at) => ticks.push([id, k, at, time.now()]),
+      wait: (ms) => {
+        waits.push(ms);
+        time.wait(ms);
+      },
+    });
+    loop.add('slew', 0, 10);
+    loop.once('beat', 24.5);
+    time.run(40);
+    // Fired at 24.5 itself, as step 0, between the slew's steps; the slew's own steps untouched.
+    expect(ticks.filter(([id]) => id === 'beat')).toEqual([['beat', 0, 24.5, 24.5]]);
+    expect(ticks.filter(([id]) => id === 'slew').map(([, , at]) => at)).toEqual([10, 20, 30, 40]);
+    // The last stretch was waited precisely, not left to a timer (whole ms).
+    expect(waits.some((ms) => ms % 1 !== 0)).toBe(true);
+    loop.remove('beat');
+    expect(loop.active).toBe(1);
+  });
+
+  it('fires a once clock whose time has passed at once', () => {
+    const time = fakeTime();
+    const ticks: Array<[number, number]> = [];
+    const loop = new StepLoop({ ...time, tick: (_id, _k, at) => ticks.push([at, time.now()]) });
+    time.run(100);
+    loop.once('late', 90);
+    expect(ticks).toEqual([[90, 100]]);
+    time.run(1000);
+    expect(ticks).toHaveLength(1);
+  });
+
   it('stop ends every clock and timer', () => {
     const time = fakeTime();
     let ticks = 0;

@@ -70,6 +70,15 @@ export class StepLoop {
     if (!this.#firing) this.#arm();
   }
 
+  /**
+   * Fires clock `id` once, as step 0 at `at` (at once when `at` has passed), with the same
+   * precise wait as a step; it stays until removed (its next step is never due).
+   */
+  once(id: string, at: number): void {
+    this.#clocks.set(id, { id, anchor: at, periodMs: Number.POSITIVE_INFINITY, k: 0, next: at });
+    if (!this.#firing) this.#arm();
+  }
+
   remove(id: string): void {
     this.#clocks.delete(id);
     if (this.#clocks.size === 0) this.#disarm();

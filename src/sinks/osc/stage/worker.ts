@@ -8,6 +8,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { isRefused, ReceiverWatch } from '../receiverWatch.js';
 import { OscEncoder } from '../encoding.js';
+import { hrtimeAtPerfZero } from './hrtimeOrigin.js';
 import { OutputStage } from './outputStage.js';
 import { raiseThreadPriority } from './priority.js';
 import type { FromStage, StageInit, ToStage } from './protocol.js';
@@ -30,9 +31,11 @@ const wake = new Int32Array(init.wake);
 const post = (message: FromStage) => port.postMessage(message);
 const hrAt = init.hrtimeNs;
 const now = () => performance.now();
-// `performance.now()` here and `process.hrtime` share CLOCK_MONOTONIC; the offset is taken once.
-const hrMinusNow = Number(process.hrtime.bigint() - hrAt) / 1e6 - now();
+// `performance.now()` here and `process.hrtime` share CLOCK_MONOTONIC; the offset is taken once:
+// the main thread's performance.now() less this thread's, at the same instant.
+const hrMinusNow = Number(hrtimeAtPerfZero() - hrAt) / 1e6;
 const epochOf = (t: number) => init.wallAtMs + t + hrMinusNow;
+const fromMain = (t: number) => t - hrMinusNow;
 
 let links: Link[] = [];
 let inFlight = 0;
@@ -74,7 +77,7 @@ const loop = new StepLoop({
   },
   drain: () => drain(),
 });
-const stage = new OutputStage(init, { now, epochOf, scheduler: timerScheduler, loop, send, drop });
+const stage = new OutputStage(init, { now, epochOf, scheduler: timerScheduler, loop, send, drop, fromMain });
 
 function onSent(link: Link, err: Error | null): void {
   inFlight -= 1;
@@ -164,6 +167,9 @@ function handle(message: ToStage): void {
   switch (message.t) {
     case 'targets':
       stage.apply(message.list);
+      return;
+    case 'withdraw':
+      stage.withdraw(message.key, message.seq);
       return;
     case 'start':
       void start();
