@@ -65,13 +65,23 @@ describe('overlay beat in Chromium', () => {
       await page.goto(`http://127.0.0.1:${address?.port}/overlay?panels=variables`);
       await page.waitForSelector('html[data-connection="live"]', { timeout: WAIT_MS });
       await page.waitForSelector('#beat:not([hidden])', { timeout: WAIT_MS });
+      // A downbeat is marked for one beat in four (250 ms here): watched in the page, so a busy
+      // machine's slower polling cannot miss it.
+      await page.evaluate(() => {
+        const beat = document.getElementById('beat') as HTMLElement;
+        new MutationObserver(() => {
+          if (beat.dataset.downbeat === '1') (window as unknown as { sawDownbeat: boolean }).sawDownbeat = true;
+        }).observe(beat, { attributes: true });
+      });
       expect(await page.locator('#beat .bpm').textContent()).toBe('240 BPM');
       // Beats count up, and a downbeat (a multiple of 4) is marked.
       const first = Number(await page.locator('#beat').getAttribute('data-beat'));
       await page.waitForFunction((after) => Number(document.getElementById('beat')?.dataset.beat) > after + 4, first, {
         timeout: WAIT_MS,
       });
-      await page.waitForSelector('#beat[data-downbeat="1"]', { timeout: WAIT_MS });
+      await page.waitForFunction(() => (window as unknown as { sawDownbeat?: boolean }).sawDownbeat === true, undefined, {
+        timeout: WAIT_MS,
+      });
       // The pipeline stops: no more beats; the dot goes after three beats' time.
       await runtime.stop();
       stopped = true;
