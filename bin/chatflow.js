@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so a fresh clone needs no build step.
+// Runs the TypeScript sources as one esbuild bundle built on first use (./cliBundle.js), so a
+// fresh clone needs no build step; through tsx when the bundle cannot be built or written.
 
 // Signals are caught before anything loads: a SIGTERM while chatflow starts must let it stop
 // what it has started (embedded servers), not kill it halfway. The first asks the command to
@@ -25,8 +26,17 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, onSignal);
 if (process.platform !== 'win32') process.on('SIGHUP', onHangup);
 else process.on('SIGHUP', onSignal);
 
-const { register } = await import('tsx/esm/api');
-register();
+// Stack traces name the TypeScript sources (the bundle's source map).
+process.setSourceMapsEnabled(true);
+let cli;
+try {
+  const { cliBundle } = await import('./cliBundle.js');
+  cli = await cliBundle();
+} catch {
+  const { register } = await import('tsx/esm/api');
+  register();
+  cli = '../src/cli.ts';
+}
 // `chatflow schema | head`: the reader went away, which is not an error of chatflow's. Stop
 // quietly, as other command-line tools do, instead of dying with an unhandled EPIPE.
 for (const stream of [process.stdout, process.stderr]) {
@@ -36,7 +46,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const { main } = await import('../src/cli.ts');
+const { main } = await import(cli);
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
