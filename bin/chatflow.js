@@ -37,7 +37,9 @@ let cli;
 try {
   const { cliBundle } = await import('./cliBundle.js');
   cli = await cliBundle();
-} catch {
+} catch (err) {
+  // Said, because it costs start-up time and memory (README, Troubleshooting).
+  process.stderr.write(`chatflow: running the sources through tsx: the bundle could not be built (${err?.message ?? err}).\n`);
   const { register } = await import('tsx/esm/api');
   register();
   cli = '../src/cli.ts';
