@@ -1,19 +1,25 @@
 /**
- * `npm run bench soak` (issue 21): memory over a long show. pipeline.yaml with every sink on
- * (redis_state and postgres on private servers, osc to a listening receiver, overlay and
- * metrics on a real HTTP server), its simulate source at 10,000 messages/s, for
- * CHATFLOW_SOAK_SECONDS (default 600: ten minutes); this process's RSS every 10 s.
+ * `npm run bench soak` (issue 21): memory over a long show, as a streamer runs it. A
+ * `chatflow run` child process (bin/chatflow.js, as `npm start` runs it) on the default
+ * pipeline.yaml, every sink on: its simulate source at 10,000 messages/s (CHATFLOW_SIM_RATE),
+ * embedded redis-server and PostgreSQL under the run's own .chatflow/, osc to a UDP socket that
+ * listens (this process), overlay and metrics on the run's HTTP server (a free port), for
+ * CHATFLOW_SOAK_SECONDS (default 600: ten minutes). The child's RSS every 10 s: VmRSS from
+ * /proc/<pid>/status on Linux, `ps -o rss=` on macOS (threads included: the osc stage and the
+ * postgres writer are threads of it; redis-server and PostgreSQL are other processes).
  *
  * Fails on growth: when the least-squares slope of RSS over the second half of the run (the
  * last 5 minutes by default) is above 1 MiB/min, or when any sample of that half is above
- * 160 MiB. The first half is the graph filling its windows (dedupe's 5 minutes of ids, the
- * buffers), which is growth by design.
+ * 160 MiB. The first half is the graph filling its windows (dedupe's ids, the buffers), which
+ * is growth by design.
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultGraphText, losses, readDefaultPipeline, startBenchStorage, startGraph, sumOf } from './defaultGraph.js';
-import { startReceiver } from './oscLatency.js';
+import { fileURLToPath } from 'node:url';
+import { processRss, stopTable } from './processRss.js';
 import { writeResult } from './results.js';
 import { slope } from './stats.js';
 
@@ -22,6 +28,7 @@ const RATE = 10_000;
 const SAMPLE_SECONDS = 10;
 const MAX_SLOPE_MIB_PER_MIN = 1;
 const MAX_RSS_MIB = 160;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
@@ -45,52 +52,75 @@ export function judgeSoak(samples: readonly { readonly x: number; readonly y: nu
 }
 
 export async function soak(): Promise<Record<string, unknown>> {
-  const root = await mkdtemp(join(tmpdir(), 'chatflow-bench-soak-'));
-  await chmod(root, 0o711);
-  const storage = await startBenchStorage(root);
-  const receiver = await startReceiver();
-  const samples: { seconds: number; rssMiB: number; heapUsedMiB: number }[] = [];
-  let figuresOfRun: Record<string, unknown>;
+  if (process.platform === 'win32') throw new Error('The soak bench reads RSS from /proc or ps: run it on Linux or macOS.');
+  const project = await mkdtemp(join(tmpdir(), 'chatflow-bench-soak-'));
+  // The embedded PostgreSQL runs as the postgres user when chatflow is root: it must reach .chatflow/.
+  await chmod(project, 0o711);
+  await copyFile(join(ROOT, 'pipeline.yaml'), join(project, 'pipeline.yaml'));
+  const receiver = createSocket('udp4');
+  let datagrams = 0;
+  receiver.on('message', () => {
+    datagrams += 1;
+  });
+  await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve));
+  const samples: { seconds: number; rssMiB: number }[] = [];
+  let stderr = '';
+  let child: ChildProcess | undefined;
   try {
-    const text = defaultGraphText(await readDefaultPipeline(), {
-      rate: RATE,
-      seed: 4000,
-      oscTarget: `127.0.0.1:${receiver.port}`,
-      metrics: true,
-      postgres: 'on',
+    child = spawn(process.execPath, [join(ROOT, 'bin', 'chatflow.js'), 'run', 'pipeline.yaml'], {
+      cwd: project,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        ...process.env,
+        CHATFLOW_SIM_RATE: `${RATE}/s`,
+        CHATFLOW_LISTEN: '127.0.0.1:0',
+        CHATFLOW_OSC_TARGET: `127.0.0.1:${receiver.address().port}`,
+        REDIS_URL: 'embedded',
+        DATABASE_URL: 'embedded',
+      },
     });
-    const running = await startGraph(text, { root, name: 'soak', storage });
+    const pid = child.pid as number;
+    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-200_000);
+    });
+    // Sampling starts when the show does: the first datagram at the receiver.
+    while (datagrams === 0) {
+      if ((await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('wait'), 100))])) !== 'wait') {
+        throw new Error(`chatflow run exited before sending OSC:\n${stderr.slice(-3000)}`);
+      }
+    }
     const started = performance.now();
     for (let k = 1; k * SAMPLE_SECONDS <= SECONDS; k++) {
       await new Promise((resolve) => setTimeout(resolve, started + k * SAMPLE_SECONDS * 1000 - performance.now()));
-      const memory = process.memoryUsage();
-      samples.push({ seconds: k * SAMPLE_SECONDS, rssMiB: mib(memory.rss), heapUsedMiB: mib(memory.heapUsed) });
+      const rss = await processRss(pid);
+      if (rss === undefined) throw new Error(`chatflow run is gone:\n${stderr.slice(-3000)}`);
+      samples.push({ seconds: k * SAMPLE_SECONDS, rssMiB: mib(rss) });
     }
-    const ranMs = performance.now() - started;
-    const stop = await running.stop();
-    const nodes = running.snapshot();
-    figuresOfRun = {
-      emitted: nodes.get('demo')?.eventsOut[''] ?? 0,
-      emittedPerSec: Math.round(((nodes.get('demo')?.eventsOut[''] ?? 0) / ranMs) * 1000),
-      sourcePausedMs: Math.round(nodes.get('demo')?.flow?.pausedMs ?? 0),
-      sinkLosses: Object.fromEntries([...nodes.values()].filter((n) => n.kind === 'sink').map((n) => [n.id, sumOf(losses(n))])),
-      lostAtShutdown: stop.lostAtShutdown,
-    };
+    child.kill('SIGTERM');
+    const code = await exited;
+    if (code !== 0) throw new Error(`chatflow run exited with ${code}:\n${stderr.slice(-3000)}`);
   } finally {
-    await receiver.exit();
-    await storage.stop();
-    await rm(root, { recursive: true, force: true });
+    if (child?.exitCode === null) child.kill('SIGKILL');
+    receiver.close();
+    await rm(project, { recursive: true, force: true });
   }
+  const nodes = stopTable(stderr);
+  const emitted = nodes.get('demo')?.out ?? 0;
   const verdict = judgeSoak(samples.map((s) => ({ x: s.seconds / 60, y: s.rssMiB })));
   const figures = {
-    method: `pipeline.yaml, every sink on, simulate at ${RATE} messages/s for ${SECONDS} s (CHATFLOW_SOAK_SECONDS); this process's RSS (redis-server and PostgreSQL are other processes) every ${SAMPLE_SECONDS} s`,
+    method: `a \`chatflow run\` child process (bin/chatflow.js) on pipeline.yaml, every sink on, embedded redis-server and PostgreSQL, simulate at ${RATE} messages/s (CHATFLOW_SIM_RATE) for ${SECONDS} s (CHATFLOW_SOAK_SECONDS), osc to a listening socket; the child's RSS (${process.platform === 'linux' ? '/proc/<pid>/status VmRSS' : 'ps -o rss='}) every ${SAMPLE_SECONDS} s from its first OSC datagram`,
     rule: `fails when the RSS slope over the second half of the run is above ${MAX_SLOPE_MIB_PER_MIN} MiB/min or a sample of that half is above ${MAX_RSS_MIB} MiB`,
     seconds: SECONDS,
     chatPerSec: RATE,
     ...verdict,
+    maxRssMiB: Math.max(0, ...samples.map((s) => s.rssMiB)),
     endRssMiB: samples.at(-1)?.rssMiB ?? null,
     pass: verdict.failures.length === 0,
-    ...figuresOfRun,
+    emitted,
+    emittedPerSec: Math.round(emitted / SECONDS),
+    oscDatagrams: datagrams,
+    sinkLosses: Object.fromEntries([...nodes].filter(([, n]) => n.lost > 0).map(([id, n]) => [id, n.lost])),
     samples,
   };
   await writeResult('soak', figures);

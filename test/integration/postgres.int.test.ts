@@ -427,6 +427,24 @@ describe.each(['worker', 'main'] as const)('postgres sink (thread: %s)', (thread
   });
 });
 
+describe('postgres sink (thread: worker): memory', () => {
+  it("runs its writer thread with a small young generation (V8's default grows it to 32 MiB of RSS) and still stores every row", async () => {
+    const sink = makeSink('worker') as PostgresWorkerSink;
+    await sink.start();
+    try {
+      const limits = sink.worker?.resourceLimits;
+      expect(limits?.maxYoungGenerationSizeMb).toBeGreaterThan(0);
+      expect(limits?.maxYoungGenerationSizeMb).toBeLessThanOrEqual(8);
+      // No old-generation limit: a thread out of memory would lose the batch it holds.
+      expect(limits?.maxOldGenerationSizeMb).toBeGreaterThan(1000);
+      await sink.write(chats(2000, 'young'));
+    } finally {
+      await sink.stop();
+    }
+    expect(await count('chat_messages', "message_id LIKE 'young-%'")).toBe(2000);
+  });
+});
+
 describe('postgres sink (thread: worker): the writer thread dies', () => {
   it('is restarted after terminate() or an exception, resends what it held, and stores every message once', async () => {
     const logs: { level: number; msg: string }[] = [];

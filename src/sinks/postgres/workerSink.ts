@@ -31,6 +31,12 @@ const nextTurn = () => new Promise<void>((resolveTurn) => setImmediate(resolveTu
 const STOP_TIMEOUT_MS = 5000;
 /** Packages pg may `require` that are not bundled (optional add-ons chatflow does not use). */
 const EXTERNAL = ['pg-native', 'pg-cloudflare'];
+/**
+ * The writer's isolate: V8's default young generation grows to 32 MiB of resident memory under
+ * load (a tenth of a show's RSS); batches are short-lived, so a small one scavenges them as
+ * well. No old-generation limit: a thread out of memory would lose its batch.
+ */
+const WRITER_LIMITS = { maxYoungGenerationSizeMb: 8 } as const;
 
 /** Collaborators of {@link PostgresWorkerSink}: the main-thread sink's, with a URL instead of a connect function. */
 export interface PostgresWorkerDeps extends Omit<PostgresDeps, 'connect'> {
@@ -179,7 +185,7 @@ export class PostgresWorkerSink implements Sink<ChatflowEvent> {
       throw err;
     });
     const init: WriterInit = { ...this.#init, url: this.#deps.url, applicationName: this.#deps.applicationName };
-    const worker = startWorker(script, { workerData: init });
+    const worker = startWorker(script, { workerData: init, resourceLimits: WRITER_LIMITS });
     this.threadsStarted += 1;
     worker.on('message', (m: FromWriter) => this.#onMessage(m));
     worker.on('error', (err) => this.#onGone(worker, err));

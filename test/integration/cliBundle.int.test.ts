@@ -1,0 +1,54 @@
+/**
+ * bin/chatflow.js runs src/cli.ts as one esbuild bundle (bin/cliBundle.js) instead of through
+ * tsx, for memory: the bundle must behave as the sources do.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a JavaScript module of bin/ without types
+import { CACHE_DIR, cliBundle } from '../../bin/cliBundle.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const run = promisify(execFile);
+
+describe('the command line bundle', () => {
+  it('keeps each source its own import.meta.url, so paths beside the sources resolve', async () => {
+    const url: string = await cliBundle();
+    const text = await readFile(new URL(url), 'utf8');
+    expect(text).not.toContain('import.meta.url');
+    expect(text).toContain(JSON.stringify(pathToFileURL(join(root, 'src', 'resources', 'migrate.ts')).href));
+    expect(text).toContain(JSON.stringify(pathToFileURL(join(root, 'src', 'sinks', 'osc', 'stage', 'spawn.ts')).href));
+  });
+
+  it('has a source map naming the TypeScript sources, for stack traces', async () => {
+    const url: string = await cliBundle();
+    const map = JSON.parse(await readFile(new URL(`${url}.map`), 'utf8')) as { sources: string[] };
+    expect(map.sources).toContain('../../src/cli.ts');
+  });
+
+  it('is rebuilt when a source it was built from changed, and reused otherwise', async () => {
+    const bundle = join(CACHE_DIR, 'cli.mjs');
+    await cliBundle();
+    const built = (await stat(bundle)).mtimeMs;
+    await cliBundle();
+    expect((await stat(bundle)).mtimeMs).toBe(built);
+    const inputsFile = join(CACHE_DIR, 'inputs.json');
+    const recorded = JSON.parse(await readFile(inputsFile, 'utf8')) as { inputs: Record<string, string> };
+    const cli = join(root, 'src', 'cli.ts');
+    expect(recorded.inputs[cli]).toBeDefined();
+    recorded.inputs[cli] = '0:0'; // as if src/cli.ts had changed since
+    await writeFile(inputsFile, JSON.stringify(recorded));
+    await cliBundle();
+    expect((await stat(bundle)).mtimeMs).toBeGreaterThan(built);
+  });
+
+  it('runs the command line: bin/chatflow.js validate on the default pipeline', async () => {
+    const { stdout } = await run(process.execPath, [join(root, 'bin', 'chatflow.js'), 'validate', join(root, 'pipeline.yaml')], {
+      cwd: root,
+    });
+    expect(stdout).toMatch(/pipeline\.yaml/);
+  });
+});
