@@ -23,6 +23,15 @@ describe('the command line bundle', () => {
     expect(text).toContain(JSON.stringify(pathToFileURL(join(root, 'src', 'sinks', 'osc', 'stage', 'spawn.ts')).href));
   });
 
+  it('loads twurple only when Twitch is used, not at start (about 40 MiB of a show without it)', async () => {
+    const url: string = await cliBundle();
+    const text = await readFile(new URL(url), 'utf8');
+    // Static imports of a package are loaded with the bundle; twurple is required on first use.
+    expect(text).not.toMatch(/^import[^;]*from\s*["']@twurple\//m);
+    expect(text).toContain('"@twurple/eventsub-ws"');
+    expect(text).toContain('"@twurple/api"');
+  });
+
   it('has a source map naming the TypeScript sources, for stack traces', async () => {
     const url: string = await cliBundle();
     const map = JSON.parse(await readFile(new URL(`${url}.map`), 'utf8')) as { sources: string[] };

@@ -5,7 +5,8 @@
  * be refreshed is `failed`, logged once as an error, and never retried: the nodes that need it
  * fail with the reason (see {@link tokenFailure}) instead of restarting in a loop.
  */
-import { ApiClient } from '@twurple/api';
+import { createRequire } from 'node:module';
+import type { ApiClient } from '@twurple/api';
 import type { AuthProvider } from '@twurple/auth';
 import { BehaviorSubject, type Observable, type SchedulerLike, type Subscription, timer } from 'rxjs';
 import { TwitchAuthError } from '../../core/errors.js';
@@ -43,6 +44,11 @@ export interface TwitchAuthServiceOptions {
   /** Default: one on `endpoints.auth` with the global fetch. */
   readonly oauth?: TwitchOAuth;
 }
+
+// twurple is loaded when Helix is first used, not when chatflow starts: about 40 MiB of a show's
+// memory that a pipeline without Twitch never needs (docs/architecture.md, "Memory"). Loaded
+// with `require`, the same copy the EventSub listener loads (sources/twitchEvents/listener.ts).
+const load = createRequire(import.meta.url);
 
 /** twurple's own log lines, at warning and above only (its debug and trace lines carry request bodies). */
 export function twurpleLogger(logger: Logger) {
@@ -127,12 +133,15 @@ export class TwitchAuthService implements TwitchAuth {
   }
 
   api(): ApiClient {
-    const port = helixMockPort(this.endpoints.helix);
-    this.#api ??= new ApiClient({
-      authProvider: this.#provider,
-      logger: twurpleLogger(this.#log),
-      ...(typeof port === 'number' ? { mockServerPort: port } : {}),
-    });
+    if (this.#api === undefined) {
+      const { ApiClient: Client } = load('@twurple/api') as typeof import('@twurple/api');
+      const port = helixMockPort(this.endpoints.helix);
+      this.#api = new Client({
+        authProvider: this.#provider,
+        logger: twurpleLogger(this.#log),
+        ...(typeof port === 'number' ? { mockServerPort: port } : {}),
+      });
+    }
     return this.#api;
   }
 

@@ -14,7 +14,7 @@ import { tokenFailure } from '../../resources/twitch/index.js';
 import { RecentIds } from '../shared/recentIds.js';
 import { ownMessages } from '../shared/ownMessages.js';
 import { CHAT_GROUPS, type TwitchEventsConfig } from './config.js';
-import { RawEventSubListener } from './listener.js';
+import { createRawEventSubListener, type RawEventSubListener } from './listener.js';
 import { normalizeEventSub } from './normalize.js';
 import { RedemptionSettler, RewardCommands, type SettleState } from './redemptions.js';
 import { type EventSubSubscription, GROUP_SUBSCRIPTIONS, type SubscriptionSpec } from './subscriptions.js';
@@ -228,7 +228,7 @@ export function twitchEvents(config: TwitchEventsConfig, deps: TwitchEventsDeps)
     };
 
     try {
-      listener = new RawEventSubListener(
+      listener = createRawEventSubListener(
         {
           apiClient: api,
           url: auth.endpoints.eventsubWs,
