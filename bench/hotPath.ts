@@ -28,7 +28,6 @@ import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import { type Document, isMap, parseDocument, type YAMLMap } from 'yaml';
 import { defaultRegistry } from '../src/components.js';
 import { silentLogger } from '../src/core/logger.js';
 import type { NodeMetricsSnapshot } from '../src/core/metrics.js';
@@ -38,6 +37,7 @@ import { startPipeline } from '../src/pipelines/run.js';
 import { freePort } from '../src/resources/embedded.js';
 import { openStorage, type Storage } from '../src/resources/storage.js';
 import { createHttpServer } from '../src/server/httpServer.js';
+import { defaultGraphText } from './defaultGraph.js';
 import { median } from './pipelineRun.js';
 import { writeResult } from './results.js';
 
@@ -53,49 +53,6 @@ const ONLY = process.env.BENCH_METRICS;
 const PIPELINE = new URL('../pipeline.yaml', import.meta.url);
 
 type Metrics = 'on' | 'off';
-
-/**
- * pipeline.yaml without its postgres sinks, its simulate source at `rate` for `count`
- * messages; metrics `off` also without its `sample_metrics` nodes and `metrics` sinks (and
- * their ports in other sinks' inputs).
- */
-export function hotPathVariant(source: string, metrics: Metrics, rate: string, count: number): string {
-  const doc: Document = parseDocument(source);
-  const section = (name: string) => {
-    const node = doc.get(name);
-    return isMap(node) ? (node as YAMLMap<unknown, unknown>) : undefined;
-  };
-  const typeOf = (pair: { value: unknown }) => (pair.value as YAMLMap).get('type');
-  for (const pair of section('sources')?.items ?? []) {
-    const node = pair.value as YAMLMap<unknown, unknown>;
-    if (node.get('type') === 'simulate') {
-      node.set('rate', rate);
-      node.set('count', count);
-    }
-  }
-  const operators = section('operators');
-  const sinks = section('sinks');
-  const gone: string[] = [];
-  if (metrics === 'off') {
-    for (const pair of [...(operators?.items ?? [])]) {
-      if (typeOf(pair) !== 'sample_metrics') continue;
-      gone.push(String(pair.key));
-      operators?.delete(pair.key);
-    }
-  }
-  for (const pair of [...(sinks?.items ?? [])]) {
-    if (typeOf(pair) === 'postgres' || (metrics === 'off' && typeOf(pair) === 'metrics')) {
-      sinks?.delete(pair.key);
-      continue;
-    }
-    const node = pair.value as YAMLMap<unknown, unknown>;
-    const inputs = (node.toJSON().inputs as string[] | undefined) ?? [];
-    const kept = inputs.filter((i) => !gone.includes(i.split('.')[0] as string));
-    if (kept.length === 0) sinks?.delete(pair.key);
-    else if (kept.length !== inputs.length) node.set('inputs', doc.createNode(kept));
-  }
-  return doc.toString();
-}
 
 export interface RoundFigures {
   readonly eventsPerSec: number;
@@ -224,15 +181,18 @@ export async function hotPath(): Promise<Record<string, unknown>> {
     CHATFLOW_LISTEN: `127.0.0.1:${await freePort()}`,
     CHATFLOW_OSC_TARGET: `127.0.0.1:${synth.address().port}`,
   };
-  const load = async (name: string, metrics: Metrics, rate: string, count: number) => {
+  // pipeline.yaml without its postgres sink; metrics `off` also without its sample_metrics
+  // nodes and metrics sink (and their ports in other sinks' inputs).
+  const load = async (name: string, metrics: Metrics, rate: number | 'max', count: number) => {
     const file = join(root, `pipeline-${name}.yaml`);
-    await writeFile(file, hotPathVariant(source, metrics, rate, count));
+    const text = defaultGraphText(source, { rate, count, seed: 1, oscTarget: env.CHATFLOW_OSC_TARGET, metrics: metrics === 'on', postgres: 'off' });
+    await writeFile(file, text);
     return loadPipeline(file, { registry, env });
   };
   const graphs = {
     on: await load('on', 'on', 'max', MAX_MESSAGES),
     off: await load('off', 'off', 'max', MAX_MESSAGES),
-    rate: await load('rate', 'on', `${RATE}/s`, RATE * RATE_SECONDS),
+    rate: await load('rate', 'on', RATE, RATE * RATE_SECONDS),
   };
   const storage = await openStorage(graphs.on, { baseDir: root, logger: silentLogger() });
   const figures: Record<string, unknown> = {

@@ -27,6 +27,7 @@ import { operatorComponents } from '../src/operators/index.js';
 import { sinkComponents } from '../src/sinks/index.js';
 import { OscSink, oscComponent } from '../src/sinks/osc/index.js';
 import { sourceComponents } from '../src/sources/index.js';
+import { hrtimeAtPerfZero } from '../src/sinks/osc/stage/hrtimeOrigin.js';
 import { type BenchStorage, defaultGraphText, losses, readDefaultPipeline, startBenchStorage, startGraph, sumOf } from './defaultGraph.js';
 import { LoadSampler } from './load.js';
 import { writeResult } from './results.js';
@@ -84,19 +85,7 @@ export async function startReceiver(): Promise<Receiver> {
  * CLOCK_MONOTONIC; the tightest of many paired readings wins.
  */
 export function hrtimeOffsetNs(): bigint {
-  let best = 0n;
-  let tightest = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 1000; i++) {
-    const before = process.hrtime.bigint();
-    const now = performance.now();
-    const after = process.hrtime.bigint();
-    const spread = Number(after - before);
-    if (spread < tightest) {
-      tightest = spread;
-      best = (before + after) / 2n - BigInt(Math.round(now * 1e6));
-    }
-  }
-  return best;
+  return hrtimeAtPerfZero(1000);
 }
 
 /**
