@@ -36,6 +36,15 @@ describe('HttpServer', () => {
     expect(await script.text()).toContain('WebSocket');
   });
 
+  it('sends the bare address to the dashboard page', async () => {
+    const s = server();
+    hello(s);
+    await s.listen();
+    const root = await fetch(s.url('/') as string, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/dashboard');
+  });
+
   it('opens no port when no component needs it, unless told to', async () => {
     const idle = server();
     expect(idle.needed).toBe(false);

@@ -12,6 +12,7 @@ import { PipelineError } from '../core/errors.js';
 import type { HttpHost, HttpRoutes, RegisterOptions } from '../core/http.js';
 import type { Logger } from '../core/logger.js';
 import { dashboardPageRoutes } from './dashboardPage.js';
+import { DASHBOARD_PAGE_PATH } from './dashboardWire.js';
 import { overlayPageRoutes } from './overlayPage.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rateLimit.js';
 import { requestAuthorized } from './token.js';
@@ -156,7 +157,7 @@ export class HttpServer implements HttpHost {
     const info = app.server.address() as AddressInfo | null;
     this.#address = { host, port: info?.port ?? port };
     this.#log.info(
-      { listen: `${host}:${this.#address.port}`, overlay: this.url('/overlay') },
+      { listen: `${host}:${this.#address.port}`, overlay: this.url('/overlay'), dashboard: this.url(DASHBOARD_PAGE_PATH) },
       'HTTP server listening; overlay page ready.',
     );
     return this.#address;
@@ -232,6 +233,8 @@ export class HttpServer implements HttpHost {
     });
     void app.register(overlayPageRoutes(log));
     void app.register(dashboardPageRoutes(log));
+    // The address the log prints, opened as it is, lands on the dashboard instead of a 404.
+    app.get('/', { config: { public: true } }, async (_request, reply) => reply.redirect(DASHBOARD_PAGE_PATH));
     for (const routes of this.#routes) {
       void app.register(async (instance) => {
         await routes(instance);
