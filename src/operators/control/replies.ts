@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { CommandEvent, ReplyEvent } from '../../core/events.js';
-import { replyToChat } from '../../core/reply.js';
+import { formatReplyNumber, replyToChat } from '../../core/reply.js';
 import { compileTemplate, type Template, templatePaths } from '../../core/template.js';
 
 /** The fields a control reply may use. */
@@ -75,7 +75,7 @@ export function replyMaker(replies: ControlReplies, declared: readonly string[])
       user: author.displayName,
       login: author.login,
       variable: answer.variable ?? '',
-      value: answer.value === undefined ? '' : formatValue(answer.value),
+      value: answer.value === undefined ? '' : formatReplyNumber(answer.value),
       variables,
       reason: answer.outcome,
     });
@@ -83,6 +83,3 @@ export function replyMaker(replies: ControlReplies, declared: readonly string[])
   };
 }
 
-function formatValue(value: number): string {
-  return Number.isInteger(value) ? String(value) : String(Math.round(value * 1000) / 1000);
-}

@@ -9,7 +9,8 @@ import { type ChatEvent, type ChatflowEvent, type CommandArg, type CommandEvent,
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
 import { lookup, matchPrefix, parseArg, permitted, skipSpaces, tokenEnd, trimEnd } from './args.js';
 import { PARSE_COMMAND_PORTS, type ParseCommandConfig } from './config.js';
-import { compileTable, renderReply, replyTo } from './table.js';
+import { replyToChat } from '../../core/reply.js';
+import { compileTable, renderReply } from './table.js';
 
 /** Longest command or alias name; longer words are never looked up. */
 const MAX_NAME = 32;
@@ -86,7 +87,7 @@ export function parseCommand(
       const invalid = (chat: ChatEvent, text: string, reason: string): true => {
         drops.drop(reason, true);
         outcomes?.(chat, 'refused', reason);
-        subscriber.next({ port: PARSE_COMMAND_PORTS.invalid, event: replyTo(chat, text) });
+        subscriber.next({ port: PARSE_COMMAND_PORTS.invalid, event: replyToChat(chat, text) });
         return true;
       };
 
@@ -161,7 +162,7 @@ export function parseCommand(
             subscriber.error(err);
             return true;
           }
-          subscriber.next({ port: PARSE_COMMAND_PORTS.reply, event: replyTo(chat, rendered) });
+          subscriber.next({ port: PARSE_COMMAND_PORTS.reply, event: replyToChat(chat, rendered) });
         }
         return true;
       };

@@ -4,8 +4,8 @@
  * `ParseCommandConfig` validates through {@link compileTable}, so a config that parses always
  * compiles.
  */
-import { type ChatEvent, type CommandArg, ROLES, type ReplyEvent, type Role } from '../../core/events.js';
-import { replyToChat } from '../../core/reply.js';
+import { type ChatEvent, type CommandArg, ROLES, type Role } from '../../core/events.js';
+import { formatReplyNumber, withoutCommandStart } from '../../core/reply.js';
 import { suggest } from '../../core/suggest.js';
 import { formatDuration, parseDuration } from '../../core/units.js';
 import { formatNote } from '../shared/music.js';
@@ -16,7 +16,6 @@ import {
   parseInteger,
   parseNoteArg,
   parseNumber,
-  spaceLength,
   trimEnd,
 } from './args.js';
 import { type CommandSpec, MAX_REPLY } from './spec.js';
@@ -452,36 +451,19 @@ export function renderReply(
         break;
       case 'var': {
         const value = variables?.(part.key);
-        out += typeof value === 'number' && Number.isFinite(value) ? formatValue(value) : '?';
+        out += typeof value === 'number' && Number.isFinite(value) ? formatReplyNumber(value) : '?';
         break;
       }
       case 'arg': {
         const value = args[part.key];
-        out += value === undefined ? '' : typeof value === 'number' ? formatValue(value) : String(value);
+        out += value === undefined ? '' : typeof value === 'number' ? formatReplyNumber(value) : String(value);
         break;
       }
     }
   }
   // Chat text inside a reply must never become a chat command of the bot (`/ban`, `.timeout`).
-  let start = 0;
-  for (;;) {
-    const c = out.charCodeAt(start);
-    if (c === 47 || c === 46) start += 1;
-    else {
-      const n = spaceLength(out, start);
-      if (n === 0) break;
-      start += n;
-    }
-  }
-  if (start > 0) out = out.slice(start);
+  out = withoutCommandStart(out);
   return out.length > MAX_REPLY ? out.slice(0, MAX_REPLY) : out;
 }
 
-function formatValue(value: number): string {
-  return Number.isInteger(value) ? String(value) : String(Math.round(value * 1000) / 1000);
-}
 
-/** The ReplyEvent answering `chat` with `text`, in its author's lane of the chat sink. */
-export function replyTo(chat: ChatEvent, text: string): ReplyEvent {
-  return replyToChat(chat, text);
-}

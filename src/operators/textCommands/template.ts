@@ -3,6 +3,7 @@
  * checked when the config is validated, rendered per command with a few string joins.
  */
 import type { ChatEvent } from '../../core/events.js';
+import { formatReplyNumber } from '../../core/reply.js';
 import { suggest } from '../../core/suggest.js';
 import { VARIABLE_NAME } from '../../core/variables.js';
 
@@ -102,7 +103,7 @@ export function renderReply(parts: readonly ReplyPart[], values: ReplyValues): s
         break;
       case 'var': {
         const value = values.variables.get(part.name);
-        out += value === undefined ? '?' : formatValue(value);
+        out += value === undefined ? '?' : formatReplyNumber(value);
         break;
       }
     }
@@ -110,6 +111,3 @@ export function renderReply(parts: readonly ReplyPart[], values: ReplyValues): s
   return out;
 }
 
-function formatValue(value: number): string {
-  return Number.isInteger(value) ? String(value) : String(Math.round(value * 1000) / 1000);
-}

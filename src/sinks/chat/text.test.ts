@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { codePoints, cutWithEllipsis, fitReply, withoutCommandStart } from './text.js';
+import { withoutCommandStart } from '../../core/reply.js';
+import { codePoints, cutWithEllipsis, fitReply } from './text.js';
 
 const twitch = { maxLength: 500, long: 'split' as const, maxParts: 3 };
 
