@@ -68,3 +68,16 @@ export function compileTemplate(template: string, escapeValue: (value: string) =
     return out;
   };
 }
+
+/**
+ * Problems with a template whose fields are a fixed list (a reply's, a timer message's):
+ * unbalanced braces, and each field not in `fields`, worded with `noun` ("reply field").
+ */
+export function checkTemplateFields(template: string, fields: readonly string[], noun: string): string[] {
+  const problems: string[] = [];
+  if (STRAY.test(template.replace(PLACEHOLDER, ''))) problems.push(`Unbalanced "{{ }}" in template "${template}"`);
+  for (const path of templatePaths(template)) {
+    if (!fields.includes(path)) problems.push(`Unknown ${noun} "${path}"; use one of ${fields.join(', ')}`);
+  }
+  return problems;
+}

@@ -7,27 +7,18 @@ import { z } from 'zod';
 import { defineOperator } from '../core/component.js';
 import type { ChatflowEvent, Platform, ReplyEvent } from '../core/events.js';
 import { type DropCounter, NO_DROPS } from '../core/metrics.js';
-import { compileTemplate, templatePaths } from '../core/template.js';
+import { checkTemplateFields, compileTemplate } from '../core/template.js';
 import { duration } from '../core/units.js';
 
 /** The fields a timer message may use. */
 export const TIMER_FIELDS = ['platform', 'channel'] as const;
-const STRAY = /\{\{|\}\}/;
-const PLACEHOLDERS = /\{\{\s*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\s*\}\}/g;
 
 const message = z
   .string()
   .min(1)
   .max(500)
   .superRefine((text, ctx) => {
-    if (STRAY.test(text.replace(PLACEHOLDERS, ''))) {
-      ctx.addIssue({ code: 'custom', message: `Unbalanced "{{ }}" in template "${text}"` });
-    }
-    for (const path of templatePaths(text)) {
-      if (!(TIMER_FIELDS as readonly string[]).includes(path)) {
-        ctx.addIssue({ code: 'custom', message: `Unknown message field "${path}"; use one of ${TIMER_FIELDS.join(', ')}` });
-      }
-    }
+    for (const message of checkTemplateFields(text, TIMER_FIELDS, 'message field')) ctx.addIssue({ code: 'custom', message });
     if (/^[\s/.]/.test(text)) {
       ctx.addIssue({ code: 'custom', message: 'A message must not start with whitespace, "/" or "." (chat would read it as a command)' });
     }

@@ -6,12 +6,10 @@
 import { z } from 'zod';
 import type { CommandEvent, ReplyEvent } from '../../core/events.js';
 import { formatReplyNumber, replyToChat } from '../../core/reply.js';
-import { compileTemplate, type Template, templatePaths } from '../../core/template.js';
+import { checkTemplateFields, compileTemplate, type Template } from '../../core/template.js';
 
 /** The fields a control reply may use. */
 export const CONTROL_REPLY_FIELDS = ['user', 'login', 'variable', 'value', 'variables', 'reason'] as const;
-const STRAY = /\{\{|\}\}/;
-const PLACEHOLDERS = /\{\{\s*[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\s*\}\}/g;
 
 const template = (describe: string) =>
   z
@@ -19,14 +17,7 @@ const template = (describe: string) =>
     .min(1)
     .max(500)
     .superRefine((text, ctx) => {
-      if (STRAY.test(text.replace(PLACEHOLDERS, ''))) {
-        ctx.addIssue({ code: 'custom', message: `Unbalanced "{{ }}" in template "${text}"` });
-      }
-      for (const path of templatePaths(text)) {
-        if (!(CONTROL_REPLY_FIELDS as readonly string[]).includes(path)) {
-          ctx.addIssue({ code: 'custom', message: `Unknown reply field "${path}"; use one of ${CONTROL_REPLY_FIELDS.join(', ')}` });
-        }
-      }
+      for (const message of checkTemplateFields(text, CONTROL_REPLY_FIELDS, 'reply field')) ctx.addIssue({ code: 'custom', message });
     })
     .describe(describe);
 
