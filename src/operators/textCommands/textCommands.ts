@@ -5,7 +5,7 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { ChatEvent, ChatflowEvent, ReplyEvent, Role } from '../../core/events.js';
 import { type DropCounter, NO_DROPS } from '../../core/metrics.js';
-import { replyToChat } from '../../core/reply.js';
+import { replyToChat, withoutCommandStart } from '../../core/reply.js';
 import { isExempt } from '../shared/limits.js';
 import { MAX_TEMPLATE, type TextCommandsConfig } from './config.js';
 import { type CounterStore, LocalCounterStore } from './counters.js';
@@ -245,13 +245,14 @@ function permitted(allowed: ReadonlySet<Role> | undefined, roles: readonly Role[
 }
 
 /**
- * Keeps a reply from being a chat command: no leading `/`, `.` or whitespace (`/ban`,
- * `.timeout`), nor the prefix (the bot answering itself); at most {@link MAX_TEMPLATE} characters.
+ * Keeps a reply from being a chat command: nothing a platform reads as one at its start (the
+ * chat sink's guard, {@link withoutCommandStart}: `/ban`, `.timeout`, behind spaces or invisible
+ * characters), nor the prefix (the bot answering itself); at most {@link MAX_TEMPLATE} characters.
  */
 export function guard(text: string, prefix: string): string {
   let out = text;
   for (;;) {
-    const trimmed = out.replace(/^[\s\u200b-\u200d\u2060\ufeff/.]+/u, '');
+    const trimmed = withoutCommandStart(out);
     const next = trimmed.startsWith(prefix) ? trimmed.slice(prefix.length) : trimmed;
     if (next === out) break;
     out = next;
