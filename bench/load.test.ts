@@ -33,6 +33,12 @@ describe('judgeLoad', () => {
     expect(judgeLoad(2, 0.4, 12)).toEqual(['12% of CPU time stolen']);
     expect(judgeLoad(2, 0.4, null)).toEqual([]);
   });
+
+  it('judges by how busy the machine was just before the run where that was watched, not the lagging load average', () => {
+    expect(judgeLoad(2, 1.8, 0, 6)).toEqual([]);
+    expect(judgeLoad(2, 0.2, 0, 40)).toEqual(['the machine was 40% busy before the run, above 25%']);
+    expect(judgeLoad(2, 0.2, 9, 40)).toHaveLength(2);
+  });
 });
 
 describe('LoadSampler', () => {
@@ -43,5 +49,14 @@ describe('LoadSampler', () => {
     expect(load.contaminated).toBe(load.reasons.length > 0);
     if (process.platform === 'linux') expect(load.stealPercent).not.toBeNull();
     else expect(load.stealPercent).toBeNull();
+  });
+
+  it('says how busy the machine was before the run when it watched first (Linux), never otherwise', async () => {
+    const watched = (await LoadSampler.afterWatching(50)).finish();
+    if (process.platform === 'linux') {
+      expect(watched.busyBeforePercent).toBeGreaterThanOrEqual(0);
+      expect(watched.busyBeforePercent).toBeLessThanOrEqual(100);
+    } else expect(watched.busyBeforePercent).toBeNull();
+    expect(LoadSampler.start().finish().busyBeforePercent).toBeNull();
   });
 });

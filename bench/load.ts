@@ -1,7 +1,8 @@
 /**
  * The machine's load over a bench run, so a loaded run is visible as such: the load average
  * (1 and 5 min) at start and end, the CPU share the hypervisor stole and the share the whole
- * machine was busy (from /proc/stat, Linux only), and the runnable processes at start and end.
+ * machine was busy (from /proc/stat, Linux only), the runnable processes at start and end, and
+ * (`npm run bench`) how busy the machine was in the two seconds before the bench began.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -57,20 +58,42 @@ export interface LoadRecord {
   readonly busyPercent: number | null;
   readonly procsRunningStart: number | null;
   readonly procsRunningEnd: number | null;
+  /**
+   * Share of all cores busy in the {@link SETTLE_MS} before the run began (`npm run bench`
+   * samples it; null for a sampler started without it, and where /proc/stat does not exist).
+   */
+  readonly busyBeforePercent: number | null;
   /** True when the load says other work shared the machine enough to move the figures. */
   readonly contaminated: boolean;
   /** Why it is contaminated (empty when it is not). */
   readonly reasons: readonly string[];
 }
 
+/** How long `npm run bench` watches the machine before a bench begins. */
+export const SETTLE_MS = 2000;
+/** Busier than this before a bench began: someone else was working. */
+export const BUSY_BEFORE_LIMIT_PERCENT = 25;
+
 /**
- * The rule: contaminated when, before the run began, the 1-minute load average was above half
- * the cores (someone else was busy: the run's own processes are not in it yet), or when more
- * than {@link STEAL_LIMIT_PERCENT}% of the CPU time was stolen during the run.
+ * The rule: contaminated when the machine was more than {@link BUSY_BEFORE_LIMIT_PERCENT}%
+ * busy in the two seconds before the run began (someone else was working: the run's own
+ * processes had not started), or, where that was not sampled, when the 1-minute load average
+ * at start was above half the cores; and when more than {@link STEAL_LIMIT_PERCENT}% of the
+ * CPU time was stolen during the run. The load average lags by a minute: right after a bench
+ * that kept both cores busy it is still high on a machine now idle, which the busy share sees.
  */
-export function judgeLoad(cores: number, loadavg1Start: number, stealPercent: number | null): string[] {
+export function judgeLoad(
+  cores: number,
+  loadavg1Start: number,
+  stealPercent: number | null,
+  busyBeforePercent: number | null = null,
+): string[] {
   const reasons: string[] = [];
-  if (loadavg1Start > cores / 2) reasons.push(`load average ${loadavg1Start} at start, above half of ${cores} cores`);
+  if (busyBeforePercent !== null) {
+    if (busyBeforePercent > BUSY_BEFORE_LIMIT_PERCENT) {
+      reasons.push(`the machine was ${busyBeforePercent}% busy before the run, above ${BUSY_BEFORE_LIMIT_PERCENT}%`);
+    }
+  } else if (loadavg1Start > cores / 2) reasons.push(`load average ${loadavg1Start} at start, above half of ${cores} cores`);
   if (stealPercent !== null && stealPercent > STEAL_LIMIT_PERCENT) reasons.push(`${stealPercent}% of CPU time stolen`);
   return reasons;
 }
@@ -93,21 +116,31 @@ const two = (values: readonly number[]): [number, number] => [
 export class LoadSampler {
   readonly #loadavg: [number, number];
   readonly #stat: ProcStat | null;
+  readonly #busyBefore: number | null;
 
-  private constructor() {
+  private constructor(busyBefore: number | null) {
     this.#loadavg = two(os.loadavg());
     this.#stat = readProcStat();
+    this.#busyBefore = busyBefore;
   }
 
   static start(): LoadSampler {
-    return new LoadSampler();
+    return new LoadSampler(null);
+  }
+
+  /** Watches the machine for `ms` first (how busy it is before the run), then starts. */
+  static async afterWatching(ms: number = SETTLE_MS): Promise<LoadSampler> {
+    const before = readProcStat();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const after = readProcStat();
+    return new LoadSampler(before && after ? cpuShares(before.cpu, after.cpu).busyPercent : null);
   }
 
   finish(): LoadRecord {
     const end = readProcStat();
     const cores = os.availableParallelism();
     const shares = this.#stat && end ? cpuShares(this.#stat.cpu, end.cpu) : null;
-    const reasons = judgeLoad(cores, this.#loadavg[0], shares?.stealPercent ?? null);
+    const reasons = judgeLoad(cores, this.#loadavg[0], shares?.stealPercent ?? null, this.#busyBefore);
     return {
       cores,
       loadavgStart: this.#loadavg,
@@ -116,6 +149,7 @@ export class LoadSampler {
       busyPercent: shares?.busyPercent ?? null,
       procsRunningStart: this.#stat?.procsRunning ?? null,
       procsRunningEnd: end?.procsRunning ?? null,
+      busyBeforePercent: this.#busyBefore,
       contaminated: reasons.length > 0,
       reasons,
     };

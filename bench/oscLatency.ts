@@ -3,10 +3,11 @@
  * every sink on (pipeline.yaml: console, osc, overlay, metrics, redis_state and postgres on
  * private servers), fed by its `simulate` source at 1,000 and 5,000 messages/s, into the real
  * `osc` sink over UDP. The figure the goals name is taken at a UDP receiver in another process
- * (bench/oscLatencyReceiver.ts), which timestamps each arrival with `process.hrtime`
- * (CLOCK_MONOTONIC, the clock behind `performance.now()`, shared by every process on the
- * machine) and maps the `receivedAt` the message carries (its last argument, a float64) onto
- * it with this process's offset, so no wall clocks are compared. In process, the same messages
+ * with the kernel's receive times where available (bench/controlTimingProbe.ts: SO_TIMESTAMPNS,
+ * the time the datagram reached the receiving socket, so the receiver's own wake-up is not in
+ * it; a userland receiver elsewhere, said in the result), on CLOCK_MONOTONIC (the clock behind
+ * `performance.now()`), and maps the `receivedAt` the message carries (its last argument, a
+ * float64) onto it with this process's offset, so no wall clocks are compared. In process, the same messages
  * are also timed at the sink's write (and at the socket's send with `thread: main`), to show
  * where the time goes. The osc sink runs as configured: its output stage on a worker thread.
  * Goals: p99 ≤ 0.5 ms at 1,000 messages/s and ≤ 1 ms at 5,000.
@@ -28,6 +29,8 @@ import { sinkComponents } from '../src/sinks/index.js';
 import { OscSink, oscComponent } from '../src/sinks/osc/index.js';
 import { sourceComponents } from '../src/sources/index.js';
 import { hrtimeAtPerfZero } from '../src/sinks/osc/stage/hrtimeOrigin.js';
+import { startReceiver as startTimingReceiver, type TimingReceiver } from './controlTimingProbe.js';
+import { spread } from './controlTimingStats.js';
 import { type BenchStorage, defaultGraphText, losses, readDefaultPipeline, startBenchStorage, startGraph, sumOf } from './defaultGraph.js';
 import { LoadSampler } from './load.js';
 import { writeResult } from './results.js';
@@ -44,13 +47,6 @@ export interface Scenario {
   readonly graph: 'default' | 'operators';
   /** More sinks beside the osc sink (the storage sinks of the storage-osc bench). */
   readonly extraSinks?: Readonly<Record<string, unknown>>;
-}
-
-/** The child process's answer to `report`. */
-interface ReceiverReport {
-  readonly received: number;
-  readonly counted: number;
-  readonly summary: HistogramSummary;
 }
 
 /** The receiver process, and a way to ask it things. */
@@ -131,7 +127,14 @@ function timedOscComponent(histogram: Histogram, atWrite: Histogram, since: { at
 }
 
 /** Commands only on variables without slew: every control event is a command's own (slew steps carry the step's time). */
-const COMMANDS = ['!cv resonance {0.0..1.0}', '!cv wobble {0.0..1.0}', '!pitch {note}'];
+const COMMANDS = ['!cv resonance {0.0..1.0}', '!pitch {note}'];
+/** The receiver's socket for the osc sink (the receiver times `/cv/resonance` and `/cv/pitch`). */
+const LANE = 'osc';
+
+/** A receiver with kernel receive times (userland where not available), one socket: {@link LANE}. */
+export function startLatencyReceiver(): Promise<TimingReceiver> {
+  return startTimingReceiver([LANE]);
+}
 
 /**
  * The default graph (every sink on) with the osc sink's messages carrying `receivedAt`, or
@@ -197,7 +200,7 @@ function figuresOf(summary: HistogramSummary): Record<string, number> {
 
 export async function runScenario(
   scenario: Scenario,
-  receiver: Receiver,
+  receiver: TimingReceiver,
   offsetNs: bigint,
   options: { readonly storage?: BenchStorage; readonly seed: number },
 ): Promise<Record<string, unknown>> {
@@ -212,7 +215,9 @@ export async function runScenario(
   const root = await mkdtemp(join(tmpdir(), 'chatflow-bench-osc-'));
   try {
     await options.storage?.truncate();
-    const text = await benchPipeline(scenario, receiver.port, options.seed);
+    const port = receiver.ports[LANE];
+    if (port === undefined) throw new Error(`The receiver has no socket ${LANE}`);
+    const text = await benchPipeline(scenario, port, options.seed);
     const runtime = await startGraph(text, {
       root,
       name: 'osc-latency',
@@ -220,7 +225,7 @@ export async function runScenario(
       ...(options.storage ? { storage: options.storage } : {}),
     });
     const countFrom = performance.now() + WARMUP_MS;
-    await receiver.ask({ cmd: 'start', offsetNs: String(offsetNs), since: countFrom });
+    await receiver.start(offsetNs, countFrom);
     since.at = countFrom;
     await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
     // What stalls the event loop (GC above all) explains the tail; measure it alongside.
@@ -241,7 +246,8 @@ export async function runScenario(
     const measuredMs = performance.now() - countFrom;
     await runtime.stop();
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const report = await receiver.ask<ReceiverReport>({ cmd: 'report' });
+    const lane = (await receiver.report()).lanes[LANE];
+    if (lane === undefined) throw new Error(`The receiver reported no socket ${LANE}`);
     const nodes = runtime.snapshot();
     const synth = nodes.get('synth');
     const sinks = [...nodes.values()].filter((n) => n.kind === 'sink');
@@ -260,7 +266,7 @@ export async function runScenario(
       throttled: nodes.get('fair')?.dropped ?? {},
       atSinkWrite: figuresOf(atWrite.summary()),
       atUdpSend: figuresOf(atSend.summary()),
-      atReceiverProcess: { ...figuresOf(report.summary), datagramsReceived: report.received },
+      atReceiverProcess: { ...spread(lane.latency), datagramsReceived: lane.received, receiverClock: receiver.clock },
       eventLoopDelay: { p99Ms: round(loopDelay.percentile(99) / 1e6), maxMs: round(loopDelay.max / 1e6) },
       gcPauses: {
         count: gcPauses.length,
@@ -284,7 +290,7 @@ export async function oscLatency(): Promise<Record<string, unknown>> {
   const root = await mkdtemp(join(tmpdir(), 'chatflow-bench-osc-storage-'));
   await chmod(root, 0o711);
   const storage = await startBenchStorage(root);
-  const receiver = await startReceiver();
+  const receiver = await startLatencyReceiver();
   const offsetNs = hrtimeOffsetNs();
   const results: Record<string, unknown>[] = [];
   try {
@@ -298,7 +304,7 @@ export async function oscLatency(): Promise<Record<string, unknown>> {
       );
     }
   } finally {
-    await receiver.exit();
+    await receiver.close();
     await storage.stop();
     await rm(root, { recursive: true, force: true });
   }
@@ -316,9 +322,9 @@ export async function oscLatency(): Promise<Record<string, unknown>> {
   });
   const figures = {
     method:
-      'receivedAt (performance.now at the source) → arrival at a UDP receiver in another process (process.hrtime, CLOCK_MONOTONIC; receivedAt travels in the message as a float64); also → the osc sink’s write, in process (the send itself happens on the output stage’s worker thread, osc’s default, so atUdpSend stays empty). Warm-up outside the window.',
+      'receivedAt (performance.now at the source) → arrival at a UDP receiver in another process (the kernel\'s receive time, SO_TIMESTAMPNS, moved onto CLOCK_MONOTONIC; `receiverClock` says when a userland receiver stamped on reading instead; receivedAt travels in the message as a float64); also → the osc sink’s write, in process (the send itself happens on the output stage’s worker thread, osc’s default, so atUdpSend stays empty). Warm-up outside the window.',
     graph:
-      "pipeline.yaml as it is, every sink on (console, osc → the receiver, overlay and metrics on a real HTTP server, redis_state and postgres on private servers, sample_metrics on), simulate at the scenario's rate with its default mix but commands only on variables without slew (!cv resonance, !cv wobble, !pitch), 100,000 users, a fresh seed (fresh ids) per scenario; osc max_rate off (the pacing is intended delay, not latency) and args [f value, d receivedAt]",
+      "pipeline.yaml as it is, every sink on (console, osc → the receiver, overlay and metrics on a real HTTP server, redis_state and postgres on private servers, sample_metrics on), simulate at the scenario's rate with its default mix but commands only on variables without slew (!cv resonance, !pitch), 100,000 users, a fresh seed (fresh ids) per scenario; osc max_rate off (the pacing is intended delay, not latency) and args [f value, d receivedAt]",
     secondsPerScenario: SECONDS,
     goal: 'chat → OSC p99 at the receiving process ≤ 0.5 ms at 1,000 messages/s and ≤ 1 ms at 5,000 messages/s, every sink on, nothing lost',
     verdicts,

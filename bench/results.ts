@@ -33,9 +33,12 @@ const currentRun = new AsyncLocalStorage<LoadSampler>();
 /** For a bench started without {@link measuringLoad} (run as a script). */
 const sinceLoaded = LoadSampler.start();
 
-/** Runs `bench` with a load sampler started now, which {@link writeResult} finishes. */
-export function measuringLoad<T>(bench: () => Promise<T>): Promise<T> {
-  return currentRun.run(LoadSampler.start(), bench);
+/**
+ * Runs `bench` with a load sampler, which {@link writeResult} finishes, started after watching
+ * the machine for two seconds (how busy it was before the bench: see `judgeLoad`).
+ */
+export async function measuringLoad<T>(bench: () => Promise<T>): Promise<T> {
+  return currentRun.run(await LoadSampler.afterWatching(), bench);
 }
 
 export async function writeResult(name: string, figures: Record<string, unknown>): Promise<string> {

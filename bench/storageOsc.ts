@@ -12,7 +12,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBenchStorage } from './defaultGraph.js';
-import { hrtimeOffsetNs, runScenario, type Scenario, startReceiver } from './oscLatency.js';
+import { hrtimeOffsetNs, runScenario, type Scenario, startLatencyReceiver } from './oscLatency.js';
 import { writeResult } from './results.js';
 import { median } from './stats.js';
 
@@ -38,7 +38,7 @@ export async function storageOsc(): Promise<Record<string, unknown>> {
   const root = await mkdtemp(join(tmpdir(), 'chatflow-bench-storage-osc-'));
   await chmod(root, 0o711);
   const storage = await startBenchStorage(root);
-  const receiver = await startReceiver();
+  const receiver = await startLatencyReceiver();
   const rounds: { off: Figures; on: Figures; order: string; detail: Record<string, unknown>[] }[] = [];
   try {
     const offsetNs = hrtimeOffsetNs();
@@ -55,7 +55,7 @@ export async function storageOsc(): Promise<Record<string, unknown>> {
       });
     }
   } finally {
-    await receiver.exit();
+    await receiver.close();
     await storage.stop();
     await rm(root, { recursive: true, force: true });
   }

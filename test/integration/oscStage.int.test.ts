@@ -4,6 +4,7 @@
  * after a fresh one under a burst, and a receiver that goes away and comes back. Delays are
  * measured with oscdump's own receive times and printed, never asserted (the machine is shared).
  */
+import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { NodeMetrics } from '../../src/core/metrics.js';
 import { Writable } from 'node:stream';
 import { OscConfig, OscStageSink } from '../../src/sinks/osc/index.js';
+import { decodeOscPacket } from '../../src/sinks/osc/preview.js';
 import { chatflow } from '../support/cli.js';
 import { type OscDump, startOscDump, until } from './oscSupport.js';
 
@@ -54,6 +56,18 @@ async function stageSink(port: number, extra: Record<string, unknown> = {}) {
 }
 
 const valuesOf = (lines: readonly string[]) => lines.map((l) => Number(l.split(' ')[2]));
+
+/** A receiver that also sees which socket each datagram came from (oscdump does not). */
+async function sourceAwareReceiver() {
+  const socket = createSocket('udp4');
+  const got: { value: number; from: number; at: number }[] = [];
+  socket.on('message', (packet, rinfo) => {
+    for (const m of decodeOscPacket(packet)) got.push({ value: m.value as number, from: rinfo.port, at: performance.now() });
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const close = () => new Promise<void>((resolve) => socket.close(() => resolve()));
+  return { port: socket.address().port, got, close };
+}
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the output stage over real UDP (oscdump)', () => {
@@ -224,5 +238,57 @@ sinks:
     expect(steps.length).toBeGreaterThanOrEqual(3);
     for (const s of steps) expect(Number(s.line.split(' ')[2])).toBeGreaterThan(0.5);
     console.log(`SIGTERM → defaults at oscdump: ${((timed.at(-1)?.at ?? 0) - at).toFixed(2)} ms`);
+  });
+
+  describe('direct sends: a value of a key the stage holds nothing of leaves from the main thread', () => {
+    it('at once from its own socket; while a slew of its key runs, through the stage, after the steps', async () => {
+      const r = await sourceAwareReceiver();
+      try {
+        const { sink } = await stageSink(r.port, { max_rate: 'off' });
+        sink.write([control(0.5, 'default')]);
+        await until(() => r.got.length === 1 && sink.heldByStage === 0, 'the default, and the stage idle again');
+        const stagePort = r.got[0]?.from;
+        sink.write([control(0.6)]);
+        await until(() => r.got.length === 2, 'the value');
+        expect(r.got[1]?.from).not.toBe(stagePort);
+        expect(sink.sentDirect).toBe(1);
+        // A slew runs on the stage: the next plain value of its key goes there too, ending it.
+        sink.write([control(0.6, 'command', { to: 1, ms: 300 })]);
+        await until(() => r.got.length >= 5, 'a few steps');
+        sink.write([control(0.2)]);
+        await until(() => r.got.at(-1)?.value === 0.2 && sink.heldByStage === 0, 'the value after the slew, the stage idle');
+        await settle(50);
+        expect(r.got.at(-1)).toMatchObject({ value: 0.2, from: stagePort });
+        expect(r.got.slice(2).every((g) => g.from === stagePort)).toBe(true);
+        expect(sink.sentDirect).toBe(1);
+        sink.write([control(0.3)]);
+        await until(() => r.got.at(-1)?.value === 0.3, 'the next value');
+        expect(r.got.at(-1)?.from).toBe(r.got[1]?.from);
+        expect(sink.sentDirect).toBe(2);
+      } finally {
+        await r.close();
+      }
+    });
+
+    it('keeps max_rate across both: a value sooner than the pace waits in the stage for the rest of it', async () => {
+      const r = await sourceAwareReceiver();
+      try {
+        const { sink } = await stageSink(r.port, { max_rate: '10/s' });
+        sink.write([control(0.5, 'default')]);
+        await until(() => r.got.length === 1 && sink.heldByStage === 0, 'the default, and the stage idle again');
+        await settle(150);
+        sink.write([control(0.1)]);
+        sink.write([control(0.2)]);
+        await until(() => r.got.length === 3, 'both values');
+        const [, first, second] = r.got;
+        expect(first).toMatchObject({ value: 0.1 });
+        expect(first?.from).not.toBe(r.got[0]?.from);
+        expect(second).toMatchObject({ value: 0.2, from: r.got[0]?.from });
+        // At most 10 a second per address: 100 ms apart at least (a bound load cannot break).
+        expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(95);
+      } finally {
+        await r.close();
+      }
+    });
   });
 });

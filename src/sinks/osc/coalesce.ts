@@ -119,6 +119,24 @@ export class Coalescer<T> {
     }
   }
 
+  /** True while a value of `key` waits for its pace. */
+  holds(key: string): boolean {
+    return this.#pending.has(key);
+  }
+
+  /**
+   * `key` last went out at `at` (scheduler time) another way: its next value is paced from
+   * there. An earlier time than the one known changes nothing.
+   */
+  sentAt(key: string, at: number): void {
+    if (this.#interval === 0) return;
+    const state = this.#keys.get(key);
+    if (state === undefined) {
+      if (this.#keys.size >= PRUNE_AT) this.#prune(this.#scheduler.now());
+      this.#keys.set(key, { key, last: at, timer: undefined });
+    } else if (at > state.last) state.last = at;
+  }
+
   /**
    * Drops the value waiting for `key`, if any (counted as superseded): something newer of the
    * key goes out another way (the output stage's slew). True when one waited.

@@ -103,7 +103,7 @@ export const OscConfig = z
       .enum(['worker', 'main'])
       .default('worker')
       .describe(
-        'Where sending happens. `worker` (default): an output stage on its own thread paces, interpolates slews on its own step clock, encodes and sends, so nothing on the main event loop (storage, the dashboard, the overlay, garbage collection) delays a step. `main`: on the main event loop, as before 0.2. A preview or `chatflow test` always runs on the main thread, in virtual time.',
+        'Where sending happens. `worker` (default): an output stage on its own thread paces, interpolates slews on its own step clock, encodes and sends, so nothing on the main event loop (storage, the dashboard, the overlay, garbage collection) delays a step; a plain value of a variable the stage holds nothing of leaves from the main thread at once, in the turn that made it (docs/osc.md, Timing). `main`: on the main event loop, as before 0.2. A preview or `chatflow test` always runs on the main thread, in virtual time.',
       ),
     control_rate: rate()
       .prefault('100/s')

@@ -10,6 +10,7 @@ function harness(options: { intervalMs?: number; timetagMs?: number; configured?
   const clock = new VirtualTimeScheduler();
   const sent: Array<Record<string, unknown>> = [];
   const drops: Record<string, number> = {};
+  const idle: Array<{ key: string; seq: number; sentAt: number | undefined; at: number }> = [];
   // The real step loop on the virtual clock (no precise wait: timers land exactly in virtual time).
   const loop: StepLoop = new StepLoop({
     now: () => clock.now(),
@@ -35,6 +36,7 @@ function harness(options: { intervalMs?: number; timetagMs?: number; configured?
         drops[reason] = (drops[reason] ?? 0) + count;
       },
       ...(options.fromMain ? { fromMain: options.fromMain } : {}),
+      idle: (key, seq, sentAt) => idle.push({ key, seq, sentAt, at: clock.now() }),
     },
   );
   /** Moves virtual time to `to`, running the timers due on the way. */
@@ -52,7 +54,7 @@ function harness(options: { intervalMs?: number; timetagMs?: number; configured?
     urgent: false,
     ...extra,
   });
-  return { stage, sent, drops, loop, stepTo, value, values: () => sent.map((m) => m.value) };
+  return { stage, sent, drops, idle, loop, stepTo, value, values: () => sent.map((m) => m.value) };
 }
 
 describe('OutputStage', () => {
@@ -231,6 +233,73 @@ describe('OutputStage', () => {
       h.stage.apply([{ ...h.value(0, { ramp: { id: 'r', from: 0, to: 1, ms: 40, elapsed: 0, stepMs: 10 } }), key: '/cv/pitch', address: '/cv/pitch' }]);
       h.stage.apply([h.value(0.8, { dueAt: 1025 })]);
       expect(sendTimes(h, 1, 60)).toEqual([10, 20, 25, 30, 40]);
+    });
+  });
+
+  describe('says when it holds nothing of a key (the main side then sends it itself)', () => {
+    it('after a plain value went out, once per target, with its send time', () => {
+      const h = harness();
+      h.stepTo(2);
+      h.stage.apply([h.value(0.5)]);
+      expect(h.idle).toEqual([{ key: '/cv/cutoff', seq: 1, sentAt: 2, at: 2 }]);
+      h.stage.apply([h.value(0.6)]);
+      expect(h.idle.map((i) => i.seq)).toEqual([1, 2]);
+    });
+
+    it('not while a slew runs; at its last step, with that step as the last send', () => {
+      const h = harness();
+      h.stage.apply([h.value(0.25, { ramp: { id: 'r1', from: 0, to: 1, ms: 40, elapsed: 0, stepMs: 10 } })]);
+      h.stepTo(35);
+      expect(h.idle).toEqual([]);
+      h.stepTo(40);
+      expect(h.values()).toEqual([0.25, 0.5, 0.75, 1]);
+      expect(h.idle).toEqual([{ key: '/cv/cutoff', seq: 1, sentAt: 40, at: 40 }]);
+    });
+
+    it('not while a value waits for its pace; when it has gone', () => {
+      const h = harness({ intervalMs: 10 });
+      h.stage.apply([h.value(0.1), h.value(0.2)]);
+      expect(h.values()).toEqual([0.1]);
+      // Idle after 1 (the main side ignores it: it posted 2 since), not after 2, which waits.
+      expect(h.idle.map((i) => i.seq)).toEqual([1]);
+      h.stepTo(10);
+      expect(h.values()).toEqual([0.1, 0.2]);
+      expect(h.idle.at(-1)).toEqual({ key: '/cv/cutoff', seq: 2, sentAt: 10, at: 10 });
+    });
+
+    it('not while a change is held for its beat; when it is released, or withdrawn', () => {
+      const h = harness();
+      h.stage.apply([h.value(0.3, { dueAt: 20 })]);
+      expect(h.idle).toEqual([]);
+      h.stepTo(20);
+      expect(h.values()).toEqual([0.3]);
+      expect(h.idle.map((i) => [i.seq, i.at])).toEqual([[1, 20]]);
+      const held = h.value(0.4, { dueAt: 50 });
+      h.stage.apply([held]);
+      h.stepTo(30);
+      h.stage.withdraw(held.key, held.seq);
+      expect(h.values()).toEqual([0.3]);
+      expect(h.idle.map((i) => [i.seq, i.at])).toEqual([[1, 20], [2, 30]]);
+    });
+
+    it('paces a posted value from the main side\'s last send of its key (`sentAt`)', () => {
+      const h = harness({ intervalMs: 10, fromMain: (t) => t - 100 });
+      h.stepTo(5);
+      // Sent from the main thread at its 103 (stage time 3): the next may go at 13.
+      h.stage.apply([h.value(0.7, { sentAt: 103 })]);
+      expect(h.values()).toEqual([]);
+      h.stepTo(12);
+      expect(h.values()).toEqual([]);
+      h.stepTo(13);
+      expect(h.values()).toEqual([0.7]);
+    });
+
+    it('says nothing after stop', () => {
+      const h = harness();
+      h.stage.apply([h.value(0.25, { ramp: { id: 'r1', from: 0, to: 1, ms: 40, elapsed: 0, stepMs: 10 } })]);
+      h.stage.stop();
+      h.stepTo(100);
+      expect(h.idle).toEqual([]);
     });
   });
 });

@@ -51,6 +51,11 @@ export interface OutputStageDeps {
   readonly drop: (reason: string, count?: number) => void;
   /** Stage time of a main-thread `performance.now()` time (a held change's `dueAt`); default: the same. */
   readonly fromMain?: (t: number) => number;
+  /**
+   * Nothing of `key` is left here after target `seq` (its newest); `sentAt`: the stage time of
+   * its last datagram. Absent: not reported.
+   */
+  readonly idle?: (key: string, seq: number, sentAt: number | undefined) => void;
 }
 
 type Init = Pick<StageInit, 'types' | 'valueIndexes' | 'configured' | 'intervalMs' | 'timetagMs' | 'bundleDelayMs'>;
@@ -66,6 +71,10 @@ export class OutputStage {
   readonly #slews = new Map<string, Slew>();
   /** Changes held for their beat, by key. */
   readonly #held = new Map<string, StageTarget>();
+  /** Stage time of each key's last datagram (for the main side's pacing once the key is idle). */
+  readonly #sentAt = new Map<string, number>();
+  /** The sequence each key was last reported idle at (each is reported once). */
+  readonly #reported = new Map<string, number>();
   #stopped = false;
 
   constructor(init: Init, deps: OutputStageDeps) {
@@ -75,7 +84,10 @@ export class OutputStage {
     this.#coalescer = new Coalescer<Message>(
       { intervalMs: init.intervalMs, keyOf: (m) => m.key, urgent: (m) => m.urgent },
       deps.scheduler,
-      (m) => this.#sendNow([m], deps.now()),
+      (m) => {
+        this.#sendNow([m], deps.now());
+        this.#checkIdle(m.key);
+      },
       () => deps.drop('superseded'),
     );
   }
@@ -92,13 +104,18 @@ export class OutputStage {
 
   /** Drops the held change `seq` of `key` unsent (withdrawn by control; not a loss). */
   withdraw(key: string, seq: number): void {
-    if (this.#held.get(key)?.seq === seq) this.#unhold(key);
+    if (this.#held.get(key)?.seq !== seq) return;
+    this.#unhold(key);
+    this.#checkIdle(key);
   }
 
   /** Applies targets in order; an older one of a key than one applied is dropped (`superseded`). */
   apply(targets: readonly StageTarget[]): void {
     if (this.#stopped) return;
-    for (const target of targets) this.#apply(target);
+    for (const target of targets) {
+      this.#apply(target);
+      this.#checkIdle(target.key);
+    }
   }
 
   #apply(target: StageTarget): void {
@@ -131,6 +148,7 @@ export class OutputStage {
   #applyNow(target: StageTarget): void {
     const { key } = target;
     const message: Message = { key, address: target.address, values: target.values, urgent: target.urgent };
+    if (target.sentAt !== undefined) this.#coalescer.sentAt(key, (this.#d.fromMain ?? same)(target.sentAt));
     if (target.defaults === 'learn') remember(this.#learned, key, message);
     else if (target.defaults === 'forget') this.#learned.delete(key);
     const ramp = target.ramp;
@@ -151,7 +169,9 @@ export class OutputStage {
   /** Step `k` of the slew of `key`, or a held change (`due:<key>`), due at stage time `at`. */
   tick(key: string, k: number, at: number): void {
     if (key.startsWith(DUE)) {
-      this.#release(key.slice(DUE.length));
+      const released = key.slice(DUE.length);
+      this.#release(released);
+      this.#checkIdle(released);
       return;
     }
     const slew = this.#slews.get(key);
@@ -162,6 +182,18 @@ export class OutputStage {
     const value = done ? slew.to : slew.from + (slew.to - slew.from) * (elapsed / slew.ms);
     if (done) this.#endSlew(slew);
     this.#sendNow([{ ...slew.message, values: this.#withValue(slew.message.values, value) }], at);
+    if (done) this.#checkIdle(key);
+  }
+
+  /** Tells the main side when nothing of `key` is left here (see {@link OutputStageDeps.idle}). */
+  #checkIdle(key: string): void {
+    const idle = this.#d.idle;
+    if (idle === undefined || this.#stopped) return;
+    if (this.#slews.has(key) || this.#held.has(key) || this.#coalescer.holds(key)) return;
+    const seq = this.#seq.get(key);
+    if (seq === undefined || this.#reported.get(key) === seq) return;
+    remember(this.#reported, key, seq);
+    idle(key, seq, this.#sentAt.get(key));
   }
 
   /** Sends the change held for `key` now, its time come: past any pace (it is due on the beat). */
@@ -210,6 +242,7 @@ export class OutputStage {
    */
   #sendNow(messages: readonly Message[], at: number, together = false): void {
     const encoded = messages.map((m) => this.#encoder.encode(m.address, m.values));
+    if (this.#d.idle !== undefined) for (const m of messages) remember(this.#sentAt, m.key, at);
     const { timetagMs, bundleDelayMs } = this.#init;
     if (timetagMs <= 0 && bundleDelayMs === undefined) {
       for (const packet of encoded) this.#d.send(packet);

@@ -39,6 +39,11 @@ export interface StageTarget {
    * the time has passed); a newer target of its key, a `withdraw` or `stop` drops it.
    */
   readonly dueAt?: number;
+  /**
+   * When the main side last sent this key itself (its `performance.now()`): `max_rate` paces
+   * from there, so a value that must wait for its pace waits here for the right time.
+   */
+  readonly sentAt?: number;
 }
 
 /** Everything the worker needs to start (its `workerData`). */
@@ -80,7 +85,13 @@ export type FromStage =
   | { readonly t: 'counts'; readonly sent: number; readonly drops: Readonly<Record<string, number>> }
   | { readonly t: 'receiver'; readonly index: number; readonly state: 'answering' | 'absent' }
   | { readonly t: 'sendError'; readonly message: string; readonly code: string | undefined }
-  | { readonly t: 'stopped'; readonly defaults: number };
+  | { readonly t: 'stopped'; readonly defaults: number }
+  /**
+   * Nothing of `key` is left here (no slew, no held change, no value waiting for its pace) after
+   * target `seq`, the newest of the key; `sentAt` (main-thread `performance.now()`) its last send.
+   * The main side may then send the key's values itself until it posts one here again.
+   */
+  | { readonly t: 'idle'; readonly key: string; readonly seq: number; readonly sentAt: number | undefined };
 
 /** Drop reasons the stage counts, and whether each is intentional. */
 export const STAGE_DROPS: Readonly<Record<string, boolean>> = {

@@ -4,27 +4,18 @@
  * garbage collector) can delay a step. Started by {@link OscStageSink}; talks over the
  * MessagePort in its `workerData` ({@link ToStage} in, {@link FromStage} out).
  */
-import { createSocket, type Socket } from 'node:dgram';
 import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { isRefused, ReceiverWatch } from '../receiverWatch.js';
 import { OscEncoder } from '../encoding.js';
 import { hrtimeAtPerfZero } from './hrtimeOrigin.js';
+import { type LinkEvents, Links } from './links.js';
 import { OutputStage } from './outputStage.js';
 import { raiseThreadPriority } from './priority.js';
 import type { FromStage, StageInit, ToStage } from './protocol.js';
 import { StepLoop } from './stepLoop.js';
 import { timerScheduler } from './timerScheduler.js';
 
-/** See osc.ts: how long after a datagram no "port unreachable" must come to count as answering. */
-const CONFIRM_MS = 3000;
 /** How often counts go to the main side, ms. */
 const REPORT_MS = 250;
-
-interface Link {
-  readonly socket: Socket;
-  readonly watch: ReceiverWatch;
-  readonly onSent: (err: Error | null) => void;
-}
 
 const { init, port } = workerData as { init: StageInit; port: MessagePort };
 const wake = new Int32Array(init.wake);
@@ -37,9 +28,7 @@ const hrMinusNow = Number(hrtimeAtPerfZero() - hrAt) / 1e6;
 const epochOf = (t: number) => init.wallAtMs + t + hrMinusNow;
 const fromMain = (t: number) => t - hrMinusNow;
 
-let links: Link[] = [];
-let inFlight = 0;
-let idle: (() => void) | undefined;
+let links: Links | undefined;
 let sent = 0;
 let drops: Record<string, number> = {};
 let heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -55,15 +44,14 @@ const flushCounts = () => {
   drops = {};
 };
 
-const send = (packet: Buffer) => {
-  for (const link of links) {
-    inFlight += 1;
-    try {
-      link.socket.send(packet, link.onSent);
-    } catch (err) {
-      link.onSent(err as Error);
-    }
-  }
+const send = (packet: Buffer) => links?.send(packet);
+const events: LinkEvents = {
+  sent: () => {
+    sent += 1;
+  },
+  drop: (reason) => drop(reason),
+  sendError: (message, code) => post({ t: 'sendError', message, code }),
+  receiver: (index, state) => post({ t: 'receiver', index, state }),
 };
 
 const loop = new StepLoop({
@@ -77,63 +65,17 @@ const loop = new StepLoop({
   },
   drain: () => drain(),
 });
-const stage = new OutputStage(init, { now, epochOf, scheduler: timerScheduler, loop, send, drop, fromMain });
-
-function onSent(link: Link, err: Error | null): void {
-  inFlight -= 1;
-  if (err && isRefused(err)) {
-    drop('no_receiver');
-    link.watch.refused();
-  } else if (err) {
-    drop('send_failed');
-    post({ t: 'sendError', message: err.message, code: (err as NodeJS.ErrnoException).code });
-  } else {
-    sent += 1;
-    link.watch.sent();
-  }
-  if (inFlight === 0 && idle) {
-    const resolve = idle;
-    idle = undefined;
-    resolve();
-  }
-}
-
-function connect(index: number): Promise<Link> {
-  const t = init.targets[index] as StageInit['targets'][number];
-  return new Promise<Link>((resolve, reject) => {
-    const socket = createSocket(t.family);
-    socket.once('error', reject);
-    // A failed lookup comes to this callback (not as an `error` event).
-    (socket.connect as (port: number, host: string, cb: (err?: Error) => void) => void)(t.port, t.host, (err) => {
-      socket.removeListener('error', reject);
-      if (err) {
-        socket.close();
-        reject(err);
-        return;
-      }
-      const watch = new ReceiverWatch(timerScheduler, CONFIRM_MS, (state) => post({ t: 'receiver', index, state }));
-      const link: Link = { socket, watch, onSent: (err) => onSent(link, err) };
-      socket.on('error', (err) => {
-        if (isRefused(err)) {
-          drop('no_receiver');
-          watch.refused();
-        } else post({ t: 'sendError', message: err.message, code: (err as NodeJS.ErrnoException).code });
-      });
-      resolve(link);
-    });
-  });
-}
+const idle = (key: string, seq: number, sentAt: number | undefined) =>
+  post({ t: 'idle', key, seq, sentAt: sentAt === undefined ? undefined : sentAt + hrMinusNow });
+const stage = new OutputStage(init, { now, epochOf, scheduler: timerScheduler, loop, send, drop, fromMain, idle });
 
 async function start(): Promise<void> {
-  const made: Link[] = [];
   try {
-    for (let i = 0; i < init.targets.length; i++) made.push(await connect(i));
+    links = await Links.open(init.targets, timerScheduler, events);
   } catch (err) {
-    for (const link of made) link.socket.close();
     post({ t: 'failed', message: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
     return;
   }
-  links = made;
   report = setInterval(flushCounts, REPORT_MS);
   const hb = init.heartbeat;
   if (hb) {
@@ -154,11 +96,10 @@ async function stop(): Promise<void> {
   if (heartbeat) clearInterval(heartbeat);
   if (report) clearInterval(report);
   const defaults = stage.stop();
-  if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+  await links?.settled();
   flushCounts();
-  for (const link of links) link.watch.close();
-  await Promise.all(links.map((link) => new Promise<void>((resolve) => link.socket.close(() => resolve()))));
-  links = [];
+  await links?.close();
+  links = undefined;
   post({ t: 'stopped', defaults });
   port.close();
 }
