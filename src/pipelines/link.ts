@@ -66,7 +66,8 @@ export class LinkSubscriber extends Subscriber<ChatflowEvent> {
     const timer = to.timer;
     if (timer === undefined) {
       // A sink: record end-to-end latency for a sample of events.
-      this.#latency.observe(event);
+      const latency = this.#latency;
+      if (--latency.skip === 0) latency.look(event);
       this.destination.next(event);
     } else if ((n & SAMPLE_MASK) !== 0) {
       this.destination.next(event);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ControlEvent } from '../core/events.js';
 import { NodeMetrics } from '../core/metrics.js';
-import { LatencySampler } from './measure.js';
+import { LATENCY_MAX_STRIDE, LatencySampler } from './measure.js';
 
 function step(receivedAt: number, heldMs?: number): ControlEvent {
   const event: ControlEvent = { kind: 'control', variable: 'cutoff', value: 0.5, previous: 0, origin: 'command', ts: 0, receivedAt };
@@ -27,5 +27,52 @@ describe('LatencySampler', () => {
     const sampler = new LatencySampler(metrics, () => 105);
     sampler.observe(step(100, 10));
     expect(metrics.latency.summary()).toMatchObject({ count: 1, max: 0 });
+  });
+});
+
+describe('LatencySampler at high rates', () => {
+  /** An event that counts how often its `receivedAt` is read. */
+  function counted(receivedAt: number, reads: { n: number }): ControlEvent {
+    const event = step(receivedAt);
+    Object.defineProperty(event, 'receivedAt', {
+      get: () => {
+        reads.n += 1;
+        return receivedAt;
+      },
+    });
+    return event;
+  }
+
+  it('measures every event at chat rates (1 ms or more apart)', () => {
+    const metrics = new NodeMetrics('out', 'sink', 'blackhole');
+    const reads = { n: 0 };
+    const sampler = new LatencySampler(metrics, () => 10_000);
+    for (let i = 0; i < 500; i++) sampler.observe(counted(i * 1.5, reads));
+    expect(metrics.latency.summary().count).toBe(500);
+    expect(reads.n).toBe(500);
+  });
+
+  it('reads one event in LATENCY_MAX_STRIDE in a burst, and still measures about one a millisecond', () => {
+    const metrics = new NodeMetrics('out', 'sink', 'blackhole');
+    const reads = { n: 0 };
+    const sampler = new LatencySampler(metrics, () => 10_000);
+    // 100,000 events 1 µs apart: 100 ms of a million a second.
+    const events = 100_000;
+    for (let i = 0; i < events; i++) sampler.observe(counted(i / 1000, reads));
+    expect(reads.n).toBeLessThan((2 * events) / LATENCY_MAX_STRIDE);
+    const measured = metrics.latency.summary().count;
+    expect(measured).toBeGreaterThanOrEqual(90);
+    expect(measured).toBeLessThanOrEqual(101);
+  });
+
+  it('measures every event again within LATENCY_MAX_STRIDE events once a burst is over', () => {
+    const metrics = new NodeMetrics('out', 'sink', 'blackhole');
+    const reads = { n: 0 };
+    const sampler = new LatencySampler(metrics, () => 10_000);
+    for (let i = 0; i < 10_000; i++) sampler.observe(counted(i / 1000, reads));
+    const afterBurst = metrics.latency.summary().count;
+    // Then chat at one message every 200 ms.
+    for (let i = 1; i <= 200; i++) sampler.observe(counted(10 + i * 200, reads));
+    expect(metrics.latency.summary().count - afterBurst).toBeGreaterThanOrEqual(200 - (LATENCY_MAX_STRIDE - 1));
   });
 });
