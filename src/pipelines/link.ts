@@ -6,7 +6,7 @@
 import { Observable, type MonoTypeOperatorFunction, Subscriber } from 'rxjs';
 import type { ChatflowEvent } from '../core/events.js';
 import type { Counter, NodeMetrics } from '../core/metrics.js';
-import { LatencySampler, type ProcessingTimer, SAMPLE_MASK } from './measure.js';
+import { LatencySampler, type ProcessingTimer } from './measure.js';
 import type { OutputPort } from './ports.js';
 import type { ChainEnd } from './restart.js';
 
@@ -69,10 +69,10 @@ export class LinkSubscriber extends Subscriber<ChatflowEvent> {
       const latency = this.#latency;
       if (--latency.skip === 0) latency.look(event);
       this.destination.next(event);
-    } else if ((n & SAMPLE_MASK) !== 0) {
+    } else if ((n & timer.mask) !== 0) {
       this.destination.next(event);
     } else {
-      timer.start = this.ends.clock();
+      timer.begin();
       this.destination.next(event);
       if (timer.start >= 0) timer.outputSeen();
     }

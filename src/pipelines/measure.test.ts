@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { ControlEvent } from '../core/events.js';
 import { NodeMetrics } from '../core/metrics.js';
-import { LATENCY_MAX_STRIDE, LatencySampler } from './measure.js';
+import {
+  adaptMask,
+  LATENCY_MAX_STRIDE,
+  LatencySampler,
+  MAX_SAMPLE_MASK,
+  ProcessingTimer,
+  SAMPLE_MASK,
+  SAMPLE_SPACING_MS,
+} from './measure.js';
 
 function step(receivedAt: number, heldMs?: number): ControlEvent {
   const event: ControlEvent = { kind: 'control', variable: 'cutoff', value: 0.5, previous: 0, origin: 'command', ts: 0, receivedAt };
@@ -74,5 +82,76 @@ describe('LatencySampler at high rates', () => {
     // Then chat at one message every 200 ms.
     for (let i = 1; i <= 200; i++) sampler.observe(counted(10 + i * 200, reads));
     expect(metrics.latency.summary().count - afterBurst).toBeGreaterThanOrEqual(200 - (LATENCY_MAX_STRIDE - 1));
+  });
+});
+
+describe('adaptMask', () => {
+  it('widens while samples come closer than SAMPLE_SPACING_MS, up to MAX_SAMPLE_MASK', () => {
+    expect(adaptMask(SAMPLE_MASK, 0.1)).toBe(127);
+    expect(adaptMask(511, SAMPLE_SPACING_MS / 2)).toBe(1023);
+    expect(adaptMask(MAX_SAMPLE_MASK, 0)).toBe(MAX_SAMPLE_MASK);
+  });
+
+  it('holds between 1 and 4 × the spacing, and resets to SAMPLE_MASK beyond', () => {
+    expect(adaptMask(255, SAMPLE_SPACING_MS)).toBe(255);
+    expect(adaptMask(255, 3.9 * SAMPLE_SPACING_MS)).toBe(255);
+    expect(adaptMask(255, 4 * SAMPLE_SPACING_MS)).toBe(SAMPLE_MASK);
+    expect(adaptMask(SAMPLE_MASK, 1000)).toBe(SAMPLE_MASK);
+  });
+});
+
+describe('ProcessingTimer', () => {
+  /** Feeds `events` events through the timer's input wrapper to a downstream that does nothing. */
+  function feed(timer: ProcessingTimer, events: number): void {
+    const next = timer.wrapInput({ next: () => {} });
+    for (let i = 0; i < events; i++) next(step(0));
+  }
+
+  it('times one event in 64 at chat rates', () => {
+    const metrics = new NodeMetrics('p', 'operator', 'filter');
+    let now = 0;
+    const timer = new ProcessingTimer(metrics, () => {
+      now += 100;
+      return now;
+    });
+    feed(timer, 640);
+    expect(metrics.processing.count).toBe(10);
+    expect(metrics.eventsIn).toBe(640);
+  });
+
+  it('reads the clock for about one event a millisecond at a million events a second', () => {
+    const metrics = new NodeMetrics('p', 'operator', 'filter');
+    let reads = 0;
+    // Each event takes 1 µs: the clock moves by 1 µs per event, whether it is read or not.
+    const timer = new ProcessingTimer(metrics, () => {
+      reads += 1;
+      return metrics.eventsIn / 1000;
+    });
+    feed(timer, 200_000);
+    expect(metrics.eventsIn).toBe(200_000);
+    // 200 ms at one sample per 1,024 events (~1 ms), two reads each, plus the widening from 64.
+    expect(reads).toBeLessThan((2 * 200_000) / (MAX_SAMPLE_MASK + 1) + 2 * 10);
+    expect(metrics.processing.count).toBeGreaterThanOrEqual(150);
+    expect(timer.mask).toBe(MAX_SAMPLE_MASK);
+  });
+
+  it('times one event in 64 again once a burst is over', () => {
+    const metrics = new NodeMetrics('p', 'operator', 'filter');
+    let now = 0;
+    let perEvent = 0.001;
+    const timer = new ProcessingTimer(metrics, () => now);
+    const next = timer.wrapInput({
+      next: () => {
+        now += perEvent;
+      },
+    });
+    for (let i = 0; i < 100_000; i++) next(step(0));
+    expect(timer.mask).toBe(MAX_SAMPLE_MASK);
+    perEvent = 100;
+    for (let i = 0; i < MAX_SAMPLE_MASK + 1; i++) next(step(0));
+    expect(timer.mask).toBe(SAMPLE_MASK);
+    const before = metrics.processing.count;
+    for (let i = 0; i < 640; i++) next(step(0));
+    expect(metrics.processing.count - before).toBe(10);
   });
 });
