@@ -3,7 +3,7 @@ import type { ControlEvent } from '../core/events.js';
 import { NodeMetrics } from '../core/metrics.js';
 import {
   adaptMask,
-  LATENCY_MAX_STRIDE,
+  LATENCY_MAX_MASK,
   LatencySampler,
   MAX_SAMPLE_MASK,
   ProcessingTimer,
@@ -54,34 +54,68 @@ describe('LatencySampler at high rates', () => {
   it('measures every event at chat rates (1 ms or more apart)', () => {
     const metrics = new NodeMetrics('out', 'sink', 'blackhole');
     const reads = { n: 0 };
-    const sampler = new LatencySampler(metrics, () => 10_000);
-    for (let i = 0; i < 500; i++) sampler.observe(counted(i * 1.5, reads));
-    expect(metrics.latency.summary().count).toBe(500);
+    let now = 0;
+    const sampler = new LatencySampler(metrics, () => now);
+    for (let i = 0; i < 500; i++) {
+      now = i * 5 + 0.25;
+      sampler.observe(counted(i * 5, reads));
+    }
+    expect(metrics.latency.summary()).toMatchObject({ count: 500, max: 0.25 });
     expect(reads.n).toBe(500);
   });
 
-  it('reads one event in LATENCY_MAX_STRIDE in a burst, and still measures about one a millisecond', () => {
+  it('looks at one event in up to LATENCY_MAX_MASK + 1 in a burst, and still measures about one a millisecond', () => {
     const metrics = new NodeMetrics('out', 'sink', 'blackhole');
     const reads = { n: 0 };
-    const sampler = new LatencySampler(metrics, () => 10_000);
+    let clockReads = 0;
+    let now = 0;
+    const sampler = new LatencySampler(metrics, () => {
+      clockReads += 1;
+      return now;
+    });
     // 100,000 events 1 µs apart: 100 ms of a million a second.
     const events = 100_000;
-    for (let i = 0; i < events; i++) sampler.observe(counted(i / 1000, reads));
-    expect(reads.n).toBeLessThan((2 * events) / LATENCY_MAX_STRIDE);
+    for (let i = 0; i < events; i++) {
+      now = i / 1000 + 0.5;
+      sampler.observe(counted(i / 1000, reads));
+    }
+    expect(reads.n).toBeLessThan((2 * events) / (LATENCY_MAX_MASK + 1));
+    expect(clockReads).toBe(reads.n);
     const measured = metrics.latency.summary().count;
     expect(measured).toBeGreaterThanOrEqual(90);
     expect(measured).toBeLessThanOrEqual(101);
   });
 
-  it('measures every event again within LATENCY_MAX_STRIDE events once a burst is over', () => {
+  it('looks at every event again within LATENCY_MAX_MASK + 1 events once a burst is over', () => {
     const metrics = new NodeMetrics('out', 'sink', 'blackhole');
     const reads = { n: 0 };
-    const sampler = new LatencySampler(metrics, () => 10_000);
-    for (let i = 0; i < 10_000; i++) sampler.observe(counted(i / 1000, reads));
+    let now = 0;
+    const sampler = new LatencySampler(metrics, () => now);
+    for (let i = 0; i < 10_000; i++) {
+      now = i / 1000;
+      sampler.observe(counted(now, reads));
+    }
     const afterBurst = metrics.latency.summary().count;
     // Then chat at one message every 200 ms.
-    for (let i = 1; i <= 200; i++) sampler.observe(counted(10 + i * 200, reads));
-    expect(metrics.latency.summary().count - afterBurst).toBeGreaterThanOrEqual(200 - (LATENCY_MAX_STRIDE - 1));
+    for (let i = 1; i <= 400; i++) {
+      now = 10 + i * 200;
+      sampler.observe(counted(now, reads));
+    }
+    expect(metrics.latency.summary().count - afterBurst).toBeGreaterThanOrEqual(400 - (LATENCY_MAX_MASK + 1));
+  });
+
+  it('measures the next command after a slew ramp whose steps share one receivedAt', () => {
+    const metrics = new NodeMetrics('synth', 'sink', 'osc');
+    let now = 0;
+    const sampler = new LatencySampler(metrics, () => now);
+    // Eight steps 10 ms apart, all carrying the command's receivedAt (100), then a chat.
+    for (let k = 1; k <= 8; k++) {
+      now = 100 + 10 * k + 0.5;
+      sampler.observe(step(100, 10 * k));
+    }
+    now = 1102;
+    sampler.observe(step(1100));
+    expect(metrics.latency.summary()).toMatchObject({ count: 2, max: 2 });
   });
 });
 

@@ -22,14 +22,15 @@ export const SAMPLE_SPACING_MS = 1;
 /**
  * The next mask of a count-based sampler that has just started a sample `gapMs` after its
  * previous one: twice as wide while samples come less than {@link SAMPLE_SPACING_MS} apart (up
- * to {@link MAX_SAMPLE_MASK}), back to {@link SAMPLE_MASK} once they come 4 × that apart.
+ * to `max`, {@link MAX_SAMPLE_MASK}), back to `min` ({@link SAMPLE_MASK}) once they come 4 × that
+ * apart.
  * So a node timing a million events a second takes about a thousand samples a second (not
  * 15,000, each two clock reads), and one at chat rates still times one event in 64; after a burst
  * at most `MAX_SAMPLE_MASK` events pass before it does again.
  */
-export function adaptMask(mask: number, gapMs: number): number {
-  if (gapMs < SAMPLE_SPACING_MS) return mask < MAX_SAMPLE_MASK ? mask * 2 + 1 : mask;
-  return gapMs >= 4 * SAMPLE_SPACING_MS ? SAMPLE_MASK : mask;
+export function adaptMask(mask: number, gapMs: number, min = SAMPLE_MASK, max = MAX_SAMPLE_MASK): number {
+  if (gapMs < SAMPLE_SPACING_MS) return mask < max ? mask * 2 + 1 : mask;
+  return gapMs >= 4 * SAMPLE_SPACING_MS ? min : mask;
 }
 
 /**
@@ -85,18 +86,19 @@ export class ProcessingTimer {
  * measured when its `receivedAt` is at least {@link LATENCY_SPACING_MS} after the last measured
  * one. At chat rates that is every event; at a million a second, about a thousand a second.
  *
- * Nor does it read every event: `receivedAt` sits at a different offset in each event shape, so
- * reading it is a megamorphic load (and, for an event not touched since it was made, a cache
- * miss) that cost more than the rest of the runtime's per-event work together
- * (bench/engineOverhead.ts). It looks at one event in `stride`: the stride doubles (up to
- * {@link LATENCY_MAX_STRIDE}) while the events it looks at come too close to be measured, and
- * falls back to 1 once they are {@link LATENCY_SPACING_MS} × 2 apart, so at chat rates every
- * event is still looked at, and after a burst at most `LATENCY_MAX_STRIDE - 1` go unseen.
+ * Nor does it look at every event in a burst: reading the clock costs ~200 ns on some machines,
+ * and `receivedAt` sits at a different offset in each event shape, so reading it is a megamorphic
+ * load (a cache miss too, for an event not touched since it was made); together they cost more
+ * than the rest of the runtime's per-event work (bench/engineOverhead.ts). It looks at one event
+ * in `mask + 1`: every event while the events it looks at arrive 4 ms or more apart (by the
+ * clock, not by `receivedAt`, which slew steps share), one in up to {@link LATENCY_MAX_MASK} + 1
+ * while they arrive less than 1 ms apart ({@link adaptMask}); after a burst at most that many
+ * go by before it looks at every event again.
  */
 export const LATENCY_SPACING_MS = 1;
 
-/** The most events the latency sampler passes over between two it looks at (a power of two). */
-export const LATENCY_MAX_STRIDE = 64;
+/** The widest latency sampling: one event in this many + 1. */
+export const LATENCY_MAX_MASK = 255;
 
 export class LatencySampler {
   /**
@@ -104,8 +106,11 @@ export class LatencySampler {
    * calls {@link look} at zero, so the per-event cost is a decrement, without a call.
    */
   skip = 1;
+  #mask = 0;
+  /** The clock when it last looked. */
+  #lookedAt = Number.NEGATIVE_INFINITY;
+  /** `receivedAt` of the last event measured. */
   #last = Number.NEGATIVE_INFINITY;
-  #stride = 1;
 
   constructor(
     private readonly metrics: NodeMetrics,
@@ -118,25 +123,21 @@ export class LatencySampler {
 
   /** Looks at `event` (the one {@link skip} counted down to) and measures it if it is due. */
   look(event: ChatflowEvent): void {
+    const now = this.clock();
+    this.#mask = adaptMask(this.#mask, now - this.#lookedAt, 0, LATENCY_MAX_MASK);
+    this.#lookedAt = now;
+    this.skip = this.#mask + 1;
     const at = event.receivedAt;
-    const gap = at - this.#last;
-    if (!(gap >= LATENCY_SPACING_MS)) {
-      // Too close to the last measured one (or a clock that went back): look less often.
-      if (this.#stride < LATENCY_MAX_STRIDE) this.#stride *= 2;
-      this.skip = this.#stride;
-      return;
-    }
-    this.#stride = gap >= 2 * LATENCY_SPACING_MS ? 1 : Math.max(1, this.#stride >> 1);
-    this.skip = this.#stride;
+    if (!(at - this.#last >= LATENCY_SPACING_MS)) return;
     this.#last = at;
     const held = event.heldMs;
     if (held === undefined) {
-      this.metrics.latency.record(this.clock() - at);
+      this.metrics.latency.record(now - at);
       return;
     }
     // Time the pipeline held the event on purpose (a slew step, a vote window) is not latency.
     this.metrics.held.record(held);
-    this.metrics.latency.record(Math.max(0, this.clock() - at - held));
+    this.metrics.latency.record(Math.max(0, now - at - held));
   }
 }
 
