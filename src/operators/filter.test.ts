@@ -7,7 +7,8 @@ import { testContext } from '../../test/support/context.js';
 import { chat } from '../../test/support/events.js';
 import type { ChatEvent, ChatflowEvent, CommandEvent } from '../core/events.js';
 import { NodeMetrics } from '../core/metrics.js';
-import { FilterConfig, filter, filterComponent } from './filter.js';
+import { FilterConfig, filter, filterComponent, passesFilter } from './filter.js';
+import { MATCH_ALL } from './shared/match.js';
 
 /** A logger that keeps its records, to assert on warnings. */
 function recordingLogger() {
@@ -165,6 +166,20 @@ describe('filter', () => {
     });
     expect(records.filter((r) => r.level === 40)).toHaveLength(2);
     expect(metrics.snapshot().dropped.error?.count).toBe(4);
+  });
+});
+
+describe('passesFilter', () => {
+  it('is one matcher call per event: `match` itself without `not`, `match: {}` the match-all', () => {
+    expect(passesFilter(FilterConfig.parse({ match: {} }))).toBe(MATCH_ALL);
+    const modsOnly = passesFilter(FilterConfig.parse({ match: { role: ['mod'] } }));
+    expect([a, b, c].map(modsOnly)).toEqual([true, false, true]);
+  });
+
+  it('keeps `not` alone and `match` with `not` exact', () => {
+    const noCommands = passesFilter(FilterConfig.parse({ not: { text: '^!' } }));
+    expect([a, b, c, d].map(noCommands)).toEqual([true, true, false, false]);
+    expect([a, b, c, d].map(passesFilter(modsButNoCommands))).toEqual([true, false, false, false]);
   });
 });
 

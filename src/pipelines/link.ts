@@ -6,7 +6,7 @@
 import { Observable, type MonoTypeOperatorFunction, Subscriber } from 'rxjs';
 import type { ChatflowEvent } from '../core/events.js';
 import type { Counter, NodeMetrics } from '../core/metrics.js';
-import { LatencySampler, type ProcessingTimer, SAMPLE_MASK } from './measure.js';
+import { LatencySampler, type ProcessingTimer } from './measure.js';
 import type { OutputPort } from './ports.js';
 import type { ChainEnd } from './restart.js';
 
@@ -39,6 +39,12 @@ export interface LinkEnds {
 }
 
 export class LinkSubscriber extends Subscriber<ChatflowEvent> {
+  // The ends' parts as own fields: the hot path reads them without going through `ends`.
+  readonly #fromTimer: ProcessingTimer;
+  readonly #fromOut: Counter;
+  readonly #fromPort: OutputPort;
+  readonly #toMetrics: NodeMetrics;
+  readonly #toTimer: ProcessingTimer | undefined;
   readonly #latency: LatencySampler;
 
   /**
@@ -51,27 +57,33 @@ export class LinkSubscriber extends Subscriber<ChatflowEvent> {
     private readonly chainEnd?: ChainEnd,
   ) {
     super(destination);
+    this.#fromTimer = ends.from.timer;
+    this.#fromOut = ends.from.out;
+    this.#fromPort = ends.from.port;
+    this.#toMetrics = ends.to.metrics;
+    this.#toTimer = ends.to.timer;
     this.#latency = new LatencySampler(ends.to.metrics, ends.clock);
   }
 
   // `next` itself, not `_next`: skips a megamorphic hop inside Subscriber.next.
   override next(event: ChatflowEvent): void {
     if (this.isStopped) return;
-    const { from, to } = this.ends;
-    if (from.timer.start >= 0) from.timer.outputSeen();
-    from.out.value += 1;
-    const tap = from.port.tap;
+    const fromTimer = this.#fromTimer;
+    if (fromTimer.start >= 0) fromTimer.outputSeen();
+    this.#fromOut.value += 1;
+    const tap = this.#fromPort.tap;
     if (tap !== undefined) tap(event);
-    const n = ++to.metrics.eventsIn;
-    const timer = to.timer;
+    const n = ++this.#toMetrics.eventsIn;
+    const timer = this.#toTimer;
     if (timer === undefined) {
       // A sink: record end-to-end latency for a sample of events.
-      this.#latency.observe(event);
+      const latency = this.#latency;
+      if (--latency.skip === 0) latency.look(event);
       this.destination.next(event);
-    } else if ((n & SAMPLE_MASK) !== 0) {
+    } else if ((n & timer.mask) !== 0) {
       this.destination.next(event);
     } else {
-      timer.start = this.ends.clock();
+      timer.begin();
       this.destination.next(event);
       if (timer.start >= 0) timer.outputSeen();
     }

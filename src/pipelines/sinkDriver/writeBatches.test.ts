@@ -139,6 +139,36 @@ describe('writeBatches', () => {
       expect(metrics.processing.count).toBe(1); // one write in 64 is timed, starting with the first
     });
 
+    it('times a sample of writes: one in 64 when slow, about one a millisecond for a fast synchronous sink', () => {
+      let clock = 0;
+      let reads = 0;
+      const driverMetrics = new NodeMetrics('fast', 'sink', 'blackhole');
+      const input = new Subject<string>();
+      const sink: Sink<string> = {
+        write: () => {
+          clock += 0.001; // 1 µs per write
+        },
+      };
+      const timed = () => {
+        reads += 1;
+        return clock;
+      };
+      input.pipe(writeBatches(sink, settings(), { metrics: driverMetrics, clock: timed })).subscribe();
+      for (let i = 0; i < 100_000; i++) input.next(`e${i}`);
+      expect(driverMetrics.totalOut()).toBe(100_000);
+      // 100 ms of writes: about 100 timed at one in 1,024, each two reads, not 100,000 / 64.
+      expect(reads).toBeLessThan(2 * (100_000 / 1024) + 2 * 10);
+      expect(driverMetrics.processing.count).toBeGreaterThanOrEqual(80);
+      // Slow again (100 ms a write): back to one in 64 within 1,024 writes.
+      sink.write = () => {
+        clock += 100;
+      };
+      for (let i = 0; i < 1024; i++) input.next(`s${i}`);
+      const before = driverMetrics.processing.count;
+      for (let i = 0; i < 640; i++) input.next(`t${i}`);
+      expect(driverMetrics.processing.count - before).toBe(10);
+    });
+
     it('error: counts an input error, never errors, and keeps what it holds for the drain', () => {
       const { sink, calls } = fakeSink(now, { write: () => settled(testScheduler.createColdObservable('----|')) });
       const driver = writeBatches(sink, settings(), { metrics, scheduler: testScheduler });

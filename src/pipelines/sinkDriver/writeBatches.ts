@@ -20,10 +20,8 @@ import { defaultEventKey } from '../../core/eventKey.js';
 import { Congestion, type CongestionListener, reportsCongestion } from './congestion.js';
 import { EventQueue } from './queue.js';
 import { DiskTier } from './diskBuffer/diskTier.js';
+import { adaptMask, SAMPLE_MASK } from '../measure.js';
 
-
-/** One write in this many is timed (a power of two, minus one as a mask). */
-const TIMING_MASK = 63;
 
 /**
  * Why the driver dropped events. `superseded` is intentional (a newer value of the same key
@@ -275,6 +273,9 @@ class DriverRun<E> {
   #drainWritten = 0;
   #drainDropped = 0;
   #writes = 0;
+  /** The write whose count `& mask` is 0 is timed, one in 64 to one in 1024 (measure.ts adaptMask). */
+  #timingMask = SAMPLE_MASK;
+  #lastTimedAt = Number.NEGATIVE_INFINITY;
   #resolveEnded: (result: DrainResult) => void = () => {};
   /** Resolves when this run has ended (drained, timed out or unsubscribed). */
   readonly ended = new Promise<DrainResult>((resolve) => {
@@ -537,8 +538,8 @@ class DriverRun<E> {
       return;
     }
     const call = ++this.#call;
-    // Time one write in 64 (the first included): two clock reads per event cost ~10% on a sync sink.
-    const t0 = (this.#writes++ & TIMING_MASK) === 0 ? this.#o.clock() : -1;
+    // Time a sample of writes (the first included): two clock reads per event cost ~10% on a sync sink.
+    const t0 = (this.#writes++ & this.#timingMask) === 0 ? this.#timeWrite() : -1;
     let result: unknown;
     try {
       result = this.#sink.write(batch);
@@ -565,6 +566,14 @@ class DriverRun<E> {
         this.#pump();
       },
     );
+  }
+
+  /** The clock when a timed write starts; widens or resets the sampling (measure.ts adaptMask). */
+  #timeWrite(): number {
+    const now = this.#o.clock();
+    this.#timingMask = adaptMask(this.#timingMask, now - this.#lastTimedAt);
+    this.#lastTimedAt = now;
+    return now;
   }
 
   #onWritten(t0: number): void {

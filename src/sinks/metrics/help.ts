@@ -10,7 +10,7 @@ export const METRIC_HELP: Readonly<Record<string, string>> = Object.freeze({
     'Events a node did not pass on, by reason; intentional="true" is policy (throttled, duplicate), "false" a loss.',
   chatflow_node_errors_total: 'Errors of a node (a failed write, a source disconnect, an operator restart), since it started.',
   chatflow_node_status: 'Always 1, on the series of the node\u2019s current status (live, stale, running, stopped\u2026).',
-  chatflow_node_processing_ms: 'Time spent per event inside a node (one event in 64 is timed), since it started.',
+  chatflow_node_processing_ms: 'Time spent per event inside a node (one event in 64 is timed; at high rates one in up to 1,024, about one a millisecond), since it started.',
   chatflow_node_buffer_depth: 'Events waiting in a sink\u2019s buffer.',
   chatflow_sink_buffer_fill_ratio:
     'A sink\u2019s buffer depth over its capacity (0 to 1); at 1 it drops by its when_full policy, or with when_full: block pauses the pausable sources feeding it (and holds live chat up to 2).',
