@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeSoak } from './soak.js';
+import { judgeSoak, nodeOptionsOf } from './soak.js';
 
 const minutes = (ys: readonly number[]) => ys.map((y, i) => ({ x: i / 6, y }));
 
@@ -20,5 +20,13 @@ describe('judgeSoak', () => {
   it('fails a flat run above the ceiling, and a run too short to judge', () => {
     expect(judgeSoak(minutes([171, 171, 171, 171])).failures).toEqual(['RSS reached 171 MiB']);
     expect(judgeSoak(minutes([100])).failures).toHaveLength(1);
+  });
+});
+
+describe('nodeOptionsOf', () => {
+  it('takes the node options an npm script gives chatflow, and nothing of its arguments', () => {
+    expect(nodeOptionsOf('node --max-semi-space-size=4 bin/chatflow.js run pipeline.yaml')).toEqual(['--max-semi-space-size=4']);
+    expect(nodeOptionsOf('node bin/chatflow.js run --quiet pipeline.yaml')).toEqual([]);
+    expect(nodeOptionsOf('tsx src/cli.ts run')).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * `npm run bench soak` (issue 21): memory over a long show, as a streamer runs it. A
- * `chatflow run` child process (bin/chatflow.js, as `npm start` runs it) on the default
+ * `chatflow run` child process (bin/chatflow.js with the node options of package.json's
+ * `start` script, as `npm start` runs it) on the default
  * pipeline.yaml, every sink on: its simulate source at 10,000 messages/s (CHATFLOW_SIM_RATE),
  * embedded redis-server and PostgreSQL under the run's own .chatflow/, osc to a UDP socket that
  * listens (this process), overlay and metrics on the run's HTTP server (a free port), for
@@ -15,7 +16,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,17 @@ const MAX_RSS_MIB = 160;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+
+/**
+ * The node options (`--…` before `bin/chatflow.js`) of an npm script such as package.json's
+ * `start`, so the soak runs chatflow with what `npm start` gives it.
+ */
+export function nodeOptionsOf(script: string): string[] {
+  const words = script.trim().split(/\s+/);
+  if (words[0] !== 'node') return [];
+  const entry = words.findIndex((w) => w.endsWith('chatflow.js'));
+  return words.slice(1, entry < 0 ? 1 : entry).filter((w) => w.startsWith('--'));
+}
 
 /**
  * The rule, on samples `{ x: minutes, y: MiB }`: the slope of the second half and its highest
@@ -64,10 +76,12 @@ export async function soak(): Promise<Record<string, unknown>> {
   });
   await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve));
   const samples: { seconds: number; rssMiB: number }[] = [];
+  const manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const nodeOptions = nodeOptionsOf(manifest.scripts?.start ?? '');
   let stderr = '';
   let child: ChildProcess | undefined;
   try {
-    child = spawn(process.execPath, [join(ROOT, 'bin', 'chatflow.js'), 'run', 'pipeline.yaml'], {
+    child = spawn(process.execPath, [...nodeOptions, join(ROOT, 'bin', 'chatflow.js'), 'run', 'pipeline.yaml'], {
       cwd: project,
       stdio: ['ignore', 'ignore', 'pipe'],
       env: {
@@ -109,10 +123,11 @@ export async function soak(): Promise<Record<string, unknown>> {
   const emitted = nodes.get('demo')?.out ?? 0;
   const verdict = judgeSoak(samples.map((s) => ({ x: s.seconds / 60, y: s.rssMiB })));
   const figures = {
-    method: `a \`chatflow run\` child process (bin/chatflow.js) on pipeline.yaml, every sink on, embedded redis-server and PostgreSQL, simulate at ${RATE} messages/s (CHATFLOW_SIM_RATE) for ${SECONDS} s (CHATFLOW_SOAK_SECONDS), osc to a listening socket; the child's RSS (${process.platform === 'linux' ? '/proc/<pid>/status VmRSS' : 'ps -o rss='}) every ${SAMPLE_SECONDS} s from its first OSC datagram`,
+    method: `a \`chatflow run\` child process (node ${[...nodeOptions, 'bin/chatflow.js'].join(' ')}, as \`npm start\`) on pipeline.yaml, every sink on, embedded redis-server and PostgreSQL, simulate at ${RATE} messages/s (CHATFLOW_SIM_RATE) for ${SECONDS} s (CHATFLOW_SOAK_SECONDS), osc to a listening socket; the child's RSS (${process.platform === 'linux' ? '/proc/<pid>/status VmRSS' : 'ps -o rss='}) every ${SAMPLE_SECONDS} s from its first OSC datagram`,
     rule: `fails when the RSS slope over the second half of the run is above ${MAX_SLOPE_MIB_PER_MIN} MiB/min or a sample of that half is above ${MAX_RSS_MIB} MiB`,
     seconds: SECONDS,
     chatPerSec: RATE,
+    nodeOptions,
     ...verdict,
     maxRssMiB: Math.max(0, ...samples.map((s) => s.rssMiB)),
     endRssMiB: samples.at(-1)?.rssMiB ?? null,

@@ -7,13 +7,17 @@
  */
 import type { ChatflowEvent } from '../../core/events.js';
 import type { DropCounter } from '../../core/metrics.js';
+import { BufferPool } from './bufferPool.js';
 import type { EncodeCounts } from './protocol.js';
 import { CopyEncoder, CopyText, encodeRows, type RowOptions } from './rows.js';
 
 /** The fewest events worth a part (and a transaction) of their own. */
 const MIN_PART = 200;
 
-/** Takes part `index` of a batch, encoded. */
+/**
+ * Takes part `index` of a batch, encoded. Its text's buffers come from the encoder's pool:
+ * `text.release()` once the part is written gives them back for the next part.
+ */
 export type OnPart = (index: number, text: CopyText) => void;
 
 /** Encodes batches; one per sink (its time formatting is reused from batch to batch). */
@@ -21,6 +25,7 @@ export class BatchEncoder {
   readonly #kinds: ReadonlySet<string>;
   readonly #rows: RowOptions;
   readonly #encoder = new CopyEncoder();
+  readonly #pool = new BufferPool();
 
   constructor(kinds: readonly string[], rows: RowOptions) {
     this.#kinds = new Set(kinds);
@@ -39,6 +44,7 @@ export class BatchEncoder {
       onPart,
       (events, from, to, text) => encodeRows(events, from, to, this.#kinds, this.#encoder, this.#rows, text),
       () => this.#encoder.cleaned,
+      this.#pool,
     );
   }
 
@@ -57,14 +63,17 @@ export class BatchEncoding {
   readonly #onPart: OnPart;
   readonly #encode: Encode;
   #index = 0;
-  #text = new CopyText();
+  readonly #pool: BufferPool | undefined;
+  #text: CopyText;
   #seen = 0;
   #stored = 0;
   readonly #cleanedBefore: number;
   readonly #cleaned: () => number;
 
-  constructor(total: number, size: number, onPart: OnPart, encode: Encode, cleaned: () => number = () => 0) {
+  constructor(total: number, size: number, onPart: OnPart, encode: Encode, cleaned: () => number = () => 0, pool?: BufferPool) {
     this.#total = total;
+    this.#pool = pool;
+    this.#text = new CopyText(pool);
     this.#size = size;
     this.#onPart = onPart;
     this.#encode = encode;
@@ -97,7 +106,7 @@ export class BatchEncoding {
     this.#stored += text.stored;
     if (!text.empty) this.#onPart(this.#index, text);
     this.#index += 1;
-    this.#text = new CopyText();
+    this.#text = new CopyText(this.#pool);
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copySql, insertSql, stagingDdl, TABLE_NAMES, TABLES, type TableText } from './rows.js';
+import { type CopyText, copySql, insertSql, stagingDdl, TABLE_NAMES, TABLES, type TableText } from './rows.js';
 
 /** What the sink needs of a client: `pg.Client`'s query, COPY and events. */
 export type PostgresClient = pg.Client;
@@ -53,7 +53,7 @@ export type BatchOutcome =
   | { readonly ok: false; readonly retryable: boolean; readonly error: unknown };
 
 /** One part's write: rows inserted, and whether it was restaged. */
-interface PartResult {
+export interface PartResult {
   readonly inserted: number;
   readonly restaged: boolean;
 }
@@ -197,6 +197,18 @@ export class CopyWriter {
     await client.query('COMMIT');
     return inserted;
   }
+}
+
+/**
+ * Writes part `index` of a batch and, once it is stored, gives its buffers back to the pool
+ * they came from for the next part. A failed write keeps them: its socket may not be done with
+ * them, and the garbage collector frees them when nothing holds them.
+ */
+export function writtenThenReleased(writer: Pick<CopyWriter, 'writePart'>, index: number, text: CopyText): Promise<PartResult> {
+  return writer.writePart(index, text.tables()).then((result) => {
+    text.release();
+    return result;
+  });
 }
 
 /** What a log needs of an error, as plain data (it may cross to another thread). */

@@ -16,7 +16,7 @@ import { type Logger, silentLogger } from '../../core/logger.js';
 import type { DropCounter } from '../../core/metrics.js';
 import { BatchEncoder, EncodeTally } from './batchEncoder.js';
 import type { PostgresConfig } from './config.js';
-import { type BatchOutcome, CopyWriter, type PostgresClient } from './copyWriter.js';
+import { type BatchOutcome, CopyWriter, type PostgresClient, writtenThenReleased } from './copyWriter.js';
 import { appendDeadLetters } from './deadLetter.js';
 
 /** Events encoded per turn of the event loop (about 0.1 ms of work). */
@@ -85,7 +85,7 @@ export class PostgresSink implements Sink<ChatflowEvent> {
     if (!this.#writer.ready) throw new NotConnectedError(this.#id);
     const writes: ReturnType<CopyWriter['writePart']>[] = [];
     const encoding = this.#encoder.begin(batch.length, this.#writer.connections, (index, text) => {
-      writes.push(this.#writer.writePart(index, text.tables()));
+      writes.push(writtenThenReleased(this.#writer, index, text));
     });
     for (let from = 0; from < batch.length; from += ENCODE_SLICE) {
       // Encoding a whole batch at once would hold the event loop for milliseconds; the OSC

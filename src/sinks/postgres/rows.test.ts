@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { chat } from '../../../test/support/events.js';
 import type { ControlEvent } from '../../core/events.js';
 import type { ChatflowEvent } from '../../core/events.js';
+import { BufferPool } from './bufferPool.js';
 import { CopyEncoder, CopyText, controlKey, encodeRows, escapeCopy, eventRows, insertSql, TABLES, type TableLines } from './rows.js';
 
 /**
@@ -139,6 +140,26 @@ describe('COPY text encoding', () => {
     const [table] = out.tables();
     expect(table?.rows).toBe(200);
     expect(Buffer.from(table?.bytes ?? []).toString()).toBe(`${line}\n`.repeat(200));
+  });
+
+  it('takes its buffers from a pool and gives them back at release: the next part writes into the same memory', () => {
+    const pool = new BufferPool();
+    const line = `${'x'.repeat(1000)}\t🎛️`;
+    const first = new CopyText(pool);
+    for (let i = 0; i < 200; i++) first.add('chat_messages', line);
+    first.add('commands', 'c');
+    // Growing past 64 KiB gave the outgrown buffers back already.
+    expect(pool.size).toBeGreaterThan(0);
+    const used = first.tables().map((t) => t.bytes.buffer);
+    first.release();
+    expect(first.empty).toBe(true);
+    const second = new CopyText(pool);
+    for (let i = 0; i < 200; i++) second.add('chat_messages', `${line}!`);
+    second.add('commands', 'd');
+    const tables = second.tables();
+    expect(used).toContain(tables[0]?.bytes.buffer);
+    expect(Buffer.from(tables[0]?.bytes ?? []).toString()).toBe(`${line}!\n`.repeat(200));
+    expect(Buffer.from(tables[1]?.bytes ?? []).toString()).toBe('d\n');
   });
 
   it('formats times as ISO 8601 UTC with milliseconds, across second boundaries', () => {

@@ -4,6 +4,7 @@
  * PostgreSQL cannot hold (NUL, lone surrogates) cleaned and counted.
  */
 import type { ChatflowEvent, ControlEvent } from '../../core/events.js';
+import type { BufferPool } from './bufferPool.js';
 
 /** One destination table: its columns (name, SQL type) in COPY order. */
 export interface TableSpec {
@@ -266,23 +267,36 @@ export interface TableText {
 /** Bytes a table's text starts with; it doubles as it fills. */
 const INITIAL_BYTES = 64 * 1024;
 
-/** One growing buffer of one table's text. */
+/** One growing buffer of one table's text, its buffers taken from `pool` when there is one. */
 class TableBuffer {
-  buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  readonly #pool: BufferPool | undefined;
+  buf: Buffer;
   length = 0;
   rows = 0;
+
+  constructor(pool: BufferPool | undefined) {
+    this.#pool = pool;
+    this.buf = pool ? pool.take(INITIAL_BYTES) : Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  }
 
   append(line: string): void {
     // A UTF-16 code unit is at most 3 UTF-8 bytes; one more for the newline.
     const most = this.length + line.length * 3 + 1;
     if (most > this.buf.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, most));
+      const size = Math.max(this.buf.length * 2, most);
+      const grown = this.#pool ? this.#pool.take(size) : Buffer.allocUnsafeSlow(size);
       this.buf.copy(grown, 0, 0, this.length);
+      // Nothing but this table has seen the smaller buffer: it is free at once.
+      this.#pool?.give(this.buf);
       this.buf = grown;
     }
     this.length += this.buf.write(line, this.length);
     this.buf[this.length++] = 10;
     this.rows += 1;
+  }
+
+  release(): void {
+    this.#pool?.give(this.buf);
   }
 }
 
@@ -290,17 +304,23 @@ class TableBuffer {
  * The COPY text of a batch (or a part of one), per table: each row is written as UTF-8 into its
  * table's buffer as it is made, so a part is one buffer per table (no array of lines, no join,
  * no string of the whole part). {@link tables} hands out views of buffers of their own, which
- * can be transferred to another thread as they are.
+ * can be transferred to another thread as they are. With a pool, the buffers come from it and
+ * go back to it at {@link release}.
  */
 export class CopyText {
   readonly #tables = new Map<TableName, TableBuffer>();
+  readonly #pool: BufferPool | undefined;
   /** Events that gave rows. */
   stored = 0;
+
+  constructor(pool?: BufferPool) {
+    this.#pool = pool;
+  }
 
   readonly add: AddRow = (table, line) => {
     let t = this.#tables.get(table);
     if (t === undefined) {
-      t = new TableBuffer();
+      t = new TableBuffer(this.#pool);
       this.#tables.set(table, t);
     }
     t.append(line);
@@ -310,9 +330,19 @@ export class CopyText {
     return this.#tables.size === 0;
   }
 
-  /** Each table's text; the bytes are a view of the start of an `ArrayBuffer` of their own. */
+  /** Each table's text; the bytes are a view of the start of a buffer of its own. */
   tables(): TableText[] {
     return [...this.#tables].map(([table, t]) => ({ table, bytes: t.buf.subarray(0, t.length), rows: t.rows }));
+  }
+
+  /**
+   * Gives the buffers back to the pool, for a part whose write has finished: no view of them
+   * from {@link tables} may be read again (a failed write's socket may still hold them: only a
+   * successful one releases). The text is empty afterwards.
+   */
+  release(): void {
+    for (const t of this.#tables.values()) t.release();
+    this.#tables.clear();
   }
 }
 

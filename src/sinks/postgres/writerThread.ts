@@ -8,7 +8,7 @@
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { BatchEncoder, type BatchEncoding } from './batchEncoder.js';
-import { CopyWriter, connectPostgres, errorDetails, type WriterLog } from './copyWriter.js';
+import { CopyWriter, connectPostgres, errorDetails, type WriterLog, writtenThenReleased } from './copyWriter.js';
 import type { EncodeCounts, ErrorData, FromWriter, ToWriter, WriterInit } from './protocol.js';
 import { unpackEvents } from './wire.js';
 
@@ -36,7 +36,7 @@ function serve(init: WriterInit, port: MessagePort): void {
     let batch = batches.get(message.batch);
     if (batch === undefined) {
       const writes: ReturnType<CopyWriter['writePart']>[] = [];
-      const encoding = encoder.begin(message.total, writer.connections, (index, text) => writes.push(writer.writePart(index, text.tables())));
+      const encoding = encoder.begin(message.total, writer.connections, (index, text) => writes.push(writtenThenReleased(writer, index, text)));
       batch = { encoding, writes };
       batches.set(message.batch, batch);
     }
