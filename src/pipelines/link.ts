@@ -31,7 +31,7 @@ export interface LinkEnds {
     readonly id: string;
     readonly timer: ProcessingTimer;
     readonly out: Counter;
-    /** The node's default port: events skip it, but a tap set on it must see them. */
+    /** The node's default port: events skip it, but its tap and its other consumers must see them. */
     readonly port: OutputPort;
   };
   readonly to: { readonly metrics: NodeMetrics; readonly timer?: ProcessingTimer };
@@ -60,8 +60,8 @@ export class LinkSubscriber extends Subscriber<ChatflowEvent> {
     const { from, to } = this.ends;
     if (from.timer.start >= 0) from.timer.outputSeen();
     from.out.value += 1;
-    const tap = from.port.tap;
-    if (tap !== undefined) tap(event);
+    // The tap, and the node's other consumers when it fans out (src/pipelines/chains.ts).
+    from.port.emitAside(event);
     const n = ++to.metrics.eventsIn;
     const timer = to.timer;
     if (timer === undefined) {
