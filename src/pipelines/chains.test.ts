@@ -29,7 +29,7 @@ sinks: { out: { type: out, path: x, inputs: [c] } }
     expect(shape(planChains(g))).toEqual({ chains: [['a', 'b', 'c', '→out']], sinks: [] });
   });
 
-  it('stops fusing at a fan-out, a fan-in, a ported operator and a disabled node', () => {
+  it('fuses the first single-input consumer at a fan-out; stops at a fan-in, a ported operator and a disabled node', () => {
     const g = graph(`
 sources: { s: { type: gen, rate: 1/s }, t: { type: gen, rate: 1/s } }
 operators:
@@ -46,10 +46,25 @@ sinks:
   o3: { type: out, path: x, inputs: [off] }
 `);
     expect(shape(planChains(g))).toEqual({
+      // `a` fuses with fan1, its first consumer; fan2 reads a's port (the hop hands it each event).
       // `after` fuses with o2: its other consumer is disabled and never subscribes.
-      chains: [['a'], ['fan1'], ['fan2', '→o1'], ['join', 'lim'], ['after', '→o2']],
+      chains: [['a', 'fan1'], ['fan2', '→o1'], ['join', 'lim'], ['after', '→o2']],
       sinks: ['o3'],
     });
+  });
+
+  it('passes over a consumer that reads other ports too when choosing whom to fuse at a fan-out', () => {
+    const g = graph(`
+sources: { s: { type: gen, rate: 1/s }, t: { type: gen, rate: 1/s } }
+operators:
+  a: { type: pass, inputs: [s] }
+  both: { type: pass, inputs: [a, t] }
+  only: { type: pass, inputs: [a] }
+sinks:
+  o1: { type: out, path: x, inputs: [both] }
+  o2: { type: out, path: x, inputs: [only] }
+`);
+    expect(shape(planChains(g))).toEqual({ chains: [['a', 'only', '→o2'], ['both', '→o1']], sinks: [] });
   });
 
   it('fuses nothing when asked not to', () => {

@@ -1,8 +1,13 @@
 /**
- * Plans how operators are compiled: a run of single-output operators, each the only consumer
- * of the one before, becomes one fused RxJS pipe (ending in a sink when a sink is the last
- * one's only consumer). Fusing skips the port hop between such nodes, which is most of the
- * engine's per-event cost; the nodes still count their own metrics (src/pipelines/link.ts).
+ * Plans how operators are compiled: a run of single-output operators, each feeding the next,
+ * becomes one fused RxJS pipe (ending in a sink when a sink is the last one's consumer).
+ * Fusing skips the port hop between such nodes, which is most of the engine's per-event cost;
+ * the nodes still count their own metrics (src/pipelines/link.ts).
+ *
+ * At a fan-out the first consumer in graph order that reads only that port is fused, and the
+ * others read the port as before: the hop hands each event to them too (`emitAside`). So a
+ * side consumer such as `sample_metrics` on the deduplicated chat, or the history sink, does not
+ * cost the main path its fusing.
  */
 import type { GraphNode, PipelineGraph } from '../core/pipelineGraph.js';
 
@@ -35,11 +40,8 @@ export function planChains(graph: PipelineGraph, fuse = true): ChainPlan {
   /** The node fused after `node`, if any. */
   const successor = (node: GraphNode): GraphNode | undefined => {
     if (!fuse || !isSingleOutputOperator(node)) return undefined;
-    const next = consumers.get(portKey(node.id, ''));
-    if (next?.length !== 1) return undefined;
-    const candidate = next[0] as GraphNode;
-    if (candidate.inputs.length !== 1 || candidate.kind === 'source') return undefined;
-    return candidate;
+    const next = consumers.get(portKey(node.id, '')) ?? [];
+    return next.find((candidate) => candidate.inputs.length === 1 && candidate.kind !== 'source');
   };
   const fusedAway = new Set<string>();
   for (const node of enabled) {

@@ -31,7 +31,7 @@ export interface LinkEnds {
     readonly id: string;
     readonly timer: ProcessingTimer;
     readonly out: Counter;
-    /** The node's default port: events skip it, but a tap set on it must see them. */
+    /** The node's default port: events skip it, but its tap and its other consumers must see them. */
     readonly port: OutputPort;
   };
   readonly to: { readonly metrics: NodeMetrics; readonly timer?: ProcessingTimer };
@@ -71,8 +71,8 @@ export class LinkSubscriber extends Subscriber<ChatflowEvent> {
     const fromTimer = this.#fromTimer;
     if (fromTimer.start >= 0) fromTimer.outputSeen();
     this.#fromOut.value += 1;
-    const tap = this.#fromPort.tap;
-    if (tap !== undefined) tap(event);
+    // The tap, and the node's other consumers when it fans out (src/pipelines/chains.ts).
+    this.#fromPort.emitAside(event);
     const n = ++this.#toMetrics.eventsIn;
     const timer = this.#toTimer;
     if (timer === undefined) {

@@ -45,6 +45,22 @@ export class OutputPort {
     }
   }
 
+  /**
+   * Hands an event to the tap and every consumer without counting it or dropping it as
+   * unconsumed: the hop to a fused consumer (src/pipelines/link.ts) has counted it already and
+   * delivers it to that consumer itself; the port's listeners are the other consumers.
+   */
+  emitAside(event: ChatflowEvent): void {
+    if (this.#tap !== undefined) this.#tap(event);
+    const listeners = this.#listeners;
+    for (let i = 0; i < listeners.length; i++) (listeners[i] as PortListener).next(event);
+  }
+
+  /** The tap (tests; the fused hop calls {@link emitAside}). */
+  get tap(): ((event: ChatflowEvent) => void) | undefined {
+    return this.#tap;
+  }
+
   /** Ends the stream for every consumer, now and later (a late subscriber completes at once). */
   complete(): void {
     if (this.#completed) return;
@@ -57,11 +73,6 @@ export class OutputPort {
   /** Sets (or clears) the tap; it sees every event and is not a consumer (drops count as before). */
   setTap(tap: ((event: ChatflowEvent) => void) | undefined): void {
     this.#tap = tap;
-  }
-
-  /** The tap, for a fused hop (src/pipelines/link.ts) that passes events by this port's node without emit(). */
-  get tap(): ((event: ChatflowEvent) => void) | undefined {
-    return this.#tap;
   }
 
   get completed(): boolean {

@@ -224,6 +224,38 @@ sinks:
     expect(runtime.metrics.get('right')!.eventsIn).toBe(3);
   });
 
+  it('fuses the first consumer at a fan-out and hands each event to the others (and a tap) once, through the port', async () => {
+    const h = harness();
+    const runtime = await start(
+      h.graph(`
+version: 1
+sources:
+  a: { type: feed, name: a }
+operators:
+  first: { type: boom, inputs: [a] }
+  second: { type: boom, inputs: [first] }
+sinks:
+  main: { type: collect, name: main, inputs: [second] }
+  side: { type: collect, name: side, inputs: [first] }
+`),
+    );
+    const tapped: string[] = [];
+    runtime.tap('first', '', (e) => tapped.push((e as ChatEvent).text));
+    for (const text of ['one', 'two', 'three']) h.feed('a').next(chat(text));
+    h.feed('a').complete();
+    await runtime.finished;
+    const texts = (name: string) => h.written(name).map((e) => (e as ChatEvent).text);
+    expect(texts('main')).toEqual(['one', 'two', 'three']);
+    expect(texts('side')).toEqual(['one', 'two', 'three']);
+    await until(() => tapped.length === 3);
+    expect(tapped).toEqual(['one', 'two', 'three']);
+    const first = runtime.metrics.get('first')!.snapshot();
+    expect(first.eventsOut).toEqual({ '': 3 });
+    expect(first.dropped).toEqual({});
+    expect(runtime.metrics.get('second')!.eventsIn).toBe(3);
+    expect(runtime.metrics.get('side')!.eventsIn).toBe(3);
+  });
+
   it('routes named ports, mirrors them to the default port, and counts unconsumed ports as drops', async () => {
     const h = harness();
     const runtime = await start(

@@ -29,21 +29,36 @@ const RECENT = 4;
 /**
  * Remembers the last {@link RECENT} ids: with `inputs: ["*"]` one chat message reaches the
  * node once per stage it passes (source, normalize, dedupe…), synchronously one after another.
+ *
+ * Each id is kept with its last character code, compared first: ids of different messages
+ * often share a long prefix and a length (`sim-7-1041`, `sim-7-1042`), and comparing two such
+ * strings walks the whole prefix. The int comparison rules out almost every one of them, so
+ * an id that was not seen costs four int comparisons instead of five string comparisons.
  */
 class RecentIds {
   readonly #ids: (string | undefined)[] = new Array<string | undefined>(RECENT).fill(undefined);
+  /** The last character code of each id in {@link #ids}; -1 for an empty slot (`''` has 0). */
+  readonly #ends = new Int32Array(RECENT).fill(-1);
   #next = 0;
-  /** The newest id, checked first: copies of a message usually arrive back to back. */
-  #last: string | undefined;
 
   /** True when `id` was seen among the last few; otherwise remembers it. */
   seen(id: string): boolean {
-    if (id === this.#last) return true;
+    // NaN for '' becomes 0: an empty id is still compared (and found) like any other.
+    const end = id.charCodeAt(id.length - 1) | 0;
+    const ends = this.#ends;
     const ids = this.#ids;
-    if (ids[0] === id || ids[1] === id || ids[2] === id || ids[3] === id) return true;
-    ids[this.#next] = id;
-    this.#next = (this.#next + 1) & (RECENT - 1);
-    this.#last = id;
+    if (
+      (ends[0] === end && ids[0] === id) ||
+      (ends[1] === end && ids[1] === id) ||
+      (ends[2] === end && ids[2] === id) ||
+      (ends[3] === end && ids[3] === id)
+    ) {
+      return true;
+    }
+    const at = this.#next;
+    ids[at] = id;
+    ends[at] = end;
+    this.#next = (at + 1) & (RECENT - 1);
     return false;
   }
 }

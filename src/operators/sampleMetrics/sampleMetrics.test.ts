@@ -193,6 +193,19 @@ describe('sample_metrics', () => {
       });
     });
 
+    it('tells apart ids that end alike, and still counts copies of one message (an empty id too) once', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        // Same length, same last character: only the full comparison tells them apart.
+        const x = chat('x', { id: 'sim-1-11' });
+        const y = chat('y', { id: 'sim-1-21' });
+        const e = chat('e', { id: '' });
+        const copy = (m: ChatEvent) => ({ ...m, text: `${m.text}, normalized` });
+        const source = hot<ChatflowEvent>('(xXyYeE)', { x, X: copy(x), y, Y: copy(y), e, E: copy(e) });
+        const result = source.pipe(sampleMetrics(config(), deps()), metric('chatflow_messages_per_second'));
+        expectObservable(result, '- 1s !').toBe('1s n', { n: 3 });
+      });
+    });
+
     it('counts distinct authors in the window and forgets them when it expires', () => {
       testScheduler.run(({ hot, expectObservable }) => {
         // alice at 0 and 2.1s, bob at 1.5s; window 3s.
