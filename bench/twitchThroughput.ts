@@ -18,7 +18,7 @@ import tmi from 'tmi.js';
 import { silentLogger } from '../src/core/logger.js';
 import { NodeMetrics } from '../src/core/metrics.js';
 import { TwitchConfig, twitchChat } from '../src/sources/twitch/index.js';
-import { parseIrcLine, type TwitchConnector, tmiConnector } from '../src/sources/twitch/client.js';
+import { createTmiConnector, parseIrcLine, type TwitchConnector } from '../src/sources/twitch/client.js';
 import { createTwitchNodeState, gateTwitchEvent } from '../src/sources/twitch/session.js';
 import { normalizeTwitchLine } from '../src/sources/twitch/normalize.js';
 import type { IrcMessage } from '../src/sources/twitch/tags.js';
@@ -33,28 +33,18 @@ const GOAL_PERCENT = 10;
 const tmiParser = createRequire(import.meta.url)('tmi.js/lib/parser.js') as { msg(line: string): IrcMessage | null };
 
 /**
- * The source's own connector, plus tmi.js's handling of every chat line (as a tmi.js client
- * would get it: parsed by tmi.js, handled up to its `message` event), so that the source does
- * tmi.js's work and its normalization on top.
+ * The source's connector with tmi.js reading and handling every line as a bare tmi.js client
+ * does (its own parser, up to its `message` event), the source making its events from the same
+ * parse: tmi.js's work, and the normalization on top.
  */
 function withTmiChatHandling(counted: { messages: number }): TwitchConnector {
-  return (options, handlers) => {
-    const client = new tmi.Client({ options: { skipUpdatingEmotesets: true } });
-    const handle = (client as unknown as { handleMessage(m: IrcMessage): void }).handleMessage.bind(client);
-    client.on('message', () => {
-      counted.messages += 1;
-    });
-    return tmiConnector(options, {
-      ...handlers,
-      line: (message) => {
-        handlers.line(message);
-        if (message.command === 'PRIVMSG') {
-          const own = tmiParser.msg(message.raw);
-          if (own !== null) handle(own);
-        }
-      },
-    });
-  };
+  return createTmiConnector({
+    tmiHandlesEveryLine: (client) => {
+      client.on('message', () => {
+        counted.messages += 1;
+      });
+    },
+  });
 }
 
 /** The fake server in a worker thread (tsx registered there too, so it can load TypeScript). */

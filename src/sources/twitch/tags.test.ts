@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadgeCache, MAX_EMOTE_RANGES, parseBadges, parseEmotes, rawTag, tag, unescapeTag } from './tags.js';
+import { BadgeCache, type IrcMessage, type IrcTags, MAX_EMOTE_RANGES, parseBadges, parseEmotes, rawTag, tag, unescapeTag } from './tags.js';
 
 describe('unescapeTag', () => {
   it('decodes every IRCv3 escape', () => {
@@ -27,13 +27,20 @@ describe('unescapeTag', () => {
 });
 
 describe('rawTag and tag', () => {
-  const tags = { emotes: '', color: '#FF0000', 'display-name': 'Riot\\sGames', vip: '1' };
+  const raw = '@emotes=;color=#FF0000;display-name=Riot\\sGames;vip=1 :a!a@a.tmi.twitch.tv PRIVMSG #c :hi';
+  const message = (tags: IrcTags): IrcMessage => ({ raw, tags, prefix: 'a!a@a.tmi.twitch.tv', command: 'PRIVMSG', params: ['#c', 'hi'] });
+  const tags = { emotes: true, color: '#FF0000', 'display-name': 'Riot\\sGames', vip: '1' } as const;
 
   it('reads an empty value as the empty string, an absent one as undefined, and unescapes on `tag`', () => {
-    expect(rawTag(tags, 'emotes')).toBe('');
-    expect(rawTag(tags, 'bits')).toBeUndefined();
-    expect(rawTag(tags, 'display-name')).toBe('Riot\\sGames');
-    expect(tag(tags, 'display-name')).toBe('Riot Games');
+    expect(rawTag(message(tags), 'emotes')).toBe('');
+    expect(rawTag(message(tags), 'bits')).toBeUndefined();
+    expect(rawTag(message(tags), 'display-name')).toBe('Riot\\sGames');
+    expect(tag(message(tags), 'display-name')).toBe('Riot Games');
+  });
+
+  it('reads nothing a plain object inherits as a tag', () => {
+    expect(rawTag(message({ ...tags }), 'constructor')).toBeUndefined();
+    expect(rawTag(message({ ...tags }), 'toString')).toBeUndefined();
   });
 });
 

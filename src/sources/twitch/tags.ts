@@ -5,12 +5,15 @@
 import type { EmoteRange } from '../../core/events.js';
 
 /**
- * A line's tags by key (client-only `+` and vendor prefixes kept), values still escaped; a tag
- * without `=` or with an empty value is `''` (IRCv3 message-tags). Built by `parseTags`.
+ * A line's tags by key (client-only `+` and vendor prefixes kept), values still escaped, in the
+ * form tmi.js's parser gives them, so that one parse of a line serves tmi.js and the source: a
+ * key with `=` and nothing after it is `true`, and tmi.js gives a key without `=` its own name
+ * as value (`parseTags` makes it `true`). Read them with {@link rawTag} or {@link tag}, which
+ * give what IRCv3 message-tags says (`''` for both).
  */
-export type IrcTags = Readonly<Record<string, string>>;
+export type IrcTags = Readonly<Record<string, string | true>>;
 
-/** One IRC line, split by `parseIrcLine` (line.ts). */
+/** One IRC line, split by `parseIrcLine` (line.ts) or by tmi.js's parser. */
 export interface IrcMessage {
   readonly raw: string;
   readonly tags: IrcTags;
@@ -34,15 +37,48 @@ export function ownString(value: string): string {
   return ` ${value}`.slice(1);
 }
 
-/** A tag's raw (still escaped) value: `''` when empty or without `=`, `undefined` when absent. */
-export function rawTag(tags: IrcTags, key: string): string | undefined {
-  return tags[key];
+/**
+ * A tag's raw (still escaped) value: `''` when empty or without `=`, `undefined` when absent.
+ * Reads either parser's tags the same ({@link IrcTags}); only a value equal to its own key,
+ * which tmi.js also gives a key without `=`, is looked up in the line.
+ */
+export function rawTag(message: IrcMessage, key: string): string | undefined {
+  const value = message.tags[key];
+  // Not a string: `true`, absent, or something a plain object inherits (`constructor`).
+  if (typeof value !== 'string') return value === true ? '' : undefined;
+  return value === key ? valueNamedLikeKey(message.raw, key) : value;
 }
 
 /** A tag's value, unescaped; `undefined` when absent. */
-export function tag(tags: IrcTags, key: string): string | undefined {
-  const value = rawTag(tags, key);
+export function tag(message: IrcMessage, key: string): string | undefined {
+  const value = rawTag(message, key);
   return value === undefined ? undefined : unescapeTag(value);
+}
+
+const SEMICOLON = 59;
+const EQUALS = 61;
+
+/**
+ * The value of the last `key` tag of `raw` when the parser gave its own name: `key` for
+ * `key=key`, `''` for a bare `key`. A tag starts after the leading `@` or a `;` (values
+ * cannot hold one: it is escaped as `\:`).
+ */
+function valueNamedLikeKey(raw: string, key: string): string {
+  let end = raw.indexOf(' ');
+  if (end === -1) end = raw.length;
+  let from = end - key.length;
+  while (from >= 1) {
+    const at = raw.lastIndexOf(key, from);
+    if (at < 1) break;
+    const after = at + key.length;
+    if ((at === 1 || raw.charCodeAt(at - 1) === SEMICOLON) && after <= end) {
+      const next = after === end ? SEMICOLON : raw.charCodeAt(after);
+      if (next === EQUALS) return key;
+      if (next === SEMICOLON) return '';
+    }
+    from = at - 1;
+  }
+  return key;
 }
 
 /**
