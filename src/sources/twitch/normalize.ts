@@ -111,16 +111,32 @@ function nickOf(prefix: string | null): string {
   return bang === -1 ? prefix : prefix.slice(0, bang);
 }
 
+/**
+ * `Number(raw)`, by a loop over the digits for what Twitch sends (numbers of at most 15 digits,
+ * exact as doubles): a string-to-number conversion costs several times more per line.
+ */
+export function tagNumber(raw: string): number {
+  const n = raw.length;
+  if (n === 0 || n > 15) return Number(raw);
+  let value = 0;
+  for (let i = 0; i < n; i++) {
+    const digit = raw.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number(raw);
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 function tsOf(msg: IrcMessage, now: () => number): number {
   const raw = rawTag(msg, 'tmi-sent-ts');
-  const ts = raw ? Number(raw) : Number.NaN;
+  const ts = raw ? tagNumber(raw) : Number.NaN;
   return Number.isFinite(ts) && ts > 0 ? ts : now();
 }
 
 function numberTag(msg: IrcMessage, key: string): number | undefined {
   const raw = rawTag(msg, key);
   if (!raw) return undefined;
-  const value = Number(raw);
+  const value = tagNumber(raw);
   return Number.isFinite(value) ? value : undefined;
 }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BadgeCache, type IrcMessage, type IrcTags, MAX_EMOTE_RANGES, parseBadges, parseEmotes, rawTag, tag, unescapeTag } from './tags.js';
 
@@ -86,6 +87,20 @@ describe('parseEmotes', () => {
       { id: '25', name: 'Kappa', start: 0, end: 4 },
       { id: '25', name: 'Kappa', start: 8, end: 12 },
     ]);
+  });
+
+  it('names emotes by code points in any text, lone surrogates counted as one, as string iteration does', () => {
+    const unit = fc.oneof(fc.constantFrom('a', ' ', '😂', '\u{E0000}', '\uD83D', '\uDE02', 'é'), fc.string({ maxLength: 2 }));
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 12 }), fc.nat(14), fc.nat(4), (parts, start, span) => {
+        const text = parts.join('');
+        const points = Array.from(text);
+        const end = start + span;
+        const expected = end < points.length ? [{ id: '1', name: points.slice(start, end + 1).join(''), start, end }] : [];
+        expect(parseEmotes(`1:${start}-${end}`, text)).toEqual(expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('sorts ranges of several emotes by position', () => {
