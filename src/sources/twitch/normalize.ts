@@ -127,6 +127,15 @@ export function tagNumber(raw: string): number {
   return value;
 }
 
+/**
+ * True when the tag is `1`. Reads the value as it stands: `'1'` there is `'1'` by {@link rawTag}
+ * too (neither `true` nor the key's own name is), and this per-line check stays small enough
+ * to be inlined where {@link rawTag}'s look-up in the line would not be.
+ */
+function isOne(msg: IrcMessage, key: string): boolean {
+  return msg.tags[key] === '1';
+}
+
 function tsOf(msg: IrcMessage, now: () => number): number {
   const raw = rawTag(msg, 'tmi-sent-ts');
   const ts = raw ? tagNumber(raw) : Number.NaN;
@@ -161,12 +170,12 @@ function authorOf(msg: IrcMessage, lineLogin: string, roomId: string | undefined
   // The badges decide most roles; the tags fill in what they leave out.
   let mask = set.roles;
   if ((mask & BADGE_BROADCASTER) === 0 && id !== '' && id === roomId) mask |= BADGE_BROADCASTER;
-  if ((mask & BADGE_MOD) === 0 && rawTag(msg, 'mod') === '1') mask |= BADGE_MOD;
+  if ((mask & BADGE_MOD) === 0 && isOne(msg, 'mod')) mask |= BADGE_MOD;
   if ((mask & BADGE_VIP) === 0) {
     const vip = rawTag(msg, 'vip');
     if (vip !== undefined && vip !== '0' && vip !== '') mask |= BADGE_VIP;
   }
-  if ((mask & BADGE_SUBSCRIBER) === 0 && rawTag(msg, 'subscriber') === '1') mask |= BADGE_SUBSCRIBER;
+  if ((mask & BADGE_SUBSCRIBER) === 0 && isOne(msg, 'subscriber')) mask |= BADGE_SUBSCRIBER;
   let displayName = tag(msg, 'display-name') || login;
   if (displayName.charCodeAt(displayName.length - 1) === 32 || displayName.charCodeAt(0) === 32) {
     displayName = displayName.trim() || login;
@@ -209,7 +218,7 @@ function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: T
     emotes: parseEmotes(rawTag(msg, 'emotes'), text),
     ts,
     action,
-    firstMessage: rawTag(msg, 'first-msg') === '1',
+    firstMessage: isOne(msg, 'first-msg'),
     receivedAt,
   };
   const bits = numberTag(msg, 'bits');
@@ -227,7 +236,7 @@ function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: T
           ? { id: parentId, login }
           : { id: parentId, login, text: body };
   }
-  if (rawTag(msg, 'historical') === '1') event.backfill = true;
+  if (isOne(msg, 'historical')) event.backfill = true;
   const sourceRoom = rawTag(msg, 'source-room-id');
   if (sourceRoom && sourceRoom !== roomId) event.sourceRoom = sourceRoom;
   const sharedId = rawTag(msg, 'source-id') || undefined;
