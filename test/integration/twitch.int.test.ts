@@ -5,10 +5,12 @@
  * real runtime.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import tmi from 'tmi.js';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
 import { defaultRegistry } from '../../src/components.js';
@@ -21,11 +23,14 @@ import { buildRegistry, type Registry } from '../../src/core/registry.js';
 import { buildGraph, loadPipeline } from '../../src/pipelines/graph.js';
 import { loadText } from '../../src/pipelines/load.js';
 import { type PipelineRuntime, startPipeline } from '../../src/pipelines/run.js';
+import { createTmiConnector, type TwitchConnector } from '../../src/sources/twitch/client.js';
 import { TwitchConfig, twitchChat, twitchComponent } from '../../src/sources/twitch/index.js';
 import { FakeTwitchServer, type FakeConnection, type FakeTwitchOptions, privmsgLine } from '../fakes/twitchServer.js';
 import { loadTwitchSamples } from '../fakes/twitchSamples.js';
 import { testContext } from '../support/context.js';
 import { PING_INTERVAL_MS, PING_TIMEOUT_MS, RECOVERY_BACKOFF as BACKOFF, twitchRecoveryPipeline } from '../fixtures/twitchRecovery.js';
+
+const tmiParser = createRequire(import.meta.url)('tmi.js/lib/parser.js') as { msg(line: string): unknown };
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -50,7 +55,7 @@ async function until(check: () => boolean, ms = 5000, what = 'condition'): Promi
 /** The wall clock the golden file was made with, for lines without `tmi-sent-ts`. */
 const GOLDEN_NOW = 1_700_000_000_000;
 
-function direct(input: Record<string, unknown>, env: Record<string, string> = {}) {
+function direct(input: Record<string, unknown>, env: Record<string, string> = {}, connector?: TwitchConnector) {
   const events: (ChatEvent | PlatformEvent)[] = [];
   const healths: SourceHealth[] = [];
   const metrics = new NodeMetrics('chat', 'source', 'twitch');
@@ -62,6 +67,7 @@ function direct(input: Record<string, unknown>, env: Record<string, string> = {}
     metrics,
     setHealth: (h) => healths.push(h),
     env,
+    ...(connector === undefined ? {} : { connector }),
   }).subscribe({
     next: (e) => events.push(e),
     error: (e: unknown) => {
@@ -216,9 +222,18 @@ sinks:
     expect((s.error() as Error).message).toContain('TWITCH_TOKEN (named by `token_env`) is not a well-formed OAuth token');
   });
 
-  it('normalizes every captured line sent over the wire, several lines per frame, each event once', async () => {
+  // The shipped connector (the source's parser, tmi.js on session lines only), and tmi.js
+  // reading and handling every line with the source on its parse (twitch-throughput's measured side).
+  it.each([
+    ['the shipped connector', false],
+    ["tmi.js's parse of every line, tmi.js handling them all", true],
+  ])('normalizes every captured line sent over the wire, several lines per frame, each event once: %s', async (_what, tmiEveryLine) => {
     const server = await fakeServer({ linesPerFrame: 4 });
-    const s = direct({ channels: ['pajlada'], server: server.url });
+    const tmiMessages: string[] = [];
+    const connector = tmiEveryLine
+      ? createTmiConnector({ tmiHandlesEveryLine: (client) => client.on('message', (_channel, _tags, text) => tmiMessages.push(text)) })
+      : undefined;
+    const s = direct({ channels: ['pajlada'], server: server.url }, {}, connector);
     await until(() => s.healths.includes('live'));
     const golden = JSON.parse(await readFile(new URL('../fixtures/twitch-golden.json', import.meta.url), 'utf8')) as {
       line: number;
@@ -251,6 +266,15 @@ sinks:
       duplicate: { count: 4, intentional: true },
       unsupported_line: { count: 7, intentional: true },
     });
+    // tmi.js's own `message` events, as a bare tmi.js client has them for the same lines, when
+    // it handles every line; none when it handles the session lines only.
+    const bare = new tmi.Client({ options: { skipUpdatingEmotesets: true } });
+    const bareMessages: string[] = [];
+    bare.on('message', (_channel, _tags, text) => bareMessages.push(text));
+    const handle = (bare as unknown as { handleMessage(m: unknown): void }).handleMessage.bind(bare);
+    for (const l of lines) handle(tmiParser.msg(l.raw));
+    expect(bareMessages.length).toBeGreaterThan(20);
+    expect(tmiMessages).toEqual(tmiEveryLine ? bareMessages : []);
   });
 
   it('survives hostile input: a megabyte line, control characters, garbage and a binary frame', async () => {

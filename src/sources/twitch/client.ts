@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import tmi from 'tmi.js';
 import type { Logger } from '../../core/logger.js';
 import { parseIrcLine } from './line.js';
-import type { IrcMessage } from './tags.js';
+import type { IrcMessage, IrcTags } from './tags.js';
 
 /** Where to connect, as tmi.js wants it (it builds `ws[s]://server:port/`). */
 export interface TwitchEndpoint {
@@ -82,14 +82,13 @@ interface TmiInternals {
   ws: { readyState: number; send(data: string): void } | null;
   username: string;
   _onMessage: (event: { data: unknown }) => void;
-  handleMessage(message: TmiMessage): void;
+  /** Reads a parsed line; it rewrites the line's `tags` object in place (badges, booleans, unescaping). */
+  handleMessage(message: IrcMessage): void;
 }
 
-/** tmi.js's own reading of a line, only for the session lines tmi.js still handles. */
-type TmiMessage = Omit<IrcMessage, 'tags'> & { tags: Record<string, string | true> };
-
-const parser = createRequire(import.meta.url)('tmi.js/lib/parser.js') as {
-  msg(line: string): TmiMessage | null;
+/** tmi.js's own line parser (its `tags` are the form {@link IrcTags} describes). */
+const tmiParser = createRequire(import.meta.url)('tmi.js/lib/parser.js') as {
+  msg(line: string): IrcMessage | null;
 };
 
 /** The source's line parser (tags as IRCv3 says), for tests and tools. */
@@ -106,81 +105,101 @@ const OPEN = 1;
  */
 const SOURCE_ONLY = new Set(['PRIVMSG', 'USERNOTICE', 'CLEARCHAT', 'CLEARMSG', 'WHISPER', 'HOSTTARGET', 'RECONNECT']);
 
+/** How {@link createTmiConnector}'s connections share lines with tmi.js. */
+export interface TmiConnectorOptions {
+  /**
+   * Lets tmi.js read and handle every line as a bare tmi.js client would (its own parser, its
+   * `message` events and the rest; a `RECONNECT` excepted), the source reading the same parse;
+   * called with each connection's client, to listen to its events. Left out (what the source
+   * ships): the source's own parser, and tmi.js handles the session lines only.
+   */
+  readonly tmiHandlesEveryLine?: (client: tmi.Client) => void;
+}
+
 /**
  * Opens a tmi.js client with its reconnect off and `skipUpdatingEmotesets`, replacing its
- * frame handler so that every line reaches `handlers.line` first. tmi.js then handles the
- * session lines only: chat and event lines are the source's alone, and a server `RECONNECT`
- * is not passed on (tmi.js would reconnect by itself). A line or frame tmi.js chokes on is
+ * frame handler so that every line reaches `handlers.line` first. One parse serves both: tmi.js
+ * then handles the session lines only, from the same parsed line (after `handlers.line`, as it
+ * rewrites the tags): chat and event lines are the source's alone, and a server `RECONNECT` is
+ * not passed on (tmi.js would reconnect by itself). A line or frame tmi.js chokes on is
  * reported as malformed instead of throwing out of the socket's event handler.
  */
-export const tmiConnector: TwitchConnector = (options, handlers) => {
-  const { endpoint, identity, logger } = options;
-  const said = (message: unknown) => logger.debug({ tmi: String(message) }, 'tmi.js reported.');
-  const quiet = () => undefined;
-  const client = new tmi.Client({
-    options: {
-      skipUpdatingEmotesets: true,
-      joinInterval: options.joinIntervalMs,
-      messagesLogLevel: 'trace',
-    },
-    connection: {
-      server: endpoint.server,
-      port: endpoint.port,
-      secure: endpoint.secure,
-      reconnect: false,
-      timeout: options.pingTimeoutMs,
-    },
-    ...(identity === undefined ? {} : { identity: { username: identity.username, password: identity.token } }),
-    channels: [...options.channels],
-    logger: { trace: quiet, debug: said, info: said, warn: said, error: said, fatal: said, setLevel: quiet } as never,
-  });
-  const internals = client as unknown as TmiInternals;
-  let closedByUs = false;
-  let reported = false;
+export function createTmiConnector(connectorOptions: TmiConnectorOptions = {}): TwitchConnector {
+  const everyLine = connectorOptions.tmiHandlesEveryLine;
+  const parse: (line: string) => IrcMessage | null = everyLine === undefined ? parseIrcLine : tmiParser.msg;
+  const handledByTmi = (command: string | null) =>
+    everyLine === undefined ? !SOURCE_ONLY.has(command as string) : command !== 'RECONNECT';
+  return (options, handlers) => {
+    const { endpoint, identity, logger } = options;
+    const said = (message: unknown) => logger.debug({ tmi: String(message) }, 'tmi.js reported.');
+    const quiet = () => undefined;
+    const client = new tmi.Client({
+      options: {
+        skipUpdatingEmotesets: true,
+        joinInterval: options.joinIntervalMs,
+        messagesLogLevel: 'trace',
+      },
+      connection: {
+        server: endpoint.server,
+        port: endpoint.port,
+        secure: endpoint.secure,
+        reconnect: false,
+        timeout: options.pingTimeoutMs,
+      },
+      ...(identity === undefined ? {} : { identity: { username: identity.username, password: identity.token } }),
+      channels: [...options.channels],
+      logger: { trace: quiet, debug: said, info: said, warn: said, error: said, fatal: said, setLevel: quiet } as never,
+    });
+    everyLine?.(client);
+    const internals = client as unknown as TmiInternals;
+    let closedByUs = false;
+    let reported = false;
 
-  internals._onMessage = (event) => {
-    const data = event.data;
-    if (typeof data !== 'string') {
-      handlers.malformed('(binary frame)');
-      return;
-    }
-    for (const line of data.trim().split('\r\n')) {
-      if (line === '') continue;
-      const message = parseIrcLine(line);
-      if (message === null) {
-        handlers.malformed(line);
-        continue;
+    internals._onMessage = (event) => {
+      const data = event.data;
+      if (typeof data !== 'string') {
+        handlers.malformed('(binary frame)');
+        return;
       }
-      handlers.line(message);
-      if (closedByUs || SOURCE_ONLY.has(message.command as string)) continue;
-      try {
-        // tmi.js reads its session lines its own way (its tag values, its objects).
-        const session = parser.msg(line);
-        if (session !== null) internals.handleMessage(session);
-      } catch (err) {
-        logger.debug({ err }, 'tmi.js failed on a line; ignored.');
+      for (const line of data.trim().split('\r\n')) {
+        if (line === '') continue;
+        const message = parse(line);
+        if (message === null) {
+          handlers.malformed(line);
+          continue;
+        }
+        handlers.line(message);
+        if (closedByUs || !handledByTmi(message.command)) continue;
+        try {
+          internals.handleMessage(message);
+        } catch (err) {
+          logger.debug({ err }, 'tmi.js failed on a line; ignored.');
+        }
       }
-    }
-  };
-  client.on('disconnected', (reason: string) => {
-    if (closedByUs || reported) return;
-    reported = true;
-    handlers.closed(reason);
-  });
-  client.connect().catch(() => undefined);
+    };
+    client.on('disconnected', (reason: string) => {
+      if (closedByUs || reported) return;
+      reported = true;
+      handlers.closed(reason);
+    });
+    client.connect().catch(() => undefined);
 
-  return {
-    nick: () => internals.username,
-    send: (line) => {
-      const ws = internals.ws;
-      if (ws === null || ws.readyState !== OPEN) return false;
-      ws.send(line);
-      return true;
-    },
-    close: () => {
-      if (closedByUs) return;
-      closedByUs = true;
-      if (internals.ws !== null) client.disconnect().catch(() => undefined);
-    },
+    return {
+      nick: () => internals.username,
+      send: (line) => {
+        const ws = internals.ws;
+        if (ws === null || ws.readyState !== OPEN) return false;
+        ws.send(line);
+        return true;
+      },
+      close: () => {
+        if (closedByUs) return;
+        closedByUs = true;
+        if (internals.ws !== null) client.disconnect().catch(() => undefined);
+      },
+    };
   };
-};
+}
+
+/** The connector the source ships with ({@link createTmiConnector} without options). */
+export const tmiConnector: TwitchConnector = createTmiConnector();

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseIrcLine, parseTags } from './line.js';
-import { rawTag, tag } from './tags.js';
+import { tag } from './tags.js';
 
 /** Reads `key` from the tags of `@<section> :nick!nick@nick.tmi.twitch.tv PRIVMSG #chan :hi`. */
 function read(section: string, key: string): string | undefined {
   const message = parseIrcLine(`@${section} :nick!nick@nick.tmi.twitch.tv PRIVMSG #chan :hi`);
   if (message === null) throw new Error(`unparsable: ${section}`);
-  return tag(message.tags, key);
+  return tag(message, key);
 }
 
 describe('parseTags: IRCv3 message-tags, every form', () => {
@@ -47,8 +47,12 @@ describe('parseTags: IRCv3 message-tags, every form', () => {
 
   it('keeps values escaped until read, and reads no other keys than the line has', () => {
     const tags = parseTags('k;display-name=Riot\\sGames;+x=1;k=');
-    expect(rawTag(tags, 'display-name')).toBe('Riot\\sGames');
+    expect(tags['display-name']).toBe('Riot\\sGames');
     expect(Object.keys(tags).sort()).toEqual(['+x', 'display-name', 'k']);
+  });
+
+  it('gives tmi.js the form its own parser does: `true` for an empty value', () => {
+    expect({ ...parseTags('emotes=;a=b;k') }).toEqual({ emotes: true, a: 'b', k: true });
   });
 });
 

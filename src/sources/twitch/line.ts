@@ -1,7 +1,8 @@
 /**
  * The IRC line grammar (`[@tags ][:prefix ]COMMAND params[ :trailing]`) for the `twitch`
- * source, with tags read as the IRCv3 message-tags spec says (tmi.js's parser gives a key
- * without `=` its own name as value, and `true` for an empty one).
+ * source, in the form tmi.js's parser gives (so tmi.js can handle what this parsed), with the
+ * tags read as the IRCv3 message-tags spec says through `rawTag` (tmi.js's parser gives a key
+ * without `=` its own name as value, this one `true`, like an empty one).
  */
 import type { IrcMessage, IrcTags } from './tags.js';
 
@@ -12,12 +13,12 @@ const SPACE = 32;
 /**
  * Reads the tag section of a line (between `@` and the first space). Every tag is kept under
  * its full key, client-only `+` prefix and vendor (`example.com/`) included; its value stays
- * escaped (read it with `tag()`). A key without `=` and a key with an empty value both read as
- * `''`; of duplicate keys the last wins; an empty key is skipped.
+ * escaped (read it with `tag()`). A key without `=` and a key with an empty value are both
+ * `true` (read as `''`); of duplicate keys the last wins; an empty key is skipped.
  */
 export function parseTags(section: string): IrcTags {
   // No prototype: a tag named `__proto__` or `constructor` is just a tag.
-  const tags = Object.create(null) as Record<string, string>;
+  const tags = Object.create(null) as Record<string, string | true>;
   let from = 0;
   const n = section.length;
   while (from <= n) {
@@ -26,7 +27,7 @@ export function parseTags(section: string): IrcTags {
     const eq = section.indexOf('=', from);
     const hasValue = eq !== -1 && eq < end;
     const key = section.slice(from, hasValue ? eq : end);
-    if (key !== '') tags[key] = hasValue ? section.slice(eq + 1, end) : '';
+    if (key !== '') tags[key] = hasValue && eq + 1 < end ? section.slice(eq + 1, end) : true;
     from = end + 1;
   }
   return tags;
@@ -83,4 +84,4 @@ export function parseIrcLine(line: string): IrcMessage | null {
   return { raw: line, tags, prefix, command, params };
 }
 
-const NO_TAGS: IrcTags = Object.freeze(Object.create(null) as Record<string, string>);
+const NO_TAGS: IrcTags = Object.freeze(Object.create(null) as Record<string, string | true>);

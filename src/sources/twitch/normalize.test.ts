@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTwitchSamples } from '../../../test/fakes/twitchSamples.js';
 import type { ChatEvent, PlatformEvent } from '../../core/events.js';
 import { parseIrcLine } from './client.js';
-import { actionBody, type LineOutcome, normalizeTwitchLine } from './normalize.js';
+import { actionBody, type LineOutcome, normalizeTwitchLine, tagNumber } from './normalize.js';
 
 /** The wall clock the golden file was made with (twitch-golden.gen.ts). */
 const GOLDEN_NOW = 1_700_000_000_000;
@@ -321,5 +321,18 @@ describe('what a message keeps alive', () => {
     const perMessage = (process.memoryUsage().heapUsed - before) / 500;
     expect(kept.slice(14, 16)).toEqual(['00000007-1111-2222-3333-444444444444', 'a_long_viewer_login7']);
     expect(perMessage).toBeLessThan(2_000);
+  });
+});
+
+describe('tagNumber', () => {
+  it('is Number() of any tag value', () => {
+    const digits = fc.stringMatching(/^[0-9]{1,17}$/);
+    const odd = fc.constantFrom('', ' 12', '12 ', '1e3', '0x1F', '-5', '+5', '1.5', 'Infinity', 'NaN', '١٢', '0007', '9007199254740993');
+    fc.assert(
+      fc.property(fc.oneof(digits, odd, fc.string({ maxLength: 16 })), (raw) => {
+        expect(Object.is(tagNumber(raw), Number(raw))).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

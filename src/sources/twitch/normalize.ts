@@ -111,16 +111,41 @@ function nickOf(prefix: string | null): string {
   return bang === -1 ? prefix : prefix.slice(0, bang);
 }
 
-function tsOf(tags: IrcMessage['tags'], now: () => number): number {
-  const raw = rawTag(tags, 'tmi-sent-ts');
-  const ts = raw ? Number(raw) : Number.NaN;
+/**
+ * `Number(raw)`, by a loop over the digits for what Twitch sends (numbers of at most 15 digits,
+ * exact as doubles): a string-to-number conversion costs several times more per line.
+ */
+export function tagNumber(raw: string): number {
+  const n = raw.length;
+  if (n === 0 || n > 15) return Number(raw);
+  let value = 0;
+  for (let i = 0; i < n; i++) {
+    const digit = raw.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number(raw);
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * True when the tag is `1`. Reads the value as it stands: `'1'` there is `'1'` by {@link rawTag}
+ * too (neither `true` nor the key's own name is), and this per-line check stays small enough
+ * to be inlined where {@link rawTag}'s look-up in the line would not be.
+ */
+function isOne(msg: IrcMessage, key: string): boolean {
+  return msg.tags[key] === '1';
+}
+
+function tsOf(msg: IrcMessage, now: () => number): number {
+  const raw = rawTag(msg, 'tmi-sent-ts');
+  const ts = raw ? tagNumber(raw) : Number.NaN;
   return Number.isFinite(ts) && ts > 0 ? ts : now();
 }
 
-function numberTag(tags: IrcMessage['tags'], key: string): number | undefined {
-  const raw = rawTag(tags, key);
+function numberTag(msg: IrcMessage, key: string): number | undefined {
+  const raw = rawTag(msg, key);
   if (!raw) return undefined;
-  const value = Number(raw);
+  const value = tagNumber(raw);
   return Number.isFinite(value) ? value : undefined;
 }
 
@@ -138,24 +163,24 @@ function isColor(value: string): boolean {
  * The author a line's tags describe; `login` comes from the prefix or the `login` tag. The
  * login is copied: per-viewer state (throttle buckets, cooldowns, moderation) is kept by it.
  */
-function authorOf(tags: IrcMessage['tags'], lineLogin: string, roomId: string | undefined, badgeCache: BadgeCache): Author {
+function authorOf(msg: IrcMessage, lineLogin: string, roomId: string | undefined, badgeCache: BadgeCache): Author {
   const login = ownString(lineLogin);
-  const set = badgeCache.get(rawTag(tags, 'badges'));
-  const id = rawTag(tags, 'user-id') ?? '';
+  const set = badgeCache.get(rawTag(msg, 'badges'));
+  const id = rawTag(msg, 'user-id') ?? '';
   // The badges decide most roles; the tags fill in what they leave out.
   let mask = set.roles;
   if ((mask & BADGE_BROADCASTER) === 0 && id !== '' && id === roomId) mask |= BADGE_BROADCASTER;
-  if ((mask & BADGE_MOD) === 0 && rawTag(tags, 'mod') === '1') mask |= BADGE_MOD;
+  if ((mask & BADGE_MOD) === 0 && isOne(msg, 'mod')) mask |= BADGE_MOD;
   if ((mask & BADGE_VIP) === 0) {
-    const vip = rawTag(tags, 'vip');
+    const vip = rawTag(msg, 'vip');
     if (vip !== undefined && vip !== '0' && vip !== '') mask |= BADGE_VIP;
   }
-  if ((mask & BADGE_SUBSCRIBER) === 0 && rawTag(tags, 'subscriber') === '1') mask |= BADGE_SUBSCRIBER;
-  let displayName = tag(tags, 'display-name') || login;
+  if ((mask & BADGE_SUBSCRIBER) === 0 && isOne(msg, 'subscriber')) mask |= BADGE_SUBSCRIBER;
+  let displayName = tag(msg, 'display-name') || login;
   if (displayName.charCodeAt(displayName.length - 1) === 32 || displayName.charCodeAt(0) === 32) {
     displayName = displayName.trim() || login;
   }
-  const color = rawTag(tags, 'color');
+  const color = rawTag(msg, 'color');
   const roles = ROLE_SETS[mask] as readonly Role[];
   const { badges } = set;
   return color !== undefined && isColor(color)
@@ -164,13 +189,13 @@ function authorOf(tags: IrcMessage['tags'], lineLogin: string, roomId: string | 
 }
 
 /** A stand-in id, stable for the same line, for the few lines Twitch sends without one. */
-function fallbackId(kind: string, tags: IrcMessage['tags'], ts: number): string {
-  return `${kind}:${rawTag(tags, 'room-id') ?? ''}:${rawTag(tags, 'user-id') ?? ''}:${ts}`;
+function fallbackId(kind: string, msg: IrcMessage, ts: number): string {
+  return `${kind}:${rawTag(msg, 'room-id') ?? ''}:${rawTag(msg, 'user-id') ?? ''}:${ts}`;
 }
 
 /** The message's id (or a stand-in), as its own string: ids are remembered long after the line. */
-function messageId(kind: string, tags: IrcMessage['tags'], ts: number): string {
-  return ownString(rawTag(tags, 'id') || fallbackId(kind, tags, ts));
+function messageId(kind: string, msg: IrcMessage, ts: number): string {
+  return ownString(rawTag(msg, 'id') || fallbackId(kind, msg, ts));
 }
 
 function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: TwitchEmit, badges: BadgeCache): LineOutcome {
@@ -180,29 +205,28 @@ function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: T
   const body = actionBody(text);
   const action = body !== undefined;
   if (body !== undefined) text = body;
-  const { tags } = msg;
-  const ts = tsOf(tags, now);
-  const roomId = rawTag(tags, 'room-id');
-  const author = authorOf(tags, nickOf(msg.prefix) || (rawTag(tags, 'login') ?? ''), roomId, badges);
+  const ts = tsOf(msg, now);
+  const roomId = rawTag(msg, 'room-id');
+  const author = authorOf(msg, nickOf(msg.prefix) || (rawTag(msg, 'login') ?? ''), roomId, badges);
   const event: Writable<ChatEvent> = {
     kind: 'chat',
-    id: messageId('privmsg', tags, ts),
+    id: messageId('privmsg', msg, ts),
     platform: 'twitch',
     channel,
     author,
     text,
-    emotes: parseEmotes(rawTag(tags, 'emotes'), text),
+    emotes: parseEmotes(rawTag(msg, 'emotes'), text),
     ts,
     action,
-    firstMessage: rawTag(tags, 'first-msg') === '1',
+    firstMessage: isOne(msg, 'first-msg'),
     receivedAt,
   };
-  const bits = numberTag(tags, 'bits');
+  const bits = numberTag(msg, 'bits');
   if (bits !== undefined && bits > 0) event.bits = bits;
-  const parentId = rawTag(tags, 'reply-parent-msg-id');
+  const parentId = rawTag(msg, 'reply-parent-msg-id');
   if (parentId) {
-    const login = rawTag(tags, 'reply-parent-user-login');
-    const body = tag(tags, 'reply-parent-msg-body');
+    const login = rawTag(msg, 'reply-parent-user-login');
+    const body = tag(msg, 'reply-parent-msg-body');
     event.replyTo =
       login === undefined
         ? body === undefined
@@ -212,10 +236,10 @@ function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: T
           ? { id: parentId, login }
           : { id: parentId, login, text: body };
   }
-  if (rawTag(tags, 'historical') === '1') event.backfill = true;
-  const sourceRoom = rawTag(tags, 'source-room-id');
+  if (isOne(msg, 'historical')) event.backfill = true;
+  const sourceRoom = rawTag(msg, 'source-room-id');
   if (sourceRoom && sourceRoom !== roomId) event.sourceRoom = sourceRoom;
-  const sharedId = rawTag(tags, 'source-id') || undefined;
+  const sharedId = rawTag(msg, 'source-id') || undefined;
   emit(event, sharedId);
   if (event.bits !== undefined) {
     const cheer: PlatformEvent = {
@@ -236,25 +260,24 @@ function privmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: T
 
 
 /** Sets `data[key]` to the tag's number when there is one. */
-function putNumber(data: Data, key: string, tags: IrcMessage['tags'], tagKey: string): void {
-  const value = numberTag(tags, tagKey);
+function putNumber(data: Data, key: string, msg: IrcMessage, tagKey: string): void {
+  const value = numberTag(msg, tagKey);
   if (value !== undefined) data[key] = value;
 }
 
 /** Sets `data[key]` to the tag's unescaped text when it is not empty. */
-function putText(data: Data, key: string, tags: IrcMessage['tags'], tagKey: string): void {
-  const value = tag(tags, tagKey);
+function putText(data: Data, key: string, msg: IrcMessage, tagKey: string): void {
+  const value = tag(msg, tagKey);
   if (value) data[key] = value;
 }
 
 function usernotice(msg: IrcMessage, receivedAt: number, now: () => number, emit: TwitchEmit, badges: BadgeCache): LineOutcome {
   const channel = channelOf(msg.params[0]);
-  const { tags } = msg;
-  const msgId = rawTag(tags, 'msg-id');
+  const msgId = rawTag(msg, 'msg-id');
   if (channel === undefined || !msgId) return 'malformed';
-  const ts = tsOf(tags, now);
-  const id = messageId(msgId, tags, ts);
-  const login = (rawTag(tags, 'login') ?? '').toLowerCase();
+  const ts = tsOf(msg, now);
+  const id = messageId(msgId, msg, ts);
+  const login = (rawTag(msg, 'login') ?? '').toLowerCase();
   const text = msg.params[1];
   const data: Data = { msgId };
   let type: PlatformEventType;
@@ -264,14 +287,14 @@ function usernotice(msg: IrcMessage, receivedAt: number, now: () => number, emit
     case 'sub':
     case 'resub': {
       type = 'subscription';
-      putNumber(data, 'months', tags, 'msg-param-cumulative-months');
-      if (rawTag(tags, 'msg-param-should-share-streak') === '1') {
-        putNumber(data, 'streakMonths', tags, 'msg-param-streak-months');
+      putNumber(data, 'months', msg, 'msg-param-cumulative-months');
+      if (rawTag(msg, 'msg-param-should-share-streak') === '1') {
+        putNumber(data, 'streakMonths', msg, 'msg-param-streak-months');
       }
-      subPlan(data, tags);
-      const multiMonth = numberTag(tags, 'msg-param-multimonth-duration');
+      subPlan(data, msg);
+      const multiMonth = numberTag(msg, 'msg-param-multimonth-duration');
       if (multiMonth !== undefined && multiMonth > 1) data.multiMonthDuration = multiMonth;
-      const wasGifted = rawTag(tags, 'msg-param-was-gifted');
+      const wasGifted = rawTag(msg, 'msg-param-was-gifted');
       if (wasGifted !== undefined) data.wasGifted = wasGifted === 'true' || wasGifted === '1';
       break;
     }
@@ -279,39 +302,39 @@ function usernotice(msg: IrcMessage, receivedAt: number, now: () => number, emit
     case 'anongiftpaidupgrade':
     case 'primepaidupgrade':
       type = 'subscription';
-      putText(data, 'senderLogin', tags, 'msg-param-sender-login');
-      putText(data, 'senderName', tags, 'msg-param-sender-name');
-      subPlan(data, tags);
+      putText(data, 'senderLogin', msg, 'msg-param-sender-login');
+      putText(data, 'senderName', msg, 'msg-param-sender-name');
+      subPlan(data, msg);
       break;
     case 'subgift':
     case 'anonsubgift':
       type = 'gift';
-      anonymous = msgId === 'anonsubgift' || rawTag(tags, 'user-id') === ANONYMOUS_GIFTER_ID;
-      putText(data, 'recipientId', tags, 'msg-param-recipient-id');
-      putText(data, 'recipientLogin', tags, 'msg-param-recipient-user-name');
-      putText(data, 'recipientDisplayName', tags, 'msg-param-recipient-display-name');
-      data.months = numberTag(tags, 'msg-param-gift-months') ?? 1;
-      putNumber(data, 'recipientMonths', tags, 'msg-param-months');
-      subPlan(data, tags);
-      putText(data, 'originId', tags, 'msg-param-origin-id');
-      putNumber(data, 'senderCount', tags, 'msg-param-sender-count');
+      anonymous = msgId === 'anonsubgift' || rawTag(msg, 'user-id') === ANONYMOUS_GIFTER_ID;
+      putText(data, 'recipientId', msg, 'msg-param-recipient-id');
+      putText(data, 'recipientLogin', msg, 'msg-param-recipient-user-name');
+      putText(data, 'recipientDisplayName', msg, 'msg-param-recipient-display-name');
+      data.months = numberTag(msg, 'msg-param-gift-months') ?? 1;
+      putNumber(data, 'recipientMonths', msg, 'msg-param-months');
+      subPlan(data, msg);
+      putText(data, 'originId', msg, 'msg-param-origin-id');
+      putNumber(data, 'senderCount', msg, 'msg-param-sender-count');
       data.anonymous = anonymous;
       break;
     case 'submysterygift':
     case 'anonsubmysterygift':
       type = 'gift';
-      anonymous = msgId === 'anonsubmysterygift' || rawTag(tags, 'user-id') === ANONYMOUS_GIFTER_ID;
-      data.count = numberTag(tags, 'msg-param-mass-gift-count') ?? 1;
-      subPlan(data, tags);
-      putText(data, 'originId', tags, 'msg-param-origin-id');
-      putNumber(data, 'senderCount', tags, 'msg-param-sender-count');
+      anonymous = msgId === 'anonsubmysterygift' || rawTag(msg, 'user-id') === ANONYMOUS_GIFTER_ID;
+      data.count = numberTag(msg, 'msg-param-mass-gift-count') ?? 1;
+      subPlan(data, msg);
+      putText(data, 'originId', msg, 'msg-param-origin-id');
+      putNumber(data, 'senderCount', msg, 'msg-param-sender-count');
       data.anonymous = anonymous;
       break;
     case 'raid': {
       type = 'raid';
-      data.viewers = numberTag(tags, 'msg-param-viewerCount') ?? 0;
-      putText(data, 'login', tags, 'msg-param-login');
-      putText(data, 'displayName', tags, 'msg-param-displayName');
+      data.viewers = numberTag(msg, 'msg-param-viewerCount') ?? 0;
+      putText(data, 'login', msg, 'msg-param-login');
+      putText(data, 'displayName', msg, 'msg-param-displayName');
       break;
     }
     default:
@@ -322,36 +345,35 @@ function usernotice(msg: IrcMessage, receivedAt: number, now: () => number, emit
     data.message = body ?? text;
     if (body !== undefined) data.action = true;
   }
-  const author = anonymous ? undefined : authorOf(tags, login, rawTag(tags, 'room-id'), badges);
+  const author = anonymous ? undefined : authorOf(msg, login, rawTag(msg, 'room-id'), badges);
   emit(platformEvent('twitch', type, id, channel, author, ts, data, receivedAt));
   return 'events';
 }
 
-function subPlan(data: Data, tags: IrcMessage['tags']): void {
-  const plan = rawTag(tags, 'msg-param-sub-plan');
+function subPlan(data: Data, msg: IrcMessage): void {
+  const plan = rawTag(msg, 'msg-param-sub-plan');
   if (!plan) return;
   data.plan = plan;
   data.prime = plan === 'Prime';
-  putText(data, 'planName', tags, 'msg-param-sub-plan-name');
+  putText(data, 'planName', msg, 'msg-param-sub-plan-name');
 }
 
 function clearchat(msg: IrcMessage, receivedAt: number, now: () => number, emit: TwitchEmit): LineOutcome {
   const channel = channelOf(msg.params[0]);
   if (channel === undefined) return 'malformed';
-  const { tags } = msg;
-  const ts = tsOf(tags, now);
-  const roomId = rawTag(tags, 'room-id') ?? '';
+  const ts = tsOf(msg, now);
+  const roomId = rawTag(msg, 'room-id') ?? '';
   const login = msg.params[1];
   if (!login) {
     emit(platformEvent('twitch', 'chat_cleared', `clearchat:${roomId}:${ts}`, channel, undefined, ts, {}, receivedAt));
     return 'events';
   }
-  const userId = rawTag(tags, 'target-user-id') ?? '';
+  const userId = rawTag(msg, 'target-user-id') ?? '';
   const author: Author = { id: userId, login, displayName: login, roles: NO_ROLES, badges: EMPTY_BADGES };
   const data: Data = { userId, login };
-  const seconds = numberTag(tags, 'ban-duration');
+  const seconds = numberTag(msg, 'ban-duration');
   if (seconds !== undefined) data.durationSeconds = seconds;
-  putText(data, 'reason', tags, 'ban-reason');
+  putText(data, 'reason', msg, 'ban-reason');
   const type: PlatformEventType = seconds === undefined ? 'user_banned' : 'user_timed_out';
   emit(platformEvent('twitch', type, `clearchat:${roomId}:${userId || login}:${ts}`, channel, author, ts, data, receivedAt));
   return 'events';
@@ -359,16 +381,15 @@ function clearchat(msg: IrcMessage, receivedAt: number, now: () => number, emit:
 
 function clearmsg(msg: IrcMessage, receivedAt: number, now: () => number, emit: TwitchEmit): LineOutcome {
   const channel = channelOf(msg.params[0]);
-  const { tags } = msg;
-  const target = rawTag(tags, 'target-msg-id');
+  const target = rawTag(msg, 'target-msg-id');
   if (channel === undefined || !target) return 'malformed';
   const raw = msg.params[1] ?? '';
   const body = actionBody(raw);
   const data: Data = { messageId: target };
-  putText(data, 'login', tags, 'login');
+  putText(data, 'login', msg, 'login');
   data.text = body ?? raw;
   data.action = body !== undefined;
-  emit(platformEvent('twitch', 'message_deleted', target, channel, undefined, tsOf(tags, now), data, receivedAt));
+  emit(platformEvent('twitch', 'message_deleted', target, channel, undefined, tsOf(msg, now), data, receivedAt));
   return 'events';
 }
 
@@ -384,12 +405,11 @@ const ROOM_SETTINGS: readonly (readonly [tag: string, key: string, flag: boolean
 function roomstate(msg: IrcMessage, receivedAt: number, now: () => number, emit: TwitchEmit): LineOutcome {
   const channel = channelOf(msg.params[0]);
   if (channel === undefined) return 'malformed';
-  const { tags } = msg;
-  const roomId = rawTag(tags, 'room-id') ?? '';
+  const roomId = rawTag(msg, 'room-id') ?? '';
   const data: Data = { roomId };
   let settings = 0;
   for (const [tagKey, key, flag] of ROOM_SETTINGS) {
-    const raw = rawTag(tags, tagKey);
+    const raw = rawTag(msg, tagKey);
     if (raw === undefined || raw === '') continue;
     if (flag) {
       data[key] = raw === '1';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Author, ChatEvent, PlatformEvent } from '../../core/events.js';
 import { NodeMetrics } from '../../core/metrics.js';
-import { RecentIds } from '../shared/recentIds.js';
+import { hashOf, RecentIds } from '../shared/recentIds.js';
 import { createTwitchNodeState, gateTwitchEvent, RoomStates } from './session.js';
 
 const author: Author = { id: '1', login: 'a', displayName: 'A', roles: [], badges: {} };
@@ -46,6 +46,45 @@ describe('RecentIds', () => {
       expect(recent.size).toBeLessThanOrEqual(4);
     }
     expect(recent.has('k9999') && recent.has('k9998')).toBe(true);
+  });
+
+  it('catches a repeat from either generation, also on the add that starts a new one', () => {
+    const recent = new RecentIds(4);
+    expect(['a', 'b'].map((k) => recent.add(k))).toEqual([true, true]);
+    // The newer generation is full: a repeat of one of its keys is still a repeat.
+    expect(recent.add('a')).toBe(false);
+    expect(recent.add('c')).toBe(true);
+    expect(recent.add('b')).toBe(false);
+    expect(recent.add('c')).toBe(false);
+    expect(['d', 'e'].map((k) => recent.add(k))).toEqual([true, true]);
+    expect(recent.add('a')).toBe(true);
+  });
+
+  it('tells apart two keys with the same hash, and finds each after the other', () => {
+    // Two short keys whose 32-bit hashes collide (found by search: the birthday bound is ~77k keys).
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let n = 0; pair === undefined; n++) {
+      const key = `id-${n}`;
+      const other = seen.get(hashOf(key));
+      if (other !== undefined) pair = [other, key];
+      seen.set(hashOf(key), key);
+    }
+    const [a, b] = pair;
+    expect(hashOf(a)).toBe(hashOf(b));
+    const recent = new RecentIds(100);
+    expect(recent.add(a)).toBe(true);
+    expect(recent.has(b)).toBe(false);
+    expect(recent.add(b)).toBe(true);
+    expect([recent.add(a), recent.add(b), recent.size]).toEqual([false, false, 2]);
+  });
+
+  it('keeps every key of a full generation findable (probing wraps around its table)', () => {
+    const recent = new RecentIds(2 * 500);
+    const keys = Array.from({ length: 500 }, (_, n) => `k${n}`);
+    expect(keys.every((k) => recent.add(k))).toBe(true);
+    expect(keys.every((k) => recent.has(k) && !recent.add(k))).toBe(true);
+    expect(recent.size).toBe(500);
   });
 });
 

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BadgeCache, MAX_EMOTE_RANGES, parseBadges, parseEmotes, rawTag, tag, unescapeTag } from './tags.js';
+import { BadgeCache, type IrcMessage, type IrcTags, MAX_EMOTE_RANGES, parseBadges, parseEmotes, rawTag, tag, unescapeTag } from './tags.js';
 
 describe('unescapeTag', () => {
   it('decodes every IRCv3 escape', () => {
@@ -27,13 +28,20 @@ describe('unescapeTag', () => {
 });
 
 describe('rawTag and tag', () => {
-  const tags = { emotes: '', color: '#FF0000', 'display-name': 'Riot\\sGames', vip: '1' };
+  const raw = '@emotes=;color=#FF0000;display-name=Riot\\sGames;vip=1 :a!a@a.tmi.twitch.tv PRIVMSG #c :hi';
+  const message = (tags: IrcTags): IrcMessage => ({ raw, tags, prefix: 'a!a@a.tmi.twitch.tv', command: 'PRIVMSG', params: ['#c', 'hi'] });
+  const tags = { emotes: true, color: '#FF0000', 'display-name': 'Riot\\sGames', vip: '1' } as const;
 
   it('reads an empty value as the empty string, an absent one as undefined, and unescapes on `tag`', () => {
-    expect(rawTag(tags, 'emotes')).toBe('');
-    expect(rawTag(tags, 'bits')).toBeUndefined();
-    expect(rawTag(tags, 'display-name')).toBe('Riot\\sGames');
-    expect(tag(tags, 'display-name')).toBe('Riot Games');
+    expect(rawTag(message(tags), 'emotes')).toBe('');
+    expect(rawTag(message(tags), 'bits')).toBeUndefined();
+    expect(rawTag(message(tags), 'display-name')).toBe('Riot\\sGames');
+    expect(tag(message(tags), 'display-name')).toBe('Riot Games');
+  });
+
+  it('reads nothing a plain object inherits as a tag', () => {
+    expect(rawTag(message({ ...tags }), 'constructor')).toBeUndefined();
+    expect(rawTag(message({ ...tags }), 'toString')).toBeUndefined();
   });
 });
 
@@ -79,6 +87,20 @@ describe('parseEmotes', () => {
       { id: '25', name: 'Kappa', start: 0, end: 4 },
       { id: '25', name: 'Kappa', start: 8, end: 12 },
     ]);
+  });
+
+  it('names emotes by code points in any text, lone surrogates counted as one, as string iteration does', () => {
+    const unit = fc.oneof(fc.constantFrom('a', ' ', '😂', '\u{E0000}', '\uD83D', '\uDE02', 'é'), fc.string({ maxLength: 2 }));
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 12 }), fc.nat(14), fc.nat(4), (parts, start, span) => {
+        const text = parts.join('');
+        const points = Array.from(text);
+        const end = start + span;
+        const expected = end < points.length ? [{ id: '1', name: points.slice(start, end + 1).join(''), start, end }] : [];
+        expect(parseEmotes(`1:${start}-${end}`, text)).toEqual(expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('sorts ranges of several emotes by position', () => {

@@ -5,12 +5,15 @@
 import type { EmoteRange } from '../../core/events.js';
 
 /**
- * A line's tags by key (client-only `+` and vendor prefixes kept), values still escaped; a tag
- * without `=` or with an empty value is `''` (IRCv3 message-tags). Built by `parseTags`.
+ * A line's tags by key (client-only `+` and vendor prefixes kept), values still escaped, in the
+ * form tmi.js's parser gives them, so that one parse of a line serves tmi.js and the source: a
+ * key with `=` and nothing after it is `true`, and tmi.js gives a key without `=` its own name
+ * as value (`parseTags` makes it `true`). Read them with {@link rawTag} or {@link tag}, which
+ * give what IRCv3 message-tags says (`''` for both).
  */
-export type IrcTags = Readonly<Record<string, string>>;
+export type IrcTags = Readonly<Record<string, string | true>>;
 
-/** One IRC line, split by `parseIrcLine` (line.ts). */
+/** One IRC line, split by `parseIrcLine` (line.ts) or by tmi.js's parser. */
 export interface IrcMessage {
   readonly raw: string;
   readonly tags: IrcTags;
@@ -31,18 +34,55 @@ export const MAX_EMOTE_RANGES = 1000;
  * flatten the string into a new one and slice that instead.
  */
 export function ownString(value: string): string {
-  return ` ${value}`.slice(1);
+  // Shorter ones are never views: V8 copies a substring below 13 characters (logins mostly are).
+  return value.length < SLICED_MIN_LENGTH ? value : ` ${value}`.slice(1);
 }
 
-/** A tag's raw (still escaped) value: `''` when empty or without `=`, `undefined` when absent. */
-export function rawTag(tags: IrcTags, key: string): string | undefined {
-  return tags[key];
+/** V8's `SlicedString::kMinLength`: a substring this long or longer may be a view into its parent. */
+const SLICED_MIN_LENGTH = 13;
+
+/**
+ * A tag's raw (still escaped) value: `''` when empty or without `=`, `undefined` when absent.
+ * Reads either parser's tags the same ({@link IrcTags}); only a value equal to its own key,
+ * which tmi.js also gives a key without `=`, is looked up in the line.
+ */
+export function rawTag(message: IrcMessage, key: string): string | undefined {
+  const value = message.tags[key];
+  // Not a string: `true`, absent, or something a plain object inherits (`constructor`).
+  if (typeof value !== 'string') return value === true ? '' : undefined;
+  return value === key ? valueNamedLikeKey(message.raw, key) : value;
 }
 
 /** A tag's value, unescaped; `undefined` when absent. */
-export function tag(tags: IrcTags, key: string): string | undefined {
-  const value = rawTag(tags, key);
+export function tag(message: IrcMessage, key: string): string | undefined {
+  const value = rawTag(message, key);
   return value === undefined ? undefined : unescapeTag(value);
+}
+
+const SEMICOLON = 59;
+const EQUALS = 61;
+
+/**
+ * The value of the last `key` tag of `raw` when the parser gave its own name: `key` for
+ * `key=key`, `''` for a bare `key`. A tag starts after the leading `@` or a `;` (values
+ * cannot hold one: it is escaped as `\:`).
+ */
+function valueNamedLikeKey(raw: string, key: string): string {
+  let end = raw.indexOf(' ');
+  if (end === -1) end = raw.length;
+  let from = end - key.length;
+  while (from >= 1) {
+    const at = raw.lastIndexOf(key, from);
+    if (at < 1) break;
+    const after = at + key.length;
+    if ((at === 1 || raw.charCodeAt(at - 1) === SEMICOLON) && after <= end) {
+      const next = after === end ? SEMICOLON : raw.charCodeAt(after);
+      if (next === EQUALS) return key;
+      if (next === SEMICOLON) return '';
+    }
+    from = at - 1;
+  }
+  return key;
 }
 
 /**
@@ -163,7 +203,27 @@ function readBadges(raw: string): Record<string, string> {
 }
 
 const NO_EMOTES: readonly EmoteRange[] = Object.freeze([]);
-const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * Where each code point of `text` starts, in UTF-16 units, with `text.length` last; undefined
+ * when every code point is one unit (no surrogates), the common case. A lone surrogate is one
+ * code point, as string iteration counts it.
+ */
+function codePointOffsets(text: string): number[] | undefined {
+  let i = 0;
+  while (i < text.length && (text.charCodeAt(i) & 0xf800) !== 0xd800) i++;
+  if (i === text.length) return undefined;
+  const offsets: number[] = [];
+  for (let unit = 0; unit < i; unit++) offsets.push(unit);
+  while (i < text.length) {
+    offsets.push(i);
+    const c = text.charCodeAt(i);
+    const next = text.charCodeAt(i + 1);
+    i += c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
+  }
+  offsets.push(text.length);
+  return offsets;
+}
 /** Longest number accepted in a range; Twitch's messages are at most 500 characters. */
 const MAX_DIGITS = 7;
 
@@ -178,8 +238,8 @@ const MAX_DIGITS = 7;
  */
 export function parseEmotes(raw: string | undefined, text: string): readonly EmoteRange[] {
   if (!raw) return NO_EMOTES;
-  // Offsets count code points; only text with astral characters needs the slow path.
-  let points: string[] | undefined;
+  // Offsets count code points; only text with astral characters needs the UTF-16 offsets.
+  let units: number[] | undefined;
   let length = -1;
   let emotes: EmoteRange[] | undefined;
   let sorted = true;
@@ -220,13 +280,11 @@ export function parseEmotes(raw: string | undefined, text: string): readonly Emo
         while (at < n && c !== 44 && c !== 47) c = raw.charCodeAt(++at);
       } else if (start <= end) {
         if (length < 0) {
-          if (SURROGATE.test(text)) {
-            points = Array.from(text);
-            length = points.length;
-          } else length = text.length;
+          units = codePointOffsets(text);
+          length = units === undefined ? text.length : units.length - 1;
         }
         if (end < length && id !== '') {
-          const name = points === undefined ? text.slice(start, end + 1) : points.slice(start, end + 1).join('');
+          const name = units === undefined ? text.slice(start, end + 1) : text.slice(units[start], units[end + 1]);
           if (emotes === undefined) emotes = [];
           emotes.push({ id, name, start, end });
           if (start < lastStart) sorted = false;

@@ -17,7 +17,7 @@ import {
 import type { TwitchConfig } from './config.js';
 import { createTwitchNodeState, gateTwitchEvent, type TwitchNodeState } from './session.js';
 import { type LineOutcome, normalizeTwitchLine, type TwitchEmit } from './normalize.js';
-import type { IrcMessage } from './tags.js';
+import { type IrcMessage, rawTag } from './tags.js';
 import { HealthReport } from '../shared/healthReport.js';
 
 
@@ -290,7 +290,7 @@ export function twitchChat(config: TwitchConfig, deps: TwitchDeps): Observable<C
             fail(loginFailure(id, config, text));
             return;
           }
-          const msgId = msg.tags['msg-id'];
+          const msgId = rawTag(msg, 'msg-id');
           const channel = msg.params[0]?.slice(1) ?? '';
           if (typeof msgId === 'string' && CHANNEL_UNAVAILABLE.has(msgId) && channels.includes(channel)) {
             if (!session.unavailable.has(channel)) {
@@ -343,7 +343,7 @@ export function twitchChat(config: TwitchConfig, deps: TwitchDeps): Observable<C
           return;
         case 'unsupported':
           metrics.drop('unsupported_line');
-          log.trace({ event: { command: msg.command, msgId: msg.tags['msg-id'] } }, 'Twitch line of an unsupported kind; dropped.');
+          log.trace({ event: { command: msg.command, msgId: rawTag(msg, 'msg-id') } }, 'Twitch line of an unsupported kind; dropped.');
           return;
         case 'malformed':
           metrics.drop('malformed_line', false);
