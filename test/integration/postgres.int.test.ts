@@ -282,6 +282,22 @@ describe.each(['worker', 'main'] as const)('postgres sink (thread: %s)', (thread
     expect(sink.restaged).toBe(1);
   });
 
+  it('writes a batch of more than 2500 events per connection as parts taken in turn, one transaction at a time per connection', async () => {
+    const sink = makeSink(thread, { config: { connections: 2 }, applicationName: 'chatflow-turns' });
+    await sink.start();
+    const batch = chats(6000, 'turns');
+    // Three parts of 2001: the first and the third on one connection, one after the other; the
+    // first message again at the end makes the third part meet a stored row and restage.
+    await sink.write([...batch, batch[0] as ChatflowEvent]);
+    const sessions = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'chatflow-turns'");
+    await sink.stop();
+    expect(sessions.rows[0]?.n).toBe(2);
+    expect(await count('chat_messages', "message_id LIKE 'turns-%'")).toBe(6000);
+    expect(sink.inserted).toBe(6000);
+    expect(sink.written).toBe(6001);
+    expect(sink.restaged).toBe(1);
+  });
+
   it('stores two viewers setting the same value in the same millisecond as two changes, once each through a retry and re-ingest', async () => {
     // Through the real `control`: ann and bob both send `!cv cutoff 0.9` in one millisecond.
     const scheduler = new VirtualTimeScheduler();

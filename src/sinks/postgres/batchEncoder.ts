@@ -12,6 +12,12 @@ import { CopyEncoder, CopyText, encodeRows, type RowOptions } from './rows.js';
 
 /** The fewest events worth a part (and a transaction) of their own. */
 const MIN_PART = 200;
+/**
+ * The most events a part holds when a batch has more than one per connection: a large batch
+ * (the driver's when PostgreSQL is behind) goes out as parts of this size taken in turn by the
+ * connections, so they write its first parts while its last ones are still coming and encoding.
+ */
+export const PART_EVENTS = 2500;
 
 /** Takes part `index` of a batch, encoded. */
 export type OnPart = (index: number, text: CopyText) => void;
@@ -28,11 +34,13 @@ export class BatchEncoder {
   }
 
   /**
-   * Starts a batch of `total` events, split in up to `connections` parts of at least 200
-   * events each; give it the events in order with {@link BatchEncoding.add}.
+   * Starts a batch of `total` events, split in parts of at least 200 events each: up to one per
+   * connection, or more of up to {@link PART_EVENTS} when the batch is larger than that per
+   * connection (part `i` goes to connection `i % connections`); give it the events in order
+   * with {@link BatchEncoding.add}.
    */
   begin(total: number, connections: number, onPart: OnPart): BatchEncoding {
-    const parts = Math.max(1, Math.min(connections, Math.floor(total / MIN_PART)));
+    const parts = Math.max(1, Math.min(Math.floor(total / MIN_PART), Math.max(connections, Math.ceil(total / PART_EVENTS))));
     return new BatchEncoding(
       total,
       Math.ceil(total / parts),
