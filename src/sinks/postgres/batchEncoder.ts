@@ -9,6 +9,7 @@ import type { ChatflowEvent } from '../../core/events.js';
 import type { DropCounter } from '../../core/metrics.js';
 import type { EncodeCounts } from './protocol.js';
 import { CopyEncoder, CopyText, encodeRows, type RowOptions } from './rows.js';
+import type { PackedReader } from './wire.js';
 
 /** The fewest events worth a part (and a transaction) of their own. */
 const MIN_PART = 200;
@@ -47,6 +48,7 @@ export class BatchEncoder {
       onPart,
       (events, from, to, text) => encodeRows(events, from, to, this.#kinds, this.#encoder, this.#rows, text),
       () => this.#encoder.cleaned,
+      (reader, n, text) => reader.encode(n, this.#kinds, this.#encoder, this.#rows, text),
     );
   }
 
@@ -57,6 +59,8 @@ export class BatchEncoder {
 }
 
 type Encode = (events: readonly ChatflowEvent[], from: number, to: number, text: CopyText) => number;
+/** Encodes the reader's next `n` events. */
+type EncodePacked = (reader: PackedReader, n: number, text: CopyText) => number;
 
 /** One batch being encoded, part after part. */
 export class BatchEncoding {
@@ -70,25 +74,43 @@ export class BatchEncoding {
   #stored = 0;
   readonly #cleanedBefore: number;
   readonly #cleaned: () => number;
+  readonly #encodePacked: EncodePacked | undefined;
 
-  constructor(total: number, size: number, onPart: OnPart, encode: Encode, cleaned: () => number = () => 0) {
+  constructor(total: number, size: number, onPart: OnPart, encode: Encode, cleaned: () => number = () => 0, encodePacked?: EncodePacked) {
     this.#total = total;
     this.#size = size;
     this.#onPart = onPart;
     this.#encode = encode;
     this.#cleaned = cleaned;
     this.#cleanedBefore = cleaned();
+    this.#encodePacked = encodePacked;
   }
 
   /** Encodes `events[from, to)`, the batch's next events; a part whose last event this was is handed on. */
   add(events: readonly ChatflowEvent[], from = 0, to = events.length): void {
     let i = from;
-    while (i < to) {
+    this.#feed(to - from, (n) => {
+      this.#encode(events, i, i + n, this.#text);
+      i += n;
+    });
+  }
+
+  /** Encodes the events of a packed slice (wire.ts), the batch's next events, as {@link add} does. */
+  addPacked(reader: PackedReader): void {
+    const encode = this.#encodePacked;
+    if (encode === undefined) throw new Error('This batch encoding takes no packed slices.');
+    this.#feed(reader.length, (n) => encode(reader, n, this.#text));
+  }
+
+  /** Gives `count` events to `encode` part by part, handing on each part whose last event it gave. */
+  #feed(count: number, encode: (n: number) => void): void {
+    let left = count;
+    while (left > 0) {
       const partEnd = Math.min(this.#total, (this.#index + 1) * this.#size);
       // More events than announced go into the last part rather than nowhere.
-      const take = partEnd > this.#seen ? Math.min(to - i, partEnd - this.#seen) : to - i;
-      this.#encode(events, i, i + take, this.#text);
-      i += take;
+      const take = partEnd > this.#seen ? Math.min(left, partEnd - this.#seen) : left;
+      encode(take);
+      left -= take;
       this.#seen += take;
       if (this.#seen === partEnd) this.#closePart();
     }

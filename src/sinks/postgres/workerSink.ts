@@ -22,7 +22,7 @@ import { EncodeTally } from './batchEncoder.js';
 import { appendDeadLetters } from './deadLetter.js';
 import { outcomeError, type PostgresDeps } from './postgres.js';
 import type { ErrorData, FromWriter, ToWriter, WriterInit } from './protocol.js';
-import { packEvents } from './wire.js';
+import { packEvents, transferables } from './wire.js';
 
 /** Events posted per turn of the event loop (packing and cloning them takes about 0.2 ms). */
 const POST_SLICE = 200;
@@ -125,7 +125,7 @@ export class PostgresWorkerSink implements Sink<ChatflowEvent> {
       if (from > 0) await nextTurn();
       try {
         const packed = packEvents(batch, from, Math.min(batch.length, from + POST_SLICE));
-        worker.postMessage({ t: 'events', batch: id, total: batch.length, now: this.#deps.now(), packed } satisfies ToWriter);
+        worker.postMessage({ t: 'events', batch: id, total: batch.length, now: this.#deps.now(), packed } satisfies ToWriter, transferables(packed));
       } catch (err) {
         // An event structured clone cannot copy (a function, a symbol in it): the data's fault.
         this.#waiting.delete(id);
