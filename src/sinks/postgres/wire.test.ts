@@ -88,6 +88,14 @@ describe('packEvents / PackedReader', () => {
     expect([...slice.numbers]).toEqual([c.ts, 100, bare.ts, Number.NaN]);
   });
 
+  it("packs a command with its chat message's row fields only, not its emotes, badges or roles", () => {
+    const c = chat('!q why?', { id: 'm1', roles: ['mod'], emotes: [{ id: 'e', name: 'Kappa', start: 0, end: 4 }] });
+    const slice = packEvents([{ kind: 'command', name: 'q', args: { text: 'why?' }, chat: c, receivedAt: 7 }], 0, 1);
+    expect(slice.whole).toEqual([
+      { kind: 'command', name: 'q', args: { text: 'why?' }, chat: { platform: 'twitch', id: 'm1', channel: c.channel, author: { login: c.author.login }, ts: c.ts, text: '!q why?' } },
+    ]);
+  });
+
   it('an empty slice packs and encodes to nothing', () => {
     const slice = packEvents([chat('a')], 1, 1);
     expect(slice.packed.length).toBe(0);

@@ -9,7 +9,7 @@
  * start as they are) and writes the row without making an event of it
  * (bench/postgresThread.ts). Other kinds are rarer and go as they are.
  */
-import type { ChatEvent, ChatflowEvent } from '../../core/events.js';
+import type { ChatEvent, ChatflowEvent, CommandEvent } from '../../core/events.js';
 import { type CopyEncoder, type CopyText, encodeRows, type RowOptions } from './rows.js';
 
 /** Lengths per packed chat event: platform, id, channel, author id, login, display name, text, reply id. */
@@ -62,6 +62,17 @@ function packable(e: ChatEvent): boolean {
   );
 }
 
+/**
+ * A command with only what its rows are made of: its chat message's emotes, badges and the
+ * rest would be cloned for nothing (a fifth of the default graph's history events are commands).
+ */
+function slimCommand(e: CommandEvent): ChatflowEvent {
+  const c = e.chat as CommandEvent['chat'] | undefined;
+  if (c === undefined || c === null || typeof c.author !== 'object' || c.author === null) return e;
+  const chat = { platform: c.platform, id: c.id, channel: c.channel, author: { login: c.author.login }, ts: c.ts, text: c.text };
+  return { kind: 'command', name: e.name, args: e.args, chat } as unknown as CommandEvent;
+}
+
 /** `batch[from, to)` as one {@link PackedSlice}; its typed arrays' buffers can be transferred. */
 export function packEvents(batch: readonly ChatflowEvent[], from: number, to: number): PackedSlice {
   const n = Math.max(0, to - from);
@@ -76,7 +87,7 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
   for (let i = from; i < to; i++) {
     const e = batch[i] as ChatflowEvent;
     if (e.kind !== 'chat' || !packable(e)) {
-      whole.push(e);
+      whole.push(e.kind === 'command' ? slimCommand(e) : e);
       continue;
     }
     packed[i - from] = 1;
