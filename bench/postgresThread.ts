@@ -30,7 +30,7 @@ import { startEmbeddedPostgres } from '../src/resources/embedded.js';
 import { migrate } from '../src/resources/migrate.js';
 import { connectPostgres, PostgresConfig, PostgresSink, PostgresWorkerSink, postgresComponent } from '../src/sinks/postgres/index.js';
 import { CopyEncoder, CopyText, encodeRows } from '../src/sinks/postgres/rows.js';
-import { packEvents } from '../src/sinks/postgres/wire.js';
+import { packEvents, transferables } from '../src/sinks/postgres/wire.js';
 import { writeResult } from './results.js';
 
 const FEED_EVENTS = 100_000;
@@ -89,7 +89,10 @@ function feedCosts(): Record<string, number> {
     for (let i = 0; i < list.length; i += SLICE) port1.postMessage(list.slice(i, i + SLICE));
   };
   const packAndPost = () => {
-    for (let i = 0; i < list.length; i += SLICE) port1.postMessage(packEvents(list, i, i + SLICE));
+    for (let i = 0; i < list.length; i += SLICE) {
+      const slice = packEvents(list, i, i + SLICE);
+      port1.postMessage(slice, transferables(slice));
+    }
   };
   const encodeOnly = () => {
     const enc = new CopyEncoder();

@@ -95,7 +95,12 @@ async function idsOnDisk(dir: string): Promise<string[]> {
     return ids;
   }
   for (const name of names) {
-    const buf = await readFile(join(dir, name));
+    // The sink deletes a segment once it is written: one listed a moment ago may be gone.
+    const buf = await readFile(join(dir, name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (buf === undefined) continue;
     walkRecords(buf, 0, buf.length, false, {
       record: (start, end) => ids.push((JSON.parse(buf.toString('utf8', start, end)) as { id: string }).id),
       corrupt: () => {},

@@ -71,6 +71,8 @@ interface SinkOptions {
   readonly deadLetterPath?: string;
   readonly applicationName?: string;
   readonly logger?: Logger;
+  /** The worker sink's clock for its turns of the event loop. */
+  readonly clock?: () => number;
 }
 
 /** The sink as `create` makes it for `thread`, on the test server. */
@@ -85,7 +87,7 @@ function makeSink(thread: Thread, options: SinkOptions = {}): PostgresSink | Pos
     ...(options.logger ? { logger: options.logger } : {}),
   };
   return thread === 'worker'
-    ? new PostgresWorkerSink('history', config, { ...deps, url: server.url, applicationName })
+    ? new PostgresWorkerSink('history', config, { ...deps, url: server.url, applicationName, ...(options.clock ? { clock: options.clock } : {}) })
     : new PostgresSink('history', config, { ...deps, connect: connectPostgres(server.url, applicationName) });
 }
 
@@ -282,6 +284,22 @@ describe.each(['worker', 'main'] as const)('postgres sink (thread: %s)', (thread
     expect(sink.restaged).toBe(1);
   });
 
+  it('writes a batch of more than 2500 events per connection as parts taken in turn, one transaction at a time per connection', async () => {
+    const sink = makeSink(thread, { config: { connections: 2 }, applicationName: 'chatflow-turns' });
+    await sink.start();
+    const batch = chats(6000, 'turns');
+    // Three parts of 2001: the first and the third on one connection, one after the other; the
+    // first message again at the end makes the third part meet a stored row and restage.
+    await sink.write([...batch, batch[0] as ChatflowEvent]);
+    const sessions = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'chatflow-turns'");
+    await sink.stop();
+    expect(sessions.rows[0]?.n).toBe(2);
+    expect(await count('chat_messages', "message_id LIKE 'turns-%'")).toBe(6000);
+    expect(sink.inserted).toBe(6000);
+    expect(sink.written).toBe(6001);
+    expect(sink.restaged).toBe(1);
+  });
+
   it('stores two viewers setting the same value in the same millisecond as two changes, once each through a retry and re-ingest', async () => {
     // Through the real `control`: ann and bob both send `!cv cutoff 0.9` in one millisecond.
     const scheduler = new VirtualTimeScheduler();
@@ -442,6 +460,41 @@ describe('postgres sink (thread: worker): memory', () => {
       await sink.stop();
     }
     expect(await count('chat_messages', "message_id LIKE 'young-%'")).toBe(2000);
+  });
+});
+
+describe('postgres sink (thread: worker): handing a batch over', () => {
+  /** Slices of a 5000-event batch posted before `write` first yields the event loop, with `clock`. */
+  async function slicesInFirstTurn(clock: () => number, prefix: string): Promise<number> {
+    const sink = makeSink('worker', { clock }) as PostgresWorkerSink;
+    await sink.start();
+    const worker = sink.worker as NonNullable<typeof sink.worker>;
+    let slices = 0;
+    const post = worker.postMessage.bind(worker);
+    worker.postMessage = (message: { t: string }, transfer?: readonly ArrayBuffer[]) => {
+      if (message.t === 'events') slices += 1;
+      post(message, transfer);
+    };
+    let first = -1;
+    try {
+      const written = sink.write(chats(5000, prefix));
+      first = slices;
+      await written;
+    } finally {
+      await sink.stop();
+    }
+    expect(await count('chat_messages', `message_id LIKE '${prefix}-%'`)).toBe(5000);
+    return first;
+  }
+
+  it('posts slices for as long as its turn budget allows: a quarter millisecond on a loop that comes back at once', async () => {
+    let now = 0;
+    // Each read of the clock a tenth of a millisecond later: a turn holds three slices.
+    expect(await slicesInFirstTurn(() => (now += 0.1), 'budget-short')).toBe(3);
+  });
+
+  it('posts the whole batch in one turn when no time passes (the budget is time, not a count)', async () => {
+    expect(await slicesInFirstTurn(() => 0, 'budget-frozen')).toBe(20);
   });
 });
 

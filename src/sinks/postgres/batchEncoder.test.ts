@@ -61,6 +61,18 @@ describe('BatchEncoder', () => {
     expect(seen).toEqual([0, 1]);
   });
 
+  it('splits a batch larger than 2500 events per connection into parts of at most 2500, each handed on when complete', () => {
+    const seen: { index: number; rows: number }[] = [];
+    const batch = batchOf(20_000).filter((e) => e.kind === 'chat').slice(0, 12_001);
+    const encoding = new BatchEncoder(['chat'], rows).begin(batch.length, 2, (index, text) => seen.push({ index, rows: text.tables()[0]?.rows ?? 0 }));
+    encoding.add(batch, 0, 2401);
+    expect(seen).toEqual([{ index: 0, rows: 2401 }]);
+    encoding.add(batch, 2401, batch.length);
+    expect(encoding.finish().stored).toBe(batch.length);
+    // ceil(12001 / 2500) = 5 parts of ceil(12001 / 5) = 2401 events, the last one what is left.
+    expect(seen).toEqual([0, 1, 2, 3, 4].map((index) => ({ index, rows: index < 4 ? 2401 : 12_001 - 4 * 2401 })));
+  });
+
   it('puts events beyond the announced total into a last part rather than losing them', () => {
     const seen: { index: number; rows: number }[] = [];
     const batch = batchOf(10).filter((e) => e.kind === 'chat');

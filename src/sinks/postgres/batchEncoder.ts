@@ -10,9 +10,16 @@ import type { DropCounter } from '../../core/metrics.js';
 import { BufferPool } from './bufferPool.js';
 import type { EncodeCounts } from './protocol.js';
 import { CopyEncoder, CopyText, encodeRows, type RowOptions } from './rows.js';
+import type { PackedReader } from './wire.js';
 
 /** The fewest events worth a part (and a transaction) of their own. */
 const MIN_PART = 200;
+/**
+ * The most events a part holds when a batch has more than one per connection: a large batch
+ * (the driver's when PostgreSQL is behind) goes out as parts of this size taken in turn by the
+ * connections, so they write its first parts while its last ones are still coming and encoding.
+ */
+export const PART_EVENTS = 2500;
 
 /**
  * Takes part `index` of a batch, encoded. Its text's buffers come from the encoder's pool:
@@ -33,11 +40,13 @@ export class BatchEncoder {
   }
 
   /**
-   * Starts a batch of `total` events, split in up to `connections` parts of at least 200
-   * events each; give it the events in order with {@link BatchEncoding.add}.
+   * Starts a batch of `total` events, split in parts of at least 200 events each: up to one per
+   * connection, or more of up to {@link PART_EVENTS} when the batch is larger than that per
+   * connection (part `i` goes to connection `i % connections`); give it the events in order
+   * with {@link BatchEncoding.add}.
    */
   begin(total: number, connections: number, onPart: OnPart): BatchEncoding {
-    const parts = Math.max(1, Math.min(connections, Math.floor(total / MIN_PART)));
+    const parts = Math.max(1, Math.min(Math.floor(total / MIN_PART), Math.max(connections, Math.ceil(total / PART_EVENTS))));
     return new BatchEncoding(
       total,
       Math.ceil(total / parts),
@@ -45,6 +54,7 @@ export class BatchEncoder {
       (events, from, to, text) => encodeRows(events, from, to, this.#kinds, this.#encoder, this.#rows, text),
       () => this.#encoder.cleaned,
       this.#pool,
+      (reader, n, text) => reader.encode(n, this.#kinds, this.#encoder, this.#rows, text),
     );
   }
 
@@ -55,6 +65,8 @@ export class BatchEncoder {
 }
 
 type Encode = (events: readonly ChatflowEvent[], from: number, to: number, text: CopyText) => number;
+/** Encodes the reader's next `n` events. */
+type EncodePacked = (reader: PackedReader, n: number, text: CopyText) => number;
 
 /** One batch being encoded, part after part. */
 export class BatchEncoding {
@@ -69,8 +81,17 @@ export class BatchEncoding {
   #stored = 0;
   readonly #cleanedBefore: number;
   readonly #cleaned: () => number;
+  readonly #encodePacked: EncodePacked | undefined;
 
-  constructor(total: number, size: number, onPart: OnPart, encode: Encode, cleaned: () => number = () => 0, pool?: BufferPool) {
+  constructor(
+    total: number,
+    size: number,
+    onPart: OnPart,
+    encode: Encode,
+    cleaned: () => number = () => 0,
+    pool?: BufferPool,
+    encodePacked?: EncodePacked,
+  ) {
     this.#total = total;
     this.#pool = pool;
     this.#text = new CopyText(pool);
@@ -79,17 +100,34 @@ export class BatchEncoding {
     this.#encode = encode;
     this.#cleaned = cleaned;
     this.#cleanedBefore = cleaned();
+    this.#encodePacked = encodePacked;
   }
 
   /** Encodes `events[from, to)`, the batch's next events; a part whose last event this was is handed on. */
   add(events: readonly ChatflowEvent[], from = 0, to = events.length): void {
     let i = from;
-    while (i < to) {
+    this.#feed(to - from, (n) => {
+      this.#encode(events, i, i + n, this.#text);
+      i += n;
+    });
+  }
+
+  /** Encodes the events of a packed slice (wire.ts), the batch's next events, as {@link add} does. */
+  addPacked(reader: PackedReader): void {
+    const encode = this.#encodePacked;
+    if (encode === undefined) throw new Error('This batch encoding takes no packed slices.');
+    this.#feed(reader.length, (n) => encode(reader, n, this.#text));
+  }
+
+  /** Gives `count` events to `encode` part by part, handing on each part whose last event it gave. */
+  #feed(count: number, encode: (n: number) => void): void {
+    let left = count;
+    while (left > 0) {
       const partEnd = Math.min(this.#total, (this.#index + 1) * this.#size);
       // More events than announced go into the last part rather than nowhere.
-      const take = partEnd > this.#seen ? Math.min(to - i, partEnd - this.#seen) : to - i;
-      this.#encode(events, i, i + take, this.#text);
-      i += take;
+      const take = partEnd > this.#seen ? Math.min(left, partEnd - this.#seen) : left;
+      encode(take);
+      left -= take;
       this.#seen += take;
       if (this.#seen === partEnd) this.#closePart();
     }

@@ -23,13 +23,13 @@ export const PostgresConfig = z
       .max(8)
       .default(2)
       .describe(
-        'Connections writing at once. A batch is split into up to this many parts of at least 200 events, one per connection, each its own transaction, so PostgreSQL ingests on several cores while the next part is encoded. A part that fails is retried with its batch; rows already stored are skipped, so nothing is stored twice.',
+        'Connections writing at once. A batch is split into parts of at least 200 events, one per connection, or parts of at most 2500 taken in turn by the connections when the batch is larger (the sink is behind), each its own transaction, so PostgreSQL ingests on several cores while the next part is encoded. A part that fails is retried with its batch; rows already stored are skipped, so nothing is stored twice.',
       ),
     thread: z
       .enum(['worker', 'main'])
       .default('worker')
       .describe(
-        'Where the connections live. `worker` (default): a writer thread owns them, encodes the rows and runs the COPYs and transactions; the main event loop only hands each batch over (a chat event as the fields its row needs), about a third of what encoding it there costs, so storage takes less from the pipeline, the OSC path and the dashboard. If the thread dies, the batch it held is written again by a new one (nothing twice). `main`: everything on the main event loop (the earlier path, kept as a baseline). A preview or `chatflow test` never connects.',
+        'Where the connections live. `worker` (default): a writer thread owns them, encodes the rows and runs the COPYs and transactions; the main event loop only hands each batch over (the fields of chat events as one string and typed arrays), about a third of what encoding it there costs, so storage takes less from the pipeline, the OSC path and the dashboard. If the thread dies, the batch it held is written again by a new one (nothing twice). `main`: everything on the main event loop (the earlier path, kept as a baseline). A preview or `chatflow test` never connects.',
       ),
     dead_letter: filePath('write')
       .optional()

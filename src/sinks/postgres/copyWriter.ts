@@ -59,7 +59,7 @@ export interface PartResult {
 }
 
 /**
- * Owns `connections` clients; writes part `i` of a batch on client `i`, each in its own
+ * Owns `connections` clients; writes part `i` of a batch on client `i % connections`, each in its own
  * transaction, so PostgreSQL ingests parts on several cores.
  */
 export class CopyWriter {
@@ -67,6 +67,8 @@ export class CopyWriter {
   readonly #connections: number;
   readonly #log: WriterLog;
   #clients: PostgresClient[] = [];
+  /** Per connection, its last part's write: a connection's parts go one after another. */
+  #tails: Promise<unknown>[] = [];
   #broken = false;
 
   constructor(connect: () => Promise<PostgresClient>, connections: number, log: WriterLog) {
@@ -98,6 +100,7 @@ export class CopyWriter {
     }
     this.#broken = false;
     this.#clients = clients;
+    this.#tails = clients.map(() => Promise.resolve());
     this.#log.info({ connections: clients.length }, 'Connected to PostgreSQL.');
   }
 
@@ -120,11 +123,20 @@ export class CopyWriter {
     return client;
   }
 
-  /** Starts writing part `index` (0 ≤ index < {@link connections}) of the batch being written. */
+  /**
+   * Writes part `index` of the batch being written on connection `index % connections`, once
+   * that connection's earlier parts are done (each part is a transaction of its own).
+   */
   writePart(index: number, tables: readonly TableText[]): Promise<PartResult> {
-    const client = this.#clients[index];
-    if (client === undefined || this.#broken) return Promise.reject(Object.assign(new Error('Not connected.'), { code: 'ECONNRESET' }));
-    return this.#writePart(client, tables);
+    const slot = index % Math.max(1, this.#clients.length);
+    const client = this.#clients[slot];
+    if (client === undefined || this.#broken) return Promise.reject(notConnected());
+    const write = (this.#tails[slot] ?? Promise.resolve()).then(() =>
+      // The connection may have been lost while this part waited its turn.
+      this.#broken || this.#clients[slot] !== client ? Promise.reject(notConnected()) : this.#writePart(client, tables),
+    );
+    this.#tails[slot] = write.catch(() => {});
+    return write;
   }
 
   /**
@@ -156,6 +168,7 @@ export class CopyWriter {
   async stop(): Promise<void> {
     const clients = this.#clients;
     this.#clients = [];
+    this.#tails = [];
     await Promise.all(clients.map(close));
   }
 
@@ -216,6 +229,11 @@ export function errorDetails(err: unknown): { message: string; code?: string } |
   if (err === undefined) return undefined;
   const code = (err as { code?: unknown }).code;
   return { message: err instanceof Error ? err.message : String(err), ...(typeof code === 'string' ? { code } : {}) };
+}
+
+/** What a part meets when the connections are gone: retryable, as a reset connection is. */
+function notConnected(): Error {
+  return Object.assign(new Error('Not connected.'), { code: 'ECONNRESET' });
 }
 
 /** Ends a client, ignoring what it says on the way out. */

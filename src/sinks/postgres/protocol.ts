@@ -1,8 +1,10 @@
 /**
  * What the `postgres` sink's main side and its writer thread (writerThread.ts) say to each
- * other. Plain data: every message crosses by structured clone.
+ * other. Plain data: every message crosses by structured clone (a slice's typed arrays are
+ * transferred).
  */
 import type { PostgresConfig } from './config.js';
+import type { PackedSlice } from './wire.js';
 
 /** Everything the writer thread needs to start (its `workerData`). */
 export interface WriterInit {
@@ -19,7 +21,7 @@ export type ToWriter =
    * slices between turns of the main loop, and encoded as they come. `now`: the main side's
    * wall clock (ms), the time of rows without one of their own.
    */
-  | { readonly t: 'events'; readonly batch: number; readonly total: number; readonly now: number; readonly packed: readonly unknown[] }
+  | { readonly t: 'events'; readonly batch: number; readonly total: number; readonly now: number; readonly packed: PackedSlice }
   /** Every slice of batch `batch` has been posted: answer once its parts are written. */
   | { readonly t: 'batch'; readonly batch: number }
   /** Forget the slices of batch `batch` (one of them could not be posted). */

@@ -267,12 +267,20 @@ export interface TableText {
 /** Bytes a table's text starts with; it doubles as it fills. */
 const INITIAL_BYTES = 64 * 1024;
 
+/**
+ * Lines (in UTF-16 code units) gathered in a string before they are written into the buffer:
+ * one native write per few dozen lines rather than per line (a fifth of encoding's time).
+ */
+const PENDING_UNITS = 16 * 1024;
+
 /** One growing buffer of one table's text, its buffers taken from `pool` when there is one. */
 class TableBuffer {
   readonly #pool: BufferPool | undefined;
   buf: Buffer;
   length = 0;
   rows = 0;
+  /** Lines not yet written into {@link buf}, each with its newline. */
+  #pending = '';
 
   constructor(pool: BufferPool | undefined) {
     this.#pool = pool;
@@ -280,8 +288,18 @@ class TableBuffer {
   }
 
   append(line: string): void {
-    // A UTF-16 code unit is at most 3 UTF-8 bytes; one more for the newline.
-    const most = this.length + line.length * 3 + 1;
+    this.#pending = `${this.#pending}${line}\n`;
+    this.rows += 1;
+    if (this.#pending.length >= PENDING_UNITS) this.flush();
+  }
+
+  /** Writes the pending lines into the buffer. */
+  flush(): void {
+    const text = this.#pending;
+    if (text === '') return;
+    this.#pending = '';
+    // A UTF-16 code unit is at most 3 UTF-8 bytes.
+    const most = this.length + text.length * 3;
     if (most > this.buf.length) {
       const size = Math.max(this.buf.length * 2, most);
       const grown = this.#pool ? this.#pool.take(size) : Buffer.allocUnsafeSlow(size);
@@ -290,9 +308,7 @@ class TableBuffer {
       this.#pool?.give(this.buf);
       this.buf = grown;
     }
-    this.length += this.buf.write(line, this.length);
-    this.buf[this.length++] = 10;
-    this.rows += 1;
+    this.length += this.buf.write(text, this.length);
   }
 
   release(): void {
@@ -332,7 +348,10 @@ export class CopyText {
 
   /** Each table's text; the bytes are a view of the start of a buffer of its own. */
   tables(): TableText[] {
-    return [...this.#tables].map(([table, t]) => ({ table, bytes: t.buf.subarray(0, t.length), rows: t.rows }));
+    return [...this.#tables].map(([table, t]) => {
+      t.flush();
+      return { table, bytes: t.buf.subarray(0, t.length), rows: t.rows };
+    });
   }
 
   /**

@@ -10,7 +10,7 @@ import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { BatchEncoder, type BatchEncoding } from './batchEncoder.js';
 import { CopyWriter, connectPostgres, errorDetails, type WriterLog, writtenThenReleased } from './copyWriter.js';
 import type { EncodeCounts, ErrorData, FromWriter, ToWriter, WriterInit } from './protocol.js';
-import { unpackEvents } from './wire.js';
+import { PackedReader } from './wire.js';
 
 /** Serves the main side on `port`. */
 function serve(init: WriterInit, port: MessagePort): void {
@@ -40,7 +40,7 @@ function serve(init: WriterInit, port: MessagePort): void {
       batch = { encoding, writes };
       batches.set(message.batch, batch);
     }
-    batch.encoding.add(unpackEvents(message.packed));
+    batch.encoding.addPacked(new PackedReader(message.packed));
   };
 
   const write = async (id: number): Promise<void> => {
