@@ -75,16 +75,24 @@ function onText(text: string, at: number, state: { sawEnd: boolean }): void {
   }
 }
 
-/** Records one message the way a browser reads it: `JSON.parse`, then its fields. */
+/**
+ * Records one frame the way a browser reads it: `JSON.parse`, then its fields. A frame holds
+ * one message, or an array of them (one write's batch: a control change with the chat that
+ * rides along, or what a frame interval gathered).
+ */
 function onParsed(text: string, at: number, state: { sawEnd: boolean }): void {
   received += 1;
-  let message: { n?: unknown; v?: unknown };
+  let parsed: unknown;
   try {
-    message = JSON.parse(text) as { n?: unknown; v?: unknown };
+    parsed = JSON.parse(text);
   } catch {
     parseErrors += 1;
     return;
   }
+  for (const message of Array.isArray(parsed) ? parsed : [parsed]) onMessage(message as { n?: unknown; v?: unknown }, at, state);
+}
+
+function onMessage(message: { n?: unknown; v?: unknown }, at: number, state: { sawEnd: boolean }): void {
   if (message.n === 'bench') {
     if (typeof message.v !== 'number') parseErrors += 1;
     else {
