@@ -5,6 +5,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import { setBounded } from '../../core/boundedMap.js';
 import type { Sink } from '../../core/component.js';
 import { NotConnectedError, toError } from '../../core/errors.js';
 import type { ChatflowEvent, ControlEvent } from '../../core/events.js';
@@ -279,12 +280,7 @@ export class OscSink implements Sink<ChatflowEvent> {
   }
 
   #learn(outgoing: Outgoing): void {
-    const learned = this.#learned;
-    if (!learned.has(outgoing.key) && learned.size >= MAX_DEFAULTS) {
-      const oldest = learned.keys().next().value;
-      if (oldest !== undefined) learned.delete(oldest);
-    }
-    learned.set(outgoing.key, outgoing.message);
+    setBounded(this.#learned, outgoing.key, outgoing.message, MAX_DEFAULTS);
   }
 
   /** A message the coalescer let through: into the bundle being collected, or out now. */

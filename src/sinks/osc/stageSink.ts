@@ -24,6 +24,7 @@
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { setBounded } from '../../core/boundedMap.js';
 import type { Sink } from '../../core/component.js';
 import { NotConnectedError, toError } from '../../core/errors.js';
 import type { DueChanges } from '../../core/dueChanges.js';
@@ -47,7 +48,6 @@ const DEFAULT_ORIGINS: ReadonlySet<string> = new Set(['default', 'panic', 'reset
 const STOP_TIMEOUT_MS = 2000;
 /** Most keys whose last direct send is remembered for `max_rate` (the oldest go). */
 const MAX_PACED_KEYS = 10_000;
-const NO_DROPS: Readonly<Record<string, number>> = Object.freeze({});
 
 export interface OscStageDeps {
   /** Clock of slew bookkeeping (what is left of a slew); default {@link asyncScheduler}. */
@@ -297,21 +297,16 @@ export class OscStageSink implements Sink<ChatflowEvent> {
   }
 
   #sentAt(key: string, at: number): void {
-    const map = this.#lastSent;
-    if (!map.has(key) && map.size >= MAX_PACED_KEYS) {
-      const oldest = map.keys().next().value;
-      if (oldest !== undefined) map.delete(oldest);
-    }
-    if (at > (map.get(key) ?? Number.NEGATIVE_INFINITY)) map.set(key, at);
+    if (at > (this.#lastSent.get(key) ?? Number.NEGATIVE_INFINITY)) setBounded(this.#lastSent, key, at, MAX_PACED_KEYS);
   }
 
   async #openDirect(): Promise<void> {
     const events: LinkEvents = {
       sent: () => {
         this.#sentDirect += 1;
-        this.#onMessage({ t: 'counts', sent: 1, drops: NO_DROPS });
+        this.#counted(1);
       },
-      drop: (reason) => this.#onMessage({ t: 'counts', sent: 0, drops: { [reason]: 1 } }),
+      drop: (reason) => this.#metrics.drop(reason, STAGE_DROPS[reason] ?? false),
       sendError: (message, code) => this.#onMessage({ t: 'sendError', message, code }),
       receiver: (index, state) => this.#onMessage({ t: 'receiver', index, state }),
     };
@@ -401,17 +396,22 @@ export class OscStageSink implements Sink<ChatflowEvent> {
     Atomics.notify(this.#wakeView, 0);
   }
 
+  /** Datagrams sent (by the stage or from here); the first after failures says they recovered. */
+  #counted(sent: number): void {
+    this.#sent += sent;
+    if (sent > 0 && this.#failing) {
+      this.#failing = false;
+      this.#log.info({ sent: this.#sent }, 'OSC sends recovered.');
+    }
+  }
+
   #onMessage(m: FromStage): void {
     switch (m.t) {
       case 'counts':
-        this.#sent += m.sent;
         for (const [reason, count] of Object.entries(m.drops)) {
           this.#metrics.drop(reason, STAGE_DROPS[reason] ?? false, count);
         }
-        if (m.sent > 0 && this.#failing) {
-          this.#failing = false;
-          this.#log.info({ sent: this.#sent }, 'OSC sends recovered.');
-        }
+        this.#counted(m.sent);
         return;
       case 'receiver': {
         // The stage's sockets and the direct ones watch the same receiver: each change once.

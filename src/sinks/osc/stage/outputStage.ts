@@ -8,6 +8,7 @@
  * the step loop ({@link StepLoop.once}), so it lands on the beat however late the main loop is.
  */
 import type { SchedulerLike } from 'rxjs';
+import { setBounded } from '../../../core/boundedMap.js';
 import { Coalescer } from '../coalesce.js';
 import { encodeBundle, groupForBundles, IMMEDIATELY, ntpTimeTag, OscEncoder, type OscValue } from '../encoding.js';
 import type { StageInit, StageTarget } from './protocol.js';
@@ -263,9 +264,5 @@ const same = (t: number) => t;
 
 /** Sets `key` in a map bounded at {@link MAX_KEYS} (the oldest key goes). */
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  if (!map.has(key) && map.size >= MAX_KEYS) {
-    const oldest = map.keys().next().value;
-    if (oldest !== undefined) map.delete(oldest);
-  }
-  map.set(key, value);
+  setBounded(map, key, value, MAX_KEYS);
 }
