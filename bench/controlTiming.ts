@@ -23,7 +23,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { asyncScheduler } from 'rxjs';
@@ -43,6 +42,7 @@ import { raisedThreads, watchMachine } from './controlTimingMachine.js';
 import { startReceiver } from './controlTimingProbe.js';
 import { againstCeiling, landingErrors, lateness, spread, stepTiming } from './controlTimingStats.js';
 import { hrtimeOffsetNs } from './oscLatency.js';
+import { watchMainThread } from './mainThreadWatch.js';
 import { writeResult } from './results.js';
 
 const SECONDS = Number(process.env.BENCH_TIMING_SECONDS ?? 20);
@@ -199,19 +199,12 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
     const since = performance.now();
     await receiver.start(offsetNs, since);
     const machine = watchMachine();
-    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-    loopDelay.enable();
-    const gc: number[] = [];
-    const gcObserver = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) gc.push(entry.duration);
-    });
-    gcObserver.observe({ entryTypes: ['gc'] });
+    const mainThread = watchMainThread();
     const cpu = process.cpuUsage();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
     const report = await receiver.report();
     const window = machine.end();
-    loopDelay.disable();
-    gcObserver.disconnect();
+    const { loopDelayMs, gcPauses: gc } = mainThread.stop();
     const used = process.cpuUsage(cpu);
     const nodes = runtime.snapshot();
     await runtime.stop();
@@ -294,7 +287,7 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
         storage: { redis: storage.resources.redis !== undefined, postgres: storage.resources.postgres !== undefined },
         chatMessages: node('demo')?.eventsOut[''] ?? 0,
         controlEvents: node('synth')?.eventsIn ?? 0,
-        mainLoopDelay: { p99Ms: Math.round(loopDelay.percentile(99) / 1e3) / 1e3, maxMs: Math.round(loopDelay.max / 1e3) / 1e3 },
+        mainLoopDelay: { p99Ms: Math.round(loopDelayMs.p99 * 1e3) / 1e3, maxMs: Math.round(loopDelayMs.max * 1e3) / 1e3 },
         mainThreadGc: { ...spread(gc), totalMs: Math.round(gc.reduce((a, b) => a + b, 0)) },
         mainProcessCpuPercent: Math.round(((used.user + used.system) / 1000 / (SECONDS * 1000)) * 1000) / 10,
         stageThreadScheduling: stageScheduling,

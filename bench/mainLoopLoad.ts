@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { asyncScheduler } from 'rxjs';
@@ -31,6 +31,7 @@ import { benchPipeline } from './controlTiming.js';
 import { startReceiver } from './controlTimingProbe.js';
 import { spread } from './controlTimingStats.js';
 import { hrtimeOffsetNs } from './oscLatency.js';
+import { watchMainThread } from './mainThreadWatch.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -111,19 +112,12 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await receiver.start(offsetNs, performance.now());
     const ticks0 = await processTicks();
-    const loop = monitorEventLoopDelay({ resolution: 1 });
-    loop.enable();
-    const gc: number[] = [];
-    const obs = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) gc.push(e.duration);
-    });
-    obs.observe({ entryTypes: ['gc'] });
+    const mainThread = watchMainThread();
     const elu0 = performance.eventLoopUtilization();
     const load0 = (await readFile('/proc/loadavg', 'utf8')).split(' ')[0];
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
     const elu = performance.eventLoopUtilization(elu0);
-    loop.disable();
-    obs.disconnect();
+    const { loopDelayMs, gcPauses: gc } = mainThread.stop();
     const ticks1 = await processTicks();
     const report = await receiver.report();
     await runtime.stop();
@@ -138,7 +132,7 @@ async function main(): Promise<void> {
         options: process.argv.slice(3),
         load1Start: Number(load0),
         load1End: Number((await readFile('/proc/loadavg', 'utf8')).split(' ')[0]),
-        loopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+        loopDelayMs,
         eluPercent: Math.round(elu.utilization * 1000) / 10,
         gc: { ...spread(gc), totalMs: Math.round(gc.reduce((a, b) => a + b, 0)) },
         chatToOscWorker: spread(report.lanes.worker?.latency ?? []),

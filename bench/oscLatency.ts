@@ -16,7 +16,6 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
@@ -33,6 +32,7 @@ import { startReceiver as startTimingReceiver, type TimingReceiver } from './con
 import { spread } from './controlTimingStats.js';
 import { type BenchStorage, defaultGraphText, losses, readDefaultPipeline, startBenchStorage, startGraph, sumOf } from './defaultGraph.js';
 import { LoadSampler } from './load.js';
+import { watchMainThread } from './mainThreadWatch.js';
 import { writeResult } from './results.js';
 
 const SECONDS = Number(process.env.BENCH_OSC_SECONDS ?? 5);
@@ -229,17 +229,10 @@ export async function runScenario(
     since.at = countFrom;
     await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
     // What stalls the event loop (GC above all) explains the tail; measure it alongside.
-    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-    const gcPauses: number[] = [];
-    const gc = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) gcPauses.push(entry.duration);
-    });
-    gc.observe({ entryTypes: ['gc'] });
+    const mainThread = watchMainThread();
     const load = LoadSampler.start();
-    loopDelay.enable();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
-    loopDelay.disable();
-    gc.disconnect();
+    const { loopDelayMs, gcPauses } = mainThread.stop();
     const loadInWindow = load.finish();
     // Stop counting before the defaults at shutdown (old receivedAt) go out.
     since.at = Number.POSITIVE_INFINITY;
@@ -267,7 +260,7 @@ export async function runScenario(
       atSinkWrite: figuresOf(atWrite.summary()),
       atUdpSend: figuresOf(atSend.summary()),
       atReceiverProcess: { ...spread(lane.latency), datagramsReceived: lane.received, receiverClock: receiver.clock },
-      eventLoopDelay: { p99Ms: round(loopDelay.percentile(99) / 1e6), maxMs: round(loopDelay.max / 1e6) },
+      eventLoopDelay: { p99Ms: round(loopDelayMs.p99), maxMs: round(loopDelayMs.max) },
       gcPauses: {
         count: gcPauses.length,
         maxMs: round(Math.max(0, ...gcPauses)),
