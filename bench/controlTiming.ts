@@ -11,7 +11,11 @@
  * - the machine's ceiling for the same work (bench/controlTimingCeiling.ts, bare processes
  *   with no chatflow code): a 10 ms step loop with the stage's timer + `Atomics.wait`
  *   technique and the scheduling the stage's thread got (real-time where allowed), and a
- *   process that sends each chat line's OSC at once.
+ *   process that sends each chat line's OSC at once;
+ * - the ceiling for chatflow's own chat → OSC work: the graph's command path alone in a
+ *   chatflow process of its own (bench/controlTimingSameWork.ts). With the share of the window
+ *   each main thread was runnable but waiting for a core, it tells the machine's part of the
+ *   chat → OSC tail from the rest of the graph's.
  * A variable `sweep` slews from 0 to 1 over the whole run (one `!cv sweep 1` at the start), so
  * every interval between two of its datagrams is a step interval. `cutoff` has `on_beat: 1/16`
  * (every 125 ms) and no slew, so its datagrams time the landing on the beat.
@@ -38,7 +42,7 @@ import { startPipeline } from '../src/pipelines/run.js';
 import { freePort } from '../src/resources/embedded.js';
 import { openStorage } from '../src/resources/storage.js';
 import { createHttpServer } from '../src/server/httpServer.js';
-import { raisedThreads, watchMachine } from './controlTimingMachine.js';
+import { raisedThreads, threadSchedStat, watchMachine } from './controlTimingMachine.js';
 import { startReceiver } from './controlTimingProbe.js';
 import { againstCeiling, landingErrors, lateness, spread, stepTiming } from './controlTimingStats.js';
 import { hrtimeOffsetNs } from './oscLatency.js';
@@ -57,7 +61,7 @@ const ON_BEAT = '1/16';
 const GRID_MS = 60_000 / BPM / 4;
 const GOALS = { jitterP99MsAtMost: 2, gapsOver2xNominal: 0, chatToOscP99MsAtMost: 1 } as const;
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const LANES = ['worker', 'main', 'ceilingStep', 'ceilingChat'] as const;
+const LANES = ['worker', 'main', 'ceilingStep', 'ceilingChat', 'sameWork'] as const;
 
 /** pipeline.yaml at RATE/s, a `sweep` variable and its one command, `cutoff` on the beat, two osc sinks to the receiver. */
 export function benchPipeline(source: string, ports: { worker: number; main: number }, sweepFile: string): string {
@@ -95,6 +99,21 @@ export function benchPipeline(source: string, ports: { worker: number; main: num
   const main = items.pop();
   const at = items.findIndex((pair) => String(pair.key) === 'synth') + 1;
   if (main) items.splice(at, 0, main);
+  return doc.toString();
+}
+
+/**
+ * The command path of {@link benchPipeline}'s graph alone: the same sources, operators up to
+ * `cv` and the `synth` sink (to `port`), without the metrics samplers, the other sinks and the
+ * storage (bench/controlTimingSameWork.ts runs it).
+ */
+export function sameWorkPipeline(benchSource: string, port: number): string {
+  const doc = parseDocument(benchSource);
+  doc.delete('resources');
+  for (const id of ['stats', 'trend']) doc.deleteIn(['operators', id]);
+  const sinks = doc.get('sinks') as YAMLMap<unknown, unknown>;
+  for (const pair of [...sinks.items]) if (String(pair.key) !== 'synth') sinks.delete(pair.key);
+  doc.setIn(['sinks', 'synth', 'target'], `127.0.0.1:${port}`);
   return doc.toString();
 }
 
@@ -142,6 +161,27 @@ async function ceiling(mode: 'step' | 'chat', port: number, offsetNs: bigint, sc
   });
   const hello = JSON.parse(await started(child, `ceiling ${mode}`)) as { scheduling: string };
   return { child, scheduling: hello.scheduling };
+}
+
+/** The same-work ceiling (bench/controlTimingSameWork.ts), running. */
+async function sameWork(file: string, offsetNs: bigint): Promise<ChildProcess> {
+  const script = fileURLToPath(new URL('./controlTimingSameWork.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, file, String(offsetNs)], {
+    cwd: REPO,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  await started(child, 'same-work ceiling');
+  return child;
+}
+
+/** Asks the same-work process for its figures since `start`. */
+async function sameWorkReport(child: ChildProcess): Promise<{ processCpuPercent: number; mainThreadWaitingForCorePercent: number | null }> {
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const line = new Promise<string>((resolve) => lines.once('line', resolve));
+  child.stdin?.write('report\n');
+  const text = await line;
+  lines.close();
+  return JSON.parse(text) as { processCpuPercent: number; mainThreadWaitingForCorePercent: number | null };
 }
 
 /** Date.now() − performance.now(): Date.now() is whole ms, so the largest of many readings is the offset. */
@@ -194,15 +234,22 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
       stageThread === undefined ? '-' : stageThread.policy === 1 ? `fifo:${stageThread.rtPriority}` : `nice:${stageThread.nice}`;
     const step = await ceiling('step', ports.ceilingStep, offsetNs, stageScheduling);
     const chat = await ceiling('chat', ports.ceilingChat, offsetNs, '-');
-    children.push(step.child, chat.child);
+    const sameWorkFile = join(root, 'same-work.yaml');
+    await writeFile(sameWorkFile, sameWorkPipeline(await readFile(file, 'utf8'), ports.sameWork));
+    const same = await sameWork(sameWorkFile, offsetNs);
+    children.push(step.child, chat.child, same);
     await new Promise((resolve) => setTimeout(resolve, CEILING_WARMUP_MS));
     const since = performance.now();
     await receiver.start(offsetNs, since);
     const machine = watchMachine();
     const mainThread = watchMainThread();
     const cpu = process.cpuUsage();
+    const sched = threadSchedStat();
+    same.stdin?.write('start\n');
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
     const report = await receiver.report();
+    const schedEnd = threadSchedStat();
+    const sameFigures = await sameWorkReport(same);
     const window = machine.end();
     const { loopDelayMs, gcPauses: gc } = mainThread.stop();
     const used = process.cpuUsage(cpu);
@@ -239,6 +286,7 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
       chatToOsc: spread(lane('ceilingChat').latency),
       stepLoopScheduling: step.scheduling,
     };
+    const sameWorkFigures = { chatToOsc: spread(lane('sameWork').latency), ...sameFigures };
     const goals = {
       jitterP99: {
         goalMsAtMost: GOALS.jitterP99MsAtMost,
@@ -265,6 +313,9 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
         pass: worker.chatToOsc.p99Ms <= GOALS.chatToOscP99MsAtMost,
         ceilingPasses: ceilingFigures.chatToOsc.p99Ms <= GOALS.chatToOscP99MsAtMost,
         stageAgainstCeiling: againstCeiling(worker.chatToOsc.p99Ms, ceilingFigures.chatToOsc.p99Ms),
+        sameWorkCeiling: sameWorkFigures.chatToOsc.p99Ms,
+        sameWorkCeilingPasses: sameWorkFigures.chatToOsc.p99Ms <= GOALS.chatToOscP99MsAtMost,
+        againstSameWork: againstCeiling(worker.chatToOsc.p99Ms, sameWorkFigures.chatToOsc.p99Ms),
       },
     };
     const figures = {
@@ -273,7 +324,9 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
         'Step jitter: |interval − 10 ms| between consecutive datagrams of /cv/sweep, slewing 0→1 over the whole run (control_rate 100/s). ' +
         'Chat → OSC: receivedAt (performance.now() at the source, carried as a float64 argument) → arrival, for /cv/resonance and /cv/pitch. ' +
         `On-beat landing: arrival of /cv/cutoff (on_beat ${ON_BEAT}, ${BPM} BPM fixed clock) − its grid point. ` +
-        'Ceiling: bare processes in the same window (bench/controlTimingCeiling.ts): a 10 ms step loop (timer + Atomics.wait, the scheduling of the stage thread) and 1,000 chat lines/s each sent at once.',
+        'Ceiling: bare processes in the same window (bench/controlTimingCeiling.ts): a 10 ms step loop (timer + Atomics.wait, the scheduling of the stage thread) and 1,000 chat lines/s each sent at once. ' +
+        "Same-work ceiling: the graph's command path alone (simulate → … → control → osc with its stage, no other sink) in a process of its own, same window (bench/controlTimingSameWork.ts). " +
+        'Waiting for a core: the main thread runnable but not running, share of the window (/proc/thread-self/schedstat).',
       receiverClock: receiver.clock,
       receiverClockDriftUs: report.clockDriftUs,
       unstamped: Object.values(report.lanes).reduce((n, l) => n + l.unstamped, 0),
@@ -290,12 +343,15 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
         mainLoopDelay: { p99Ms: Math.round(loopDelayMs.p99 * 1e3) / 1e3, maxMs: Math.round(loopDelayMs.max * 1e3) / 1e3 },
         mainThreadGc: { ...spread(gc), totalMs: Math.round(gc.reduce((a, b) => a + b, 0)) },
         mainProcessCpuPercent: Math.round(((used.user + used.system) / 1000 / (SECONDS * 1000)) * 1000) / 10,
+        mainThreadWaitingForCorePercent:
+          sched && schedEnd ? Math.round(((schedEnd.waitingMs - sched.waitingMs) / (SECONDS * 1000)) * 10_000) / 100 : null,
         stageThreadScheduling: stageScheduling,
         raisedThreads: raised,
       },
       outputStage: worker,
       mainLoopBaseline: main,
       ceiling: ceilingFigures,
+      sameWorkCeiling: sameWorkFigures,
       goals,
       pass: goals.jitterP99.pass && goals.gapsOver2xNominal.pass && goals.chatToOscP99.pass,
     };

@@ -97,3 +97,26 @@ export function watchMachine(): { end(): MachineWindow } {
     end: () => ({ cores: cpus().length, loadavgStart, loadavgEnd: loadavg().map(r), cpu: cpuShare(before, cpuTimes()) }),
   };
 }
+
+/** The calling thread's time on a core and waiting for one (/proc/thread-self/schedstat), ms. */
+export interface SchedStat {
+  readonly runningMs: number;
+  readonly waitingMs: number;
+}
+
+/** Parses /proc/…/schedstat: nanoseconds on a core, nanoseconds runnable but waiting, timeslices. */
+export function parseSchedStat(text: string): SchedStat | undefined {
+  const [running, waiting] = text.trim().split(/\s+/).map(Number);
+  if (running === undefined || waiting === undefined || !Number.isFinite(running) || !Number.isFinite(waiting)) return undefined;
+  return { runningMs: running / 1e6, waitingMs: waiting / 1e6 };
+}
+
+/** The calling thread's {@link SchedStat}; undefined off Linux or without schedstats. */
+export function threadSchedStat(): SchedStat | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    return parseSchedStat(readFileSync('/proc/thread-self/schedstat', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuShare, parseProcStat, parseTaskStat } from '../../bench/controlTimingMachine.js';
+import { cpuShare, parseProcStat, parseSchedStat, parseTaskStat } from '../../bench/controlTimingMachine.js';
 import { againstCeiling, landingErrors, lateness, spread, stepTiming } from '../../bench/controlTimingStats.js';
 
 describe('control-timing figures', () => {
@@ -41,5 +41,11 @@ describe('the machine while it measured (/proc)', () => {
     fields[41 - 3] = '1';
     expect(parseTaskStat(`4242 (node (x) y) ${fields.join(' ')}`)).toEqual({ comm: 'node (x) y', nice: -10, rtPriority: 10, policy: 1 });
     expect(parseTaskStat('garbage')).toBeUndefined();
+  });
+
+  it("reads a thread's time on a core and waiting for one from schedstat (ns)", () => {
+    expect(parseSchedStat('2500000 1250000 42\n')).toEqual({ runningMs: 2.5, waitingMs: 1.25 });
+    expect(parseSchedStat('')).toBeUndefined();
+    expect(parseSchedStat('x y z')).toBeUndefined();
   });
 });
