@@ -27,7 +27,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { asyncScheduler } from 'rxjs';
 import { isMap, parseDocument, type YAMLMap } from 'yaml';
@@ -42,6 +41,7 @@ import { startPipeline } from '../src/pipelines/run.js';
 import { freePort } from '../src/resources/embedded.js';
 import { openStorage } from '../src/resources/storage.js';
 import { createHttpServer } from '../src/server/httpServer.js';
+import { sameWorkPipeline, startBareCeiling, started, startSameWork } from './ceilingProcesses.js';
 import { raisedThreads, threadSchedStat, watchMachine } from './controlTimingMachine.js';
 import { startReceiver } from './controlTimingProbe.js';
 import { againstCeiling, landingErrors, lateness, spread, stepTiming } from './controlTimingStats.js';
@@ -102,21 +102,6 @@ export function benchPipeline(source: string, ports: { worker: number; main: num
   return doc.toString();
 }
 
-/**
- * The command path of {@link benchPipeline}'s graph alone: the same sources, operators up to
- * `cv` and the `synth` sink (to `port`), without the metrics samplers, the other sinks and the
- * storage (bench/controlTimingSameWork.ts runs it).
- */
-export function sameWorkPipeline(benchSource: string, port: number): string {
-  const doc = parseDocument(benchSource);
-  doc.delete('resources');
-  for (const id of ['stats', 'trend']) doc.deleteIn(['operators', id]);
-  const sinks = doc.get('sinks') as YAMLMap<unknown, unknown>;
-  for (const pair of [...sinks.items]) if (String(pair.key) !== 'synth') sinks.delete(pair.key);
-  doc.setIn(['sinks', 'synth', 'target'], `127.0.0.1:${port}`);
-  return doc.toString();
-}
-
 function sweepCommand(): string {
   return `${JSON.stringify({
     kind: 'chat',
@@ -133,15 +118,6 @@ function sweepCommand(): string {
   })}\n`;
 }
 
-/** Starts a process and waits for its first line on stdout. */
-async function started(child: ChildProcess, name: string): Promise<string> {
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  return new Promise<string>((resolve, reject) => {
-    lines.once('line', (line) => resolve(line));
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code})`)));
-  });
-}
-
 async function overlayClients(port: number): Promise<ChildProcess> {
   const script = fileURLToPath(new URL('./overlayFanoutClients.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script, String(port), String(CLIENTS), 'plain'], {
@@ -150,38 +126,6 @@ async function overlayClients(port: number): Promise<ChildProcess> {
   });
   await started(child, 'overlay clients');
   return child;
-}
-
-/** A ceiling process (bench/controlTimingCeiling.ts); resolves with the scheduling it got. */
-async function ceiling(mode: 'step' | 'chat', port: number, offsetNs: bigint, scheduling: string): Promise<{ child: ChildProcess; scheduling: string }> {
-  const script = fileURLToPath(new URL('./controlTimingCeiling.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, mode, String(port), String(offsetNs), scheduling], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const hello = JSON.parse(await started(child, `ceiling ${mode}`)) as { scheduling: string };
-  return { child, scheduling: hello.scheduling };
-}
-
-/** The same-work ceiling (bench/controlTimingSameWork.ts), running. */
-async function sameWork(file: string, offsetNs: bigint): Promise<ChildProcess> {
-  const script = fileURLToPath(new URL('./controlTimingSameWork.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, file, String(offsetNs)], {
-    cwd: REPO,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  await started(child, 'same-work ceiling');
-  return child;
-}
-
-/** Asks the same-work process for its figures since `start`. */
-async function sameWorkReport(child: ChildProcess): Promise<{ processCpuPercent: number; mainThreadWaitingForCorePercent: number | null }> {
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const line = new Promise<string>((resolve) => lines.once('line', resolve));
-  child.stdin?.write('report\n');
-  const text = await line;
-  lines.close();
-  return JSON.parse(text) as { processCpuPercent: number; mainThreadWaitingForCorePercent: number | null };
 }
 
 /** Date.now() − performance.now(): Date.now() is whole ms, so the largest of many readings is the offset. */
@@ -232,12 +176,12 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
     const stageThread = raised?.find((t) => t.policy === 1) ?? raised?.find((t) => t.nice < 0);
     const stageScheduling =
       stageThread === undefined ? '-' : stageThread.policy === 1 ? `fifo:${stageThread.rtPriority}` : `nice:${stageThread.nice}`;
-    const step = await ceiling('step', ports.ceilingStep, offsetNs, stageScheduling);
-    const chat = await ceiling('chat', ports.ceilingChat, offsetNs, '-');
+    const step = await startBareCeiling('step', ports.ceilingStep, offsetNs, stageScheduling);
+    const chat = await startBareCeiling('chat', ports.ceilingChat, offsetNs, '-', RATE);
     const sameWorkFile = join(root, 'same-work.yaml');
     await writeFile(sameWorkFile, sameWorkPipeline(await readFile(file, 'utf8'), ports.sameWork));
-    const same = await sameWork(sameWorkFile, offsetNs);
-    children.push(step.child, chat.child, same);
+    const same = await startSameWork(sameWorkFile, offsetNs);
+    children.push(step.child, chat.child, same.child);
     await new Promise((resolve) => setTimeout(resolve, CEILING_WARMUP_MS));
     const since = performance.now();
     await receiver.start(offsetNs, since);
@@ -245,11 +189,11 @@ export async function controlTiming(): Promise<Record<string, unknown>> {
     const mainThread = watchMainThread();
     const cpu = process.cpuUsage();
     const sched = threadSchedStat();
-    same.stdin?.write('start\n');
+    same.start();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
     const report = await receiver.report();
     const schedEnd = threadSchedStat();
-    const sameFigures = await sameWorkReport(same);
+    const sameFigures = await same.report();
     const window = machine.end();
     const { loopDelayMs, gcPauses: gc } = mainThread.stop();
     const used = process.cpuUsage(cpu);

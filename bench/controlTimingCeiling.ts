@@ -1,29 +1,31 @@
 /**
- * The machine's ceiling for the control-timing bench: the same work as chatflow's, done by a
- * bare process with nothing else to do (no chatflow code), run in the same window under the
- * same load, sending to its own socket of the same kernel-timestamped receiver.
+ * The machine's ceiling for the control-timing and osc-latency benches: the same work as
+ * chatflow's, done by a bare process with nothing else to do (no chatflow code), run in the
+ * same window under the same load, sending to its own socket of the same kernel-timestamped
+ * receiver.
  *
  * `step`: a loop stepping every 10 ms with the output stage's technique (a timer until 3 ms
  * before the step, then `Atomics.wait` for the rest; a step that could not run in time is
  * skipped; each step computed from the anchor), sending the stage's datagram (`/cv/sweep`,
  * a float32 and a float64: 28 bytes) whose float64 is the step's due time.
- * `chat`: 1,000 chat lines a second, each stamped `receivedAt` when made (as chatflow's
- * `simulate` source does), parsed (`!cv resonance 0.42`) and sent as `/cv/resonance f d` at once.
+ * `chat`: chat lines at a rate (1,000 a second unless given), each stamped `receivedAt` when
+ * made (as chatflow's `simulate` source does), parsed (`!cv resonance 0.42`) and sent as
+ * `/cv/resonance f d` at once.
  *
  * argv: mode, UDP port, the bench process's `process.hrtime − performance.now()` offset (ns;
  * times are sent on that process's `performance.now()` clock), and the scheduling to take
  * (Linux): `fifo:<priority>` (real-time, as the output stage's thread gets where allowed),
- * `nice:<n>`, or `-` to leave it. stdout: one JSON line when running (`{ mode, scheduling }`,
- * what it got); it stops on SIGTERM.
+ * `nice:<n>`, or `-` to leave it; and (`chat`) the chat lines a second. stdout: one JSON line
+ * when running (`{ mode, scheduling }`, what it got); it stops on SIGTERM.
  */
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { setPriority } from 'node:os';
 
-const [mode = 'step', portText = '0', offsetText = '0', schedulingText = '-'] = process.argv.slice(2);
+const [mode = 'step', portText = '0', offsetText = '0', schedulingText = '-', rateText = '1000'] = process.argv.slice(2);
 const STEP_MS = 10;
 const COARSE_MS = 3;
-const CHAT_RATE = 1000;
+const CHAT_RATE = Number(rateText);
 const offsetNs = BigInt(offsetText);
 /** Now on the bench process's `performance.now()` clock. */
 const now = () => Number(process.hrtime.bigint() - offsetNs) / 1e6;

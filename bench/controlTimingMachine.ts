@@ -120,3 +120,30 @@ export function threadSchedStat(): SchedStat | undefined {
     return undefined;
   }
 }
+
+/**
+ * A process's main thread's {@link SchedStat} (/proc/<pid>/schedstat: the thread whose id is
+ * the process's, not the sum of its threads); undefined off Linux, without schedstats, or
+ * once the process is gone.
+ */
+export function mainThreadSchedStat(pid: number): SchedStat | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    return parseSchedStat(readFileSync(`/proc/${pid}/schedstat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A thread's shares of a window between two readings, %: on a core, and runnable but waiting for one. */
+export interface WindowShares {
+  readonly runningPercent: number;
+  readonly waitingForCorePercent: number;
+}
+
+/** {@link WindowShares} of a `windowMs` window from its readings at start and end; null without both. */
+export function windowShares(before: SchedStat | undefined, after: SchedStat | undefined, windowMs: number): WindowShares | null {
+  if (!before || !after || !(windowMs > 0)) return null;
+  const pct = (ms: number) => Math.round((ms / windowMs) * 10_000) / 100;
+  return { runningPercent: pct(after.runningMs - before.runningMs), waitingForCorePercent: pct(after.waitingMs - before.waitingMs) };
+}

@@ -1,10 +1,11 @@
 /**
- * The machine's ceiling for chatflow's own chat → OSC work in the control-timing bench: the
- * default pipeline's command path alone (simulate → normalize → dedupe → parse_command →
- * throttle, vote → control → osc with its output stage), in a process of its own with none of
- * the other sinks, the server or the storage, run in the same window under the same load and
- * sent to its own socket of the same kernel-timestamped receiver. What is left between it and
- * the full graph is what the rest of the graph costs the command path on this machine.
+ * The machine's ceiling for chatflow's own chat → OSC work in the control-timing and
+ * osc-latency benches (bench/ceilingProcesses.ts): the default pipeline's command path alone
+ * (simulate → normalize → dedupe → parse_command → throttle, vote → control → osc with its
+ * output stage), in a process of its own with none of the other sinks, the server or the
+ * storage, run in the same window under the same load and sent to its own socket of the same
+ * kernel-timestamped receiver. What is left between it and the full graph is what the rest of
+ * the graph costs the command path on this machine.
  *
  * argv: the pipeline file, the bench process's `process.hrtime − performance.now()` offset
  * (ns): `receivedAt` is stamped on that process's `performance.now()` clock, so the receiver

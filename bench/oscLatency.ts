@@ -10,11 +10,16 @@
  * float64) onto it with this process's offset, so no wall clocks are compared. In process, the same messages
  * are also timed at the sink's write (and at the socket's send with `thread: main`), to show
  * where the time goes. The osc sink runs as configured: its output stage on a worker thread.
+ * In the same window, the machine's ceilings for the same work (bench/ceilingProcesses.ts),
+ * each to its own socket of the receiver: the scenario's command path alone in a chatflow
+ * process of its own, and a bare process sending each chat line's OSC at once; with the share
+ * of the window each main thread was runnable but waiting for a core, they tell the machine's
+ * part of the tail from the rest of the graph's.
  * Goals: p99 ≤ 0.5 ms at 1,000 messages/s and ≤ 1 ms at 5,000.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +33,10 @@ import { sinkComponents } from '../src/sinks/index.js';
 import { OscSink, oscComponent } from '../src/sinks/osc/index.js';
 import { sourceComponents } from '../src/sources/index.js';
 import { hrtimeAtPerfZero } from '../src/sinks/osc/stage/hrtimeOrigin.js';
+import { type BareCeiling, type SameWork, sameWorkPipeline, type SameWorkFigures, startBareCeiling, startSameWork, stopProcess } from './ceilingProcesses.js';
+import { threadSchedStat, windowShares } from './controlTimingMachine.js';
 import { startReceiver as startTimingReceiver, type TimingReceiver } from './controlTimingProbe.js';
-import { spread } from './controlTimingStats.js';
+import { againstCeiling, type Spread, spread } from './controlTimingStats.js';
 import { type BenchStorage, defaultGraphText, losses, readDefaultPipeline, startBenchStorage, startGraph, sumOf } from './defaultGraph.js';
 import { LoadSampler } from './load.js';
 import { watchMainThread } from './mainThreadWatch.js';
@@ -130,10 +137,16 @@ function timedOscComponent(histogram: Histogram, atWrite: Histogram, since: { at
 const COMMANDS = ['!cv resonance {0.0..1.0}', '!pitch {note}'];
 /** The receiver's socket for the osc sink (the receiver times `/cv/resonance` and `/cv/pitch`). */
 const LANE = 'osc';
+/** The receiver's sockets for the ceilings (osc-latency): the same-work process and the bare one. */
+const SAME_WORK_LANE = 'sameWork';
+const BARE_LANE = 'bare';
 
-/** A receiver with kernel receive times (userland where not available), one socket: {@link LANE}. */
-export function startLatencyReceiver(): Promise<TimingReceiver> {
-  return startTimingReceiver([LANE]);
+/**
+ * A receiver with kernel receive times (userland where not available): one socket,
+ * {@link LANE}, or with `ceilings` also one for each ceiling process.
+ */
+export function startLatencyReceiver(options: { readonly ceilings?: boolean } = {}): Promise<TimingReceiver> {
+  return startTimingReceiver(options.ceilings ? [LANE, SAME_WORK_LANE, BARE_LANE] : [LANE]);
 }
 
 /**
@@ -141,7 +154,7 @@ export function startLatencyReceiver(): Promise<TimingReceiver> {
  * (storage-osc) pipeline.yaml's operators with a command-only source, the osc sink and
  * `extraSinks`.
  */
-async function benchPipeline(scenario: Scenario, port: number, seed: number): Promise<string> {
+export async function benchPipeline(scenario: Scenario, port: number, seed: number): Promise<string> {
   const source = await readDefaultPipeline();
   if (scenario.graph === 'default') {
     const text = defaultGraphText(source, {
@@ -198,11 +211,45 @@ function figuresOf(summary: HistogramSummary): Record<string, number> {
   return { count: summary.count, p50Ms: round(summary.p50), p99Ms: round(summary.p99), maxMs: round(summary.max) };
 }
 
+/** The machine's ceilings running beside a scenario, in the same window (osc-latency). */
+interface Ceilings {
+  readonly sameWork: SameWork;
+  readonly bare: BareCeiling;
+}
+
+/**
+ * The ceilings for a scenario's work: its command path alone in a chatflow process of its own
+ * (bench/controlTimingSameWork.ts on {@link sameWorkPipeline} of the scenario's pipeline, the
+ * same seed: the same chat), and a bare process sending each chat line's OSC at once at the
+ * scenario's rate; each to its own socket of the receiver, on this process's clock.
+ */
+async function startCeilings(text: string, receiver: TimingReceiver, offsetNs: bigint, rate: number, root: string): Promise<Ceilings> {
+  const port = (lane: string) => {
+    const p = receiver.ports[lane];
+    if (p === undefined) throw new Error(`The receiver has no socket ${lane}`);
+    return p;
+  };
+  const file = join(root, 'same-work.yaml');
+  await writeFile(file, sameWorkPipeline(text, port(SAME_WORK_LANE)));
+  const sameWork = await startSameWork(file, offsetNs);
+  try {
+    return { sameWork, bare: await startBareCeiling('chat', port(BARE_LANE), offsetNs, '-', rate) };
+  } catch (error) {
+    await stopProcess(sameWork.child);
+    throw error;
+  }
+}
+
 export async function runScenario(
   scenario: Scenario,
   receiver: TimingReceiver,
   offsetNs: bigint,
-  options: { readonly storage?: BenchStorage; readonly seed: number },
+  options: {
+    readonly storage?: BenchStorage;
+    readonly seed: number;
+    /** Run the machine's ceilings beside it (the receiver needs their sockets: {@link startLatencyReceiver}). */
+    readonly ceilings?: boolean;
+  },
 ): Promise<Record<string, unknown>> {
   const atSend = new Histogram();
   const atWrite = new Histogram();
@@ -213,11 +260,14 @@ export async function runScenario(
     sinkComponents.map((c) => (c.type === 'osc' ? timedOscComponent(atSend, atWrite, since) : c)),
   );
   const root = await mkdtemp(join(tmpdir(), 'chatflow-bench-osc-'));
+  let ceilings: Ceilings | undefined;
   try {
     await options.storage?.truncate();
     const port = receiver.ports[LANE];
     if (port === undefined) throw new Error(`The receiver has no socket ${LANE}`);
     const text = await benchPipeline(scenario, port, options.seed);
+    // Started first: they are warm when the window begins.
+    if (options.ceilings) ceilings = await startCeilings(text, receiver, offsetNs, scenario.rate, root);
     const runtime = await startGraph(text, {
       root,
       name: 'osc-latency',
@@ -228,22 +278,38 @@ export async function runScenario(
     await receiver.start(offsetNs, countFrom);
     since.at = countFrom;
     await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
-    // What stalls the event loop (GC above all) explains the tail; measure it alongside.
+    // What stalls the event loop (GC above all) explains the tail; measure it alongside, and
+    // how long each main thread was runnable but waiting for a core.
     const mainThread = watchMainThread();
     const load = LoadSampler.start();
+    const cpu = process.cpuUsage();
+    const sched = threadSchedStat();
+    const bareSched = ceilings?.bare.schedStat();
+    ceilings?.sameWork.start();
+    const windowStart = performance.now();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+    // One window for every lane: what arrives after it (shutdown's defaults) is not counted.
+    const report = await receiver.report();
+    const windowMs = performance.now() - windowStart;
+    const shares = windowShares(sched, threadSchedStat(), windowMs);
+    const bareShares = windowShares(bareSched, ceilings?.bare.schedStat(), windowMs);
+    const used = process.cpuUsage(cpu);
+    const sameWorkFigures: SameWorkFigures | undefined = await ceilings?.sameWork.report();
     const { loopDelayMs, gcPauses } = mainThread.stop();
     const loadInWindow = load.finish();
     // Stop counting before the defaults at shutdown (old receivedAt) go out.
     since.at = Number.POSITIVE_INFINITY;
     const measuredMs = performance.now() - countFrom;
-    await runtime.stop();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const lane = (await receiver.report()).lanes[LANE];
-    if (lane === undefined) throw new Error(`The receiver reported no socket ${LANE}`);
     const nodes = runtime.snapshot();
+    await runtime.stop();
+    const lane = (name: string) => {
+      const l = report.lanes[name];
+      if (l === undefined) throw new Error(`The receiver reported no socket ${name}`);
+      return l;
+    };
     const synth = nodes.get('synth');
     const sinks = [...nodes.values()].filter((n) => n.kind === 'sink');
+    const processCpuPercent = Math.round(((used.user + used.system) / 1000 / windowMs) * 1000) / 10;
     return {
       scenario: scenario.name,
       graph: scenario.graph,
@@ -259,16 +325,34 @@ export async function runScenario(
       throttled: nodes.get('fair')?.dropped ?? {},
       atSinkWrite: figuresOf(atWrite.summary()),
       atUdpSend: figuresOf(atSend.summary()),
-      atReceiverProcess: { ...spread(lane.latency), datagramsReceived: lane.received, receiverClock: receiver.clock },
+      atReceiverProcess: { ...spread(lane(LANE).latency), datagramsReceived: lane(LANE).received, receiverClock: receiver.clock },
       eventLoopDelay: { p99Ms: round(loopDelayMs.p99), maxMs: round(loopDelayMs.max) },
       gcPauses: {
         count: gcPauses.length,
         maxMs: round(Math.max(0, ...gcPauses)),
         totalMs: round(gcPauses.reduce((a, b) => a + b, 0)),
       },
+      // % of one core over the window; `othersCpuPercent`: the rest of the machine (busy share of all cores less this process).
+      processCpuPercent,
+      othersCpuPercent:
+        loadInWindow.busyPercent === null ? null : Math.round((loadInWindow.busyPercent * loadInWindow.cores - processCpuPercent) * 10) / 10,
+      mainThreadRunningPercent: shares?.runningPercent ?? null,
+      mainThreadWaitingForCorePercent: shares?.waitingForCorePercent ?? null,
+      ...(ceilings && sameWorkFigures
+        ? {
+            ceilings: {
+              sameWork: { atReceiverProcess: { ...spread(lane(SAME_WORK_LANE).latency), datagramsReceived: lane(SAME_WORK_LANE).received }, ...sameWorkFigures },
+              bare: {
+                atReceiverProcess: { ...spread(lane(BARE_LANE).latency), datagramsReceived: lane(BARE_LANE).received },
+                mainThreadWaitingForCorePercent: bareShares?.waitingForCorePercent ?? null,
+              },
+            },
+          }
+        : {}),
       loadInWindow,
     };
   } finally {
+    if (ceilings) await Promise.all([stopProcess(ceilings.sameWork.child), stopProcess(ceilings.bare.child)]);
     await rm(root, { recursive: true, force: true });
   }
 }
@@ -279,11 +363,56 @@ const GOALS: readonly { readonly rate: number; readonly p99Ms: number }[] = [
   { rate: 5000, p99Ms: 1 },
 ];
 
+/** What {@link latencyVerdict} reads of a scenario's figures. */
+export interface ScenarioFigures {
+  readonly atReceiverProcess: Spread;
+  readonly sinks: Readonly<Record<string, { readonly losses: Readonly<Record<string, number>> }>>;
+  readonly mainThreadWaitingForCorePercent: number | null;
+  readonly ceilings?: {
+    readonly sameWork: { readonly atReceiverProcess: Spread; readonly mainThreadWaitingForCorePercent: number | null };
+    readonly bare: { readonly atReceiverProcess: Spread; readonly mainThreadWaitingForCorePercent: number | null };
+  };
+}
+
+/** A p99 meets a goal when there were samples and it is at most the goal (NaN, no samples, does not). */
+const meets = (figure: Spread, goalMs: number): boolean => figure.count > 0 && figure.p99Ms <= goalMs;
+
+/**
+ * A scenario against its goal: `pass` (chatflow's p99, nothing lost), and beside it the
+ * machine's ceilings of the same window: `sameWorkCeilingPasses` (the command path alone in a
+ * process of its own meets the goal), `ceilingPasses` (the bare process does), how far
+ * chatflow is from each, and each main thread's share of the window waiting for a core.
+ */
+export function latencyVerdict(goal: { readonly rate: number; readonly p99Ms: number }, r: ScenarioFigures) {
+  const lost = Object.values(r.sinks).reduce((sum, s) => sum + sumOf(s.losses), 0);
+  const sameWork = r.ceilings?.sameWork;
+  const bare = r.ceilings?.bare;
+  return {
+    chatPerSec: goal.rate,
+    goalP99Ms: goal.p99Ms,
+    p99AtReceiverMs: r.atReceiverProcess.p99Ms,
+    samples: r.atReceiverProcess.count,
+    sinkLosses: lost,
+    pass: lost === 0 && meets(r.atReceiverProcess, goal.p99Ms),
+    sameWorkCeilingP99Ms: sameWork?.atReceiverProcess.p99Ms ?? null,
+    bareCeilingP99Ms: bare?.atReceiverProcess.p99Ms ?? null,
+    sameWorkCeilingPasses: sameWork ? meets(sameWork.atReceiverProcess, goal.p99Ms) : null,
+    ceilingPasses: bare ? meets(bare.atReceiverProcess, goal.p99Ms) : null,
+    againstSameWork: sameWork ? againstCeiling(r.atReceiverProcess.p99Ms, sameWork.atReceiverProcess.p99Ms) : null,
+    againstBare: bare ? againstCeiling(r.atReceiverProcess.p99Ms, bare.atReceiverProcess.p99Ms) : null,
+    mainThreadWaitingForCorePercent: {
+      chatflow: r.mainThreadWaitingForCorePercent,
+      sameWork: sameWork?.mainThreadWaitingForCorePercent ?? null,
+      bare: bare?.mainThreadWaitingForCorePercent ?? null,
+    },
+  };
+}
+
 export async function oscLatency(): Promise<Record<string, unknown>> {
   const root = await mkdtemp(join(tmpdir(), 'chatflow-bench-osc-storage-'));
   await chmod(root, 0o711);
   const storage = await startBenchStorage(root);
-  const receiver = await startLatencyReceiver();
+  const receiver = await startLatencyReceiver({ ceilings: true });
   const offsetNs = hrtimeOffsetNs();
   const results: Record<string, unknown>[] = [];
   try {
@@ -293,6 +422,7 @@ export async function oscLatency(): Promise<Record<string, unknown>> {
         await runScenario({ name: `${goal.rate / 1000}k/s`, rate: goal.rate, maxRate: 'off', graph: 'default' }, receiver, offsetNs, {
           storage,
           seed: seed++,
+          ceilings: true,
         }),
       );
     }
@@ -301,27 +431,20 @@ export async function oscLatency(): Promise<Record<string, unknown>> {
     await storage.stop();
     await rm(root, { recursive: true, force: true });
   }
-  const verdicts = GOALS.map((goal, i) => {
-    const r = results[i] as { atReceiverProcess: { p99Ms: number; count: number }; sinks: Record<string, { losses: Record<string, number> }> };
-    const lost = Object.values(r.sinks).reduce((sum, s) => sum + sumOf(s.losses), 0);
-    return {
-      chatPerSec: goal.rate,
-      p99AtReceiverMs: r.atReceiverProcess.p99Ms,
-      goalP99Ms: goal.p99Ms,
-      samples: r.atReceiverProcess.count,
-      sinkLosses: lost,
-      pass: r.atReceiverProcess.count > 0 && lost === 0 && r.atReceiverProcess.p99Ms <= goal.p99Ms,
-    };
-  });
+  const verdicts = GOALS.map((goal, i) => latencyVerdict(goal, results[i] as unknown as ScenarioFigures));
   const figures = {
     method:
-      'receivedAt (performance.now at the source) → arrival at a UDP receiver in another process (the kernel\'s receive time, SO_TIMESTAMPNS, moved onto CLOCK_MONOTONIC; `receiverClock` says when a userland receiver stamped on reading instead; receivedAt travels in the message as a float64); also → the osc sink’s write, in process (the send itself happens on the output stage’s worker thread, osc’s default, so atUdpSend stays empty). Warm-up outside the window.',
+      'receivedAt (performance.now at the source) → arrival at a UDP receiver in another process (the kernel\'s receive time, SO_TIMESTAMPNS, moved onto CLOCK_MONOTONIC; `receiverClock` says when a userland receiver stamped on reading instead; receivedAt travels in the message as a float64); also → the osc sink’s write, in process (the send itself happens on the output stage’s worker thread, osc’s default, so atUdpSend stays empty). Warm-up outside the window; the receiver reports at the window’s end (shutdown outside it). ' +
+      "Ceilings, same window, each to its own socket of the receiver (`ceilings`): the same work, the scenario's command path alone (simulate → normalize → dedupe → parse_command → throttle, vote → control → osc with its output stage; no other sink, no metrics samplers, no storage; the same seed) in a chatflow process of its own (bench/controlTimingSameWork.ts); and a bare process with no chatflow code sending each chat line's /cv/resonance at once at the scenario's rate (bench/controlTimingCeiling.ts chat). " +
+      'Waiting for a core: the main thread of each process runnable but not running, share of the window (/proc/<pid>/schedstat).',
     graph:
       "pipeline.yaml as it is, every sink on (console, osc → the receiver, overlay and metrics on a real HTTP server, redis_state and postgres on private servers, sample_metrics on), simulate at the scenario's rate with its default mix but commands only on variables without slew (!cv resonance, !pitch), 100,000 users, a fresh seed (fresh ids) per scenario; osc max_rate off (the pacing is intended delay, not latency) and args [f value, d receivedAt]",
     secondsPerScenario: SECONDS,
     goal: 'chat → OSC p99 at the receiving process ≤ 0.5 ms at 1,000 messages/s and ≤ 1 ms at 5,000 messages/s, every sink on, nothing lost',
     verdicts,
     pass: verdicts.every((v) => v.pass),
+    ceilingPasses: verdicts.every((v) => v.ceilingPasses === true),
+    sameWorkCeilingPasses: verdicts.every((v) => v.sameWorkCeilingPasses === true),
     scenarios: results,
   };
   await writeResult('osc-latency', figures);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { cpuShare, parseProcStat, parseSchedStat, parseTaskStat } from '../../bench/controlTimingMachine.js';
+import {
+  cpuShare,
+  mainThreadSchedStat,
+  parseProcStat,
+  parseSchedStat,
+  parseTaskStat,
+  threadSchedStat,
+  windowShares,
+} from '../../bench/controlTimingMachine.js';
 import { againstCeiling, landingErrors, lateness, spread, stepTiming } from '../../bench/controlTimingStats.js';
 
 describe('control-timing figures', () => {
@@ -47,5 +55,27 @@ describe('the machine while it measured (/proc)', () => {
     expect(parseSchedStat('2500000 1250000 42\n')).toEqual({ runningMs: 2.5, waitingMs: 1.25 });
     expect(parseSchedStat('')).toBeUndefined();
     expect(parseSchedStat('x y z')).toBeUndefined();
+  });
+
+  it("gives a thread's shares of a window, on a core and waiting for one, from its readings at start and end", () => {
+    const before = { runningMs: 100, waitingMs: 40 };
+    expect(windowShares(before, { runningMs: 350, waitingMs: 165 }, 1000)).toEqual({ runningPercent: 25, waitingForCorePercent: 12.5 });
+    expect(windowShares(undefined, before, 1000)).toBeNull();
+    expect(windowShares(before, undefined, 1000)).toBeNull();
+    expect(windowShares(before, before, 0)).toBeNull();
+  });
+
+  it("reads another process's main thread (/proc/<pid>/schedstat) as a thread reads its own; nothing off Linux or for no process", () => {
+    // This test runs on its process's main thread: both readings are that thread's, the second later.
+    const own = threadSchedStat();
+    const outside = mainThreadSchedStat(process.pid);
+    expect(mainThreadSchedStat(2 ** 22 + 1)).toBeUndefined();
+    if (process.platform !== 'linux') {
+      expect(outside).toBeUndefined();
+      return;
+    }
+    expect(own).toBeDefined();
+    expect(outside?.runningMs).toBeGreaterThanOrEqual(own?.runningMs ?? Number.POSITIVE_INFINITY);
+    expect(outside?.waitingMs).toBeGreaterThanOrEqual(own?.waitingMs ?? Number.POSITIVE_INFINITY);
   });
 });
