@@ -94,8 +94,9 @@ export function hrtimeOffsetNs(): bigint {
 /**
  * The osc component as configured, its `write` wrapped to time each event's arrival at the
  * sink (`atWrite`); with `thread: main`, its sockets' `send` also wrapped to time each datagram
- * from its `receivedAt` (`atSend`). With `thread: worker` (the default) the send happens on the
- * output stage's thread, out of reach: the receiver's figure covers it.
+ * from its `receivedAt` (`atSend`). With `thread: worker` (the default) the sends happen on the
+ * stage sink's own sockets (plain values from the main thread at once, the rest from the
+ * stage's thread), out of reach: the receiver's figure covers them.
  */
 function timedOscComponent(histogram: Histogram, atWrite: Histogram, since: { at: number }) {
   const timedSocket = (family: 'udp4' | 'udp6'): Socket => {
@@ -434,7 +435,7 @@ export async function oscLatency(): Promise<Record<string, unknown>> {
   const verdicts = GOALS.map((goal, i) => latencyVerdict(goal, results[i] as unknown as ScenarioFigures));
   const figures = {
     method:
-      'receivedAt (performance.now at the source) → arrival at a UDP receiver in another process (the kernel\'s receive time, SO_TIMESTAMPNS, moved onto CLOCK_MONOTONIC; `receiverClock` says when a userland receiver stamped on reading instead; receivedAt travels in the message as a float64); also → the osc sink’s write, in process (the send itself happens on the output stage’s worker thread, osc’s default, so atUdpSend stays empty). Warm-up outside the window; the receiver reports at the window’s end (shutdown outside it). ' +
+      'receivedAt (performance.now at the source) → arrival at a UDP receiver in another process (the kernel\'s receive time, SO_TIMESTAMPNS, moved onto CLOCK_MONOTONIC; `receiverClock` says when a userland receiver stamped on reading instead; receivedAt travels in the message as a float64); also → the osc sink’s write, in process (atUdpSend only with thread: main; with thread: worker, osc’s default, a plain value leaves from the main thread at once on the stage sink’s own sockets and the rest from the stage’s thread, neither wrapped here). Warm-up outside the window; the receiver reports at the window’s end (shutdown outside it). ' +
       "Ceilings, same window, each to its own socket of the receiver (`ceilings`): the same work, the scenario's command path alone (simulate → normalize → dedupe → parse_command → throttle, vote → control → osc with its output stage; no other sink, no metrics samplers, no storage; the same seed) in a chatflow process of its own (bench/controlTimingSameWork.ts); and a bare process with no chatflow code sending each chat line's /cv/resonance at once at the scenario's rate (bench/controlTimingCeiling.ts chat). " +
       'Waiting for a core: the main thread of each process runnable but not running, share of the window (/proc/<pid>/schedstat).',
     graph:
