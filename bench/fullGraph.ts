@@ -228,12 +228,13 @@ export async function fullGraph(): Promise<Record<string, unknown>> {
       connections: 2,
       rounds: 3,
       beforeRound: async () => {
-        if (copySampler) copyLoads.push(copySampler.finish());
         copySampler = (await LoadSampler.whenQuiet({ windowMs: QUIET_WINDOW_MS, maxWaitMs: QUIET_MAX_WAIT_MS })).sampler;
+      },
+      afterRound: () => {
+        if (copySampler) copyLoads.push(copySampler.finish());
       },
       serverCpuMs: () => processTreeCpuMs(storage.postmasterPid()),
     });
-    if (copySampler) copyLoads.push(copySampler.finish());
     const copyPerSec = median(copy.messagesPerSec);
     // The machine's ceiling for the same work, by CPU accounting (bench/machineCeiling.ts): the
     // graph without storage (the null-sink run the figure came from), plus raw COPY of its rows.

@@ -48,6 +48,8 @@ export interface RawCopyOptions {
   readonly rounds: number;
   /** Awaited before each round (the bench waits there for a quiet machine). */
   readonly beforeRound?: () => Promise<void>;
+  /** Called when a round's COPYs have committed. */
+  readonly afterRound?: () => void;
   /** The PostgreSQL server's CPU time so far, ms (its whole process tree); null when unknown. */
   readonly serverCpuMs?: () => number | null;
 }
@@ -112,6 +114,7 @@ export async function rawCopy(url: string, options: RawCopyOptions): Promise<Raw
       const serverAfter = serverCpu();
       clientCpuMs.push(Math.round((used.user + used.system) / 1000));
       serverCpuMs.push(serverBefore === null || serverAfter === null ? null : Math.round(serverAfter - serverBefore));
+      options.afterRound?.();
     } finally {
       await Promise.all(clients.map((db) => db.end()));
     }
