@@ -5,6 +5,7 @@
  * the few edits a bench needs (fresh ids, the OSC message carrying `receivedAt`, metrics off,
  * the postgres sink off or replaced by a null sink).
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -108,6 +109,8 @@ export interface BenchStorage {
   truncate(): Promise<void>;
   /** Rows in `chat_messages`. */
   chatRows(): Promise<number>;
+  /** The postmaster's process id (from its data directory's postmaster.pid), undefined when unreadable. */
+  postmasterPid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -134,6 +137,14 @@ export async function startBenchStorage(root: string): Promise<BenchStorage> {
       if (tables.length > 0) await query(`TRUNCATE ${tables.map((t) => `"${t.name}"`).join(', ')}`);
     },
     chatRows: async () => Number((await query<{ n: string }>('SELECT count(*) AS n FROM chat_messages'))[0]?.n ?? 0),
+    postmasterPid: () => {
+      try {
+        const pid = Number(readFileSync(join(postgres.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+        return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     stop: async () => {
       await redis.stop();
       await postgres.stop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuShares, judgeLoad, LoadSampler, parseProcStat } from './load.js';
+import { cpuShares, judgeLoad, LoadSampler, parseProcStat, waitForQuiet } from './load.js';
 
 const STAT = (user: number, idle: number, steal: number, running: number) =>
   `cpu  ${user} 0 100 ${idle} 10 0 5 ${steal} 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\nctxt 5\nprocs_running ${running}\nprocs_blocked 0\n`;
@@ -58,5 +58,47 @@ describe('LoadSampler', () => {
       expect(watched.busyBeforePercent).toBeLessThanOrEqual(100);
     } else expect(watched.busyBeforePercent).toBeNull();
     expect(LoadSampler.start().finish().busyBeforePercent).toBeNull();
+  });
+});
+
+describe('waitForQuiet', () => {
+  /** Readings whose successive windows are `busy` percent busy (100 ticks each). */
+  const machine = (busy: readonly number[]) => {
+    let total = 0;
+    let idle = 0;
+    let reads = 0;
+    const read = () => {
+      const window = reads > 0 ? busy[reads - 1] : 0;
+      if (window !== undefined) {
+        total += 100;
+        idle += 100 - window;
+      }
+      reads += 1;
+      return { cpu: { total, idle, steal: 0 }, procsRunning: 1 };
+    };
+    return { read, reads: () => reads };
+  };
+  const sleeps: number[] = [];
+  const sleep = async (ms: number) => {
+    sleeps.push(ms);
+  };
+
+  it('waits window after window until one is quiet, and says how busy that one was', async () => {
+    const m = machine([90, 60, 20, 80]);
+    sleeps.length = 0;
+    expect(await waitForQuiet(m.read, sleep, { windowMs: 1000, limitPercent: 25 })).toEqual({ busyPercent: 20, waitedMs: 3000 });
+    expect(sleeps).toEqual([1000, 1000, 1000]);
+  });
+
+  it('gives up after its longest wait with the last window, busy as it is', async () => {
+    const m = machine([90, 90, 90, 90, 90]);
+    expect(await waitForQuiet(m.read, sleep, { windowMs: 1000, maxWaitMs: 2000 })).toEqual({ busyPercent: 90, waitedMs: 2000 });
+    expect(m.reads()).toBe(3);
+  });
+
+  it('does not wait where there is nothing to read', async () => {
+    sleeps.length = 0;
+    expect(await waitForQuiet(() => null, sleep)).toEqual({ busyPercent: null, waitedMs: null });
+    expect(sleeps).toEqual([]);
   });
 });

@@ -128,6 +128,19 @@ export class LoadSampler {
     return new LoadSampler(null);
   }
 
+  /**
+   * Watches the machine in windows of `windowMs` until one is at most `limitPercent` busy (or
+   * `maxWaitMs` has passed), then starts, with that last window as how busy it was before the
+   * run: a trial that follows another bench's (or its own previous trial's) work starts once
+   * PostgreSQL's checkpoint and the other processes have settled. `waitedMs` says how long it
+   * waited (null off Linux, where it does not wait).
+   */
+  static async whenQuiet(options: QuietOptions = {}): Promise<{ sampler: LoadSampler; waitedMs: number | null }> {
+    const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+    const quiet = await waitForQuiet(readProcStat, sleep, options);
+    return { sampler: new LoadSampler(quiet.busyPercent), waitedMs: quiet.waitedMs };
+  }
+
   /** Watches the machine for `ms` first (how busy it is before the run), then starts. */
   static async afterWatching(ms: number = SETTLE_MS): Promise<LoadSampler> {
     const before = readProcStat();
@@ -153,5 +166,41 @@ export class LoadSampler {
       contaminated: reasons.length > 0,
       reasons,
     };
+  }
+}
+
+export interface QuietOptions {
+  /** Busy share of all cores at or below which the machine counts as quiet. Default {@link BUSY_BEFORE_LIMIT_PERCENT}. */
+  readonly limitPercent?: number;
+  /** One watch, ms. Default {@link SETTLE_MS}. */
+  readonly windowMs?: number;
+  /** Gives up waiting after this long, ms (the run is then judged contaminated). Default 30 s. */
+  readonly maxWaitMs?: number;
+}
+
+/**
+ * Reads the machine's CPU ticks every `windowMs` until a window was at most `limitPercent`
+ * busy or `maxWaitMs` has passed; returns the last window's busy share and the time waited
+ * (both null where `read` gives nothing: not Linux).
+ */
+export async function waitForQuiet(
+  read: () => ProcStat | null,
+  sleep: (ms: number) => Promise<void>,
+  options: QuietOptions = {},
+): Promise<{ busyPercent: number | null; waitedMs: number | null }> {
+  const limit = options.limitPercent ?? BUSY_BEFORE_LIMIT_PERCENT;
+  const windowMs = options.windowMs ?? SETTLE_MS;
+  const maxWaitMs = options.maxWaitMs ?? 30_000;
+  let before = read();
+  if (before === null) return { busyPercent: null, waitedMs: null };
+  let waited = 0;
+  for (;;) {
+    await sleep(windowMs);
+    waited += windowMs;
+    const after = read();
+    if (after === null) return { busyPercent: null, waitedMs: null };
+    const busy = cpuShares(before.cpu, after.cpu).busyPercent;
+    if (busy <= limit || waited >= maxWaitMs) return { busyPercent: busy, waitedMs: waited };
+    before = after;
   }
 }

@@ -34,12 +34,30 @@ export interface RawCopyResult {
   readonly rows: number;
   /** Per round: chat messages' rows per second. */
   readonly messagesPerSec: readonly number[];
+  /**
+   * Per round, over its timed COPYs: CPU ms of this process (the client sending the rows) and of
+   * the PostgreSQL server's processes (`serverCpuMs`; null when not given or not on Linux).
+   */
+  readonly clientCpuMs: readonly number[];
+  readonly serverCpuMs: readonly (number | null)[];
+}
+
+export interface RawCopyOptions {
+  readonly messages: number;
+  readonly connections: number;
+  readonly rounds: number;
+  /** Awaited before each round (the bench waits there for a quiet machine). */
+  readonly beforeRound?: () => Promise<void>;
+  /** Called when a round's COPYs have committed. */
+  readonly afterRound?: () => void;
+  /** The PostgreSQL server's CPU time so far, ms (its whole process tree); null when unknown. */
+  readonly serverCpuMs?: () => number | null;
 }
 
 /**
  * @param messages How many chat messages' rows to copy (at most what `chat_messages` holds).
  */
-export async function rawCopy(url: string, options: { messages: number; connections: number; rounds: number }): Promise<RawCopyResult> {
+export async function rawCopy(url: string, options: RawCopyOptions): Promise<RawCopyResult> {
   const lines = await withClient(url, async (db) => {
     const tables = (
       await db.query<{ name: string; n: string }>(
@@ -59,7 +77,11 @@ export async function rawCopy(url: string, options: { messages: number; connecti
   });
   const rows = [...lines.out.values()].reduce((n, l) => n + l.length, 0);
   const perSec: number[] = [];
+  const clientCpuMs: number[] = [];
+  const serverCpuMs: (number | null)[] = [];
+  const serverCpu = options.serverCpuMs ?? (() => null);
   for (let round = 0; round < options.rounds; round++) {
+    await options.beforeRound?.();
     await withClient(url, (db) => db.query([...lines.out.keys()].map((t) => `TRUNCATE "raw_copy_${t}";`).join('')));
     // One part of every table per connection, each its own transaction, as the sink splits a batch.
     const parts = Array.from({ length: options.connections }, (_, c) =>
@@ -72,6 +94,8 @@ export async function rawCopy(url: string, options: { messages: number; connecti
         return db;
       }),
     );
+    const serverBefore = serverCpu();
+    const cpu = process.cpuUsage();
     const started = performance.now();
     try {
       await Promise.all(
@@ -86,10 +110,15 @@ export async function rawCopy(url: string, options: { messages: number; connecti
         }),
       );
       perSec.push((lines.messages / (performance.now() - started)) * 1000);
+      const used = process.cpuUsage(cpu);
+      const serverAfter = serverCpu();
+      clientCpuMs.push(Math.round((used.user + used.system) / 1000));
+      serverCpuMs.push(serverBefore === null || serverAfter === null ? null : Math.round(serverAfter - serverBefore));
+      options.afterRound?.();
     } finally {
       await Promise.all(clients.map((db) => db.end()));
     }
   }
   await withClient(url, (db) => db.query([...lines.out.keys()].map((t) => `DROP TABLE "raw_copy_${t}";`).join('')));
-  return { messages: lines.messages, rows, messagesPerSec: perSec.map(Math.round) };
+  return { messages: lines.messages, rows, messagesPerSec: perSec.map(Math.round), clientCpuMs, serverCpuMs };
 }

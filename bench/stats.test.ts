@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aboveNoise, costPercent, highestPassingRate, median, quantile, slope, spread } from './stats.js';
+import { aboveNoise, costPercent, highestPassingRate, median, quantile, slope, spread, sustainedRates } from './stats.js';
 
 describe('quantile and spread', () => {
   it('interpolates between neighbours and ignores NaN', () => {
@@ -70,5 +70,19 @@ describe('costPercent', () => {
   it('is the share of the baseline lost', () => {
     expect(costPercent(200, 190)).toBe(5);
     expect(costPercent(200, 210)).toBe(-5);
+  });
+});
+
+describe('sustainedRates', () => {
+  it('tries the search rate, the goal just below it, then the lower shares, highest first without repeats', () => {
+    // 105k found: 105k, the 100k goal, 95% (99.75k → 100k, already there), 90% (94.5k → 95k).
+    expect(sustainedRates(105_000, 100_000, 2500, [0.95, 0.9], 4)).toEqual([105_000, 100_000, 95_000]);
+    expect(sustainedRates(150_000, 100_000, 2500, [0.95, 0.9], 4)).toEqual([150_000, 142_500, 135_000, 100_000]);
+  });
+
+  it('leaves out a goal above the search rate, and keeps to its number of tries', () => {
+    expect(sustainedRates(80_000, 100_000, 2500, [0.95, 0.9], 4)).toEqual([80_000, 75_000, 72_500]);
+    expect(sustainedRates(195_000, Number.POSITIVE_INFINITY, 2500, [0.9, 0.8], 2)).toEqual([195_000, 175_000]);
+    expect(sustainedRates(0, 100_000, 2500, [0.9], 3)).toEqual([]);
   });
 });

@@ -122,6 +122,17 @@ export async function highestPassingRate(
   return { rate: good, trials };
 }
 
+/**
+ * The rates of the sustained runs, highest first: the search's rate `found`, the goal when it is
+ * below (a run at exactly the goal says whether the goal holds), and `found` × each of `shares`
+ * (snapped to `step`), without repeats, at most `tries`.
+ */
+export function sustainedRates(found: number, goal: number, step: number, shares: readonly number[], tries: number): number[] {
+  const snap = (rate: number) => Math.round(rate / step) * step;
+  const rates = [found, ...(goal < found ? [goal] : []), ...shares.map((share) => snap(found * share))].filter((r) => r > 0);
+  return [...new Set(rates)].sort((a, b) => b - a).slice(0, tries);
+}
+
 /** (baseline − measured) / baseline, in percent to one decimal: what a change costs. */
 export function costPercent(baseline: number, measured: number): number {
   return Math.round(((baseline - measured) / baseline) * 1000) / 10;

@@ -3,13 +3,16 @@
  * encodes them. Structured clone writes every property name of every object it copies and the
  * thread then builds objects again, so a chat event goes as what its row is made of: its six
  * leading text fields already joined by tabs, its text and reply id, back to back in one string
- * for the whole slice, with their lengths, numbers and flags in typed arrays. Cloning that is
- * a copy of a few buffers; the thread slices the fields out of the string, checks the six
+ * for the whole slice, with their lengths, numbers, flags and roles (a code of the known role
+ * names, {@link rolesCode}) in typed arrays. Cloning that is a copy of a few buffers; the thread slices the fields out of the string, checks the six
  * joined ones with one regular expression (most need no escaping: they are then the row's
  * start as they are) and writes the row without making an event of it
- * (bench/postgresThread.ts). Other kinds are rarer and go as they are.
+ * (bench/postgresThread.ts). A command goes the same way: its chat message's platform, id,
+ * channel and author login, its name, its arguments' JSON text and its message's text back to
+ * back in the string, its time in a typed array (cloning a command as an object cost the main
+ * thread three times what packing a chat message does). Other kinds are rarer and go as they are.
  */
-import type { ChatEvent, ChatflowEvent, CommandEvent } from '../../core/events.js';
+import { type ChatEvent, type ChatflowEvent, type CommandEvent, ROLES } from '../../core/events.js';
 import { type CopyEncoder, type CopyText, encodeRows, type RowOptions } from './rows.js';
 
 /** Lengths per packed chat event: platform, id, channel, author id, login, display name, text, reply id. */
@@ -22,17 +25,81 @@ const ACTION = 1;
 const FIRST_MESSAGE = 2;
 const HAS_REPLY = 4;
 
+/** Bits per role in a roles code: the role's place in {@link ROLES}, plus one. */
+const ROLE_BITS = 4;
+/** The most roles a code holds (28 bits); an author with more goes in `oddRoles`. */
+const MAX_CODED_ROLES = 7;
+/** The roles code of an author whose roles are not a short list of known names: see `oddRoles`. */
+export const ODD_ROLES = 0xffffffff;
+
+/**
+ * An author's roles as one number: each role's place in {@link ROLES} plus one, four bits
+ * each, first role lowest; `[]` is 0. {@link ODD_ROLES} when they are not an array of at most
+ * seven known role names (then they go as they are).
+ */
+export function rolesCode(roles: unknown): number {
+  if (!Array.isArray(roles) || roles.length > MAX_CODED_ROLES) return ODD_ROLES;
+  let code = 0;
+  for (let i = roles.length - 1; i >= 0; i--) {
+    const n = roleNumber(roles[i]);
+    if (n === 0) return ODD_ROLES;
+    code = code * 2 ** ROLE_BITS + n;
+  }
+  return code;
+}
+
+/** A role's place in {@link ROLES} plus one, 0 for anything else (a switch: cheaper than a map lookup per event). */
+function roleNumber(role: unknown): number {
+  switch (role) {
+    case 'broadcaster':
+      return 1;
+    case 'mod':
+      return 2;
+    case 'vip':
+      return 3;
+    case 'subscriber':
+      return 4;
+    case 'member':
+      return 5;
+    case 'verified':
+      return 6;
+    default:
+      return 0;
+  }
+}
+
+/** The JSON text of the roles a code (not {@link ODD_ROLES}) stands for, as `JSON.stringify` writes it. */
+export function rolesJson(code: number): string {
+  let json = '[';
+  for (let rest = code; rest > 0; rest = Math.floor(rest / 2 ** ROLE_BITS)) {
+    json += `${json.length > 1 ? ',' : ''}"${ROLES[(rest % 2 ** ROLE_BITS) - 1]}"`;
+  }
+  return `${json}]`;
+}
+
+/** Lengths per packed command: platform, id, channel, author login, name, arguments' JSON, text. */
+const COMMAND_LENGTHS = 7;
+/** What `packed` says of an event (0: the next of `whole`). */
+const CHAT = 1;
+const COMMAND = 2;
+
 /** A slice of a batch as posted to the writer thread: plain data and typed arrays. */
 export interface PackedSlice {
-  /** Per event, in order: 1 a packed chat event, 0 the next of {@link whole}. */
+  /** Per event, in order: 1 a packed chat event, 2 a packed command, 0 the next of {@link whole}. */
   readonly packed: Uint8Array;
-  /** The packed chat events' text fields back to back (see {@link LENGTHS}). */
+  /** The packed events' text fields back to back, in order (see {@link LENGTHS}, {@link COMMAND_LENGTHS}). */
   readonly text: string;
   readonly lengths: Uint32Array;
   readonly numbers: Float64Array;
   readonly flags: Uint8Array;
-  /** Per packed chat event: its roles, or 0 when it has none (`[]`). */
-  readonly roles: unknown[];
+  /** Per packed chat event: its roles' {@link rolesCode}. */
+  readonly roleCodes: Uint32Array;
+  /** The roles of the packed chat events whose code is {@link ODD_ROLES}, in order, as they are. */
+  readonly oddRoles: unknown[];
+  /** Per packed command, its text fields' lengths (see {@link COMMAND_LENGTHS}). */
+  readonly commandLengths: Uint32Array;
+  /** Per packed command, its chat message's `ts`. */
+  readonly commandTs: Float64Array;
   /** The events that are not packed, as they are. */
   readonly whole: ChatflowEvent[];
 }
@@ -63,6 +130,27 @@ function packable(e: ChatEvent): boolean {
 }
 
 /**
+ * A command's arguments as JSON text when the command can be packed: its text fields are
+ * strings and its time a number, as the type says, and its arguments a plain object of strings,
+ * numbers and booleans (so the text gives them back as they were); `undefined` otherwise.
+ */
+function packableCommandArgs(e: CommandEvent): string | undefined {
+  const c = e.chat as CommandEvent['chat'] | undefined | null;
+  const args = e.args as unknown;
+  if (c === undefined || c === null || typeof c.author !== 'object' || c.author === null) return undefined;
+  if (!(isText(c.platform) && isText(c.id) && isText(c.channel) && isText(c.author.login) && isText(e.name) && isText(c.text) && typeof c.ts === 'number')) {
+    return undefined;
+  }
+  if (typeof args !== 'object' || args === null || Object.getPrototypeOf(args) !== Object.prototype) return undefined;
+  for (const key in args) {
+    const value = (args as Record<string, unknown>)[key];
+    const type = typeof value;
+    if (type !== 'string' && type !== 'number' && type !== 'boolean') return undefined;
+  }
+  return JSON.stringify(args);
+}
+
+/**
  * A command with only what its rows are made of: its chat message's emotes, badges and the
  * rest would be cloned for nothing (a fifth of the default graph's history events are commands).
  */
@@ -80,20 +168,45 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
   const lengths = new Uint32Array(n * LENGTHS);
   const numbers = new Float64Array(n * NUMBERS);
   const flags = new Uint8Array(n);
-  const roles: unknown[] = [];
+  const roleCodes = new Uint32Array(n);
+  const oddRoles: unknown[] = [];
+  const commandLengths = new Uint32Array(n * COMMAND_LENGTHS);
+  const commandTs = new Float64Array(n);
   const whole: ChatflowEvent[] = [];
-  const parts: string[] = [];
+  let text = '';
   let c = 0;
+  let k = 0;
   for (let i = from; i < to; i++) {
     const e = batch[i] as ChatflowEvent;
-    if (e.kind !== 'chat' || !packable(e)) {
-      whole.push(e.kind === 'command' ? slimCommand(e) : e);
+    if (e.kind === 'command') {
+      const args = packableCommandArgs(e);
+      if (args === undefined) {
+        whole.push(slimCommand(e));
+        continue;
+      }
+      packed[i - from] = COMMAND;
+      const m = e.chat;
+      text += `${m.platform}${m.id}${m.channel}${m.author.login}${e.name}${args}${m.text}`;
+      const l = k * COMMAND_LENGTHS;
+      commandLengths[l] = m.platform.length;
+      commandLengths[l + 1] = m.id.length;
+      commandLengths[l + 2] = m.channel.length;
+      commandLengths[l + 3] = m.author.login.length;
+      commandLengths[l + 4] = e.name.length;
+      commandLengths[l + 5] = args.length;
+      commandLengths[l + 6] = m.text.length;
+      commandTs[k] = m.ts;
+      k += 1;
       continue;
     }
-    packed[i - from] = 1;
+    if (e.kind !== 'chat' || !packable(e)) {
+      whole.push(e);
+      continue;
+    }
+    packed[i - from] = CHAT;
     const a = e.author;
     const reply = e.replyTo?.id ?? undefined;
-    parts.push(`${e.platform}\t${e.id}\t${e.channel}\t${a.id}\t${a.login}\t${a.displayName}`, e.text);
+    text += `${e.platform}\t${e.id}\t${e.channel}\t${a.id}\t${a.login}\t${a.displayName}${e.text}`;
     const l = c * LENGTHS;
     lengths[l] = e.platform.length;
     lengths[l + 1] = e.id.length;
@@ -103,30 +216,42 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
     lengths[l + 5] = a.displayName.length;
     lengths[l + 6] = e.text.length;
     if (reply !== undefined) {
-      parts.push(reply);
+      text += reply;
       lengths[l + 7] = reply.length;
     }
     numbers[c * NUMBERS] = e.ts;
     numbers[c * NUMBERS + 1] = typeof e.bits === 'number' ? e.bits : Number.NaN;
     flags[c] = (e.action ? ACTION : 0) | (e.firstMessage ? FIRST_MESSAGE : 0) | (reply !== undefined ? HAS_REPLY : 0);
-    const r = a.roles as unknown;
-    roles.push(Array.isArray(r) && r.length === 0 ? 0 : r);
+    const code = rolesCode(a.roles);
+    roleCodes[c] = code;
+    if (code === ODD_ROLES) oddRoles.push(a.roles);
     c += 1;
   }
   return {
     packed,
-    text: parts.join(''),
+    text,
     lengths: lengths.subarray(0, c * LENGTHS),
     numbers: numbers.subarray(0, c * NUMBERS),
     flags: flags.subarray(0, c),
-    roles,
+    roleCodes: roleCodes.subarray(0, c),
+    oddRoles,
+    commandLengths: commandLengths.subarray(0, k * COMMAND_LENGTHS),
+    commandTs: commandTs.subarray(0, k),
     whole,
   };
 }
 
 /** The buffers of a slice's typed arrays, to transfer rather than copy. */
 export function transferables(slice: PackedSlice): ArrayBuffer[] {
-  return [slice.packed.buffer, slice.lengths.buffer, slice.numbers.buffer, slice.flags.buffer] as ArrayBuffer[];
+  return [
+    slice.packed.buffer,
+    slice.lengths.buffer,
+    slice.numbers.buffer,
+    slice.flags.buffer,
+    slice.roleCodes.buffer,
+    slice.commandLengths.buffer,
+    slice.commandTs.buffer,
+  ] as ArrayBuffer[];
 }
 
 /**
@@ -152,6 +277,10 @@ export class PackedReader {
   #chat = 0;
   /** Whole events read. */
   #whole = 0;
+  /** Odd roles read. */
+  #oddRoles = 0;
+  /** Packed commands read. */
+  #command = 0;
   /** Position in the slice's text. */
   #at = 0;
 
@@ -171,6 +300,7 @@ export class PackedReader {
   encode(n: number, kinds: ReadonlySet<string>, enc: CopyEncoder, options: RowOptions, out: CopyText): number {
     const s = this.#slice;
     const storeChat = kinds.has('chat');
+    const storeCommand = kinds.has('command');
     const cleanedBefore = enc.cleaned;
     const inst = enc.text(options.instance);
     // encodeRows cleans the instance once per row: counted so below, for the same totals.
@@ -179,7 +309,12 @@ export class PackedReader {
     let storedWhole = 0;
     const end = Math.min(this.length, this.#event + n);
     for (; this.#event < end; this.#event++) {
-      if (s.packed[this.#event] !== 1) {
+      const what = s.packed[this.#event];
+      if (what === COMMAND) {
+        if (this.#commandRows(storeCommand, enc, options, inst, out)) stored += 1;
+        continue;
+      }
+      if (what !== CHAT) {
         const e = s.whole[this.#whole++] as ChatflowEvent;
         storedWhole += encodeRows([e], 0, 1, kinds, enc, options, out);
         continue;
@@ -195,17 +330,50 @@ export class PackedReader {
       this.#at = replyAt + (flag & HAS_REPLY ? (s.lengths[l + 7] as number) : 0);
       if (!storeChat) continue;
       const head = s.text.slice(start, textAt);
-      const role = s.roles[c];
+      const code = s.roleCodes[c] as number;
+      const roles = code === 0 ? '[]' : code === ODD_ROLES ? enc.json(s.oddRoles[this.#oddRoles++]) : rolesJson(code);
       const bits = s.numbers[c * NUMBERS + 1] as number;
       out.add(
         'chat_messages',
-        `${PLAIN_HEAD.test(head) && wellFormed(head) ? head : this.#head(head, l, enc)}\t${role === 0 ? '[]' : enc.json(role)}\t${enc.text(s.text.slice(textAt, replyAt))}\t${enc.time(s.numbers[c * NUMBERS] as number)}\t${enc.num(bits)}\t${enc.text(flag & HAS_REPLY ? s.text.slice(replyAt, this.#at) : undefined)}\t${enc.bool((flag & ACTION) !== 0)}\t${enc.bool((flag & FIRST_MESSAGE) !== 0)}\t${inst}`,
+        `${PLAIN_HEAD.test(head) && wellFormed(head) ? head : this.#head(head, l, enc)}\t${roles}\t${enc.text(s.text.slice(textAt, replyAt))}\t${enc.time(s.numbers[c * NUMBERS] as number)}\t${enc.num(bits)}\t${enc.text(flag & HAS_REPLY ? s.text.slice(replyAt, this.#at) : undefined)}\t${enc.bool((flag & ACTION) !== 0)}\t${enc.bool((flag & FIRST_MESSAGE) !== 0)}\t${inst}`,
       );
       stored += 1;
     }
     enc.cleaned += instanceCleaned * (stored - 1);
     out.stored += stored;
     return stored + storedWhole;
+  }
+
+  /**
+   * Reads the next packed command and, when `store`, adds its rows as rows.ts does for the
+   * command it was packed from (a `questions` row too for a question command); says whether it did.
+   */
+  #commandRows(store: boolean, enc: CopyEncoder, options: RowOptions, inst: string, out: CopyText): boolean {
+    const s = this.#slice;
+    const k = this.#command++;
+    const l = k * COMMAND_LENGTHS;
+    const field: string[] = [];
+    let at = this.#at;
+    for (let f = 0; f < COMMAND_LENGTHS; f++) {
+      const length = s.commandLengths[l + f] as number;
+      field.push(s.text.slice(at, at + length));
+      at += length;
+    }
+    this.#at = at;
+    if (!store) return false;
+    const [platform, id, channel, login, name, args, text] = field as [string, string, string, string, string, string, string];
+    const cleanedBefore = enc.cleaned;
+    const who = `${enc.text(platform)}\t${enc.text(id)}\t${enc.text(channel)}\t${enc.text(login)}`;
+    // rows.ts cleans these four again for the questions row, and counts them again.
+    const whoCleaned = enc.cleaned - cleanedBefore;
+    const time = enc.time(s.commandTs[k] as number);
+    out.add('commands', `${who}\t${enc.text(name)}\t${enc.jsonText(args)}\taccepted\t\\N\t${time}\t${inst}`);
+    if (options.questionCommands.has(name)) {
+      const words = Object.values(JSON.parse(args) as Record<string, unknown>).filter((v): v is string => typeof v === 'string');
+      enc.cleaned += whoCleaned;
+      out.add('questions', `${who}\t${enc.text(words.length > 0 ? words.join(' ') : text)}\t${time}\t${inst}`);
+    }
+    return true;
   }
 
   /** The six leading fields of a head that needs work, each cleaned and escaped on its own. */
