@@ -183,8 +183,7 @@ export class OverlayHub {
     const json = JSON.stringify(beatMessage(beat));
     this.#flush(); // the beat is on time; what came before it goes with it, in order
     if (this.#fanout.size > 0) {
-      const skipped = this.#fanout.broadcast(new Frame(json));
-      if (skipped > 0) this.#drops.drop('slow_client', false, skipped);
+      this.#fanout.broadcast(new Frame(json), (skipped) => this.#drops.drop('slow_client', false, skipped));
     }
     return json;
   }
@@ -229,8 +228,8 @@ export class OverlayHub {
 
   #send(out: readonly string[]): void {
     const frame = new Frame(out.length === 1 ? (out[0] as string) : `[${out.join(',')}]`);
-    const skipped = this.#fanout.broadcast(frame);
-    if (skipped > 0) this.#drops.drop('slow_client', false, skipped * out.length);
+    const messages = out.length;
+    this.#fanout.broadcast(frame, (skipped) => this.#drops.drop('slow_client', false, skipped * messages));
   }
 
   // --- state ---------------------------------------------------------------------------------
