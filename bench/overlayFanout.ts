@@ -27,6 +27,7 @@ import type { ChatEvent, ChatflowEvent, ControlEvent } from '../src/core/events.
 import { silentLogger } from '../src/core/logger.js';
 import { createHttpServer } from '../src/server/httpServer.js';
 import { LoadSampler } from './load.js';
+import { watchMainThread } from './mainThreadWatch.js';
 import { OverlayConfig, OverlaySink } from '../src/sinks/overlay/index.js';
 import { writeResult } from './results.js';
 
@@ -233,6 +234,7 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
     const clientsCpuBefore = processCpuMs(child.pid);
     const waitBefore = [process.pid, child.pid].map(processWaitMs);
     const load = LoadSampler.start();
+    const mainThread = watchMainThread();
     const wallBefore = performance.now();
     const writeMs = await publishAt(
       sink,
@@ -242,6 +244,7 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
     );
     const cpu = process.cpuUsage(cpuBefore);
     const wall = performance.now() - wallBefore;
+    const loopDelayMs = mainThread.stop().loopDelayMs;
     const clientsCpu = processCpuMs(child.pid) - clientsCpuBefore;
     const waited = [process.pid, child.pid].map((pid, i) => processWaitMs(pid) - (waitBefore[i] as number));
     const machine = load.finish();
@@ -279,6 +282,7 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
         p99: round(percentile(sortedWrites, 99)),
         max: round(percentile(sortedWrites, 100)),
       },
+      serverLoopDelayMs: { p50: round(loopDelayMs.p50), p99: round(loopDelayMs.p99), max: round(loopDelayMs.max) },
       serverCpuPercent: round(((cpu.user + cpu.system) / 1000 / wall) * 100),
       cpuMsPerUpdate: {
         server: perUpdate((cpu.user + cpu.system) / 1000),
@@ -357,6 +361,7 @@ async function runBare(scenario: Scenario): Promise<Record<string, unknown>> {
       goalP99Ms: scenario.goalP99Ms ?? null,
       goalMet: scenario.goalP99Ms === undefined ? null : p99 <= scenario.goalP99Ms,
       serverFanoutMs: done.fanoutMs,
+      serverLoopDelayMs: done.loopDelayMs,
       serverCpuPercent: round((done.cpuMs / done.wallMs) * 100),
       cpuMsPerUpdate: { server: round(done.cpuMs / done.updates), clients: round(clientsCpu / allUpdates) },
       runQueueWaitMsPerUpdate: { server: round(done.waitedMs / done.updates), clients: round(clientsWaited / allUpdates) },
@@ -382,6 +387,7 @@ interface BareReport {
   readonly wallMs: number;
   readonly waitedMs: number;
   readonly fanoutMs: Readonly<Record<string, number>>;
+  readonly loopDelayMs: Readonly<Record<string, number>>;
 }
 
 /**
@@ -436,6 +442,7 @@ async function compareScenario(scenario: Scenario): Promise<Record<string, unkno
       ...(side.clientKind ? { clientKind: side.clientKind } : { server: 'bare ws' }),
       medianP50Ms: median(p50s),
       medianP99Ms: medianP99,
+      medianServerLoopDelayP99Ms: median(results.map((x) => figure(x, 'serverLoopDelayMs', 'p99'))),
       p99Ms: p99s,
       p50Ms: p50s,
       goalP99Ms: scenario.goalP99Ms ?? null,
@@ -484,7 +491,7 @@ export async function overlayFanout(): Promise<Record<string, unknown>> {
     ceilingPasses: ceilingMet.length > 0 && ceilingMet.every(Boolean),
     ceiling,
     method:
-      'Server: one overlay sink on a real HTTP server (frame_interval 0ms in the goal scenarios: the fan-out, without the intended hold of the default 33 ms frames, which 1k_clients_30_per_s_default_frames keeps), publishing one control event per update; clients: another Node process on loopback. Delay = receipt time − publish time carried in the event (performance.timeOrigin + performance.now()). Goal scenarios: configurations in alternating rounds; goalMet on the median p99 of the rounds. cpuMsPerUpdate: CPU time of each process (user + system, /proc) per update; runQueueWaitMsPerUpdate: time each process was runnable but waited for a CPU (/proc/<pid>/schedstat), per update, which shows how much other work on the machine held a round back. clientKind browser (the goal figure): ws clients doing what a browser does (masking, UTF-8 validation, deflate offered, JSON.parse of every message); ws / lean (on request): cheaper clients. A round is contaminated when the machine’s load says so (bench/load.ts) or the server process waited for a CPU more than 10% of its window. Ceiling (ceiling_bare_ws per goal scenario, in the same alternating rounds): a bare WebSocket server process using only ws (bench/overlayFanoutBare.ts: the message serialized once, ws.send to every open client, no chatflow code) broadcasting the same frames (the overlay control message, about 90 bytes) at the same rate and on the same schedule to the same browser-like client process, measured by it the same way; ceilingPasses says whether it meets the same goals on this machine.',
+      'Server: one overlay sink on a real HTTP server (frame_interval 0ms in the goal scenarios: the fan-out, without the intended hold of the default 33 ms frames, which 1k_clients_30_per_s_default_frames keeps), publishing one control event per update; clients: another Node process on loopback. Delay = receipt time − publish time carried in the event (performance.timeOrigin + performance.now()). Goal scenarios: configurations in alternating rounds; goalMet on the median p99 of the rounds. serverFanoutMs: time of the publishing call (with a sliced fan-out, its first slice); serverLoopDelayMs: the server process’s event-loop delay over the window (monitorEventLoopDelay, 1 ms resolution: how long its loop was held). cpuMsPerUpdate: CPU time of each process (user + system, /proc) per update; runQueueWaitMsPerUpdate: time each process was runnable but waited for a CPU (/proc/<pid>/schedstat), per update, which shows how much other work on the machine held a round back. clientKind browser (the goal figure): ws clients doing what a browser does (masking, UTF-8 validation, deflate offered, JSON.parse of every message); ws / lean (on request): cheaper clients. A round is contaminated when the machine’s load says so (bench/load.ts) or the server process waited for a CPU more than 10% of its window. Ceiling (ceiling_bare_ws per goal scenario, in the same alternating rounds): a bare WebSocket server process using only ws (bench/overlayFanoutBare.ts: the message serialized once, ws.send to every open client, no chatflow code) broadcasting the same frames (the overlay control message, about 90 bytes) at the same rate and on the same schedule to the same browser-like client process, measured by it the same way; ceilingPasses says whether it meets the same goals on this machine.',
     fileLimits: { soft: limits.soft, hard: limits.hard },
     scenarios,
   };

@@ -9,10 +9,11 @@
  * prints `{"port":…}`; on `go` (stdin) it waits for its clients, publishes `warmup` updates for
  * the warm-up, `bench` updates (value: `performance.timeOrigin + performance.now()`) for the
  * window on the same drift-free schedule as the chatflow side, then one `end`; it prints one
- * JSON line (its CPU, run-queue wait and per-update broadcast time in the window) and waits
+ * JSON line (its CPU, run-queue wait, event-loop delay and per-update broadcast time in the window) and waits
  * to be killed.
  */
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -75,11 +76,14 @@ async function run(): Promise<void> {
   await publish('warmup', () => performance.now(), warmupSeconds);
   const cpuBefore = process.cpuUsage();
   const waitBefore = waitedMs();
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const wallBefore = performance.now();
   const took = await publish('bench', () => performance.timeOrigin + performance.now(), seconds);
   const cpu = process.cpuUsage(cpuBefore);
   const wall = performance.now() - wallBefore;
   const waited = waitedMs() - waitBefore;
+  loop.disable();
   broadcast(message('end', 1));
   const sorted = [...took].sort((a, b) => a - b);
   process.stdout.write(
@@ -89,6 +93,7 @@ async function run(): Promise<void> {
       cpuMs: (cpu.user + cpu.system) / 1000,
       wallMs: wall,
       waitedMs: waited,
+      loopDelayMs: { p50: round(loop.percentile(50) / 1e6), p99: round(loop.percentile(99) / 1e6), max: round(loop.max / 1e6) },
       fanoutMs: { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(percentile(sorted, 100)) },
     })}\n`,
   );
