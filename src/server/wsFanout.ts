@@ -52,6 +52,11 @@ export interface FanoutDeps {
   readonly logger?: Logger;
   /** Called for each client closed for being too slow (to count it in the node's metrics). */
   readonly onTooSlow?: () => void;
+  /**
+   * Called when the last broadcast under way has been through every client on a later turn
+   * ({@link WsFanout.busy} turned false): what its owner held back meanwhile can go out now.
+   */
+  readonly onIdle?: () => void;
 }
 
 /** Connection counters since the fan-out was made, and the current picture. */
@@ -272,6 +277,7 @@ export class WsFanout {
   #working = false;
   readonly #slice: number;
   readonly #nextTurn: (task: () => void) => () => void;
+  readonly #onIdle: (() => void) | undefined;
 
   constructor(options: FanoutOptions, deps: FanoutDeps) {
     this.#o = options;
@@ -283,6 +289,16 @@ export class WsFanout {
     this.#onTooSlow = deps.onTooSlow ?? (() => {});
     this.#slice = Math.max(1, options.sliceClients ?? SLICE_CLIENTS);
     this.#nextTurn = nextTurn(this.#scheduler);
+    this.#onIdle = deps.onIdle;
+  }
+
+  /**
+   * A broadcast is still on its way through the clients. An owner that publishes faster than
+   * the clients can be written to gathers what comes meanwhile into one frame for
+   * {@link FanoutDeps.onIdle}, rather than queueing a broadcast per change.
+   */
+  get busy(): boolean {
+    return this.#queue.length > 0;
   }
 
   /** Clients connected now. */
@@ -371,7 +387,7 @@ export class WsFanout {
     if (this.#closed) return;
     this.#made += 1;
     this.#queue.push({ frame, seq: this.#made, onSkipped, clients: undefined, skipped: 0 });
-    if (!this.#working && this.#cancelTurn === undefined) this.#work(this.#slice);
+    if (!this.#working && this.#cancelTurn === undefined) this.#work(this.#slice, false);
   }
 
   /**
@@ -380,7 +396,7 @@ export class WsFanout {
    * (a burst, a busy loop), each turn does more, so what waits stays bounded and the fan-out
    * keeps the pace the unsliced one had.
    */
-  #work(budget: number): void {
+  #work(budget: number, later: boolean): void {
     this.#cancelTurn = undefined;
     this.#working = true;
     try {
@@ -396,7 +412,9 @@ export class WsFanout {
     } finally {
       this.#working = false;
     }
-    if (this.#queue.length > 0 && !this.#closed) this.#cancelTurn = this.#nextTurn(() => this.#work(this.#slice * this.#queue.length));
+    if (this.#queue.length > 0) {
+      if (!this.#closed) this.#cancelTurn = this.#nextTurn(() => this.#work(this.#slice * this.#queue.length, true));
+    } else if (later && !this.#closed) this.#onIdle?.();
   }
 
   /**
@@ -450,7 +468,7 @@ export class WsFanout {
     // Broadcasts under way finish first: every client gets what was made before its close frame.
     this.#cancelTurn?.();
     this.#cancelTurn = undefined;
-    if (!this.#working) this.#work(Number.POSITIVE_INFINITY);
+    if (!this.#working) this.#work(Number.POSITIVE_INFINITY, false);
     this.#closed = true;
     this.#ping?.unsubscribe();
     this.#ping = undefined;
