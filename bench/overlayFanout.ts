@@ -1,8 +1,9 @@
 /**
  * Overlay fan-out: the `overlay` sink on a real HTTP server broadcasts control changes to N
  * WebSocket clients in another process (bench/overlayFanoutClients.ts), which measure the
- * delivery delay of each message: receipt time minus the publish time carried in the message
- * (`performance.timeOrigin + performance.now()`, the same clock in both processes).
+ * delivery delay of each message: receipt time minus the time the update was due, carried in
+ * the message (`performance.timeOrigin` based, the same clock in both processes; the due time,
+ * not the publishing call's, so that a fan-out holding the publisher back is not hidden).
  *
  * Goals (issue 4): 1,000 clients at 30 updates/s, p99 ≤ 30 ms; 10,000 clients at 5 updates/s,
  * p99 ≤ 150 ms, for browser-like clients (a full WebSocket client and `JSON.parse` of every
@@ -150,21 +151,27 @@ function processCpuMs(pid: number | undefined): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-/** Publishes `make()` at `perSecond` for `seconds`, on a drift-free schedule; returns write times. */
+/**
+ * Publishes `make()` at `perSecond` for `seconds`, on a drift-free schedule; returns write times.
+ * `make` is given the time the update was due (`performance.timeOrigin` based): a delay measured
+ * from it includes the time the publisher itself was held back (by a fan-out that holds the
+ * event loop), not only what followed the publishing call.
+ */
 async function publishAt(
   sink: OverlaySink,
   perSecond: number,
   seconds: number,
-  make: (k: number) => ChatflowEvent[],
+  make: (k: number, dueMs: number) => ChatflowEvent[],
 ): Promise<number[]> {
   const periodMs = 1000 / perSecond;
   const total = Math.round(perSecond * seconds);
   const writeMs: number[] = [];
   const start = performance.now();
   for (let k = 0; k < total; k++) {
-    await sleep(start + k * periodMs - performance.now());
+    const due = start + k * periodMs;
+    await sleep(due - performance.now());
     const before = performance.now();
-    sink.write(make(k));
+    sink.write(make(k, performance.timeOrigin + due));
     writeMs.push(performance.now() - before);
   }
   return writeMs;
@@ -227,9 +234,9 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
     const deadline = performance.now() + 30_000;
     while (sink.stats().clients < scenario.clients && performance.now() < deadline) await sleep(20);
 
-    const updates = (variable: string, value: () => number) => (k: number) =>
-      scenario.withChat ? [chatEvent(k), control(variable, value())] : [control(variable, value())];
-    await publishAt(sink, scenario.perSecond, WARMUP_SECONDS, updates('warmup', () => performance.now()));
+    const updates = (variable: string) => (k: number, dueMs: number) =>
+      scenario.withChat ? [chatEvent(k), control(variable, dueMs)] : [control(variable, dueMs)];
+    await publishAt(sink, scenario.perSecond, WARMUP_SECONDS, updates('warmup'));
     const cpuBefore = process.cpuUsage();
     const clientsCpuBefore = processCpuMs(child.pid);
     const waitBefore = [process.pid, child.pid].map(processWaitMs);
@@ -240,7 +247,7 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
       sink,
       scenario.perSecond,
       SECONDS,
-      updates('bench', () => performance.timeOrigin + performance.now()),
+      updates('bench'),
     );
     const cpu = process.cpuUsage(cpuBefore);
     const wall = performance.now() - wallBefore;
@@ -491,7 +498,7 @@ export async function overlayFanout(): Promise<Record<string, unknown>> {
     ceilingPasses: ceilingMet.length > 0 && ceilingMet.every(Boolean),
     ceiling,
     method:
-      'Server: one overlay sink on a real HTTP server (frame_interval 0ms in the goal scenarios: the fan-out, without the intended hold of the default 33 ms frames, which 1k_clients_30_per_s_default_frames keeps), publishing one control event per update; clients: another Node process on loopback. Delay = receipt time − publish time carried in the event (performance.timeOrigin + performance.now()). Goal scenarios: configurations in alternating rounds; goalMet on the median p99 of the rounds. serverFanoutMs: time of the publishing call (with a sliced fan-out, its first slice); serverLoopDelayMs: the server process’s event-loop delay over the window (monitorEventLoopDelay, 1 ms resolution: how long its loop was held). cpuMsPerUpdate: CPU time of each process (user + system, /proc) per update; runQueueWaitMsPerUpdate: time each process was runnable but waited for a CPU (/proc/<pid>/schedstat), per update, which shows how much other work on the machine held a round back. clientKind browser (the goal figure): ws clients doing what a browser does (masking, UTF-8 validation, deflate offered, JSON.parse of every message); ws / lean (on request): cheaper clients. A round is contaminated when the machine’s load says so (bench/load.ts) or the server process waited for a CPU more than 10% of its window. Ceiling (ceiling_bare_ws per goal scenario, in the same alternating rounds): a bare WebSocket server process using only ws (bench/overlayFanoutBare.ts: the message serialized once, ws.send to every open client, no chatflow code) broadcasting the same frames (the overlay control message, about 90 bytes) at the same rate and on the same schedule to the same browser-like client process, measured by it the same way; ceilingPasses says whether it meets the same goals on this machine.',
+      'Server: one overlay sink on a real HTTP server (frame_interval 0ms in the goal scenarios: the fan-out, without the intended hold of the default 33 ms frames, which 1k_clients_30_per_s_default_frames keeps), publishing one control event per update; clients: another Node process on loopback. Delay = receipt time − the time the update was due, carried in the event (performance.timeOrigin based, on a drift-free schedule: a publisher held back by the fan-out does not hide that wait). Goal scenarios: configurations in alternating rounds; goalMet on the median p99 of the rounds. serverFanoutMs: time of the publishing call (with a sliced fan-out, its first slice); serverLoopDelayMs: the server process’s event-loop delay over the window (monitorEventLoopDelay, 1 ms resolution: how long its loop was held). cpuMsPerUpdate: CPU time of each process (user + system, /proc) per update; runQueueWaitMsPerUpdate: time each process was runnable but waited for a CPU (/proc/<pid>/schedstat), per update, which shows how much other work on the machine held a round back. clientKind browser (the goal figure): ws clients doing what a browser does (masking, UTF-8 validation, deflate offered, JSON.parse of every message); ws / lean (on request): cheaper clients. A round is contaminated when the machine’s load says so (bench/load.ts) or the server process waited for a CPU more than 10% of its window. Ceiling (ceiling_bare_ws per goal scenario, in the same alternating rounds): a bare WebSocket server process using only ws (bench/overlayFanoutBare.ts: the message serialized once, ws.send to every open client, no chatflow code) broadcasting the same frames (the overlay control message, about 90 bytes) at the same rate and on the same schedule to the same browser-like client process, measured by it the same way; ceilingPasses says whether it meets the same goals on this machine.',
     fileLimits: { soft: limits.soft, hard: limits.hard },
     scenarios,
   };

@@ -7,7 +7,7 @@
  *
  * `node --import tsx bench/overlayFanoutBare.ts <clients> <perSecond> <seconds> <warmupSeconds>`
  * prints `{"port":…}`; on `go` (stdin) it waits for its clients, publishes `warmup` updates for
- * the warm-up, `bench` updates (value: `performance.timeOrigin + performance.now()`) for the
+ * the warm-up, `bench` updates (value: the time each was due, `performance.timeOrigin` based) for the
  * window on the same drift-free schedule as the chatflow side, then one `end`; it prints one
  * JSON line (its CPU, run-queue wait, event-loop delay and per-update broadcast time in the window) and waits
  * to be killed.
@@ -52,15 +52,17 @@ function waitedMs(): number {
   }
 }
 
-async function publish(name: string, value: () => number, forSeconds: number): Promise<number[]> {
+/** As bench/overlayFanout.ts publishAt: each update carries the time it was due. */
+async function publish(name: string, forSeconds: number): Promise<number[]> {
   const periodMs = 1000 / perSecond;
   const total = Math.round(perSecond * forSeconds);
   const took: number[] = [];
   const start = performance.now();
   for (let k = 0; k < total; k++) {
-    await sleep(start + k * periodMs - performance.now());
+    const due = start + k * periodMs;
+    await sleep(due - performance.now());
     const before = performance.now();
-    broadcast(message(name, value()));
+    broadcast(message(name, performance.timeOrigin + due));
     took.push(performance.now() - before);
   }
   return took;
@@ -73,13 +75,13 @@ const round = (n: number) => Math.round(n * 100) / 100;
 async function run(): Promise<void> {
   const deadline = performance.now() + 30_000;
   while (server.clients.size < clients && performance.now() < deadline) await sleep(20);
-  await publish('warmup', () => performance.now(), warmupSeconds);
+  await publish('warmup', warmupSeconds);
   const cpuBefore = process.cpuUsage();
   const waitBefore = waitedMs();
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const wallBefore = performance.now();
-  const took = await publish('bench', () => performance.timeOrigin + performance.now(), seconds);
+  const took = await publish('bench', seconds);
   const cpu = process.cpuUsage(cpuBefore);
   const wall = performance.now() - wallBefore;
   const waited = waitedMs() - waitBefore;
