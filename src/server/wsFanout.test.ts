@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { type SchedulerLike, Subscription, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type FanoutOptions, Frame, WsFanout } from './wsFanout.js';
@@ -51,8 +51,8 @@ interface Setup {
  * A real `ws` server on 127.0.0.1:0 whose connections the fan-out takes; the snapshot is
  * `snap<n>`, counting the snapshots made.
  */
-async function serve(options: Partial<FanoutOptions> = {}, virtual = true): Promise<Setup> {
-  const scheduler = virtual ? new VirtualTimeScheduler(VirtualAction, 10) : undefined;
+async function serve(options: Partial<FanoutOptions> = {}, virtual: boolean | SchedulerLike = true): Promise<Setup> {
+  const scheduler = virtual === true ? new VirtualTimeScheduler(VirtualAction, 10) : virtual === false ? undefined : (virtual as VirtualTimeScheduler);
   let snapshots = 0;
   const fanout = new WsFanout(
     { ...OPTIONS, ...options },
@@ -192,5 +192,55 @@ describe('WsFanout broadcast in slices', () => {
       expect(c.got.slice(1)).toEqual(['f1', 'f2']);
       expect(c.closed).toBe(1001);
     }
+  });
+});
+
+/**
+ * Virtual time whose zero-delay actions (the fan-out's turns) wait in `turns` until the test
+ * runs them one by one; timers with a delay go to the virtual scheduler.
+ */
+class TurnByTurn extends VirtualTimeScheduler {
+  readonly turns: (() => void)[] = [];
+
+  override schedule<T>(work: (this: never, state?: T) => void, delay = 0, state?: T): Subscription {
+    if (delay > 0) return super.schedule(work as never, delay, state);
+    const turn = () => (work as (state?: T) => void)(state);
+    this.turns.push(turn);
+    return new Subscription(() => {
+      const i = this.turns.indexOf(turn);
+      if (i >= 0) this.turns.splice(i, 1);
+    });
+  }
+
+  /** Runs the next turn. */
+  step(): void {
+    this.turns.shift()?.();
+  }
+}
+
+describe('WsFanout ping and probe rounds in slices', () => {
+  it('pings a slice of clients per turn, in order behind the broadcasts under way', async () => {
+    const scheduler = new TurnByTurn(VirtualAction, 5);
+    const setup = await serve({ pingIntervalMs: 5 }, scheduler);
+    const clients = await peers(setup, 5);
+    const events: string[] = [];
+    clients.forEach((c, i) => {
+      const ping = c.server.ping.bind(c.server);
+      c.server.ping = (...args: Parameters<WebSocket['ping']>) => {
+        events.push(`ping${i}`);
+        ping(...args);
+      };
+    });
+    scheduler.flush(); // the ping round at 5 ms: its first slice
+    expect(events).toEqual(['ping0', 'ping1']);
+    scheduler.step();
+    expect(events).toEqual(['ping0', 'ping1', 'ping2', 'ping3']);
+    setup.fanout.broadcast(new Frame('f1')); // waits behind the ping round
+    expect(sent(setup.fanout)).toBe(5);
+    scheduler.step(); // a slice per round waiting: the last ping, then f1 to three clients
+    expect(events.length).toBe(5);
+    expect(sent(setup.fanout)).toBe(8);
+    while (scheduler.turns.length > 0) scheduler.step();
+    expect(sent(setup.fanout)).toBe(10);
   });
 });

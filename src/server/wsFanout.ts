@@ -173,21 +173,25 @@ interface Client {
   readonly probes: Probe[];
   seq: number;
   /**
-   * The last broadcast (its {@link Broadcast.seq}) its latest snapshot already holds: it is
+   * The last broadcast (its {@link Round.seq}) its latest snapshot already holds: it is
    * sent no broadcast up to that one, even when a slice reaches it after the snapshot.
    */
   since: number;
 }
 
-/** One broadcast on its way through the clients, a slice per turn. */
-interface Broadcast {
-  readonly frame: Frame;
-  /** Broadcasts made before it, plus one. */
-  readonly seq: number;
-  readonly onSkipped: ((skipped: number) => void) | undefined;
+/** Work for every client on its way through them, a slice per turn: a broadcast, a ping or probe round. */
+interface Round {
+  /**
+   * A broadcast's number (broadcasts made before it, plus one): a client whose snapshot
+   * already holds it is not visited. `undefined` for a ping or probe round.
+   */
+  readonly seq: number | undefined;
+  /** Does the round's work for one client (`now`: the scheduler's time at the slice). */
+  readonly visit: (client: Client, now: number) => void;
+  /** Called once every client has been visited. */
+  readonly done: (() => void) | undefined;
   /** The clients left to visit; started with its first slice. */
   clients: Iterator<Client> | undefined;
-  skipped: number;
 }
 
 /**
@@ -268,8 +272,10 @@ export class WsFanout {
   #framesSent = 0;
   #peakBuffered = 0;
   #peakUnread = 0;
-  /** Broadcasts not yet through every client, oldest first; the first is under way. */
-  readonly #queue: Broadcast[] = [];
+  /** Rounds not yet through every client, oldest first; the first is under way. */
+  readonly #queue: Round[] = [];
+  /** Broadcasts in {@link #queue}. */
+  #broadcasts = 0;
   /** Broadcasts made so far (the last one's `seq`). */
   #made = 0;
   /** Cancels the pending turn of the broadcast under way. */
@@ -298,7 +304,7 @@ export class WsFanout {
    * {@link FanoutDeps.onIdle}, rather than queueing a broadcast per change.
    */
   get busy(): boolean {
-    return this.#queue.length > 0;
+    return this.#broadcasts > 0;
   }
 
   /** Clients connected now. */
@@ -386,19 +392,38 @@ export class WsFanout {
   broadcast(frame: Frame, onSkipped?: (skipped: number) => void): void {
     if (this.#closed) return;
     this.#made += 1;
-    this.#queue.push({ frame, seq: this.#made, onSkipped, clients: undefined, skipped: 0 });
+    this.#broadcasts += 1;
+    const cap = this.#o.maxBufferedBytes - frame.wire.length;
+    let skipped = 0;
+    this.#enqueue({
+      seq: this.#made,
+      visit: (client, now) => {
+        if (!this.#deliver(client, frame, cap, now)) skipped += 1;
+      },
+      done: () => {
+        this.#broadcasts -= 1;
+        if (skipped > 0) onSkipped?.(skipped);
+      },
+      clients: undefined,
+    });
+  }
+
+  #enqueue(round: Round): void {
+    this.#queue.push(round);
     if (!this.#working && this.#cancelTurn === undefined) this.#work(this.#slice, false);
   }
 
   /**
-   * Takes broadcasts through up to `budget` clients, oldest first, then yields a turn. A turn's
-   * budget is a slice per broadcast waiting: when broadcasts come faster than slices take them
-   * (a burst, a busy loop), each turn does more, so what waits stays bounded and the fan-out
-   * keeps the pace the unsliced one had.
+   * Takes rounds through up to `budget` clients, oldest first, then yields a turn. A turn's
+   * budget is a slice per round waiting: when rounds come faster than slices take them (a
+   * burst, a busy loop), each turn does more, so what waits stays bounded and the fan-out keeps
+   * the pace the unsliced one had. `later`: on a turn of its own, where a fan-out no longer
+   * busy tells its owner (onIdle).
    */
   #work(budget: number, later: boolean): void {
     this.#cancelTurn = undefined;
     this.#working = true;
+    const wasBusy = this.busy;
     try {
       let left = budget;
       while (left > 0) {
@@ -407,23 +432,22 @@ export class WsFanout {
         left = this.#visit(job, left);
         if (left === 0 && job.clients !== undefined) break; // more clients left for the next turn
         this.#queue.shift();
-        if (job.skipped > 0) job.onSkipped?.(job.skipped);
+        job.done?.();
       }
     } finally {
       this.#working = false;
     }
-    if (this.#queue.length > 0) {
-      if (!this.#closed) this.#cancelTurn = this.#nextTurn(() => this.#work(this.#slice * this.#queue.length, true));
-    } else if (later && !this.#closed) this.#onIdle?.();
+    if (this.#queue.length > 0 && !this.#closed) {
+      this.#cancelTurn = this.#nextTurn(() => this.#work(this.#slice * this.#queue.length, true));
+    }
+    if (later && wasBusy && !this.busy && !this.#closed) this.#onIdle?.();
   }
 
   /**
-   * Writes `job`'s frame to up to `budget` clients; returns what is left of the budget.
+   * Takes `job` through up to `budget` clients; returns what is left of the budget.
    * `job.clients` is undefined once every client has been visited.
    */
-  #visit(job: Broadcast, budget: number): number {
-    const frame = job.frame;
-    const cap = this.#o.maxBufferedBytes - frame.wire.length;
+  #visit(job: Round, budget: number): number {
     const now = this.#scheduler.now();
     job.clients ??= this.#clients.values();
     const clients = job.clients;
@@ -437,27 +461,31 @@ export class WsFanout {
       left -= 1;
       const client = next.value;
       // Connected, or resynced with a snapshot holding this frame, after it was made.
-      if (client.since >= job.seq) continue;
-      if (client.lagSince !== undefined) {
-        // The snapshot it gets on draining already holds this frame's changes.
-        if (!this.#resyncIfDrained(client, now)) job.skipped += 1;
-        continue;
-      }
-      const ws = client.ws;
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      const buffered = ws.bufferedAmount;
-      // A client holding nothing always gets the frame, even one larger than the cap.
-      if (buffered > 0 && buffered > cap) {
-        this.#lag(client, now);
-        job.skipped += 1;
-        continue;
-      }
-      const after = buffered + frame.wire.length;
-      if (buffered > 0 && after > this.#peakBuffered) this.#peakBuffered = after;
-      this.#write(client, frame);
+      if (job.seq !== undefined && client.since >= job.seq) continue;
+      job.visit(client, now);
     }
     // The budget ran out: the clients left (none, perhaps) wait for the next turn.
     return left;
+  }
+
+  /** Queues `frame` to one client, unless it lags; false when it was skipped. */
+  #deliver(client: Client, frame: Frame, cap: number, now: number): boolean {
+    if (client.lagSince !== undefined) {
+      // The snapshot it gets on draining already holds this frame's changes.
+      return this.#resyncIfDrained(client, now);
+    }
+    const ws = client.ws;
+    if (ws.readyState !== WebSocket.OPEN) return true;
+    const buffered = ws.bufferedAmount;
+    // A client holding nothing always gets the frame, even one larger than the cap.
+    if (buffered > 0 && buffered > cap) {
+      this.#lag(client, now);
+      return false;
+    }
+    const after = buffered + frame.wire.length;
+    if (buffered > 0 && after > this.#peakBuffered) this.#peakBuffered = after;
+    this.#write(client, frame);
+    return true;
   }
 
   /**
@@ -466,8 +494,10 @@ export class WsFanout {
    */
   async close(): Promise<void> {
     // Broadcasts under way finish first: every client gets what was made before its close frame.
+    // Ping and probe rounds are dropped.
     this.#cancelTurn?.();
     this.#cancelTurn = undefined;
+    for (let i = this.#queue.length - 1; i >= 0; i--) if (this.#queue[i]?.seq === undefined) this.#queue.splice(i, 1);
     if (!this.#working) this.#work(Number.POSITIVE_INFINITY, false);
     this.#closed = true;
     this.#ping?.unsubscribe();
@@ -545,21 +575,25 @@ export class WsFanout {
     // are not read yet: judge nobody this round.
     const judge = !(now - this.#probedAt > 2 * this.#probeMs);
     this.#probedAt = now;
-    for (const client of [...this.#clients]) {
-      if (client.ws.readyState !== WebSocket.OPEN) continue;
-      // The oldest ping that went out after bytes not yet confirmed as read.
-      const waiting = judge ? client.probes.find((p) => p.bytes > client.read) : undefined;
-      if (waiting !== undefined && now - waiting.at >= this.#o.stuckTimeoutMs) {
-        this.#tooSlow(client, now - waiting.at);
-        continue;
-      }
-      if (client.written > client.probed) this.#sendProbe(client, now);
-    }
+    // A slice of clients per turn, as broadcasts; judged by the round's start (the time a
+    // client had to answer is never overstated).
+    this.#enqueue({ seq: undefined, visit: (client) => this.#probeOne(client, now, judge), done: undefined, clients: undefined });
     if (this.#clients.size === 0) {
       this.#probe?.unsubscribe();
       this.#probe = undefined;
       this.#probedAt = Number.NaN;
     }
+  }
+
+  #probeOne(client: Client, now: number, judge: boolean): void {
+    if (client.ws.readyState !== WebSocket.OPEN) return;
+    // The oldest ping that went out after bytes not yet confirmed as read.
+    const waiting = judge ? client.probes.find((p) => p.bytes > client.read) : undefined;
+    if (waiting !== undefined && now - waiting.at >= this.#o.stuckTimeoutMs) {
+      this.#tooSlow(client, now - waiting.at);
+      return;
+    }
+    if (client.written > client.probed) this.#sendProbe(client, now);
   }
 
   /** Closes a client that fell too far behind (1008 `too_slow`), and counts it. */
@@ -612,22 +646,25 @@ export class WsFanout {
   }
 
   #pingAll(): void {
-    for (const client of [...this.#clients]) {
-      const ws = client.ws;
-      if (!client.alive) {
-        this.#reaped += 1;
-        this.#log.debug({}, `${this.#o.label} client did not answer a ping; disconnecting it.`);
-        this.#forget(client);
-        ws.terminate();
-        continue;
-      }
-      client.alive = false;
-      if (ws.readyState === WebSocket.OPEN) this.#sendProbe(client, this.#scheduler.now());
-    }
+    this.#enqueue({ seq: undefined, visit: (client, now) => this.#pingOne(client, now), done: undefined, clients: undefined });
     if (this.#clients.size === 0) {
       this.#ping?.unsubscribe();
       this.#ping = undefined;
     }
+  }
+
+  /** Cuts a client that did not answer the last ping; pings it otherwise. */
+  #pingOne(client: Client, now: number): void {
+    const ws = client.ws;
+    if (!client.alive) {
+      this.#reaped += 1;
+      this.#log.debug({}, `${this.#o.label} client did not answer a ping; disconnecting it.`);
+      this.#forget(client);
+      ws.terminate();
+      return;
+    }
+    client.alive = false;
+    if (ws.readyState === WebSocket.OPEN) this.#sendProbe(client, now);
   }
 
   #forget(client: Client): void {
