@@ -1,8 +1,9 @@
 /**
  * Overlay fan-out: the `overlay` sink on a real HTTP server broadcasts control changes to N
  * WebSocket clients in another process (bench/overlayFanoutClients.ts), which measure the
- * delivery delay of each message: receipt time minus the publish time carried in the message
- * (`performance.timeOrigin + performance.now()`, the same clock in both processes).
+ * delivery delay of each message: receipt time minus the time the update was due, carried in
+ * the message (`performance.timeOrigin` based, the same clock in both processes; the due time,
+ * not the publishing call's, so that a fan-out holding the publisher back is not hidden).
  *
  * Goals (issue 4): 1,000 clients at 30 updates/s, p99 ≤ 30 ms; 10,000 clients at 5 updates/s,
  * p99 ≤ 150 ms, for browser-like clients (a full WebSocket client and `JSON.parse` of every
@@ -12,9 +13,13 @@
  * (bench/load.ts). A round is flagged `contaminated` when that load says other work shared the
  * machine, or when the server waited for a CPU more than 10% of its window.
  * Compression on, at 1,000 × 30/s, is measured to show why it is off by default.
+ * The machine's ceiling for the same work, in the same alternating rounds of each goal
+ * scenario: a bare `ws` server process (bench/overlayFanoutBare.ts, no chatflow code) sending
+ * the same frames at the same rate to the same client process (`ceiling_bare_ws`,
+ * `ceiling`, `ceilingPasses`), so a reader can see whether a goal is reachable here at all.
  * Loopback only; each scenario is bounded in clients and seconds (`BENCH_OVERLAY_SECONDS`).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -23,10 +28,12 @@ import type { ChatEvent, ChatflowEvent, ControlEvent } from '../src/core/events.
 import { silentLogger } from '../src/core/logger.js';
 import { createHttpServer } from '../src/server/httpServer.js';
 import { LoadSampler } from './load.js';
+import { watchMainThread } from './mainThreadWatch.js';
 import { OverlayConfig, OverlaySink } from '../src/sinks/overlay/index.js';
 import { writeResult } from './results.js';
 
 const CLIENT_SCRIPT = fileURLToPath(new URL('./overlayFanoutClients.ts', import.meta.url));
+const BARE_SCRIPT = fileURLToPath(new URL('./overlayFanoutBare.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const SECONDS = Number(process.env.BENCH_OVERLAY_SECONDS ?? 10);
 /** Comma-separated scenario names to run (default: all). */
@@ -43,6 +50,8 @@ const CLIENT_KINDS = (process.env.BENCH_OVERLAY_CLIENTS ?? 'browser').split(',')
 type ClientKind = 'browser' | 'ws' | 'lean';
 /** A round whose server process waited for a CPU more than this share of its window was held back by other work. */
 const RUN_QUEUE_LIMIT = 0.1;
+/** A goal scenario's figures for the machine's ceiling (the bare `ws` server, runBare). */
+const CEILING_KEY = 'ceiling_bare_ws';
 /** Updates published before measuring, so connections and JIT are warm. */
 const WARMUP_SECONDS = 1;
 /** File descriptors a process needs besides its sockets. */
@@ -142,24 +151,60 @@ function processCpuMs(pid: number | undefined): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-/** Publishes `make()` at `perSecond` for `seconds`, on a drift-free schedule; returns write times. */
+/**
+ * Publishes `make()` at `perSecond` for `seconds`, on a drift-free schedule; returns write times.
+ * `make` is given the time the update was due (`performance.timeOrigin` based): a delay measured
+ * from it includes the time the publisher itself was held back (by a fan-out that holds the
+ * event loop), not only what followed the publishing call.
+ */
 async function publishAt(
   sink: OverlaySink,
   perSecond: number,
   seconds: number,
-  make: (k: number) => ChatflowEvent[],
+  make: (k: number, dueMs: number) => ChatflowEvent[],
 ): Promise<number[]> {
   const periodMs = 1000 / perSecond;
   const total = Math.round(perSecond * seconds);
   const writeMs: number[] = [];
   const start = performance.now();
   for (let k = 0; k < total; k++) {
-    await sleep(start + k * periodMs - performance.now());
+    const due = start + k * periodMs;
+    await sleep(due - performance.now());
     const before = performance.now();
-    sink.write(make(k));
+    sink.write(make(k, performance.timeOrigin + due));
     writeMs.push(performance.now() - before);
   }
   return writeMs;
+}
+
+/**
+ * Starts `node --import tsx <script> <args>` with its soft open-file limit raised to the hard
+ * one (one socket per client), reading its stdout line by line.
+ */
+function spawnWithLines(script: string, args: readonly string[]): { child: ChildProcessWithoutNullStreams; nextLine: () => Promise<string> } {
+  const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" --import tsx "$@"', process.execPath, script, ...args], {
+    cwd: REPO,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  }) as unknown as ChildProcessWithoutNullStreams;
+  const lines = createInterface({ input: child.stdout });
+  const nextLine = () =>
+    new Promise<string>((resolve, reject) => {
+      const onLine = (line: string) => {
+        cleanup();
+        resolve(line);
+      };
+      const onExit = (code: number | null) => {
+        cleanup();
+        reject(new Error(`${script} exited (${code}) early`));
+      };
+      const cleanup = () => {
+        lines.off('line', onLine);
+        child.off('exit', onExit);
+      };
+      lines.on('line', onLine);
+      child.on('exit', onExit);
+    });
+  return { child, nextLine };
 }
 
 async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser'): Promise<Record<string, unknown>> {
@@ -177,30 +222,11 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
     { http },
   );
   const port = (await http.listen())?.port as number;
-  // The client process raises its own soft limit to the hard one first.
-  const child = spawn(
-    'sh',
-    ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" --import tsx "$@"', process.execPath, CLIENT_SCRIPT, String(port), String(scenario.clients), scenario.compression ? 'deflate' : clientKind === 'ws' ? 'plain' : clientKind],
-    { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const lines = createInterface({ input: child.stdout });
-  const nextLine = () =>
-    new Promise<string>((resolve, reject) => {
-      const onLine = (line: string) => {
-        cleanup();
-        resolve(line);
-      };
-      const onExit = (code: number | null) => {
-        cleanup();
-        reject(new Error(`the client process exited (${code}) early`));
-      };
-      const cleanup = () => {
-        lines.off('line', onLine);
-        child.off('exit', onExit);
-      };
-      lines.on('line', onLine);
-      child.on('exit', onExit);
-    });
+  const { child, nextLine } = spawnWithLines(CLIENT_SCRIPT, [
+    String(port),
+    String(scenario.clients),
+    scenario.compression ? 'deflate' : clientKind === 'ws' ? 'plain' : clientKind,
+  ]);
 
   try {
     const ready = JSON.parse(await nextLine()) as { ready: number; connectMs: number };
@@ -208,22 +234,24 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
     const deadline = performance.now() + 30_000;
     while (sink.stats().clients < scenario.clients && performance.now() < deadline) await sleep(20);
 
-    const updates = (variable: string, value: () => number) => (k: number) =>
-      scenario.withChat ? [chatEvent(k), control(variable, value())] : [control(variable, value())];
-    await publishAt(sink, scenario.perSecond, WARMUP_SECONDS, updates('warmup', () => performance.now()));
+    const updates = (variable: string) => (k: number, dueMs: number) =>
+      scenario.withChat ? [chatEvent(k), control(variable, dueMs)] : [control(variable, dueMs)];
+    await publishAt(sink, scenario.perSecond, WARMUP_SECONDS, updates('warmup'));
     const cpuBefore = process.cpuUsage();
     const clientsCpuBefore = processCpuMs(child.pid);
     const waitBefore = [process.pid, child.pid].map(processWaitMs);
     const load = LoadSampler.start();
+    const mainThread = watchMainThread();
     const wallBefore = performance.now();
     const writeMs = await publishAt(
       sink,
       scenario.perSecond,
       SECONDS,
-      updates('bench', () => performance.timeOrigin + performance.now()),
+      updates('bench'),
     );
     const cpu = process.cpuUsage(cpuBefore);
     const wall = performance.now() - wallBefore;
+    const loopDelayMs = mainThread.stop().loopDelayMs;
     const clientsCpu = processCpuMs(child.pid) - clientsCpuBefore;
     const waited = [process.pid, child.pid].map((pid, i) => processWaitMs(pid) - (waitBefore[i] as number));
     const machine = load.finish();
@@ -261,6 +289,7 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
         p99: round(percentile(sortedWrites, 99)),
         max: round(percentile(sortedWrites, 100)),
       },
+      serverLoopDelayMs: { p50: round(loopDelayMs.p50), p99: round(loopDelayMs.p99), max: round(loopDelayMs.max) },
       serverCpuPercent: round(((cpu.user + cpu.system) / 1000 / wall) * 100),
       cpuMsPerUpdate: {
         server: perUpdate((cpu.user + cpu.system) / 1000),
@@ -288,6 +317,87 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
 }
 
 /**
+ * The machine's ceiling for the same work, same clients: a bare `ws` server process
+ * (bench/overlayFanoutBare.ts, no chatflow code) broadcasting the same frames at the same rate
+ * to the same client process, measured by those clients the same way.
+ */
+async function runBare(scenario: Scenario): Promise<Record<string, unknown>> {
+  const limits = fileLimits();
+  if (limits.soft < scenario.clients + FD_HEADROOM) return { skipped: `ulimit -n is ${limits.soft}` };
+  const loadBefore = round(loadavg()[0] ?? Number.NaN);
+  const server = spawnWithLines(BARE_SCRIPT, [String(scenario.clients), String(scenario.perSecond), String(SECONDS), String(WARMUP_SECONDS)]);
+  let clients: ReturnType<typeof spawnWithLines> | undefined;
+  try {
+    const { port } = JSON.parse(await server.nextLine()) as { port: number };
+    clients = spawnWithLines(CLIENT_SCRIPT, [String(port), String(scenario.clients), 'browser']);
+    const ready = JSON.parse(await clients.nextLine()) as { ready: number; connectMs: number };
+    const clientsCpuBefore = processCpuMs(clients.child.pid);
+    const clientsWaitBefore = processWaitMs(clients.child.pid);
+    const load = LoadSampler.start();
+    server.child.stdin.write('go\n');
+    const done = JSON.parse(await server.nextLine()) as BareReport;
+    // The clients' figures span the warm-up too (the server alone knows when its window began).
+    const clientsCpu = processCpuMs(clients.child.pid) - clientsCpuBefore;
+    const clientsWaited = processWaitMs(clients.child.pid) - clientsWaitBefore;
+    const machine = load.finish();
+    clients.child.stdin.write('stop\n');
+    const report = JSON.parse(await clients.nextLine()) as ClientReport;
+    const serverWaitShare = done.waitedMs / done.wallMs;
+    const contaminatedBy = [
+      ...machine.reasons,
+      ...(serverWaitShare > RUN_QUEUE_LIMIT
+        ? [`the server waited for a CPU ${Math.round(serverWaitShare * 100)}% of the window (limit ${RUN_QUEUE_LIMIT * 100}%)`]
+        : []),
+    ];
+    const allUpdates = done.updates + Math.round(scenario.perSecond * WARMUP_SECONDS);
+    const expected = scenario.clients * done.updates;
+    const p99 = report.delayMs.p99 ?? Number.NaN;
+    return {
+      server: 'bare ws',
+      clientKind: 'browser',
+      clients: scenario.clients,
+      clientsConnected: done.clients,
+      updatesPerSecond: scenario.perSecond,
+      seconds: SECONDS,
+      updates: done.updates,
+      connectMs: ready.connectMs,
+      deliveries: report.samples,
+      deliveriesExpected: expected,
+      delivered: round(report.samples / expected),
+      delayMs: report.delayMs,
+      goalP99Ms: scenario.goalP99Ms ?? null,
+      goalMet: scenario.goalP99Ms === undefined ? null : p99 <= scenario.goalP99Ms,
+      serverFanoutMs: done.fanoutMs,
+      serverLoopDelayMs: done.loopDelayMs,
+      serverCpuPercent: round((done.cpuMs / done.wallMs) * 100),
+      cpuMsPerUpdate: { server: round(done.cpuMs / done.updates), clients: round(clientsCpu / allUpdates) },
+      runQueueWaitMsPerUpdate: { server: round(done.waitedMs / done.updates), clients: round(clientsWaited / allUpdates) },
+      loadAverage1mBefore: loadBefore,
+      load: machine,
+      serverRunQueueWaitPercent: round(serverWaitShare * 100),
+      contaminated: contaminatedBy.length > 0,
+      contaminatedBy,
+      clientParseErrors: report.parseErrors,
+      clientsClosedEarly: report.closedEarly,
+    };
+  } finally {
+    clients?.child.kill();
+    server.child.kill();
+  }
+}
+
+/** What bench/overlayFanoutBare.ts prints after its window. */
+interface BareReport {
+  readonly clients: number;
+  readonly updates: number;
+  readonly cpuMs: number;
+  readonly wallMs: number;
+  readonly waitedMs: number;
+  readonly fanoutMs: Readonly<Record<string, number>>;
+  readonly loopDelayMs: Readonly<Record<string, number>>;
+}
+
+/**
  * Time a process spent runnable but waiting for a CPU, in ms (/proc/<pid>/schedstat, Linux;
  * NaN elsewhere): how much other work on the machine held it back.
  */
@@ -312,27 +422,34 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * Runs `scenario` ROUNDS times with each client kind, alternating (A B, B A, … when there are
- * two), and sums each up: the median and the spread of its rounds' p50 and p99, and whether
- * any round was contaminated by other work on the machine.
+ * Runs `scenario` ROUNDS times with each client kind and, as the machine's ceiling, the bare
+ * `ws` server (runBare), alternating (A B C, C B A, …), and sums each up: the median and the
+ * spread of its rounds' p50 and p99, and whether any round was contaminated by other work on
+ * the machine.
  */
 async function compareScenario(scenario: Scenario): Promise<Record<string, unknown>> {
-  const rounds = CLIENT_KINDS.map(() => [] as Record<string, unknown>[]);
+  const sides = [
+    ...CLIENT_KINDS.map((clientKind) => ({ key: `${clientKind}_clients`, clientKind, run: () => runScenario(scenario, clientKind) })),
+    { key: CEILING_KEY, clientKind: undefined, run: () => runBare(scenario) },
+  ];
+  const rounds = sides.map(() => [] as Record<string, unknown>[]);
   for (let r = 0; r < ROUNDS; r++) {
-    const order = [...CLIENT_KINDS.entries()];
+    const order = [...sides.entries()];
     if (r % 2 === 1) order.reverse();
-    for (const [i, clientKind] of order) rounds[i]?.push(await runScenario(scenario, clientKind));
+    for (const [i, side] of order) rounds[i]?.push(await side.run());
   }
   const configurations: Record<string, unknown> = {};
-  for (const [i, clientKind] of CLIENT_KINDS.entries()) {
+  for (const [i, side] of sides.entries()) {
     const results = rounds[i] ?? [];
     const p99s = results.map((x) => figure(x, 'delayMs', 'p99'));
     const p50s = results.map((x) => figure(x, 'delayMs', 'p50'));
     const medianP99 = median(p99s);
-    configurations[`${clientKind}_clients`] = {
-      clientKind,
+    configurations[side.key] = {
+      // The goal's figure is the browser-client chatflow side; the ceiling carries `server` instead.
+      ...(side.clientKind ? { clientKind: side.clientKind } : { server: 'bare ws' }),
       medianP50Ms: median(p50s),
       medianP99Ms: medianP99,
+      medianServerLoopDelayP99Ms: median(results.map((x) => figure(x, 'serverLoopDelayMs', 'p99'))),
       p99Ms: p99s,
       p50Ms: p50s,
       goalP99Ms: scenario.goalP99Ms ?? null,
@@ -358,12 +475,30 @@ export async function overlayFanout(): Promise<Record<string, unknown>> {
         typeof c === 'object' && c !== null && (c as { clientKind?: string }).clientKind === 'browser',
     ),
   );
+  // Beside each goal scenario's figure, the machine's ceiling for the same work in the same run.
+  const ceiling: Record<string, unknown> = {};
+  const ceilingMet: boolean[] = [];
+  for (const [name, v] of Object.entries(scenarios)) {
+    const sides = v as Record<string, { medianP99Ms?: number; goalP99Ms?: number | null; goalMet?: boolean | null; contaminated?: boolean }>;
+    const bare = sides[CEILING_KEY];
+    if (!bare) continue;
+    ceilingMet.push(bare.goalMet === true);
+    ceiling[name] = {
+      goalP99Ms: bare.goalP99Ms,
+      chatflowMedianP99Ms: sides.browser_clients?.medianP99Ms ?? null,
+      ceilingMedianP99Ms: bare.medianP99Ms,
+      ceilingGoalMet: bare.goalMet,
+      ceilingContaminated: bare.contaminated,
+    };
+  }
   const figures = {
     goal: '1,000 browser-like clients at 30 updates/s: p99 ≤ 30 ms; 10,000 at 5/s: p99 ≤ 150 ms (median of the rounds)',
     pass: goals.length > 0 && goals.every((g) => g.goalMet === true),
     contaminated: goals.some((g) => g.contaminated),
+    ceilingPasses: ceilingMet.length > 0 && ceilingMet.every(Boolean),
+    ceiling,
     method:
-      'Server: one overlay sink on a real HTTP server (frame_interval 0ms in the goal scenarios: the fan-out, without the intended hold of the default 33 ms frames, which 1k_clients_30_per_s_default_frames keeps), publishing one control event per update; clients: another Node process on loopback. Delay = receipt time − publish time carried in the event (performance.timeOrigin + performance.now()). Goal scenarios: configurations in alternating rounds; goalMet on the median p99 of the rounds. cpuMsPerUpdate: CPU time of each process (user + system, /proc) per update; runQueueWaitMsPerUpdate: time each process was runnable but waited for a CPU (/proc/<pid>/schedstat), per update, which shows how much other work on the machine held a round back. clientKind browser (the goal figure): ws clients doing what a browser does (masking, UTF-8 validation, deflate offered, JSON.parse of every message); ws / lean (on request): cheaper clients. A round is contaminated when the machine’s load says so (bench/load.ts) or the server process waited for a CPU more than 10% of its window.',
+      'Server: one overlay sink on a real HTTP server (frame_interval 0ms in the goal scenarios: the fan-out, without the intended hold of the default 33 ms frames, which 1k_clients_30_per_s_default_frames keeps), publishing one control event per update; clients: another Node process on loopback. Delay = receipt time − the time the update was due, carried in the event (performance.timeOrigin based, on a drift-free schedule: a publisher held back by the fan-out does not hide that wait). Goal scenarios: configurations in alternating rounds; goalMet on the median p99 of the rounds. serverFanoutMs: time of the publishing call (with a sliced fan-out, its first slice); serverLoopDelayMs: the server process’s event-loop delay over the window (monitorEventLoopDelay, 1 ms resolution: how long its loop was held). cpuMsPerUpdate: CPU time of each process (user + system, /proc) per update; runQueueWaitMsPerUpdate: time each process was runnable but waited for a CPU (/proc/<pid>/schedstat), per update, which shows how much other work on the machine held a round back. clientKind browser (the goal figure): ws clients doing what a browser does (masking, UTF-8 validation, deflate offered, JSON.parse of every message); ws / lean (on request): cheaper clients. A round is contaminated when the machine’s load says so (bench/load.ts) or the server process waited for a CPU more than 10% of its window. Ceiling (ceiling_bare_ws per goal scenario, in the same alternating rounds): a bare WebSocket server process using only ws (bench/overlayFanoutBare.ts: the message serialized once, ws.send to every open client, no chatflow code) broadcasting the same frames (the overlay control message, about 90 bytes) at the same rate and on the same schedule to the same browser-like client process, measured by it the same way; ceilingPasses says whether it meets the same goals on this machine.',
     fileLimits: { soft: limits.soft, hard: limits.hard },
     scenarios,
   };

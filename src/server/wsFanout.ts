@@ -34,16 +34,29 @@ export interface FanoutOptions {
   readonly compress: boolean;
   /** Who the clients are, in log lines: `Overlay`, `Dashboard`. */
   readonly label: string;
+  /**
+   * Clients a broadcast visits before it lets the event loop run other work (timers, I/O);
+   * it goes on with the next ones on the next turn. Default {@link SLICE_CLIENTS}.
+   */
+  readonly sliceClients?: number;
 }
 
 export interface FanoutDeps {
   /** The frame a client gets first, and again when it drained after lagging. */
   readonly snapshot: () => Frame;
-  /** Timers (ping, drain checks) and the clock of `stuckTimeoutMs`. */
+  /**
+   * Timers (ping, drain checks), the clock of `stuckTimeoutMs`, and the turns a broadcast's
+   * slices take (see {@link nextTurn}): a virtual scheduler drives them all.
+   */
   readonly scheduler?: SchedulerLike;
   readonly logger?: Logger;
   /** Called for each client closed for being too slow (to count it in the node's metrics). */
   readonly onTooSlow?: () => void;
+  /**
+   * Called when the last broadcast under way has been through every client on a later turn
+   * ({@link WsFanout.busy} turned false): what its owner held back meanwhile can go out now.
+   */
+  readonly onIdle?: () => void;
 }
 
 /** Connection counters since the fan-out was made, and the current picture. */
@@ -87,6 +100,30 @@ const DRAIN_CHECK_MS = 100;
 const CLOSE_GRACE_MS = 1000;
 /** Pings that wait for their pong per client at most; the oldest is then the one that counts. */
 const MAX_PROBES = 32;
+/**
+ * Clients a broadcast visits per turn of the event loop: a write to a socket costs about
+ * 10–20 µs on loopback (the kernel receives inline), so about 0.5–1 ms of work per turn.
+ */
+export const SLICE_CLIENTS = 50;
+
+/**
+ * Runs `task` on a later turn of the event loop; returns what cancels it. On the real
+ * scheduler, `setImmediate`: after the timers and I/O that are due, and without the 1 ms a
+ * zero-delay timer takes in Node. On any other scheduler (a virtual one in tests) its own
+ * zero-delay action, so virtual time drives the slices like every other timer here.
+ */
+function nextTurn(scheduler: SchedulerLike): (task: () => void) => () => void {
+  if (scheduler === asyncScheduler) {
+    return (task) => {
+      const handle = setImmediate(task);
+      return () => clearImmediate(handle);
+    };
+  }
+  return (task) => {
+    const action = scheduler.schedule(task);
+    return () => action.unsubscribe();
+  };
+}
 
 /** How often clients sent something since their last ping are pinged, for a stuck timeout. */
 export function probeInterval(stuckTimeoutMs: number): number {
@@ -135,6 +172,26 @@ interface Client {
   /** Pings waiting for a pong, oldest first. */
   readonly probes: Probe[];
   seq: number;
+  /**
+   * The last broadcast (its {@link Round.seq}) its latest snapshot already holds: it is
+   * sent no broadcast up to that one, even when a slice reaches it after the snapshot.
+   */
+  since: number;
+}
+
+/** Work for every client on its way through them, a slice per turn: a broadcast, a ping or probe round. */
+interface Round {
+  /**
+   * A broadcast's number (broadcasts made before it, plus one): a client whose snapshot
+   * already holds it is not visited. `undefined` for a ping or probe round.
+   */
+  readonly seq: number | undefined;
+  /** Does the round's work for one client (`now`: the scheduler's time at the slice). */
+  readonly visit: (client: Client, now: number) => void;
+  /** Called once every client has been visited. */
+  readonly done: (() => void) | undefined;
+  /** The clients left to visit; started with its first slice. */
+  clients: Iterator<Client> | undefined;
 }
 
 /**
@@ -169,7 +226,8 @@ export class Frame {
 
 /**
  * The connected clients of one endpoint. {@link WsFanout.broadcast} queues one frame to every
- * client that keeps up:
+ * client that keeps up, {@link FanoutOptions.sliceClients} clients per turn of the event loop
+ * (10,000 socket writes in one go would hold everything else back for 100 ms or more):
  *
  * ```text
  * broadcast(frame)  →  client A: send(frame)
@@ -184,7 +242,9 @@ export class Frame {
  * A client therefore never holds more than `maxBufferedBytes` unsent in the process (or one
  * frame, when a frame is larger), never has unread what it was sent more than
  * `stuckTimeoutMs` (plus one probe interval) ago, and what it missed is replaced by the
- * snapshot, never queued for it.
+ * snapshot, never queued for it. Broadcasts go out one after another, so every client gets
+ * them in the order they were made; a client gets none that its snapshot already holds (one
+ * made before it connected or was resynced, whose slice had not reached it yet).
  */
 export class WsFanout {
   readonly #o: FanoutOptions;
@@ -212,6 +272,18 @@ export class WsFanout {
   #framesSent = 0;
   #peakBuffered = 0;
   #peakUnread = 0;
+  /** Rounds not yet through every client, oldest first; the first is under way. */
+  readonly #queue: Round[] = [];
+  /** Broadcasts in {@link #queue}. */
+  #broadcasts = 0;
+  /** Broadcasts made so far (the last one's `seq`). */
+  #made = 0;
+  /** Cancels the pending turn of the broadcast under way. */
+  #cancelTurn: (() => void) | undefined;
+  #working = false;
+  readonly #slice: number;
+  readonly #nextTurn: (task: () => void) => () => void;
+  readonly #onIdle: (() => void) | undefined;
 
   constructor(options: FanoutOptions, deps: FanoutDeps) {
     this.#o = options;
@@ -221,6 +293,18 @@ export class WsFanout {
     this.#sendOptions = { binary: false, compress: options.compress };
     this.#probeMs = probeInterval(options.stuckTimeoutMs);
     this.#onTooSlow = deps.onTooSlow ?? (() => {});
+    this.#slice = Math.max(1, options.sliceClients ?? SLICE_CLIENTS);
+    this.#nextTurn = nextTurn(this.#scheduler);
+    this.#onIdle = deps.onIdle;
+  }
+
+  /**
+   * A broadcast is still on its way through the clients. An owner that publishes faster than
+   * the clients can be written to gathers what comes meanwhile into one frame for
+   * {@link FanoutDeps.onIdle}, rather than queueing a broadcast per change.
+   */
+  get busy(): boolean {
+    return this.#broadcasts > 0;
   }
 
   /** Clients connected now. */
@@ -280,7 +364,11 @@ export class WsFanout {
       probed: 0,
       probes: [],
       seq: 0,
+      since: this.#made,
     };
+    // The snapshot first (it may broadcast what its owner held back), then the client joins.
+    const snapshot = this.#snapshot();
+    client.since = this.#made;
     this.#clients.add(client);
     this.#accepted += 1;
     if (client.socket) this.#direct += 1;
@@ -289,40 +377,115 @@ export class WsFanout {
       this.#confirm(client, data);
     });
     ws.on('close', () => this.#forget(client));
-    this.#send(client, this.#snapshot());
+    this.#send(client, snapshot);
     this.#ping ??= this.#every(this.#o.pingIntervalMs, () => this.#pingAll());
     this.#probe ??= this.#every(this.#probeMs, () => this.#probeAll());
     this.#log.debug({ clients: this.#clients.size }, `${label} client connected.`);
   }
 
   /**
-   * Queues `frame` to every client that keeps up. Returns how many clients were skipped
-   * (lagging); multiply by the messages in the frame to count what they missed.
+   * Queues `frame` to every client that keeps up: the first slice of clients now, the rest on
+   * the next turns, after every broadcast made before it. `onSkipped` is told, once this
+   * broadcast has been through every client, how many were skipped (lagging), when any were;
+   * multiply by the messages in the frame to count what they missed.
    */
-  broadcast(frame: Frame): number {
+  broadcast(frame: Frame, onSkipped?: (skipped: number) => void): void {
+    if (this.#closed) return;
+    this.#made += 1;
+    this.#broadcasts += 1;
     const cap = this.#o.maxBufferedBytes - frame.wire.length;
-    const now = this.#scheduler.now();
     let skipped = 0;
-    for (const client of this.#clients) {
-      if (client.lagSince !== undefined) {
-        // The snapshot it gets on draining already holds this frame's changes.
-        if (!this.#resyncIfDrained(client, now)) skipped += 1;
-        continue;
+    this.#enqueue({
+      seq: this.#made,
+      visit: (client, now) => {
+        if (!this.#deliver(client, frame, cap, now)) skipped += 1;
+      },
+      done: () => {
+        this.#broadcasts -= 1;
+        if (skipped > 0) onSkipped?.(skipped);
+      },
+      clients: undefined,
+    });
+  }
+
+  #enqueue(round: Round): void {
+    this.#queue.push(round);
+    if (!this.#working && this.#cancelTurn === undefined) this.#work(this.#slice, false);
+  }
+
+  /**
+   * Takes rounds through up to `budget` clients, oldest first, then yields a turn. A turn's
+   * budget is a slice per round waiting: when rounds come faster than slices take them (a
+   * burst, a busy loop), each turn does more, so what waits stays bounded and the fan-out keeps
+   * the pace the unsliced one had. `later`: on a turn of its own, where a fan-out no longer
+   * busy tells its owner (onIdle).
+   */
+  #work(budget: number, later: boolean): void {
+    this.#cancelTurn = undefined;
+    this.#working = true;
+    const wasBusy = this.busy;
+    try {
+      let left = budget;
+      while (left > 0) {
+        const job = this.#queue[0];
+        if (job === undefined) break;
+        left = this.#visit(job, left);
+        if (left === 0 && job.clients !== undefined) break; // more clients left for the next turn
+        this.#queue.shift();
+        job.done?.();
       }
-      const ws = client.ws;
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      const buffered = ws.bufferedAmount;
-      // A client holding nothing always gets the frame, even one larger than the cap.
-      if (buffered > 0 && buffered > cap) {
-        this.#lag(client, now);
-        skipped += 1;
-        continue;
-      }
-      const after = buffered + frame.wire.length;
-      if (buffered > 0 && after > this.#peakBuffered) this.#peakBuffered = after;
-      this.#write(client, frame);
+    } finally {
+      this.#working = false;
     }
-    return skipped;
+    if (this.#queue.length > 0 && !this.#closed) {
+      this.#cancelTurn = this.#nextTurn(() => this.#work(this.#slice * this.#queue.length, true));
+    }
+    if (later && wasBusy && !this.busy && !this.#closed) this.#onIdle?.();
+  }
+
+  /**
+   * Takes `job` through up to `budget` clients; returns what is left of the budget.
+   * `job.clients` is undefined once every client has been visited.
+   */
+  #visit(job: Round, budget: number): number {
+    const now = this.#scheduler.now();
+    job.clients ??= this.#clients.values();
+    const clients = job.clients;
+    let left = budget;
+    while (left > 0) {
+      const next = clients.next();
+      if (next.done) {
+        job.clients = undefined;
+        return left;
+      }
+      left -= 1;
+      const client = next.value;
+      // Connected, or resynced with a snapshot holding this frame, after it was made.
+      if (job.seq !== undefined && client.since >= job.seq) continue;
+      job.visit(client, now);
+    }
+    // The budget ran out: the clients left (none, perhaps) wait for the next turn.
+    return left;
+  }
+
+  /** Queues `frame` to one client, unless it lags; false when it was skipped. */
+  #deliver(client: Client, frame: Frame, cap: number, now: number): boolean {
+    if (client.lagSince !== undefined) {
+      // The snapshot it gets on draining already holds this frame's changes.
+      return this.#resyncIfDrained(client, now);
+    }
+    const ws = client.ws;
+    if (ws.readyState !== WebSocket.OPEN) return true;
+    const buffered = ws.bufferedAmount;
+    // A client holding nothing always gets the frame, even one larger than the cap.
+    if (buffered > 0 && buffered > cap) {
+      this.#lag(client, now);
+      return false;
+    }
+    const after = buffered + frame.wire.length;
+    if (buffered > 0 && after > this.#peakBuffered) this.#peakBuffered = after;
+    this.#write(client, frame);
+    return true;
   }
 
   /**
@@ -330,6 +493,12 @@ export class WsFanout {
    * handshake after a second; refuses new ones. Resolves when all are gone.
    */
   async close(): Promise<void> {
+    // Broadcasts under way finish first: every client gets what was made before its close frame.
+    // Ping and probe rounds are dropped.
+    this.#cancelTurn?.();
+    this.#cancelTurn = undefined;
+    for (let i = this.#queue.length - 1; i >= 0; i--) if (this.#queue[i]?.seq === undefined) this.#queue.splice(i, 1);
+    if (!this.#working) this.#work(Number.POSITIVE_INFINITY, false);
     this.#closed = true;
     this.#ping?.unsubscribe();
     this.#ping = undefined;
@@ -406,21 +575,25 @@ export class WsFanout {
     // are not read yet: judge nobody this round.
     const judge = !(now - this.#probedAt > 2 * this.#probeMs);
     this.#probedAt = now;
-    for (const client of [...this.#clients]) {
-      if (client.ws.readyState !== WebSocket.OPEN) continue;
-      // The oldest ping that went out after bytes not yet confirmed as read.
-      const waiting = judge ? client.probes.find((p) => p.bytes > client.read) : undefined;
-      if (waiting !== undefined && now - waiting.at >= this.#o.stuckTimeoutMs) {
-        this.#tooSlow(client, now - waiting.at);
-        continue;
-      }
-      if (client.written > client.probed) this.#sendProbe(client, now);
-    }
+    // A slice of clients per turn, as broadcasts; judged by the round's start (the time a
+    // client had to answer is never overstated).
+    this.#enqueue({ seq: undefined, visit: (client) => this.#probeOne(client, now, judge), done: undefined, clients: undefined });
     if (this.#clients.size === 0) {
       this.#probe?.unsubscribe();
       this.#probe = undefined;
       this.#probedAt = Number.NaN;
     }
+  }
+
+  #probeOne(client: Client, now: number, judge: boolean): void {
+    if (client.ws.readyState !== WebSocket.OPEN) return;
+    // The oldest ping that went out after bytes not yet confirmed as read.
+    const waiting = judge ? client.probes.find((p) => p.bytes > client.read) : undefined;
+    if (waiting !== undefined && now - waiting.at >= this.#o.stuckTimeoutMs) {
+      this.#tooSlow(client, now - waiting.at);
+      return;
+    }
+    if (client.written > client.probed) this.#sendProbe(client, now);
   }
 
   /** Closes a client that fell too far behind (1008 `too_slow`), and counts it. */
@@ -453,7 +626,9 @@ export class WsFanout {
       client.lagSince = undefined;
       this.#lagging.delete(client);
       this.#resynced += 1;
-      this.#send(client, this.#snapshot());
+      const snapshot = this.#snapshot();
+      client.since = this.#made;
+      this.#send(client, snapshot);
       this.#log.debug({}, `${this.#o.label} client drained; resynced with a snapshot.`);
       return true;
     }
@@ -471,22 +646,25 @@ export class WsFanout {
   }
 
   #pingAll(): void {
-    for (const client of [...this.#clients]) {
-      const ws = client.ws;
-      if (!client.alive) {
-        this.#reaped += 1;
-        this.#log.debug({}, `${this.#o.label} client did not answer a ping; disconnecting it.`);
-        this.#forget(client);
-        ws.terminate();
-        continue;
-      }
-      client.alive = false;
-      if (ws.readyState === WebSocket.OPEN) this.#sendProbe(client, this.#scheduler.now());
-    }
+    this.#enqueue({ seq: undefined, visit: (client, now) => this.#pingOne(client, now), done: undefined, clients: undefined });
     if (this.#clients.size === 0) {
       this.#ping?.unsubscribe();
       this.#ping = undefined;
     }
+  }
+
+  /** Cuts a client that did not answer the last ping; pings it otherwise. */
+  #pingOne(client: Client, now: number): void {
+    const ws = client.ws;
+    if (!client.alive) {
+      this.#reaped += 1;
+      this.#log.debug({}, `${this.#o.label} client did not answer a ping; disconnecting it.`);
+      this.#forget(client);
+      ws.terminate();
+      return;
+    }
+    client.alive = false;
+    if (ws.readyState === WebSocket.OPEN) this.#sendProbe(client, now);
   }
 
   #forget(client: Client): void {
@@ -515,3 +693,4 @@ export class WsFanout {
     }, periodMs);
   }
 }
+

@@ -328,8 +328,7 @@ export class MetricsHub {
   }
 
   #broadcast(message: DashboardMessage): void {
-    const skipped = this.#fanout.broadcast(new Frame(JSON.stringify(message)));
-    if (skipped > 0) this.#drops.drop('slow_client', false, skipped);
+    this.#fanout.broadcast(new Frame(JSON.stringify(message)), (skipped) => this.#drops.drop('slow_client', false, skipped));
   }
 
   #helloFrame(): Frame {

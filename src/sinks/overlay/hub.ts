@@ -47,6 +47,8 @@ export interface HubOptions {
    * ends (0: each publish is its own frame, sent at once).
    */
   readonly frameIntervalMs?: number;
+  /** Clients a broadcast writes per turn of the event loop (tests; default the fan-out's). */
+  readonly sliceClients?: number;
 }
 
 export interface HubDeps {
@@ -123,6 +125,7 @@ export class OverlayHub {
         maxClients: options.maxClients,
         compress: options.compress,
         label: 'Overlay',
+        ...(options.sliceClients ? { sliceClients: options.sliceClients } : {}),
       },
       {
         // What is pending goes out first: a client then never gets, after its snapshot, a
@@ -134,6 +137,7 @@ export class OverlayHub {
         },
         logger: deps.logger ?? silentLogger(),
         onTooSlow: () => deps.drops?.count?.('slow_client_closed'),
+        onIdle: () => this.#fanoutIdle(),
         ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
       },
     );
@@ -165,14 +169,23 @@ export class OverlayHub {
     if (out.length === 0) return out;
     this.#snapshot = undefined;
     if (this.#fanout.size === 0) return out;
-    const interval = this.#o.frameIntervalMs ?? 0;
-    if (this.#window !== undefined) {
+    // While a frame is still on its way through the clients, what comes meanwhile waits and
+    // goes as one frame once it is through (#fanoutIdle): one broadcast per change would queue
+    // up behind it when changes come faster than the clients can be written to.
+    if (this.#window !== undefined || this.#fanout.busy) {
       for (const json of out) this.#pending.push(json);
       return out;
     }
     this.#send(out);
-    if (interval > 0) this.#openWindow(interval);
+    this.#openWindow();
     return out;
+  }
+
+  /** The fan-out is through with the frames under way: what waited for it goes now. */
+  #fanoutIdle(): void {
+    if (this.#window !== undefined || this.#pending.length === 0) return;
+    this.#sendPending();
+    this.#openWindow();
   }
 
   /**
@@ -183,8 +196,7 @@ export class OverlayHub {
     const json = JSON.stringify(beatMessage(beat));
     this.#flush(); // the beat is on time; what came before it goes with it, in order
     if (this.#fanout.size > 0) {
-      const skipped = this.#fanout.broadcast(new Frame(json));
-      if (skipped > 0) this.#drops.drop('slow_client', false, skipped);
+      this.#fanout.broadcast(new Frame(json), (skipped) => this.#drops.drop('slow_client', false, skipped));
     }
     return json;
   }
@@ -201,13 +213,16 @@ export class OverlayHub {
   }
 
   /**
-   * Closes the window after `interval`: sends what it gathered as one frame and opens the next,
-   * or, when nothing came, leaves the next publish to go out at once.
+   * Closes the window after the frame interval (none when it is 0): sends what it gathered as
+   * one frame and opens the next, or, when nothing came, leaves the next publish to go out at
+   * once; while the fan-out is busy, leaves what it gathered to #fanoutIdle.
    */
-  #openWindow(interval: number): void {
+  #openWindow(): void {
+    const interval = this.#o.frameIntervalMs ?? 0;
+    if (interval <= 0) return;
     const hub = this;
     this.#window = this.#scheduler.schedule(function (this: SchedulerAction<unknown>) {
-      if (hub.#pending.length === 0) {
+      if (hub.#pending.length === 0 || hub.#fanout.busy) {
         hub.#window = undefined;
         return;
       }
@@ -229,8 +244,8 @@ export class OverlayHub {
 
   #send(out: readonly string[]): void {
     const frame = new Frame(out.length === 1 ? (out[0] as string) : `[${out.join(',')}]`);
-    const skipped = this.#fanout.broadcast(frame);
-    if (skipped > 0) this.#drops.drop('slow_client', false, skipped * out.length);
+    const messages = out.length;
+    this.#fanout.broadcast(frame, (skipped) => this.#drops.drop('slow_client', false, skipped * messages));
   }
 
   // --- state ---------------------------------------------------------------------------------
