@@ -76,14 +76,21 @@ describe('packEvents / PackedReader', () => {
     expect(packed.counts.cleaned).toBe(3);
   });
 
-  it('packs a chat event into one string and typed arrays (no object but its roles), and a malformed one whole', () => {
-    const c = chat('hi', { id: 'm1', bits: 100, replyTo: { id: 'm0' }, roles: ['mod'] });
+  it('packs chat events as the code units of their fields, each followed by a tab, in one transferable buffer (no string per event), and a malformed one whole', () => {
+    const long = `${'x'.repeat(40)} \ud800 🎛 é`; // copied natively (long), with a lone surrogate
+    const c = chat(long, { id: 'm1', bits: 100, replyTo: { id: 'm0' }, roles: ['mod'] });
     const bare = chat('yo', { id: 'm2', user: 'bo', roles: [] });
     const odd = { ...c, id: 42 } as unknown as ChatflowEvent;
     const slice: PackedSlice = packEvents([c, odd, bare], 0, 3);
     expect([...slice.packed]).toEqual([1, 0, 1]);
     expect(slice.whole).toEqual([odd]);
-    expect(slice.text).toBe(`twitch\tm1\t${c.channel}\t${c.author.id}\t${c.author.login}\t${c.author.displayName}him0twitch\tm2\t${bare.channel}\t${bare.author.id}\tbo\t${bare.author.displayName}yo`);
+    expect(transferables(slice)).toContain(slice.chars.buffer);
+    // Eight fields per event, the last its reply id (empty without one).
+    const fields = [
+      ...['twitch', 'm1', c.channel, c.author.id, c.author.login, c.author.displayName, long, 'm0'],
+      ...['twitch', 'm2', bare.channel, bare.author.id, 'bo', bare.author.displayName, 'yo', ''],
+    ];
+    expect(String.fromCharCode(...slice.chars)).toBe(fields.map((f) => `${f}\t`).join(''));
     expect(slice.roles).toEqual([['mod'], 0]);
     expect([...slice.numbers]).toEqual([c.ts, 100, bare.ts, Number.NaN]);
   });

@@ -1,12 +1,16 @@
 /**
  * How the `postgres` sink's main side hands events to its writer thread, and how the thread
  * encodes them. Structured clone writes every property name of every object it copies and the
- * thread then builds objects again, so a chat event goes as what its row is made of: its six
- * leading text fields already joined by tabs, its text and reply id, back to back in one string
- * for the whole slice, with their lengths, numbers and flags in typed arrays. Cloning that is
- * a copy of a few buffers; the thread slices the fields out of the string, checks the six
- * joined ones with one regular expression (most need no escaping: they are then the row's
- * start as they are) and writes the row without making an event of it
+ * thread then builds objects again, so a chat event goes as what its row is made of: its eight
+ * text fields (six leading ones, its text, its reply id) copied as UTF-16 code units, each
+ * followed by a tab, into one buffer for the whole slice, with their lengths, numbers and flags
+ * in typed arrays. Nothing is made on the main heap per event: a string per event and one per
+ * slice (the fields joined) were a quarter of what the main thread allocated at 50,000
+ * messages/s, and so of its garbage collection (bench/gcShare.ts, `mainHeapBytesPerMessage`).
+ * The buffers are transferred, not copied; the thread reads the code units back as one string
+ * (exactly: lone surrogates stay as they were), slices the fields out of it, checks the six
+ * leading ones, tab-joined, with one regular expression (most need no escaping: they are then
+ * the row's start as they are) and writes the row without making an event of it
  * (bench/postgresThread.ts). Other kinds are rarer and go as they are.
  */
 import type { ChatEvent, ChatflowEvent, CommandEvent } from '../../core/events.js';
@@ -26,8 +30,11 @@ const HAS_REPLY = 4;
 export interface PackedSlice {
   /** Per event, in order: 1 a packed chat event, 0 the next of {@link whole}. */
   readonly packed: Uint8Array;
-  /** The packed chat events' text fields back to back (see {@link LENGTHS}). */
-  readonly text: string;
+  /**
+   * The packed chat events' {@link LENGTHS} text fields as UTF-16 code units, every one
+   * followed by a tab (an event without a reply id has an empty one).
+   */
+  readonly chars: Uint16Array;
   readonly lengths: Uint32Array;
   readonly numbers: Float64Array;
   readonly flags: Uint8Array;
@@ -73,6 +80,21 @@ function slimCommand(e: CommandEvent): ChatflowEvent {
   return { kind: 'command', name: e.name, args: e.args, chat } as unknown as CommandEvent;
 }
 
+/** Whether a Uint16Array's elements are little-endian, as `Buffer#write` writes `utf16le`. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Fields longer than this are copied by `Buffer#write` (one native call); shorter ones by a loop. */
+const NATIVE_COPY_FROM = 24;
+const TAB = 9;
+
+/** Copies `s`'s code units and a tab into `chars` at `at`; returns the position after them. */
+function copyField(buf: Buffer, chars: Uint16Array, at: number, s: string): number {
+  const n = s.length;
+  if (n > NATIVE_COPY_FROM && LITTLE_ENDIAN) buf.write(s, at * 2, n * 2, 'utf16le');
+  else for (let k = 0; k < n; k++) chars[at + k] = s.charCodeAt(k);
+  chars[at + n] = TAB;
+  return at + n + 1;
+}
+
 /** `batch[from, to)` as one {@link PackedSlice}; its typed arrays' buffers can be transferred. */
 export function packEvents(batch: readonly ChatflowEvent[], from: number, to: number): PackedSlice {
   const n = Math.max(0, to - from);
@@ -82,7 +104,8 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
   const flags = new Uint8Array(n);
   const roles: unknown[] = [];
   const whole: ChatflowEvent[] = [];
-  const parts: string[] = [];
+  // First the lengths (how big the buffer is), then the copy: no string is made per event.
+  let size = 0;
   let c = 0;
   for (let i = from; i < to; i++) {
     const e = batch[i] as ChatflowEvent;
@@ -93,7 +116,6 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
     packed[i - from] = 1;
     const a = e.author;
     const reply = e.replyTo?.id ?? undefined;
-    parts.push(`${e.platform}\t${e.id}\t${e.channel}\t${a.id}\t${a.login}\t${a.displayName}`, e.text);
     const l = c * LENGTHS;
     lengths[l] = e.platform.length;
     lengths[l + 1] = e.id.length;
@@ -102,10 +124,8 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
     lengths[l + 4] = a.login.length;
     lengths[l + 5] = a.displayName.length;
     lengths[l + 6] = e.text.length;
-    if (reply !== undefined) {
-      parts.push(reply);
-      lengths[l + 7] = reply.length;
-    }
+    lengths[l + 7] = reply === undefined ? 0 : reply.length;
+    for (let k = 0; k < LENGTHS; k++) size += (lengths[l + k] as number) + 1;
     numbers[c * NUMBERS] = e.ts;
     numbers[c * NUMBERS + 1] = typeof e.bits === 'number' ? e.bits : Number.NaN;
     flags[c] = (e.action ? ACTION : 0) | (e.firstMessage ? FIRST_MESSAGE : 0) | (reply !== undefined ? HAS_REPLY : 0);
@@ -113,9 +133,26 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
     roles.push(Array.isArray(r) && r.length === 0 ? 0 : r);
     c += 1;
   }
+  // Its own memory (not the shared pool of small Buffers): transferred to the thread.
+  const buf = Buffer.allocUnsafeSlow(size * 2);
+  const chars = new Uint16Array(buf.buffer, buf.byteOffset, size);
+  let at = 0;
+  for (let i = from; i < to; i++) {
+    if (packed[i - from] !== 1) continue;
+    const e = batch[i] as ChatEvent;
+    const a = e.author;
+    at = copyField(buf, chars, at, e.platform);
+    at = copyField(buf, chars, at, e.id);
+    at = copyField(buf, chars, at, e.channel);
+    at = copyField(buf, chars, at, a.id);
+    at = copyField(buf, chars, at, a.login);
+    at = copyField(buf, chars, at, a.displayName);
+    at = copyField(buf, chars, at, e.text);
+    at = copyField(buf, chars, at, e.replyTo?.id ?? '');
+  }
   return {
     packed,
-    text: parts.join(''),
+    chars,
     lengths: lengths.subarray(0, c * LENGTHS),
     numbers: numbers.subarray(0, c * NUMBERS),
     flags: flags.subarray(0, c),
@@ -126,7 +163,7 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
 
 /** The buffers of a slice's typed arrays, to transfer rather than copy. */
 export function transferables(slice: PackedSlice): ArrayBuffer[] {
-  return [slice.packed.buffer, slice.lengths.buffer, slice.numbers.buffer, slice.flags.buffer] as ArrayBuffer[];
+  return [slice.packed.buffer, slice.chars.buffer, slice.lengths.buffer, slice.numbers.buffer, slice.flags.buffer] as ArrayBuffer[];
 }
 
 /**
@@ -146,17 +183,22 @@ const wellFormed = (value: string) => (value as unknown as { isWellFormed(): boo
  */
 export class PackedReader {
   readonly #slice: PackedSlice;
+  /** The slice's fields, read back as one string: slicing it makes no copy. */
+  readonly #text: string;
   /** Events read. */
   #event = 0;
   /** Packed chat events read. */
   #chat = 0;
   /** Whole events read. */
   #whole = 0;
-  /** Position in the slice's text. */
+  /** Position in the slice's text (its code units). */
   #at = 0;
 
   constructor(slice: PackedSlice) {
     this.#slice = slice;
+    const { buffer, byteOffset, byteLength } = slice.chars;
+    // `utf16le` keeps every code unit as it is (TextDecoder would replace lone surrogates).
+    this.#text = Buffer.from(buffer, byteOffset, byteLength).toString('utf16le');
   }
 
   /** Events in the slice. */
@@ -189,17 +231,20 @@ export class PackedReader {
       let headLength = HEAD_FIELDS - 1;
       for (let k = 0; k < HEAD_FIELDS; k++) headLength += s.lengths[l + k] as number;
       const start = this.#at;
-      const textAt = start + headLength;
-      const replyAt = textAt + (s.lengths[l + 6] as number);
+      const textAt = start + headLength + 1;
+      const textEnd = textAt + (s.lengths[l + 6] as number);
+      const replyAt = textEnd + 1;
+      const replyEnd = replyAt + (s.lengths[l + 7] as number);
       const flag = s.flags[c] as number;
-      this.#at = replyAt + (flag & HAS_REPLY ? (s.lengths[l + 7] as number) : 0);
+      this.#at = replyEnd + 1;
       if (!storeChat) continue;
-      const head = s.text.slice(start, textAt);
+      const text = this.#text;
+      const head = text.slice(start, start + headLength);
       const role = s.roles[c];
       const bits = s.numbers[c * NUMBERS + 1] as number;
       out.add(
         'chat_messages',
-        `${PLAIN_HEAD.test(head) && wellFormed(head) ? head : this.#head(head, l, enc)}\t${role === 0 ? '[]' : enc.json(role)}\t${enc.text(s.text.slice(textAt, replyAt))}\t${enc.time(s.numbers[c * NUMBERS] as number)}\t${enc.num(bits)}\t${enc.text(flag & HAS_REPLY ? s.text.slice(replyAt, this.#at) : undefined)}\t${enc.bool((flag & ACTION) !== 0)}\t${enc.bool((flag & FIRST_MESSAGE) !== 0)}\t${inst}`,
+        `${PLAIN_HEAD.test(head) && wellFormed(head) ? head : this.#head(head, l, enc)}\t${role === 0 ? '[]' : enc.json(role)}\t${enc.text(text.slice(textAt, textEnd))}\t${enc.time(s.numbers[c * NUMBERS] as number)}\t${enc.num(bits)}\t${enc.text(flag & HAS_REPLY ? text.slice(replyAt, replyEnd) : undefined)}\t${enc.bool((flag & ACTION) !== 0)}\t${enc.bool((flag & FIRST_MESSAGE) !== 0)}\t${inst}`,
       );
       stored += 1;
     }
