@@ -44,6 +44,8 @@ export async function cliBundle() {
     logLevel: 'silent',
     plugins: [ownImportMetaUrl],
   });
+  // Its service process would otherwise live as long as chatflow (src/core/esbuildBuild.ts).
+  await esbuild.stop();
   const inputs = {};
   for (const file of Object.keys(result.metafile.inputs)) {
     const path = resolve(ROOT, file);
