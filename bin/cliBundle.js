@@ -30,6 +30,10 @@ export async function cliBundle() {
   if (await fresh(esbuild.version)) return pathToFileURL(BUNDLE).href;
   const result = await esbuild.build({
     entryPoints: [join(ROOT, 'src', 'cli.ts')],
+    // The metafile's input paths are relative to it: from chatflow's directory, whatever the
+    // working directory (`chatflow run` in a project elsewhere), or every later start rebuilds
+    // in vain and runs through tsx.
+    absWorkingDir: ROOT,
     bundle: true,
     platform: 'node',
     format: 'esm',
