@@ -165,7 +165,7 @@ export async function soak(): Promise<Record<string, unknown>> {
   const floorSamples = samples.slice(Math.floor(samples.length / 2)).flatMap((s) => (s.floorRssMiB === null ? [] : [s.floorRssMiB]));
   const floorRssMiB = floorSamples.length === 0 ? null : Math.max(...floorSamples);
   const figures = {
-    method: `a \`chatflow run\` child process (node ${[...nodeOptions, 'bin/chatflow.js'].join(' ')}, as \`npm start\`) on pipeline.yaml, every sink on, embedded redis-server and PostgreSQL, simulate at ${RATE} messages/s (CHATFLOW_SIM_RATE) for ${SECONDS} s (CHATFLOW_SOAK_SECONDS), osc to a listening socket; the child's RSS (${process.platform === 'linux' ? '/proc/<pid>/status VmRSS' : 'ps -o rss='}) every ${SAMPLE_SECONDS} s from its first OSC datagram`,
+    method: `a \`chatflow run\` child process (node ${[...nodeOptions, 'bin/chatflow.js'].join(' ')}, as \`npm start\`) on pipeline.yaml, every sink on, embedded redis-server and PostgreSQL, simulate at ${RATE} messages/s (CHATFLOW_SIM_RATE) for ${SECONDS} s (BENCH_SOAK_SECONDS), osc to a listening socket; the child's RSS (${process.platform === 'linux' ? '/proc/<pid>/status VmRSS' : 'ps -o rss='}) every ${SAMPLE_SECONDS} s from its first OSC datagram`,
     rule: `fails when the RSS slope over the second half of the run is above ${MAX_SLOPE_MIB_PER_MIN} MiB/min or a sample of that half is above ${MAX_RSS_MIB} MiB`,
     seconds: SECONDS,
     chatPerSec: RATE,
