@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { defaultGraphText, losses, readDefaultPipeline, startBenchStorage, startGraph, sumOf } from './defaultGraph.js';
+import { watchAllocation } from './heapAllocation.js';
 import { startReceiver } from './oscLatency.js';
 import { writeResult } from './results.js';
 
@@ -45,11 +46,13 @@ export async function gcShare(): Promise<Record<string, unknown>> {
     observer.observe({ entryTypes: ['gc'] });
     const demoBefore = running.snapshot().get('demo');
     const emittedBefore = demoBefore?.eventsOut[''] ?? 0;
+    const allocation = watchAllocation();
     const cpu = process.cpuUsage();
     const started = performance.now();
     await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
     const used = process.cpuUsage(cpu);
     const ms = performance.now() - started;
+    const allocated = allocation.stop();
     const demoAfter = running.snapshot().get('demo');
     const emitted = (demoAfter?.eventsOut[''] ?? 0) - emittedBefore;
     const pausedMs = (demoAfter?.flow?.pausedMs ?? 0) - (demoBefore?.flow?.pausedMs ?? 0);
@@ -72,9 +75,11 @@ export async function gcShare(): Promise<Record<string, unknown>> {
       cpuMs: Math.round(cpuMs),
       cpuPercentOfOneCore: Math.round((cpuMs / ms) * 100),
       gcSharePercent: Math.round(share * 10) / 10,
+      mainHeapBytesPerMessage: Math.round(allocated.bytes / Math.max(1, emitted)),
+      collectionsPerMillionMessages: Object.fromEntries(Object.entries(allocated.collections).map(([k, v]) => [k, Math.round((v / Math.max(1, emitted)) * 1e6)])),
       gcByKind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, { count: v.count, ms: Math.round(v.ms) }])),
       sinkLosses: Object.fromEntries([...nodes.values()].filter((n) => n.kind === 'sink').map((n) => [n.id, sumOf(losses(n))])),
-      note: 'GC entry durations are wall time: on a loaded machine a pause waiting for a CPU inflates them (see load). atRate false: the graph could not take 50k/s here (the postgres sink paused the source), so the figure is not at the goal rate and pass is false. gcByKind keys are perf_hooks constants: 1 minor (scavenge), 2 major (mark-sweep-compact), 4 incremental, 8 weak callbacks',
+      note: 'GC entry durations are wall time: on a loaded machine a pause waiting for a CPU inflates them (see load). atRate false: the graph could not take 50k/s here (the postgres sink paused the source), so the figure is not at the goal rate and pass is false. gcByKind keys are perf_hooks constants: 1 minor (scavenge), 2 major (mark-sweep-compact), 4 incremental, 8 weak callbacks. mainHeapBytesPerMessage: what the main thread allocated on its V8 heap per message emitted (v8.GCProfiler: the growth of the heap between collections; independent of the load, for comparing changes), collectionsPerMillionMessages the collections by type',
       goal: `GC ≤ ${GOAL_PERCENT}% of CPU time at ${RATE} messages/s`,
       pass: atRate && share <= GOAL_PERCENT,
     };

@@ -42,6 +42,7 @@ import { freePort } from '../src/resources/embedded.js';
 import { openStorage, type Storage } from '../src/resources/storage.js';
 import { createHttpServer } from '../src/server/httpServer.js';
 import { defaultGraphText } from './defaultGraph.js';
+import { allocatedBytes } from './heapAllocation.js';
 import { median } from './pipelineRun.js';
 import { writeResult } from './results.js';
 import { costPercent, spread } from './stats.js';
@@ -72,21 +73,6 @@ export interface RoundFigures {
   readonly gcMsPer1kByType: Readonly<Record<string, number>>;
   readonly elapsedMs: number;
   readonly nodes: readonly NodeMetricsSnapshot[];
-}
-
-/** Heap bytes allocated between two points, from the GC profiler's before/after figures. */
-export function allocatedBytes(
-  startUsed: number,
-  statistics: readonly { beforeGC: { heapStatistics: { usedHeapSize: number } }; afterGC: { heapStatistics: { usedHeapSize: number } } }[],
-  endUsed: number,
-): number {
-  let total = 0;
-  let last = startUsed;
-  for (const gc of statistics) {
-    total += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - last);
-    last = gc.afterGC.heapStatistics.usedHeapSize;
-  }
-  return total + Math.max(0, endUsed - last);
 }
 
 export async function runRound(graph: PipelineGraph, storage: Storage, baseDir: string, messages: number): Promise<RoundFigures> {

@@ -1,5 +1,8 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { judgeSoak, nodeOptionsOf } from './soak.js';
+import { embeddedUrls, judgeSoak, nodeOptionsOf } from './soak.js';
 
 const minutes = (ys: readonly number[]) => ys.map((y, i) => ({ x: i / 6, y }));
 
@@ -28,5 +31,20 @@ describe('nodeOptionsOf', () => {
     expect(nodeOptionsOf('node --max-semi-space-size=4 bin/chatflow.js run pipeline.yaml')).toEqual(['--max-semi-space-size=4']);
     expect(nodeOptionsOf('node bin/chatflow.js run --quiet pipeline.yaml')).toEqual([]);
     expect(nodeOptionsOf('tsx src/cli.ts run')).toEqual([]);
+  });
+});
+
+describe('embeddedUrls', () => {
+  it("reads the run's embedded servers' ports from what they leave in .chatflow/", async () => {
+    const project = await mkdtemp(join(tmpdir(), 'chatflow-soak-urls-'));
+    try {
+      await mkdir(join(project, '.chatflow', 'redis'), { recursive: true });
+      await mkdir(join(project, '.chatflow', 'postgres', 'data'), { recursive: true });
+      await writeFile(join(project, '.chatflow', 'redis', 'server.json'), '{"pid":10,"port":36779}\n');
+      await writeFile(join(project, '.chatflow', 'postgres', 'data', 'postmaster.pid'), '13814\n/x/data\n1796658172\n46349\n/x\n127.0.0.1\n');
+      expect(await embeddedUrls(project)).toEqual({ redis: 'redis://127.0.0.1:36779', postgres: 'postgres://postgres@127.0.0.1:46349/postgres' });
+    } finally {
+      await rm(project, { recursive: true, force: true });
+    }
   });
 });

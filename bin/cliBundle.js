@@ -30,6 +30,10 @@ export async function cliBundle() {
   if (await fresh(esbuild.version)) return pathToFileURL(BUNDLE).href;
   const result = await esbuild.build({
     entryPoints: [join(ROOT, 'src', 'cli.ts')],
+    // The metafile's input paths are relative to it: from chatflow's directory, whatever the
+    // working directory (`chatflow run` in a project elsewhere), or every later start rebuilds
+    // in vain and runs through tsx.
+    absWorkingDir: ROOT,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -44,6 +48,8 @@ export async function cliBundle() {
     logLevel: 'silent',
     plugins: [ownImportMetaUrl],
   });
+  // Its service process would otherwise live as long as chatflow (src/core/esbuildBuild.ts).
+  await esbuild.stop();
   const inputs = {};
   for (const file of Object.keys(result.metafile.inputs)) {
     const path = resolve(ROOT, file);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PipelineError } from '../core/errors.js';
+import { buildThenStop } from '../core/esbuildBuild.js';
 import type { Logger } from '../core/logger.js';
 
 /** Where the pages' sources live. */
@@ -104,8 +105,7 @@ export function bundledPage(spec: BundledPageSpec): BundledPage {
 
 async function build(spec: BundledPageSpec): Promise<PageBundle> {
   try {
-    const { build: esbuild } = await import('esbuild');
-    const result = await esbuild({
+    const result = await buildThenStop({
       entryPoints: [`${DASHBOARD_DIR}${spec.entry}`],
       bundle: true,
       write: false,
@@ -118,9 +118,9 @@ async function build(spec: BundledPageSpec): Promise<PageBundle> {
       charset: 'utf8',
       logLevel: 'silent',
     });
-    const script = result.outputFiles.find((f) => f.path.endsWith('.js'));
+    const script = result.outputFiles?.find((f) => f.path.endsWith('.js'));
     if (!script) throw new Error('esbuild produced no script');
-    const css = result.outputFiles.find((f) => f.path.endsWith('.css'));
+    const css = result.outputFiles?.find((f) => f.path.endsWith('.css'));
     return { script: script.text, css: css?.text ?? '' };
   } catch (err) {
     throw new PipelineError('ERR_RESOURCE', 'processing', `The ${spec.name} script could not be bundled.`, {

@@ -3,7 +3,8 @@
  * tsx, for memory: the bundle must behave as the sources do.
  */
 import { execFile } from 'node:child_process';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -52,6 +53,28 @@ describe('the command line bundle', () => {
     await writeFile(inputsFile, JSON.stringify(recorded));
     await cliBundle();
     expect((await stat(bundle)).mtimeMs).toBeGreaterThan(built);
+  });
+
+  it('is rebuilt from another working directory with its inputs recorded where they are', async () => {
+    const inputsFile = join(CACHE_DIR, 'inputs.json');
+    await cliBundle();
+    const recorded = JSON.parse(await readFile(inputsFile, 'utf8')) as { inputs: Record<string, string> };
+    recorded.inputs[join(root, 'src', 'cli.ts')] = '0:0'; // as if src/cli.ts had changed since
+    await writeFile(inputsFile, JSON.stringify(recorded));
+    const elsewhere = await mkdtemp(join(tmpdir(), 'chatflow-bundle-cwd-'));
+    try {
+      const module = JSON.stringify(pathToFileURL(join(root, 'bin', 'cliBundle.js')).href);
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `const { cliBundle } = await import(${module}); console.log(await cliBundle());`], {
+        cwd: elsewhere,
+      });
+      expect(stdout.trim()).toBe(pathToFileURL(join(CACHE_DIR, 'cli.mjs')).href);
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+    const inputs = Object.keys((JSON.parse(await readFile(inputsFile, 'utf8')) as { inputs: Record<string, string> }).inputs);
+    expect(inputs).toContain(join(root, 'src', 'cli.ts'));
+    // Each recorded input exists: the next start finds the bundle fresh.
+    for (const path of inputs) await stat(path);
   });
 
   it('runs the command line: bin/chatflow.js validate on the default pipeline', async () => {

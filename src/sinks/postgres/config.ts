@@ -29,7 +29,7 @@ export const PostgresConfig = z
       .enum(['worker', 'main'])
       .default('worker')
       .describe(
-        'Where the connections live. `worker` (default): a writer thread owns them, encodes the rows and runs the COPYs and transactions; the main event loop only hands each batch over (the fields of chat events as one string and typed arrays), about a third of what encoding it there costs, so storage takes less from the pipeline, the OSC path and the dashboard. If the thread dies, the batch it held is written again by a new one (nothing twice). `main`: everything on the main event loop (the earlier path, kept as a baseline). A preview or `chatflow test` never connects.',
+        'Where the connections live. `worker` (default): a writer thread owns them, encodes the rows and runs the COPYs and transactions; the main event loop only hands each batch over (the fields of chat events copied into one buffer, with typed arrays), about a third of what encoding it there costs, so storage takes less from the pipeline, the OSC path and the dashboard. If the thread dies, the batch it held is written again by a new one (nothing twice). `main`: everything on the main event loop (the earlier path, kept as a baseline). A preview or `chatflow test` never connects.',
       ),
     dead_letter: filePath('write')
       .optional()

@@ -98,25 +98,30 @@ describe('packEvents / PackedReader', () => {
     expect(packed.counts.cleaned).toBe(3);
   });
 
-  it('packs a chat event into one string and typed arrays (no object but its roles), and a malformed one whole', () => {
-    const c = chat('hi', { id: 'm1', bits: 100, replyTo: { id: 'm0' }, roles: ['mod'] });
+  it('packs chat events as the code units of their fields in one transferable buffer (no string per event), and a malformed one whole', () => {
+    const long = `${'x'.repeat(40)} \ud800 🎛 é`; // copied natively (long), with a lone surrogate
+    const c = chat(long, { id: 'm1', bits: 100, replyTo: { id: 'm0' }, roles: ['mod'] });
     const bare = chat('yo', { id: 'm2', user: 'bo', roles: [] });
     const odd = { ...c, id: 42 } as unknown as ChatflowEvent;
     const slice: PackedSlice = packEvents([c, odd, bare], 0, 3);
     expect([...slice.packed]).toEqual([1, 0, 1]);
     expect(slice.whole).toEqual([odd]);
-    expect(slice.text).toBe(`twitch\tm1\t${c.channel}\t${c.author.id}\t${c.author.login}\t${c.author.displayName}him0twitch\tm2\t${bare.channel}\t${bare.author.id}\tbo\t${bare.author.displayName}yo`);
+    expect(transferables(slice)).toContain(slice.chars.buffer);
+    // The six leading fields with a tab between them, then the text and the reply id.
+    expect(String.fromCharCode(...slice.chars)).toBe(
+      `twitch\tm1\t${c.channel}\t${c.author.id}\t${c.author.login}\t${c.author.displayName}${long}m0twitch\tm2\t${bare.channel}\t${bare.author.id}\tbo\t${bare.author.displayName}yo`,
+    );
     expect([...slice.roleCodes]).toEqual([rolesCode(['mod']), 0]);
     expect(slice.oddRoles).toEqual([]);
     expect([...slice.numbers]).toEqual([c.ts, 100, bare.ts, Number.NaN]);
   });
 
-  it("packs a command with plain arguments into the string (its row's fields, its arguments' JSON), no object", () => {
+  it("packs a command with plain arguments into the buffer (its row's fields, its arguments' JSON), no object", () => {
     const c = chat('!q why?', { id: 'm1', roles: ['mod'], emotes: [{ id: 'e', name: 'Kappa', start: 0, end: 4 }] });
     const slice = packEvents([{ kind: 'command', name: 'q', args: { text: 'why?', n: 2 }, chat: c, receivedAt: 7 }], 0, 1);
     expect([...slice.packed]).toEqual([2]);
     expect(slice.whole).toEqual([]);
-    expect(slice.text).toBe(`twitchm1${c.channel}${c.author.login}q{"text":"why?","n":2}!q why?`);
+    expect(String.fromCharCode(...slice.chars)).toBe(`twitchm1${c.channel}${c.author.login}q{"text":"why?","n":2}!q why?`);
     expect([...slice.commandTs]).toEqual([c.ts]);
   });
 

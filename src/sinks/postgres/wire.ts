@@ -2,15 +2,20 @@
  * How the `postgres` sink's main side hands events to its writer thread, and how the thread
  * encodes them. Structured clone writes every property name of every object it copies and the
  * thread then builds objects again, so a chat event goes as what its row is made of: its six
- * leading text fields already joined by tabs, its text and reply id, back to back in one string
- * for the whole slice, with their lengths, numbers, flags and roles (a code of the known role
- * names, {@link rolesCode}) in typed arrays. Cloning that is a copy of a few buffers; the thread slices the fields out of the string, checks the six
- * joined ones with one regular expression (most need no escaping: they are then the row's
- * start as they are) and writes the row without making an event of it
- * (bench/postgresThread.ts). A command goes the same way: its chat message's platform, id,
- * channel and author login, its name, its arguments' JSON text and its message's text back to
- * back in the string, its time in a typed array (cloning a command as an object cost the main
+ * leading text fields joined by tabs, its text and reply id, copied as UTF-16 code units back to
+ * back into one buffer for the whole slice, with their lengths, numbers, flags and roles (a code
+ * of the known role names, {@link rolesCode}) in typed arrays. A command goes the same way: its
+ * chat message's platform, id, channel and author login, its name, its arguments' JSON text and
+ * its message's text, its time in a typed array (cloning a command as an object cost the main
  * thread three times what packing a chat message does). Other kinds are rarer and go as they are.
+ *
+ * Nothing is made on the main heap per chat event: a string per event and one per slice (the
+ * fields joined) were a quarter of what the main thread allocated at 50,000 messages/s, and so of
+ * its garbage collection (bench/gcShare.ts, `mainHeapBytesPerMessage`). The buffers are
+ * transferred, not copied; the thread reads the code units back as one string (exactly: lone
+ * surrogates stay as they were), slices the fields out of it, checks the six leading ones with
+ * one regular expression (most need no escaping: they are then the row's start as they are)
+ * and writes the row without making an event of it (bench/postgresThread.ts).
  */
 import { type ChatEvent, type ChatflowEvent, type CommandEvent, ROLES } from '../../core/events.js';
 import { type CopyEncoder, type CopyText, encodeRows, type RowOptions } from './rows.js';
@@ -87,8 +92,11 @@ const COMMAND = 2;
 export interface PackedSlice {
   /** Per event, in order: 1 a packed chat event, 2 a packed command, 0 the next of {@link whole}. */
   readonly packed: Uint8Array;
-  /** The packed events' text fields back to back, in order (see {@link LENGTHS}, {@link COMMAND_LENGTHS}). */
-  readonly text: string;
+  /**
+   * The packed events' text fields as UTF-16 code units, back to back in order (see
+   * {@link LENGTHS}, {@link COMMAND_LENGTHS}; a chat event's six leading fields with a tab between them).
+   */
+  readonly chars: Uint16Array;
   readonly lengths: Uint32Array;
   readonly numbers: Float64Array;
   readonly flags: Uint8Array;
@@ -161,6 +169,27 @@ function slimCommand(e: CommandEvent): ChatflowEvent {
   return { kind: 'command', name: e.name, args: e.args, chat } as unknown as CommandEvent;
 }
 
+/** Whether a Uint16Array's elements are little-endian, as `Buffer#write` writes `utf16le`. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Fields longer than this are copied by `Buffer#write` (one native call); shorter ones by a loop. */
+const NATIVE_COPY_FROM = 24;
+const TAB = 9;
+
+/** Copies `s`'s code units into `chars` (a view of `buf`) at `at`; returns the position after them. */
+function copyField(buf: Buffer, chars: Uint16Array, at: number, s: string): number {
+  const n = s.length;
+  if (n > NATIVE_COPY_FROM && LITTLE_ENDIAN) buf.write(s, at * 2, n * 2, 'utf16le');
+  else for (let k = 0; k < n; k++) chars[at + k] = s.charCodeAt(k);
+  return at + n;
+}
+
+/** {@link copyField}, then a tab. */
+function copyFieldTab(buf: Buffer, chars: Uint16Array, at: number, s: string): number {
+  const end = copyField(buf, chars, at, s);
+  chars[end] = TAB;
+  return end + 1;
+}
+
 /** `batch[from, to)` as one {@link PackedSlice}; its typed arrays' buffers can be transferred. */
 export function packEvents(batch: readonly ChatflowEvent[], from: number, to: number): PackedSlice {
   const n = Math.max(0, to - from);
@@ -173,7 +202,10 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
   const commandLengths = new Uint32Array(n * COMMAND_LENGTHS);
   const commandTs = new Float64Array(n);
   const whole: ChatflowEvent[] = [];
-  let text = '';
+  /** The packed commands' arguments as JSON text, for the copy. */
+  const argsTexts: string[] = [];
+  // First the lengths (how big the buffer is), then the copy: no string is made per chat event.
+  let size = 0;
   let c = 0;
   let k = 0;
   for (let i = from; i < to; i++) {
@@ -186,7 +218,7 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
       }
       packed[i - from] = COMMAND;
       const m = e.chat;
-      text += `${m.platform}${m.id}${m.channel}${m.author.login}${e.name}${args}${m.text}`;
+      argsTexts.push(args);
       const l = k * COMMAND_LENGTHS;
       commandLengths[l] = m.platform.length;
       commandLengths[l + 1] = m.id.length;
@@ -195,6 +227,7 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
       commandLengths[l + 4] = e.name.length;
       commandLengths[l + 5] = args.length;
       commandLengths[l + 6] = m.text.length;
+      for (let f = 0; f < COMMAND_LENGTHS; f++) size += commandLengths[l + f] as number;
       commandTs[k] = m.ts;
       k += 1;
       continue;
@@ -206,7 +239,6 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
     packed[i - from] = CHAT;
     const a = e.author;
     const reply = e.replyTo?.id ?? undefined;
-    text += `${e.platform}\t${e.id}\t${e.channel}\t${a.id}\t${a.login}\t${a.displayName}${e.text}`;
     const l = c * LENGTHS;
     lengths[l] = e.platform.length;
     lengths[l + 1] = e.id.length;
@@ -215,10 +247,9 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
     lengths[l + 4] = a.login.length;
     lengths[l + 5] = a.displayName.length;
     lengths[l + 6] = e.text.length;
-    if (reply !== undefined) {
-      text += reply;
-      lengths[l + 7] = reply.length;
-    }
+    lengths[l + 7] = reply === undefined ? 0 : reply.length;
+    size += HEAD_FIELDS - 1;
+    for (let f = 0; f < LENGTHS; f++) size += lengths[l + f] as number;
     numbers[c * NUMBERS] = e.ts;
     numbers[c * NUMBERS + 1] = typeof e.bits === 'number' ? e.bits : Number.NaN;
     flags[c] = (e.action ? ACTION : 0) | (e.firstMessage ? FIRST_MESSAGE : 0) | (reply !== undefined ? HAS_REPLY : 0);
@@ -227,9 +258,40 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
     if (code === ODD_ROLES) oddRoles.push(a.roles);
     c += 1;
   }
+  // Its own memory (not the shared pool of small Buffers): transferred to the thread.
+  const buf = Buffer.allocUnsafeSlow(size * 2);
+  const chars = new Uint16Array(buf.buffer, buf.byteOffset, size);
+  let at = 0;
+  let command = 0;
+  for (let i = from; i < to; i++) {
+    const what = packed[i - from];
+    if (what === CHAT) {
+      const e = batch[i] as ChatEvent;
+      const a = e.author;
+      at = copyFieldTab(buf, chars, at, e.platform);
+      at = copyFieldTab(buf, chars, at, e.id);
+      at = copyFieldTab(buf, chars, at, e.channel);
+      at = copyFieldTab(buf, chars, at, a.id);
+      at = copyFieldTab(buf, chars, at, a.login);
+      at = copyField(buf, chars, at, a.displayName);
+      at = copyField(buf, chars, at, e.text);
+      const reply = e.replyTo?.id;
+      if (reply !== undefined && reply !== null) at = copyField(buf, chars, at, reply);
+    } else if (what === COMMAND) {
+      const e = batch[i] as CommandEvent;
+      const m = e.chat;
+      at = copyField(buf, chars, at, m.platform);
+      at = copyField(buf, chars, at, m.id);
+      at = copyField(buf, chars, at, m.channel);
+      at = copyField(buf, chars, at, m.author.login);
+      at = copyField(buf, chars, at, e.name);
+      at = copyField(buf, chars, at, argsTexts[command++] as string);
+      at = copyField(buf, chars, at, m.text);
+    }
+  }
   return {
     packed,
-    text,
+    chars,
     lengths: lengths.subarray(0, c * LENGTHS),
     numbers: numbers.subarray(0, c * NUMBERS),
     flags: flags.subarray(0, c),
@@ -245,6 +307,7 @@ export function packEvents(batch: readonly ChatflowEvent[], from: number, to: nu
 export function transferables(slice: PackedSlice): ArrayBuffer[] {
   return [
     slice.packed.buffer,
+    slice.chars.buffer,
     slice.lengths.buffer,
     slice.numbers.buffer,
     slice.flags.buffer,
@@ -271,6 +334,8 @@ const wellFormed = (value: string) => (value as unknown as { isWellFormed(): boo
  */
 export class PackedReader {
   readonly #slice: PackedSlice;
+  /** The slice's fields, read back as one string: slicing it makes no copy. */
+  readonly #text: string;
   /** Events read. */
   #event = 0;
   /** Packed chat events read. */
@@ -286,6 +351,9 @@ export class PackedReader {
 
   constructor(slice: PackedSlice) {
     this.#slice = slice;
+    const { buffer, byteOffset, byteLength } = slice.chars;
+    // `utf16le` keeps every code unit as it is (TextDecoder would replace lone surrogates).
+    this.#text = Buffer.from(buffer, byteOffset, byteLength).toString('utf16le');
   }
 
   /** Events in the slice. */
@@ -329,13 +397,14 @@ export class PackedReader {
       const flag = s.flags[c] as number;
       this.#at = replyAt + (flag & HAS_REPLY ? (s.lengths[l + 7] as number) : 0);
       if (!storeChat) continue;
-      const head = s.text.slice(start, textAt);
+      const text = this.#text;
+      const head = text.slice(start, textAt);
       const code = s.roleCodes[c] as number;
       const roles = code === 0 ? '[]' : code === ODD_ROLES ? enc.json(s.oddRoles[this.#oddRoles++]) : rolesJson(code);
       const bits = s.numbers[c * NUMBERS + 1] as number;
       out.add(
         'chat_messages',
-        `${PLAIN_HEAD.test(head) && wellFormed(head) ? head : this.#head(head, l, enc)}\t${roles}\t${enc.text(s.text.slice(textAt, replyAt))}\t${enc.time(s.numbers[c * NUMBERS] as number)}\t${enc.num(bits)}\t${enc.text(flag & HAS_REPLY ? s.text.slice(replyAt, this.#at) : undefined)}\t${enc.bool((flag & ACTION) !== 0)}\t${enc.bool((flag & FIRST_MESSAGE) !== 0)}\t${inst}`,
+        `${PLAIN_HEAD.test(head) && wellFormed(head) ? head : this.#head(head, l, enc)}\t${roles}\t${enc.text(text.slice(textAt, replyAt))}\t${enc.time(s.numbers[c * NUMBERS] as number)}\t${enc.num(bits)}\t${enc.text(flag & HAS_REPLY ? text.slice(replyAt, this.#at) : undefined)}\t${enc.bool((flag & ACTION) !== 0)}\t${enc.bool((flag & FIRST_MESSAGE) !== 0)}\t${inst}`,
       );
       stored += 1;
     }
@@ -356,7 +425,7 @@ export class PackedReader {
     let at = this.#at;
     for (let f = 0; f < COMMAND_LENGTHS; f++) {
       const length = s.commandLengths[l + f] as number;
-      field.push(s.text.slice(at, at + length));
+      field.push(this.#text.slice(at, at + length));
       at += length;
     }
     this.#at = at;

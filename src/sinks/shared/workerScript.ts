@@ -7,6 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { buildThenStop } from '../../core/esbuildBuild.js';
 
 /** How a worker's entry is started: a compiled file, or the code of its bundle. */
 export type WorkerScript = { readonly file: URL } | { readonly code: string };
@@ -18,8 +19,7 @@ export type WorkerScript = { readonly file: URL } | { readonly code: string };
  */
 export async function workerScript(moduleUrl: string, name: string, external: readonly string[] = []): Promise<WorkerScript> {
   if (!moduleUrl.endsWith('.ts')) return { file: new URL(`./${name}.js`, moduleUrl) };
-  const { build } = await import('esbuild');
-  const result = await build({
+  const result = await buildThenStop({
     entryPoints: [fileURLToPath(new URL(`./${name}.ts`, moduleUrl))],
     bundle: true,
     platform: 'node',
@@ -30,7 +30,7 @@ export async function workerScript(moduleUrl: string, name: string, external: re
     write: false,
     logLevel: 'silent',
   });
-  return { code: result.outputFiles[0]?.text ?? '' };
+  return { code: result.outputFiles?.[0]?.text ?? '' };
 }
 
 /** Starts a worker running `script`. */
