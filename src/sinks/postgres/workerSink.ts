@@ -39,12 +39,9 @@ const EXTERNAL = ['pg-native', 'pg-cloudflare'];
 /**
  * The writer's isolate: V8's default young generation grows to 32 MiB of resident memory under
  * load (a tenth of a show's RSS); batches are short-lived, so a small one scavenges them as
- * well. 2 MiB (its new space 2 MiB, against 8 at 8 MiB: docs/architecture.md, Memory): the
- * thread's garbage is a slice's string and its rows, little of it alive at a scavenge, and a
- * scavenge sooner also frees the buffers the main side transferred sooner. No old-generation
- * limit: a thread out of memory would lose its batch.
+ * well. No old-generation limit: a thread out of memory would lose its batch.
  */
-const WRITER_LIMITS = { maxYoungGenerationSizeMb: 2 } as const;
+const WRITER_LIMITS = { maxYoungGenerationSizeMb: 8 } as const;
 
 /** Collaborators of {@link PostgresWorkerSink}: the main-thread sink's, with a URL instead of a connect function. */
 export interface PostgresWorkerDeps extends Omit<PostgresDeps, 'connect'> {
