@@ -3,6 +3,7 @@ import { type SchedulerLike, Subscription, VirtualAction, VirtualTimeScheduler }
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type FanoutOptions, Frame, WsFanout } from './wsFanout.js';
+import { soon as until } from '../../test/support/poll.js';
 
 // --- harness -------------------------------------------------------------------------------------
 
@@ -10,14 +11,6 @@ const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const OPTIONS: FanoutOptions = {
   // Long enough that no ping or probe runs in these tests: only the broadcasts' turns do.

@@ -13,3 +13,15 @@ export async function until(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Polls `check` every 5 ms until it holds, for tests of sockets in this process; throws after
+ * `ms`. A wait, not a timing assertion.
+ */
+export async function soon(check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -11,6 +11,7 @@ import type { RuntimeAlerts } from '../../core/pipelineView.js';
 import type { DashboardMessage } from '../../server/dashboardWire.js';
 import { createHttpServer } from '../../server/httpServer.js';
 import { MetricsConfig, MetricsSink, metricsComponent } from './index.js';
+import { soon as until } from '../../../test/support/poll.js';
 
 // --- harness -------------------------------------------------------------------------------------
 
@@ -18,14 +19,6 @@ const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 async function serve(config: Record<string, unknown> = {}, extra: { runtimeAlerts?: RuntimeAlerts; scheduler?: SchedulerLike } = {}) {
   const http = createHttpServer({ listen: '127.0.0.1:0', token: '' }, silentLogger());

@@ -14,6 +14,7 @@ import { createHttpServer, type HttpServer } from '../../server/httpServer.js';
 import { OverlayConfig, OverlaySink, overlayComponent } from './index.js';
 import { CLOSE } from './hub.js';
 import type { WireFrame, WireMessage, WireSnapshot } from './wire.js';
+import { soon as until } from '../../../test/support/poll.js';
 
 // --- harness -------------------------------------------------------------------------------------
 
@@ -21,14 +22,6 @@ const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 interface Setup {
   readonly http: HttpServer;
