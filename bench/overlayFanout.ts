@@ -256,12 +256,7 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
     const waited = [process.pid, child.pid].map((pid, i) => processWaitMs(pid) - (waitBefore[i] as number));
     const machine = load.finish();
     const serverWaitShare = (waited[0] as number) / wall;
-    const contaminatedBy = [
-      ...machine.reasons,
-      ...(serverWaitShare > RUN_QUEUE_LIMIT
-        ? [`the server waited for a CPU ${Math.round(serverWaitShare * 100)}% of the window (limit ${RUN_QUEUE_LIMIT * 100}%)`]
-        : []),
-    ];
+    const contaminatedBy = contamination(machine.reasons, serverWaitShare);
     const perUpdate = (ms: number) => round(ms / writeMs.length);
     sink.write([control('end', 1)]);
     child.stdin.write('stop\n');
@@ -343,12 +338,7 @@ async function runBare(scenario: Scenario): Promise<Record<string, unknown>> {
     clients.child.stdin.write('stop\n');
     const report = JSON.parse(await clients.nextLine()) as ClientReport;
     const serverWaitShare = done.waitedMs / done.wallMs;
-    const contaminatedBy = [
-      ...machine.reasons,
-      ...(serverWaitShare > RUN_QUEUE_LIMIT
-        ? [`the server waited for a CPU ${Math.round(serverWaitShare * 100)}% of the window (limit ${RUN_QUEUE_LIMIT * 100}%)`]
-        : []),
-    ];
+    const contaminatedBy = contamination(machine.reasons, serverWaitShare);
     const allUpdates = done.updates + Math.round(scenario.perSecond * WARMUP_SECONDS);
     const expected = scenario.clients * done.updates;
     const p99 = report.delayMs.p99 ?? Number.NaN;
@@ -384,6 +374,16 @@ async function runBare(scenario: Scenario): Promise<Record<string, unknown>> {
     clients?.child.kill();
     server.child.kill();
   }
+}
+
+/** Why a round's figures are not a quiet machine's: the load's reasons, and the server waiting for a CPU too long. */
+function contamination(loadReasons: readonly string[], serverWaitShare: number): string[] {
+  return [
+    ...loadReasons,
+    ...(serverWaitShare > RUN_QUEUE_LIMIT
+      ? [`the server waited for a CPU ${Math.round(serverWaitShare * 100)}% of the window (limit ${RUN_QUEUE_LIMIT * 100}%)`]
+      : []),
+  ];
 }
 
 /** What bench/overlayFanoutBare.ts prints after its window. */
