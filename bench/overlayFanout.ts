@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChatEvent, ChatflowEvent, ControlEvent } from '../src/core/events.js';
 import { silentLogger } from '../src/core/logger.js';
 import { createHttpServer } from '../src/server/httpServer.js';
+import { mainThreadSchedStat } from './controlTimingMachine.js';
 import { LoadSampler } from './load.js';
 import { watchMainThread } from './mainThreadWatch.js';
 import { OverlayConfig, OverlaySink } from '../src/sinks/overlay/index.js';
@@ -397,17 +398,9 @@ interface BareReport {
   readonly loopDelayMs: Readonly<Record<string, number>>;
 }
 
-/**
- * Time a process spent runnable but waiting for a CPU, in ms (/proc/<pid>/schedstat, Linux;
- * NaN elsewhere): how much other work on the machine held it back.
- */
+/** Time a process's main thread spent runnable but waiting for a CPU, in ms (Linux; NaN elsewhere). */
 function processWaitMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
-  } catch {
-    return Number.NaN;
-  }
+  return (pid === undefined ? undefined : mainThreadSchedStat(pid))?.waitingMs ?? Number.NaN;
 }
 
 /** A number from a round's figures (`delayMs.p99`), NaN when absent. */
