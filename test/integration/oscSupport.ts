@@ -108,6 +108,8 @@ const PROBE = '/chatflow/probe';
 /** liblo's `oscdump -L <port>`, running. */
 export interface OscDump {
   readonly port: number;
+  /** Its process id (for its scheduling: /proc/<pid>/schedstat). */
+  readonly pid: number | undefined;
   /** Lines as printed, without the leading timestamp and without readiness probes. */
   lines(): string[];
   /**
@@ -155,6 +157,7 @@ export async function startOscDump(port?: number): Promise<OscDump> {
   );
   const receiver: OscDump = {
     port,
+    pid: child.pid,
     lines: () =>
       out
         .split('\n')

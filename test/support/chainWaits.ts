@@ -1,0 +1,78 @@
+/**
+ * How long the machine kept a chain of threads from a core, for timing tests on a shared
+ * machine: Linux's schedstat gives each thread's cumulative time runnable but waiting for a
+ * core, /proc/stat the time the hypervisor took the cores (steal). Sampled often, the growth
+ * of their sum between two instants bounds how late the machine could have made the chain
+ * then; on an idle machine it is about 0. Off Linux every sample is 0 (nothing is allowed).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { cpuTimes, parseSchedStat, raisedThreads } from '../../bench/controlTimingMachine.js';
+
+interface Sample {
+  /** Epoch ms. */
+  readonly at: number;
+  /** The chain's cumulative wait plus steal, ms. */
+  readonly ms: number;
+}
+
+function waitingMs(path: string): number {
+  try {
+    return parseSchedStat(readFileSync(path, 'utf8'))?.waitingMs ?? 0;
+  } catch {
+    return 0; // No schedstats, or the thread ended.
+  }
+}
+
+/**
+ * Reads a chain's cumulative wait plus steal (ms): this process's raised threads (the OSC
+ * output stage's), or every thread of it when none is raised (no `CAP_SYS_NICE`), and the main
+ * threads of `pids`. Undefined off Linux.
+ */
+export function chainReader(pids: readonly (number | undefined)[]): (() => number) | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const raised = raisedThreads() ?? [];
+  const tids = raised.length > 0 ? raised.map((t) => String(t.tid)) : readdirSync('/proc/self/task');
+  const files = [
+    ...tids.map((tid) => `/proc/self/task/${tid}/schedstat`),
+    ...pids.flatMap((pid) => (pid === undefined ? [] : [`/proc/${pid}/schedstat`])),
+  ];
+  const cores = availableParallelism();
+  return () => {
+    let ms = 0;
+    for (const file of files) ms += waitingMs(file);
+    // /proc/stat counts in USER_HZ (100 per second), summed over the cores.
+    return ms + ((cpuTimes()?.steal ?? 0) * 10) / cores;
+  };
+}
+
+export class ChainWaits {
+  readonly #read: (() => number) | undefined;
+  readonly #now: () => number;
+  readonly #samples: Sample[] = [];
+
+  /** `read`: a {@link chainReader}; `now`: epoch ms. */
+  constructor(read: (() => number) | undefined, now = () => performance.timeOrigin + performance.now()) {
+    this.#read = read;
+    this.#now = now;
+  }
+
+  /** Takes a sample now. */
+  sample(): void {
+    if (this.#read) this.#samples.push({ at: this.#now(), ms: this.#read() });
+  }
+
+  /** The growth between the last sample at or before `fromMs` and the first at or after `toMs` (epoch ms); 0 without both. */
+  heldMs(fromMs: number, toMs: number): number {
+    let before: Sample | undefined;
+    let after: Sample | undefined;
+    for (const s of this.#samples) {
+      if (s.at <= fromMs) before = s;
+      if (s.at >= toMs) {
+        after = s;
+        break;
+      }
+    }
+    return before && after ? after.ms - before.ms : 0;
+  }
+}
