@@ -75,8 +75,9 @@ describe('chatflow run: loss is loud', () => {
     // The table's lost column and the last line say the same.
     const row = finished.stderr.split('\n').find((line) => line.startsWith('out '));
     expect(row).toContain(`retries_exhausted=${total}`);
+    // One lost event (a stop soon after the first loss) is said in the singular.
     expect(lastLine(finished.stderr)).toBe(
-      `Lost ${total.toLocaleString('en-US')} events: out retries_exhausted ${total.toLocaleString('en-US')}.`,
+      `Lost ${total.toLocaleString('en-US')} event${total === 1 ? '' : 's'}: out retries_exhausted ${total.toLocaleString('en-US')}.`,
     );
   });
 
