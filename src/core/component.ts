@@ -182,9 +182,9 @@ export interface PortedOperatorDefinition<S extends ConfigSchema = ConfigSchema>
   readonly ports: (config: z.output<S>) => readonly string[];
   /**
    * When true, every event sent to a named port that does not start with `_` also goes to the
-   * default port, so `inputs: [cmds]` means "every command".
+   * default port, so `inputs: [cmds]` means "every command"; a list: only those ports' events do.
    */
-  readonly mirrorToDefault?: boolean;
+  readonly mirrorToDefault?: boolean | readonly string[];
   /**
    * The side ports (`_…`) this config fills on purpose, each with what is lost when it is left
    * unread (a clause of validate's `dead_end_port` warning). Other side ports are optional.

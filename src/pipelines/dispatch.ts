@@ -60,7 +60,8 @@ export class RoutedDispatch extends DispatchSubscriber<Routed> {
 
   constructor(
     private readonly ports: NodePorts,
-    private readonly mirror: boolean,
+    /** Mirrored to the default output: every port not starting with `_` (true), those listed, or none. */
+    private readonly mirror: boolean | ReadonlySet<string>,
     private readonly metrics: NodeMetrics,
     private readonly timer: ProcessingTimer,
     end: DispatchEnd,
@@ -83,7 +84,9 @@ export class RoutedDispatch extends DispatchSubscriber<Routed> {
       return;
     }
     target.emit(event);
-    if (this.mirror && port.charCodeAt(0) !== 95 /* _ */ && this.#main.consumed) this.#main.emit(event);
+    const mirror = this.mirror;
+    if (mirror === false || !this.#main.consumed) return;
+    if (mirror === true ? port.charCodeAt(0) !== 95 /* _ */ : mirror.has(port)) this.#main.emit(event);
   }
 }
 

@@ -72,7 +72,11 @@ function renderComponent(def: ComponentDefinition): string[] {
   if (def.kind === 'operator' && def.ports !== undefined) {
     lines.push(
       'Output ports: the default output plus named ports, referenced as `node.port`' +
-        (def.mirrorToDefault ? ' (events on ports not starting with `_` also reach the default output).' : '.'),
+        (def.mirrorToDefault === true
+          ? ' (events on ports not starting with `_` also reach the default output).'
+          : Array.isArray(def.mirrorToDefault)
+            ? ` (events on ${def.mirrorToDefault.map((p) => `\`${p}\``).join(', ')} also reach the default output).`
+            : '.'),
       '',
     );
   }

@@ -130,6 +130,19 @@ function harness() {
         event,
       })),
   });
+  const pick = defineOperator({
+    type: 'pick',
+    summary: 'Sends chat starting with "!" to `cmd`, the rest to `rest`; only `cmd` is mirrored.',
+    config: empty,
+    examples: [''],
+    ports: () => ['cmd', 'rest'],
+    mirrorToDefault: ['cmd'],
+    create: () =>
+      map((event: ChatflowEvent) => ({
+        port: event.kind === 'chat' && event.text.startsWith('!') ? 'cmd' : 'rest',
+        event,
+      })),
+  });
   const collect = defineSink({
     type: 'collect',
     summary: 'Keeps what it is given.',
@@ -155,7 +168,7 @@ function harness() {
       };
     },
   });
-  const registry = buildRegistry([clockedSource, fatalSource, feedSource, flakySource, windowedSource], [boom, split], [collect]);
+  const registry = buildRegistry([clockedSource, fatalSource, feedSource, flakySource, windowedSource], [boom, split, pick], [collect]);
   const graph = (yaml: string): PipelineGraph => {
     const result = buildGraph(loadText(yaml, { file: 'test.yaml', env: {} }), registry);
     if (!result.graph) throw new Error(result.issues.map((i) => i.message).join('\n'));
@@ -277,6 +290,26 @@ sinks:
     const s = runtime.metrics.get('s')!.snapshot();
     expect(s.eventsOut).toMatchObject({ '': 2, cmd: 2, _other: 1 });
     expect(s.dropped['no_consumer:_other']).toEqual({ count: 1, intentional: true });
+  });
+
+  it('mirrors only the ports a definition lists to the default port', async () => {
+    const h = harness();
+    await start(
+      h.graph(`
+version: 1
+sources:
+  a: { type: feed, name: a }
+operators:
+  p: { type: pick, inputs: [a] }
+sinks:
+  rest: { type: collect, name: rest, inputs: [p.rest] }
+  all: { type: collect, name: all, inputs: [p] }
+`),
+    );
+    for (const text of ['!cv 1', 'hello', '!pitch C4', 'bye']) h.feed('a').next(chat(text));
+    await until(() => h.written('rest').length === 2 && h.written('all').length === 2);
+    expect(h.written('all').map((e) => (e as ChatEvent).text)).toEqual(['!cv 1', '!pitch C4']);
+    expect(h.written('rest').map((e) => (e as ChatEvent).text)).toEqual(['hello', 'bye']);
   });
 
   it("carries what a definition declares its counters mean into its node's snapshots", async () => {

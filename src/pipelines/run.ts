@@ -693,7 +693,8 @@ export class PipelineRuntime {
       return;
     }
     const ports = this.#ports.get(last.id) as NodePorts;
-    const mirror = end.def.ports !== undefined && end.def.mirrorToDefault === true;
+    const mirrorTo = end.def.ports === undefined ? undefined : end.def.mirrorToDefault;
+    const mirror = mirrorTo === undefined ? false : typeof mirrorTo === 'boolean' ? mirrorTo : new Set(mirrorTo);
     entry.sub =
       end.def.ports === undefined
         ? keepAlive(

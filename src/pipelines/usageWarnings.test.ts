@@ -61,6 +61,22 @@ describe('validate: a side port filled on purpose that nothing reads (dead_end_p
     expect(warnings(check(pipeline('', '')))).toEqual([]);
   });
 
+  it('takes reading the default port as reading only the ports a definition mirrors there (sample_metrics: `alerts`, not `history`)', () => {
+    const stats = (history: string, reads: string) => `version: 1
+sources:
+  demo: { type: simulate, rate: 5/s }
+operators:
+  stats: { type: sample_metrics, inputs: [demo]${history} }
+sinks:
+  m: { type: metrics, inputs: [${reads}] }
+`;
+    expect(warnings(check(stats('', 'stats')))).toEqual([]);
+    expect(warnings(check(stats(', history: 10s', 'stats.history, stats')))).toEqual([]);
+    expect(warnings(check(stats(', history: 10s', 'stats')))).toEqual([
+      'p.yaml:5:3: warning: Port "stats.history" is never read; events sent to it are dropped (at operators.stats)',
+    ]);
+  });
+
   it('counts a disabled reader as reading: a node switched off by an env var is off on purpose', () => {
     const off = pipeline(
       '      level: { args: [], reply: "hi" }',

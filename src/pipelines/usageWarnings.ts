@@ -42,12 +42,13 @@ export function warnUnusedOutputs(
         list.warn('dead_end_port', path, `Port "${draft.id}.${port}" is never read; ${lost}`, { key: true });
       }
     }
-    // With mirrorToDefault, reading the default port already receives what the named ports carry.
-    const mirrored = 'mirrorToDefault' in definition && definition.mirrorToDefault === true;
-    if (read.has('') && mirrored) continue;
+    // With mirrorToDefault, reading the default port already receives what the (listed) named ports carry.
+    const mirrorTo = 'mirrorToDefault' in definition ? definition.mirrorToDefault : undefined;
+    if (read.has('') && mirrorTo === true) continue;
+    const mirrored = read.has('') && Array.isArray(mirrorTo) ? mirrorTo : [];
     const optional = draft.parsed && 'optionalPorts' in definition ? definition.optionalPorts?.(draft.parsed.config) : [];
     for (const port of draft.ports ?? []) {
-      if (read.has(port) || port.startsWith('_') || optional?.includes(port)) continue;
+      if (read.has(port) || port.startsWith('_') || optional?.includes(port) || mirrored.includes(port)) continue;
       list.warn('dead_end_port', path, `Port "${draft.id}.${port}" is never read; events sent to it are dropped`, {
         key: true,
       });
