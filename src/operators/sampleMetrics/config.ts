@@ -8,6 +8,12 @@ export const SampleMetricsConfig = z
       .prefault('1s')
       .refine((ms) => ms >= 10, 'Sample at most every 10ms')
       .describe('How often a sample of every metric is emitted.'),
+    history: duration()
+      .refine((ms) => ms >= 10, 'Sample the history at most every 10ms')
+      .optional()
+      .describe(
+        'Also emit a sample every `history` (e.g. `10s`) to the `history` port, for storage: the same metrics over that longer interval, from the same counts, so chat is counted once for both (a second `sample_metrics` node would count it again). Alert rules run on the `every` samples only.',
+      ),
     window: duration()
       .prefault('5m')
       .describe('The window of `chatflow_active_chatters`: authors who wrote within it count as active.'),
@@ -34,3 +40,6 @@ export type SampleMetricsConfig = z.output<typeof SampleMetricsConfig>;
 
 /** The port alerts are sent to (and, mirrored, the default output with the metrics). */
 export const ALERTS_PORT = 'alerts';
+
+/** The port of the `history` samples (not mirrored: the default output has the `every` ones). */
+export const HISTORY_PORT = 'history';

@@ -15,13 +15,18 @@ interface Count {
   value: number;
 }
 
-/** A channel's messages: this interval's, and since the subscription started. */
+/** A channel's messages: this interval's, the history interval's, and since the subscription started. */
 interface ChannelCount {
   value: number;
+  history: number;
   total: number;
-  /** Its rate was reported as 0 already: not again until it speaks. */
+  /** Its rate was reported as 0 already: not again until it speaks (one flag per interval). */
   quiet: boolean;
+  historyQuiet: boolean;
 }
+
+/** The sample's interval, or the longer one of the history sample (`history`): counts of each are their own. */
+export type Interval = 'sample' | 'history';
 
 /** How many recent message ids are remembered to count a message once when it arrives through several nodes. */
 const RECENT = 4;
@@ -88,6 +93,7 @@ export class EventTap {
   /** Scheduler time of the last tick: the stamp of chatters seen in the current interval. */
   #tick: number;
   #commands = 0;
+  #historyCommands = 0;
   #lastPlatform = '';
   #lastChannel = '';
   #lastCount: ChannelCount | undefined;
@@ -104,6 +110,7 @@ export class EventTap {
         if (this.#chatIds.seen(event.id)) return;
         const count = this.#channelCount(event.platform, event.channel);
         count.value += 1;
+        count.history += 1;
         count.total += 1;
         this.#chatter(event.platform, event.author.id);
         break;
@@ -111,6 +118,7 @@ export class EventTap {
       case 'command':
         if (this.#commandIds.seen(event.chat.id)) return;
         this.#commands += 1;
+        this.#historyCommands += 1;
         break;
       case 'moderation':
         if (this.#moderationIds.seen(event.chat.id) || event.verdict === 'allow') break;
@@ -135,7 +143,7 @@ export class EventTap {
     }
     let count = channels.get(channel);
     if (count === undefined) {
-      count = { value: 0, total: 0, quiet: false };
+      count = { value: 0, history: 0, total: 0, quiet: false, historyQuiet: false };
       channels.set(channel, count);
     }
     this.#lastPlatform = platform;
@@ -167,20 +175,28 @@ export class EventTap {
   }
 
   /**
-   * Adds this interval's event-derived metrics to `batch` and starts the next interval.
-   * @returns The commands seen this interval (for the success rate).
+   * Adds the event-derived metrics of `interval` to `batch` and starts its next one. The two
+   * intervals count the same events, each from its own last collect.
+   * @returns The commands seen in the interval (for the success rate).
    */
-  collect(batch: MetricBatch): number {
+  collect(batch: MetricBatch, interval: Interval = 'sample'): number {
+    const history = interval === 'history';
     for (const [platform, channels] of this.#messages) {
       for (const [channel, count] of channels) {
         const labels = { platform, channel };
         batch.value('chatflow_messages_total', labels, count.total);
+        const value = history ? count.history : count.value;
         // A quiet channel's rate is reported once as 0, then not until it speaks again.
-        if (count.value > 0 || !count.quiet) {
-          batch.value('chatflow_messages_per_second', labels, batch.perSecond(count.value));
+        if (value > 0 || !(history ? count.historyQuiet : count.quiet)) {
+          batch.value('chatflow_messages_per_second', labels, batch.perSecond(value));
         }
-        count.quiet = count.value === 0;
-        count.value = 0;
+        if (history) {
+          count.historyQuiet = value === 0;
+          count.history = 0;
+        } else {
+          count.quiet = value === 0;
+          count.value = 0;
+        }
       }
     }
 
@@ -194,10 +210,12 @@ export class EventTap {
       active += seen.size;
     }
     batch.value('chatflow_active_chatters', { window: this.options.windowLabel }, active);
-    this.#tick = batch.ts;
+    // Chatters are stamped with the sample's tick (a chatter is re-stamped once per interval).
+    if (!history) this.#tick = batch.ts;
 
-    const commands = this.#commands;
-    this.#commands = 0;
+    const commands = history ? this.#historyCommands : this.#commands;
+    if (history) this.#historyCommands = 0;
+    else this.#commands = 0;
     batch.value('chatflow_commands_per_second', { result: 'accepted' }, batch.perSecond(commands));
 
     for (const [reason, count] of this.#moderated) {

@@ -1,17 +1,17 @@
 import { defineOperator } from '../../core/component.js';
 import { PROCESS_PROBE } from '../../core/processProbe.js';
 import { RELOAD_STATUS } from '../../core/reloadStatus.js';
-import { ALERTS_PORT, SampleMetricsConfig } from './config.js';
+import { ALERTS_PORT, HISTORY_PORT, SampleMetricsConfig } from './config.js';
 import { sampleMetrics } from './sampleMetrics.js';
 
 export const sampleMetricsComponent = defineOperator({
   type: 'sample_metrics',
   summary: 'Emits metric events for every node, the process and the chat every `every`, and alerts from rules.',
   description:
-    'Typically `inputs: [<deduplicated chat>, <parse_command nodes>]` (or `["*"]`), feeding the `metrics` sink (and `postgres`, which stores alerts). Each sample carries every node’s events in/out, drops, errors, processing time, sink latency and buffer depth, status, counts and gauges; the process’s memory, CPU, event-loop lag and GC pauses; and, from the events it sees, messages per second per channel, active chatters, commands accepted and rejected, throttled per minute, moderation reasons; and the end-to-end latency of the interval at each sink (from the runtime, whatever is wired), with the intended delay of slew steps and vote windows apart (`chatflow_intended_delay_ms`). Input events are not passed on. Alert rules compare one metric with a `warning` and a `critical` threshold, with `for`, hysteresis and `clear_after`; their `alert` events go to the `alerts` port and, mirrored, to the default output. Every metric is listed in docs/metrics.md.',
+    'Typically `inputs: [<deduplicated chat>, <parse_command nodes>]` (or `["*"]`), feeding the `metrics` sink (and `postgres`, which stores alerts). Each sample carries every node’s events in/out, drops, errors, processing time, sink latency and buffer depth, status, counts and gauges; the process’s memory, CPU, event-loop lag and GC pauses; and, from the events it sees, messages per second per channel, active chatters, commands accepted and rejected, throttled per minute, moderation reasons; and the end-to-end latency of the interval at each sink (from the runtime, whatever is wired), with the intended delay of slew steps and vote windows apart (`chatflow_intended_delay_ms`). Input events are not passed on. With `history: 10s`, a second sample over that longer interval goes to the `history` port (for the `postgres` sink), counted from the same events. Alert rules compare one metric with a `warning` and a `critical` threshold, with `for`, hysteresis and `clear_after`; their `alert` events go to the `alerts` port and, mirrored, to the default output. Every metric is listed in docs/metrics.md.',
   config: SampleMetricsConfig,
-  ports: () => [ALERTS_PORT],
-  mirrorToDefault: true,
+  ports: (config) => (config.history === undefined ? [ALERTS_PORT] : [ALERTS_PORT, HISTORY_PORT]),
+  mirrorToDefault: [ALERTS_PORT],
   examples: [
     'every: 1s',
     [
@@ -49,6 +49,6 @@ export const sampleMetricsComponent = defineOperator({
   },
 });
 
-export { ALERTS_PORT, SampleMetricsConfig } from './config.js';
+export { ALERTS_PORT, HISTORY_PORT, SampleMetricsConfig } from './config.js';
 export { sampleMetrics, type SampleMetricsDeps } from './sampleMetrics.js';
 export type { ProcessProbe, ProcessSample } from './process.js';

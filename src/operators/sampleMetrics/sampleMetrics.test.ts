@@ -382,6 +382,72 @@ describe('sample_metrics', () => {
     });
   });
 
+  describe('history', () => {
+    /** The values of `name` on one port. */
+    const onPort = (port: string, name: string, labels: Record<string, string> = {}) =>
+      pipe(filter((r: Routed) => r.port === port), metric(name, labels));
+
+    it('emits a sample every `history` on its port, over that interval, from the same counts as the `every` samples', () => {
+      testScheduler.run(({ hot, expectObservable }) => {
+        // a, b in the first second, d in the third; one command in the second.
+        const source = hot<ChatflowEvent>('ab 1s x 999ms d', { a, b, d, x: command(c) });
+        const run = source.pipe(sampleMetrics(config({ history: '3s' }), deps()));
+        const unsub = '- 6s !';
+        const rate = { platform: 'twitch', channel: 'one' };
+        expectObservable(run.pipe(onPort('', 'chatflow_messages_per_second', rate)), unsub).toBe(
+          '1s 2 999ms 0 999ms 1 999ms 0',
+          { 2: 2, 1: 1, 0: 0 },
+        );
+        // [0, 3s): 3 messages → 1/s; [3s, 6s): none → 0.
+        expectObservable(run.pipe(onPort('history', 'chatflow_messages_per_second', rate)), unsub).toBe('3s 1 2999ms 0', {
+          1: 1,
+          0: 0,
+        });
+        expectObservable(run.pipe(onPort('history', 'chatflow_commands_per_second', { result: 'accepted' })), unsub).toBe(
+          '3s c 2999ms 0',
+          { c: 1 / 3, 0: 0 },
+        );
+        expectObservable(run.pipe(onPort('history', 'chatflow_active_chatters')), unsub).toBe('3s 2 2999ms 2', { 2: 2 });
+      });
+    });
+
+    it('goes to the `history` port only, never mirrored to the default output, and not without `history`', () => {
+      expect(sampleMetricsComponent.ports(config({ history: '10s' }))).toEqual(['alerts', 'history']);
+      expect(sampleMetricsComponent.ports(config())).toEqual(['alerts']);
+      expect(sampleMetricsComponent.mirrorToDefault).toEqual(['alerts']);
+      testScheduler.run(({ cold, expectObservable }) => {
+        const source = cold<ChatflowEvent>('a 2500ms |', events);
+        const ports = source.pipe(
+          sampleMetrics(config(), deps()),
+          map((r) => r.port),
+          filter((port) => port !== ''),
+        );
+        expectObservable(ports).toBe('2501ms |');
+      });
+    });
+
+    it('ends with a last history sample when the source completes, and keeps its counts per subscription', () => {
+      testScheduler.run(({ cold, expectObservable }) => {
+        const operator = sampleMetrics(config({ history: '2s' }), deps());
+        const first = cold<ChatflowEvent>('ab 2999ms |', events);
+        const second = cold<ChatflowEvent>('a 999ms |', events);
+        // first: a, b in [0, 2s) → 1/s; none in [2s, 3.001s) → 0 at the end.
+        expectObservable(first.pipe(operator, onPort('history', 'chatflow_messages_per_second'))).toBe('2s x 1000ms (y|)', {
+          x: 1,
+          y: 0,
+        });
+        // second: a in [0, 1s), at its end.
+        expectObservable(second.pipe(operator, onPort('history', 'chatflow_messages_per_second'))).toBe('1000ms (z|)', {
+          z: 1,
+        });
+      });
+    });
+
+    it('refuses a history interval under 10 ms', () => {
+      expect(SampleMetricsConfig.safeParse({ history: '5ms' }).success).toBe(false);
+    });
+  });
+
   describe('node and process metrics', () => {
     it('reports every node’s counters, timings and status', () => {
       const snapshot = [

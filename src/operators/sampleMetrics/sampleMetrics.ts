@@ -6,8 +6,8 @@ import type { ReloadStatus } from '../../core/reloadStatus.js';
 import { formatDuration } from '../../core/units.js';
 import { AlertRule } from './alerts.js';
 import { MetricBatch } from './batch.js';
-import { ALERTS_PORT, type SampleMetricsConfig } from './config.js';
-import { EventTap } from './events.js';
+import { ALERTS_PORT, HISTORY_PORT, type SampleMetricsConfig } from './config.js';
+import { EventTap, type Interval } from './events.js';
 import { NodeSampler, processMetrics } from './nodes.js';
 import { type ProcessProbeFactory, realProcessProbe } from './process.js';
 
@@ -80,48 +80,72 @@ export function sampleMetrics(
         maxChatters: config.max_chatters,
         start,
       });
-      const nodes = new NodeSampler();
-      if (nodeMetrics) nodes.baseline(nodeMetrics());
       const alerts = rules.map(([id, rule]) => new AlertRule(id, rule, instance));
-      const probe = config.process ? createProbe() : undefined;
-      let last = start;
+      // One sampler per interval: node baselines, latency readers and process probe of its own.
+      const sampler = (interval: Interval) => {
+        const nodes = new NodeSampler();
+        if (nodeMetrics) nodes.baseline(nodeMetrics());
+        const probe = config.process ? createProbe() : undefined;
+        let last = start;
+        return {
+          /** The interval's metrics since its last sample; undefined when none is due or it failed. */
+          take(): MetricBatch | undefined {
+            const now = scheduler.now();
+            if (now === last) return undefined;
+            const batch = new MetricBatch(instance, now, clock(), now - last);
+            last = now;
+            try {
+              const rejected = nodeMetrics ? nodes.collect(batch, nodeMetrics()) : 0;
+              const accepted = tap.collect(batch, interval);
+              if (accepted + rejected > 0) {
+                batch.value('chatflow_command_success_rate', undefined, accepted / (accepted + rejected));
+              }
+              if (probe) processMetrics(batch, probe.sample());
+              if (reloadStatus) {
+                const status = reloadStatus();
+                batch.value('chatflow_config_valid', undefined, status.configValid ? 1 : 0);
+                batch.value('chatflow_reload_failures_total', undefined, status.failures);
+              }
+            } catch {
+              drops.drop('sample_error', false);
+              return undefined;
+            }
+            return batch;
+          },
+          close(): void {
+            probe?.close();
+            nodes.close();
+          },
+        };
+      };
+      const main = sampler('sample');
+      const history = config.history === undefined ? undefined : sampler('history');
 
       const sample = (): void => {
-        const now = scheduler.now();
-        if (now === last) return;
-        const batch = new MetricBatch(instance, now, clock(), now - last);
-        last = now;
-        try {
-          const rejected = nodeMetrics ? nodes.collect(batch, nodeMetrics()) : 0;
-          const accepted = tap.collect(batch);
-          if (accepted + rejected > 0) {
-            batch.value('chatflow_command_success_rate', undefined, accepted / (accepted + rejected));
-          }
-          if (probe) processMetrics(batch, probe.sample());
-          if (reloadStatus) {
-            const status = reloadStatus();
-            batch.value('chatflow_config_valid', undefined, status.configValid ? 1 : 0);
-            batch.value('chatflow_reload_failures_total', undefined, status.failures);
-          }
-        } catch {
-          drops.drop('sample_error', false);
-          return;
-        }
+        const batch = main.take();
+        if (!batch) return;
         for (const event of batch.events) subscriber.next({ port: '', event });
         for (const rule of alerts) {
-          const alert = rule.evaluate(batch.events, now, batch.receivedAt);
+          const alert = rule.evaluate(batch.events, batch.ts, batch.receivedAt);
           if (alert) subscriber.next({ port: ALERTS_PORT, event: alert });
         }
       };
+      const sampleHistory = (): void => {
+        const batch = history?.take();
+        if (batch) for (const event of batch.events) subscriber.next({ port: HISTORY_PORT, event });
+      };
 
       const ticks = interval(config.every, scheduler).subscribe(sample);
+      const historyTicks = config.history === undefined ? undefined : interval(config.history, scheduler).subscribe(sampleHistory);
       const subscription = source.subscribe(
         new TapSubscriber(
           tap,
           (err) => subscriber.error(err),
           () => {
             ticks.unsubscribe();
+            historyTicks?.unsubscribe();
             sample();
+            sampleHistory();
             subscriber.complete();
           },
         ),
@@ -129,9 +153,10 @@ export function sampleMetrics(
 
       return () => {
         ticks.unsubscribe();
+        historyTicks?.unsubscribe();
         subscription.unsubscribe();
-        probe?.close();
-        nodes.close();
+        main.close();
+        history?.close();
       };
     });
 }
