@@ -163,7 +163,7 @@ export async function startGraph(
   options: {
     readonly root: string;
     readonly name: string;
-    readonly storage?: BenchStorage;
+    readonly storage?: Pick<BenchStorage, 'resources'>;
     readonly registry?: Registry;
   },
 ): Promise<RunningGraph> {
