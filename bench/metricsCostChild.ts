@@ -1,9 +1,9 @@
 /**
  * One side of `npm run bench metrics-cost`: the default graph (metrics on or off) in a process
- * of its own, run and stopped in turns by the bench (bench/metricsCost.ts). Started with the
- * pipeline text's file and the bench's Redis URL; says `ready` over IPC once running, then
- * answers each `mark` with the messages its source has emitted so far and its main thread's
- * time on a core (ns resolution, Linux; the process's CPU time elsewhere), and stops on `stop`.
+ * of its own, running beside the other side (bench/metricsCost.ts). Started with the pipeline
+ * text's file and the bench's Redis URL; says `ready` over IPC once running, then answers each
+ * `mark` with the messages its source has emitted so far and its main thread's time on a core
+ * (ns resolution, Linux; the process's CPU time elsewhere), and stops on `stop`.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
