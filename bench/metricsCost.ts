@@ -113,7 +113,7 @@ interface Window {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function windowOf(start: ChildMark, end: ChildMark): Window {
+export function windowOf(start: ChildMark, end: ChildMark): Window {
   const emitted = end.emitted - start.emitted;
   if (emitted <= 0) throw new Error('metrics-cost: a source emitted nothing in a window');
   return {
@@ -130,7 +130,7 @@ interface WindowLoad {
   readonly contaminated: boolean;
 }
 
-function windowLoad(load: LoadRecord, sidesCpuMs: number | null, wallMs: number): WindowLoad {
+export function windowLoad(load: LoadRecord, sidesCpuMs: number | null, wallMs: number): WindowLoad {
   const ownPercent = sidesCpuMs === null ? null : (sidesCpuMs / (wallMs * load.cores)) * 100;
   const othersPercent =
     load.busyPercent === null || ownPercent === null ? null : Math.round(Math.max(0, load.busyPercent - ownPercent) * 10) / 10;
