@@ -44,23 +44,33 @@ const CHILD = fileURLToPath(new URL('./metricsCostChild.ts', import.meta.url));
 class Side {
   readonly #child: ChildProcess;
   readonly #waiting: ((message: FromChild) => void)[] = [];
+  /** Rejects once the process has exited (or could not start), for every wait to race. */
+  readonly #gone: Promise<never>;
+  #exited = false;
 
-  private constructor(child: ChildProcess) {
-    this.#child = child;
-    child.on('message', (message: FromChild) => this.#waiting.shift()?.(message));
-  }
-
-  /** `core`: the CPU it is pinned to (Linux, `taskset`); undefined: wherever the OS puts it. */
-  static async start(file: string, redisUrl: string, core: number | undefined): Promise<Side> {
+  /** Starts a side; `core`: the CPU it is pinned to (Linux, `taskset`); undefined: wherever the OS puts it. */
+  constructor(file: string, redisUrl: string, core: number | undefined) {
     const node = [process.execPath, '--import', 'tsx', CHILD, file, redisUrl];
     const [command, ...args] = core === undefined ? node : ['taskset', '--cpu-list', String(core), ...node];
-    const child = spawn(command as string, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const side = new Side(child);
-    const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`metrics-cost: a side exited (${code}) before it was ready`))),
-    );
-    await Promise.race([side.#next(), exited]);
-    return side;
+    this.#child = spawn(command as string, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#child.on('message', (message: FromChild) => this.#waiting.shift()?.(message));
+    this.#gone = new Promise<never>((_, reject) => {
+      this.#child.once('error', (err) => {
+        this.#exited = true;
+        reject(new Error(`metrics-cost: a side could not start (${command})`, { cause: err }));
+      });
+      this.#child.once('exit', (code, signal) => {
+        this.#exited = true;
+        reject(new Error(`metrics-cost: a side exited (${signal ?? code})`));
+      });
+    });
+    this.#gone.catch(() => {}); // Raced by every wait; unobserved when the side ends on `stop`.
+  }
+
+  /** Resolves once the side's graph runs. */
+  async ready(): Promise<void> {
+    const m = await Promise.race([this.#next(), this.#gone]);
+    if (m.t !== 'ready') throw new Error(`metrics-cost: expected ready, got ${m.t}`);
   }
 
   get pid(): number {
@@ -85,24 +95,36 @@ class Side {
   async mark(): Promise<ChildMark> {
     const reply = this.#next();
     this.#send({ t: 'mark' });
-    const m = await reply;
+    const m = await Promise.race([reply, this.#gone]);
     if (m.t !== 'mark') throw new Error(`metrics-cost: expected a mark, got ${m.t}`);
     return m;
   }
 
-  async stop(): Promise<void> {
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
+  /** Asks it to stop; kills it if it has not exited within `ms`. */
+  async stop(ms = 10_000): Promise<void> {
+    if (this.#exited) return;
     this.#send({ t: 'stop' });
-    await exited;
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), ms);
+    await this.#gone.catch(() => {});
+    clearTimeout(timer);
   }
 
   #send(message: ToChild): void {
-    this.#child.send(message);
+    if (this.#exited || !this.#child.connected) return;
+    // A channel closed meanwhile (the side died) is reported through #gone, not thrown here.
+    this.#child.send(message, (err) => void err);
   }
 
   #next(): Promise<FromChild> {
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
+}
+
+/** Whether `taskset` runs here and cores 0 and 1 may be used (Linux). */
+function canPin(): boolean {
+  if (process.platform !== 'linux' || availableParallelism() < 2) return false;
+  const probe = spawnSync('taskset', ['--cpu-list', '0,1', 'true'], { stdio: 'ignore' });
+  return probe.status === 0;
 }
 
 interface Window {
@@ -146,22 +168,26 @@ export async function metricsCost(): Promise<Record<string, unknown>> {
   const root = await mkdtemp(join(tmpdir(), 'chatflow-bench-metrics-'));
   await chmod(root, 0o711);
   const source = await readDefaultPipeline();
-  const storage: BenchStorage = await startBenchStorage(root);
-  const receiver: Receiver = await startReceiver();
   const rounds: { off: Window; on: Window; costPercent: number; cpuCostPercent: number; load: WindowLoad }[] = [];
   const sides: Side[] = [];
+  let storage: BenchStorage | undefined;
+  let receiver: Receiver | undefined;
+  const pin = canPin();
   try {
-    const pin = process.platform === 'linux' && availableParallelism() >= 2;
+    storage = await startBenchStorage(root);
+    receiver = await startReceiver();
     const start = async (metrics: boolean, seed: number, core: number) => {
       const file = join(root, `metrics-${metrics}.yaml`);
-      const text = defaultGraphText(source, { rate: 'max', seed, oscTarget: `127.0.0.1:${receiver.port}`, metrics, postgres: 'off' });
-      await writeFile(file, text);
-      const side = await Side.start(file, storage.resources.redis?.url as string, pin ? core : undefined);
+      const target = `127.0.0.1:${(receiver as Receiver).port}`;
+      await writeFile(file, defaultGraphText(source, { rate: 'max', seed, oscTarget: target, metrics, postgres: 'off' }));
+      const side = new Side(file, (storage as BenchStorage).resources.redis?.url as string, pin ? core : undefined);
       sides.push(side);
       return side;
     };
     // Fresh ids for each (seeds of their own); each on a core of its own.
-    const [off, on] = await Promise.all([start(false, 3000, 0), start(true, 3001, 1)]);
+    const off = await start(false, 3000, 0);
+    const on = await start(true, 3001, 1);
+    await Promise.all([off.ready(), on.ready()]);
     await sleep(WARM_UP_MS);
     for (let i = 0; i < ROUNDS; i++) {
       // The cores swap every window: what else the machine runs on one of them (interrupts,
@@ -192,9 +218,9 @@ export async function metricsCost(): Promise<Record<string, unknown>> {
       });
     }
   } finally {
-    for (const side of sides) await side.stop();
-    await receiver.exit();
-    await storage.stop();
+    await Promise.all(sides.map((side) => side.stop()));
+    await receiver?.exit();
+    await storage?.stop();
     await rm(root, { recursive: true, force: true });
   }
   const cost = spread(rounds.map((r) => r.costPercent));
@@ -204,7 +230,7 @@ export async function metricsCost(): Promise<Record<string, unknown>> {
   const figures = {
     method:
       'pipeline.yaml without the postgres sink, every other sink on (Redis private, OSC to a listening receiver), simulate at rate max; metrics on = its sample_metrics node and metrics sink, off = without them; ' +
-      `both variants at the same time, each in a process of its own${process.platform === 'linux' ? ' pinned to a core of its own (taskset), the cores swapped every window' : ''}; ${WARM_UP_MS} ms of warm-up, then windows of ${WINDOW_MS} ms; ` +
+      `both variants at the same time, each in a process of its own${pin ? ' pinned to a core of its own (taskset), the cores swapped every window' : ' (not pinned: no taskset or fewer than 2 usable cores)'}; ${WARM_UP_MS} ms of warm-up, then windows of ${WINDOW_MS} ms; ` +
       'cost per window = (off − on) / off of messages/s; cpuCost = extra main-thread time on a core per message (Linux; process CPU elsewhere), in %; load per window',
     windowMs: WINDOW_MS,
     windows: rounds.length,

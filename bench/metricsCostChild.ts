@@ -38,6 +38,8 @@ const running = await startGraph(await readFile(file, 'utf8'), {
   name: 'graph',
   storage: { resources: { redis: { url: redisUrl } } },
 });
+// The bench gone (killed, crashed): do not go on running at full speed.
+process.on('disconnect', () => process.exit(1));
 process.on('message', (message: ToChild) => {
   if (message.t === 'mark') {
     send({ t: 'mark', emitted: running.snapshot().get('demo')?.eventsOut[''] ?? 0, cpuMs: cpuMs(), at: performance.now() });
