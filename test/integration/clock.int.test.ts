@@ -104,6 +104,8 @@ interface Measured {
   readonly allowedMs: number[];
   /** What the machine held each change's chain up by, ms. */
   readonly heldMs: number[];
+  /** From each command to its change's landing, ms: within the beat after it, not a beat later. */
+  readonly afterCommandMs: number[];
   /** ms from each change to the nearest beat datagram oscdump received. */
   readonly toBeatMs: number[];
   readonly senderLateMs: number[];
@@ -146,6 +148,8 @@ async function playAndMeasure(jitterMs: number, seed: number): Promise<Measured>
   const stalls: number[] = [];
   let heard = 0;
   let sent = 0;
+  /** Epoch ms each command was pushed. */
+  const sentAt: number[] = [];
   const beats = clock.beats$.subscribe(() => {
     heard += 1;
     stalls.push(stall);
@@ -153,7 +157,10 @@ async function playAndMeasure(jitterMs: number, seed: number): Promise<Measured>
     if (heard < LOCK_BEATS || heard > BEATS - 3) return;
     sent += 1;
     const value = (sent % 2) * 0.5 + 0.25;
-    setTimeout(() => viewers.next(chat(`!cv cutoff ${value}`, { id: `c${sent}`, user: 'viewer' })), COMMAND_AFTER_MS);
+    setTimeout(() => {
+      sentAt.push(Date.now());
+      viewers.next(chat(`!cv cutoff ${value}`, { id: `c${sent}`, user: 'viewer' }));
+    }, COMMAND_AFTER_MS);
   });
   cleanup.push(() => beats.unsubscribe());
 
@@ -211,6 +218,8 @@ async function playAndMeasure(jitterMs: number, seed: number): Promise<Measured>
     offsetsMs,
     allowedMs: landings.map((l, i) => LANDING_MS + Math.max(0, l.stallMs - 1, heldMs[i] as number)),
     heldMs,
+    // Landings are in the commands' order (one change per command).
+    afterCommandMs: landings.map((l, i) => l.epochMs - (sentAt[i] ?? Number.NaN)),
     toBeatMs,
     senderLateMs: sentBeats.map((b) => b.lateMs),
     changes: landings.length,
@@ -237,7 +246,7 @@ describe('clock: follow, with a real sender and oscdump', () => {
       console.info(
         `clock ${name}: ${m.bpm.toFixed(3)} BPM; ${m.changes} changes, offset from the beat grid (ms) ${round(m.offsetsMs).join(' ')}; ` +
           `to the nearest beat received ${round(m.toBeatMs).join(' ')}; allowed ${round(m.allowedMs).join(' ')}; ` +
-          `machine held the chain (ms) ${round(m.heldMs).join(' ')}; sender late (ms) ${round(m.senderLateMs).join(' ')}`,
+          `machine held the chain (ms) ${round(m.heldMs).join(' ')}; after the command (ms) ${round(m.afterCommandMs).join(' ')}; sender late (ms) ${round(m.senderLateMs).join(' ')}`,
       );
       expect(m.beats).toBe(BEATS);
       expect(Math.abs(m.bpm - 150)).toBeLessThan(0.5);
@@ -245,6 +254,8 @@ describe('clock: follow, with a real sender and oscdump', () => {
       expect(m.changes).toBe(m.commands);
       const outside = m.offsetsMs.filter((offset, i) => Math.abs(offset) > (m.allowedMs[i] as number));
       expect(outside).toEqual([]);
+      // On the next beat (a command goes 130 ms after one), not on a later one.
+      expect(m.afterCommandMs.filter((ms, i) => !(ms > 0 && ms < PERIOD_MS + (m.allowedMs[i] as number)))).toEqual([]);
     }, 60_000);
   }
 });

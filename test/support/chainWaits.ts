@@ -5,8 +5,7 @@
  * of their sum between two instants bounds how late the machine could have made the chain
  * then; on an idle machine it is about 0. Off Linux every sample is 0 (nothing is allowed).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { cpuTimes, parseSchedStat, raisedThreads } from '../../bench/controlTimingMachine.js';
 
 interface Sample {
@@ -24,20 +23,28 @@ function waitingMs(path: string): number {
   }
 }
 
+/** Online CPUs as /proc/stat counts them (its `cpuN` lines): what its steal is summed over. */
+function statCpus(): number {
+  try {
+    return Math.max(1, readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d/.test(l)).length);
+  } catch {
+    return 1;
+  }
+}
+
 /**
  * Reads a chain's cumulative wait plus steal (ms): this process's raised threads (the OSC
- * output stage's), or every thread of it when none is raised (no `CAP_SYS_NICE`), and the main
- * threads of `pids`. Undefined off Linux.
+ * output stage's; none when it could not be raised, without `CAP_SYS_NICE`: the other threads
+ * of a test process are not the chain and would only loosen it) and the main threads of `pids`.
+ * Undefined off Linux.
  */
 export function chainReader(pids: readonly (number | undefined)[]): (() => number) | undefined {
   if (process.platform !== 'linux') return undefined;
-  const raised = raisedThreads() ?? [];
-  const tids = raised.length > 0 ? raised.map((t) => String(t.tid)) : readdirSync('/proc/self/task');
   const files = [
-    ...tids.map((tid) => `/proc/self/task/${tid}/schedstat`),
+    ...(raisedThreads() ?? []).map((t) => `/proc/self/task/${t.tid}/schedstat`),
     ...pids.flatMap((pid) => (pid === undefined ? [] : [`/proc/${pid}/schedstat`])),
   ];
-  const cores = availableParallelism();
+  const cores = statCpus();
   return () => {
     let ms = 0;
     for (const file of files) ms += waitingMs(file);
@@ -51,8 +58,8 @@ export class ChainWaits {
   readonly #now: () => number;
   readonly #samples: Sample[] = [];
 
-  /** `read`: a {@link chainReader}; `now`: epoch ms. */
-  constructor(read: (() => number) | undefined, now = () => performance.timeOrigin + performance.now()) {
+  /** `read`: a {@link chainReader}; `now`: epoch ms, by the wall clock receivers such as oscdump stamp with. */
+  constructor(read: (() => number) | undefined, now = () => Date.now()) {
     this.#read = read;
     this.#now = now;
   }
