@@ -36,7 +36,7 @@ export interface GraphEdits {
   readonly oscTarget: string;
   /** Append the chat message's `receivedAt` (float64) to each OSC message, for a receiver to time. */
   readonly oscCarriesReceivedAt?: boolean;
-  /** `false`: without the `sample_metrics` nodes and `metrics` sink (and their ports elsewhere). */
+  /** `false`: without its `sample_metrics` node(s) and `metrics` sink (and their ports elsewhere). */
   readonly metrics: boolean;
   /** `off`: the postgres sink taken out; `null`: replaced by a blackhole with the same inputs. */
   readonly postgres: 'on' | 'off' | 'null';

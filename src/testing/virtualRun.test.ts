@@ -114,10 +114,10 @@ describe('runVirtual on the default pipeline.yaml', () => {
     expect(stream.length).toBeGreaterThanOrEqual(28);
     expect(stream.slice(1).map((t, i) => t - (stream[i] as number))).toEqual(stream.slice(1).map(() => 1000));
     expect(result.outputs.every((o) => o.at <= result.endedAt)).toBe(true);
-    // `trend` samples every 10 s; postgres writes them when its batch times out (200 ms later),
-    // and the last one at the stop, when the sink's driver drains.
-    const trend = result.outputs.filter((o) => o.type === 'postgres' && o.output.table === 'system_metrics');
-    expect(new Set(trend.map((o) => o.at))).toEqual(new Set([10_200, 20_200, 30_000]));
+    // `stats.history` samples every 10 s; postgres writes them when its batch times out (200 ms
+    // later), and the last one at the stop, when the sink's driver drains.
+    const history = result.outputs.filter((o) => o.type === 'postgres' && o.output.table === 'system_metrics');
+    expect(new Set(history.map((o) => o.at))).toEqual(new Set([10_200, 20_200, 30_000]));
   });
 
   it('records the events leaving the ports it is asked to, in order and at their times', async () => {

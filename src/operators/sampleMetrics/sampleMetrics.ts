@@ -82,7 +82,7 @@ export function sampleMetrics(
       });
       const alerts = rules.map(([id, rule]) => new AlertRule(id, rule, instance));
       // One sampler per interval: node baselines, latency readers and process probe of its own.
-      const sampler = (interval: Interval) => {
+      const sampler = (which: Interval) => {
         const nodes = new NodeSampler();
         if (nodeMetrics) nodes.baseline(nodeMetrics());
         const probe = config.process ? createProbe() : undefined;
@@ -96,7 +96,7 @@ export function sampleMetrics(
             last = now;
             try {
               const rejected = nodeMetrics ? nodes.collect(batch, nodeMetrics()) : 0;
-              const accepted = tap.collect(batch, interval);
+              const accepted = tap.collect(batch, which);
               if (accepted + rejected > 0) {
                 batch.value('chatflow_command_success_rate', undefined, accepted / (accepted + rejected));
               }
