@@ -111,14 +111,19 @@ export function parseSchedStat(text: string): SchedStat | undefined {
   return { runningMs: running / 1e6, waitingMs: waiting / 1e6 };
 }
 
-/** The calling thread's {@link SchedStat}; undefined off Linux or without schedstats. */
-export function threadSchedStat(): SchedStat | undefined {
+/** The {@link SchedStat} in a /proc schedstat file; undefined off Linux, without schedstats, or once its thread is gone. */
+export function schedStatAt(path: string): SchedStat | undefined {
   if (process.platform !== 'linux') return undefined;
   try {
-    return parseSchedStat(readFileSync('/proc/thread-self/schedstat', 'utf8'));
+    return parseSchedStat(readFileSync(path, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/** The calling thread's {@link SchedStat}; undefined off Linux or without schedstats. */
+export function threadSchedStat(): SchedStat | undefined {
+  return schedStatAt('/proc/thread-self/schedstat');
 }
 
 /**
@@ -127,12 +132,7 @@ export function threadSchedStat(): SchedStat | undefined {
  * once the process is gone.
  */
 export function mainThreadSchedStat(pid: number): SchedStat | undefined {
-  if (process.platform !== 'linux') return undefined;
-  try {
-    return parseSchedStat(readFileSync(`/proc/${pid}/schedstat`, 'utf8'));
-  } catch {
-    return undefined;
-  }
+  return schedStatAt(`/proc/${pid}/schedstat`);
 }
 
 /** A thread's shares of a window between two readings, %: on a core, and runnable but waiting for one. */

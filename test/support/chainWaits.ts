@@ -6,21 +6,13 @@
  * then; on an idle machine it is about 0. Off Linux every sample is 0 (nothing is allowed).
  */
 import { readFileSync } from 'node:fs';
-import { cpuTimes, parseSchedStat, raisedThreads } from '../../bench/controlTimingMachine.js';
+import { cpuTimes, raisedThreads, schedStatAt } from '../../bench/controlTimingMachine.js';
 
 interface Sample {
   /** Epoch ms. */
   readonly at: number;
   /** The chain's cumulative wait plus steal, ms. */
   readonly ms: number;
-}
-
-function waitingMs(path: string): number {
-  try {
-    return parseSchedStat(readFileSync(path, 'utf8'))?.waitingMs ?? 0;
-  } catch {
-    return 0; // No schedstats, or the thread ended.
-  }
 }
 
 /** Online CPUs as /proc/stat counts them (its `cpuN` lines): what its steal is summed over. */
@@ -47,7 +39,8 @@ export function chainReader(pids: readonly (number | undefined)[]): (() => numbe
   const cores = statCpus();
   return () => {
     let ms = 0;
-    for (const file of files) ms += waitingMs(file);
+    // A thread without schedstats (or ended) adds nothing.
+    for (const file of files) ms += schedStatAt(file)?.waitingMs ?? 0;
     // /proc/stat counts in USER_HZ (100 per second), summed over the cores.
     return ms + ((cpuTimes()?.steal ?? 0) * 10) / cores;
   };
