@@ -17,7 +17,6 @@
  * their median, with the machine's load over each window. Goal: ≤ 5%.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,9 +25,9 @@ import { type BenchStorage, defaultGraphText, readDefaultPipeline, startBenchSto
 import { LoadSampler, type LoadRecord, STEAL_LIMIT_PERCENT } from './load.js';
 import type { ChildMark, FromChild, ToChild } from './metricsCostChild.js';
 import { type Receiver, startReceiver } from './oscLatency.js';
+import { processCpuMs } from './processCpu.js';
 import { writeResult } from './results.js';
 import { aboveNoise, costPercent, spread } from './stats.js';
-import { parseTaskStat } from './threadCpu.js';
 
 const ROUNDS = Number(process.env.BENCH_METRICS_ROUNDS ?? 40);
 const WINDOW_MS = Number(process.env.BENCH_METRICS_WINDOW_MS ?? 1000);
@@ -85,11 +84,7 @@ class Side {
 
   /** Process CPU time so far (all threads), ms; null off Linux. */
   processCpuMs(): number | null {
-    try {
-      return parseTaskStat(readFileSync(`/proc/${this.pid}/stat`, 'utf8'));
-    } catch {
-      return null;
-    }
+    return processCpuMs(this.pid);
   }
 
   async mark(): Promise<ChildMark> {

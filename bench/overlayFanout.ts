@@ -20,7 +20,6 @@
  * Loopback only; each scenario is bounded in clients and seconds (`BENCH_OVERLAY_SECONDS`).
  */
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -28,9 +27,10 @@ import type { ChatEvent, ChatflowEvent, ControlEvent } from '../src/core/events.
 import { silentLogger } from '../src/core/logger.js';
 import { createHttpServer } from '../src/server/httpServer.js';
 import { mainThreadSchedStat } from './controlTimingMachine.js';
-import { LoadSampler } from './load.js';
+import { type LoadRecord, LoadSampler } from './load.js';
 import { watchMainThread } from './mainThreadWatch.js';
 import { OverlayConfig, OverlaySink } from '../src/sinks/overlay/index.js';
+import { processCpuMs } from './processCpu.js';
 import { writeResult } from './results.js';
 
 const CLIENT_SCRIPT = fileURLToPath(new URL('./overlayFanoutClients.ts', import.meta.url));
@@ -139,16 +139,8 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-/** CPU time (user + system) a process has used, in ms, from /proc (Linux); NaN elsewhere. */
-function processCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
-  } catch {
-    return Number.NaN;
-  }
-}
+/** CPU time (user + system) a process has used, in ms (Linux); NaN elsewhere. */
+const cpuMsOf = (pid: number | undefined): number => processCpuMs(pid) ?? Number.NaN;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
@@ -239,7 +231,7 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
       scenario.withChat ? [chatEvent(k), control(variable, dueMs)] : [control(variable, dueMs)];
     await publishAt(sink, scenario.perSecond, WARMUP_SECONDS, updates('warmup'));
     const cpuBefore = process.cpuUsage();
-    const clientsCpuBefore = processCpuMs(child.pid);
+    const clientsCpuBefore = cpuMsOf(child.pid);
     const waitBefore = [process.pid, child.pid].map(processWaitMs);
     const load = LoadSampler.start();
     const mainThread = watchMainThread();
@@ -253,18 +245,15 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
     const cpu = process.cpuUsage(cpuBefore);
     const wall = performance.now() - wallBefore;
     const loopDelayMs = mainThread.stop().loopDelayMs;
-    const clientsCpu = processCpuMs(child.pid) - clientsCpuBefore;
+    const clientsCpu = cpuMsOf(child.pid) - clientsCpuBefore;
     const waited = [process.pid, child.pid].map((pid, i) => processWaitMs(pid) - (waitBefore[i] as number));
     const machine = load.finish();
     const serverWaitShare = (waited[0] as number) / wall;
-    const contaminatedBy = contamination(machine.reasons, serverWaitShare);
     const perUpdate = (ms: number) => round(ms / writeMs.length);
     sink.write([control('end', 1)]);
     child.stdin.write('stop\n');
     const report = JSON.parse(await nextLine()) as ClientReport;
     const sortedWrites = [...writeMs].sort((a, b) => a - b);
-    const expected = scenario.clients * writeMs.length;
-    const p99 = report.delayMs.p99 ?? Number.NaN;
     return {
       clientKind,
       clients: scenario.clients,
@@ -274,12 +263,7 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
       seconds: SECONDS,
       updates: writeMs.length,
       connectMs: ready.connectMs,
-      deliveries: report.samples,
-      deliveriesExpected: expected,
-      delivered: round(report.samples / expected),
-      delayMs: report.delayMs,
-      goalP99Ms: scenario.goalP99Ms ?? null,
-      goalMet: scenario.goalP99Ms === undefined ? null : p99 <= scenario.goalP99Ms,
+      ...deliveryFields(report, scenario.clients * writeMs.length, scenario.goalP99Ms),
       serverFanoutMs: {
         p50: round(percentile(sortedWrites, 50)),
         p99: round(percentile(sortedWrites, 99)),
@@ -297,13 +281,7 @@ async function runScenario(scenario: Scenario, clientKind: ClientKind = 'browser
       },
       serverRssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
       sink: sink.stats(),
-      loadAverage1mBefore: loadBefore,
-      load: machine,
-      serverRunQueueWaitPercent: round(serverWaitShare * 100),
-      contaminated: contaminatedBy.length > 0,
-      contaminatedBy,
-      clientParseErrors: report.parseErrors,
-      clientsClosedEarly: report.closedEarly,
+      ...machineFields(loadBefore, machine, serverWaitShare, report),
     };
   } finally {
     child.kill();
@@ -327,22 +305,19 @@ async function runBare(scenario: Scenario): Promise<Record<string, unknown>> {
     const { port } = JSON.parse(await server.nextLine()) as { port: number };
     clients = spawnWithLines(CLIENT_SCRIPT, [String(port), String(scenario.clients), 'browser']);
     const ready = JSON.parse(await clients.nextLine()) as { ready: number; connectMs: number };
-    const clientsCpuBefore = processCpuMs(clients.child.pid);
+    const clientsCpuBefore = cpuMsOf(clients.child.pid);
     const clientsWaitBefore = processWaitMs(clients.child.pid);
     const load = LoadSampler.start();
     server.child.stdin.write('go\n');
     const done = JSON.parse(await server.nextLine()) as BareReport;
     // The clients' figures span the warm-up too (the server alone knows when its window began).
-    const clientsCpu = processCpuMs(clients.child.pid) - clientsCpuBefore;
+    const clientsCpu = cpuMsOf(clients.child.pid) - clientsCpuBefore;
     const clientsWaited = processWaitMs(clients.child.pid) - clientsWaitBefore;
     const machine = load.finish();
     clients.child.stdin.write('stop\n');
     const report = JSON.parse(await clients.nextLine()) as ClientReport;
     const serverWaitShare = done.waitedMs / done.wallMs;
-    const contaminatedBy = contamination(machine.reasons, serverWaitShare);
     const allUpdates = done.updates + Math.round(scenario.perSecond * WARMUP_SECONDS);
-    const expected = scenario.clients * done.updates;
-    const p99 = report.delayMs.p99 ?? Number.NaN;
     return {
       server: 'bare ws',
       clientKind: 'browser',
@@ -352,29 +327,45 @@ async function runBare(scenario: Scenario): Promise<Record<string, unknown>> {
       seconds: SECONDS,
       updates: done.updates,
       connectMs: ready.connectMs,
-      deliveries: report.samples,
-      deliveriesExpected: expected,
-      delivered: round(report.samples / expected),
-      delayMs: report.delayMs,
-      goalP99Ms: scenario.goalP99Ms ?? null,
-      goalMet: scenario.goalP99Ms === undefined ? null : p99 <= scenario.goalP99Ms,
+      ...deliveryFields(report, scenario.clients * done.updates, scenario.goalP99Ms),
       serverFanoutMs: done.fanoutMs,
       serverLoopDelayMs: done.loopDelayMs,
       serverCpuPercent: round((done.cpuMs / done.wallMs) * 100),
       cpuMsPerUpdate: { server: round(done.cpuMs / done.updates), clients: round(clientsCpu / allUpdates) },
       runQueueWaitMsPerUpdate: { server: round(done.waitedMs / done.updates), clients: round(clientsWaited / allUpdates) },
-      loadAverage1mBefore: loadBefore,
-      load: machine,
-      serverRunQueueWaitPercent: round(serverWaitShare * 100),
-      contaminated: contaminatedBy.length > 0,
-      contaminatedBy,
-      clientParseErrors: report.parseErrors,
-      clientsClosedEarly: report.closedEarly,
+      ...machineFields(loadBefore, machine, serverWaitShare, report),
     };
   } finally {
     clients?.child.kill();
     server.child.kill();
   }
+}
+
+/** What the clients received of the `expected` deliveries, their delay, and the goal on its p99. */
+function deliveryFields(report: ClientReport, expected: number, goalP99Ms: number | undefined) {
+  const p99 = report.delayMs.p99 ?? Number.NaN;
+  return {
+    deliveries: report.samples,
+    deliveriesExpected: expected,
+    delivered: round(report.samples / expected),
+    delayMs: report.delayMs,
+    goalP99Ms: goalP99Ms ?? null,
+    goalMet: goalP99Ms === undefined ? null : p99 <= goalP99Ms,
+  };
+}
+
+/** The machine over a round (load, the server's wait for a CPU, whether that spoils it) and the clients' errors. */
+function machineFields(loadBefore: number, machine: LoadRecord, serverWaitShare: number, report: ClientReport) {
+  const contaminatedBy = contamination(machine.reasons, serverWaitShare);
+  return {
+    loadAverage1mBefore: loadBefore,
+    load: machine,
+    serverRunQueueWaitPercent: round(serverWaitShare * 100),
+    contaminated: contaminatedBy.length > 0,
+    contaminatedBy,
+    clientParseErrors: report.parseErrors,
+    clientsClosedEarly: report.closedEarly,
+  };
 }
 
 /** Why a round's figures are not a quiet machine's: the load's reasons, and the server waiting for a CPU too long. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseProcessStat, processTreeCpuMs, type ProcessTimes, readProcesses, treeCpuMs } from './processCpu.js';
+import { parseProcessStat, processCpuMs, processTreeCpuMs, type ProcessTimes, readProcesses, treeCpuMs } from './processCpu.js';
 
 /** A /proc/<pid>/stat line: pid (comm) state ppid … utime stime cutime cstime …. */
 const stat = (pid: number, comm: string, ppid: number, utime: number, stime: number, cutime: number, cstime: number) =>
@@ -48,5 +48,18 @@ describe('processTreeCpuMs', () => {
     expect(readProcesses()?.some((p) => p.pid === process.pid && p.ppid === process.ppid)).toBe(true);
     expect(processTreeCpuMs(process.pid)).toBeGreaterThanOrEqual(0);
     expect(processTreeCpuMs(2 ** 22 + 1)).toBeNull();
+  });
+});
+
+describe('processCpuMs', () => {
+  it("reads a live process's own CPU time on Linux; null for no process, a gone one, or off Linux", () => {
+    expect(processCpuMs(undefined)).toBeNull();
+    expect(processCpuMs(2 ** 22 + 1)).toBeNull(); // above Linux's pid_max: never a live process
+    const own = processCpuMs(process.pid);
+    if (process.platform !== 'linux') {
+      expect(own).toBeNull();
+      return;
+    }
+    expect(own).toBeGreaterThan(0);
   });
 });

@@ -75,6 +75,16 @@ export function readProcesses(): ProcessTimes[] | null {
   return out;
 }
 
+/** CPU time so far (user + system, all its threads), ms, of process `pid`; `null` off Linux or once it is gone. */
+export function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined || process.platform !== 'linux') return null;
+  try {
+    return parseProcessStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).ownMs;
+  } catch {
+    return null;
+  }
+}
+
 /** CPU time so far, ms, of the process tree under `root` (a postmaster); `null` off Linux or when it is gone. */
 export function processTreeCpuMs(root: number | undefined): number | null {
   if (root === undefined) return null;
