@@ -32,7 +32,8 @@ else process.on('SIGHUP', onSignal);
 // time it sets the next limit, so it applies although set after start.
 setFlagsFromString('--heap-growing-percent=30');
 // The young generation's size is not read again after start: `npm start` passes it on node's
-// command line (--max-semi-space-size=2, package.json), as a streamer can (docs/architecture.md, Memory).
+// command line (--max-semi-space-size=2, and --v8-pool-size=2 for V8's helper threads, package.json),
+// as a streamer can (docs/architecture.md, Memory).
 // Stack traces name the TypeScript sources (the bundle's source map).
 process.setSourceMapsEnabled(true);
 let cli;
