@@ -35,7 +35,8 @@ import { type LoadRecord, LoadSampler } from './load.js';
 import { cpuUsPerMessage, machineCeiling, ofCeilingPercent } from './machineCeiling.js';
 import { processTreeCpuMs } from './processCpu.js';
 import { type Receiver, startReceiver } from './oscLatency.js';
-import { rawCopy } from './rawCopy.js';
+import { PACED_PREFIX, PacedCopy, type PacedResult, pacedFailures } from './pacedCopy.js';
+import { dumpRows, rawCopy } from './rawCopy.js';
 import { writeResult } from './results.js';
 import { highestPassingRate, median, sustainedRates } from './stats.js';
 import { mainThreadCpuMs } from './threadCpu.js';
@@ -48,7 +49,11 @@ const GOAL_RATE = 100_000;
 const GOAL_OF_NULL = 0.85;
 const GOAL_OF_COPY = 0.9;
 
-type Variant = 'postgres' | 'null';
+/**
+ * `postgres`: the default graph; `null`: its postgres sink replaced by a blackhole; `together`:
+ * the null-sink graph while another process COPYs the same rows at the same rate (bench/pacedCopy.ts).
+ */
+type Variant = 'postgres' | 'null' | 'together';
 
 interface Trial {
   readonly variant: Variant;
@@ -64,6 +69,8 @@ interface Trial {
   /** After the stop: chat rows in PostgreSQL against messages the dedupe let through. */
   readonly stored?: { readonly rows: number; readonly deduplicated: number };
   readonly oscDatagramsReceived: number;
+  /** `together`: what the paced COPY beside the graph committed in the window. */
+  readonly pacedCopy?: PacedResult;
   readonly cpuPercent: number;
   /**
    * CPU µs per message emitted in the window: chatflow's process (every thread), its main
@@ -88,8 +95,11 @@ async function trial(
   variant: Variant,
   rate: number,
   seconds: number,
-  env: { root: string; source: string; storage: BenchStorage; receiver: Receiver; seed: () => number },
+  env: { root: string; source: string; storage: BenchStorage; receiver: Receiver; seed: () => number; paced?: PacedCopy },
 ): Promise<Trial> {
+  const paced = variant === 'together' ? env.paced : undefined;
+  if (variant === 'together' && paced === undefined) throw new Error('full-graph: a together trial needs the paced COPY');
+  const measuresServer = variant !== 'null';
   await env.storage.truncate();
   // Begin once the machine is quiet: the previous trial's drain, PostgreSQL's checkpoint after
   // it, and other work on the machine would otherwise be inside this window.
@@ -107,15 +117,17 @@ async function trial(
   const postmaster = env.storage.postmasterPid();
   const before = running.snapshot();
   const mainBefore = mainThreadCpuMs();
-  const serverBefore = variant === 'postgres' ? processTreeCpuMs(postmaster) : null;
+  const serverBefore = measuresServer ? processTreeCpuMs(postmaster) : null;
   const cpu = process.cpuUsage();
   const started = performance.now();
+  const copying = paced?.run(rate, seconds);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const after = running.snapshot();
   const used = process.cpuUsage(cpu);
   const windowMs = performance.now() - started;
   const mainUsed = msDelta(mainBefore, mainThreadCpuMs());
-  const serverUsed = variant === 'postgres' ? msDelta(serverBefore, processTreeCpuMs(postmaster)) : null;
+  const serverUsed = measuresServer ? msDelta(serverBefore, processTreeCpuMs(postmaster)) : null;
+  const copied = await copying;
   const load = quiet.sampler.finish();
   await running.stop();
   const end = running.snapshot();
@@ -149,6 +161,7 @@ async function trial(
   const intended = Object.values(synth?.dropped ?? {}).reduce((n, d) => n + (d.intentional ? d.count : 0), 0);
   const sent = (synth?.eventsOut[''] ?? 0) - intended;
   if (report.received === 0 || report.received < sent) failures.push(`the OSC receiver got ${report.received} of ${sent} datagrams`);
+  if (copied) failures.push(...pacedFailures(copied));
   let stored: Trial['stored'];
   if (variant === 'postgres') {
     stored = { rows: await env.storage.chatRows(), deduplicated: end.get('once')?.eventsOut[''] ?? 0 };
@@ -165,6 +178,7 @@ async function trial(
     pausedMs: Math.round(pausedMs),
     ...(stored ? { stored } : {}),
     oscDatagramsReceived: report.received,
+    ...(copied ? { pacedCopy: copied } : {}),
     cpuPercent: Math.round(((used.user + used.system) / 1000 / windowMs) * 100),
     cpuUsPerMessage: {
       process: cpuUsPerMessage((used.user + used.system) / 1000, emitted),
@@ -174,6 +188,33 @@ async function trial(
     load,
     waitedForQuietMs: quiet.waitedMs,
   };
+}
+
+/**
+ * The highest rate the null-sink graph holds with PostgreSQL COPYing the same rows beside it
+ * (short trials), searched from `low` (held: the real graph's own search reached it) to `high`.
+ */
+async function togetherSearch(
+  env: Parameters<typeof trial>[3],
+  range: { readonly low: number; readonly high: number; readonly messages: number },
+): Promise<{ rate: number; messages: number; trials: Trial[] }> {
+  const dump = await dumpRows(env.storage.postgresUrl, range.messages, PACED_PREFIX);
+  const { paced } = await PacedCopy.start(env.storage.postgresUrl, dump, env.root);
+  const trials: Trial[] = [];
+  try {
+    const found = await highestPassingRate(
+      async (rate) => {
+        const t = await trial('together', rate, TRIAL_SECONDS, { ...env, paced });
+        trials.push(t);
+        process.stderr.write(`full-graph: together ${rate}/s ${t.passed ? 'passed' : `failed: ${t.failures.join('; ')}`}\n`);
+        return t.passed;
+      },
+      { ...SEARCH, low: Math.max(SEARCH.step, range.low), high: Math.max(SEARCH.step, range.high) },
+    );
+    return { rate: found.rate, messages: dump.messages, trials };
+  } finally {
+    await paced.stop();
+  }
 }
 
 export async function fullGraph(): Promise<Record<string, unknown>> {
@@ -218,8 +259,12 @@ export async function fullGraph(): Promise<Record<string, unknown>> {
         }
       }
     }
-    // Rows of the last passing postgres trial: fill the tables again at its rate for a few seconds.
-    await trial('postgres', Math.max(SEARCH.step, sustained.postgres?.offeredPerSec ?? searches.postgres.rate), TRIAL_SECONDS, env);
+    // Rows of the last passing postgres trial: fill the tables again at its rate, long enough
+    // for the together search's fastest window (at most the null-sink graph's rate).
+    const fillRate = Math.max(SEARCH.step, sustained.postgres?.offeredPerSec ?? searches.postgres.rate);
+    const nullRateFound = sustained.null?.offeredPerSec ?? searches.null.rate;
+    const togetherMessages = Math.ceil(nullRateFound * TRIAL_SECONDS * 1.05);
+    await trial('postgres', fillRate, Math.max(TRIAL_SECONDS, Math.ceil(togetherMessages / fillRate)), env);
     // Each round once the machine is quiet (the fill's drain and checkpoint done).
     const copyLoads: LoadRecord[] = [];
     let copySampler: LoadSampler | undefined;
@@ -236,6 +281,14 @@ export async function fullGraph(): Promise<Record<string, unknown>> {
       serverCpuMs: () => processTreeCpuMs(storage.postmasterPid()),
     });
     const copyPerSec = median(copy.messagesPerSec);
+    // The machine's ceiling, measured: the null-sink graph with the same rows COPYed beside it at
+    // the same rate (bench/pacedCopy.ts), from the rate the real graph's search reached up to
+    // the lower of the null-sink graph's and raw COPY's.
+    const together = await togetherSearch(env, {
+      low: searches.postgres.rate,
+      high: Math.min(nullRateFound, copyPerSec),
+      messages: togetherMessages,
+    });
     // The machine's ceiling for the same work, by CPU accounting (bench/machineCeiling.ts): the
     // graph without storage (the null-sink run the figure came from), plus raw COPY of its rows.
     const nullTrial = sustained.null ?? searches.null.trials.filter((t) => t.passed).at(-1);
@@ -271,6 +324,15 @@ export async function fullGraph(): Promise<Record<string, unknown>> {
           'cores / (CPU µs per message of chatflow\'s process in the null-sink run the figure came from + of raw COPY of the same rows: this process sending them and the PostgreSQL server\'s processes, postmaster and children with what exited children left it, /proc/<pid>/stat; median of the rounds). Linux only: null elsewhere.',
         ...(ceiling ?? { cores: os.availableParallelism(), parts: ceilingParts }),
       },
+      togetherCeilingMessagesPerSec: together.rate,
+      togetherCeiling: {
+        method:
+          'measured: the null-sink graph (short trials, as the searches) while another process (bench/pacedCopyChild.ts) COPYs the rows this run stored into empty copies of the tables at the same rate of chat messages, in parts of 2,500 messages (every table in proportion) taken in turn by 2 connections, each its own transaction; a rate holds when the graph passes its trial and the COPY falls no more than max(0.5 s of the rate, 5,000 messages) behind. From the rate the real graph\'s search reached (`searchRates.postgres`, short trials, compare with it) up to the lower of the null-sink graph\'s and raw COPY\'s; each trial on a quiet machine.',
+        messagesDumped: together.messages,
+        trials: together.trials,
+      },
+      ofTogetherCeilingPercent: together.rate > 0 ? Math.round((searches.postgres.rate / together.rate) * 1000) / 10 : null,
+      togetherCeilingPasses: together.rate >= GOAL_RATE,
       ofMachineCeilingPercent: ofCeilingPercent(rate, ceiling),
       ceilingPasses: ceiling === null ? null : ceiling.messagesPerSec >= GOAL_RATE,
       fullRunCpuUsPerMessage: fullTrial ? { offeredPerSec: fullTrial.offeredPerSec, passed: fullTrial.passed, ...fullTrial.cpuUsPerMessage } : null,

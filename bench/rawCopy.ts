@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 
-async function withClient<T>(url: string, use: (db: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(url: string, use: (db: pg.Client) => Promise<T>): Promise<T> {
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   try {
@@ -26,6 +26,40 @@ async function dump(db: pg.Client, table: string, limit: number): Promise<string
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
   return text.length === 0 ? [] : text.slice(0, -1).split('\n');
+}
+
+/** The rows of `messages` stored chat messages, every history table in proportion. */
+export interface DumpedRows {
+  /** Table → its rows as COPY text lines (no newline). */
+  readonly tables: ReadonlyMap<string, readonly string[]>;
+  /** Chat messages the rows are of. */
+  readonly messages: number;
+}
+
+/**
+ * Dumps the rows of up to `messages` chat messages (COPY TO), every table in proportion, and
+ * makes an empty copy of each table that has rows, `<prefix><table>` (same columns, indexes and
+ * constraints).
+ */
+export async function dumpRows(url: string, messages: number, prefix: string): Promise<DumpedRows> {
+  return withClient(url, async (db) => {
+    const tables = (
+      await db.query<{ name: string }>(
+        "SELECT relname AS name FROM pg_stat_user_tables WHERE relname NOT LIKE '%migrations%' AND relname NOT LIKE 'raw_copy_%' AND relname NOT LIKE 'paced_copy_%'",
+      )
+    ).rows;
+    const chat = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM chat_messages')).rows[0]?.n ?? 0);
+    const share = chat === 0 ? 0 : Math.min(1, messages / chat);
+    const out = new Map<string, string[]>();
+    for (const t of tables) {
+      const rows = await dump(db, t.name, Math.ceil(Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${t.name}"`)).rows[0]?.n ?? 0) * share));
+      if (rows.length === 0) continue;
+      out.set(t.name, rows);
+      await db.query(`DROP TABLE IF EXISTS "${prefix}${t.name}"`);
+      await db.query(`CREATE TABLE "${prefix}${t.name}" (LIKE "${t.name}" INCLUDING ALL)`);
+    }
+    return { tables: out, messages: Math.round(chat * share) };
+  });
 }
 
 export interface RawCopyResult {
@@ -58,34 +92,18 @@ export interface RawCopyOptions {
  * @param messages How many chat messages' rows to copy (at most what `chat_messages` holds).
  */
 export async function rawCopy(url: string, options: RawCopyOptions): Promise<RawCopyResult> {
-  const lines = await withClient(url, async (db) => {
-    const tables = (
-      await db.query<{ name: string; n: string }>(
-        "SELECT relname AS name, n_live_tup::text AS n FROM pg_stat_user_tables WHERE relname NOT LIKE '%migrations%' AND relname NOT LIKE 'raw_copy_%'",
-      )
-    ).rows;
-    const chat = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM chat_messages')).rows[0]?.n ?? 0);
-    const share = chat === 0 ? 0 : Math.min(1, options.messages / chat);
-    const out = new Map<string, string[]>();
-    for (const t of tables) {
-      const rows = await dump(db, t.name, Math.ceil(Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${t.name}"`)).rows[0]?.n ?? 0) * share));
-      if (rows.length > 0) out.set(t.name, rows);
-      await db.query(`DROP TABLE IF EXISTS "raw_copy_${t.name}"`);
-      await db.query(`CREATE TABLE "raw_copy_${t.name}" (LIKE "${t.name}" INCLUDING ALL)`);
-    }
-    return { out, messages: Math.round(chat * share) };
-  });
-  const rows = [...lines.out.values()].reduce((n, l) => n + l.length, 0);
+  const lines = await dumpRows(url, options.messages, 'raw_copy_');
+  const rows = [...lines.tables.values()].reduce((n, l) => n + l.length, 0);
   const perSec: number[] = [];
   const clientCpuMs: number[] = [];
   const serverCpuMs: (number | null)[] = [];
   const serverCpu = options.serverCpuMs ?? (() => null);
   for (let round = 0; round < options.rounds; round++) {
     await options.beforeRound?.();
-    await withClient(url, (db) => db.query([...lines.out.keys()].map((t) => `TRUNCATE "raw_copy_${t}";`).join('')));
+    await withClient(url, (db) => db.query([...lines.tables.keys()].map((t) => `TRUNCATE "raw_copy_${t}";`).join('')));
     // One part of every table per connection, each its own transaction, as the sink splits a batch.
     const parts = Array.from({ length: options.connections }, (_, c) =>
-      [...lines.out].map(([table, all]) => ({ table, text: `${all.filter((_, i) => i % options.connections === c).join('\n')}\n` })),
+      [...lines.tables].map(([table, all]) => ({ table, text: `${all.filter((_, i) => i % options.connections === c).join('\n')}\n` })),
     );
     const clients = await Promise.all(
       parts.map(async () => {
@@ -119,6 +137,6 @@ export async function rawCopy(url: string, options: RawCopyOptions): Promise<Raw
       await Promise.all(clients.map((db) => db.end()));
     }
   }
-  await withClient(url, (db) => db.query([...lines.out.keys()].map((t) => `DROP TABLE "raw_copy_${t}";`).join('')));
+  await withClient(url, (db) => db.query([...lines.tables.keys()].map((t) => `DROP TABLE "raw_copy_${t}";`).join('')));
   return { messages: lines.messages, rows, messagesPerSec: perSec.map(Math.round), clientCpuMs, serverCpuMs };
 }

@@ -1,0 +1,82 @@
+/**
+ * The paced COPY of full-graph's measured ceiling (bench/pacedCopy.ts), in a process of its own:
+ * started with the dump's file and the database URL, says `ready` with its parts, then answers
+ * each `run` (a rate and a window) with what it committed in the window, and exits on `stop`.
+ */
+import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { dueMs, type FromPaced, PART_MESSAGES, type PacedResult, type Part, partsOf, type ToPaced } from './pacedCopy.js';
+
+const CONNECTIONS = 2;
+const [file, url] = process.argv.slice(2) as [string, string];
+const send = (message: FromPaced) => process.send?.(message);
+
+const saved = JSON.parse(await readFile(file, 'utf8')) as { messages: number; tables: [string, string[]][] };
+const parts = partsOf({ messages: saved.messages, tables: new Map(saved.tables) }, PART_MESSAGES);
+const clients = await Promise.all(
+  Array.from({ length: CONNECTIONS }, async () => {
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    return db;
+  }),
+);
+
+async function write(db: pg.Client, part: Part): Promise<void> {
+  await db.query('BEGIN');
+  for (const { table, text } of part) await pipeline(Readable.from([text]), db.query(copyFrom(`COPY "${table}" FROM STDIN`)));
+  await db.query('COMMIT');
+}
+
+async function run(rate: number, seconds: number): Promise<PacedResult> {
+  const windowMs = seconds * 1000;
+  const needed = Math.ceil((windowMs * rate) / (PART_MESSAGES * 1000));
+  const due = Math.min(parts.length, needed);
+  let next = 0;
+  let committed = 0;
+  let error: string | null = null;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  // Each connection takes the next part when it is free, waiting for its time when early.
+  await Promise.all(
+    clients.map(async (db) => {
+      while (error === null && next < due) {
+        const k = next++;
+        const wait = started + dueMs(k, rate, PART_MESSAGES) - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (performance.now() - started >= windowMs) return;
+        try {
+          await write(db, parts[k] as Part);
+        } catch (err) {
+          error = (err as Error).message;
+          return;
+        }
+        if (performance.now() - started <= windowMs) committed += 1;
+      }
+    }),
+  );
+  const used = process.cpuUsage(cpu);
+  return {
+    rate,
+    windowMs,
+    partsNeeded: needed,
+    partsDue: due,
+    partsCommitted: committed,
+    messagesCommitted: committed * PART_MESSAGES,
+    clientCpuMs: Math.round((used.user + used.system) / 1000),
+    error,
+  };
+}
+
+send({ t: 'ready', parts: parts.length });
+process.on('message', async (m: ToPaced) => {
+  if (m.t === 'run') {
+    send({ t: 'done', ...(await run(m.rate, m.seconds)) });
+    return;
+  }
+  await Promise.all(clients.map((db) => db.end()));
+  process.exit(0);
+});
+process.on('disconnect', () => process.exit(0));
