@@ -80,6 +80,13 @@ export class PacedCopy {
       this.#exited = true;
       this.#wake?.();
     });
+    // A send to a process that has gone is an 'error' event, not a throw: seen as `alive` false.
+    child.on('error', () => {});
+  }
+
+  /** Whether the child process still runs. */
+  get alive(): boolean {
+    return !this.#exited;
   }
 
   /** Writes the dump to `dir` and starts the child on it; resolves with the parts it holds. */
@@ -97,6 +104,7 @@ export class PacedCopy {
 
   /** Writes at `rate` messages/s for `seconds`, from now; resolves when the window is over. */
   async run(rate: number, seconds: number): Promise<PacedResult> {
+    if (this.#exited) throw new Error('paced COPY: the child exited');
     this.#child.send({ t: 'run', rate, seconds } satisfies ToPaced);
     const answer = await this.#next();
     if (answer.t !== 'done') throw new Error('paced COPY: unexpected answer');

@@ -51,6 +51,8 @@ async function run(rate: number, seconds: number): Promise<PacedResult> {
           await write(db, parts[k] as Part);
         } catch (err) {
           error = (err as Error).message;
+          // The connection is in an aborted transaction otherwise, and every later run would fail on it.
+          await db.query('ROLLBACK').catch(() => {});
           return;
         }
         if (performance.now() - started <= windowMs) committed += 1;
