@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPostgres, type TestServer } from '../test/support/servers.js';
 import { PACED_PREFIX, PacedCopy } from './pacedCopy.js';
-import { dumpRows } from './rawCopy.js';
+import { dumpRows, rawCopy } from './rawCopy.js';
 
 const MESSAGES = 5000;
 
@@ -59,5 +59,14 @@ describe('PacedCopy on real PostgreSQL', () => {
     }
     expect(paced.alive).toBe(false);
     await expect(paced.run(10_000, 0.5)).rejects.toThrow(/exited/);
+  }, 60_000);
+
+  it('raw COPY writes the same dump through the same parts writer, every round, and leaves no table behind', async () => {
+    const result = await rawCopy(server.url, { messages: MESSAGES, connections: 2, rounds: 2 });
+    expect(result).toMatchObject({ messages: MESSAGES, rows: MESSAGES });
+    expect(result.messagesPerSec).toHaveLength(2);
+    expect(result.messagesPerSec.every((rate) => rate > 0)).toBe(true);
+    const left = await query<{ name: string }>(server.url, "SELECT tablename AS name FROM pg_tables WHERE tablename LIKE 'raw_copy_%'");
+    expect(left).toEqual([]);
   }, 60_000);
 });

@@ -10,18 +10,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DumpedRows } from './rawCopy.js';
+import type { CopyPart, DumpedRows } from './rawCopy.js';
 
 /** Chat messages per part (the postgres sink's part size when it is behind). */
 export const PART_MESSAGES = 2500;
 /** The copies' table names: `paced_copy_<table>` (emptied with the others before each trial). */
 export const PACED_PREFIX = 'paced_copy_';
 
-/** One transaction's rows: per table, its COPY text (lines, each ending in a newline). */
-export type Part = ReadonlyArray<{ readonly table: string; readonly text: string }>;
-
 /** The dump as parts of `partMessages` messages, every table split in proportion, in order. */
-export function partsOf(dump: DumpedRows, partMessages: number): Part[] {
+export function partsOf(dump: DumpedRows, partMessages: number): CopyPart[] {
   const count = Math.max(1, Math.ceil(dump.messages / partMessages));
   return Array.from({ length: count }, (_, k) =>
     [...dump.tables].flatMap(([table, lines]) => {

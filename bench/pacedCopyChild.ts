@@ -4,11 +4,8 @@
  * each `run` (a rate and a window) with what it committed in the window, and exits on `stop`.
  */
 import { readFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { dueMs, type FromPaced, PART_MESSAGES, type PacedResult, type Part, partsOf, type ToPaced } from './pacedCopy.js';
+import { dueMs, type FromPaced, PART_MESSAGES, type PacedResult, partsOf, type ToPaced } from './pacedCopy.js';
+import { connectClients, type CopyPart, writePart } from './rawCopy.js';
 
 const CONNECTIONS = 2;
 const [file, url] = process.argv.slice(2) as [string, string];
@@ -16,19 +13,7 @@ const send = (message: FromPaced) => process.send?.(message);
 
 const saved = JSON.parse(await readFile(file, 'utf8')) as { messages: number; tables: [string, string[]][] };
 const parts = partsOf({ messages: saved.messages, tables: new Map(saved.tables) }, PART_MESSAGES);
-const clients = await Promise.all(
-  Array.from({ length: CONNECTIONS }, async () => {
-    const db = new pg.Client({ connectionString: url });
-    await db.connect();
-    return db;
-  }),
-);
-
-async function write(db: pg.Client, part: Part): Promise<void> {
-  await db.query('BEGIN');
-  for (const { table, text } of part) await pipeline(Readable.from([text]), db.query(copyFrom(`COPY "${table}" FROM STDIN`)));
-  await db.query('COMMIT');
-}
+const clients = await connectClients(url, CONNECTIONS);
 
 async function run(rate: number, seconds: number): Promise<PacedResult> {
   const windowMs = seconds * 1000;
@@ -48,7 +33,7 @@ async function run(rate: number, seconds: number): Promise<PacedResult> {
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         if (performance.now() - started >= windowMs) return;
         try {
-          await write(db, parts[k] as Part);
+          await writePart(db, parts[k] as CopyPart);
         } catch (err) {
           error = (err as Error).message;
           // The connection is in an aborted transaction otherwise, and every later run would fail on it.

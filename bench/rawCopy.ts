@@ -28,6 +28,30 @@ async function dump(db: pg.Client, table: string, limit: number): Promise<string
   return text.length === 0 ? [] : text.slice(0, -1).split('\n');
 }
 
+/** One transaction's rows: per table (its whole name), its COPY text, every line ending in a newline. */
+export type CopyPart = ReadonlyArray<{ readonly table: string; readonly text: string }>;
+
+/** `count` connections to `url`. */
+export function connectClients(url: string, count: number): Promise<pg.Client[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      return db;
+    }),
+  );
+}
+
+/** Writes `part` in one transaction: a plain COPY FROM per table that has rows in it. */
+export async function writePart(db: pg.Client, part: CopyPart): Promise<void> {
+  await db.query('BEGIN');
+  for (const { table, text } of part) {
+    if (text === '\n') continue;
+    await pipeline(Readable.from([text]), db.query(copyFrom(`COPY "${table}" FROM STDIN`)));
+  }
+  await db.query('COMMIT');
+}
+
 /** The rows of `messages` stored chat messages, every history table in proportion. */
 export interface DumpedRows {
   /** Table → its rows as COPY text lines (no newline). */
@@ -102,30 +126,19 @@ export async function rawCopy(url: string, options: RawCopyOptions): Promise<Raw
     await options.beforeRound?.();
     await withClient(url, (db) => db.query([...lines.tables.keys()].map((t) => `TRUNCATE "raw_copy_${t}";`).join('')));
     // One part of every table per connection, each its own transaction, as the sink splits a batch.
-    const parts = Array.from({ length: options.connections }, (_, c) =>
-      [...lines.tables].map(([table, all]) => ({ table, text: `${all.filter((_, i) => i % options.connections === c).join('\n')}\n` })),
+    const parts: CopyPart[] = Array.from({ length: options.connections }, (_, c) =>
+      [...lines.tables].map(([table, all]) => ({
+        table: `raw_copy_${table}`,
+        text: `${all.filter((_, i) => i % options.connections === c).join('\n')}\n`,
+      })),
     );
-    const clients = await Promise.all(
-      parts.map(async () => {
-        const db = new pg.Client({ connectionString: url });
-        await db.connect();
-        return db;
-      }),
-    );
+    const clients = await connectClients(url, options.connections);
     const serverBefore = serverCpu();
     const cpu = process.cpuUsage();
     const started = performance.now();
     try {
       await Promise.all(
-        parts.map(async (part, c) => {
-          const db = clients[c] as pg.Client;
-          await db.query('BEGIN');
-          for (const { table, text } of part) {
-            if (text === '\n') continue;
-            await pipeline(Readable.from([text]), db.query(copyFrom(`COPY "raw_copy_${table}" FROM STDIN`)));
-          }
-          await db.query('COMMIT');
-        }),
+        parts.map((part, c) => writePart(clients[c] as pg.Client, part)),
       );
       perSec.push((lines.messages / (performance.now() - started)) * 1000);
       const used = process.cpuUsage(cpu);
