@@ -259,6 +259,15 @@ export interface SinkDefinition<S extends ConfigSchema = ConfigSchema> extends D
 
 export type ComponentDefinition = SourceDefinition | OperatorDefinition | SinkDefinition;
 
+/**
+ * Whether the events a ported operator sends to `port` also reach its default output, by its
+ * `mirrorToDefault`: every port not starting with `_` (true), the ports listed, or none.
+ */
+export function mirrorsToDefault(mirrorToDefault: boolean | readonly string[] | undefined, port: string): boolean {
+  if (mirrorToDefault === true) return port.charCodeAt(0) !== 95 /* _ */;
+  return mirrorToDefault !== undefined && mirrorToDefault !== false && mirrorToDefault.includes(port);
+}
+
 export function defineSource<S extends ConfigSchema>(
   def: Omit<SourceDefinition<S>, 'kind'>,
 ): SourceDefinition<S> {

@@ -4,7 +4,7 @@
  * observer in two more layers, and this sits on every hop of the hot path.
  */
 import { Subscriber } from 'rxjs';
-import type { Routed } from '../core/component.js';
+import { mirrorsToDefault, type Routed } from '../core/component.js';
 import type { ChatflowEvent } from '../core/events.js';
 import type { NodeMetrics } from '../core/metrics.js';
 import type { ProcessingTimer } from './measure.js';
@@ -60,8 +60,8 @@ export class RoutedDispatch extends DispatchSubscriber<Routed> {
 
   constructor(
     private readonly ports: NodePorts,
-    /** Mirrored to the default output: every port not starting with `_` (true), those listed, or none. */
-    private readonly mirror: boolean | ReadonlySet<string>,
+    /** The definition's `mirrorToDefault` (see {@link mirrorsToDefault}). */
+    private readonly mirror: boolean | readonly string[] | undefined,
     private readonly metrics: NodeMetrics,
     private readonly timer: ProcessingTimer,
     end: DispatchEnd,
@@ -84,9 +84,7 @@ export class RoutedDispatch extends DispatchSubscriber<Routed> {
       return;
     }
     target.emit(event);
-    const mirror = this.mirror;
-    if (mirror === false || !this.#main.consumed) return;
-    if (mirror === true ? port.charCodeAt(0) !== 95 /* _ */ : mirror.has(port)) this.#main.emit(event);
+    if (this.#main.consumed && mirrorsToDefault(this.mirror, port)) this.#main.emit(event);
   }
 }
 

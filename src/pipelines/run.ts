@@ -693,8 +693,6 @@ export class PipelineRuntime {
       return;
     }
     const ports = this.#ports.get(last.id) as NodePorts;
-    const mirrorTo = end.def.ports === undefined ? undefined : end.def.mirrorToDefault;
-    const mirror = mirrorTo === undefined ? false : typeof mirrorTo === 'boolean' ? mirrorTo : new Set(mirrorTo);
     entry.sub =
       end.def.ports === undefined
         ? keepAlive(
@@ -706,7 +704,7 @@ export class PipelineRuntime {
           )
         : keepAlive(
             stream$ as Observable<Routed>,
-            (chainEnd) => new RoutedDispatch(ports, mirror, end.metrics, end.timer, chainEnd),
+            (chainEnd) => new RoutedDispatch(ports, 'mirrorToDefault' in end.def ? end.def.mirrorToDefault : undefined, end.metrics, end.timer, chainEnd),
             onError,
             this.#scheduler,
             onComplete,

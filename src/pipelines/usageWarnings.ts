@@ -7,6 +7,7 @@
  * when a command has a `reply`, throttle's `_limited` with `on_limit: reroute`). A disabled
  * reader still counts as reading: a node switched off (often by an env var) is off on purpose.
  */
+import { mirrorsToDefault } from '../core/component.js';
 import type { NodeDraft } from './checkNode.js';
 import type { PortRef } from '../core/pipelineGraph.js';
 import type { IssueList } from './issues.js';
@@ -42,13 +43,11 @@ export function warnUnusedOutputs(
         list.warn('dead_end_port', path, `Port "${draft.id}.${port}" is never read; ${lost}`, { key: true });
       }
     }
-    // With mirrorToDefault, reading the default port already receives what the (listed) named ports carry.
-    const mirrorTo = 'mirrorToDefault' in definition ? definition.mirrorToDefault : undefined;
-    if (read.has('') && mirrorTo === true) continue;
-    const mirrored = read.has('') && Array.isArray(mirrorTo) ? mirrorTo : [];
+    // With mirrorToDefault, reading the default port already receives what the mirrored ports carry.
+    const mirrorTo = read.has('') && 'mirrorToDefault' in definition ? definition.mirrorToDefault : undefined;
     const optional = draft.parsed && 'optionalPorts' in definition ? definition.optionalPorts?.(draft.parsed.config) : [];
     for (const port of draft.ports ?? []) {
-      if (read.has(port) || port.startsWith('_') || optional?.includes(port) || mirrored.includes(port)) continue;
+      if (read.has(port) || port.startsWith('_') || optional?.includes(port) || mirrorsToDefault(mirrorTo, port)) continue;
       list.warn('dead_end_port', path, `Port "${draft.id}.${port}" is never read; events sent to it are dropped`, {
         key: true,
       });
