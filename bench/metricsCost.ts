@@ -16,13 +16,14 @@
  * cost, (off − on) / off of messages/s, and the extra main-thread CPU per message; the figure is
  * their median, with the machine's load over each window. Goal: ≤ 5%.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchStorage, defaultGraphText, readDefaultPipeline, startBenchStorage } from './defaultGraph.js';
 import { LoadSampler, type LoadRecord, STEAL_LIMIT_PERCENT } from './load.js';
+import { IpcChild } from './ipcChild.js';
 import type { ChildMark, FromChild, ToChild } from './metricsCostChild.js';
 import { type Receiver, startReceiver } from './oscLatency.js';
 import { processCpuMs } from './processCpu.js';
@@ -41,39 +42,23 @@ const CHILD = fileURLToPath(new URL('./metricsCostChild.ts', import.meta.url));
 
 /** A variant's process, stopped or running. */
 class Side {
-  readonly #child: ChildProcess;
-  readonly #waiting: ((message: FromChild) => void)[] = [];
-  /** Rejects once the process has exited (or could not start), for every wait to race. */
-  readonly #gone: Promise<never>;
-  #exited = false;
+  readonly #child: IpcChild<ToChild, FromChild>;
 
   /** Starts a side; `core`: the CPU it is pinned to (Linux, `taskset`); undefined: wherever the OS puts it. */
   constructor(file: string, redisUrl: string, core: number | undefined) {
     const node = [process.execPath, '--import', 'tsx', CHILD, file, redisUrl];
     const [command, ...args] = core === undefined ? node : ['taskset', '--cpu-list', String(core), ...node];
-    this.#child = spawn(command as string, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.#child.on('message', (message: FromChild) => this.#waiting.shift()?.(message));
-    this.#gone = new Promise<never>((_, reject) => {
-      this.#child.once('error', (err) => {
-        this.#exited = true;
-        reject(new Error(`metrics-cost: a side could not start (${command})`, { cause: err }));
-      });
-      this.#child.once('exit', (code, signal) => {
-        this.#exited = true;
-        reject(new Error(`metrics-cost: a side exited (${signal ?? code})`));
-      });
-    });
-    this.#gone.catch(() => {}); // Raced by every wait; unobserved when the side ends on `stop`.
+    this.#child = new IpcChild(command as string, args, 'metrics-cost: a side');
   }
 
   /** Resolves once the side's graph runs. */
   async ready(): Promise<void> {
-    const m = await Promise.race([this.#next(), this.#gone]);
+    const m = await this.#child.next();
     if (m.t !== 'ready') throw new Error(`metrics-cost: expected ready, got ${m.t}`);
   }
 
   get pid(): number {
-    return this.#child.pid as number;
+    return this.#child.pid;
   }
 
   /** Moves every thread of it to `core` (Linux, `taskset`). */
@@ -88,30 +73,15 @@ class Side {
   }
 
   async mark(): Promise<ChildMark> {
-    const reply = this.#next();
-    this.#send({ t: 'mark' });
-    const m = await Promise.race([reply, this.#gone]);
+    this.#child.send({ t: 'mark' });
+    const m = await this.#child.next();
     if (m.t !== 'mark') throw new Error(`metrics-cost: expected a mark, got ${m.t}`);
     return m;
   }
 
   /** Asks it to stop; kills it if it has not exited within `ms`. */
-  async stop(ms = 10_000): Promise<void> {
-    if (this.#exited) return;
-    this.#send({ t: 'stop' });
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), ms);
-    await this.#gone.catch(() => {});
-    clearTimeout(timer);
-  }
-
-  #send(message: ToChild): void {
-    if (this.#exited || !this.#child.connected) return;
-    // A channel closed meanwhile (the side died) is reported through #gone, not thrown here.
-    this.#child.send(message, (err) => void err);
-  }
-
-  #next(): Promise<FromChild> {
-    return new Promise((resolve) => this.#waiting.push(resolve));
+  stop(ms = 10_000): Promise<void> {
+    return this.#child.stop({ t: 'stop' }, ms);
   }
 }
 

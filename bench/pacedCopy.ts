@@ -7,9 +7,9 @@
  * turn by the connections, part k due k × {@link PART_MESSAGES} / rate seconds after the start,
  * as the postgres sink splits a batch; no encoding, no hand-over, no retries.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { IpcChild } from './ipcChild.js';
 import type { CopyPart, DumpedRows } from './rawCopy.js';
 
 /** Chat messages per part (the postgres sink's part size when it is behind). */
@@ -62,71 +62,42 @@ export type FromPaced = { readonly t: 'ready'; readonly parts: number } | ({ rea
 
 /** The child process that writes the parts when asked. */
 export class PacedCopy {
-  readonly #child: ChildProcess;
-  readonly #answers: FromPaced[] = [];
-  #wake: (() => void) | undefined;
-  #exited = false;
+  readonly #child: IpcChild<ToPaced, FromPaced>;
 
-  private constructor(child: ChildProcess) {
+  private constructor(child: IpcChild<ToPaced, FromPaced>) {
     this.#child = child;
-    child.on('message', (m: FromPaced) => {
-      this.#answers.push(m);
-      this.#wake?.();
-    });
-    child.once('exit', () => {
-      this.#exited = true;
-      this.#wake?.();
-    });
-    // A send to a process that has gone is an 'error' event, not a throw: seen as `alive` false.
-    child.on('error', () => {});
-  }
-
-  /** Whether the child process still runs. */
-  get alive(): boolean {
-    return !this.#exited;
   }
 
   /** Writes the dump to `dir` and starts the child on it; resolves with the parts it holds. */
   static async start(url: string, dump: DumpedRows, dir: string): Promise<{ paced: PacedCopy; parts: number }> {
     const file = join(dir, 'paced-copy.json');
     await writeFile(file, JSON.stringify({ messages: dump.messages, tables: [...dump.tables] }));
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./pacedCopyChild.ts', import.meta.url).pathname, file, url], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const paced = new PacedCopy(child);
-    const ready = await paced.#next();
+    const child = new IpcChild<ToPaced, FromPaced>(
+      process.execPath,
+      ['--import', 'tsx', new URL('./pacedCopyChild.ts', import.meta.url).pathname, file, url],
+      'paced COPY',
+    );
+    const ready = await child.next();
     if (ready.t !== 'ready') throw new Error('paced COPY: no ready');
-    return { paced, parts: ready.parts };
+    return { paced: new PacedCopy(child), parts: ready.parts };
+  }
+
+  /** Whether the child process still runs. */
+  get alive(): boolean {
+    return this.#child.alive;
   }
 
   /** Writes at `rate` messages/s for `seconds`, from now; resolves when the window is over. */
   async run(rate: number, seconds: number): Promise<PacedResult> {
-    if (this.#exited) throw new Error('paced COPY: the child exited');
-    this.#child.send({ t: 'run', rate, seconds } satisfies ToPaced);
-    const answer = await this.#next();
+    if (!this.#child.alive) throw new Error('paced COPY: the child exited');
+    this.#child.send({ t: 'run', rate, seconds });
+    const answer = await this.#child.next();
     if (answer.t !== 'done') throw new Error('paced COPY: unexpected answer');
     const { t: _, ...result } = answer;
     return result;
   }
 
-  async stop(): Promise<void> {
-    if (this.#exited) return;
-    this.#child.send({ t: 'stop' } satisfies ToPaced);
-    const gone = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 10_000);
-    await gone;
-    clearTimeout(timer);
-  }
-
-  async #next(): Promise<FromPaced> {
-    for (;;) {
-      const answer = this.#answers.shift();
-      if (answer) return answer;
-      if (this.#exited) throw new Error('paced COPY: the child exited');
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = undefined;
-    }
+  stop(): Promise<void> {
+    return this.#child.stop({ t: 'stop' });
   }
 }
