@@ -63,6 +63,12 @@ async function count(table: string, where = 'true'): Promise<number> {
   return Number(rows[0]?.n);
 }
 
+/** Bytes of WAL written but not yet flushed to disk. */
+async function unflushedWal(): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT (pg_current_wal_insert_lsn() - pg_current_wal_flush_lsn())::bigint::text AS n');
+  return Number(rows[0]?.n);
+}
+
 type Thread = 'worker' | 'main';
 
 interface SinkOptions {
@@ -267,6 +273,74 @@ describe.each(['worker', 'main'] as const)('postgres sink (thread: %s)', (thread
     expect(await count('chat_messages', "message_id LIKE 'twice-%'")).toBe(2);
     expect(sink.inserted).toBe(2);
     expect(sink.restaged).toBe(1);
+  });
+
+  it('acknowledges a batch only once the WAL of all its parts is on disk (the parts commit without waiting for it)', async () => {
+    // The WAL writer would otherwise flush the parts' commits within 200 ms on its own.
+    await db.query("ALTER SYSTEM SET wal_writer_delay = '10s'");
+    await db.query('SELECT pg_reload_conf()');
+    const sink = makeSink(thread, { config: { connections: 2 }, applicationName: 'chatflow-durable' });
+    try {
+      await sink.start();
+      const sessions = await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'chatflow-durable'",
+      );
+      expect(sessions.rows[0]?.n).toBe(2);
+      const before = await db.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+      await sink.write(chats(6000, `durable-${thread}`));
+      const { rows } = await db.query<{ written: string }>('SELECT (pg_current_wal_insert_lsn() - $1::pg_lsn)::bigint::text AS written', [
+        before.rows[0]?.lsn,
+      ]);
+      // Three parts of 2000 rows wrote megabytes of WAL; all of it was on disk when write resolved.
+      expect(Number(rows[0]?.written)).toBeGreaterThan(1_000_000);
+      expect(await unflushedWal()).toBe(0);
+      expect(await count('chat_messages', `message_id LIKE 'durable-${thread}-%'`)).toBe(6000);
+    } finally {
+      await sink.stop();
+      await db.query('ALTER SYSTEM RESET wal_writer_delay');
+      await db.query('SELECT pg_reload_conf()');
+    }
+  });
+
+  it('on a server whose role may not flush a batch at its end, retries that batch and has each part wait for its own commit from then on', async () => {
+    const role = `chatflow_plain_${thread}`;
+    await db.query(`CREATE ROLE ${role} LOGIN`);
+    await db.query(`GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}`);
+    await db.query(`GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
+    await db.query('REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC');
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => done(void lines.push(String(chunk))) }));
+    const config = PostgresConfig.parse({ thread, connections: 2 });
+    const deps = { instance: 'test-1', deadLetterPath: join(scratch, 'dead.jsonl'), now: Date.now, logger };
+    const url = server.url.replace('//postgres@', `//${role}@`);
+    const sink =
+      thread === 'worker'
+        ? new PostgresWorkerSink('history', config, { ...deps, url, applicationName: 'chatflow-plain' })
+        : new PostgresSink('history', config, { ...deps, connect: connectPostgres(url, 'chatflow-plain') });
+    try {
+      await sink.start();
+      const batch = chats(3000, `plain-${thread}`);
+      // Retryable (not the data's fault): the driver writes it again, never to the dead letters.
+      const failed = await sink.write(batch).then(() => undefined, (err: Error) => err);
+      expect(failed).toBeInstanceOf(NotConnectedError);
+      expect((failed?.cause as Error | undefined)?.message).toMatch(/permission denied/);
+      await sink.start();
+      await sink.write(batch);
+      await db.query("ALTER SYSTEM SET wal_writer_delay = '10s'");
+      await db.query('SELECT pg_reload_conf()');
+      await sink.write(chats(3000, `plain-again-${thread}`));
+      expect(await unflushedWal()).toBe(0);
+      expect(await count('chat_messages', `message_id LIKE 'plain-${thread}-%'`)).toBe(3000);
+      expect(await count('chat_messages', `message_id LIKE 'plain-again-${thread}-%'`)).toBe(3000);
+      expect(lines.filter((l) => l.includes('refused the batch flush'))).toHaveLength(1);
+    } finally {
+      await sink.stop();
+      await db.query('ALTER SYSTEM RESET wal_writer_delay');
+      await db.query('SELECT pg_reload_conf()');
+      await db.query('GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) TO PUBLIC');
+      await db.query(`DROP OWNED BY ${role}`);
+      await db.query(`DROP ROLE ${role}`);
+    }
   });
 
   it('splits a large batch across its connections, and a message in two parts is stored once', async () => {

@@ -4,6 +4,13 @@
  * NOTHING` when a part meets a row already stored. It takes parts already encoded (rows.ts's
  * {@link CopyText}) and knows nothing of events, so it runs the same on the main thread
  * (`thread: main`) and in the writer thread (writerThread.ts).
+ *
+ * A part's COMMIT does not wait for its WAL to reach the disk (`synchronous_commit` is off on
+ * these connections): a batch of 20,000 events is eight parts, and each connection sat idle
+ * through a disk flush after every one of them. Once all of a batch's parts are committed, one
+ * small transaction that does wait ({@link DURABLE_SQL}) flushes the WAL up to its own commit,
+ * and so every part's before it: a batch is acknowledged only when all of it is on disk, as
+ * before, at the cost of one flush instead of one per part.
  */
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -21,6 +28,17 @@ export interface WriterLog {
 /** SQLSTATE classes that mean the connection or server is gone: reconnect and retry. */
 const CONNECTION_STATES = /^(08|57P0|53300|40001|40P01)/;
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+/**
+ * A transaction committed with the server's own `synchronous_commit` (`on` unless configured
+ * otherwise) that writes to the WAL, so its commit waits for the WAL to be flushed up to it. It
+ * must write: PostgreSQL commits a transaction that wrote no WAL (one that only took a
+ * transaction id) without waiting. A transactional logical message (prefix `chatflow`, empty)
+ * writes one record, needs no table or privilege, and is ignored by whatever does not decode it.
+ */
+export const DURABLE_SQL = "BEGIN; SET LOCAL synchronous_commit TO DEFAULT; SELECT pg_logical_emit_message(true, 'chatflow', ''); COMMIT";
+/** Set on each connection: the parts' commits do not wait for the disk; {@link DURABLE_SQL} does, once per batch. */
+const PARTS_COMMIT_SQL = 'SET synchronous_commit TO off';
+
 /** SQLSTATE unique_violation: a direct COPY met a row that is already stored. */
 const UNIQUE_VIOLATION = '23505';
 
@@ -70,6 +88,11 @@ export class CopyWriter {
   /** Per connection, its last part's write: a connection's parts go one after another. */
   #tails: Promise<unknown>[] = [];
   #broken = false;
+  /**
+   * The server refused {@link DURABLE_SQL} (a role that may not emit logical messages): each
+   * part's commit waits for the disk instead, as it did before the batch flush.
+   */
+  #eachPartWaits = false;
 
   constructor(connect: () => Promise<PostgresClient>, connections: number, log: WriterLog) {
     this.#connect = connect;
@@ -116,6 +139,7 @@ export class CopyWriter {
     client.on('end', () => onGone());
     try {
       for (const name of TABLE_NAMES) await client.query(stagingDdl(TABLES[name]));
+      if (!this.#eachPartWaits) await client.query(PARTS_COMMIT_SQL);
     } catch (err) {
       await close(client);
       throw err;
@@ -140,16 +164,18 @@ export class CopyWriter {
   }
 
   /**
-   * Waits for every part of a batch (so a retry never overlaps a part still writing) and says
-   * what they came to. A failure that is not the data's fault drops the connections: the next
-   * {@link start} opens new ones.
+   * Waits for every part of a batch (so a retry never overlaps a part still writing), then for
+   * the WAL of all of them to be on disk ({@link DURABLE_SQL}), and says what they came to. A
+   * failure that is not the data's fault drops the connections: the next {@link start} opens
+   * new ones.
    */
   async settle(writes: readonly Promise<PartResult>[]): Promise<BatchOutcome> {
     const results = await Promise.allSettled(writes);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      const error: unknown = failed.reason;
-      if (!this.#broken && !isRetryable(error)) return { ok: false, retryable: false, error };
+    // A flush that fails is never the data's fault: the batch is written again on new connections.
+    const error: unknown = failed ? failed.reason : await this.#durable(writes.length);
+    if (error !== undefined) {
+      if (failed && !this.#broken && !isRetryable(error)) return { ok: false, retryable: false, error };
       this.#broken = true;
       await this.stop();
       return { ok: false, retryable: true, error };
@@ -162,6 +188,27 @@ export class CopyWriter {
       if (r.value.restaged) restaged += 1;
     }
     return { ok: true, inserted, restaged };
+  }
+
+  /**
+   * Waits for the WAL of the `parts` just committed to be on disk; returns what failed, if
+   * anything (then the batch is written again on new connections). A server that refuses the
+   * flush itself, rather than losing the connection, has each part's commit wait from then on.
+   */
+  async #durable(parts: number): Promise<unknown> {
+    const client = this.#clients[0];
+    if (parts === 0 || this.#eachPartWaits) return undefined;
+    if (client === undefined || this.#broken) return notConnected();
+    try {
+      await client.query(DURABLE_SQL);
+      return undefined;
+    } catch (err) {
+      if (!isRetryable(err)) {
+        this.#eachPartWaits = true;
+        this.#log.warn({ err: errorDetails(err) }, 'PostgreSQL refused the batch flush; each part now waits for its own commit.');
+      }
+      return err;
+    }
   }
 
   /** Closes every connection. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_TURN_MS, TurnBudget } from './turnBudget.js';
+import { BEHIND_EVENTS, MIN_TURN_MS, TurnBudget } from './turnBudget.js';
 
 /** Posts `slices` slices, each taking `sliceMs`, yielding when the budget is spent; a turn away takes `awayMs(turn)`. Returns slices per turn. */
-async function post(slices: number, sliceMs: number, awayMs: (turn: number) => number): Promise<number[]> {
+async function post(slices: number, sliceMs: number, awayMs: (turn: number) => number, batchEvents = 5000): Promise<number[]> {
   let now = 0;
-  const budget = new TurnBudget(() => now);
+  const budget = TurnBudget.forBatch(() => now, batchEvents);
   const perTurn = [0];
   for (let i = 0; i < slices; i++) {
     if (i > 0 && budget.spent) {
@@ -28,6 +28,11 @@ describe('TurnBudget', () => {
   it('holds a busy loop for a quarter of the time the rest of it took', async () => {
     // The loop is away 20 ms each turn: each turn after the first posts 5 ms of slices.
     expect(await post(40, 0.25, () => 20)).toEqual([1, 20, 19]);
+  });
+
+  it('holds a busy loop for as long as the rest of it took when the batch is as large as a backlog makes them', async () => {
+    expect(await post(50, 1, () => 20, BEHIND_EVENTS)).toEqual([1, 20, 20, 9]);
+    expect(await post(50, 1, () => 20, BEHIND_EVENTS - 1)).toEqual([1, 5, 5, 5, 5, 5, 5, 5, 5, 5, 4]);
   });
 
   it('follows the loop: a turn after a short absence is short again', async () => {

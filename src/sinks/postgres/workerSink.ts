@@ -129,7 +129,7 @@ export class PostgresWorkerSink implements Sink<ChatflowEvent> {
     // Asked before the events go: a thread that dies meanwhile fails this batch.
     const answered = this.#ask(worker, id);
     answered.catch(() => {});
-    const budget = new TurnBudget(this.#clock);
+    const budget = TurnBudget.forBatch(this.#clock, batch.length);
     for (let from = 0; from < batch.length && this.#worker === worker; from += POST_SLICE) {
       // Posting a whole batch at once would hold the event loop for milliseconds.
       if (from > 0 && budget.spent) await budget.next(nextTurn);
