@@ -2,8 +2,13 @@
  * The paced COPY of full-graph's measured ceiling (bench/pacedCopy.ts), in a process of its own:
  * started with the dump's file and the database URL, says `ready` with its parts, then answers
  * each `run` (a rate and a window) with what it committed in the window, and exits on `stop`.
+ * Its commits are the sink's (copyWriter.ts): a part's commit does not wait for the disk, and
+ * one transaction that does ({@link DURABLE_SQL}) follows every {@link FLUSH_EVERY} parts, the
+ * parts of the sink's largest batch.
  */
 import { readFile } from 'node:fs/promises';
+import { postgresComponent } from '../src/sinks/postgres/index.js';
+import { DURABLE_SQL } from '../src/sinks/postgres/copyWriter.js';
 import { dueMs, type FromPaced, PART_MESSAGES, type PacedResult, partsOf, type ToPaced } from './pacedCopy.js';
 import { connectClients, type CopyPart, writePart } from './rawCopy.js';
 
@@ -14,6 +19,10 @@ const send = (message: FromPaced) => process.send?.(message);
 const saved = JSON.parse(await readFile(file, 'utf8')) as { messages: number; tables: [string, string[]][] };
 const parts = partsOf({ messages: saved.messages, tables: new Map(saved.tables) }, PART_MESSAGES);
 const clients = await connectClients(url, CONNECTIONS);
+await Promise.all(clients.map((db) => db.query('SET synchronous_commit TO off')));
+const rows = saved.tables.reduce((sum, [, lines]) => sum + lines.length, 0);
+/** Parts of {@link PART_MESSAGES} messages in the sink's largest batch (its events are about its rows). */
+const FLUSH_EVERY = Math.max(1, Math.round((postgresComponent.driver?.batchMax ?? 20_000) / ((PART_MESSAGES * rows) / saved.messages)));
 
 async function run(rate: number, seconds: number): Promise<PacedResult> {
   const windowMs = seconds * 1000;
@@ -34,6 +43,7 @@ async function run(rate: number, seconds: number): Promise<PacedResult> {
         if (performance.now() - started >= windowMs) return;
         try {
           await writePart(db, parts[k] as CopyPart);
+          if ((k + 1) % FLUSH_EVERY === 0) await db.query(DURABLE_SQL);
         } catch (err) {
           error = (err as Error).message;
           // The connection is in an aborted transaction otherwise, and every later run would fail on it.
