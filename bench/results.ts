@@ -15,6 +15,8 @@ export interface MachineInfo {
   readonly cpu: string;
   readonly cores: number;
   readonly memoryGiB: number;
+  /** The V8 and node options this process ran with (`npm start`'s: bench/startOptions.ts), tsx's loader left out. */
+  readonly nodeOptions: readonly string[];
 }
 
 export function machineInfo(): MachineInfo {
@@ -25,6 +27,7 @@ export function machineInfo(): MachineInfo {
     cpu: cpus[0]?.model ?? 'unknown',
     cores: cpus.length,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    nodeOptions: process.execArgv.filter((option) => /^--(?!require|import|loader)[\w-]+(=|$)/.test(option)),
   };
 }
 

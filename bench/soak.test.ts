@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { embeddedUrls, judgeSoak, nodeOptionsOf } from './soak.js';
+import { embeddedUrls, judgeSoak } from './soak.js';
+import { nodeOptionsOf, rerunArgs } from './startOptions.js';
 
 const minutes = (ys: readonly number[]) => ys.map((y, i) => ({ x: i / 6, y }));
 
@@ -31,6 +32,23 @@ describe('nodeOptionsOf', () => {
     expect(nodeOptionsOf('node --max-semi-space-size=4 bin/chatflow.js run pipeline.yaml')).toEqual(['--max-semi-space-size=4']);
     expect(nodeOptionsOf('node bin/chatflow.js run --quiet pipeline.yaml')).toEqual([]);
     expect(nodeOptionsOf('tsx src/cli.ts run')).toEqual([]);
+  });
+});
+
+describe('rerunArgs', () => {
+  const loader = ['--require', '/x/tsx/preflight.cjs', '--import', 'file:///x/tsx/loader.mjs'];
+  it('runs the bench again with the start options it lacks, before its own, then its script and arguments', () => {
+    expect(rerunArgs(['--v8-pool-size=2'], loader, ['/usr/bin/node', '/p/bench/run.ts', 'osc-latency'])).toEqual([
+      '--v8-pool-size=2',
+      ...loader,
+      '/p/bench/run.ts',
+      'osc-latency',
+    ]);
+  });
+
+  it('does not when it has them all (the rerun itself, or node given them)', () => {
+    expect(rerunArgs(['--v8-pool-size=2'], ['--v8-pool-size=2', ...loader], ['/usr/bin/node', '/p/bench/run.ts'])).toBeUndefined();
+    expect(rerunArgs([], loader, ['/usr/bin/node', '/p/bench/run.ts'])).toBeUndefined();
   });
 });
 

@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { processRss, stopTable } from './processRss.js';
 import { writeResult } from './results.js';
 import { slope } from './stats.js';
+import { startOptions } from './startOptions.js';
 
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? process.env.CHATFLOW_SOAK_SECONDS ?? 600);
 const RATE = 10_000;
@@ -39,17 +40,6 @@ const MAX_RSS_MIB = 160;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
-
-/**
- * The node options (`--…` before `bin/chatflow.js`) of an npm script such as package.json's
- * `start`, so the soak runs chatflow with what `npm start` gives it.
- */
-export function nodeOptionsOf(script: string): string[] {
-  const words = script.trim().split(/\s+/);
-  if (words[0] !== 'node') return [];
-  const entry = words.findIndex((w) => w.endsWith('chatflow.js'));
-  return words.slice(1, entry < 0 ? 1 : entry).filter((w) => w.startsWith('--'));
-}
 
 /**
  * The rule, on samples `{ x: minutes, y: MiB }`: the slope of the second half and its highest
@@ -111,8 +101,7 @@ export async function soak(): Promise<Record<string, unknown>> {
   });
   await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', resolve));
   const samples: { seconds: number; rssMiB: number; floorRssMiB: number | null }[] = [];
-  const manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
-  const nodeOptions = nodeOptionsOf(manifest.scripts?.start ?? '');
+  const nodeOptions = await startOptions(new URL('../package.json', import.meta.url));
   let stderr = '';
   let child: ChildProcess | undefined;
   let floor: ChildProcess | undefined;

@@ -31,9 +31,8 @@ else process.on('SIGHUP', onSignal);
 // (V8 lets it reach 2–3× under a steady chat load: 60 MiB live, 150 MiB held). Read by V8 each
 // time it sets the next limit, so it applies although set after start.
 setFlagsFromString('--heap-growing-percent=30');
-// The young generation's size is not read again after start: `npm start` passes it on node's
-// command line (--max-semi-space-size=2, and --v8-pool-size=2 for V8's helper threads, package.json),
-// as a streamer can (docs/architecture.md, Memory).
+// V8's helper threads are counted only at start: `npm start` passes --v8-pool-size=2 on node's
+// command line (package.json), as a streamer can (docs/architecture.md, Memory).
 // Stack traces name the TypeScript sources (the bundle's source map).
 process.setSourceMapsEnabled(true);
 let cli;
