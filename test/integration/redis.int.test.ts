@@ -283,10 +283,22 @@ describe('redis_state', () => {
         expect(beforeOutage).toBeGreaterThan(0);
         expect(duringOutage).toBeGreaterThan(0);
         expect(afterOutage).toBeGreaterThan(0);
-        // Redis holds the newest value of each variable again, the one OSC sent last.
-        const lastSent = new Map<string, number>();
-        for (const m of synth.messages()) lastSent.set(m.address.replace('/cv/', ''), Number(m.values[0]));
+        // Redis holds the newest value of each variable again, the one OSC sent last. Read
+        // after the stop (both sinks drained the same events; a snapshot taken while the source
+        // still ran missed the values sent after it), less the safe defaults the osc sink sends
+        // at its stop, once per address, last.
         await runtime.stop();
+        const sent = synth.messages();
+        const addresses = new Set(sent.map((m) => m.address));
+        const defaults = sent.slice(sent.length - addresses.size);
+        expect(new Map(defaults.map((m) => [m.address, Number(m.values[0])]))).toEqual(
+          new Map([
+            ['/cv/cutoff', 0.5],
+            ['/cv/wobble', 0],
+          ]),
+        );
+        const lastSent = new Map<string, number>();
+        for (const m of sent.slice(0, sent.length - addresses.size)) lastSent.set(m.address.replace('/cv/', ''), Number(m.values[0]));
         await check.connect();
         const stored = await check.hgetall('chatflow:variables');
         for (const name of ['cutoff', 'wobble']) {
