@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { postgresComponent } from '../src/sinks/postgres/index.js';
-import { DURABLE_SQL } from '../src/sinks/postgres/copyWriter.js';
+import { DURABLE_SQL, PARTS_COMMIT_SQL } from '../src/sinks/postgres/copyWriter.js';
 import { dueMs, type FromPaced, PART_MESSAGES, type PacedResult, partsOf, type ToPaced } from './pacedCopy.js';
 import { connectClients, type CopyPart, writePart } from './rawCopy.js';
 
@@ -19,7 +19,7 @@ const send = (message: FromPaced) => process.send?.(message);
 const saved = JSON.parse(await readFile(file, 'utf8')) as { messages: number; tables: [string, string[]][] };
 const parts = partsOf({ messages: saved.messages, tables: new Map(saved.tables) }, PART_MESSAGES);
 const clients = await connectClients(url, CONNECTIONS);
-await Promise.all(clients.map((db) => db.query('SET synchronous_commit TO off')));
+await Promise.all(clients.map((db) => db.query(PARTS_COMMIT_SQL)));
 const rows = saved.tables.reduce((sum, [, lines]) => sum + lines.length, 0);
 /** Parts of {@link PART_MESSAGES} messages in the sink's largest batch (its events are about its rows). */
 const FLUSH_EVERY = Math.max(1, Math.round((postgresComponent.driver?.batchMax ?? 20_000) / ((PART_MESSAGES * rows) / saved.messages)));

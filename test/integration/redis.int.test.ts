@@ -289,16 +289,15 @@ describe('redis_state', () => {
         // at its stop, once per address, last.
         await runtime.stop();
         const sent = synth.messages();
-        const addresses = new Set(sent.map((m) => m.address));
-        const defaults = sent.slice(sent.length - addresses.size);
-        expect(new Map(defaults.map((m) => [m.address, Number(m.values[0])]))).toEqual(
+        const showEnd = sent.length - new Set(sent.map((m) => m.address)).size;
+        expect(new Map(sent.slice(showEnd).map((m) => [m.address, Number(m.values[0])]))).toEqual(
           new Map([
             ['/cv/cutoff', 0.5],
             ['/cv/wobble', 0],
           ]),
         );
         const lastSent = new Map<string, number>();
-        for (const m of sent.slice(0, sent.length - addresses.size)) lastSent.set(m.address.replace('/cv/', ''), Number(m.values[0]));
+        for (const m of sent.slice(0, showEnd)) lastSent.set(m.address.replace('/cv/', ''), Number(m.values[0]));
         await check.connect();
         const stored = await check.hgetall('chatflow:variables');
         for (const name of ['cutoff', 'wobble']) {

@@ -37,7 +37,7 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMED
  */
 export const DURABLE_SQL = "BEGIN; SET LOCAL synchronous_commit TO DEFAULT; SELECT pg_logical_emit_message(true, 'chatflow', ''); COMMIT";
 /** Set on each connection: the parts' commits do not wait for the disk; {@link DURABLE_SQL} does, once per batch. */
-const PARTS_COMMIT_SQL = 'SET synchronous_commit TO off';
+export const PARTS_COMMIT_SQL = 'SET synchronous_commit TO off';
 
 /** SQLSTATE unique_violation: a direct COPY met a row that is already stored. */
 const UNIQUE_VIOLATION = '23505';
@@ -172,14 +172,14 @@ export class CopyWriter {
   async settle(writes: readonly Promise<PartResult>[]): Promise<BatchOutcome> {
     const results = await Promise.allSettled(writes);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    // A flush that fails is never the data's fault: the batch is written again on new connections.
-    const error: unknown = failed ? failed.reason : await this.#durable(writes.length);
-    if (error !== undefined) {
-      if (failed && !this.#broken && !isRetryable(error)) return { ok: false, retryable: false, error };
-      this.#broken = true;
-      await this.stop();
-      return { ok: false, retryable: true, error };
+    if (failed) {
+      const error: unknown = failed.reason;
+      if (!this.#broken && !isRetryable(error)) return { ok: false, retryable: false, error };
+      return this.#retryOnNewConnections(error);
     }
+    // A flush that fails is never the data's fault: the batch is written again on new connections.
+    const unflushed = await this.#durable(writes.length);
+    if (unflushed) return this.#retryOnNewConnections(unflushed.error);
     let inserted = 0;
     let restaged = 0;
     for (const r of results) {
@@ -190,15 +190,22 @@ export class CopyWriter {
     return { ok: true, inserted, restaged };
   }
 
+  /** Drops the connections (the next {@link start} opens new ones) and says the batch can be retried. */
+  async #retryOnNewConnections(error: unknown): Promise<BatchOutcome> {
+    this.#broken = true;
+    await this.stop();
+    return { ok: false, retryable: true, error };
+  }
+
   /**
-   * Waits for the WAL of the `parts` just committed to be on disk; returns what failed, if
-   * anything (then the batch is written again on new connections). A server that refuses the
-   * flush itself, rather than losing the connection, has each part's commit wait from then on.
+   * Waits for the WAL of the `parts` just committed to be on disk; says what failed, if
+   * anything. A server that refuses the flush itself, rather than losing the connection, has
+   * each part's commit wait from then on.
    */
-  async #durable(parts: number): Promise<unknown> {
-    const client = this.#clients[0];
+  async #durable(parts: number): Promise<{ readonly error: unknown } | undefined> {
     if (parts === 0 || this.#eachPartWaits) return undefined;
-    if (client === undefined || this.#broken) return notConnected();
+    const client = this.#clients[0];
+    if (client === undefined || this.#broken) return { error: notConnected() };
     try {
       await client.query(DURABLE_SQL);
       return undefined;
@@ -207,7 +214,7 @@ export class CopyWriter {
         this.#eachPartWaits = true;
         this.#log.warn({ err: errorDetails(err) }, 'PostgreSQL refused the batch flush; each part now waits for its own commit.');
       }
-      return err;
+      return { error: err };
     }
   }
 
