@@ -36,6 +36,14 @@ describe('defaultGraphText', () => {
     expect(doc.sinks.history?.inputs).toEqual(['once', 'cmds', 'cmds._invalid', 'cv']);
   });
 
+  it('metrics stand_in: each sample_metrics node becomes a filter on its inputs that drops everything; the rest as off', async () => {
+    const on = await edit({});
+    const standIn = await edit({ metrics: 'stand_in' });
+    expect(standIn.operators.stats).toEqual({ type: 'filter', inputs: on.operators.stats?.inputs, not: {} });
+    expect(standIn.sinks.metrics).toBeUndefined();
+    expect(standIn.sinks.history?.inputs).toEqual(['once', 'cmds', 'cmds._invalid', 'cv']);
+  });
+
   it('postgres null: the history sink becomes a blackhole with the same inputs; off: it is gone', async () => {
     const on = await edit({});
     const nulled = await edit({ postgres: 'null' });

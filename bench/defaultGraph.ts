@@ -36,8 +36,13 @@ export interface GraphEdits {
   readonly oscTarget: string;
   /** Append the chat message's `receivedAt` (float64) to each OSC message, for a receiver to time. */
   readonly oscCarriesReceivedAt?: boolean;
-  /** `false`: without its `sample_metrics` node(s) and `metrics` sink (and their ports elsewhere). */
-  readonly metrics: boolean;
+  /**
+   * `false`: without its `sample_metrics` node(s) and `metrics` sink (and their ports elsewhere).
+   * `stand_in`: as `false`, but each `sample_metrics` node replaced by a `filter` on the same
+   * inputs that drops every event (one predicate and one counter per event): what any node reading
+   * those events costs, however little it does with them.
+   */
+  readonly metrics: boolean | 'stand_in';
   /** `off`: the postgres sink taken out; `null`: replaced by a blackhole with the same inputs. */
   readonly postgres: 'on' | 'off' | 'null';
 }
@@ -61,9 +66,14 @@ export function defaultGraphText(source: string, edits: GraphEdits): string {
   }
   const operators = section('operators');
   const sinks = section('sinks');
-  if (!edits.metrics) {
-    const stats = (operators?.items ?? []).filter((p) => typeOf(p) === 'sample_metrics').map((p) => String(p.key));
-    for (const id of stats) operators?.delete(id);
+  if (edits.metrics !== true) {
+    const samplers = (operators?.items ?? []).filter((p) => typeOf(p) === 'sample_metrics');
+    const stats = samplers.map((p) => String(p.key));
+    for (const pair of samplers) {
+      const inputs = (pair.value as YAMLMap<unknown, unknown>).toJSON().inputs as string[];
+      if (edits.metrics === 'stand_in') operators?.set(pair.key, doc.createNode({ type: 'filter', inputs, not: {} }));
+      else operators?.delete(pair.key);
+    }
     for (const pair of [...(sinks?.items ?? [])]) {
       if (typeOf(pair) === 'metrics') {
         sinks?.delete(pair.key);

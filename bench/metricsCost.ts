@@ -11,10 +11,17 @@
  * variants run side by side, at the same time, each in a process of its own
  * (bench/metricsCostChild.ts) and, on Linux, on a core of its own (`taskset`; Redis and the
  * OSC receiver float; the cores swap every window): the same age, the same machine, the same clock for what runs each
- * second (sampling, flushes). After WARM_UP_MS, ROUNDS windows of WINDOW_MS each: the messages
- * each source emitted and each main thread's time on a core (ns, Linux). Each window gives one
- * cost, (off − on) / off of messages/s, and the extra main-thread CPU per message; the figure is
- * their median, with the machine's load over each window. Goal: ≤ 5%.
+ * second (sampling, flushes). After WARM_UP_MS, windows of WINDOW_MS each: the messages each
+ * source emitted and each main thread's time on a core (ns, Linux). Each window gives one cost,
+ * (off − on) / off of messages/s, and the extra main-thread CPU per message; the figure is their
+ * median, with the machine's load over each window. Goal: ≤ 5%.
+ *
+ * Where sides can be pinned and paused (Linux), a third variant gives the floor in the same run:
+ * the stand-in, a `filter` in the `sample_metrics` node's place, on its inputs, dropping every
+ * event. It costs what any node that reads those events costs (the hop to it, its counters, one
+ * call per event), however little it does; on against the stand-in is what metrics' own work
+ * costs beyond that. Three processes on two cores cannot share them fairly, so two run at a time
+ * (the third paused with SIGSTOP), each pair one window in three: all three the same age.
  */
 import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -30,11 +37,14 @@ import { processCpuMs } from './processCpu.js';
 import { writeResult } from './results.js';
 import { aboveNoise, costPercent, spread } from './stats.js';
 
-const ROUNDS = Number(process.env.BENCH_METRICS_ROUNDS ?? 40);
+/** Windows per pair of variants (`BENCH_METRICS_ROUNDS`: the windows in all). */
+const PER_PAIR = 20;
 const WINDOW_MS = Number(process.env.BENCH_METRICS_WINDOW_MS ?? 1000);
 /** Both variants run this long before the first counted window (JIT, buffers). */
 const WARM_UP_MS = 3000;
 const GOAL_PERCENT = 5;
+/** A side resumed from a pause runs this long before its window (its timers catch up). */
+const RESUME_SETTLE_MS = 300;
 /** Other processes' share of all cores above which a round is not a quiet-machine figure: half a core of 2. */
 const OTHERS_LIMIT_PERCENT = 25;
 
@@ -43,6 +53,11 @@ const CHILD = fileURLToPath(new URL('./metricsCostChild.ts', import.meta.url));
 /** A variant's process, stopped or running. */
 class Side {
   readonly #child: IpcChild<ToChild, FromChild>;
+  #paused = false;
+
+  get paused(): boolean {
+    return this.#paused;
+  }
 
   /** Starts a side; `core`: the CPU it is pinned to (Linux, `taskset`); undefined: wherever the OS puts it. */
   constructor(file: string, redisUrl: string, core: number | undefined) {
@@ -79,8 +94,22 @@ class Side {
     return m;
   }
 
+  /** Stops it where it is (SIGSTOP, every thread): it uses no CPU until {@link resume}. Not on Windows. */
+  pause(): void {
+    if (this.#paused) return;
+    process.kill(this.pid, 'SIGSTOP');
+    this.#paused = true;
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    process.kill(this.pid, 'SIGCONT');
+    this.#paused = false;
+  }
+
   /** Asks it to stop; kills it if it has not exited within `ms`. */
   stop(ms = 10_000): Promise<void> {
+    this.resume();
     return this.#child.stop({ t: 'stop' }, ms);
   }
 }
@@ -129,91 +158,153 @@ export function windowLoad(load: LoadRecord, sidesCpuMs: number | null, wallMs: 
   };
 }
 
+/** The three variants: metrics as in pipeline.yaml, without them, and a stand-in node in their place. */
+type Variant = 'off' | 'on' | 'standIn';
+
+/**
+ * Which two variants run in window `i` (the third is paused): with the stand-in, each pair one
+ * window in three, so all three are the same age; without it, always off and on.
+ */
+export function pairOf(i: number, standIn: boolean): readonly [Variant, Variant] {
+  if (!standIn) return ['off', 'on'];
+  const pairs = [
+    ['off', 'on'],
+    ['on', 'standIn'],
+    ['standIn', 'off'],
+  ] as const;
+  return pairs[i % 3] as readonly [Variant, Variant];
+}
+
+export interface Round {
+  readonly pair: readonly [Variant, Variant];
+  readonly windows: readonly [Window, Window];
+  readonly load: WindowLoad;
+}
+
+/** Cost of `b` against `a` in a round of that pair, in messages/s and in main-thread CPU per message, %. */
+export function pairCosts(rounds: readonly Round[], a: Variant, b: Variant): { perSec: number[]; cpu: number[] } {
+  const perSec: number[] = [];
+  const cpu: number[] = [];
+  for (const r of rounds) {
+    const ia = r.pair.indexOf(a);
+    const ib = r.pair.indexOf(b);
+    if (ia < 0 || ib < 0) continue;
+    const wa = r.windows[ia] as Window;
+    const wb = r.windows[ib] as Window;
+    perSec.push(costPercent(wa.messagesPerSec, wb.messagesPerSec));
+    cpu.push(-costPercent(wa.cpuMicrosPerMessage, wb.cpuMicrosPerMessage));
+  }
+  return { perSec, cpu };
+}
+
 export async function metricsCost(): Promise<Record<string, unknown>> {
   const root = await mkdtemp(join(tmpdir(), 'chatflow-bench-metrics-'));
   await chmod(root, 0o711);
   const source = await readDefaultPipeline();
-  const rounds: { off: Window; on: Window; costPercent: number; cpuCostPercent: number; load: WindowLoad }[] = [];
-  const sides: Side[] = [];
+  const rounds: Round[] = [];
+  const sides = new Map<Variant, Side>();
   let storage: BenchStorage | undefined;
   let receiver: Receiver | undefined;
   const pin = canPin();
+  // Pausing a side needs SIGSTOP, and a pair that shares the machine fairly needs a core each.
+  const standIn = pin;
+  const windows = Number(process.env.BENCH_METRICS_ROUNDS ?? (standIn ? 3 * PER_PAIR : PER_PAIR));
   try {
     storage = await startBenchStorage(root);
     receiver = await startReceiver();
-    const start = async (metrics: boolean, seed: number, core: number) => {
-      const file = join(root, `metrics-${metrics}.yaml`);
+    const start = async (variant: Variant, seed: number, core: number) => {
+      const file = join(root, `metrics-${variant}.yaml`);
       const target = `127.0.0.1:${(receiver as Receiver).port}`;
+      const metrics = variant === 'on' ? true : variant === 'off' ? false : 'stand_in';
       await writeFile(file, defaultGraphText(source, { rate: 'max', seed, oscTarget: target, metrics, postgres: 'off' }));
       const side = new Side(file, (storage as BenchStorage).resources.redis?.url as string, pin ? core : undefined);
-      sides.push(side);
+      sides.set(variant, side);
       return side;
     };
     // Fresh ids for each (seeds of their own); each on a core of its own.
-    const off = await start(false, 3000, 0);
-    const on = await start(true, 3001, 1);
-    await Promise.all([off.ready(), on.ready()]);
+    const started = [await start('off', 3000, 0), await start('on', 3001, 1)];
+    if (standIn) started.push(await start('standIn', 3002, 0));
+    await Promise.all(started.map((side) => side.ready()));
     await sleep(WARM_UP_MS);
-    for (let i = 0; i < ROUNDS; i++) {
-      // The cores swap every window: what else the machine runs on one of them (interrupts,
-      // Redis) falls on both variants alike.
+    for (let i = 0; i < windows; i++) {
+      const pair = pairOf(i, standIn);
+      const [a, b] = pair.map((v) => sides.get(v) as Side) as [Side, Side];
+      for (const [variant, side] of sides) if (!pair.includes(variant)) side.pause();
+      // The cores swap every time a pair comes round again: what else the machine runs on one of
+      // them (interrupts, Redis) falls on both variants alike.
       if (pin) {
-        off.pin(i % 2);
-        on.pin(1 - (i % 2));
+        const turn = Math.floor(i / (standIn ? 3 : 1)) % 2;
+        a.pin(turn);
+        b.pin(1 - turn);
+      }
+      if (a.paused || b.paused) {
+        a.resume();
+        b.resume();
+        await sleep(RESUME_SETTLE_MS);
       }
       const load = LoadSampler.start();
-      const cpuBefore = [off.processCpuMs(), on.processCpuMs()];
-      const started = performance.now();
-      const before = await Promise.all([off.mark(), on.mark()]);
+      const cpuBefore = [a.processCpuMs(), b.processCpuMs()];
+      const begun = performance.now();
+      const before = await Promise.all([a.mark(), b.mark()]);
       await sleep(WINDOW_MS);
-      const after = await Promise.all([off.mark(), on.mark()]);
-      const cpuAfter = [off.processCpuMs(), on.processCpuMs()];
+      const after = await Promise.all([a.mark(), b.mark()]);
+      const cpuAfter = [a.processCpuMs(), b.processCpuMs()];
       const sidesCpu =
         cpuBefore.includes(null) || cpuAfter.includes(null)
           ? null
           : (cpuAfter[0] as number) - (cpuBefore[0] as number) + (cpuAfter[1] as number) - (cpuBefore[1] as number);
-      const o = windowOf(before[0], after[0]);
-      const n = windowOf(before[1], after[1]);
       rounds.push({
-        off: o,
-        on: n,
-        costPercent: costPercent(o.messagesPerSec, n.messagesPerSec),
-        cpuCostPercent: -costPercent(o.cpuMicrosPerMessage, n.cpuMicrosPerMessage),
-        load: windowLoad(load.finish(), sidesCpu, performance.now() - started),
+        pair,
+        windows: [windowOf(before[0], after[0]), windowOf(before[1], after[1])],
+        load: windowLoad(load.finish(), sidesCpu, performance.now() - begun),
       });
     }
   } finally {
-    await Promise.all(sides.map((side) => side.stop()));
+    await Promise.all([...sides.values()].map((side) => side.stop()));
     await receiver?.exit();
     await storage?.stop();
     await rm(root, { recursive: true, force: true });
   }
-  const cost = spread(rounds.map((r) => r.costPercent));
-  const cpuCost = spread(rounds.map((r) => r.cpuCostPercent));
+  const metrics = pairCosts(rounds, 'off', 'on');
+  const cost = spread(metrics.perSec);
+  const cpuCost = spread(metrics.cpu);
   const quiet = rounds.filter((r) => !r.load.contaminated);
+  const quietCost = pairCosts(quiet, 'off', 'on').perSec;
+  const standInCost = standIn ? pairCosts(rounds, 'off', 'standIn') : undefined;
+  const beyondStandIn = standIn ? pairCosts(rounds, 'standIn', 'on') : undefined;
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
   const figures = {
     method:
       'pipeline.yaml without the postgres sink, every other sink on (Redis private, OSC to a listening receiver), simulate at rate max; metrics on = its sample_metrics node and metrics sink, off = without them; ' +
-      `both variants at the same time, each in a process of its own${pin ? ' pinned to a core of its own (taskset), the cores swapped every window' : ' (not pinned: no taskset or fewer than 2 usable cores)'}; ${WARM_UP_MS} ms of warm-up, then windows of ${WINDOW_MS} ms; ` +
-      'cost per window = (off − on) / off of messages/s; cpuCost = extra main-thread time on a core per message (Linux; process CPU elsewhere), in %; load per window',
+      (standIn
+        ? 'stand-in = off with a filter in the sample_metrics node\'s place, on its inputs, dropping every event (what any node reading those events costs); the three in processes of their own, two at a time, each pinned to a core of its own (taskset), the third paused (SIGSTOP), each pair one window in three (the same age), the cores swapped each time a pair comes round; '
+        : `both variants at the same time, each in a process of its own${pin ? ' pinned to a core of its own (taskset), the cores swapped every window' : ' (not pinned: no taskset or fewer than 2 usable cores)'}; `) +
+      `${WARM_UP_MS} ms of warm-up, then windows of ${WINDOW_MS} ms${standIn ? ` (${RESUME_SETTLE_MS} ms after a paused side resumes)` : ''}; ` +
+      'cost per window = (baseline − measured) / baseline of messages/s; cpuCost = extra main-thread time on a core per message (Linux; process CPU elsewhere), in %; load per window',
     windowMs: WINDOW_MS,
     windows: rounds.length,
     costPercent: cost,
     cpuCostPercent: cpuCost,
-    // The windows during which other processes used at most half a core.
-    quietWindows: quiet.length,
-    quietWindowsCostPercent: quiet.length > 0 ? spread(quiet.map((r) => r.costPercent)) : null,
+    // The windows of on against off during which other processes used at most half a core.
+    quietWindows: quietCost.length,
+    quietWindowsCostPercent: quietCost.length > 0 ? spread(quietCost) : null,
     costAboveNoise: aboveNoise(cost),
     clearOfGoal: Math.abs(cost.median - GOAL_PERCENT) > cost.iqr / 2,
+    // The floor in the same run: what a node that reads the same events and does nothing costs.
+    standIn: standInCost
+      ? {
+          costPercent: spread(standInCost.perSec),
+          cpuCostPercent: spread(standInCost.cpu),
+          ceilingPasses: spread(standInCost.perSec).median <= GOAL_PERCENT,
+          metricsBeyondStandIn: { costPercent: spread(beyondStandIn?.perSec ?? []), cpuCostPercent: spread(beyondStandIn?.cpu ?? []) },
+        }
+      : null,
     goal: `metrics cost ≤ ${GOAL_PERCENT}% of messages/s (median of the windows), postgres sink off`,
     pass: cost.median <= GOAL_PERCENT,
     perWindow: rounds.map((r) => ({
-      offPerSec: Math.round(r.off.messagesPerSec),
-      onPerSec: Math.round(r.on.messagesPerSec),
-      cpuMicrosPerMessage: { off: r3(r.off.cpuMicrosPerMessage), on: r3(r.on.cpuMicrosPerMessage) },
-      costPercent: r.costPercent,
-      cpuCostPercent: r.cpuCostPercent,
+      pair: r.pair,
+      perSec: r.windows.map((w) => Math.round(w.messagesPerSec)),
+      cpuMicrosPerMessage: r.windows.map((w) => r3(w.cpuMicrosPerMessage)),
       load: r.load,
     })),
   };
