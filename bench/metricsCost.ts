@@ -10,7 +10,7 @@
  * the dedupe window filling, the machine), and a graph gets slower as it runs. So the two
  * variants run side by side, at the same time, each in a process of its own
  * (bench/metricsCostChild.ts) and, on Linux, on a core of its own (`taskset`; Redis and the
- * OSC receiver float; the cores swap every window): the same age, the same machine, the same clock for what runs each
+ * OSC receiver float; the cores swap each time a pair comes round): the same age, the same machine, the same clock for what runs each
  * second (sampling, flushes). After WARM_UP_MS, windows of WINDOW_MS each: the messages each
  * source emitted and each main thread's time on a core (ns, Linux). Each window gives one cost,
  * (off − on) / off of messages/s, and the extra main-thread CPU per message; the figure is their
@@ -35,7 +35,7 @@ import type { ChildMark, FromChild, ToChild } from './metricsCostChild.js';
 import { type Receiver, startReceiver } from './oscLatency.js';
 import { processCpuMs } from './processCpu.js';
 import { writeResult } from './results.js';
-import { aboveNoise, costPercent, spread } from './stats.js';
+import { aboveNoise, costPercent, median, spread } from './stats.js';
 
 /** Windows per pair of variants (`BENCH_METRICS_ROUNDS`: the windows in all). */
 const PER_PAIR = 20;
@@ -209,6 +209,18 @@ export async function metricsCost(): Promise<Record<string, unknown>> {
   // Pausing a side needs SIGSTOP, and a pair that shares the machine fairly needs a core each.
   const standIn = pin;
   const windows = Number(process.env.BENCH_METRICS_ROUNDS ?? (standIn ? 3 * PER_PAIR : PER_PAIR));
+  // A side paused when the bench dies would stay stopped for good (even a Ctrl-C waits for its
+  // SIGCONT): resume them all on the way out, then let the signal end the bench as it would have.
+  const release = (): void => {
+    for (const side of sides.values()) side.resume();
+  };
+  const interrupted = (signal: NodeJS.Signals): void => {
+    release();
+    process.kill(process.pid, signal);
+  };
+  process.once('exit', release);
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     storage = await startBenchStorage(root);
     receiver = await startReceiver();
@@ -260,7 +272,10 @@ export async function metricsCost(): Promise<Record<string, unknown>> {
       });
     }
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await Promise.all([...sides.values()].map((side) => side.stop()));
+    process.off('exit', release);
     await receiver?.exit();
     await storage?.stop();
     await rm(root, { recursive: true, force: true });
@@ -295,7 +310,7 @@ export async function metricsCost(): Promise<Record<string, unknown>> {
       ? {
           costPercent: spread(standInCost.perSec),
           cpuCostPercent: spread(standInCost.cpu),
-          ceilingPasses: spread(standInCost.perSec).median <= GOAL_PERCENT,
+          ceilingPasses: median(standInCost.perSec) <= GOAL_PERCENT,
           metricsBeyondStandIn: { costPercent: spread(beyondStandIn?.perSec ?? []), cpuCostPercent: spread(beyondStandIn?.cpu ?? []) },
         }
       : null,
@@ -304,6 +319,8 @@ export async function metricsCost(): Promise<Record<string, unknown>> {
     perWindow: rounds.map((r) => ({
       pair: r.pair,
       perSec: r.windows.map((w) => Math.round(w.messagesPerSec)),
+      // The second of the pair against the first.
+      costPercent: costPercent(r.windows[0].messagesPerSec, r.windows[1].messagesPerSec),
       cpuMicrosPerMessage: r.windows.map((w) => r3(w.cpuMicrosPerMessage)),
       load: r.load,
     })),
