@@ -249,11 +249,10 @@ export async function metricsCost(): Promise<Record<string, unknown>> {
         a.pin(turn);
         b.pin(1 - turn);
       }
-      if (a.paused || b.paused) {
-        a.resume();
-        b.resume();
-        await sleep(RESUME_SETTLE_MS);
-      }
+      const paused = a.paused || b.paused;
+      a.resume();
+      b.resume();
+      if (paused) await sleep(RESUME_SETTLE_MS);
       const load = LoadSampler.start();
       const cpuBefore = [a.processCpuMs(), b.processCpuMs()];
       const begun = performance.now();

@@ -9,10 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 
-/**
- * The node options (`--…` before `bin/chatflow.js`) of an npm script such as package.json's
- * `start`, so the soak runs chatflow with what `npm start` gives it.
- */
+/** The node options (`--…` before `bin/chatflow.js`) of an npm script such as package.json's `start`. */
 export function nodeOptionsOf(script: string): string[] {
   const words = script.trim().split(/\s+/);
   if (words[0] !== 'node') return [];
